@@ -1,0 +1,35 @@
+# Vigie: `make run` starts the whole system, `make test` runs the test suite.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: help run test deps venv apt bench clean install uninstall
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
+
+$(STAMP): requirements.txt requirements-test.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt -r requirements-test.txt
+	touch $(STAMP)
+
+venv: $(STAMP)  ## create .venv with the pinned Python packages
+
+apt:  ## install the Debian packages the tests need (root), or print the command
+	bash scripts/ensure-apt.sh requirements-apt.txt
+
+deps: apt venv  ## everything `make test` and `make run` need
+
+test: deps  ## run the whole test suite
+	$(PY) -m pytest
+
+run: deps  ## the whole system on simulated devices, site on http://127.0.0.1:8080
+	$(PY) -m vigie.run
+
+bench: deps  ## run the benchmarks in bench/ and print their figures
+	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
+
+clean:  ## remove generated data (keeps .venv)
+	rm -rf data www/* alertfiles/*
+	touch www/.gitkeep alertfiles/.gitkeep

@@ -1,0 +1,1 @@
+"""Vigie collector: alert generation, alert files, SNMP polling, the watcher."""

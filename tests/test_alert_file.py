@@ -1,0 +1,111 @@
+import pytest
+from hypothesis import given, strategies as st
+
+from collector import alert_file
+from collector.alert_file import AlertFileError, parse, parse_bytes, parse_raw, render, source_id
+from vigie.alert import SEVERITIES
+
+GOOD = (
+    "Date : 2026-11-22T10:15:03+00:00\n"
+    "Serveur : web-01\n"
+    "Criticité : CRITICAL\n"
+    "Message : Disk space running low.\n"
+    "Infogerant : Acme Infogérance\n"
+    "Application : billing\n"
+    "Environnement : prod\n"
+)
+
+
+def test_parse_reads_the_seven_fields():
+    assert parse(GOOD) == {
+        "timestamp": "2026-11-22T10:15:03+00:00",
+        "server": "web-01",
+        "severity": "CRITICAL",
+        "message": "Disk space running low.",
+        "provider": "Acme Infogérance",
+        "application": "billing",
+        "environment": "prod",
+    }
+
+
+def test_parse_tolerates_bom_crlf_and_trailing_spaces():
+    text = "\ufeff" + GOOD.replace("web-01\n", "web-01   \n").replace("\n", "\r\n")
+    assert parse(text) == parse(GOOD)
+
+
+def test_parse_converts_offsets_to_utc_and_french_severities():
+    text = GOOD.replace("2026-11-22T10:15:03+00:00", "2026-11-22T11:15:03+01:00").replace("CRITICAL", "critique")
+    record = parse(text)
+    assert record["timestamp"] == "2026-11-22T10:15:03+00:00"
+    assert record["severity"] == "CRITICAL"
+
+
+@pytest.mark.parametrize(
+    "text, line, words",
+    [
+        (GOOD.replace("Serveur :", "Server :"), 2, "expected 'Serveur"),
+        (GOOD.replace("CRITICAL", "PANIC"), 3, "unknown severity"),
+        (GOOD.replace("2026-11-22T10:15:03+00:00", "yesterday"), 1, "ISO 8601"),
+        (GOOD.replace("2026-11-22T10:15:03+00:00", "2026-11-22T10:15:03"), 1, "offset"),
+        (GOOD + "Extra : x\n", None, "expected 7 lines, found 8"),
+        (GOOD.split("Environnement")[0], None, "found 6"),
+        (GOOD.replace("Serveur : web-01", "Serveur : "), 2, "must not be empty"),
+    ],
+)
+def test_parse_rejects_with_a_reason_naming_the_line(text, line, words):
+    with pytest.raises(AlertFileError) as info:
+        parse(text)
+    assert info.value.line == line
+    assert words in str(info.value)
+
+
+def test_parse_bytes_names_the_line_of_bad_utf8():
+    data = GOOD.encode().replace(b"billing", b"bil\xffling")
+    with pytest.raises(AlertFileError) as info:
+        parse_bytes(data)
+    assert info.value.line == 6
+
+
+def test_render_replaces_line_breaks_by_spaces():
+    record = parse(GOOD) | {"message": "two\nlines\r\nhere"}
+    assert "Message : two lines here\n" in render(record)
+    assert len(render(record).splitlines()) == 7
+
+
+def test_source_id_depends_on_file_name_and_content():
+    record = parse(GOOD)
+    assert source_id(record, "a.txt") == source_id(dict(record), "a.txt")
+    assert source_id(record, "a.txt") != source_id(record, "b.txt")
+    assert source_id(record, "a.txt") != source_id(record | {"message": "other"}, "a.txt")
+
+
+one_line_text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029\ufeff"),
+    min_size=1,
+    max_size=80,
+).map(str.strip).filter(bool)
+
+
+@given(
+    server=one_line_text,
+    severity=st.sampled_from(SEVERITIES),
+    message=one_line_text,
+    provider=one_line_text,
+    application=one_line_text,
+    environment=one_line_text.map(str.lower).filter(lambda s: s == s.lower().strip() and s),
+    seconds=st.integers(min_value=0, max_value=4_000_000_000),
+)
+def test_render_then_parse_round_trips(server, severity, message, provider, application, environment, seconds):
+    from datetime import datetime, timezone
+
+    record = {
+        "timestamp": datetime.fromtimestamp(seconds, timezone.utc).isoformat(),
+        "server": server,
+        "severity": severity,
+        "message": message,
+        "provider": provider,
+        "application": application,
+        "environment": environment,
+    }
+    assert parse_raw(render(record)) == record
+    assert parse(render(record)) == record

@@ -1,0 +1,37 @@
+"""Atomic file writes: a temp file in the same folder, then os.replace.
+
+A reader (the watcher, a web server serving www/, the site builder) never sees
+half a file: it sees the old content or the new one.
+"""
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+
+def atomic_write_bytes(path, data: bytes, mode: int = 0o644) -> None:
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def atomic_write_text(path, text: str, mode: int = 0o644) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"), mode)
+
+
+def atomic_write_json(path, obj, mode: int = 0o644, indent=None) -> None:
+    text = json.dumps(obj, ensure_ascii=False, indent=indent, sort_keys=indent is not None)
+    atomic_write_text(path, text + "\n", mode)

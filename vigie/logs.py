@@ -1,0 +1,39 @@
+"""Logging set-up that reads well in journald and on a terminal.
+
+Under systemd (JOURNAL_STREAM set) lines carry no timestamp, since journald
+adds one, and a syslog priority prefix (<3>, <4>, ...) so `journalctl -p err`
+works. On a terminal they get a time and the level name.
+"""
+
+import logging
+import os
+import sys
+
+_PRIORITY = {
+    logging.DEBUG: 7,
+    logging.INFO: 6,
+    logging.WARNING: 4,
+    logging.ERROR: 3,
+    logging.CRITICAL: 2,
+}
+
+
+class JournalFormatter(logging.Formatter):
+    def format(self, record):
+        prefix = f"<{_PRIORITY.get(record.levelno, 6)}>"
+        return prefix + super().format(record)
+
+
+def setup_logging(name: str, verbose: bool = False, quiet: bool = False) -> logging.Logger:
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    if os.environ.get("JOURNAL_STREAM"):
+        handler.setFormatter(JournalFormatter("%(name)s: %(message)s"))
+    else:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
+        )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    return logging.getLogger(name)
