@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# Installs Vigie as a set of systemd services, or updates an installed copy.
+#
+#   app      PREFIX (default /opt/vigie), its virtualenv in PREFIX/.venv
+#   config   /etc/vigie: vigie.env, machines/, credentials/ (root only)
+#   state    /var/lib/vigie: vigie.db, admin.password, samples/, alertfiles/, www/
+#
+# Idempotent: a second run with the same sources changes nothing and restarts
+# nothing. Run it as root from a checkout: `bash systemd/install.sh`.
+set -euo pipefail
+
+PREFIX=/opt/vigie
+ETC=/etc/vigie
+STATE=/var/lib/vigie
+UNIT_DIR=/etc/systemd/system
+USER_NAME=vigie
+WHEELHOUSE=
+WATCHER=timer
+START=yes
+PYTHON=python3
+UNITS_SERVICE="vigie-api.service vigie-watch.service vigie-watchd.service vigie-generate.service vigie-poll.service vigie-build.service"
+UNITS_TIMER="vigie-watch.timer vigie-generate.timer vigie-poll.timer vigie-build.timer"
+
+usage() {
+  cat <<EOF
+usage: install.sh [options]
+
+Installs or updates Vigie under systemd (run as root, from a checkout).
+
+  --prefix DIR       where the application goes (default $PREFIX)
+  --wheelhouse DIR   install Python packages from this folder only (no network)
+  --watcher MODE     'timer' (vigie-watch.timer, default) or 'daemon' (vigie-watchd.service)
+  --python PATH      Python 3.11+ used to make the virtualenv (default $PYTHON)
+  --no-start         install and enable, but start nothing
+  -h, --help         this help
+EOF
+}
+
+say() { echo "vigie-install: $*"; }
+die() { echo "vigie-install: error: $*" >&2; exit 1; }
+
+while [ $# -gt 0 ]; do
+  case $1 in
+    --prefix) PREFIX=${2:?--prefix needs a folder}; shift 2 ;;
+    --wheelhouse) WHEELHOUSE=${2:?--wheelhouse needs a folder}; shift 2 ;;
+    --watcher) WATCHER=${2:?--watcher needs timer or daemon}; shift 2 ;;
+    --python) PYTHON=${2:?--python needs a path}; shift 2 ;;
+    --no-start) START=no; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown option: $1" ;;
+  esac
+done
+
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+[ "$(id -u)" -eq 0 ] || die "run me as root (I create a system user and install units)"
+[ -f "$SRC/api.py" ] && [ -f "$SRC/requirements.txt" ] || die "$SRC does not look like a Vigie checkout"
+case $WATCHER in timer|daemon) ;; *) die "--watcher must be 'timer' or 'daemon', not '$WATCHER'" ;; esac
+case $PREFIX in /*) ;; *) die "--prefix must be an absolute path, not '$PREFIX'" ;; esac
+[ -z "$WHEELHOUSE" ] || [ -d "$WHEELHOUSE" ] || die "no such wheelhouse folder: $WHEELHOUSE"
+"$PYTHON" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null ||
+  die "$PYTHON must be Python 3.11 or newer with venv (Debian: apt-get install python3-venv)"
+
+CHANGED_APP=no
+CHANGED_UNITS=no
+VPY=$PREFIX/.venv/bin/python
+
+# install_file SRC DEST MODE [OWNER]: copies only when the content or mode differs.
+install_file() {
+  local src=$1 dest=$2 mode=$3 owner=${4:-root:root}
+  if [ -f "$dest" ] && cmp -s "$src" "$dest" &&
+     [ "$(stat -c '%a %U:%G' "$dest")" = "${mode#0} $owner" ]; then
+    return 1
+  fi
+  install -D -m "$mode" -o "${owner%%:*}" -g "${owner##*:}" "$src" "$dest"
+  return 0
+}
+
+# make_dir DIR MODE OWNER: creates DIR or fixes its mode and owner.
+make_dir() {
+  local dir=$1 mode=$2 owner=$3
+  if [ -d "$dir" ] && [ "$(stat -c '%a %U:%G' "$dir")" = "${mode#0} $owner" ]; then
+    return 0
+  fi
+  install -d -m "$mode" -o "${owner%%:*}" -g "${owner##*:}" "$dir"
+  say "folder $dir ($mode $owner)"
+}
+
+create_user() {
+  getent group "$USER_NAME" >/dev/null || { groupadd --system "$USER_NAME"; say "group $USER_NAME created"; }
+  if ! getent passwd "$USER_NAME" >/dev/null; then
+    useradd --system --gid "$USER_NAME" --home-dir "$STATE" --no-create-home \
+      --shell /usr/sbin/nologin --comment "Vigie supervision" "$USER_NAME"
+    say "system user $USER_NAME created"
+  fi
+}
+
+# The application: api.py, the Python packages and the generator wrapper.
+app_files() {
+  (cd "$SRC" && {
+    echo api.py; echo requirements.txt; echo README.md; echo systemd/vigie-generate
+    find vigie collector site_builder -type f ! -path '*/__pycache__/*' ! -name '*.pyc' ! -name '.*'
+  } | sort)
+}
+
+copy_app() {
+  local f mode n=0 files
+  files=$(app_files)
+  make_dir "$PREFIX" 0755 root:root
+  while IFS= read -r f; do
+    [ -f "$SRC/$f" ] || continue
+    mode=0644; [ -x "$SRC/$f" ] && mode=0755
+    if install_file "$SRC/$f" "$PREFIX/$f" "$mode"; then n=$((n + 1)); fi
+  done <<< "$files"
+  # Files left over from an older version.
+  while IFS= read -r f; do
+    f=${f#"$PREFIX"/}
+    if ! grep -qxF "$f" <<< "$files"; then rm -f "$PREFIX/$f"; n=$((n + 1)); say "removed old $PREFIX/$f"; fi
+  done < <(find "$PREFIX/vigie" "$PREFIX/collector" "$PREFIX/site_builder" -type f \
+             ! -path '*/__pycache__/*' ! -name '*.pyc' 2>/dev/null)
+  if [ "$n" -gt 0 ]; then CHANGED_APP=yes; say "$n application files copied to $PREFIX"; fi
+}
+
+make_venv() {
+  local want have
+  want=$(sha256sum "$SRC/requirements.txt" | cut -d' ' -f1)
+  have=$(cat "$PREFIX/.venv/.vigie-requirements" 2>/dev/null || true)
+  if [ ! -x "$VPY" ]; then
+    say "making the virtualenv $PREFIX/.venv"
+    "$PYTHON" -m venv "$PREFIX/.venv"
+    have=
+  fi
+  if [ "$want" != "$have" ]; then
+    say "installing Python packages${WHEELHOUSE:+ from $WHEELHOUSE}"
+    local pip=("$VPY" -m pip install --quiet --disable-pip-version-check --no-cache-dir)
+    [ -n "$WHEELHOUSE" ] && pip+=(--no-index --find-links "$WHEELHOUSE")
+    "${pip[@]}" -r "$SRC/requirements.txt"
+    echo "$want" > "$PREFIX/.venv/.vigie-requirements"
+    CHANGED_APP=yes
+  fi
+  if [ "$CHANGED_APP" = yes ]; then
+    # The services cannot write to PREFIX: compile the bytecode now.
+    "$VPY" -m compileall -q "$PREFIX/api.py" "$PREFIX/vigie" "$PREFIX/collector" "$PREFIX/site_builder" >/dev/null
+  fi
+}
+
+make_folders() {
+  make_dir "$ETC" 0755 root:root
+  make_dir "$ETC/machines" 0750 "$USER_NAME:$USER_NAME"
+  make_dir "$ETC/credentials" 0700 root:root
+  make_dir "$STATE" 0750 "$USER_NAME:$USER_NAME"
+  local d
+  for d in alertfiles samples www; do make_dir "$STATE/$d" 0750 "$USER_NAME:$USER_NAME"; done
+  if [ ! -f "$ETC/vigie.env" ]; then
+    cat > "$ETC/vigie.env" <<'EOF'
+# Settings for the Vigie services (read at each start; no secrets here).
+# Address and port of the API and web site:
+VIGIE_HOST=127.0.0.1
+VIGIE_PORT=8080
+# Where the watcher posts alerts:
+VIGIE_API=http://127.0.0.1:8080
+# Alerts made by each run of vigie-generate.service (demonstration data):
+VIGIE_GENERATE_COUNT=20
+EOF
+    chmod 0644 "$ETC/vigie.env"
+    say "settings written to $ETC/vigie.env"
+  fi
+}
+
+install_units() {
+  local u tmp
+  tmp=$(mktemp -d)
+  for u in $UNITS_SERVICE $UNITS_TIMER; do
+    sed "s#/opt/vigie#$PREFIX#g" "$SRC/systemd/$u" > "$tmp/$u"
+    if install_file "$tmp/$u" "$UNIT_DIR/$u" 0644; then CHANGED_UNITS=yes; say "unit $UNIT_DIR/$u"; fi
+  done
+  rm -rf "$tmp"
+  if [ "$CHANGED_UNITS" = yes ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
+}
+
+as_user() { (cd "$PREFIX" && umask 027 && runuser -u "$USER_NAME" -- "$@"); }
+
+# The admin account and the watcher's API token, made once.
+bootstrap_accounts() {
+  local pwfile=$STATE/admin.password token=$ETC/credentials/watcher.token
+  if [ ! -f "$pwfile" ]; then
+    as_user sh -c "umask 077; '$VPY' -c 'import secrets; print(secrets.token_urlsafe(18))' > '$pwfile'"
+    as_user "$VPY" "$PREFIX/api.py" adduser admin --role admin --password-file "$pwfile" --db "$STATE/vigie.db"
+    say "admin account created; its password is in $pwfile"
+  fi
+  if [ ! -s "$token" ]; then
+    local pw=$STATE/.watcher.password out=$STATE/.watcher.token
+    if ! as_user "$VPY" "$PREFIX/api.py" mktoken watcher --db "$STATE/vigie.db" --out "$out" 2>/dev/null; then
+      as_user sh -c "umask 077; '$VPY' -c 'import secrets; print(secrets.token_urlsafe(24))' > '$pw'"
+      as_user "$VPY" "$PREFIX/api.py" adduser watcher --role operator --password-file "$pw" --db "$STATE/vigie.db"
+      rm -f "$pw"
+      as_user "$VPY" "$PREFIX/api.py" mktoken watcher --db "$STATE/vigie.db" --out "$out"
+    fi
+    install -m 0600 -o root -g root "$out" "$token"
+    rm -f "$out"
+    say "watcher token written to $token (passed to the watcher with LoadCredential=)"
+  fi
+}
+
+enable_units() {
+  local wanted=(vigie-api.service vigie-generate.timer vigie-poll.timer vigie-build.timer) unwanted
+  if [ "$WATCHER" = daemon ]; then wanted+=(vigie-watchd.service); unwanted=vigie-watch.timer
+  else wanted+=(vigie-watch.timer); unwanted=vigie-watchd.service; fi
+  if systemctl is-enabled -q "$unwanted" 2>/dev/null; then
+    systemctl disable -q "$unwanted"; say "disabled $unwanted"
+    [ -d /run/systemd/system ] && systemctl stop "$unwanted"
+  fi
+  local u
+  for u in "${wanted[@]}"; do
+    systemctl is-enabled -q "$u" 2>/dev/null || { systemctl enable -q "$u"; say "enabled $u"; }
+  done
+  [ "$START" = yes ] && [ -d /run/systemd/system ] || return 0
+  if [ "$CHANGED_APP" = yes ] || [ "$CHANGED_UNITS" = yes ]; then
+    systemctl try-restart vigie-api.service vigie-watchd.service
+  fi
+  for u in "${wanted[@]}"; do
+    systemctl is-active -q "$u" || { systemctl start "$u"; say "started $u"; }
+  done
+}
+
+create_user
+copy_app
+make_venv
+make_folders
+install_units
+bootstrap_accounts
+enable_units
+say "done. Site and API: http://$(. "$ETC/vigie.env"; echo "${VIGIE_HOST:-127.0.0.1}:${VIGIE_PORT:-8080}")/"
+say "log in as admin with the password in $STATE/admin.password; machines go in $ETC/machines/"

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Removes the Vigie services and application installed by install.sh.
+# Keeps the configuration (/etc/vigie) and the data (/var/lib/vigie) unless
+# --purge is given, so a reinstall finds its database and machines again.
+set -euo pipefail
+
+PREFIX=/opt/vigie
+ETC=/etc/vigie
+STATE=/var/lib/vigie
+UNIT_DIR=/etc/systemd/system
+USER_NAME=vigie
+PURGE=no
+UNITS="vigie-watch.timer vigie-generate.timer vigie-poll.timer vigie-build.timer vigie-api.service vigie-watch.service vigie-watchd.service vigie-generate.service vigie-poll.service vigie-build.service"
+
+usage() {
+  cat <<USAGE
+usage: uninstall.sh [--prefix DIR] [--purge]
+
+Stops and removes the Vigie units and the application (run as root).
+
+  --prefix DIR   where the application was installed (default $PREFIX)
+  --purge        also delete $ETC, $STATE (database, samples, site) and the $USER_NAME user
+  -h, --help     this help
+USAGE
+}
+say() { echo "vigie-uninstall: $*"; }
+die() { echo "vigie-uninstall: error: $*" >&2; exit 1; }
+
+while [ $# -gt 0 ]; do
+  case $1 in
+    --prefix) PREFIX=${2:?--prefix needs a folder}; shift 2 ;;
+    --purge) PURGE=yes; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown option: $1" ;;
+  esac
+done
+[ "$(id -u)" -eq 0 ] || die "run me as root"
+case $PREFIX in /?*) ;; *) die "--prefix must be an absolute path, not '$PREFIX'" ;; esac
+
+running=no; [ -d /run/systemd/system ] && running=yes
+for u in $UNITS; do
+  [ -f "$UNIT_DIR/$u" ] || continue
+  if [ $running = yes ]; then systemctl disable -q --now "$u" 2>/dev/null || true
+  else systemctl disable -q "$u" 2>/dev/null || true; fi
+  rm -f "$UNIT_DIR/$u"
+  say "removed $u"
+done
+if [ $running = yes ]; then systemctl daemon-reload; systemctl reset-failed 'vigie-*' 2>/dev/null || true; fi
+
+if [ -f "$PREFIX/api.py" ]; then rm -rf "$PREFIX"; say "removed $PREFIX"; fi
+
+if [ $PURGE = yes ]; then
+  rm -rf "$ETC" "$STATE" "/var/lib/private/$USER_NAME"
+  say "removed $ETC and $STATE"
+  if getent passwd "$USER_NAME" >/dev/null; then userdel "$USER_NAME"; say "removed user $USER_NAME"; fi
+  if getent group "$USER_NAME" >/dev/null; then groupdel "$USER_NAME"; fi
+else
+  say "kept $ETC (settings, machines, credentials) and $STATE (database, samples, site); --purge removes them"
+fi

@@ -1,0 +1,205 @@
+"""The systemd units in systemd/: checked by systemd's own tools.
+
+`systemd-analyze verify` exits 0 on unknown keys and on a timer whose service
+is missing, so the tests read its stderr and check the timer/service pairs
+themselves. Exposure scores come from `systemd-analyze security --offline`.
+"""
+
+import configparser
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+UNIT_DIR = REPO / "systemd"
+SERVICES = sorted(p.name for p in UNIT_DIR.glob("*.service"))
+TIMERS = sorted(p.name for p in UNIT_DIR.glob("*.timer"))
+MAX_EXPOSURE = 2.0
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed"
+)
+
+
+def read_unit(path):
+    parser = configparser.ConfigParser(strict=False, interpolation=None, delimiters=("=",))
+    parser.optionxform = str
+    text = Path(path).read_text()
+    # Repeated keys (SystemCallFilter=...) would clash in configparser: keep the last.
+    parser.read_string(text)
+    return parser
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """The units with /opt/vigie pointing at a stand-in prefix whose programs exist,
+    as install.sh --prefix renders them."""
+    root = tmp_path_factory.mktemp("units")
+    prefix = root / "prefix"
+    (prefix / ".venv" / "bin").mkdir(parents=True)
+    (prefix / ".venv" / "bin" / "python").symlink_to(sys.executable)
+    (prefix / "systemd").mkdir()
+    shutil.copy2(UNIT_DIR / "vigie-generate", prefix / "systemd" / "vigie-generate")
+    out = root / "units"
+    out.mkdir()
+    for name in SERVICES + TIMERS:
+        text = (UNIT_DIR / name).read_text().replace("/opt/vigie", str(prefix))
+        (out / name).write_text(text)
+    return out
+
+
+def verify(paths):
+    return subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", *map(str, paths)],
+        capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_units_are_there():
+    assert {"vigie-api.service", "vigie-watch.service", "vigie-watchd.service",
+            "vigie-generate.service", "vigie-poll.service", "vigie-build.service"} <= set(SERVICES)
+    assert {"vigie-watch.timer", "vigie-generate.timer", "vigie-poll.timer",
+            "vigie-build.timer"} <= set(TIMERS)
+
+
+@pytest.mark.parametrize("name", SERVICES + TIMERS)
+def test_verify_passes_without_warning(rendered, name):
+    result = verify([rendered / name])
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == "", result.stderr
+
+
+def test_verify_would_report_an_unknown_key(rendered, tmp_path):
+    """The check above can fail: a misspelt key shows on stderr."""
+    bad = tmp_path / "vigie-poll.service"
+    bad.write_text((rendered / "vigie-poll.service").read_text().replace(
+        "ProtectHome=yes", "ProtectHomes=yes"))
+    result = verify([bad])
+    assert "ProtectHomes" in result.stderr
+
+
+@pytest.mark.parametrize("timer", TIMERS)
+def test_each_timer_has_its_service(timer):
+    unit = read_unit(UNIT_DIR / timer)
+    service = unit["Timer"].get("Unit", timer.replace(".timer", ".service"))
+    assert (UNIT_DIR / service).is_file(), f"{timer} starts {service}, which is missing"
+    assert read_unit(UNIT_DIR / service)["Service"]["Type"] == "oneshot", \
+        "a timer's service is a oneshot, so a run still going is never started twice"
+
+
+@pytest.mark.parametrize("timer", TIMERS)
+def test_timer_schedules_parse(timer):
+    section = read_unit(UNIT_DIR / timer)["Timer"]
+    assert "AccuracySec" in section, "the 1-minute default accuracy is too coarse"
+    specs = [v for k, v in section.items() if k == "OnCalendar"]
+    spans = [v for k, v in section.items()
+             if k in ("OnBootSec", "OnUnitActiveSec", "AccuracySec", "RandomizedDelaySec")]
+    assert specs or any(k.startswith("On") for k in section), f"{timer} never fires"
+    for spec in specs:
+        result = subprocess.run(["systemd-analyze", "calendar", spec],
+                                capture_output=True, text=True, timeout=30)
+        assert result.returncode == 0, f"{timer}: OnCalendar={spec}: {result.stderr}"
+        assert "Next elapse:" in result.stdout
+    for span in spans:
+        result = subprocess.run(["systemd-analyze", "timespan", span],
+                                capture_output=True, text=True, timeout=30)
+        assert result.returncode == 0, f"{timer}: {span}: {result.stderr}"
+
+
+def test_calendar_check_would_reject_a_bad_spec():
+    result = subprocess.run(["systemd-analyze", "calendar", "*:0/75:99"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+
+
+def test_poll_timer_spreads_its_start():
+    section = read_unit(UNIT_DIR / "vigie-poll.timer")["Timer"]
+    assert section.get("RandomizedDelaySec")
+
+
+def exposure(path):
+    result = subprocess.run(
+        ["systemd-analyze", "security", "--offline=true", "--no-pager", str(path)],
+        capture_output=True, text=True, timeout=60,
+    )
+    match = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", result.stdout)
+    assert match, result.stdout + result.stderr
+    return float(match.group(1))
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_security_exposure_is_low(rendered, service):
+    score = exposure(rendered / service)
+    assert score <= MAX_EXPOSURE, f"{service}: exposure {score} > {MAX_EXPOSURE}"
+
+
+def test_exposure_check_would_catch_a_plain_service(tmp_path):
+    plain = tmp_path / "plain.service"
+    plain.write_text("[Service]\nExecStart=/bin/true\n")
+    assert exposure(plain) > MAX_EXPOSURE
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_services_run_sandboxed_as_vigie(service):
+    section = read_unit(UNIT_DIR / service)["Service"]
+    assert section["User"] == "vigie"
+    assert section["ProtectSystem"] == "strict"
+    assert section["CapabilityBoundingSet"] == ""
+    assert section["StateDirectory"] == "vigie"
+    if section["Type"] == "oneshot":
+        assert "TimeoutStartSec" in section
+    else:
+        assert section["Restart"] == "on-failure"
+
+
+SECRET_WORDS = re.compile(r"community|password|passwd|priv_key|auth_key|token=|Bearer", re.I)
+
+
+@pytest.mark.parametrize("name", SERVICES + TIMERS)
+def test_no_secret_in_unit_files(name):
+    for line in (UNIT_DIR / name).read_text().splitlines():
+        if line.startswith("#"):
+            continue
+        # The watcher's token arrives as a credential, by file name only.
+        assert not SECRET_WORDS.search(line.replace("watcher.token", "")), line
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_entry_points_named_by_units_exist(name):
+    for line in (UNIT_DIR / name).read_text().splitlines():
+        if not line.startswith("ExecStart="):
+            continue
+        words = line.split("=", 1)[1].split()
+        if "-m" in words:
+            module = words[words.index("-m") + 1].replace(".", "/")
+            assert (REPO / f"{module}.py").is_file() or (REPO / module / "__main__.py").is_file(), line
+        for word in words:
+            if word.startswith("/opt/vigie/") and ".venv" not in word:
+                assert (REPO / word.removeprefix("/opt/vigie/")).is_file(), line
+
+
+def test_generate_wrapper_rejects_bad_arguments(tmp_path):
+    wrapper = UNIT_DIR / "vigie-generate"
+    assert os.access(wrapper, os.X_OK)
+    result = subprocess.run([str(wrapper)], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2 and "usage" in result.stderr
+    result = subprocess.run([str(wrapper), str(tmp_path), "many"], capture_output=True,
+                            text=True, timeout=30)
+    assert result.returncode == 2 and "COUNT" in result.stderr
+    result = subprocess.run([str(wrapper), str(tmp_path / "missing"), "3"], capture_output=True,
+                            text=True, timeout=30)
+    assert result.returncode == 1 and "no such folder" in result.stderr
+
+
+@pytest.mark.parametrize("script", ["install.sh", "uninstall.sh", "vigie-generate"])
+def test_scripts_parse_and_answer_help(script):
+    path = UNIT_DIR / script
+    assert subprocess.run(["bash", "-n", str(path)], timeout=30).returncode == 0
+    result = subprocess.run(["bash", str(path), "--help"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0
+    assert "usage:" in (result.stdout + result.stderr)
