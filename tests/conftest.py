@@ -6,3 +6,16 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def api_server(tmp_path):
+    """A real API server (gunicorn, 127.0.0.1, ephemeral port) with admin/operator/viewer users."""
+    from tests.support.api_server import start_api
+
+    server = start_api(tmp_path)
+    yield server
+    server.stop()

@@ -1,0 +1,162 @@
+"""Vigie REST API: command line.
+
+  python api.py serve [--host H] [--port P] [--db FILE] [--www DIR] [--machines DIR]
+  python api.py adduser NAME --role viewer|operator|admin [--password-file FILE] [--db FILE]
+  python api.py mktoken NAME --out FILE [--days N] [--db FILE]
+  python api.py revoke NAME [--db FILE]
+  python api.py settings
+
+The application itself is vigie.api.make_app; this file only parses the
+command line and serves it under gunicorn.
+"""
+
+import argparse
+import getpass
+import sys
+from functools import partial
+
+from vigie import db, paths
+from vigie.api import auth
+from vigie.api.app import make_app
+from vigie.api.settings import SETTINGS, SettingsError, describe, read_settings
+from vigie.atomic import atomic_write_text
+from vigie.logs import setup_logging
+
+__all__ = ["make_app", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="api.py", description="Vigie REST API: alerts, users and machines over SQLite.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="serve the API and the site under gunicorn",
+                           description="Serve /api/... and the built site in --www behind one login.")
+    serve.add_argument("--config", help="TOML file of settings (see `api.py settings`)")
+    for key in ("host", "port", "db", "www", "machines", "workers", "threads"):
+        default, kind, text = SETTINGS[key]
+        serve.add_argument(f"--{key}", type=kind, default=None, help=f"{text} (default: {default})")
+    serve.add_argument("--anonymous-read", action="store_const", const=True, default=None,
+                       help=SETTINGS["anonymous_read"][2])
+    serve.add_argument("--cors-origin", action="append", default=None, metavar="ORIGIN",
+                       help="allow this origin (repeatable); CORS is off without it")
+    serve.add_argument("--access-log", action="store_const", const=True, default=None, help="log every request")
+    serve.add_argument("--port-file", help="write the port actually listened on to this file (useful with --port 0)")
+
+    adduser = sub.add_parser("adduser", help="create a user (or change one with --update)",
+                             description="Create a user with a role; the password comes from a file or a prompt.")
+    adduser.add_argument("name")
+    adduser.add_argument("--role", required=True, choices=db.ROLES)
+    adduser.add_argument("--password-file", help="file holding the password (first line); prompted when absent")
+    adduser.add_argument("--update", action="store_true", help="change the role and password of an existing user")
+    adduser.add_argument("--db", default=str(paths.DB_PATH), help="alerts database (default: %(default)s)")
+
+    mktoken = sub.add_parser("mktoken", help="write a long-lived bearer token for a user to a file",
+                             description="Create a bearer token for an existing user, written to --out (mode 0600).")
+    mktoken.add_argument("name")
+    mktoken.add_argument("--out", required=True, help="file to write the token to")
+    mktoken.add_argument("--days", type=int, default=SETTINGS["token_days"][0],
+                         help="days before the token expires (default: %(default)s)")
+    mktoken.add_argument("--label", default="", help="a note saying what the token is for")
+    mktoken.add_argument("--db", default=str(paths.DB_PATH), help="alerts database (default: %(default)s)")
+
+    revoke = sub.add_parser("revoke", help="revoke every token and session of a user",
+                            description="Revoke every token and login session of a user.")
+    revoke.add_argument("name")
+    revoke.add_argument("--db", default=str(paths.DB_PATH), help="alerts database (default: %(default)s)")
+
+    sub.add_parser("settings", help="list the settings a --config file may hold",
+                   description="List the settings, their defaults and meaning.")
+    return parser
+
+
+def read_password(path) -> str:
+    if path:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        return lines[0] if lines else ""
+    if not sys.stdin.isatty():
+        raise ValueError("no --password-file given and no terminal to prompt on")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Again: "):
+        raise ValueError("the two passwords differ")
+    return first
+
+
+def cmd_serve(args, log) -> int:
+    from vigie.api import server
+    overrides = {key: getattr(args, key) for key in ("host", "port", "db", "www", "machines", "workers", "threads")}
+    overrides.update(anonymous_read=args.anonymous_read, cors_origins=args.cors_origin, access_log=args.access_log)
+    settings = read_settings(args.config, overrides)
+    conn = db.connect(settings["db"])  # create or migrate the schema once, before the workers
+    conn.close()
+    server.ensure_admin(settings["db"])
+    factory = partial(make_app, settings["db"], settings["www"], settings["machines"], settings)
+    return server.serve(factory, settings, port_file=args.port_file)
+
+
+def cmd_adduser(args, log) -> int:
+    from vigie.api.routes_auth import check_username
+    from bottle import HTTPResponse
+    try:
+        check_username(args.name)
+    except HTTPResponse:
+        log.error("invalid user name %r: use 1-64 letters, digits or . _ - @", args.name)
+        return 2
+    password = read_password(args.password_file)
+    if len(password) < 8:
+        log.error("the password must have at least 8 characters")
+        return 2
+    conn = db.connect(args.db)
+    exists = db.get_user(conn, args.name) is not None
+    if exists and not args.update:
+        log.error("user %r already exists (use --update to change it)", args.name)
+        return 1
+    if exists:
+        db.set_user(conn, args.name, role=args.role, password_hash=auth.hash_password(password))
+        log.info("updated user %r (role %s)", args.name, args.role)
+    else:
+        db.create_user(conn, args.name, args.role, auth.hash_password(password))
+        log.info("created user %r (role %s)", args.name, args.role)
+    return 0
+
+
+def cmd_mktoken(args, log) -> int:
+    if args.days < 1:
+        log.error("--days must be at least 1")
+        return 2
+    conn = db.connect(args.db)
+    if db.get_user(conn, args.name) is None:
+        log.error("no user %r: create it first with `api.py adduser`", args.name)
+        return 1
+    token, expires_at = auth.issue(conn, "tokens", args.name, args.days * 24, label=args.label)
+    atomic_write_text(args.out, token + "\n", mode=0o600)
+    log.info("token for %r written to %s (expires %s)", args.name, args.out, expires_at)
+    return 0
+
+
+def cmd_revoke(args, log) -> int:
+    conn = db.connect(args.db)
+    if db.get_user(conn, args.name) is None:
+        log.error("no user %r", args.name)
+        return 1
+    log.info("revoked %d token(s) and session(s) of %r", db.revoke_user_credentials(conn, args.name), args.name)
+    return 0
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    log = setup_logging("vigie.api", verbose=args.verbose)
+    if args.command == "settings":
+        print(describe())
+        return 0
+    commands = {"serve": cmd_serve, "adduser": cmd_adduser, "mktoken": cmd_mktoken, "revoke": cmd_revoke}
+    try:
+        return commands[args.command](args, log)
+    except (SettingsError, ValueError, OSError, db.DatabaseError) as exc:
+        log.error("%s", exc)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

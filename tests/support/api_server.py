@@ -1,0 +1,158 @@
+"""A real API server for tests: `python api.py serve` under gunicorn on 127.0.0.1, port 0.
+
+    server = start_api(tmp_path)            # or the `api_server` fixture
+    requests.get(server.url + "/api/alert", headers=server.viewer.headers)
+    server.stop(); server.start()           # same port, same database
+
+It has three users, one per role: `.admin` (made by the server's first start),
+`.operator`, `.viewer`; each with `.username`, `.password`, `.token` (a bearer
+token) and `.headers` (the Authorization header for that token).
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from vigie import db  # noqa: E402
+from vigie.api import auth  # noqa: E402
+
+
+@dataclass
+class User:
+    username: str
+    password: str
+    token: str
+    role: str
+
+    @property
+    def headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    @property
+    def basic(self) -> tuple:
+        return (self.username, self.password)
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class ApiServer:
+    def __init__(self, tmp_path, workers=1, threads=4, settings=None, extra_args=()):
+        self.root = Path(tmp_path) / "api"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.db_path = self.root / "data" / "vigie.db"
+        self.www_dir = self.root / "www"
+        self.machines_dir = self.root / "machines"
+        for folder in (self.db_path.parent, self.www_dir, self.machines_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        self.workers, self.threads = workers, threads
+        self.settings = dict(settings or {})
+        self.extra_args = list(extra_args)
+        self.port = 0
+        self.process = None
+        self.url = None
+        self.admin = self.operator = self.viewer = None
+
+    def command(self) -> list:
+        cmd = [sys.executable, str(REPO_ROOT / "api.py"), "serve", "--host", "127.0.0.1",
+               "--port", str(self.port), "--port-file", str(self.root / "port"), "--db", str(self.db_path),
+               "--www", str(self.www_dir), "--machines", str(self.machines_dir),
+               "--workers", str(self.workers), "--threads", str(self.threads)]
+        if self.settings:
+            config = self.root / "api.toml"
+            config.write_text("".join(f"{k} = {_toml_value(v)}\n" for k, v in self.settings.items()))
+            cmd += ["--config", str(config)]
+        return cmd + self.extra_args
+
+    def start(self, timeout=20.0):
+        port_file = self.root / "port"
+        if port_file.exists():
+            port_file.unlink()
+        self.log = open(self.root / "server.log", "ab")
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        env.pop("JOURNAL_STREAM", None)
+        self.process = subprocess.Popen(self.command(), cwd=REPO_ROOT, stdout=self.log, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"api server exited with {self.process.returncode}:\n{self.log_text()}")
+            if port_file.exists() and port_file.read_text().strip():
+                self.port = int(port_file.read_text())
+                self.url = f"http://127.0.0.1:{self.port}"
+                try:
+                    if requests.get(self.url + "/api/health", timeout=2).status_code == 200:
+                        return self
+                except requests.ConnectionError:
+                    pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"api server did not answer within {timeout}s:\n{self.log_text()}")
+
+    def stop(self, timeout=15.0):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        if getattr(self, "log", None):
+            self.log.close()
+
+    def log_text(self) -> str:
+        path = self.root / "server.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def add_user(self, username, role, password=None) -> User:
+        """A user created straight in the database, with a bearer token."""
+        password = password or f"{username}-secret-pw"
+        conn = db.connect(self.db_path)
+        try:
+            if db.get_user(conn, username) is None:
+                db.create_user(conn, username, role, auth.hash_password(password))
+            token, _ = auth.issue(conn, "tokens", username, 24, label="tests")
+        finally:
+            conn.close()
+        return User(username, password, token, role)
+
+    def setup_users(self):
+        password = (self.db_path.parent / "admin.password").read_text().strip()
+        conn = db.connect(self.db_path)
+        try:
+            token, _ = auth.issue(conn, "tokens", "admin", 24, label="tests")
+        finally:
+            conn.close()
+        self.admin = User("admin", password, token, "admin")
+        self.operator = self.add_user("operator", "operator")
+        self.viewer = self.add_user("viewer", "viewer")
+        return self
+
+
+def start_api(tmp_path, **opts) -> ApiServer:
+    """Start a server (workers=1, threads=4 unless given; settings={...} for a config
+    file; extra_args=[...] for more flags) with its three users."""
+    server = ApiServer(tmp_path, **opts)
+    server.start()
+    try:
+        return server.setup_users()
+    except BaseException:
+        server.stop()
+        raise

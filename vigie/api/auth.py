@@ -1,0 +1,127 @@
+"""Who is asking, and may they: password hashes, tokens, sessions, CSRF, roles.
+
+Passwords are stored as salted scrypt hashes. Bearer tokens and session
+cookies are random strings; only their SHA-256 is stored, so a copy of the
+database does not hand out live credentials. Tokens (POST /api/login, or
+`api.py mktoken`) expire and can be revoked; sessions are the browser's
+cookie. The CSRF value is derived from the session token (HMAC-free double
+submit: the page echoes the non-HttpOnly `vigie_csrf` cookie in a header, and
+the server checks it matches the session it belongs to).
+"""
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+from vigie import db
+
+ROLE_RANK = {"viewer": 1, "operator": 2, "admin": 3}
+SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
+SESSION_COOKIE = "vigie_session"
+CSRF_COOKIE = "vigie_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, dklen=32, **SCRYPT)
+    return f"scrypt${SCRYPT['n']}${SCRYPT['r']}${SCRYPT['p']}${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        computed = hashlib.scrypt(password.encode("utf-8"), salt=bytes.fromhex(salt), dklen=32,
+                                  n=int(n), r=int(r), p=int(p))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(computed.hex(), digest)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def csrf_for(session_token: str) -> str:
+    return hashlib.sha256(b"vigie-csrf:" + session_token.encode("utf-8")).hexdigest()[:32]
+
+
+def expiry(hours: float) -> str:
+    return (datetime.now(timezone.utc) + timedelta(hours=hours)).isoformat(timespec="seconds")
+
+
+def issue(conn, kind: str, username: str, hours: float, label: str = ""):
+    """A new random token (tokens) or session (sessions) for a user: (token, expires_at)."""
+    user = db.get_user(conn, username)
+    if user is None:
+        raise KeyError(username)
+    token = secrets.token_urlsafe(32)
+    expires_at = expiry(hours)
+    db.add_credential(conn, kind, user["id"], token_hash(token), expires_at, label)
+    return token, expires_at
+
+
+def role_allows(role, needed: str) -> bool:
+    return ROLE_RANK.get(role, 0) >= ROLE_RANK[needed]
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(15)
+
+
+class BasicCache:
+    """Remembers recently verified Basic credentials for a short while, so a script
+    sending them on every request does not pay a full scrypt each time. Keyed by a
+    hash of user and password; a changed password simply misses."""
+
+    def __init__(self, ttl_seconds: float = 60.0, size: int = 256):
+        self.ttl_seconds, self.size = ttl_seconds, size
+        self.entries = {}
+        self.lock = threading.Lock()
+
+    def key(self, username, password, stored_hash):
+        return hashlib.sha256(f"{username}\0{password}\0{stored_hash}".encode("utf-8")).hexdigest()
+
+    def check(self, key) -> bool:
+        with self.lock:
+            seen = self.entries.get(key)
+            return seen is not None and time.monotonic() - seen < self.ttl_seconds
+
+    def remember(self, key):
+        with self.lock:
+            if len(self.entries) >= self.size:
+                self.entries.clear()
+            self.entries[key] = time.monotonic()
+
+
+def parse_basic(header: str):
+    """(username, password) from an `Authorization: Basic ...` header, or None."""
+    try:
+        raw = base64.b64decode(header.split(" ", 1)[1].strip(), validate=True).decode("utf-8")
+    except (IndexError, ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+    username, sep, password = raw.partition(":")
+    return (username, password) if sep else None
+
+
+def check_login(conn, username: str, password: str, cache: BasicCache = None):
+    """The user dict when the password is right, else None."""
+    user = db.get_user(conn, username) if isinstance(username, str) else None
+    if user is None or not isinstance(password, str):
+        hash_password("x" * 8)  # same cost whether the user exists or not
+        return None
+    key = cache.key(username, password, user["password_hash"]) if cache else None
+    if key and cache.check(key):
+        return user
+    if not verify_password(password, user["password_hash"]):
+        return None
+    if key:
+        cache.remember(key)
+    return user

@@ -1,0 +1,96 @@
+"""Serving the app with gunicorn (gthread workers), never Bottle's development server.
+
+The listening socket is bound here, before gunicorn starts, and handed to it as
+`fd://N`: so port 0 works (the real port is read back, printed and optionally
+written to a file) and a bind error is reported plainly. Each worker builds its
+own app, hence its own SQLite connections.
+"""
+
+import logging
+import socket
+import sys
+from pathlib import Path
+
+from gunicorn.app.base import BaseApplication
+
+from vigie import db
+from vigie.api import auth
+from vigie.atomic import atomic_write_text
+
+log = logging.getLogger("vigie.api")
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def ensure_admin(db_path, out=sys.stdout):
+    """On first start (no user at all) create `admin` with a random password, saved
+    beside the database (mode 0600) and shown once on a terminal, never in a log."""
+    conn = db.connect(db_path)
+    try:
+        if db.count_users(conn):
+            return None
+        password = auth.generate_password()
+        db.create_user(conn, "admin", "admin", auth.hash_password(password))
+    finally:
+        conn.close()
+    path = Path(db_path).parent / "admin.password"
+    atomic_write_text(path, password + "\n", mode=0o600)
+    log.info("first start: created user 'admin'; its password is in %s", path)
+    if out is not None and out.isatty():
+        print(f"First start: user 'admin', password: {password}  (also saved in {path})", file=out, flush=True)
+    return path
+
+
+class GunicornApp(BaseApplication):
+    def __init__(self, factory, options):
+        self.factory = factory
+        self.options = options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return self.factory()
+
+
+def gunicorn_options(settings: dict, fd: int) -> dict:
+    return {
+        "bind": [f"fd://{fd}"],
+        "workers": max(1, settings["workers"]),
+        "threads": max(1, settings["threads"]),
+        "worker_class": "gthread",
+        "timeout": settings["timeout"],
+        "graceful_timeout": 10,
+        "keepalive": 5,
+        "proc_name": "vigie-api",
+        "control_socket_disable": True,  # several instances (tests, benches) must not share one
+        "accesslog": "-" if settings["access_log"] else None,
+        "errorlog": "-",
+        "loglevel": "info",
+    }
+
+
+def serve(factory, settings: dict, port_file=None, out=sys.stdout) -> int:
+    """Bind, report the address, then run gunicorn until it is told to stop."""
+    try:
+        sock = bind_socket(settings["host"], settings["port"])
+    except OSError as exc:
+        log.error("cannot listen on %s:%s: %s", settings["host"], settings["port"], exc.strerror)
+        return 1
+    port = sock.getsockname()[1]
+    url = f"http://{settings['host']}:{port}"
+    if port_file:
+        atomic_write_text(port_file, f"{port}\n")
+    print(f"Vigie API listening on {url}", file=out, flush=True)
+    GunicornApp(factory, gunicorn_options(settings, sock.fileno())).run()
+    return 0

@@ -1,0 +1,89 @@
+"""API settings: one table of defaults with a help line each.
+
+A TOML file (`api.py serve --config FILE`) overrides the defaults, command-line
+flags override the file. The result is a plain dict handed to make_app.
+"""
+
+import tomllib
+
+from vigie import paths
+
+# key: (default, type, help)
+SETTINGS = {
+    "host": ("127.0.0.1", str, "address to listen on"),
+    "port": (8080, int, "TCP port to listen on (0: any free port, printed at start)"),
+    "db": (str(paths.DB_PATH), str, "SQLite alerts database"),
+    "www": (str(paths.WWW_DIR), str, "folder of the built site, served at /"),
+    "machines": (str(paths.MACHINES_DIR), str, "folder of machines/<name>.json files"),
+    "workers": (2, int, "gunicorn worker processes"),
+    "threads": (4, int, "threads per worker (gthread)"),
+    "timeout": (30, int, "seconds before a stuck worker is restarted"),
+    "anonymous_read": (False, bool, "let anonymous clients read alerts, stats, machines and the site"),
+    "cors_origins": ([], list, "origins allowed to call the API from a browser (empty: CORS off)"),
+    "max_body_bytes": (8 * 1024 * 1024, int, "largest request body accepted (413 above)"),
+    "max_batch": (10000, int, "most alerts in one POST /api/alert batch"),
+    "page_size": (100, int, "default page size of GET /api/alert"),
+    "max_page_size": (1000, int, "largest limit accepted by GET /api/alert"),
+    "session_hours": (12.0, float, "lifetime of a login (token and browser session)"),
+    "token_days": (365, int, "default lifetime of tokens made by `api.py mktoken`"),
+    "access_log": (False, bool, "log every request (gunicorn access log)"),
+}
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def defaults() -> dict:
+    return {key: (list(value[0]) if isinstance(value[0], list) else value[0]) for key, value in SETTINGS.items()}
+
+
+def coerce(key: str, value):
+    if key not in SETTINGS:
+        raise SettingsError(f"unknown setting {key!r}: expected one of {', '.join(SETTINGS)}")
+    kind = SETTINGS[key][1]
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            return value.lower() in ("1", "true", "yes", "on")
+        raise SettingsError(f"setting {key}: expected true or false, got {value!r}")
+    if kind is list:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value
+        raise SettingsError(f"setting {key}: expected a list of strings, got {value!r}")
+    try:
+        if kind is int and isinstance(value, float):
+            raise ValueError
+        return kind(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"setting {key}: expected {kind.__name__}, got {value!r}") from None
+
+
+def read_settings(path=None, overrides: dict = None) -> dict:
+    """Defaults, then the TOML file at `path` (if any), then the non-None overrides."""
+    settings = defaults()
+    if path:
+        try:
+            with open(path, "rb") as f:
+                data = tomllib.load(f)
+        except OSError as exc:
+            raise SettingsError(f"cannot read {path}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{path}: {exc}") from None
+        for key, value in data.items():
+            settings[key] = coerce(key, value)
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            settings[key] = coerce(key, value)
+    return settings
+
+
+def describe() -> str:
+    """The settings table as text, for `api.py settings`."""
+    lines = []
+    for key, (default, kind, text) in SETTINGS.items():
+        lines.append(f"{key:16} {text} (default: {default!r})")
+    return "\n".join(lines)

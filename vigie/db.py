@@ -1,0 +1,386 @@
+"""The alerts database: schema, migrations and every query Vigie runs on it.
+
+SQLite in WAL mode so the site builder and scripts read while the API writes.
+Only the API writes; other parts open it with `connect(path, readonly=True)`
+and call `list_alerts` / `get_stats` / `get_alert`. Every statement is
+parameterised; the few identifiers that vary (ordering columns, filter
+columns) come from fixed tables below, never from the request.
+"""
+
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+from vigie.alert import FIELDS, SEVERITIES
+
+ALERT_COLUMNS = ("id",) + FIELDS + ("acknowledged", "acknowledged_by", "acknowledged_at", "source_id")
+ROLES = ("viewer", "operator", "admin")
+
+MIGRATIONS = [
+    # 1: alerts, users, tokens, sessions
+    """
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        timestamp TEXT NOT NULL,
+        server TEXT NOT NULL,
+        severity TEXT NOT NULL CHECK (severity IN ('CRITICAL','ERROR','WARNING','INFO')),
+        message TEXT NOT NULL,
+        provider TEXT NOT NULL DEFAULT '',
+        application TEXT NOT NULL DEFAULT '',
+        environment TEXT NOT NULL DEFAULT '',
+        acknowledged INTEGER NOT NULL DEFAULT 0 CHECK (acknowledged IN (0, 1)),
+        acknowledged_by TEXT NULL,
+        acknowledged_at TEXT NULL,
+        source_id TEXT UNIQUE NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX alerts_timestamp ON alerts (timestamp);
+    CREATE INDEX alerts_severity ON alerts (severity, timestamp);
+    CREATE INDEX alerts_server ON alerts (server, timestamp);
+    CREATE INDEX alerts_environment ON alerts (environment, severity, timestamp);
+    CREATE INDEX alerts_application ON alerts (application, timestamp);
+    CREATE INDEX alerts_provider ON alerts (provider, timestamp);
+    CREATE INDEX alerts_acknowledged ON alerts (acknowledged, timestamp);
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('viewer','operator','admin')),
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE tokens (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        token_hash TEXT NOT NULL UNIQUE,
+        label TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        revoked_at TEXT NULL
+    );
+    CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        revoked_at TEXT NULL
+    );
+    """,
+]
+
+# Columns a client may filter on by exact value, and sort on.
+EXACT_FILTERS = ("server", "environment", "application", "provider")
+ORDERING_COLUMNS = {
+    "id": "id", "timestamp": "timestamp", "server": "server", "environment": "environment",
+    "application": "application", "provider": "provider", "acknowledged": "acknowledged",
+    "acknowledged_at": "acknowledged_at",
+    # by gravity: ordering=-severity puts CRITICAL first
+    "severity": "CASE severity WHEN 'INFO' THEN 0 WHEN 'WARNING' THEN 1 WHEN 'ERROR' THEN 2 ELSE 3 END",
+}
+DEFAULT_ORDERING = "-timestamp"
+
+
+class DatabaseError(RuntimeError):
+    pass
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def connect(path, readonly: bool = False, timeout: float = 30.0) -> sqlite3.Connection:
+    """A connection in WAL mode; readonly ones cannot write, writable ones get the schema."""
+    path = Path(path)
+    if readonly:
+        if not path.exists():
+            raise DatabaseError(f"database {path} does not exist")
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=timeout,
+                               check_same_thread=False, isolation_level=None)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), timeout=timeout, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        migrate(conn)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+    return conn
+
+
+def migrate(conn) -> int:
+    """Apply the missing migrations in one transaction each; return the schema version."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            current = conn.execute("PRAGMA user_version").fetchone()[0]
+            if current < number:  # another process may have migrated meanwhile
+                for statement in script.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version={number}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return len(MIGRATIONS)
+
+
+class transaction:
+    """`with transaction(conn):` BEGIN IMMEDIATE ... COMMIT, ROLLBACK on any error."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def __enter__(self):
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, kind, value, tb):
+        self.conn.execute("ROLLBACK" if kind else "COMMIT")
+        return False
+
+
+# ---------------------------------------------------------------- alerts
+
+def row_to_alert(row) -> dict:
+    alert = {name: row[name] for name in ALERT_COLUMNS}
+    alert["acknowledged"] = bool(alert["acknowledged"])
+    return alert
+
+
+_SELECT = "SELECT " + ", ".join(ALERT_COLUMNS) + " FROM alerts"
+_INSERT = ("INSERT INTO alerts (timestamp, server, severity, message, provider, application, environment,"
+           " source_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def insert_alerts(conn, records) -> list:
+    """Insert normalised records (dicts with the seven fields, optional source_id) in one
+    transaction. Return [(id, created)] in order; a known source_id gives the existing id."""
+    now = utc_now()
+    results = []
+    with transaction(conn):
+        for record in records:
+            source_id = record.get("source_id")
+            if source_id is not None:
+                row = conn.execute("SELECT id FROM alerts WHERE source_id = ?", (source_id,)).fetchone()
+                if row is not None:
+                    results.append((row[0], False))
+                    continue
+            values = tuple(record[f] for f in FIELDS) + (source_id, now)
+            results.append((conn.execute(_INSERT, values).lastrowid, True))
+    return results
+
+
+def get_alert(conn, alert_id: int):
+    row = conn.execute(_SELECT + " WHERE id = ?", (alert_id,)).fetchone()
+    return row_to_alert(row) if row else None
+
+
+def get_alerts(conn, ids) -> list:
+    """Alerts by id, in the order given (missing ones skipped)."""
+    found = {}
+    ids = list(ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in conn.execute(_SELECT + f" WHERE id IN ({marks})", chunk):
+            found[row["id"]] = row_to_alert(row)
+    return [found[i] for i in ids if i in found]
+
+
+def update_alert(conn, alert_id: int, changes: dict, user: str = None):
+    """Apply changes (some of the seven fields, maybe `acknowledged`); return the alert or None."""
+    sets, values = [], []
+    for field in FIELDS:
+        if field in changes:
+            sets.append(f"{field} = ?")
+            values.append(changes[field])
+    if "acknowledged" in changes:
+        if changes["acknowledged"]:
+            sets.append("acknowledged_by = CASE acknowledged WHEN 1 THEN acknowledged_by ELSE ? END")
+            sets.append("acknowledged_at = CASE acknowledged WHEN 1 THEN acknowledged_at ELSE ? END")
+            sets.append("acknowledged = 1")
+            values += [user, utc_now()]
+        else:
+            sets.append("acknowledged = 0, acknowledged_by = NULL, acknowledged_at = NULL")
+    with transaction(conn):
+        if sets:
+            conn.execute("UPDATE alerts SET " + ", ".join(sets) + " WHERE id = ?", values + [alert_id])
+        return get_alert(conn, alert_id)
+
+
+def delete_alert(conn, alert_id: int) -> bool:
+    with transaction(conn):
+        return conn.execute("DELETE FROM alerts WHERE id = ?", (alert_id,)).rowcount > 0
+
+
+def set_acknowledged(conn, alert_id: int, acknowledged: bool, user: str = None):
+    return update_alert(conn, alert_id, {"acknowledged": acknowledged}, user)
+
+
+def _like_pattern(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def build_where(filters: dict):
+    """(sql, params) for the filters: severity/server/... lists of values, acknowledged bool,
+    q text, since/until ISO UTC strings. Values are already checked by the caller."""
+    clauses, params = [], []
+    for column in ("severity",) + EXACT_FILTERS:
+        values = filters.get(column)
+        if values:
+            if isinstance(values, str):
+                values = [values]
+            clauses.append(f"{column} IN ({','.join('?' * len(values))})")
+            params += list(values)
+    if filters.get("acknowledged") is not None:
+        clauses.append("acknowledged = ?")
+        params.append(1 if filters["acknowledged"] else 0)
+    if filters.get("q"):
+        clauses.append("message LIKE ? ESCAPE '\\'")
+        params.append(_like_pattern(filters["q"]))
+    if filters.get("since"):
+        clauses.append("timestamp >= ?")
+        params.append(filters["since"])
+    if filters.get("until"):
+        clauses.append("timestamp <= ?")
+        params.append(filters["until"])
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def order_by(ordering: str) -> str:
+    """ORDER BY clause from 'field,-field'; raise ValueError naming an unknown field."""
+    terms = []
+    for name in (ordering or DEFAULT_ORDERING).split(","):
+        name = name.strip()
+        descending = name.startswith("-")
+        key = name.lstrip("-")
+        if key not in ORDERING_COLUMNS:
+            raise ValueError(f"cannot order by {key!r}: expected one of {', '.join(sorted(ORDERING_COLUMNS))}")
+        terms.append(ORDERING_COLUMNS[key] + (" DESC" if descending else " ASC"))
+    last = " DESC" if terms[-1].endswith("DESC") else " ASC"
+    return " ORDER BY " + ", ".join(terms) + ", id" + last
+
+
+def list_alerts(conn, filters: dict = None, ordering: str = DEFAULT_ORDERING, limit: int = 100, offset: int = 0):
+    """(count of matching alerts, [alert dicts] of the page)."""
+    where, params = build_where(filters or {})
+    count = conn.execute("SELECT COUNT(*) FROM alerts" + where, params).fetchone()[0]
+    rows = conn.execute(_SELECT + where + order_by(ordering) + " LIMIT ? OFFSET ?",
+                        params + [int(limit), int(offset)]).fetchall()
+    return count, [row_to_alert(row) for row in rows]
+
+
+def acknowledge_matching(conn, filters: dict, user: str) -> int:
+    """Acknowledge every unacknowledged alert matching the filters; return how many."""
+    where, params = build_where(dict(filters or {}, acknowledged=False))
+    with transaction(conn):
+        cursor = conn.execute("UPDATE alerts SET acknowledged = 1, acknowledged_by = ?, acknowledged_at = ?"
+                              + where, [user, utc_now()] + params)
+        return cursor.rowcount
+
+
+def get_stats(conn) -> dict:
+    """Counts for the dashboard: total, unacknowledged, and by each grouping column."""
+    stats = {"total": conn.execute("SELECT COUNT(*) FROM alerts").fetchone()[0]}
+    stats["unacknowledged"] = conn.execute("SELECT COUNT(*) FROM alerts WHERE acknowledged = 0").fetchone()[0]
+    stats["by_severity"] = {s: 0 for s in SEVERITIES}
+    for column in ("severity",) + EXACT_FILTERS:
+        key = f"by_{column}"
+        stats.setdefault(key, {})
+        for value, n in conn.execute(f"SELECT {column}, COUNT(*) FROM alerts GROUP BY {column}"):
+            stats[key][value] = n
+    stats["by_acknowledged"] = {"true": 0, "false": 0}
+    for value, n in conn.execute("SELECT acknowledged, COUNT(*) FROM alerts GROUP BY acknowledged"):
+        stats["by_acknowledged"]["true" if value else "false"] = n
+    stats["unacknowledged_by_severity"] = {s: 0 for s in SEVERITIES}
+    for value, n in conn.execute("SELECT severity, COUNT(*) FROM alerts WHERE acknowledged = 0 GROUP BY severity"):
+        stats["unacknowledged_by_severity"][value] = n
+    row = conn.execute("SELECT MIN(timestamp), MAX(timestamp) FROM alerts").fetchone()
+    stats["oldest"], stats["newest"] = row[0], row[1]
+    return stats
+
+
+# ---------------------------------------------------------------- users and tokens
+
+def create_user(conn, username: str, role: str, password_hash: str) -> int:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}: expected one of {', '.join(ROLES)}")
+    with transaction(conn):
+        return conn.execute("INSERT INTO users (username, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
+                            (username, role, password_hash, utc_now())).lastrowid
+
+
+def set_user(conn, username: str, role: str = None, password_hash: str = None) -> bool:
+    with transaction(conn):
+        n = 0
+        if role is not None:
+            n = conn.execute("UPDATE users SET role = ? WHERE username = ?", (role, username)).rowcount
+        if password_hash is not None:
+            n = conn.execute("UPDATE users SET password_hash = ? WHERE username = ?",
+                             (password_hash, username)).rowcount
+        return n > 0
+
+
+def get_user(conn, username: str):
+    row = conn.execute("SELECT id, username, role, password_hash, created_at FROM users WHERE username = ?",
+                       (username,)).fetchone()
+    return dict(row) if row else None
+
+
+def list_users(conn) -> list:
+    return [dict(r) for r in conn.execute("SELECT username, role, created_at FROM users ORDER BY username")]
+
+
+def delete_user(conn, username: str) -> bool:
+    with transaction(conn):
+        return conn.execute("DELETE FROM users WHERE username = ?", (username,)).rowcount > 0
+
+
+def count_users(conn) -> int:
+    return conn.execute("SELECT COUNT(*) FROM users").fetchone()[0]
+
+
+def _credential_table(kind: str) -> str:
+    if kind not in ("tokens", "sessions"):
+        raise ValueError(kind)
+    return kind
+
+
+def add_credential(conn, kind: str, user_id: int, token_hash: str, expires_at: str, label: str = "") -> int:
+    table = _credential_table(kind)
+    with transaction(conn):
+        if table == "tokens":
+            return conn.execute("INSERT INTO tokens (user_id, token_hash, label, created_at, expires_at)"
+                                " VALUES (?, ?, ?, ?, ?)", (user_id, token_hash, label, utc_now(), expires_at)).lastrowid
+        conn.execute("DELETE FROM sessions WHERE expires_at < ?", (utc_now(),))
+        return conn.execute("INSERT INTO sessions (user_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                            (user_id, token_hash, utc_now(), expires_at)).lastrowid
+
+
+def find_credential(conn, kind: str, token_hash: str):
+    """The user ({username, role}) owning a live token or session, else None."""
+    table = _credential_table(kind)
+    row = conn.execute(f"SELECT u.username, u.role FROM {table} t JOIN users u ON u.id = t.user_id"
+                       " WHERE t.token_hash = ? AND t.revoked_at IS NULL AND t.expires_at > ?",
+                       (token_hash, utc_now())).fetchone()
+    return dict(row) if row else None
+
+
+def revoke_credential(conn, kind: str, token_hash: str) -> bool:
+    table = _credential_table(kind)
+    with transaction(conn):
+        return conn.execute(f"UPDATE {table} SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
+                            (utc_now(), token_hash)).rowcount > 0
+
+
+def revoke_user_credentials(conn, username: str) -> int:
+    now = utc_now()
+    n = 0
+    with transaction(conn):
+        for table in ("tokens", "sessions"):
+            n += conn.execute(f"UPDATE {table} SET revoked_at = ? WHERE revoked_at IS NULL AND user_id ="
+                              " (SELECT id FROM users WHERE username = ?)", (now, username)).rowcount
+    return n
