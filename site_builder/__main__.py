@@ -1,0 +1,3 @@
+from site_builder.build import main
+
+raise SystemExit(main())

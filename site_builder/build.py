@@ -1,0 +1,178 @@
+"""`python -m site_builder`: build www/ from the machines, their samples and the alerts.
+
+    python -m site_builder --machines machines/ --samples data/samples/ \\
+        --db data/vigie.db --out www/ [--api-url URL]
+
+Exit status 0 when the site is written, 2 on bad usage, 1 when an input the
+whole site depends on cannot be read (the machines folder, the database).
+One bad machine file or sample file only affects that machine.
+"""
+
+import argparse
+import hashlib
+import logging
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from collector.machine_config import public_view
+from site_builder import context, inputs, render
+from site_builder.writer import SiteWriter, signature
+from vigie import paths
+from vigie.logs import setup_logging
+
+log = logging.getLogger("vigie.site")
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+STATIC_DIR = PACKAGE_DIR / "static"
+PLOTLY_ASSET = "static/plotly.min.js"
+
+
+def plotly_js() -> bytes:
+    from plotly.offline import get_plotlyjs
+    return get_plotlyjs().encode("utf-8")
+
+
+def code_version() -> str:
+    """Changes whenever the builder, its templates or its static files change."""
+    digest = hashlib.sha256()
+    for path in sorted(list(PACKAGE_DIR.glob("*.py")) + list((PACKAGE_DIR / "templates").glob("*"))
+                       + list(STATIC_DIR.glob("*"))):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def write_assets(writer: SiteWriter) -> dict:
+    """Static files first, so no page ever links to a file not yet written."""
+    versions = {PLOTLY_ASSET: writer.asset(PLOTLY_ASSET, plotly_js())}
+    for path in sorted(STATIC_DIR.iterdir()):
+        if path.is_file() and not path.name.startswith("."):
+            relpath = f"static/{path.name}"
+            versions[relpath] = writer.asset(relpath, path.read_bytes())
+    return versions
+
+
+class Site:
+    """What every page shares: the Jinja2 environment, asset versions, policy."""
+
+    def __init__(self, versions: dict, api_url: str, built_at: str):
+        self.env = render.make_environment()
+        self.versions = versions
+        self.api_url = api_url.rstrip("/")
+        self.built_at = built_at
+        self.csp = render.content_security_policy(self.api_url)
+
+    def render(self, template: str, root: str, page: str, **ctx) -> bytes:
+        assets = {rel: f"{root}{rel}?v={v}" for rel, v in self.versions.items()}
+        return render.render(self.env, template, dict(ctx, root=root, page=page, assets=assets,
+                                                      csp=self.csp, api_url=self.api_url))
+
+
+def build_machine(site, writer, code, samples_dir, conn, config) -> dict:
+    """Write machines/<name>.html if its inputs changed; return its dashboard row."""
+    name = config["name"]
+    relpath = f"machines/{name}.html"
+    alert_count, alerts = inputs.machine_alerts(conn, name)
+    sig = signature(code, site.api_url, public_view(config), inputs.samples_signature(samples_dir, name),
+                    alert_count, alerts)
+    previous = writer.previous(relpath)
+    if writer.is_current(relpath, sig) and "row" in previous:
+        writer.page(relpath, sig, None, {"row": previous["row"]})
+        return previous["row"]
+    samples, error = inputs.read_samples(samples_dir, name)
+    if error:
+        log.warning("machine %s: %s", name, error)
+    row = context.dashboard_row(config, samples, error)
+    page = context.machine_page(config, samples, error, alerts, alert_count)
+    writer.page(relpath, sig, lambda: site.render("machine.html", "../", "machine", m=page), {"row": row})
+    return row
+
+
+def build(machines_dir=paths.MACHINES_DIR, samples_dir=paths.SAMPLES_DIR, db_path=paths.DB_PATH,
+          out_dir=paths.WWW_DIR, api_url: str = "", now: datetime = None, force: bool = False) -> dict:
+    """Build the site; return what was written. Raises inputs.InputError on unreadable inputs."""
+    started = time.monotonic()
+    now = now or datetime.now(timezone.utc)
+    built_at = now.astimezone(timezone.utc).isoformat(timespec="seconds")
+    configs, errors = inputs.read_machines(machines_dir)
+    for error in errors:
+        log.warning("skipping machine file %s", error)
+    conn = inputs.open_alerts(db_path)
+    if conn is None:
+        log.warning("no alerts database at %s yet: alert pages will be empty", db_path)
+    if not Path(samples_dir).is_dir():
+        log.warning("no samples folder at %s yet: machines have no data", samples_dir)
+    writer = SiteWriter(out_dir)
+    if force:
+        writer.old = {}
+    try:
+        site = Site(write_assets(writer), api_url, built_at)
+        code = code_version()
+        rows = []
+        for n, config in enumerate(configs, start=1):
+            rows.append(build_machine(site, writer, code, samples_dir, conn, config))
+            if n % 25 == 0:
+                log.info("machine pages: %d of %d", n, len(configs))
+        build_lists(site, writer, code, conn, configs, errors, rows)
+    finally:
+        if conn is not None:
+            conn.close()
+    writer.remove_stale("machines", {f"machines/{c['name']}.html" for c in configs})
+    writer.finish()
+    report = dict(writer.report(), machines=len(configs), config_errors=len(errors),
+                  seconds=round(time.monotonic() - started, 3))
+    return report
+
+
+def build_lists(site, writer, code, conn, configs, errors, rows) -> None:
+    """The pages that link to machine pages, written after them."""
+    stats = inputs.alert_stats(conn)
+    count, snapshot = inputs.alert_snapshot(conn)
+    alerts_sig = signature(code, site.api_url, count, snapshot, stats)
+    writer.page("alerts.html", alerts_sig, lambda: site.render(
+        "alerts.html", "", "alerts", a=context.alerts_page(count, snapshot, stats, site.built_at)))
+    devices = context.devices_page(configs, errors)
+    writer.page("devices.html", signature(code, site.api_url, devices),
+                lambda: site.render("devices.html", "", "devices", d=devices))
+    writer.page("login.html", signature(code, site.api_url), lambda: site.render("login.html", "", "login"))
+    dash = context.dashboard(rows, [context.config_error_row(e) for e in errors], stats, site.built_at)
+    writer.page("index.html", signature(code, site.api_url, dash),
+                lambda: site.render("index.html", "", "dashboard", d=dash))
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog="python -m site_builder",
+        description="Build the static web site (www/) from machine configs, samples and the alerts database.")
+    parser.add_argument("--machines", type=Path, default=paths.MACHINES_DIR, metavar="DIR",
+                        help="machine config folder (default: %(default)s)")
+    parser.add_argument("--samples", type=Path, default=paths.SAMPLES_DIR, metavar="DIR",
+                        help="sample files written by the collector (default: %(default)s)")
+    parser.add_argument("--db", type=Path, default=paths.DB_PATH, metavar="FILE",
+                        help="alerts database, opened read-only (default: %(default)s)")
+    parser.add_argument("--out", type=Path, default=paths.WWW_DIR, metavar="DIR",
+                        help="where to write the site (default: %(default)s)")
+    parser.add_argument("--api-url", default="", metavar="URL",
+                        help="the API's base URL as the browser sees it (default: same origin as the site)")
+    parser.add_argument("--force", action="store_true", help="render every page even if its inputs did not change")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    parser.add_argument("-q", "--quiet", action="store_true", help="log only warnings and errors")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    setup_logging("vigie.site", verbose=args.verbose, quiet=args.quiet)
+    try:
+        report = build(args.machines, args.samples, args.db, args.out, args.api_url, force=args.force)
+    except inputs.InputError as exc:
+        log.error("%s", exc)
+        return 1
+    except OSError as exc:
+        log.error("cannot write the site to %s: %s", args.out, exc)
+        return 1
+    log.info("site built in %s: %d machines, %d pages written, %d unchanged, %d skipped, %d removed (%.2f s)",
+             args.out, report["machines"], report["written"], report["unchanged"], report["skipped"],
+             report["removed"], report["seconds"])
+    return 0

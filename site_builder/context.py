@@ -1,0 +1,144 @@
+"""Context stage: plain data each page template needs, from what `inputs` read.
+
+Pure functions: dicts in, dicts out; no file, no database, no clock (the build
+time is passed in).
+"""
+
+from collector.machine_config import public_view
+from site_builder import series
+
+LOG_ENTRIES = 60
+SEVERITY_ORDER = ("CRITICAL", "ERROR", "WARNING", "INFO")
+
+
+def _status(samples) -> dict:
+    status = dict((samples or {}).get("status") or {})
+    status.setdefault("state", "unknown")
+    if status["state"] not in ("up", "down", "unknown"):
+        status["state"] = "unknown"
+    return status
+
+
+def busiest_interface(interfaces):
+    """The interface with the highest current in+out rate, or None."""
+    def load(i):
+        return (i.get("in_bps") or 0) + (i.get("out_bps") or 0)
+    rated = [i for i in interfaces or () if i.get("in_bps") is not None or i.get("out_bps") is not None]
+    return max(rated, key=load) if rated else None
+
+
+def dashboard_row(config, samples, samples_error=None) -> dict:
+    view = public_view(config)
+    return {
+        "name": config["name"], "host": view.get("host"), "description": view.get("description", ""),
+        "status": _status(samples), "busiest": busiest_interface((samples or {}).get("interfaces")),
+        "error": samples_error, "has_samples": samples is not None,
+    }
+
+
+def config_error_row(error) -> dict:
+    name = error.source.rsplit("/", 1)[-1].removesuffix(".json") if error.source else "?"
+    return {"name": name, "error": str(error.message), "field": error.field}
+
+
+def alert_summary(stats) -> dict:
+    if not stats:
+        return {"available": False, "total": 0, "unacknowledged": 0,
+                "by_severity": {s: 0 for s in SEVERITY_ORDER}, "unacknowledged_critical": 0}
+    return {"available": True, "total": stats.get("total", 0), "unacknowledged": stats.get("unacknowledged", 0),
+            "by_severity": {s: stats.get("by_severity", {}).get(s, 0) for s in SEVERITY_ORDER},
+            "unacknowledged_by_severity": {s: stats.get("unacknowledged_by_severity", {}).get(s, 0)
+                                           for s in SEVERITY_ORDER},
+            "unacknowledged_critical": stats.get("unacknowledged_by_severity", {}).get("CRITICAL", 0)}
+
+
+def dashboard(rows, error_rows, stats, built_at) -> dict:
+    counts = {"up": 0, "down": 0, "unknown": 0}
+    for row in rows:
+        counts[row["status"]["state"]] += 1
+    return {"machines": rows, "config_errors": error_rows, "alerts": alert_summary(stats),
+            "counts": counts, "built_at": built_at}
+
+
+def _peak(rows, column):
+    values = [r[column] for r in rows or () if len(r) > column and r[column] is not None]
+    return max(values) if values else None
+
+
+def interface_rows(samples) -> list:
+    """The interface table: name, alias, speed, status, current and peak (last day) rates."""
+    rows = []
+    all_series = samples.get("series") or {}
+    for iface in samples.get("interfaces") or ():
+        day = (all_series.get(str(iface.get("index"))) or {}).get("day")
+        rows.append(dict(iface, in_peak_bps=_peak(day, 3) or _peak(day, 1),
+                         out_peak_bps=_peak(day, 4) or _peak(day, 2)))
+    return rows
+
+
+def interface_graphs(samples) -> list:
+    graphs = []
+    all_series = samples.get("series") or {}
+    for iface in samples.get("interfaces") or ():
+        archives = all_series.get(str(iface.get("index")))
+        if not archives:
+            continue
+        title = iface.get("name") or iface.get("descr") or f"ifIndex {iface.get('index')}"
+        graphs.append({"id": f"graph-if-{iface.get('index')}", "title": title, "alias": iface.get("alias") or "",
+                       "speed_bps": iface.get("speed_bps"), "kind": "interface",
+                       "data": series.interface_series(archives)})
+    return graphs
+
+
+def oid_graphs(samples) -> list:
+    graphs = []
+    for name, oid in sorted((samples.get("oids") or {}).items()):
+        archives = {a: oid.get(a) for a in series.ARCHIVES}
+        graphs.append({"id": f"graph-oid-{name}", "title": name, "unit": oid.get("unit") or "",
+                       "type": oid.get("type") or "gauge", "last": oid.get("last"), "kind": "oid",
+                       "data": series.oid_series(archives)})
+    return graphs
+
+
+def device_log(events, alerts, limit=LOG_ENTRIES) -> list:
+    """Status changes and alerts of one machine, newest first."""
+    entries = [{"time": e.get("time"), "source": "event", "kind": e.get("kind") or "",
+                "interface": e.get("interface"), "message": e.get("message") or ""} for e in events or ()]
+    entries += [{"time": a["timestamp"], "source": "alert", "kind": a["severity"], "interface": None,
+                 "message": a["message"], "acknowledged": a["acknowledged"], "id": a["id"]} for a in alerts or ()]
+    entries.sort(key=lambda e: e["time"] or "", reverse=True)
+    return entries[:limit]
+
+
+def machine_page(config, samples, samples_error, alerts, alert_count) -> dict:
+    view = public_view(config)
+    samples = samples or {}
+    snmp = view.get("snmp") or {}
+    return {
+        "name": config["name"], "config": {
+            "host": view.get("host"), "port": view.get("port"), "description": view.get("description", ""),
+            "interval": view.get("interval"), "snmp_version": snmp.get("version"),
+            "tags": view.get("tags") or {}},
+        "status": _status(samples), "samples_error": samples_error, "has_samples": bool(samples),
+        "updated": samples.get("updated"), "interfaces": interface_rows(samples),
+        "graphs": interface_graphs(samples), "oid_graphs": oid_graphs(samples),
+        "log": device_log(samples.get("events"), alerts), "alert_count": alert_count,
+    }
+
+
+def alerts_page(count, alerts, stats, snapshot_at) -> dict:
+    choices = {}
+    for column in ("server", "environment", "application", "provider"):
+        choices[column] = sorted((stats or {}).get(f"by_{column}", {}))
+    return {"snapshot": {"count": count, "results": alerts, "taken_at": snapshot_at},
+            "choices": choices, "severities": list(SEVERITY_ORDER)}
+
+
+def devices_page(configs, errors) -> dict:
+    machines = []
+    for config in configs:
+        view = public_view(config)
+        machines.append({"name": config["name"], "host": view.get("host"), "port": view.get("port"),
+                         "snmp_version": (view.get("snmp") or {}).get("version"),
+                         "interval": view.get("interval"), "description": view.get("description", "")})
+    return {"machines": machines, "config_errors": [config_error_row(e) for e in errors]}

@@ -1,0 +1,103 @@
+"""Read stage: machine configs, sample files and the alerts database (read-only).
+
+Everything here does I/O and returns plain data; nothing is rendered.
+An unreadable input folder or database raises InputError (the build stops
+with a clear message); one bad machine or sample file is reported beside the
+others and only that machine is affected.
+"""
+
+import json
+import os
+from pathlib import Path
+
+from collector import machine_config
+from vigie import db
+
+try:  # the collector's own reader, when present
+    from collector.store import read_samples as _store_read_samples
+except ImportError:  # pragma: no cover - depends on the collector being installed
+    _store_read_samples = None
+
+RECENT_ALERTS_PER_MACHINE = 30
+SNAPSHOT_ALERTS = 500
+
+
+class InputError(RuntimeError):
+    """An input the whole build depends on cannot be read."""
+
+
+def read_machines(machines_dir):
+    """(configs, errors) from machines/*.json; a missing folder is an InputError."""
+    machines_dir = Path(machines_dir)
+    if not machines_dir.is_dir():
+        raise InputError(f"machines folder {machines_dir} does not exist or is not a folder")
+    try:
+        return machine_config.load_all(machines_dir)
+    except OSError as exc:
+        raise InputError(f"cannot read machines folder {machines_dir}: {exc.strerror}") from None
+
+
+def samples_path(samples_dir, name) -> Path:
+    return Path(samples_dir) / f"{name}.json"
+
+
+def samples_signature(samples_dir, name):
+    """(mtime_ns, size) of the machine's sample file, or None when there is none."""
+    try:
+        st = os.stat(samples_path(samples_dir, name))
+    except OSError:
+        return None
+    return [st.st_mtime_ns, st.st_size]
+
+
+def _local_read_samples(path) -> dict:
+    with open(path, "rb") as f:
+        data = json.load(f)
+    if not isinstance(data, dict) or data.get("format") != 1:
+        raise ValueError(f"{path}: not a Vigie sample file (format 1)")
+    return data
+
+
+def read_samples(samples_dir, name):
+    """(samples dict or None, error text or None) for one machine."""
+    path = samples_path(samples_dir, name)
+    if not path.exists():
+        return None, None
+    reader = _store_read_samples or _local_read_samples
+    try:
+        return reader(path), None
+    except (OSError, ValueError) as exc:
+        return None, f"cannot read samples: {exc}"
+
+
+def open_alerts(db_path):
+    """A read-only connection, or None when the database does not exist yet."""
+    db_path = Path(db_path)
+    if not db_path.exists():
+        return None
+    try:
+        conn = db.connect(db_path, readonly=True)
+        conn.execute("SELECT 1 FROM alerts LIMIT 1").fetchall()
+        return conn
+    except (db.DatabaseError, OSError) as exc:
+        raise InputError(f"cannot read database {db_path}: {exc}") from None
+    except Exception as exc:  # sqlite3.DatabaseError: not a database, no alerts table
+        raise InputError(f"cannot read database {db_path}: {exc}") from None
+
+
+def machine_alerts(conn, name, limit=RECENT_ALERTS_PER_MACHINE):
+    """(count, recent alerts) for one server, newest first."""
+    if conn is None:
+        return 0, []
+    return db.list_alerts(conn, {"server": [name]}, "-timestamp", limit, 0)
+
+
+def alert_stats(conn):
+    return db.get_stats(conn) if conn is not None else None
+
+
+def alert_snapshot(conn, limit=SNAPSHOT_ALERTS):
+    """(count, newest alerts) for the console's offline view."""
+    if conn is None:
+        return 0, []
+    return db.list_alerts(conn, {}, "-timestamp", limit, 0)

@@ -1,0 +1,80 @@
+"""Render stage: the Jinja2 environment (autoescaping on for every template),
+the display filters, and the Content-Security-Policy the pages carry.
+
+Pages hold no inline script: data for the scripts travels in
+<script type="application/json"> blocks, which browsers never execute and
+which `json_data` escapes so no value can close the block.
+"""
+
+import json
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import jinja2
+from markupsafe import Markup
+
+TEMPLATES_DIR = Path(__file__).with_name("templates")
+
+_JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026",
+                 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def json_data(value) -> Markup:
+    """JSON safe inside a <script type="application/json"> element."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return Markup(text.translate(_JSON_ESCAPES))
+
+
+def bits_per_second(value) -> str:
+    """1234567 -> '1.23 Mb/s'; None -> '–'."""
+    if value is None:
+        return "–"
+    value = float(value)
+    for unit in ("b/s", "kb/s", "Mb/s", "Gb/s", "Tb/s"):
+        if abs(value) < 1000 or unit == "Tb/s":
+            return f"{value:.0f} {unit}" if unit == "b/s" else f"{value:.3g} {unit}"
+        value /= 1000
+    return "–"  # pragma: no cover
+
+
+def duration(seconds) -> str:
+    """93784 -> '1 d 2 h 3 min'; None -> '–'."""
+    if seconds is None:
+        return "–"
+    seconds = int(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min" if minutes else f"{seconds} s"
+
+
+def percent(value) -> str:
+    return "–" if value is None else f"{value:.1f} %"
+
+
+def content_security_policy(api_url: str = "") -> str:
+    """Scripts and data only from this site (and the API's origin when it is elsewhere).
+    Inline styles are allowed because Plotly positions its SVG with style attributes."""
+    connect = "'self'"
+    if api_url:
+        parts = urlsplit(api_url)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            connect += f" {parts.scheme}://{parts.netloc}"
+    return ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            f"connect-src {connect}; font-src 'self'; base-uri 'none'; form-action 'self'")
+
+
+def make_environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             keep_trailing_newline=True)
+    env.filters.update(json_data=json_data, bps=bits_per_second, duration=duration, percent=percent)
+    return env
+
+
+def render(env: jinja2.Environment, template: str, context: dict) -> bytes:
+    return env.get_template(template).render(**context).encode("utf-8")

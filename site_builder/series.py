@@ -1,0 +1,114 @@
+"""Graph data for the machine pages, packed small.
+
+A sample file holds four consolidated archives per interface (day, week,
+month, year), each a list of rows. `merge_archives` joins them into one time
+line using the finest archive available for each period, so one graph with
+day / week / month / year range buttons shows all of it. `pack_series` then
+writes timestamps as runs of (start, step, count) and each value column as
+little-endian unsigned 16-bit integers scaled to the column's maximum, base64
+encoded: 2 bytes a point instead of ~8 for decimal JSON, with a precision of
+1/65534 of the column's peak, far below a pixel. 0xFFFF marks a gap (null).
+"""
+
+import base64
+import math
+import sys
+from array import array
+
+ARCHIVES = ("day", "week", "month", "year")
+GAP = 0xFFFF
+TOP = GAP - 1
+
+
+def merge_archives(archives: dict) -> tuple:
+    """(rows, fine_count): rows sorted by time, finest archive first in each period.
+
+    `archives` maps day/week/month/year to lists of rows [unix_ts, v1, v2, ...].
+    fine_count is how many of the newest rows come from the finest archive present.
+    """
+    merged, cutoff, fine_count = [], math.inf, 0
+    for name in ARCHIVES:
+        rows = sorted((r for r in archives.get(name) or () if r and r[0] is not None), key=lambda r: r[0])
+        older = [r for r in rows if r[0] < cutoff]
+        if older:
+            if not merged:
+                fine_count = len(older)
+            merged = older + merged
+            cutoff = older[0][0]
+    return merged, fine_count
+
+
+def time_runs(timestamps) -> list:
+    """[[start, step, count], ...]: runs of evenly spaced timestamps, oldest first."""
+    runs = []
+    for ts in timestamps:
+        ts = int(ts)
+        if runs:
+            start, step, count = runs[-1]
+            if count == 1:
+                runs[-1] = [start, ts - start, 2]
+                continue
+            if ts - (start + step * (count - 1)) == step:
+                runs[-1][2] += 1
+                continue
+        runs.append([ts, 0, 1])
+    return runs
+
+
+def expand_runs(runs) -> list:
+    return [start + step * i for start, step, count in runs for i in range(count)]
+
+
+def _finite(value):
+    return value is not None and isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def pack_u16(values) -> dict:
+    """{"scale": s, "data": base64}: value = u16 * s; 0xFFFF is a gap. Negative values clip to 0."""
+    peak = max((v for v in values if _finite(v)), default=0.0)
+    scale = peak / TOP if peak > 0 else 1.0
+    packed = array("H", (GAP if not _finite(v) else min(TOP, max(0, round(v / scale))) for v in values))
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return {"scale": scale, "data": base64.b64encode(packed.tobytes()).decode("ascii")}
+
+
+def unpack_u16(packed: dict) -> list:
+    """The inverse of pack_u16 (tests and tools; the browser does it in graphs.js)."""
+    raw = array("H")
+    raw.frombytes(base64.b64decode(packed["data"]))
+    if sys.byteorder != "little":
+        raw.byteswap()
+    return [None if v == GAP else v * packed["scale"] for v in raw]
+
+
+def pack_series(archives: dict, columns: tuple, peak_columns: tuple = ()) -> dict:
+    """Merged, packed graph data: `columns` over the whole time line, `peak_columns`
+    (per-period maxima) only over the coarse part, where they differ from averages."""
+    rows, fine_count = merge_archives(archives)
+    width = len(columns) + len(peak_columns)
+    rows = [list(r) + [None] * (width + 1 - len(r)) for r in rows]
+    peaks_from = fine_count
+    data = {"runs": time_runs(r[0] for r in rows), "points": len(rows), "peaks_from": peaks_from}
+    for i, name in enumerate(columns, start=1):
+        data[name] = pack_u16([r[i] for r in rows])
+    for i, name in enumerate(peak_columns, start=len(columns) + 1):
+        data[name] = pack_u16([r[i] for r in rows[peaks_from:]])
+    return data
+
+
+def interface_series(archives: dict) -> dict:
+    """Rows [ts, in_avg, out_avg, in_max, out_max] -> packed in/out with peaks."""
+    return pack_series(archives, ("in", "out"), ("in_max", "out_max"))
+
+
+def oid_series(archives: dict) -> dict:
+    """Rows [ts, avg, max] -> packed value with peaks."""
+    return pack_series(archives, ("avg",), ("max",))
+
+
+def last_value(rows):
+    for row in reversed(rows or ()):
+        if len(row) > 1 and _finite(row[1]):
+            return row
+    return None

@@ -1,0 +1,105 @@
+/* Shared by every page: API calls, who is logged in, local times. */
+"use strict";
+var Vigie = (function () {
+  var apiBase = (document.querySelector('meta[name="vigie-api"]') || {}).content || "";
+  var root = (document.querySelector('meta[name="vigie-root"]') || {}).content || "";
+  var ROLES = { viewer: 1, operator: 2, admin: 3 };
+
+  function cookie(name) {
+    var parts = document.cookie ? document.cookie.split("; ") : [];
+    for (var i = 0; i < parts.length; i++) {
+      var eq = parts[i].indexOf("=");
+      if (parts[i].slice(0, eq) === name) return decodeURIComponent(parts[i].slice(eq + 1));
+    }
+    return "";
+  }
+
+  /* fetch an API path; resolves to {status, body} (body parsed JSON or null). */
+  function api(method, path, body) {
+    var headers = { Accept: "application/json" };
+    var opts = { method: method, headers: headers, credentials: apiBase ? "include" : "same-origin" };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      opts.body = JSON.stringify(body);
+    }
+    if (method !== "GET" && method !== "HEAD") headers["X-CSRF-Token"] = cookie("vigie_csrf");
+    return fetch(apiBase + path, opts).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      var parsed = type.indexOf("json") >= 0 ? response.json().catch(function () { return null; }) : Promise.resolve(null);
+      return parsed.then(function (data) { return { status: response.status, body: data }; });
+    });
+  }
+
+  /* {state: "user", username, role} | {state: "anonymous"} | {state: "offline"} */
+  var me = api("GET", "/api/me").then(function (r) {
+    if (r.status === 200 && r.body && r.body.username) return { state: "user", username: r.body.username, role: r.body.role };
+    if (r.status === 401 && r.body) return { state: "anonymous" };
+    return { state: "offline" };
+  }, function () { return { state: "offline" }; });
+
+  function can(who, role) {
+    return who.state === "user" && (ROLES[who.role] || 0) >= ROLES[role];
+  }
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function localTime(iso) {
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) return iso;
+    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " +
+      pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
+  }
+  function showLocalTimes(scope) {
+    var items = (scope || document).querySelectorAll("time[datetime]");
+    for (var i = 0; i < items.length; i++) {
+      var t = items[i];
+      if (t.dataset.local) continue;
+      t.title = t.getAttribute("datetime") + " (UTC)";
+      t.textContent = localTime(t.getAttribute("datetime"));
+      t.dataset.local = "1";
+    }
+  }
+  function timeElement(iso) {
+    var t = document.createElement("time");
+    if (!iso) { t.textContent = "–"; return t; }
+    t.setAttribute("datetime", iso);
+    t.textContent = localTime(iso);
+    t.title = iso + " (UTC)";
+    t.dataset.local = "1";
+    return t;
+  }
+
+  function notice(text) {
+    var p = document.getElementById("live-notice");
+    if (!p) return;
+    p.textContent = text;
+    p.hidden = !text;
+  }
+
+  function showAccount(who) {
+    var whoami = document.getElementById("whoami");
+    var login = document.getElementById("login-link");
+    var logout = document.getElementById("logout");
+    if (who.state === "user") {
+      whoami.textContent = who.username + " (" + who.role + ")";
+      whoami.hidden = false;
+      logout.hidden = false;
+    } else if (who.state === "anonymous") {
+      login.href = root + "login.html?next=" + encodeURIComponent(location.pathname + location.search);
+      login.hidden = false;
+    }
+    var gated = document.querySelectorAll("[data-needs-role]");
+    for (var i = 0; i < gated.length; i++) gated[i].hidden = !can(who, gated[i].dataset.needsRole);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    showLocalTimes();
+    me.then(showAccount);
+    document.getElementById("logout").addEventListener("click", function () {
+      api("POST", "/api/logout").then(function () { location.href = root + "index.html"; },
+                                      function () { location.href = root + "index.html"; });
+    });
+  });
+
+  return { api: api, me: me, can: can, localTime: localTime, timeElement: timeElement,
+           showLocalTimes: showLocalTimes, notice: notice, root: root, cookie: cookie };
+})();

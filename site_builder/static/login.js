@@ -1,0 +1,25 @@
+/* The login form: POST /api/login, then back to where the user came from. */
+"use strict";
+document.addEventListener("DOMContentLoaded", function () {
+  var form = document.getElementById("login-form");
+  var error = document.getElementById("login-error");
+  Vigie.me.then(function (who) {
+    if (who.state === "offline") {
+      Vigie.notice("The API cannot be reached from this copy of the site: logging in is not possible here.");
+      form.querySelector("button").disabled = true;
+    }
+  });
+  function target() {
+    var next = new URLSearchParams(location.search).get("next") || "";
+    /* only same-site paths, never another origin */
+    return /^\/(?!\/)/.test(next) ? next : Vigie.root + "index.html";
+  }
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    error.textContent = "";
+    Vigie.api("POST", "/api/login", { username: form.username.value, password: form.password.value }).then(function (r) {
+      if (r.status === 200) { location.href = target(); return; }
+      error.textContent = (r.body && r.body.error) || ("Login failed (HTTP " + r.status + ")");
+    }, function () { error.textContent = "The API cannot be reached."; });
+  });
+});
