@@ -1,0 +1,234 @@
+"""The SNMP collector: poll every machine in machines/, keep samples, raise events.
+
+    python -m collector.poll --once      # one cycle of every machine, then exit
+    python -m collector.poll             # each machine on its own interval, until stopped
+
+All machines share one asyncio event loop and one SnmpEngine; at most
+--concurrency of them are being asked at once, and each poll is bounded by the
+machine's own timeout and retries, so a dead device never delays the others.
+A bad machine file is logged with its name and field, once, and the others
+run. The machines folder is read again every --rescan seconds: adding a device
+is writing one JSON file. Alert files are written before the samples file, so
+a crash in between repeats an alert rather than losing it.
+"""
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+
+from collector import events as ev
+from collector import store
+from collector.machine_config import MachineConfigError, load_all
+from collector.snmp_cycle import poll_machine
+from collector.snmp_poll import OidNameError, extra_oid_specs, numeric_oid
+from vigie import paths
+from vigie.logs import setup_logging
+
+log = logging.getLogger("vigie.collector")
+
+
+class Reporter:
+    """Logs a problem when it appears or changes, not on every cycle."""
+
+    def __init__(self):
+        self.seen = {}
+
+    def problem(self, key, message, level=logging.ERROR):
+        if self.seen.get(key) != message:
+            self.seen[key] = message
+            log.log(level, "%s", message)
+
+    def clear(self, key, message=None):
+        if self.seen.pop(key, None) is not None and message:
+            log.info("%s", message)
+
+
+def load_machines(machines_dir, reporter: Reporter) -> dict:
+    """{name: config} of the valid machine files; bad ones are reported (once) and skipped."""
+    configs, errors = load_all(machines_dir)
+    bad = set()
+    for error in errors:
+        key = ("file", error.source)
+        bad.add(key)
+        reporter.problem(key, f"machine file skipped: {error}")
+    for key in [k for k in reporter.seen if k[0] == "file" and k not in bad]:
+        reporter.clear(key, f"machine file {key[1]} is valid again")
+    return {config["name"]: config for config in configs}
+
+
+def resolve_extra_oids(config: dict, reporter: Reporter) -> dict:
+    """The machine's extra OIDs with numeric OIDs; an unresolvable name is reported and left out."""
+    specs = {}
+    for name, spec in extra_oid_specs(config["oids"]).items():
+        try:
+            specs[name] = dict(spec, oid=numeric_oid(spec["oid"]))
+        except OidNameError as exc:
+            reporter.problem(("oid", config["name"], name), f"{config['name']}: oids.{name}: {exc}")
+    return specs
+
+
+def load_samples(samples_dir, config: dict) -> dict:
+    path = store.samples_path(samples_dir, config["name"])
+    try:
+        samples = store.read_samples(path)
+    except store.SamplesError as exc:
+        aside = path.with_name(f"{path.name}.unreadable-{int(time.time())}")
+        path.replace(aside)
+        log.error("%s; kept as %s, starting a new one", exc, aside.name)
+        samples = store.empty_samples(config["name"], config["interval"])
+    if samples["archives"]["day"]["step"] != config["interval"]:
+        store.set_interval(samples, config["interval"])
+    return samples
+
+
+def log_transition(name: str, before: dict, after: dict, events: list) -> None:
+    for event in events:
+        level = logging.WARNING if ev.SEVERITY[event["kind"]] in ("CRITICAL", "ERROR", "WARNING") else logging.INFO
+        log.log(level, "%s: %s", name, event["message"])
+    if after["consecutive_failures"] == 1 and before["consecutive_failures"] == 0:
+        log.warning("%s: no answer (%s)", name, after["last_error"])
+    if before["state"] == "unknown" and after["state"] == "up":
+        log.info("%s: answering, %d interface(s) watched", name, len(after.get("_interfaces", [])))
+
+
+class Collector:
+    def __init__(self, machines_dir, alertfiles_dir, samples_dir, concurrency=64):
+        self.machines_dir = Path(machines_dir)
+        self.alertfiles_dir = Path(alertfiles_dir)
+        self.samples_dir = Path(samples_dir)
+        self.reporter = Reporter()
+        self.samples = {}
+        self.semaphore = asyncio.Semaphore(concurrency)
+        self.engine = None
+
+    def get_engine(self):
+        if self.engine is None:
+            from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
+            self.engine = SnmpEngine()
+        return self.engine
+
+    async def cycle(self, config: dict) -> list:
+        """Poll one machine once; write its alert files, then its samples."""
+        name = config["name"]
+        extra = resolve_extra_oids(config, self.reporter)
+        samples = self.samples.get(name) or load_samples(self.samples_dir, config)
+        before = dict(samples["status"])
+        try:
+            async with self.semaphore:
+                events = await poll_machine(self.get_engine(), config, samples, extra)
+        except MachineConfigError as exc:
+            self.reporter.problem(("secret", name), f"{name}: not polled: {exc}")
+            return []
+        self.reporter.clear(("secret", name))
+        for event in events:
+            store.add_event(samples, event)
+        try:
+            ev.emit(self.alertfiles_dir, name, config.get("tags") or {}, events)
+        except OSError as exc:
+            log.error("%s: cannot write alert files in %s: %s", name, self.alertfiles_dir, exc)
+        store.write_samples(store.samples_path(self.samples_dir, name), samples)
+        self.samples[name] = samples
+        log_transition(name, before, dict(samples["status"], _interfaces=samples["interfaces"]), events)
+        return events
+
+    async def once(self) -> int:
+        configs = load_machines(self.machines_dir, self.reporter)
+        if not configs:
+            log.warning("no machine to poll in %s", self.machines_dir)
+        started = time.monotonic()
+        results = await asyncio.gather(*(self.cycle(c) for c in configs.values()), return_exceptions=True)
+        failed = 0
+        for config, result in zip(configs.values(), results):
+            if isinstance(result, BaseException):
+                failed += 1
+                log.error("%s: poll failed: %s", config["name"], result, exc_info=result)
+        up = sum(1 for name in configs if self.samples.get(name, {}).get("status", {}).get("state") == "up")
+        log.info("polled %d machine(s) in %.2f s: %d up", len(configs), time.monotonic() - started, up)
+        return 1 if failed else 0
+
+    async def machine_loop(self, config: dict) -> None:
+        due = time.monotonic()
+        while True:
+            try:
+                await self.cycle(config)
+            except Exception:
+                log.exception("%s: poll failed", config["name"])
+            due += config["interval"]
+            now = time.monotonic()
+            if due < now:
+                due = now + config["interval"]
+            await asyncio.sleep(due - now)
+
+    async def forever(self, rescan_seconds: float, stop: asyncio.Event) -> int:
+        tasks, running = {}, {}
+        while not stop.is_set():
+            configs = load_machines(self.machines_dir, self.reporter)
+            for name in list(tasks):
+                if name not in configs or configs[name] != running[name]:
+                    tasks.pop(name).cancel()
+                    log.info("%s: %s", name, "removed" if name not in configs else "configuration changed")
+                    if name not in configs:
+                        self.samples.pop(name, None)
+            for name, config in configs.items():
+                if name not in tasks:
+                    running[name] = config
+                    tasks[name] = asyncio.create_task(self.machine_loop(config), name=f"poll {name}")
+            try:
+                await asyncio.wait_for(stop.wait(), rescan_seconds)
+            except asyncio.TimeoutError:
+                pass
+        for task in tasks.values():
+            task.cancel()
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
+        log.info("stopped")
+        return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m collector.poll", description=__doc__.split("\n\n")[0],
+                                epilog="Samples are written to SAMPLES/<name>.json; alerts to ALERTFILES.")
+    p.add_argument("--once", action="store_true", help="poll every machine once and exit")
+    p.add_argument("--machines", default=str(paths.MACHINES_DIR), help="folder of machine files (default: %(default)s)")
+    p.add_argument("--alertfiles", default=str(paths.ALERTFILES_DIR), help="drop folder for alert files (default: %(default)s)")
+    p.add_argument("--samples", default=str(paths.SAMPLES_DIR), help="folder of samples files (default: %(default)s)")
+    p.add_argument("--concurrency", type=int, default=64, help="machines polled at the same time (default: %(default)s)")
+    p.add_argument("--rescan", type=float, default=30, help="seconds between reads of the machines folder (default: %(default)s)")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    return p
+
+
+async def run(args) -> int:
+    collector = Collector(args.machines, args.alertfiles, args.samples, args.concurrency)
+    if args.once:
+        return await collector.once()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("collector started: machines in %s, every machine on its own interval", args.machines)
+    return await collector.forever(args.rescan, stop)
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    setup_logging("vigie.collector", verbose=args.verbose, quiet=args.quiet)
+    if args.concurrency < 1:
+        log.error("--concurrency must be at least 1")
+        return 2
+    if not Path(args.machines).is_dir():
+        log.error("machines folder %s does not exist", args.machines)
+        return 2
+    try:
+        return asyncio.run(run(args))
+    except OSError as exc:
+        log.error("%s", exc)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

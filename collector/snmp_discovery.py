@@ -1,0 +1,74 @@
+"""Interface discovery: ifTable and ifXTable walked with GETBULK.
+
+`discover` asks the device; `interfaces_from_columns` and `select_interfaces`
+are pure and turn the walked columns into the interface list the poller uses:
+index, names, speed, status, and whether 64-bit counters are there.
+"""
+
+from collector import rates
+from collector.snmp_session import walk_columns
+
+SYS_DESCR = "1.3.6.1.2.1.1.1.0"
+SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
+SYS_NAME = "1.3.6.1.2.1.1.5.0"
+IF_NUMBER = "1.3.6.1.2.1.2.1.0"
+
+IF_DESCR = "1.3.6.1.2.1.2.2.1.2"
+IF_SPEED = "1.3.6.1.2.1.2.2.1.5"
+IF_ADMIN_STATUS = "1.3.6.1.2.1.2.2.1.7"
+IF_OPER_STATUS = "1.3.6.1.2.1.2.2.1.8"
+IF_IN_OCTETS = "1.3.6.1.2.1.2.2.1.10"
+IF_OUT_OCTETS = "1.3.6.1.2.1.2.2.1.16"
+IF_NAME = "1.3.6.1.2.1.31.1.1.1.1"
+IF_HC_IN_OCTETS = "1.3.6.1.2.1.31.1.1.1.6"
+IF_HC_OUT_OCTETS = "1.3.6.1.2.1.31.1.1.1.10"
+IF_HIGH_SPEED = "1.3.6.1.2.1.31.1.1.1.15"
+IF_ALIAS = "1.3.6.1.2.1.31.1.1.1.18"
+
+DISCOVERY_COLUMNS = [IF_DESCR, IF_SPEED, IF_ADMIN_STATUS, IF_OPER_STATUS, IF_NAME,
+                     IF_HIGH_SPEED, IF_ALIAS, IF_HC_IN_OCTETS]
+
+STATUS_NAMES = {1: "up", 2: "down", 3: "testing", 4: "unknown", 5: "dormant", 6: "notPresent",
+                7: "lowerLayerDown"}
+
+
+def status_name(code):
+    return STATUS_NAMES.get(code, "unknown") if code is not None else "unknown"
+
+
+def interfaces_from_columns(columns: dict) -> list:
+    """The interface list from walked columns ({column: {index: value}}), by ifIndex."""
+    indexes = sorted({int(i) for i in columns.get(IF_DESCR, {})} | {int(i) for i in columns.get(IF_NAME, {})})
+    interfaces = []
+    for index in indexes:
+        key = str(index)
+        descr = columns.get(IF_DESCR, {}).get(key) or ""
+        interfaces.append({
+            "index": index,
+            "name": columns.get(IF_NAME, {}).get(key) or descr or f"if{index}",
+            "descr": descr,
+            "alias": columns.get(IF_ALIAS, {}).get(key) or "",
+            "speed_bps": rates.speed_bps(columns.get(IF_SPEED, {}).get(key),
+                                         columns.get(IF_HIGH_SPEED, {}).get(key)),
+            "oper_status": status_name(columns.get(IF_OPER_STATUS, {}).get(key)),
+            "admin_status": status_name(columns.get(IF_ADMIN_STATUS, {}).get(key)),
+            "counter_bits": 64 if columns.get(IF_HC_IN_OCTETS, {}).get(key) is not None else 32,
+        })
+    return interfaces
+
+
+def select_interfaces(interfaces: list, wanted) -> list:
+    """Those of `interfaces` the machine file asks for: "all", or names (ifName/ifDescr) and indexes."""
+    if wanted == "all":
+        return list(interfaces)
+    names = {w for w in wanted if isinstance(w, str)}
+    indexes = {w for w in wanted if isinstance(w, int)}
+    return [i for i in interfaces if i["index"] in indexes or i["name"] in names or i["descr"] in names]
+
+
+async def discover(session, max_repetitions: int = 25) -> dict:
+    """{"if_number", "sys_name", "sys_descr", "interfaces"} as the device reports them now."""
+    system = await session.get([SYS_NAME, SYS_DESCR, IF_NUMBER])
+    columns = await walk_columns(session, DISCOVERY_COLUMNS, max_repetitions)
+    return {"if_number": system.get(IF_NUMBER), "sys_name": system.get(SYS_NAME),
+            "sys_descr": system.get(SYS_DESCR), "interfaces": interfaces_from_columns(columns)}

@@ -1,0 +1,100 @@
+"""One poll of one device: counters, sysUpTime, operational status and extra OIDs.
+
+Everything a cycle needs goes in one GET (split only when it would not fit one
+PDU): sysUpTime.0 and ifNumber.0, then for each watched interface its ifDescr
+(to notice re-indexing), its octet counters (64-bit ifHC* when discovery saw
+them, 32-bit otherwise) and ifOperStatus, then the machine's extra OIDs.
+`poll_oids` and `parse_reading` are pure; `fetch_reading` does the request.
+"""
+
+import time
+from functools import lru_cache
+
+from collector import snmp_discovery as d
+
+SYS_UPTIME = d.SYS_UPTIME
+IF_NUMBER = d.IF_NUMBER
+
+
+def counter_columns(counter_bits: int):
+    return (d.IF_HC_IN_OCTETS, d.IF_HC_OUT_OCTETS) if counter_bits == 64 else (d.IF_IN_OCTETS, d.IF_OUT_OCTETS)
+
+
+def interface_oids(interface: dict) -> dict:
+    """{what: OID} polled for one interface."""
+    i = interface["index"]
+    in_col, out_col = counter_columns(interface["counter_bits"])
+    return {"descr": f"{d.IF_DESCR}.{i}", "in_octets": f"{in_col}.{i}", "out_octets": f"{out_col}.{i}",
+            "oper_status": f"{d.IF_OPER_STATUS}.{i}"}
+
+
+def extra_oid_specs(oids_config: dict) -> dict:
+    """The machine's "oids" section as {name: {"oid", "type", "unit"}}."""
+    specs = {}
+    for name, value in (oids_config or {}).items():
+        if isinstance(value, str):
+            value = {"oid": value}
+        specs[name] = {"oid": value["oid"], "type": value.get("type", "gauge"), "unit": value.get("unit")}
+    return specs
+
+
+class OidNameError(ValueError):
+    pass
+
+
+@lru_cache(maxsize=256)
+def numeric_oid(text: str) -> str:
+    """A dotted numeric OID from "1.3.6..." / ".1.3.6..." or a MIB name "MIB::object.index".
+
+    MIB names are resolved with pysnmp's MIB builder (compiled MIBs shipped
+    with pysnmp, plus net-snmp's /usr/share/snmp/mibs through pysmi when the
+    MIB is not compiled yet); raise OidNameError when it cannot be resolved.
+    """
+    text = text.strip()
+    if "::" not in text:
+        return text.lstrip(".")
+    return _resolve_mib_name(text)
+
+
+def _resolve_mib_name(text: str) -> str:
+    from pysnmp.smi import builder, compiler, rfc1902, view
+    module, _, rest = text.partition("::")
+    symbol, *index = rest.split(".")
+    mib_builder = builder.MibBuilder()
+    try:
+        compiler.add_mib_compiler(mib_builder, sources=["file:///usr/share/snmp/mibs"])
+    except Exception:   # pysmi missing: only the MIBs shipped compiled with pysnmp resolve
+        pass
+    try:
+        identity = rfc1902.ObjectIdentity(module, symbol, *[int(i) for i in index])
+        identity.resolve_with_mib(view.MibViewController(mib_builder))
+        return str(identity.get_oid())
+    except Exception as exc:
+        raise OidNameError(f"cannot resolve {text!r}: {exc}") from None
+
+
+def poll_oids(interfaces: list, extra_oids: dict) -> list:
+    oids = [SYS_UPTIME, IF_NUMBER]
+    for interface in interfaces:
+        oids += list(interface_oids(interface).values())
+    oids += [spec["oid"] for spec in extra_oids.values()]
+    return oids
+
+
+def parse_reading(values: dict, interfaces: list, extra_oids: dict, when: float) -> dict:
+    """A reading: the answered values arranged by meaning. Missing values are None."""
+    reading = {"time": when, "uptime_ticks": values.get(SYS_UPTIME), "if_number": values.get(IF_NUMBER),
+               "interfaces": {}, "oids": {}}
+    for interface in interfaces:
+        got = {what: values.get(oid) for what, oid in interface_oids(interface).items()}
+        got["oper_status"] = d.status_name(got["oper_status"])
+        reading["interfaces"][interface["index"]] = got
+    for name, spec in extra_oids.items():
+        value = values.get(spec["oid"])
+        reading["oids"][name] = value if isinstance(value, (int, float)) else None
+    return reading
+
+
+async def fetch_reading(session, interfaces: list, extra_oids: dict) -> dict:
+    values = await session.get(poll_oids(interfaces, extra_oids))
+    return parse_reading(values, interfaces, extra_oids, time.time())

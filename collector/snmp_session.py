@@ -1,0 +1,155 @@
+"""SNMP requests to one device: credentials, transport, GET and GETBULK.
+
+A thin layer over pysnmp 7's asyncio API. A `Session` holds what the requests
+of one machine share (the engine of the running event loop, credentials,
+transport with its timeout and retries). Answers come back as plain Python
+values keyed by dotted OID strings: ints for numbers, str for text, None for
+noSuchObject / noSuchInstance / endOfMibView. MIB lookup is off: it costs CPU
+and the collector only needs numeric OIDs.
+"""
+
+from dataclasses import dataclass
+
+from pysnmp.hlapi.v3arch.asyncio import (
+    CommunityData, ContextData, ObjectIdentity, ObjectType, UdpTransportTarget, UsmUserData,
+    bulk_cmd, get_cmd, usm3DESEDEPrivProtocol, usmAesCfb128Protocol, usmAesCfb192Protocol,
+    usmAesCfb256Protocol, usmDESPrivProtocol, usmHMAC128SHA224AuthProtocol,
+    usmHMAC192SHA256AuthProtocol, usmHMAC256SHA384AuthProtocol, usmHMAC384SHA512AuthProtocol,
+    usmHMACMD5AuthProtocol, usmHMACSHAAuthProtocol, usmNoPrivProtocol,
+)
+from pysnmp.proto import rfc1902, rfc1905
+
+from collector.machine_config import resolve_secret
+
+AUTH_PROTOCOLS = {
+    "MD5": usmHMACMD5AuthProtocol, "SHA": usmHMACSHAAuthProtocol,
+    "SHA224": usmHMAC128SHA224AuthProtocol, "SHA256": usmHMAC192SHA256AuthProtocol,
+    "SHA384": usmHMAC256SHA384AuthProtocol, "SHA512": usmHMAC384SHA512AuthProtocol,
+}
+PRIV_PROTOCOLS = {
+    "DES": usmDESPrivProtocol, "3DES": usm3DESEDEPrivProtocol, "AES": usmAesCfb128Protocol,
+    "AES192": usmAesCfb192Protocol, "AES256": usmAesCfb256Protocol,
+}
+MAX_VARBINDS_PER_GET = 40
+_MISSING = (rfc1905.NoSuchObject, rfc1905.NoSuchInstance, rfc1905.EndOfMibView)
+
+
+class SnmpError(Exception):
+    """The device did not answer, or answered with an error; the message says which."""
+
+
+def auth_data(snmp: dict, source=None):
+    """pysnmp credentials from a machine's "snmp" section (secrets resolved here, never logged)."""
+    if snmp["version"] in ("1", "2c"):
+        community = resolve_secret(snmp["community"], "snmp.community", source)
+        return CommunityData(community, mpModel=0 if snmp["version"] == "1" else 1)
+    auth_key = resolve_secret(snmp["auth_key"], "snmp.auth_key", source)
+    priv_protocol = snmp.get("priv_protocol")
+    if priv_protocol:
+        priv_key = resolve_secret(snmp["priv_key"], "snmp.priv_key", source)
+        return UsmUserData(snmp["user"], auth_key, priv_key, authProtocol=AUTH_PROTOCOLS[snmp["auth_protocol"]],
+                           privProtocol=PRIV_PROTOCOLS[priv_protocol])
+    return UsmUserData(snmp["user"], auth_key, authProtocol=AUTH_PROTOCOLS[snmp["auth_protocol"]],
+                       privProtocol=usmNoPrivProtocol)
+
+
+def python_value(value):
+    """An SNMP value as int, str or None."""
+    if isinstance(value, _MISSING):
+        return None
+    if isinstance(value, rfc1902.OctetString):
+        raw = bytes(value)
+        try:
+            return raw.decode("utf-8").rstrip("\x00")
+        except UnicodeDecodeError:
+            return raw.hex(":")
+    if isinstance(value, rfc1902.ObjectIdentifier):
+        return str(value)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+@dataclass
+class Session:
+    engine: object
+    auth: object
+    transport: object
+    context: object
+    host: str
+    port: int
+
+    @classmethod
+    async def open(cls, engine, config: dict, source=None) -> "Session":
+        snmp = config["snmp"]
+        transport = await UdpTransportTarget.create(
+            (config["host"], config["port"]), timeout=config["timeout"], retries=config["retries"])
+        context = ContextData(contextName=snmp.get("context", "")) if snmp["version"] == "3" else ContextData()
+        return cls(engine, auth_data(snmp, source), transport, context, config["host"], config["port"])
+
+    def _check(self, error_indication, error_status, error_index, var_binds):
+        if error_indication:
+            raise SnmpError(f"{self.host}:{self.port}: {error_indication}")
+        if error_status:
+            where = ""
+            if error_index and int(error_index) <= len(var_binds):
+                where = f" at {var_binds[int(error_index) - 1][0]}"
+            raise SnmpError(f"{self.host}:{self.port}: {error_status.prettyPrint()}{where}")
+
+    async def get(self, oids: list) -> dict:
+        """{oid: value} for every OID asked, in as few requests as the PDU size allows."""
+        values = {}
+        for start in range(0, len(oids), MAX_VARBINDS_PER_GET):
+            chunk = oids[start:start + MAX_VARBINDS_PER_GET]
+            answer = await get_cmd(self.engine, self.auth, self.transport, self.context,
+                                   *[ObjectType(ObjectIdentity(oid)) for oid in chunk], lookupMib=False)
+            self._check(*answer)
+            for name, value in answer[3]:
+                values[str(name)] = python_value(value)
+        return values
+
+    async def bulk(self, non_repeaters: list, columns: list, max_repetitions: int) -> list:
+        """One GETBULK: [(oid, value)] in the agent's order (non-repeaters first, then rows)."""
+        var_binds = [ObjectType(ObjectIdentity(oid)) for oid in non_repeaters + columns]
+        answer = await bulk_cmd(self.engine, self.auth, self.transport, self.context,
+                                len(non_repeaters), max_repetitions, *var_binds, lookupMib=False)
+        self._check(*answer)
+        return [(str(name), None if isinstance(value, rfc1905.EndOfMibView) else python_value(value))
+                for name, value in answer[3]]
+
+
+def in_subtree(oid: str, prefix: str) -> bool:
+    return oid.startswith(prefix + ".")
+
+
+async def walk_columns(session: Session, columns: list, max_repetitions: int = 25) -> dict:
+    """Walk several table columns at once with GETBULK: {column: {index_suffix: value}}.
+
+    Each request carries every column not finished yet, so a table of N rows
+    and C columns costs about N / max_repetitions requests, not N x C.
+    """
+    result = {column: {} for column in columns}
+    cursor = {column: column for column in columns}
+    active = list(columns)
+    while active:
+        answer = await session.bulk([], [cursor[c] for c in active], max_repetitions)
+        width = len(active)
+        finished = set()
+        for position, (oid, value) in enumerate(answer):
+            column = active[position % width]
+            if column in finished:
+                continue
+            if value is None or not in_subtree(oid, column) or oid_tuple(oid) <= oid_tuple(cursor[column]):
+                finished.add(column)        # left the column, end of MIB, or not increasing
+                continue
+            result[column][oid[len(column) + 1:]] = value
+            cursor[column] = oid
+        if not answer:
+            break
+        active = [c for c in active if c not in finished]
+    return result
+
+
+def oid_tuple(oid: str) -> tuple:
+    return tuple(int(part) for part in oid.split("."))

@@ -1,0 +1,93 @@
+"""Each machine's state as the collector last saw it, from the samples files alone.
+
+    python -m collector.status            # a table for a person
+    python -m collector.status --json     # a list for scripts
+
+Reads machines/ for the list of machines and SAMPLES/<name>.json for their
+state; it never talks SNMP and never prints a secret.
+"""
+
+import argparse
+import json
+import sys
+
+from collector import store
+from collector.machine_config import load_all
+from vigie import paths
+
+
+def machine_status(name: str, samples: dict) -> dict:
+    """The public status of one machine (the --json shape)."""
+    status = samples["status"]
+    return {
+        "name": name,
+        "status": status["state"],
+        "since": status.get("since"),
+        "last_seen": status["last_seen"],
+        "uptime_seconds": status["uptime_seconds"],
+        "consecutive_failures": status.get("consecutive_failures", 0),
+        "last_error": status.get("last_error"),
+        "interfaces": [{"index": i["index"], "name": i["name"], "oper_status": i["oper_status"],
+                        "in_bps": i["in_bps"], "out_bps": i["out_bps"]} for i in samples["interfaces"]],
+    }
+
+
+def human_bps(bps) -> str:
+    if bps is None:
+        return "-"
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if bps >= size:
+            return f"{bps / size:.1f} {unit}b/s"
+    return f"{bps:.0f} b/s"
+
+
+def human_duration(seconds) -> str:
+    if seconds is None:
+        return "-"
+    days, rest = divmod(int(seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    return f"{days}d {hours:02d}h{rest // 60:02d}m" if days else f"{hours:02d}h{rest // 60:02d}m"
+
+
+def render_table(statuses: list) -> str:
+    lines = [f"{'MACHINE':<24} {'STATE':<8} {'LAST SEEN':<26} {'UPTIME':<12} DETAIL"]
+    for s in statuses:
+        detail = s["last_error"] if s["status"] != "up" and s["last_error"] else f"{len(s['interfaces'])} interface(s)"
+        lines.append(f"{s['name']:<24} {s['status']:<8} {s['last_seen'] or '-':<26} "
+                     f"{human_duration(s['uptime_seconds']):<12} {detail}")
+        for i in s["interfaces"]:
+            lines.append(f"    {i['name']:<20} {i['oper_status']:<6} in {human_bps(i['in_bps']):>12}  "
+                         f"out {human_bps(i['out_bps']):>12}")
+    return "\n".join(lines)
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="python -m collector.status", description=__doc__.split("\n\n")[0])
+    p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    p.add_argument("--machines", default=str(paths.MACHINES_DIR), help="folder of machine files (default: %(default)s)")
+    p.add_argument("--samples", default=str(paths.SAMPLES_DIR), help="folder of samples files (default: %(default)s)")
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    configs, errors = load_all(args.machines)
+    for error in errors:
+        print(f"vigie: machine file skipped: {error}", file=sys.stderr)
+    statuses, code = [], 0
+    for config in configs:
+        try:
+            samples = store.read_samples(store.samples_path(args.samples, config["name"]))
+        except store.SamplesError as exc:
+            print(f"vigie: {exc}", file=sys.stderr)
+            samples, code = store.empty_samples(config["name"]), 1
+        statuses.append(machine_status(config["name"], samples))
+    if args.json:
+        print(json.dumps(statuses, indent=2))
+    else:
+        print(render_table(statuses))
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

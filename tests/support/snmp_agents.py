@@ -1,0 +1,166 @@
+"""Real SNMP agents on 127.0.0.1 for the tests: snmpsim and Debian's snmpd.
+
+Each agent gets a free UDP port and its own folder under the test's tmp_path.
+`SnmpsimAgent.restart()` keeps the port and data: snmpsim then starts its
+counters and sysUpTime from zero, which is a device reboot.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+VENV_BIN = Path(sys.executable).parent
+V3_USER = "vigie-v3"
+V3_AUTH_KEY = "auth-secret-1234"
+V3_PRIV_KEY = "priv-secret-5678"
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_agent(port, community=None, v3=False, timeout=20.0, proc=None):
+    """Block until the agent answers a GET of sysUpTime.0 (net-snmp's snmpget)."""
+    if v3:
+        auth = ["-v3", "-l", "authPriv", "-u", V3_USER, "-a", "SHA", "-A", V3_AUTH_KEY, "-x", "AES", "-X", V3_PRIV_KEY]
+    else:
+        auth = ["-v2c", "-c", community]
+    cmd = ["snmpget", "-On", "-t", "0.3", "-r", "0", *auth, f"127.0.0.1:{port}", "1.3.6.1.2.1.1.3.0"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"agent exited with status {proc.returncode}")
+        result = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "MIBS": ""})
+        if result.returncode == 0 and "Timeticks" in result.stdout:
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"SNMP agent on 127.0.0.1:{port} did not answer within {timeout} s")
+
+
+class SnmpsimAgent:
+    """snmpsim serving `devices` ({community: snmprec text}); v2c plus a v3 authPriv SHA/AES user."""
+
+    def __init__(self, root: Path, devices: dict, v3_only: bool = False):
+        self.root = Path(root)
+        self.data_dir = self.root / "data"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.port = free_udp_port()
+        self.v3_only = v3_only
+        self.proc = None
+        self.log = None
+        for community, text in devices.items():
+            self.write_device(community, text)
+        self.first_community = next(iter(devices))
+
+    def write_device(self, community: str, text: str) -> None:
+        (self.data_dir / f"{community}.snmprec").write_text(text, encoding="utf-8")
+
+    def command(self) -> list:
+        cmd = [str(VENV_BIN / "snmpsim-command-responder"), f"--data-dir={self.data_dir}",
+               f"--cache-dir={self.root / 'cache'}", f"--agent-udpv4-endpoint=127.0.0.1:{self.port}",
+               f"--v3-user={V3_USER}", f"--v3-auth-key={V3_AUTH_KEY}", "--v3-auth-proto=SHA",
+               f"--v3-priv-key={V3_PRIV_KEY}", "--v3-priv-proto=AES", "--log-level=error"]
+        if self.v3_only:
+            cmd.append("--v3-only")
+        return cmd
+
+    def start(self) -> "SnmpsimAgent":
+        env = {**os.environ, "SNMPSIM_ALLOW_ROOT": "true"}
+        self.log = open(self.root / "snmpsim.log", "ab")
+        self.proc = subprocess.Popen(self.command(), stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        try:
+            wait_for_agent(self.port, self.first_community, v3=self.v3_only, proc=self.proc)
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.log is not None:
+            self.log.close()
+            self.log = None
+
+    def pause(self) -> None:
+        """Stop answering (SIGSTOP): requests time out, like a device gone from the network."""
+        self.proc.send_signal(19)
+
+    def resume(self) -> None:
+        self.proc.send_signal(18)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def machine(self, community: str, **extra) -> dict:
+        """A v2c machine file for one of the simulated devices."""
+        config = {"host": "127.0.0.1", "port": self.port,
+                  "snmp": {"version": "2c", "community": community}, "interval": 5,
+                  "timeout": 0.5, "retries": 0}
+        config.update(extra)
+        return config
+
+    def v3_machine(self, community: str, **extra) -> dict:
+        config = self.machine(community, **extra)
+        config["snmp"] = {"version": "3", "user": V3_USER, "auth_protocol": "SHA", "auth_key": V3_AUTH_KEY,
+                          "priv_protocol": "AES", "priv_key": V3_PRIV_KEY, "context": community}
+        return config
+
+
+class SnmpdAgent:
+    """Debian's net-snmp snmpd, unprivileged features only, on a loopback port."""
+
+    def __init__(self, root: Path, communities=("public",)):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.port = free_udp_port()
+        self.communities = list(communities)
+        self.conf = self.root / "snmpd.conf"
+        lines = [f"rocommunity {c} 127.0.0.1" for c in self.communities]
+        lines += ["sysName vigie-snmpd", "sysLocation loopback test"]
+        self.conf.write_text("\n".join(lines) + "\n")
+        self.proc = None
+
+    def start(self) -> "SnmpdAgent":
+        if shutil.which("snmpd") is None and not Path("/usr/sbin/snmpd").exists():
+            raise RuntimeError("snmpd is not installed (Debian package snmpd)")
+        cmd = ["/usr/sbin/snmpd", "-f", "-Lo", "-C", "-I", "-smux", "-c", str(self.conf),
+               "-p", str(self.root / "snmpd.pid"), f"udp:127.0.0.1:{self.port}"]
+        self.log = open(self.root / "snmpd.log", "ab")
+        env = {**os.environ, "MIBS": "", "SNMPCONFPATH": str(self.root)}
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        try:
+            wait_for_agent(self.port, self.communities[0], proc=self.proc)
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+    def machine(self, community=None, **extra) -> dict:
+        config = {"host": "127.0.0.1", "port": self.port,
+                  "snmp": {"version": "2c", "community": community or self.communities[0]},
+                  "interval": 5, "timeout": 1, "retries": 1}
+        config.update(extra)
+        return config
