@@ -24,8 +24,14 @@ deps: apt venv  ## everything `make test` and `make run` need
 test: deps  ## run the whole test suite
 	$(PY) -m pytest
 
-run: deps  ## the whole system on simulated devices, site on http://127.0.0.1:8080
-	$(PY) -m vigie.run
+run: deps  ## the whole system on simulated devices, site on http://127.0.0.1:8080 (options: RUN_ARGS="--port 8081")
+	$(PY) -m vigie.run $(RUN_ARGS)
+
+install:  ## install as systemd services (root; options: INSTALL_ARGS="--prefix /opt/vigie")
+	bash systemd/install.sh $(INSTALL_ARGS)
+
+uninstall:  ## remove the systemd services (keeps /etc/vigie and /var/lib/vigie; INSTALL_ARGS=--purge removes them)
+	bash systemd/uninstall.sh $(INSTALL_ARGS)
 
 bench: deps  ## run the benchmarks in bench/ and print their figures
 	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done

@@ -1,0 +1,418 @@
+"""`make run`: the whole of Vigie on one machine, without systemd, for a first look.
+
+Starts simulated SNMP devices (snmpsim on loopback, counters that move), writes
+their machine files, starts the API serving the site, gives the watcher a token
+and starts it, then runs the alert generator, one SNMP poll and the site builder
+on short intervals. Every line a component prints is prefixed with its name.
+
+Each child runs in its own process group, so Ctrl-C in the terminal reaches
+this supervisor only; it then stops every group it started (SIGTERM, then
+SIGKILL after a grace period). Children also get SIGTERM from the kernel if the
+supervisor itself dies.
+"""
+
+import argparse
+import ctypes
+import logging
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from vigie import paths
+from vigie.atomic import atomic_write_json, atomic_write_text
+from vigie.logs import setup_logging
+
+PYTHON = sys.executable
+SIM_DEVICES = ("sim-core-router", "sim-edge-switch", "sim-office-gw")
+WATCHER_USER = "watcher"
+STOP_GRACE_SECONDS = 10.0
+_PR_SET_PDEATHSIG = 1
+# snmpsim reports its optional database back-ends as failed at every start.
+NOISE = re.compile(r'Variation module "(redis|sql)" .* load FAILED')
+
+log = logging.getLogger("vigie.run")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m vigie.run",
+        description="Run the whole of Vigie on simulated SNMP devices (no systemd needed). "
+                    "Ctrl-C stops everything it started.")
+    parser.add_argument("--host", default="127.0.0.1", help="address of the API and site (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=8080, help="port of the API and site (default: %(default)s)")
+    parser.add_argument("--workdir", type=Path, metavar="DIR",
+                        help="keep everything (machines/, alertfiles/, www/, data/) under DIR "
+                             "instead of the checkout's folders")
+    parser.add_argument("--machines", type=Path, metavar="DIR", help=f"machine files (default: {paths.MACHINES_DIR})")
+    parser.add_argument("--alertfiles", type=Path, metavar="DIR", help=f"alert drop folder (default: {paths.ALERTFILES_DIR})")
+    parser.add_argument("--www", type=Path, metavar="DIR", help=f"built site (default: {paths.WWW_DIR})")
+    parser.add_argument("--data", type=Path, metavar="DIR",
+                        help=f"database, samples, tokens, simulator data (default: {paths.DATA_DIR})")
+    parser.add_argument("--devices", type=int, default=len(SIM_DEVICES), choices=range(0, len(SIM_DEVICES) + 1),
+                        metavar="N", help="simulated devices to start, 0-%(default)s (default: %(default)s)")
+    parser.add_argument("--poll-every", type=float, default=15.0, metavar="SECONDS",
+                        help="SNMP poll period, also the machines' interval (default: %(default)s)")
+    parser.add_argument("--build-every", type=float, default=30.0, metavar="SECONDS",
+                        help="site rebuild period (default: %(default)s)")
+    parser.add_argument("--generate-every", type=float, default=60.0, metavar="SECONDS",
+                        help="period of the alert generator, 0 to turn it off (default: %(default)s)")
+    parser.add_argument("--generate-count", type=int, default=5, metavar="N",
+                        help="alerts per generator run (default: %(default)s)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    return parser
+
+
+def resolve_folders(args) -> dict:
+    """Folder per role: explicit flag, else under --workdir, else the checkout's default."""
+    base = args.workdir
+    defaults = {"machines": paths.MACHINES_DIR, "alertfiles": paths.ALERTFILES_DIR,
+                "www": paths.WWW_DIR, "data": paths.DATA_DIR}
+    folders = {}
+    for role, default in defaults.items():
+        chosen = getattr(args, role)
+        folders[role] = Path(chosen) if chosen else (base / role if base else default)
+    folders["samples"] = folders["data"] / "samples"
+    folders["sim"] = folders["data"] / "snmpsim"
+    return {role: path.resolve() for role, path in folders.items()}
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def udp_port_is_bound(port: int) -> bool:
+    """Whether some socket listens on 127.0.0.1:port (read from /proc/net/udp)."""
+    wanted = f"0100007F:{port:04X}"
+    try:
+        lines = Path("/proc/net/udp").read_text().splitlines()[1:]
+    except OSError:
+        return True  # cannot tell: assume it is up, the first poll will say otherwise
+    return any(line.split()[1] == wanted for line in lines if len(line.split()) > 1)
+
+
+def _die_with_parent():
+    """In the child, before exec: SIGTERM when the supervisor dies."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
+class Output:
+    """Prefixes each line of a child with its name; one lock so lines never mix."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stdout
+        self.lock = threading.Lock()
+
+    def line(self, name: str, text: str) -> None:
+        if NOISE.search(text):
+            return
+        with self.lock:
+            self.stream.write(f"{name:>9} | {text}\n")
+            self.stream.flush()
+
+    def pump(self, name: str, pipe) -> threading.Thread:
+        def run():
+            for raw in iter(pipe.readline, b""):
+                self.line(name, raw.decode("utf-8", "replace").rstrip("\r\n"))
+            pipe.close()
+        thread = threading.Thread(target=run, name=f"out-{name}", daemon=True)
+        thread.start()
+        return thread
+
+
+class Supervisor:
+    """Starts children in their own process groups and stops every one of them."""
+
+    def __init__(self, output: Output, env: dict, cwd: Path):
+        self.output = output
+        self.env = env
+        self.cwd = cwd
+        self.children = []  # (name, Popen), in start order
+        self.daemons = set()  # pids of the long-running children
+
+    def start(self, name: str, cmd: list, daemon: bool = False) -> subprocess.Popen:
+        log.debug("starting %s: %s", name, " ".join(map(str, cmd)))
+        proc = subprocess.Popen(
+            [str(c) for c in cmd], cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, process_group=0,
+            preexec_fn=_die_with_parent,
+        )
+        self.output.pump(name, proc.stdout)
+        self.children.append((name, proc))
+        if daemon:
+            self.daemons.add(proc.pid)
+        return proc
+
+    def reap(self) -> None:
+        """Forget periodic jobs that ended; daemons stay listed until stop_all."""
+        self.children = [(n, p) for n, p in self.children if p.pid in self.daemons or p.poll() is None]
+
+    def stop_all(self) -> None:
+        for name, proc in reversed(self.children):
+            self._signal(proc, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for name, proc in reversed(self.children):
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.output.line("run", f"{name} did not stop in {STOP_GRACE_SECONDS:g} s: killing it")
+        for name, proc in self.children:
+            # SIGKILL the whole group: also reaches grandchildren (gunicorn workers, ...).
+            self._signal(proc, signal.SIGKILL)
+            proc.wait()
+        self.children = []
+
+    @staticmethod
+    def _signal(proc, signum) -> None:
+        try:
+            os.killpg(proc.pid, signum)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def write_simulated_devices(folders: dict, port: int, interval: float, count: int) -> list:
+    """snmpsim data files and the matching machine files; returns the device names."""
+    from collector import snmpsim_data
+
+    data_dir = folders["sim"] / "data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    names = list(SIM_DEVICES[:count])
+    for index, name in enumerate(names):
+        text = snmpsim_data.lively_device(name, interface_count=4 - index % 2, seed=index,
+                                          counter_bits=64 if index != 1 else 32)
+        atomic_write_text(data_dir / f"{name}.snmprec", text)
+        machine = {
+            "host": "127.0.0.1", "port": port,
+            "snmp": {"version": "2c", "community": name},
+            "interfaces": "all", "interval": max(1, int(interval)),
+            "tags": {"application": "network", "environment": "demo", "provider": "Vigie simulator"},
+        }
+        atomic_write_json(folders["machines"] / f"{name}.json", machine, mode=0o600, indent=2)
+    return names
+
+
+def wait_for_http(url: str, timeout: float, proc: subprocess.Popen) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def run_quiet(cmd: list, output: Output, name: str, cwd: Path, env: dict) -> int:
+    result = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True,
+                            timeout=120)
+    for text in (result.stdout + result.stderr).splitlines():
+        output.line(name, text)
+    return result.returncode
+
+
+def ensure_watcher_token(folders: dict, output: Output, cwd: Path, env: dict) -> Path:
+    """A bearer token for an operator account used by the watcher, made once."""
+    token = folders["data"] / "watcher.token"
+    if token.exists() and token.stat().st_size > 0:
+        return token
+    api = [PYTHON, "api.py"]
+    db_path = folders["data"] / "vigie.db"
+    password_file = folders["data"] / ".watcher.password"
+    atomic_write_text(password_file, secrets.token_urlsafe(24) + "\n", mode=0o600)
+    try:
+        # Fails harmlessly when the account exists already (an earlier run).
+        subprocess.run([*api, "adduser", WATCHER_USER, "--role", "operator", "--password-file",
+                        str(password_file), "--db", str(db_path)], cwd=cwd, env=env,
+                       capture_output=True, timeout=60)
+    finally:
+        password_file.unlink(missing_ok=True)
+    code = run_quiet([*api, "mktoken", WATCHER_USER, "--label", "make run watcher", "--out", token,
+                      "--db", db_path], output, "api", cwd, env)
+    if code != 0:
+        raise RuntimeError("could not make the watcher's token (see the api lines above)")
+    return token
+
+
+class Periodic:
+    """A command run every `period` seconds, never two at once."""
+
+    def __init__(self, name: str, cmd: list, period: float, first_delay: float = 0.0):
+        self.name, self.cmd, self.period = name, cmd, period
+        self.next_at = time.monotonic() + first_delay
+        self.proc = None
+        self.runs = 0
+
+    def tick(self, supervisor: Supervisor, now: float) -> None:
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                return
+            if self.proc.returncode != 0:
+                supervisor.output.line("run", f"{self.name} exited with status {self.proc.returncode}")
+            self.proc = None
+        if now >= self.next_at:
+            self.proc = supervisor.start(self.name, self.cmd)
+            self.runs += 1
+            self.next_at = now + self.period
+
+
+def admin_password(data_dir: Path) -> str:
+    try:
+        return (data_dir / "admin.password").read_text().strip()
+    except OSError:
+        return "(not found: see data/admin.password)"
+
+
+class Stop(Exception):
+    pass
+
+
+def run(args, output: Output) -> int:
+    folders = resolve_folders(args)
+    if not port_is_free(args.host, args.port):
+        log.error("port %s on %s is taken (another Vigie, or another program): stop it or pick "
+                  "another with --port", args.port, args.host)
+        return 1
+    for role in ("machines", "alertfiles", "www", "data", "samples"):
+        folders[role].mkdir(parents=True, exist_ok=True)
+    repo = paths.REPO_ROOT
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "VIGIE_PYTHON": PYTHON, "SNMPSIM_ALLOW_ROOT": "true",
+           "VIGIE_GENERATE_SPAN": f"{max(1, int(args.generate_every or 60))}s"}
+    env.pop("JOURNAL_STREAM", None)
+    env.pop("VIGIE_TOKEN", None)
+    supervisor = Supervisor(output, env, repo)
+    stopping = threading.Event()
+
+    def on_signal(signum, frame):
+        stopping.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, on_signal)
+    url = f"http://{args.host}:{args.port}"
+    try:
+        daemons = start_daemons(args, folders, supervisor, output, url, env, stopping)
+        jobs = periodic_jobs(args, folders, url)
+        banner(output, url, folders)
+        while not stopping.is_set():
+            for name, proc in daemons:
+                if proc.poll() is not None:
+                    output.line("run", f"{name} stopped unexpectedly (status {proc.returncode}): stopping everything")
+                    return 1
+            now = time.monotonic()
+            for job in jobs:
+                job.tick(supervisor, now)
+            supervisor.reap()
+            stopping.wait(0.2)
+        output.line("run", "stopping")
+        return 0
+    except Stop:
+        return 0
+    except RuntimeError as exc:
+        output.line("run", f"error: {exc}")
+        return 1
+    finally:
+        supervisor.stop_all()
+        output.line("run", "everything stopped")
+
+
+def start_daemons(args, folders, supervisor, output, url, env, stopping) -> list:
+    daemons = []
+    if args.devices:
+        sim_port = free_udp_port()
+        names = write_simulated_devices(folders, sim_port, args.poll_every, args.devices)
+        sim = supervisor.start("snmpsim", daemon=True, cmd=[
+            Path(PYTHON).parent / "snmpsim-command-responder", f"--data-dir={folders['sim'] / 'data'}",
+            f"--cache-dir={folders['sim'] / 'cache'}", f"--agent-udpv4-endpoint=127.0.0.1:{sim_port}",
+            "--log-level=error"])
+        deadline = time.monotonic() + 30
+        while not udp_port_is_bound(sim_port):
+            if sim.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the SNMP simulator did not start")
+            if stopping.wait(0.1):
+                raise Stop()
+        output.line("run", f"simulated devices on udp 127.0.0.1:{sim_port}: {', '.join(names)}")
+        daemons.append(("snmpsim", sim))
+    api = supervisor.start("api", daemon=True, cmd=[
+        PYTHON, "api.py", "serve", "--host", args.host, "--port", args.port, "--db", folders["data"] / "vigie.db",
+        "--www", folders["www"], "--machines", folders["machines"]])
+    if not wait_for_http(f"{url}/api/health", 60, api):
+        raise RuntimeError(f"the API did not answer on {url}/api/health")
+    daemons.append(("api", api))
+    if stopping.is_set():
+        raise Stop()
+    token = ensure_watcher_token(folders, output, paths.REPO_ROOT, env)
+    watch = supervisor.start("watch", daemon=True, cmd=[
+        PYTHON, "-m", "collector.watch", "--dir", folders["alertfiles"], "--api", url, "--token-file", token])
+    daemons.append(("watch", watch))
+    return daemons
+
+
+def periodic_jobs(args, folders, url) -> list:
+    jobs = []
+    if args.generate_every > 0:
+        jobs.append(Periodic("generate", ["bash", paths.REPO_ROOT / "systemd" / "vigie-generate",
+                                          folders["alertfiles"], args.generate_count], args.generate_every))
+    jobs.append(Periodic("poll", [PYTHON, "-m", "collector.poll", "--once", "--machines", folders["machines"],
+                                  "--alertfiles", folders["alertfiles"], "--samples", folders["samples"]],
+                         args.poll_every))
+    jobs.append(Periodic("build", [PYTHON, "-m", "site_builder", "--machines", folders["machines"],
+                                   "--samples", folders["samples"], "--db", folders["data"] / "vigie.db",
+                                   "--out", folders["www"]], args.build_every, first_delay=2.0))
+    return jobs
+
+
+def banner(output: Output, url: str, folders: dict) -> None:
+    password = admin_password(folders["data"])
+    for text in ("", f"Vigie is running: open {url}/",
+                 f"  log in as 'admin', password: {password}  (saved in {folders['data'] / 'admin.password'})",
+                 "  Ctrl-C stops everything.", ""):
+        output.line("run", text)
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging("vigie.run", verbose=args.verbose)
+    if not 0 <= args.port <= 65535:
+        log.error("--port must be between 0 and 65535, got %s", args.port)
+        return 2
+    if args.port == 0:
+        log.error("--port 0 is not supported: give a port, e.g. --port 8081")
+        return 2
+    for name in ("poll_every", "build_every"):
+        if getattr(args, name) < 1:
+            log.error("--%s must be at least 1 second", name.replace("_", "-"))
+            return 2
+    if args.generate_count < 1:
+        log.error("--generate-count must be at least 1")
+        return 2
+    return run(args, Output())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
