@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Split an alerts CSV into one alert file per row, in the seven-line format of
+# shared/DESIGN.md (Date, Serveur, Criticité, Message, Infogerant, Application,
+# Environnement).
+#
+# One awk process reads the CSV (RFC 4180: quoted fields holding commas, doubled
+# quotes and line breaks; UTF-8), checks every row and writes all files into a
+# hidden folder inside OUTDIR; the finished files are then renamed into OUTDIR in
+# batches, so a reader never sees half a file. Names are stable:
+#   <timestamp digits>_<server>_<hash of the row>.txt   (e.g. 20261122T101503_web-01_1f0c9a2e.txt)
+# plus -2, -3... for identical rows, so running again on the same CSV writes
+# nothing new and two different alerts never share a name.
+set -uo pipefail
+
+prog=split_alerts
+max_errors=100
+sync_files=1
+
+usage() {
+  cat <<EOF
+Usage: bash collector/split_alerts.sh [options] CSV OUTDIR
+
+Write one alert file per row of CSV (header: timestamp,server,severity,message,
+provider,application,environment) into OUTDIR, created if missing. CSV '-' reads
+standard input.
+
+Files are named <timestamp digits>_<server>_<hash>.txt from the row's content:
+a re-run on the same CSV skips the files already in OUTDIR (or in its done/ and
+processing/ folders) and never overwrites a different alert.
+
+Options:
+  --max-errors N   show at most N rejected rows on stderr (default $max_errors)
+  --no-sync        do not flush the files to disk before renaming them into place
+  -h, --help       show this help
+
+Exit status: 0 every row was written or already there; 1 some rows were rejected
+(named on stderr; the good rows are written all the same); 2 the CSV or OUTDIR
+cannot be used (unreadable, wrong header): nothing written.
+EOF
+}
+
+die() { echo "$prog: $*" >&2; exit 2; }
+
+args=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    -h|--help) usage; exit 0 ;;
+    --max-errors) [ $# -ge 2 ] || die "--max-errors needs a number"; max_errors=$2; shift 2 ;;
+    --max-errors=*) max_errors=${1#*=}; shift ;;
+    --no-sync) sync_files=0; shift ;;
+    --) shift; args+=("$@"); break ;;
+    -?*) die "unknown option '$1' (see --help)" ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+[ ${#args[@]} -eq 2 ] || { usage >&2; exit 2; }
+case $max_errors in ''|*[!0-9]*) die "--max-errors needs a number, not '$max_errors'" ;; esac
+csv=${args[0]} outdir=${args[1]}
+
+if [ "$csv" != - ]; then
+  [ -e "$csv" ] || die "cannot read '$csv': no such file"
+  [ -d "$csv" ] && die "cannot read '$csv': it is a directory"
+  [ -r "$csv" ] || die "cannot read '$csv': permission denied"
+fi
+mkdir -p -- "$outdir" 2>/dev/null || die "cannot create the output folder '$outdir'"
+[ -d "$outdir" ] && [ -w "$outdir" ] || die "cannot write into '$outdir'"
+
+tmpdir=$(mktemp -d "$outdir/.split.XXXXXX") || die "cannot create a temporary folder in '$outdir'"
+trap 'rm -rf -- "$tmpdir"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# mawk is the fastest awk and Debian's default; any POSIX awk works. LC_ALL=C:
+# bytes in, bytes out, whatever the locale.
+awk_bin=$(command -v mawk || command -v awk) || die "awk is not installed"
+
+also_check=""
+for sub in done processing; do
+  [ -d "$outdir/$sub" ] && also_check+="$outdir/$sub"$'\n'
+done
+
+# Paths go through the environment: awk -v would read backslashes as escapes.
+export SPLIT_OUT=$outdir SPLIT_TMP=$tmpdir SPLIT_ALSO=$also_check SPLIT_CSV=$csv
+[ "$csv" = - ] && csv=/dev/stdin
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LC_ALL=C "$awk_bin" -v MAXERR="$max_errors" -v PROG="$prog" -f "$here/csv.awk" -f "$here/split_alerts.awk" \
+  < "$csv" > "$tmpdir/.summary"
+awk_status=$?
+read -r written present rejected < "$tmpdir/.summary"
+if [ -z "${written:-}" ]; then
+  # awk stopped before its summary: a fatal input error (already explained) or a write failure.
+  [ "$awk_status" -ne 0 ] || echo "$prog: splitting '$csv' failed; nothing written" >&2
+  exit 2
+fi
+
+if [ "$written" -gt 0 ]; then
+  [ "$sync_files" -eq 1 ] && sync -f "$tmpdir" 2>/dev/null
+  # One rename per file (atomic), batched into few mv processes; -n never
+  # overwrites a file that appeared in OUTDIR meanwhile.
+  find "$tmpdir" -maxdepth 1 -type f -name '*.txt' -exec mv -n -t "$outdir" -- {} + \
+    || die "moving the alert files into '$outdir' failed"
+  left=$(find "$tmpdir" -maxdepth 1 -type f -name '*.txt' | wc -l)
+  written=$((written - left)) present=$((present + left))
+fi
+
+echo "$prog: $written alert files written to $outdir ($present already there, $rejected rows rejected)"
+[ "$rejected" -eq 0 ]
