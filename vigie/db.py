@@ -254,7 +254,6 @@ def order_by(ordering: str) -> str:
     """ORDER BY clause from 'field,-field'; raise ValueError naming an unknown field."""
     terms = []
     for name in (ordering or DEFAULT_ORDERING).split(","):
-        name = name.strip()
         descending = name.startswith("-")
         key = name.lstrip("-")
         if key not in ORDERING_COLUMNS:

@@ -1,5 +1,366 @@
-"""The OpenAPI 3 document served at /api/openapi.json (filled in below)."""
+"""The OpenAPI 3.1 document served at /api/openapi.json.
+
+Written to say exactly what the handlers accept and answer, so a generated
+client (or schemathesis in the tests) finds no gap either way: patterns here
+are derived from the same tables the handlers use (severity aliases, ordering
+columns, the machine file's JSON Schema).
+"""
+
+import copy
+
+from collector import machine_config
+from vigie import __version__, db
+from vigie.alert import _SEVERITY_ALIASES, MAX_TEXT, SEVERITIES
+
+JSON = "application/json"
+
+
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word)
+
+
+SEVERITY_WORD = "(" + "|".join(_any_case(a) for a in sorted(_SEVERITY_ALIASES, key=len, reverse=True)) + ")"
+SEVERITY_PATTERN = rf"^\s*{SEVERITY_WORD}\s*$"
+SEVERITY_LIST_PATTERN = rf"^\s*{SEVERITY_WORD}\s*(,\s*{SEVERITY_WORD}\s*)*$"
+_ORDER_WORD = "-?(" + "|".join(sorted(db.ORDERING_COLUMNS, key=len, reverse=True)) + ")"
+ORDERING_PATTERN = rf"^({_ORDER_WORD}(,{_ORDER_WORD})*)?$"
+MACHINE_NAME_PATTERN = r"^(?!\.\.?$)[A-Za-z0-9._-]{1,100}$"
+USERNAME_PATTERN = r"^[A-Za-z0-9._@-]{1,64}$"
+
+
+def text(required: bool, description: str) -> dict:
+    schema = {"type": "string", "maxLength": MAX_TEXT, "description": description}
+    if required:
+        schema["pattern"] = r"\S"
+    return schema
+
+
+ALERT_FIELDS = {
+    "timestamp": {"type": "string", "format": "date-time",
+                  "description": "When it happened: ISO 8601 with a UTC offset (stored and returned in UTC)."},
+    "server": text(True, "Machine concerned."),
+    "severity": {"type": "string", "pattern": SEVERITY_PATTERN,
+                 "description": "CRITICAL, ERROR, WARNING or INFO; any case; French critique, erreur, "
+                                "avertissement, information(s) accepted. Returned upper case."},
+    "message": text(True, "What happened (line breaks become spaces)."),
+    "provider": text(False, "Managed-service provider in charge."),
+    "application": text(False, "Application concerned."),
+    "environment": text(False, "prod, preprod, testing, dev... (stored lower case)."),
+}
+SOURCE_ID = {"type": "string", "maxLength": 200, "pattern": r"\S",
+             "description": "Idempotency key: posting the same source_id again returns the existing alert."}
+
+
+def _error_schema() -> dict:
+    return {"type": "object", "required": ["error", "field"], "properties": {
+        "error": {"type": "string", "description": "What is wrong, for a person."},
+        "field": {"type": ["string", "null"], "description": "Field, parameter or header concerned."},
+        "index": {"type": ["integer", "null"], "description": "Batch position of the bad alert."}}}
+
+
+def _machine_schemas() -> dict:
+    """The machine file's JSON Schema, its $defs moved to components."""
+    source = copy.deepcopy(machine_config.schema())
+    defs = source.pop("$defs", {})
+    for key in ("$schema", "$id"):
+        source.pop(key, None)
+    text_form = _rewrite_refs(source)
+    schemas = {f"Machine_{k}": _rewrite_refs(v) for k, v in defs.items()}
+    schemas["MachineConfig"] = text_form
+    return schemas
+
+
+def _rewrite_refs(node):
+    if isinstance(node, dict):
+        return {k: (v.replace("#/$defs/", "#/components/schemas/Machine_") if k == "$ref" else _rewrite_refs(v))
+                for k, v in node.items()}
+    if isinstance(node, list):
+        return [_rewrite_refs(v) for v in node]
+    return node
+
+
+def components() -> dict:
+    alert_props = dict(ALERT_FIELDS)
+    schemas = {
+        "Error": _error_schema(),
+        "Alert": {"type": "object", "required": ["id", *ALERT_FIELDS, "acknowledged", "acknowledged_by",
+                                                 "acknowledged_at", "source_id"],
+                  "properties": {
+                      "id": {"type": "integer"},
+                      **{k: {"type": "string"} for k in ALERT_FIELDS},
+                      "severity": {"type": "string", "enum": list(SEVERITIES)},
+                      "acknowledged": {"type": "boolean"},
+                      "acknowledged_by": {"type": ["string", "null"]},
+                      "acknowledged_at": {"type": ["string", "null"], "format": "date-time"},
+                      "source_id": {"type": ["string", "null"]}}},
+        "NewAlert": {"type": "object", "required": list(ALERT_FIELDS), "additionalProperties": False,
+                     "properties": {**alert_props, "source_id": SOURCE_ID}},
+        "AlertBatch": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/NewAlert"}},
+        "AlertChanges": {"type": "object", "minProperties": 1, "additionalProperties": False,
+                         "properties": {**alert_props, "acknowledged": {"type": "boolean"}},
+                         "description": "Some of the fields; the others stay as they are."},
+        "AlertReplacement": {"type": "object", "required": list(ALERT_FIELDS), "additionalProperties": False,
+                             "properties": {**alert_props, "acknowledged": {"type": "boolean"}},
+                             "description": "All seven fields (acknowledged optional)."},
+        "AlertPage": {"type": "object", "required": ["count", "next", "previous", "results"], "properties": {
+            "count": {"type": "integer", "description": "Alerts matching the filters, all pages."},
+            "next": {"type": ["string", "null"], "description": "URL of the next page."},
+            "previous": {"type": ["string", "null"], "description": "URL of the previous page."},
+            "results": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}}}},
+        "BatchResult": {"type": "object", "required": ["ids", "created"], "properties": {
+            "ids": {"type": "array", "items": {"type": "integer"}, "description": "One id per alert sent, in order."},
+            "created": {"type": "integer", "description": "How many were new (the others had a known source_id)."}}},
+        "AckFilters": {"type": "object", "additionalProperties": False, "properties": {
+            "severity": {"oneOf": [{"type": "string", "pattern": SEVERITY_LIST_PATTERN},
+                                   {"type": "array", "items": {"type": "string", "pattern": SEVERITY_LIST_PATTERN}}]},
+            **{k: {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+               for k in db.EXACT_FILTERS},
+            "acknowledged": {"oneOf": [{"type": "boolean"}, {"type": "string", "enum": ["true", "false"]}]},
+            "q": {"type": "string"},
+            "since": {"type": "string", "format": "date-time"},
+            "until": {"type": "string", "format": "date-time"}}},
+        "AckResult": {"type": "object", "required": ["acknowledged"],
+                      "properties": {"acknowledged": {"type": "integer", "description": "Alerts acknowledged now."}}},
+        "Stats": {"type": "object", "required": ["total", "unacknowledged", "by_severity", "by_server",
+                                                 "by_environment", "by_application", "by_provider",
+                                                 "by_acknowledged", "unacknowledged_by_severity", "oldest", "newest"],
+                  "properties": {
+                      "total": {"type": "integer"}, "unacknowledged": {"type": "integer"},
+                      **{f"by_{k}": {"type": "object", "additionalProperties": {"type": "integer"}}
+                         for k in ("severity", "server", "environment", "application", "provider", "acknowledged")},
+                      "unacknowledged_by_severity": {"type": "object", "additionalProperties": {"type": "integer"}},
+                      "oldest": {"type": ["string", "null"]}, "newest": {"type": ["string", "null"]}}},
+        "MachineInput": {"allOf": [{"$ref": "#/components/schemas/MachineConfig"}, {
+            "type": "object", "required": ["name"],
+            "properties": {"name": {"type": "string", "pattern": MACHINE_NAME_PATTERN,
+                                    "description": "File stem: machines/<name>.json."}}}]},
+        "MachineReplacement": {"allOf": [{"$ref": "#/components/schemas/MachineConfig"}, {
+            "type": "object", "properties": {"name": {"type": "string", "description": "Must equal the URL's name."}}}]},
+        "Machine": {"type": "object", "required": ["name", "host", "snmp"],
+                    "description": "A machine's config with defaults filled in and SNMP secrets masked.",
+                    "properties": {"name": {"type": "string"}, "host": {"type": "string"},
+                                   "snmp": {"type": "object"}}},
+        "MachineList": {"type": "object", "required": ["count", "results", "errors"], "properties": {
+            "count": {"type": "integer"},
+            "results": {"type": "array", "items": {"$ref": "#/components/schemas/Machine"}},
+            "errors": {"type": "array", "items": {"type": "object", "properties": {
+                "file": {"type": ["string", "null"]}, "field": {"type": ["string", "null"]},
+                "error": {"type": "string"}}}}}},
+        "Login": {"type": "object", "required": ["username", "password"], "additionalProperties": False,
+                  "properties": {"username": {"type": "string", "minLength": 1},
+                                 "password": {"type": "string", "minLength": 1}}},
+        "LoginResult": {"type": "object", "required": ["token", "expires_at", "user", "role"], "properties": {
+            "token": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"},
+            "user": {"type": "string"}, "role": {"type": "string", "enum": list(db.ROLES)}}},
+        "Me": {"type": "object", "required": ["username", "role"],
+               "properties": {"username": {"type": "string"}, "role": {"type": "string", "enum": list(db.ROLES)}}},
+        "User": {"type": "object", "required": ["username", "role"], "properties": {
+            "username": {"type": "string"}, "role": {"type": "string", "enum": list(db.ROLES)},
+            "created_at": {"type": "string"}}},
+        "NewUser": {"type": "object", "required": ["username", "role", "password"], "additionalProperties": False,
+                    "properties": {"username": {"type": "string", "pattern": USERNAME_PATTERN},
+                                   "role": {"type": "string", "enum": list(db.ROLES)},
+                                   "password": {"type": "string", "minLength": 8}}},
+        "UserList": {"type": "object", "required": ["count", "results"], "properties": {
+            "count": {"type": "integer"}, "results": {"type": "array", "items": {"$ref": "#/components/schemas/User"}}}},
+        "Health": {"type": "object", "required": ["status", "database", "version"], "properties": {
+            "status": {"type": "string", "enum": ["ok", "error"]}, "database": {"type": "string"},
+            "version": {"type": "string"}}},
+        "Logout": {"type": "object", "required": ["logged_out"], "properties": {"logged_out": {"type": "boolean"}}},
+    }
+    schemas.update(_machine_schemas())
+    responses = {
+        name: {"description": text_, "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        for name, text_ in (("BadRequest", "Bad input: the error names the field."),
+                            ("Unauthorized", "No credentials, or wrong ones."),
+                            ("Forbidden", "The user's role is too low, or the CSRF header is missing."),
+                            ("NotFound", "No such resource."),
+                            ("Conflict", "It already exists."),
+                            ("TooLarge", "The body (or batch) is over the size limit."))
+    }
+    responses["Unauthorized"]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
+    security_schemes = {
+        "basic": {"type": "http", "scheme": "basic"},
+        "bearer": {"type": "http", "scheme": "bearer",
+                   "description": "From POST /api/login or `api.py mktoken`."},
+        "session": {"type": "apiKey", "in": "cookie", "name": "vigie_session",
+                    "description": "Set by the login page; state-changing requests also need the "
+                                   "X-CSRF-Token header equal to the vigie_csrf cookie."},
+    }
+    return {"schemas": schemas, "responses": responses, "securitySchemes": security_schemes}
+
+
+def _ref(name):
+    return {"$ref": f"#/components/responses/{name}"}
+
+
+def _json(schema_name, description, status_schema=None):
+    return {"description": description,
+            "content": {JSON: {"schema": status_schema or {"$ref": f"#/components/schemas/{schema_name}"}}}}
+
+
+def _body(schema_name, description=""):
+    return {"required": True, "description": description,
+            "content": {JSON: {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}}}
+
+
+def _op(summary, role, responses, anonymous_read=False, **extra):
+    """An operation needing `role` (None: anyone)."""
+    op = {"summary": summary, "responses": responses}
+    if role is None:
+        op["security"] = []
+    else:
+        op["description"] = (extra.pop("description", "") + f" Role needed: {role}.").strip()
+        op["security"] = [{"basic": []}, {"bearer": []}, {"session": []}] + ([{}] if anonymous_read else [])
+        op["responses"] = dict(responses, **{"401": _ref("Unauthorized"), "403": _ref("Forbidden")})
+    op.update(extra)
+    return op
+
+
+def _filter_params(with_paging: bool) -> list:
+    def q(name, schema, description, **extra):
+        return dict({"name": name, "in": "query", "required": False, "schema": schema,
+                     "description": description}, **extra)
+    params = [
+        q("severity", {"type": "array", "items": {"type": "string", "pattern": SEVERITY_LIST_PATTERN}},
+          "One or several severities (repeat the parameter or separate by commas).", style="form", explode=True),
+        *[q(name, {"type": "array", "items": {"type": "string"}}, f"Exact {name} (repeat for several).",
+            style="form", explode=True) for name in db.EXACT_FILTERS],
+        q("acknowledged", {"type": "string", "enum": ["true", "false"]}, "Only acknowledged (true) or not (false)."),
+        q("q", {"type": "string"}, "Text the message contains (case-insensitive for ASCII)."),
+        q("since", {"type": "string", "format": "date-time"}, "Alerts at or after this time (ISO 8601 with offset)."),
+        q("until", {"type": "string", "format": "date-time"}, "Alerts at or before this time (ISO 8601 with offset)."),
+    ]
+    if with_paging:
+        params += [
+            q("ordering", {"type": "string", "pattern": ORDERING_PATTERN},
+              "Sort fields, comma separated, '-' for descending (default -timestamp); -severity puts CRITICAL first."),
+            q("limit", {"type": "integer", "minimum": 1, "maximum": 1000}, "Page size (default 100)."),
+            q("offset", {"type": "integer", "minimum": 0, "maximum": 2 ** 62}, "Alerts to skip."),
+        ]
+    return params
+
+
+def paths(settings: dict) -> dict:
+    anon = bool(settings.get("anonymous_read"))
+    max_page = settings.get("max_page_size", 1000)
+    alert_id = {"name": "alert_id", "in": "path", "required": True,
+                "schema": {"type": "integer", "minimum": -(2 ** 63), "maximum": 2 ** 63 - 1}}
+    machine_name = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"},
+                    "description": "Machine name: [A-Za-z0-9._-]{1,100} (400 otherwise)."}
+    list_params = _filter_params(True)
+    list_params[-2]["schema"]["maximum"] = max_page
+    one_alert = _json("Alert", "The alert.")
+    changed = {"200": one_alert, "400": _ref("BadRequest"), "404": _ref("NotFound"), "413": _ref("TooLarge")}
+    return {
+        "/api/alert": {
+            "get": _op("List alerts, filtered, sorted and paginated", "viewer",
+                       {"200": _json("AlertPage", "One page of alerts."), "400": _ref("BadRequest")},
+                       anon, parameters=list_params, operationId="listAlerts"),
+            "post": _op("Add one alert (object) or a batch (array, all or nothing)", "operator", {
+                "200": _json("Alert", "An alert with this source_id existed: it is returned, nothing added."),
+                "201": _json("Alert", "Created: the alert, or for a batch {ids, created}.", {
+                    "oneOf": [{"$ref": "#/components/schemas/Alert"}, {"$ref": "#/components/schemas/BatchResult"}]}),
+                "400": _ref("BadRequest"), "413": _ref("TooLarge")},
+                requestBody={"required": True, "content": {JSON: {"schema": {"oneOf": [
+                    {"$ref": "#/components/schemas/NewAlert"}, {"$ref": "#/components/schemas/AlertBatch"}]}}}},
+                operationId="addAlerts"),
+        },
+        "/api/alert/ack": {
+            "post": _op("Acknowledge every alert matching the filters (query or JSON body)", "operator", {
+                "200": _json("AckResult", "How many were acknowledged."), "400": _ref("BadRequest"),
+                "413": _ref("TooLarge")}, parameters=_filter_params(False),
+                requestBody={"required": False, "content": {JSON: {"schema": {"$ref": "#/components/schemas/AckFilters"}}}},
+                operationId="ackMatching"),
+        },
+        "/api/alert/{alert_id}": {
+            "parameters": [alert_id],
+            "get": _op("One alert", "viewer", {"200": one_alert, "404": _ref("NotFound")}, anon, operationId="getAlert"),
+            "post": _op("Change some fields of an alert", "operator", changed,
+                        requestBody=_body("AlertChanges"), operationId="changeAlert"),
+            "patch": _op("Change some fields of an alert", "operator", changed,
+                         requestBody=_body("AlertChanges"), operationId="patchAlert"),
+            "put": _op("Replace the seven fields of an alert", "operator", changed,
+                       requestBody=_body("AlertReplacement"), operationId="replaceAlert"),
+            "delete": _op("Delete an alert", "admin", {"204": {"description": "Deleted."}, "404": _ref("NotFound")},
+                          operationId="deleteAlert"),
+        },
+        "/api/alert/{alert_id}/ack": {
+            "parameters": [alert_id],
+            "post": _op("Acknowledge an alert (records who and when)", "operator",
+                        {"200": one_alert, "404": _ref("NotFound")}, operationId="ackAlert"),
+        },
+        "/api/alert/{alert_id}/unack": {
+            "parameters": [alert_id],
+            "post": _op("Withdraw an alert's acknowledgement", "operator",
+                        {"200": one_alert, "404": _ref("NotFound")}, operationId="unackAlert"),
+        },
+        "/api/stats": {"get": _op("Counts for the dashboard", "viewer", {"200": _json("Stats", "Counts.")}, anon,
+                                  operationId="stats")},
+        "/api/machine": {
+            "get": _op("Machines (SNMP secrets masked)", "viewer", {"200": _json("MachineList", "Machines.")}, anon,
+                       operationId="listMachines"),
+            "post": _op("Add a machine: validated, then written to machines/<name>.json", "admin", {
+                "201": _json("Machine", "Created."), "400": _ref("BadRequest"), "409": _ref("Conflict"),
+                "413": _ref("TooLarge")}, requestBody=_body("MachineInput"), operationId="addMachine"),
+        },
+        "/api/machine/{name}": {
+            "parameters": [machine_name],
+            "get": _op("One machine (SNMP secrets masked)", "viewer", {
+                "200": _json("Machine", "The machine."), "400": _ref("BadRequest"), "404": _ref("NotFound")}, anon,
+                operationId="getMachine"),
+            "put": _op("Replace (or create) a machine; a masked secret sent back keeps the stored one", "admin", {
+                "200": _json("Machine", "Replaced."), "201": _json("Machine", "Created."),
+                "400": _ref("BadRequest"), "413": _ref("TooLarge")},
+                requestBody=_body("MachineReplacement"), operationId="replaceMachine"),
+            "delete": _op("Delete a machine's file", "admin", {
+                "204": {"description": "Deleted."}, "400": _ref("BadRequest"), "404": _ref("NotFound")},
+                operationId="deleteMachine"),
+        },
+        "/api/user": {
+            "get": _op("Users", "admin", {"200": _json("UserList", "Users.")}, operationId="listUsers"),
+            "post": _op("Add a user", "admin", {"201": _json("User", "Created."), "400": _ref("BadRequest"),
+                                                "409": _ref("Conflict"), "413": _ref("TooLarge")},
+                        requestBody=_body("NewUser"), operationId="addUser"),
+        },
+        "/api/user/{username}": {
+            "parameters": [{"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "delete": _op("Delete a user (and their tokens)", "admin", {
+                "204": {"description": "Deleted."}, "400": _ref("BadRequest"), "404": _ref("NotFound")},
+                operationId="deleteUser"),
+        },
+        "/api/login": {
+            "post": _op("Log in: a token for the Authorization header, and the browser's session cookies", None, {
+                "200": dict(_json("LoginResult", "Logged in."), headers={
+                    "Set-Cookie": {"schema": {"type": "string"},
+                                   "description": "vigie_session (HttpOnly, SameSite=Strict) and vigie_csrf."}}),
+                "400": _ref("BadRequest"), "401": _ref("Unauthorized"), "413": _ref("TooLarge")},
+                requestBody=_body("Login"), operationId="login"),
+        },
+        "/api/logout": {
+            "post": _op("Log out: revoke the token or session used, clear the cookies", "viewer", {
+                "200": _json("Logout", "Logged out.")}, anon, operationId="logout"),
+        },
+        "/api/me": {
+            "get": {"summary": "Who am I", "operationId": "me",
+                    "security": [{"basic": []}, {"bearer": []}, {"session": []}],
+                    "responses": {"200": _json("Me", "The user."), "401": _ref("Unauthorized")}},
+        },
+        "/api/health": {"get": _op("Health: 200 when the database answers", None, {
+            "200": _json("Health", "Healthy."), "503": _json("Health", "The database does not answer.")},
+            operationId="health")},
+        "/api/openapi.json": {"get": _op("This document", None, {
+            "200": {"description": "OpenAPI 3.1 document.", "content": {JSON: {"schema": {"type": "object"}}}}},
+            operationId="openapi")},
+    }
 
 
 def spec(settings: dict) -> dict:
-    return {"openapi": "3.0.3", "info": {"title": "Vigie API", "version": "1"}, "paths": {}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Vigie API", "version": __version__,
+                 "description": "Alerts, machines and users of a Vigie supervision server. Errors are JSON "
+                                "{\"error\", \"field\"}. GET /api/health and this document need no login."},
+        "paths": paths(settings),
+        "components": components(),
+    }

@@ -3,13 +3,14 @@
 from bottle import request, response
 
 from vigie import db
-from vigie.alert import FIELDS, AlertError, clean_text, normalize_alert, normalize_severity, normalize_timestamp
+from vigie.alert import FIELDS, MAX_TEXT, AlertError, clean_text, normalize_alert, normalize_severity, normalize_timestamp
 from vigie.api.errors import api_error
 
 LIST_PARAMS = ("severity", "server", "environment", "application", "provider", "acknowledged", "q",
                "since", "until", "ordering", "limit", "offset")
 FILTER_PARAMS = LIST_PARAMS[:9]
 MAX_SOURCE_ID = 200
+MAX_ID = 2 ** 63 - 1
 _NORMALIZERS = {
     "timestamp": normalize_timestamp,
     "server": lambda v: clean_text("server", v),
@@ -22,6 +23,12 @@ _NORMALIZERS = {
 READ_ONLY = ("id", "acknowledged_by", "acknowledged_at", "source_id")
 
 
+def check_lengths(record: dict):
+    for key, value in record.items():
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            raise AlertError(key, f"{key} is longer than {MAX_TEXT} characters")
+
+
 def parse_new_alert(record) -> dict:
     """The seven fields normalised plus source_id; raise AlertError."""
     if not isinstance(record, dict):
@@ -29,6 +36,7 @@ def parse_new_alert(record) -> dict:
     for key in record:
         if key not in FIELDS and key != "source_id":
             raise AlertError(key, f"unknown field {key!r}")
+    check_lengths(record)
     alert = normalize_alert(record)
     source_id = record.get("source_id")
     if source_id is not None:
@@ -43,6 +51,7 @@ def parse_changes(body, full: bool) -> dict:
     """Fields to change from a PUT (full) or POST/PATCH (partial) body; raise AlertError."""
     if not isinstance(body, dict):
         raise AlertError(None, "send a JSON object with the fields to change")
+    check_lengths(body)
     changes = {}
     for key, value in body.items():
         if key in READ_ONLY:
@@ -77,7 +86,7 @@ def parse_filters(query, allowed=FILTER_PARAMS) -> dict:
         if name not in allowed:
             raise AlertError(name, f"unknown parameter {name!r}: expected one of {', '.join(allowed)}")
     filters = {}
-    severities = [v for v in _values(query, "severity") if v]
+    severities = _values(query, "severity")
     if severities:
         filters["severity"] = sorted({normalize_severity(v) for v in severities})
     for name in db.EXACT_FILTERS:
@@ -86,9 +95,9 @@ def parse_filters(query, allowed=FILTER_PARAMS) -> dict:
             filters[name] = values if name != "environment" else [v.lower() for v in values]
     ack = query.get("acknowledged")
     if ack is not None:
-        if ack.lower() not in ("true", "false", "1", "0"):
+        if ack not in ("true", "false"):
             raise AlertError("acknowledged", f"acknowledged must be true or false, not {ack!r}")
-        filters["acknowledged"] = ack.lower() in ("true", "1")
+        filters["acknowledged"] = ack == "true"
     if query.get("q"):
         filters["q"] = query.get("q")
     for name in ("since", "until"):
@@ -116,8 +125,8 @@ def _int_param(query, name, default, low, high):
 class JsonQuery:
     """A JSON body ({"severity": [...], "server": "x"}) seen through the query's interface."""
 
-    def __init__(self, body):
-        self.data = {}
+    def __init__(self, body, query=None):
+        self.data = {key: query.getall(key) for key in query.keys()} if query is not None else {}
         for key, value in body.items():
             items = value if isinstance(value, list) else [value]
             for item in items:
@@ -143,6 +152,8 @@ def register(app, ctx):
         return api_error(400, exc.message, exc.field, **extra)
 
     def load(alert_id):
+        if not -MAX_ID - 1 <= alert_id <= MAX_ID:
+            raise api_error(404, f"no alert with id {alert_id}", "id")
         alert = db.get_alert(ctx.conn(), alert_id)
         if alert is None:
             raise api_error(404, f"no alert with id {alert_id}", "id")
@@ -222,6 +233,7 @@ def register(app, ctx):
     @app.delete("/api/alert/<alert_id:int>")
     def delete(alert_id):
         ctx.require("admin")
+        load(alert_id)
         if not db.delete_alert(ctx.conn(), alert_id):
             raise api_error(404, f"no alert with id {alert_id}", "id")
         response.status = 204
@@ -249,9 +261,7 @@ def register(app, ctx):
                 body = ctx.read_json()
                 if not isinstance(body, dict):
                     raise AlertError(None, "send a JSON object of filters, e.g. {\"server\": \"web-01\"}")
-                if query.keys():
-                    raise AlertError(None, "give the filters in the body or in the query, not both")
-                query = JsonQuery(body)
+                query = JsonQuery(body, query)
             filters = parse_filters(query)
         except AlertError as exc:
             raise bad(exc)

@@ -1,5 +1,6 @@
 """Login, logout, who am I, users (admin), health and the OpenAPI document."""
 
+import re
 import sqlite3
 from pathlib import Path
 from urllib.parse import quote
@@ -153,7 +154,9 @@ def register(app, ctx):
         return ""
 
 
+USERNAME_RE = re.compile(r"[A-Za-z0-9._@-]{1,64}")
+
+
 def check_username(username):
-    if not isinstance(username, str) or not username or len(username) > 64 or not all(
-            c.isalnum() or c in "._-@" for c in username):
+    if not isinstance(username, str) or not USERNAME_RE.fullmatch(username):
         raise api_error(400, "username must be 1-64 letters, digits or . _ - @", "username")
