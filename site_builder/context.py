@@ -9,11 +9,14 @@ from site_builder import series
 
 LOG_ENTRIES = 60
 SEVERITY_ORDER = ("CRITICAL", "ERROR", "WARNING", "INFO")
+STATUS_KEYS = ("state", "since", "last_seen", "uptime_seconds", "consecutive_failures", "last_error",
+               "sys_name", "sys_descr")
 
 
 def _status(samples) -> dict:
-    status = dict((samples or {}).get("status") or {})
-    status.setdefault("state", "unknown")
+    status = dict.fromkeys(STATUS_KEYS)
+    status.update((samples or {}).get("status") or {})
+    status["state"] = status["state"] or "unknown"
     if status["state"] not in ("up", "down", "unknown"):
         status["state"] = "unknown"
     return status

@@ -6,17 +6,11 @@ with a clear message); one bad machine or sample file is reported beside the
 others and only that machine is affected.
 """
 
-import json
 import os
 from pathlib import Path
 
-from collector import machine_config
+from collector import machine_config, store
 from vigie import db
-
-try:  # the collector's own reader, when present
-    from collector.store import read_samples as _store_read_samples
-except ImportError:  # pragma: no cover - depends on the collector being installed
-    _store_read_samples = None
 
 RECENT_ALERTS_PER_MACHINE = 30
 SNAPSHOT_ALERTS = 500
@@ -50,22 +44,13 @@ def samples_signature(samples_dir, name):
     return [st.st_mtime_ns, st.st_size]
 
 
-def _local_read_samples(path) -> dict:
-    with open(path, "rb") as f:
-        data = json.load(f)
-    if not isinstance(data, dict) or data.get("format") != 1:
-        raise ValueError(f"{path}: not a Vigie sample file (format 1)")
-    return data
-
-
 def read_samples(samples_dir, name):
     """(samples dict or None, error text or None) for one machine."""
     path = samples_path(samples_dir, name)
     if not path.exists():
         return None, None
-    reader = _store_read_samples or _local_read_samples
     try:
-        return reader(path), None
+        return store.read_samples(path), None
     except (OSError, ValueError) as exc:
         return None, f"cannot read samples: {exc}"
 

@@ -70,7 +70,7 @@ def content_security_policy(api_url: str = "") -> str:
 
 def make_environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
     env.filters.update(json_data=json_data, bps=bits_per_second, duration=duration, percent=percent)
     return env

@@ -84,16 +84,17 @@ def unpack_u16(packed: dict) -> list:
 
 def pack_series(archives: dict, columns: tuple, peak_columns: tuple = ()) -> dict:
     """Merged, packed graph data: `columns` over the whole time line, `peak_columns`
-    (per-period maxima) only over the coarse part, where they differ from averages."""
+    (per-period maxima) only over the oldest `peak_points` rows, from the coarse archives:
+    in the finest archive a period is one poll, so its maximum is its average."""
     rows, fine_count = merge_archives(archives)
     width = len(columns) + len(peak_columns)
     rows = [list(r) + [None] * (width + 1 - len(r)) for r in rows]
-    peaks_from = fine_count
-    data = {"runs": time_runs(r[0] for r in rows), "points": len(rows), "peaks_from": peaks_from}
+    coarse = len(rows) - fine_count
+    data = {"runs": time_runs(r[0] for r in rows), "points": len(rows), "peak_points": coarse}
     for i, name in enumerate(columns, start=1):
         data[name] = pack_u16([r[i] for r in rows])
     for i, name in enumerate(peak_columns, start=len(columns) + 1):
-        data[name] = pack_u16([r[i] for r in rows[peaks_from:]])
+        data[name] = pack_u16([r[i] for r in rows[:coarse]])
     return data
 
 

@@ -26,7 +26,7 @@
   }
 
   function traces(graph) {
-    var d = graph.data, x = times(d.runs), peakX = x.slice(d.peaks_from);
+    var d = graph.data, x = times(d.runs), peakX = x.slice(0, d.peak_points);
     var hover = graph.kind === "interface" ? "%{y:.3s}b/s<extra>%{fullData.name}</extra>" :
       "%{y:.4~g}" + (graph.unit ? " " + graph.unit : "") + "<extra>%{fullData.name}</extra>";
     function line(name, xs, ys, color, extra) {

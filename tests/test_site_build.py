@@ -1,0 +1,242 @@
+"""The site builder's output, page by page, without a browser."""
+
+import json
+from html import unescape
+import re
+import sqlite3
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from plotly.offline import get_plotlyjs
+
+from site_builder import build as site_build
+from site_builder import series
+from site_builder.writer import MANIFEST
+from tests.support import site_data as sd
+
+NOW = datetime(2026, 11, 22, 10, 0, 0, tzinfo=timezone.utc)
+REPO = Path(__file__).resolve().parent.parent
+SECRET = "s3cret-community"
+V3_KEYS = ("auth-key-hidden-123", "priv-key-hidden-456")
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    machines, samples, db_path = tmp_path / "machines", tmp_path / "samples", tmp_path / "vigie.db"
+    for i, name in enumerate(("core-sw-01", "edge-rt-02")):
+        sd.write_machine(machines, name, community=SECRET, description="<b>core</b> & more",
+                         oids={"load": "1.3.6.1.4.1.2021.10.1.3.1"})
+        sd.write_samples(samples, sd.make_samples(name, NOW, interfaces=3, day_rows=120, seed=i,
+                                                  state="down" if i else "up", oids={"load": "load"},
+                                                  aliases={1: '<img src=x onerror="window.__xss=1">'}))
+    sd.write_machine(machines, "v3-box", snmp={"version": "3", "user": "mon", "auth_protocol": "SHA",
+                                               "auth_key": V3_KEYS[0], "priv_protocol": "AES",
+                                               "priv_key": V3_KEYS[1]})
+    (machines / "broken.json").write_text('{"host": "x", "snmp": {"version": "2c"}}')
+    alerts = sd.make_alerts(40, NOW, ["core-sw-01", "edge-rt-02"])
+    alerts.append(dict(alerts[0], message="<script>window.__xss=1</script>", server="core-sw-01"))
+    sd.write_alerts(db_path, alerts)
+    return {"machines_dir": machines, "samples_dir": samples, "db_path": db_path, "out_dir": tmp_path / "www"}
+
+
+def run_build(inputs, now=NOW, **extra):
+    return site_build.build(now=now, **dict(inputs, **extra))
+
+
+def page(inputs, relpath) -> str:
+    return (inputs["out_dir"] / relpath).read_text(encoding="utf-8")
+
+
+def test_build_writes_every_page_and_shared_assets(inputs):
+    report = run_build(inputs)
+    out = inputs["out_dir"]
+    for relpath in ("index.html", "alerts.html", "devices.html", "login.html", "machines/core-sw-01.html",
+                    "machines/edge-rt-02.html", "machines/v3-box.html", "static/graphs.js", "static/vigie.css"):
+        assert (out / relpath).is_file(), relpath
+    assert not (out / "machines/broken.html").exists()
+    assert (out / "static/plotly.min.js").read_text(encoding="utf-8") == get_plotlyjs()
+    assert report["machines"] == 3 and report["config_errors"] == 1
+
+
+def test_plotly_is_shared_not_inlined_and_no_cdn(inputs):
+    run_build(inputs)
+    html = page(inputs, "machines/core-sw-01.html")
+    assert '<script src="../static/plotly.min.js?v=' in html
+    assert len(html) < 300_000
+    for path in inputs["out_dir"].rglob("*.html"):
+        assert "cdn.plot.ly" not in path.read_text() and "https://" not in path.read_text()
+
+
+def test_dashboard_shows_states_and_config_error(inputs):
+    run_build(inputs)
+    html = page(inputs, "index.html")
+    row = re.search(r'<tr class="config-error" data-machine="broken">.*?</tr>', html, re.S).group(0)
+    assert "config error" in row and "community" in row
+    assert re.search(r'data-machine="core-sw-01">.*?state-up', html, re.S)
+    assert re.search(r'data-machine="edge-rt-02">.*?state-down', html, re.S)
+    assert '<time datetime="2026-11-22T10:00:00+00:00">' in html  # build time, localised in the browser
+    counts = re.findall(r'<span class="count">(\d+)</span><span class="label">(\w+)</span>', html)
+    assert sum(int(n) for n, label in counts if label in ("CRITICAL", "ERROR", "WARNING", "INFO")) == 41
+
+
+def test_machine_page_has_fixed_graph_ids_and_data(inputs):
+    run_build(inputs)
+    html = page(inputs, "machines/core-sw-01.html")
+    assert re.findall(r'<div class="graph" id="([^"]+)"', html) == [
+        "graph-if-1", "graph-if-2", "graph-if-3", "graph-oid-load"]
+    data = json.loads(re.search(r'<script type="application/json" id="graph-data">(.*?)</script>', html, re.S).group(1))
+    assert [g["id"] for g in data] == ["graph-if-1", "graph-if-2", "graph-if-3", "graph-oid-load"]
+    first = data[0]["data"]
+    # 120 day rows, then the week/month/year rows older than the day archive
+    assert first["points"] == len(series.expand_runs(first["runs"]))
+    assert first["points"] > 120 + 300 and first["peak_points"] == first["points"] - 120
+
+
+def test_output_is_repeatable(inputs, tmp_path):
+    run_build(inputs)
+    other = dict(inputs, out_dir=tmp_path / "www2")
+    run_build(other)
+    for relpath in ("machines/core-sw-01.html", "alerts.html", "devices.html", "index.html"):
+        assert page(inputs, relpath) == page(other, relpath), relpath
+
+
+def test_no_secret_anywhere_in_www(inputs):
+    run_build(inputs)
+    for path in inputs["out_dir"].rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            for secret in (SECRET,) + V3_KEYS:
+                assert secret.encode() not in data, (path, secret)
+
+
+def test_html_from_inputs_is_escaped(inputs):
+    run_build(inputs)
+    machine = page(inputs, "machines/core-sw-01.html")
+    assert '<img src=x onerror' not in machine
+    assert "&lt;img src=x onerror=&#34;window.__xss=1&#34;&gt;" in machine
+    assert "&lt;script&gt;window.__xss=1&lt;/script&gt;" in machine
+    assert "&lt;b&gt;core&lt;/b&gt; &amp; more" in machine
+    alerts = page(inputs, "alerts.html")
+    block = re.search(r'id="alerts-snapshot">(.*?)</script>', alerts, re.S).group(1)
+    assert "<" not in block and "\\u003cscript\\u003e" in block
+
+
+def test_pages_carry_csp_and_no_inline_script(inputs):
+    run_build(inputs)
+    for path in inputs["out_dir"].rglob("*.html"):
+        html = path.read_text()
+        csp = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', html).group(1)
+        assert "script-src 'self';" in unescape(csp) and "unsafe-eval" not in csp, path
+        for tag in re.findall(r"<script[^>]*>", html):
+            assert 'src="' in tag or 'type="application/json"' in tag, (path, tag)
+        assert not re.search(r"\son[a-z]+=", html), path
+
+
+def test_rebuild_with_nothing_changed_writes_nothing(inputs):
+    run_build(inputs)
+    out = inputs["out_dir"]
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file() and p.name != MANIFEST}
+    report = run_build(inputs)
+    after = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file() and p.name != MANIFEST}
+    assert report["written"] == 0 and before == after
+    assert report["skipped"] >= 3
+
+
+def test_changed_samples_rewrite_only_that_machine(inputs):
+    run_build(inputs)
+    samples = sd.make_samples("edge-rt-02", NOW + timedelta(minutes=1), interfaces=3, day_rows=120, seed=9)
+    sd.write_samples(inputs["samples_dir"], samples)
+    report = run_build(inputs, now=NOW + timedelta(minutes=1))
+    assert report["written"] >= 2
+    html = page(inputs, "index.html")
+    assert re.search(r'data-machine="edge-rt-02">.*?state-up', html, re.S)
+    manifest = json.loads((inputs["out_dir"] / MANIFEST).read_text())
+    assert "machines/core-sw-01.html" in manifest["pages"]
+
+
+def test_write_order_assets_then_machines_then_lists(inputs, monkeypatch):
+    order = []
+    real = site_build.SiteWriter._write_if_changed
+
+    def spy(self, relpath, data):
+        order.append(relpath)
+        return real(self, relpath, data)
+
+    monkeypatch.setattr(site_build.SiteWriter, "_write_if_changed", spy)
+    run_build(inputs)
+    last_asset = max(i for i, p in enumerate(order) if p.startswith("static/"))
+    first_page = min(i for i, p in enumerate(order) if p.endswith(".html"))
+    last_machine = max(i for i, p in enumerate(order) if p.startswith("machines/"))
+    assert last_asset < first_page
+    assert last_machine < order.index("index.html") and last_machine < order.index("devices.html")
+
+
+def test_removed_machine_loses_its_page(inputs):
+    run_build(inputs)
+    (inputs["machines_dir"] / "edge-rt-02.json").unlink()
+    report = run_build(inputs)
+    assert report["removed"] == 1
+    assert not (inputs["out_dir"] / "machines/edge-rt-02.html").exists()
+    assert "edge-rt-02.html" not in page(inputs, "index.html")
+
+
+def test_bad_samples_file_only_affects_that_machine(inputs):
+    (inputs["samples_dir"] / "edge-rt-02.json").write_text("{not json")
+    run_build(inputs)
+    html = page(inputs, "index.html")
+    assert re.search(r'data-machine="edge-rt-02">.*?samples error', html, re.S)
+    assert "cannot read samples" in page(inputs, "machines/edge-rt-02.html")
+    assert 'id="graph-if-1"' in page(inputs, "machines/core-sw-01.html")
+
+
+def test_machine_without_samples_says_so(inputs):
+    run_build(inputs)
+    html = page(inputs, "machines/v3-box.html")
+    assert "No traffic samples yet." in html and "state-unknown" in html
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "site_builder", *map(str, args)], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_cli_help():
+    result = cli("--help")
+    assert result.returncode == 0 and "--machines" in result.stdout and "--api-url" in result.stdout
+
+
+def test_cli_missing_machines_folder_fails_clearly(tmp_path):
+    result = cli("--machines", tmp_path / "nope", "--out", tmp_path / "www", "--db", tmp_path / "x.db",
+                 "--samples", tmp_path)
+    assert result.returncode == 1
+    assert "machines folder" in result.stderr and "nope" in result.stderr
+    assert not (tmp_path / "www" / "index.html").exists()
+
+
+def test_cli_unreadable_database_fails_clearly(inputs, tmp_path):
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    result = cli("--machines", inputs["machines_dir"], "--samples", inputs["samples_dir"], "--db", bad,
+                 "--out", inputs["out_dir"])
+    assert result.returncode == 1 and "cannot read database" in result.stderr
+
+
+def test_cli_builds_and_reports(inputs):
+    result = cli("--machines", inputs["machines_dir"], "--samples", inputs["samples_dir"], "--db",
+                 inputs["db_path"], "--out", inputs["out_dir"])
+    assert result.returncode == 0, result.stderr
+    assert "site built" in result.stderr and "broken.json" in result.stderr
+    assert (inputs["out_dir"] / "index.html").is_file()
+
+
+def test_database_is_opened_read_only(inputs):
+    conn = sqlite3.connect(inputs["db_path"])
+    before = conn.execute("SELECT COUNT(*), MAX(id) FROM alerts").fetchone()
+    conn.close()
+    run_build(inputs)
+    conn = sqlite3.connect(inputs["db_path"])
+    assert conn.execute("SELECT COUNT(*), MAX(id) FROM alerts").fetchone() == before
+    conn.close()
