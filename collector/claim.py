@@ -14,6 +14,8 @@ days) or is deleted; a file that cannot be ingested moves to `rejected/` with
 gets a time suffix.
 """
 
+import ctypes
+import ctypes.util
 import errno
 import fcntl
 import logging
@@ -84,15 +86,37 @@ def free_name(folder: Path, name: str) -> Path:
     raise FileExistsError(f"no free name for {name} in {folder}")
 
 
+_AT_FDCWD = -100
+_RENAME_NOREPLACE = 1
+_libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+_renameat2 = getattr(_libc, "renameat2", None)
+
+
+def rename_no_replace(src, dst) -> None:
+    """Rename atomically, failing with FileExistsError rather than replacing dst.
+
+    Linux's renameat2(RENAME_NOREPLACE) does it in one step; where it is missing
+    (old libc, some filesystems) a hard link then an unlink does the same, with a
+    crash between the two leaving the file in both places, never in neither.
+    """
+    if _renameat2 is not None:
+        if _renameat2(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), _RENAME_NOREPLACE) == 0:
+            return
+        err = ctypes.get_errno()
+        if err not in (errno.EINVAL, errno.ENOSYS):
+            raise OSError(err, os.strerror(err), str(src), None, str(dst))
+    os.link(src, dst)
+    os.unlink(src)
+
+
 def move_no_replace(src: Path, folder: Path, name: str) -> Path:
     """Move src into folder under name (or a free variant), never replacing a file."""
     for _ in range(5):
         target = free_name(folder, name)
         try:
-            os.link(src, target)
+            rename_no_replace(src, target)
         except FileExistsError:
             continue
-        os.unlink(src)
         return target
     raise FileExistsError(f"could not move {src} into {folder}")
 
@@ -230,12 +254,12 @@ class DropFolder:
 
     def _take(self, path: Path) -> Path | None:
         target = self.mine / path.name
-        if target.exists():
-            return None  # a file of that name is in flight here; take this one next time
         try:
-            os.rename(path, target)
+            rename_no_replace(path, target)
+        except FileExistsError:
+            return None  # a file of that name is in flight here; take this one next time
         except FileNotFoundError:
-            return None
+            return None  # another watcher took it first
         return target
 
     def finish(self, path: Path, keep_days: float) -> None:
@@ -256,12 +280,10 @@ class DropFolder:
 
     def give_back(self, path: Path) -> bool:
         """Return a claimed file to the drop folder for a later run."""
-        target = self.root / path.name
         try:
-            os.link(path, target)
+            rename_no_replace(path, self.root / path.name)
         except FileExistsError:
             return False  # a newer file took the name; the next start adopts this one
-        os.unlink(path)
         return True
 
     def prune_done(self, keep_days: float, now: float | None = None) -> int:

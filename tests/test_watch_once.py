@@ -1,0 +1,151 @@
+"""`python -m collector.watch --once` against the real API server: exit codes and the folder afterwards."""
+
+import socket
+
+import pytest
+import requests
+
+from collector.alert_file import render, source_id, parse
+from tests.support.api_server import start_api
+from tests.support.watcher import (
+    files_below, files_in, messages_in_db, record, run_once, token_file, write_alerts, write_in_place,
+)
+
+pytestmark = pytest.mark.slow
+
+BAD_FILES = {
+    "bad-severity.txt": (render(record(1)).replace("ERROR", "PANIC"), "line 3: unknown severity 'PANIC'"),
+    "bad-lines.txt": ("Date : 2026-11-22T10:15:03+00:00\n", "expected 7 lines, found 1"),
+    "bad-utf8.txt": (None, "line 4: not valid UTF-8"),
+    "bad-empty.txt": ("", "expected 7 lines, found 0"),
+}
+
+
+def write_bad_files(folder):
+    for name, (text, _) in BAD_FILES.items():
+        if text is None:
+            (folder / name).write_bytes(render(record(2)).encode().replace(b"m-2", b"m-\xff2"))
+        else:
+            write_in_place(folder, name, text)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_once_ingests_everything_rejects_bad_files_and_exits_0(api_server, tmp_path):
+    drop = tmp_path / "alertfiles"
+    drop.mkdir()
+    expected = write_alerts(drop, 0, 1200)
+    write_bad_files(drop)
+    result = run_once(drop, api_server.url, token_file(tmp_path, api_server.operator), "--batch-size", "500")
+    assert result.returncode == 0, result.stderr
+    assert sorted(messages_in_db(api_server.db_path)) == sorted(expected)
+    assert files_in(drop) == []
+    assert files_in(drop / "done") == sorted(f"m-{i:06d}.txt" for i in range(1200))
+    assert files_in(drop / "rejected") == sorted(BAD_FILES)
+    for name, (_, words) in BAD_FILES.items():
+        assert (drop / "rejected" / f"{name}.reason").read_text().startswith(words)
+    assert "1204 file(s): 1200 in, 4 rejected, 0 left for the next run" in result.stderr
+    assert result.stderr.count("batch of") == 3  # one log line per batch, not per file
+    assert files_below(drop / "processing") == []
+
+
+def test_once_sends_the_source_id_so_a_file_sent_again_makes_no_duplicate(api_server, tmp_path):
+    drop = tmp_path / "alertfiles"
+    drop.mkdir()
+    write_alerts(drop, 0, 10)
+    token = token_file(tmp_path, api_server.operator)
+    assert run_once(drop, api_server.url, token).returncode == 0
+    for path in (drop / "done").glob("*.txt"):  # the same files dropped again, as after a crash
+        path.rename(drop / path.name)
+    assert run_once(drop, api_server.url, token).returncode == 0
+    assert len(messages_in_db(api_server.db_path)) == 10
+    text = (drop / "done" / "m-000003.txt").read_text()
+    expected_id = source_id(parse(text), "m-000003.txt")
+    answer = requests.get(api_server.url + "/api/alert", params={"q": "m-3", "limit": 50},
+                          headers=api_server.viewer.headers, timeout=10).json()
+    assert [a["source_id"] for a in answer["results"] if a["message"] == "m-3"] == [expected_id]
+
+
+def test_once_exits_1_and_keeps_every_good_file_when_the_api_is_unreachable(tmp_path):
+    drop = tmp_path / "alertfiles"
+    drop.mkdir()
+    names = sorted(f"m-{i:06d}.txt" for i in range(30))
+    write_alerts(drop, 0, 30)
+    token = tmp_path / "token"
+    token.write_text("whatever\n")
+    result = run_once(drop, f"http://127.0.0.1:{free_port()}", token)
+    assert result.returncode == 1
+    assert files_in(drop) == names
+    assert files_in(drop / "rejected") == [] and files_in(drop / "done") == []
+    assert files_below(drop / "processing") == []
+    assert "30 left for the next run" in result.stderr
+    assert "giving up for now" in result.stderr
+
+
+def test_once_exits_1_and_keeps_files_when_the_token_is_refused(api_server, tmp_path):
+    drop = tmp_path / "alertfiles"
+    drop.mkdir()
+    write_alerts(drop, 0, 5)
+    token = tmp_path / "token"
+    token.write_text("not-a-valid-token\n")
+    result = run_once(drop, api_server.url, token)
+    assert result.returncode == 1
+    assert "HTTP 401" in result.stderr
+    assert len(files_in(drop)) == 5 and files_in(drop / "rejected") == []
+    assert "not-a-valid-token" not in result.stderr
+
+
+def test_once_viewer_token_is_refused_and_files_stay(api_server, tmp_path):
+    drop = tmp_path / "alertfiles"
+    drop.mkdir()
+    write_alerts(drop, 0, 3)
+    result = run_once(drop, api_server.url, token_file(tmp_path, api_server.viewer))
+    assert result.returncode == 1
+    assert "HTTP 403" in result.stderr
+    assert len(files_in(drop)) == 3
+
+
+def test_once_exits_2_without_a_token(tmp_path):
+    drop = tmp_path / "alertfiles"
+    drop.mkdir()
+    write_alerts(drop, 0, 2)
+    result = run_once(drop, "http://127.0.0.1:9", tmp_path / "no-such-token")
+    assert result.returncode == 2
+    assert "mktoken" in result.stderr
+    assert len(files_in(drop)) == 2
+
+
+def test_once_exits_2_when_the_folder_does_not_exist(tmp_path):
+    token = tmp_path / "token"
+    token.write_text("t\n")
+    result = run_once(tmp_path / "nope", "http://127.0.0.1:9", token)
+    assert result.returncode == 2
+    assert "does not exist" in result.stderr
+
+
+def test_once_splits_batches_the_api_finds_too_large(tmp_path):
+    server = start_api(tmp_path, settings={"max_batch": 40})
+    try:
+        drop = tmp_path / "alertfiles"
+        drop.mkdir()
+        expected = write_alerts(drop, 0, 250)
+        result = run_once(drop, server.url, token_file(tmp_path, server.operator), "--batch-size", "100")
+        assert result.returncode == 0, result.stderr
+        assert sorted(messages_in_db(server.db_path)) == sorted(expected)
+        assert files_in(drop / "rejected") == []
+    finally:
+        server.stop()
+
+
+def test_once_keep_days_0_deletes_ingested_files(api_server, tmp_path):
+    drop = tmp_path / "alertfiles"
+    drop.mkdir()
+    write_alerts(drop, 0, 20)
+    result = run_once(drop, api_server.url, token_file(tmp_path, api_server.operator), "--keep-days", "0")
+    assert result.returncode == 0, result.stderr
+    assert len(messages_in_db(api_server.db_path)) == 20
+    assert files_below(drop) == []
