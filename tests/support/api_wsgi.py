@@ -122,8 +122,8 @@ class Api:
         self.db_path = Path(tmp_path) / "vigie.db"
         self.www_dir = Path(tmp_path) / "www"
         self.machines_dir = Path(tmp_path) / "machines"
-        self.www_dir.mkdir(exist_ok=True)
-        self.machines_dir.mkdir(exist_ok=True)
+        self.www_dir.mkdir(parents=True, exist_ok=True)
+        self.machines_dir.mkdir(parents=True, exist_ok=True)
         self.app = make_app(self.db_path, self.www_dir, self.machines_dir, settings)
         self.client = Client(self.app)
         self.conn = db.connect(self.db_path)

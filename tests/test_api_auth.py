@@ -1,0 +1,292 @@
+"""Who may do what: the role matrix over every endpoint, Basic/Bearer/cookie login,
+token expiry and revocation, CSRF, anonymous reads, CORS, users, and the CLI."""
+
+import base64
+import os
+import stat
+
+import pytest
+
+import api as api_cli
+from tests.support.api_wsgi import Api, Client, alert, password_hash
+from vigie import db
+from vigie.api import auth
+from vigie.api.app import make_app
+from vigie.api.openapi import spec
+
+RANK = {None: 0, "viewer": 1, "operator": 2, "admin": 3}
+MACHINE = {"host": "127.0.0.1", "snmp": {"version": "2c", "community": "s3cret"}}
+
+# (method, path, body, role needed; None: anyone)
+MATRIX = [
+    ("GET", "/api/alert", None, "viewer"),
+    ("POST", "/api/alert", alert(), "operator"),
+    ("POST", "/api/alert/ack", {"server": "web-01"}, "operator"),
+    ("GET", "/api/alert/{id}", None, "viewer"),
+    ("POST", "/api/alert/{id}", {"message": "x"}, "operator"),
+    ("PATCH", "/api/alert/{id}", {"message": "x"}, "operator"),
+    ("PUT", "/api/alert/{id}", alert(), "operator"),
+    ("DELETE", "/api/alert/{id}", None, "admin"),
+    ("POST", "/api/alert/{id}/ack", None, "operator"),
+    ("POST", "/api/alert/{id}/unack", None, "operator"),
+    ("GET", "/api/stats", None, "viewer"),
+    ("GET", "/api/machine", None, "viewer"),
+    ("POST", "/api/machine", dict(MACHINE, name="new-box"), "admin"),
+    ("GET", "/api/machine/box", None, "viewer"),
+    ("PUT", "/api/machine/box", MACHINE, "admin"),
+    ("DELETE", "/api/machine/box", None, "admin"),
+    ("GET", "/api/user", None, "admin"),
+    ("POST", "/api/user", {"username": "newbie", "role": "viewer", "password": "long-enough"}, "admin"),
+    ("DELETE", "/api/user/victim", None, "admin"),
+    ("POST", "/api/logout", None, "viewer"),
+    ("GET", "/api/me", None, "viewer"),
+    ("GET", "/api/health", None, None),
+    ("GET", "/api/openapi.json", None, None),
+    ("POST", "/api/login", {"username": "viewer", "password": "viewer-password"}, None),
+    ("GET", "/", None, "viewer"),
+    ("GET", "/login", None, None),
+    ("POST", "/login", None, None),
+]
+
+
+def prepared(tmp_path, **settings):
+    api = Api(tmp_path, **settings)
+    api.alert_id = api.call("POST", "/api/alert", json=alert()).json["id"]
+    api.call("POST", "/api/machine", json=dict(MACHINE, name="box"))
+    db.create_user(api.conn, "victim", "viewer", password_hash("victim-password"))
+    (api.www_dir / "index.html").write_text("<h1>Vigie</h1>")
+    return api
+
+
+@pytest.mark.parametrize("role", [None, "viewer", "operator", "admin"])
+@pytest.mark.parametrize("method, path, body, needed", MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
+def test_role_matrix(tmp_path, method, path, body, needed, role):
+    api = prepared(tmp_path)
+    answer = api.call(method, path.replace("{id}", str(api.alert_id)), role, json=body)
+    allowed = RANK[role] >= RANK[needed]
+    if allowed:
+        assert answer.status < 400 or answer.status == 401 and path == "/login", answer
+    elif role is None and path == "/":
+        assert answer.status == 303 and answer.header("Location") == "/login?next=/"
+    elif role is None:
+        assert answer.status == 401 and answer.header("WWW-Authenticate"), answer
+        assert answer.json["error"]
+    else:
+        assert answer.status == 403 and needed in answer.json["error"], answer
+
+
+def test_the_matrix_covers_every_route_and_every_documented_operation(tmp_path):
+    api = Api(tmp_path)
+    covered = {(m, p.replace("{id}", "<alert_id:int>").replace("box", "<name>").replace("victim", "<name>"))
+               for m, p, _, _ in MATRIX}
+    routes = {(r.method, r.rule) for r in api.app.routes if not r.rule.startswith("/<path")}
+    assert routes <= covered | {("GET", "/<path:re:(?!api/|api$|login$).+>")}
+    documented = {(m.upper(), p) for p, item in spec({})["paths"].items() if p.startswith("/api") for m in item
+                  if m != "parameters"}
+    matrix_paths = {(m, p.replace("{id}", "{alert_id}").replace("/box", "/{name}").replace("victim", "{username}"))
+                    for m, p, _, _ in MATRIX if p.startswith("/api")}
+    assert documented == matrix_paths
+
+
+# ---- credentials
+
+def test_basic_auth_right_and_wrong(tmp_path):
+    api = Api(tmp_path)
+    assert api.client.get("/api/me", auth=("operator", "operator-password")).json == \
+        {"username": "operator", "role": "operator"}
+    wrong = api.client.get("/api/me", auth=("operator", "nope"))
+    assert wrong.status == 401 and "wrong" in wrong.json["error"]
+    assert api.client.get("/api/me", auth=("ghost", "nope")).status == 401
+    garbage = api.client.get("/api/me", headers={"Authorization": "Basic !!!"})
+    assert garbage.status == 401
+    assert api.client.get("/api/me", headers={"Authorization": "Digest x"}).status == 401
+
+
+def test_login_returns_a_token_and_logout_revokes_it(tmp_path):
+    api = Api(tmp_path)
+    answer = api.client.post("/api/login", json={"username": "viewer", "password": "viewer-password"})
+    assert answer.status == 200
+    body = answer.json
+    assert body["user"] == "viewer" and body["role"] == "viewer" and body["expires_at"] > db.utc_now()
+    bearer = {"Authorization": f"Bearer {body['token']}"}
+    assert api.client.get("/api/me", headers=bearer).json["username"] == "viewer"
+    assert api.client.post("/api/logout", headers=bearer).json == {"logged_out": True}
+    assert api.client.get("/api/me", headers=bearer).status == 401
+    # only the hash is stored
+    stored = [r[0] for r in api.conn.execute("SELECT token_hash FROM sessions")]
+    assert body["token"] not in stored and auth.token_hash(body["token"]) in stored
+
+
+@pytest.mark.parametrize("body, status, field", [
+    ({"username": "viewer", "password": "wrong"}, 401, None),
+    ({"username": "nobody", "password": "x"}, 401, None),
+    ({"username": "viewer"}, 400, "password"),
+    ({"username": 3, "password": "x"}, 400, "username"),
+    ({"username": "viewer", "password": "viewer-password", "otp": 1}, 400, "otp"),
+])
+def test_bad_logins(tmp_path, body, status, field):
+    answer = Api(tmp_path).client.post("/api/login", json=body)
+    assert answer.status == status and answer.json["field"] == field
+    assert "vigie_session" not in answer.cookies()
+
+
+def test_expired_and_revoked_tokens_are_refused(tmp_path):
+    api = Api(tmp_path)
+    api.conn.execute("UPDATE tokens SET expires_at = '2000-01-01T00:00:00+00:00' WHERE label = '' AND user_id ="
+                     " (SELECT id FROM users WHERE username = 'viewer')")
+    expired = api.call("GET", "/api/me", "viewer")
+    assert expired.status == 401 and "expired" in expired.json["error"]
+    assert api.call("GET", "/api/me", "operator").status == 200
+    assert db.revoke_user_credentials(api.conn, "operator") == 1
+    assert api.call("GET", "/api/me", "operator").status == 401
+
+
+def login_cookies(api, role="operator"):
+    answer = api.client.post("/api/login", json={"username": role, "password": f"{role}-password"})
+    jar = answer.cookies()
+    return {name: morsel.value for name, morsel in jar.items()}, jar
+
+
+def test_login_sets_an_httponly_strict_session_cookie_and_a_readable_csrf_cookie(tmp_path):
+    _, jar = login_cookies(Api(tmp_path))
+    session, csrf = jar["vigie_session"], jar["vigie_csrf"]
+    assert session["httponly"] and session["samesite"].lower() == "strict" and session["path"] == "/"
+    assert not csrf["httponly"] and csrf["samesite"].lower() == "strict"
+
+
+def test_cookie_requests_that_change_state_need_the_csrf_header(tmp_path):
+    api = Api(tmp_path)
+    cookies, _ = login_cookies(api)
+    assert api.client.get("/api/alert", cookies=cookies).status == 200  # reads need no header
+    refused = api.client.post("/api/alert", json=alert(), cookies=cookies)
+    assert refused.status == 403 and refused.json["field"] == "X-CSRF-Token"
+    forged = api.client.post("/api/alert", json=alert(), cookies=cookies, headers={"X-CSRF-Token": "0" * 32})
+    assert forged.status == 403
+    ok = api.client.post("/api/alert", json=alert(), cookies=cookies, headers={"X-CSRF-Token": cookies["vigie_csrf"]})
+    assert ok.status == 201
+    assert api.conn.execute("SELECT COUNT(*) FROM alerts").fetchone()[0] == 1
+    # bearer requests need no CSRF header
+    assert api.call("POST", "/api/alert", "operator", json=alert()).status == 201
+
+
+def test_form_login_redirects_to_a_safe_next_page(tmp_path):
+    api = prepared(tmp_path)
+    answer = api.client.post("/login", body="username=viewer&password=viewer-password&next=/alerts.html",
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert answer.status == 303 and answer.header("Location") == "/alerts.html"
+    assert "vigie_session" in answer.cookies()
+    evil = api.client.post("/login", body="username=viewer&password=viewer-password&next=//evil.example/",
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert evil.header("Location") == "/"
+    failed = api.client.post("/login", body="username=viewer&password=bad",
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert failed.status == 303 and "failed=1" in failed.header("Location") and not failed.cookies()
+
+
+def test_site_is_behind_the_login(tmp_path):
+    api = prepared(tmp_path)
+    (api.www_dir / "machines").mkdir()
+    (api.www_dir / "machines" / "index.html").write_text("machines page")
+    anonymous = api.client.get("/machines/index.html", query="x=1")
+    assert anonymous.status == 303 and anonymous.header("Location") == "/login?next=/machines/index.html%3Fx%3D1"
+    cookies, _ = login_cookies(api, "viewer")
+    page = api.client.get("/", cookies=cookies)
+    assert page.status == 200 and page.body == b"<h1>Vigie</h1>"
+    assert api.client.get("/machines/", cookies=cookies).body == b"machines page"
+    assert api.client.get("/machines", cookies=cookies).status == 301
+    assert api.client.get("/nothing.html", cookies=cookies).status == 404
+    assert api.client.get("/../vigie.db", cookies=cookies).status in (403, 404)
+    login = api.client.get("/login")
+    assert login.status == 200 and b"/api/login" in login.body
+
+
+def test_anonymous_reads_when_the_setting_is_on(tmp_path):
+    api = prepared(tmp_path, anonymous_read=True)
+    assert api.client.get("/api/alert").status == 200
+    assert api.client.get("/api/stats").status == 200
+    assert api.client.get("/").status == 200
+    assert api.client.post("/api/alert", json=alert()).status == 401
+    assert api.client.delete(f"/api/alert/{api.alert_id}").status == 401
+
+
+def test_cors_is_off_unless_origins_are_configured(tmp_path):
+    origin = {"Origin": "http://dash.example"}
+    off = Api(tmp_path / "off")
+    assert off.call("GET", "/api/alert", "viewer", headers=origin).header("Access-Control-Allow-Origin") is None
+    assert off.client.request("OPTIONS", "/api/alert", headers=origin).status == 405
+    on = Api(tmp_path / "on", cors_origins=["http://dash.example"])
+    assert on.call("GET", "/api/alert", "viewer", headers=origin).header("Access-Control-Allow-Origin") == \
+        "http://dash.example"
+    preflight = on.client.request("OPTIONS", "/api/alert", headers=origin)
+    assert preflight.status == 204 and "Authorization" in preflight.header("Access-Control-Allow-Headers")
+    other = on.client.request("OPTIONS", "/api/alert", headers={"Origin": "http://evil.example"})
+    assert other.status == 403
+
+
+def test_users_endpoints(tmp_path):
+    api = Api(tmp_path)
+    created = api.call("POST", "/api/user", json={"username": "bob", "role": "operator", "password": "bob-password"})
+    assert created.status == 201 and created.json == {"username": "bob", "role": "operator"}
+    assert api.client.get("/api/me", auth=("bob", "bob-password")).json["role"] == "operator"
+    assert api.call("POST", "/api/user", json={"username": "bob", "role": "viewer",
+                                               "password": "whatever1"}).status == 409
+    for bad, field in [({"username": "b b", "role": "viewer", "password": "12345678"}, "username"),
+                       ({"username": "c", "role": "boss", "password": "12345678"}, "role"),
+                       ({"username": "c", "role": "viewer", "password": "short"}, "password")]:
+        answer = api.call("POST", "/api/user", json=bad)
+        assert answer.status == 400 and answer.json["field"] == field
+    names = [u["username"] for u in api.call("GET", "/api/user").json["results"]]
+    assert names == ["admin", "bob", "operator", "viewer"]
+    assert all("password_hash" not in u for u in api.call("GET", "/api/user").json["results"])
+    assert api.call("DELETE", "/api/user/admin").status == 400
+    assert api.call("DELETE", "/api/user/bob").status == 204
+    assert api.client.get("/api/me", auth=("bob", "bob-password")).status == 401
+    assert api.call("DELETE", "/api/user/bob").status == 404
+
+
+def test_password_hashes_are_salted_scrypt():
+    first, second = auth.hash_password("same"), auth.hash_password("same")
+    assert first != second and first.startswith("scrypt$")
+    assert auth.verify_password("same", first) and not auth.verify_password("other", first)
+    assert not auth.verify_password("same", "garbage")
+
+
+# ---- command line
+
+def test_adduser_mktoken_and_revoke_from_the_command_line(tmp_path, capsys):
+    dbfile, pwfile, tokfile = tmp_path / "v.db", tmp_path / "pw", tmp_path / "tok"
+    pwfile.write_text("correct horse battery\n")
+    assert api_cli.main(["adduser", "alice", "--role", "operator", "--password-file", str(pwfile),
+                         "--db", str(dbfile)]) == 0
+    assert api_cli.main(["adduser", "alice", "--role", "viewer", "--password-file", str(pwfile),
+                         "--db", str(dbfile)]) == 1
+    assert api_cli.main(["mktoken", "alice", "--out", str(tokfile), "--days", "3", "--db", str(dbfile)]) == 0
+    assert stat.S_IMODE(os.stat(tokfile).st_mode) == 0o600
+    assert api_cli.main(["mktoken", "ghost", "--out", str(tmp_path / "t2"), "--db", str(dbfile)]) == 1
+    client = Client(make_app(dbfile, tmp_path, tmp_path, {}))
+    token = tokfile.read_text().strip()
+    assert client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).json == \
+        {"username": "alice", "role": "operator"}
+    basic = "Basic " + base64.b64encode(b"alice:correct horse battery").decode()
+    assert client.get("/api/me", headers={"Authorization": basic}).status == 200
+    assert api_cli.main(["revoke", "alice", "--db", str(dbfile)]) == 0
+    assert client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).status == 401
+    assert "correct horse" not in capsys.readouterr().err
+
+
+def test_adduser_refuses_short_passwords_and_bad_names(tmp_path):
+    pwfile = tmp_path / "pw"
+    pwfile.write_text("short\n")
+    assert api_cli.main(["adduser", "al", "--role", "viewer", "--password-file", str(pwfile),
+                         "--db", str(tmp_path / "v.db")]) == 2
+    pwfile.write_text("long enough\n")
+    assert api_cli.main(["adduser", "a b", "--role", "viewer", "--password-file", str(pwfile),
+                         "--db", str(tmp_path / "v.db")]) == 2
+
+
+def test_every_command_has_help(capsys):
+    for command in ([], ["serve"], ["adduser"], ["mktoken"], ["revoke"], ["settings"]):
+        with pytest.raises(SystemExit) as exit_:
+            api_cli.main(command + ["--help"])
+        assert exit_.value.code == 0
+    assert "usage" in capsys.readouterr().out

@@ -1,0 +1,96 @@
+"""Machines endpoints: validated with collector.machine_config, written atomically to
+machines/<name>.json, never showing SNMP secrets."""
+
+import json
+import os
+import stat
+
+import pytest
+
+from tests.support.api_wsgi import Api
+
+V2 = {"host": "192.0.2.10", "snmp": {"version": "2c", "community": "s3cret-community"},
+      "oids": {"load_1min": "1.3.6.1.4.1.2021.10.1.3.1"}, "interval": 30}
+V3 = {"host": "router.example", "port": 1161, "snmp": {"version": "3", "user": "ops", "auth_protocol": "SHA",
+                                                       "auth_key": "auth-secret", "priv_protocol": "AES",
+                                                       "priv_key": "priv-secret"}}
+
+
+@pytest.fixture
+def api(tmp_path):
+    return Api(tmp_path)
+
+
+def test_add_writes_the_file_and_answers_without_secrets(api):
+    answer = api.call("POST", "/api/machine", json=dict(V2, name="core-sw1"))
+    assert answer.status == 201
+    assert answer.json["name"] == "core-sw1" and answer.json["snmp"]["community"] == "********"
+    assert answer.json["port"] == 161 and answer.json["interval"] == 30  # defaults filled in
+    path = api.machines_dir / "core-sw1.json"
+    assert json.loads(path.read_text()) == V2
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
+    assert not [p for p in api.machines_dir.iterdir() if p.name.startswith(".")]  # no temp file left
+
+
+def test_list_and_get_mask_every_secret(api):
+    api.call("POST", "/api/machine", json=dict(V2, name="a"))
+    api.call("POST", "/api/machine", json=dict(V3, name="b"))
+    (api.machines_dir / "broken.json").write_text("{nope")
+    listing = api.call("GET", "/api/machine", "viewer")
+    text = listing.body.decode()
+    for secret in ("s3cret-community", "auth-secret", "priv-secret"):
+        assert secret not in text
+    body = listing.json
+    assert body["count"] == 2 and [m["name"] for m in body["results"]] == ["a", "b"]
+    assert body["errors"][0]["file"].endswith("broken.json")
+    one = api.call("GET", "/api/machine/b", "viewer").json
+    assert one["snmp"]["auth_key"] == "********" and one["snmp"]["priv_key"] == "********"
+    assert one["snmp"]["user"] == "ops"
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"host": "x", "snmp": {"version": "2c"}}, "snmp"),
+    ({"host": "x", "snmp": {"version": "2c", "community": "c"}, "port": 70000}, "port"),
+    ({"host": "x", "snmp": {"version": "2c", "community": "c"}, "interval": "often"}, "interval"),
+    ({"snmp": {"version": "2c", "community": "c"}}, None),
+])
+def test_invalid_machines_are_refused_and_nothing_is_written(api, body, field):
+    answer = api.call("POST", "/api/machine", json=dict(body, name="bad"))
+    assert answer.status == 400 and answer.json["error"]
+    if field:
+        assert answer.json["field"] == field
+    assert list(api.machines_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["", "a b", "../etc", "..", "x" * 101, "é"])
+def test_bad_names_are_refused(api, name):
+    answer = api.call("POST", "/api/machine", json=dict(V2, name=name))
+    assert answer.status == 400 and answer.json["field"] == "name"
+    assert list(api.machines_dir.iterdir()) == []
+
+
+def test_add_twice_is_409_and_put_replaces_keeping_masked_secrets(api):
+    api.call("POST", "/api/machine", json=dict(V3, name="r1"))
+    assert api.call("POST", "/api/machine", json=dict(V3, name="r1")).status == 409
+    shown = api.call("GET", "/api/machine/r1").json
+    shown["interval"] = 120
+    replaced = api.call("PUT", "/api/machine/r1", json=shown)
+    assert replaced.status == 200 and replaced.json["interval"] == 120
+    stored = json.loads((api.machines_dir / "r1.json").read_text())
+    assert stored["snmp"]["auth_key"] == "auth-secret" and stored["snmp"]["priv_key"] == "priv-secret"
+    assert api.call("PUT", "/api/machine/r2", json=V2).status == 201
+    assert api.call("PUT", "/api/machine/r2", json=dict(V2, name="other")).status == 400
+
+
+def test_a_mask_without_a_stored_secret_is_refused(api):
+    body = dict(V2, snmp={"version": "2c", "community": "********"})
+    answer = api.call("PUT", "/api/machine/new", json=body)
+    assert answer.status == 400 and answer.json["field"] == "snmp.community"
+
+
+def test_delete_removes_the_file(api):
+    api.call("POST", "/api/machine", json=dict(V2, name="gone"))
+    assert api.call("DELETE", "/api/machine/gone").status == 204
+    assert not (api.machines_dir / "gone.json").exists()
+    assert api.call("DELETE", "/api/machine/gone").status == 404
+    assert api.call("GET", "/api/machine/gone").status == 404
