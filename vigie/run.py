@@ -35,6 +35,7 @@ PYTHON = sys.executable
 SIM_DEVICES = ("sim-core-router", "sim-edge-switch", "sim-office-gw")
 WATCHER_USER = "watcher"
 STOP_GRACE_SECONDS = 10.0
+MIN_POLL_SECONDS = 5  # the shortest interval a machine file accepts
 _PR_SET_PDEATHSIG = 1
 # snmpsim reports its optional database back-ends as failed at every start.
 NOISE = re.compile(r'Variation module "(redis|sql)" .* load FAILED')
@@ -60,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--devices", type=int, default=len(SIM_DEVICES), choices=range(0, len(SIM_DEVICES) + 1),
                         metavar="N", help="simulated devices to start, 0-%(default)s (default: %(default)s)")
     parser.add_argument("--poll-every", type=float, default=15.0, metavar="SECONDS",
-                        help="SNMP poll period, also the machines' interval (default: %(default)s)")
+                        help="SNMP poll period, also the machines' interval, at least 5 (default: %(default)s)")
     parser.add_argument("--build-every", type=float, default=30.0, metavar="SECONDS",
                         help="site rebuild period (default: %(default)s)")
     parser.add_argument("--generate-every", type=float, default=60.0, metavar="SECONDS",
@@ -207,7 +208,7 @@ def write_simulated_devices(folders: dict, port: int, interval: float, count: in
         machine = {
             "host": "127.0.0.1", "port": port,
             "snmp": {"version": "2c", "community": name},
-            "interfaces": "all", "interval": max(1, int(interval)),
+            "interfaces": "all", "interval": max(MIN_POLL_SECONDS, int(interval)),
             "tags": {"application": "network", "environment": "demo", "provider": "Vigie simulator"},
         }
         atomic_write_json(folders["machines"] / f"{name}.json", machine, mode=0o600, indent=2)
@@ -404,9 +405,9 @@ def main(argv=None) -> int:
     if args.port == 0:
         log.error("--port 0 is not supported: give a port, e.g. --port 8081")
         return 2
-    for name in ("poll_every", "build_every"):
-        if getattr(args, name) < 1:
-            log.error("--%s must be at least 1 second", name.replace("_", "-"))
+    for name, least in (("poll_every", MIN_POLL_SECONDS), ("build_every", 1)):
+        if getattr(args, name) < least:
+            log.error("--%s must be at least %s seconds", name.replace("_", "-"), least)
             return 2
     if args.generate_count < 1:
         log.error("--generate-count must be at least 1")

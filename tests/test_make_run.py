@@ -1,0 +1,227 @@
+"""`make run` / `python -m vigie.run`: the whole system starts, answers, and stops
+without leaving a process behind."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+def free_tcp_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def descendants(pid: int) -> set:
+    """Every live process below `pid`, whatever its process group."""
+    children = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def processes_mentioning(text: str) -> list:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if text in cmdline and alive(int(entry.name)):
+                found.append((int(entry.name), cmdline))
+    return found
+
+
+class Run:
+    """One `python -m vigie.run` (or `make run`) in its own session, as in a terminal."""
+
+    def __init__(self, tmp_path, via_make=False, extra=()):
+        self.port = free_tcp_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.workdir = tmp_path / "vigie"
+        self.log_path = tmp_path / "run.log"
+        args = ["--port", str(self.port), "--workdir", str(self.workdir), "--poll-every", "5",
+                "--build-every", "3", "--generate-every", "2", "--generate-count", "3", *extra]
+        if via_make:
+            cmd = ["make", "--no-print-directory", "-o", "deps", "run", f"PY={sys.executable}", "RUN_ARGS=" + " ".join(args)]
+        else:
+            cmd = [sys.executable, "-m", "vigie.run", *args]
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(cmd, cwd=REPO, stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        self.seen = set()
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for(self, check, what, timeout=90.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.seen |= descendants(self.proc.pid)
+            assert self.proc.poll() is None, f"vigie.run exited early:\n{self.output()}"
+            try:
+                value = check()
+            except (requests.RequestException, OSError, ValueError, KeyError):
+                value = None
+            if value:
+                return value
+            time.sleep(0.3)
+        raise AssertionError(f"timed out waiting for {what}:\n{self.output()[-4000:]}")
+
+    def admin(self):
+        password = (self.workdir / "data" / "admin.password").read_text().strip()
+        return ("admin", password)
+
+    def interrupt(self, signum=signal.SIGINT, timeout=60):
+        """Ctrl-C in a terminal: the signal goes to the whole foreground group."""
+        self.seen |= descendants(self.proc.pid)
+        os.killpg(self.proc.pid, signum)
+        code = self.proc.wait(timeout=timeout)
+        self.log.close()
+        return code
+
+    def kill(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        for pid in self.seen:
+            if alive(pid):
+                try:
+                    os.killpg(os.getpgid(pid), signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+        if not self.log.closed:
+            self.log.close()
+
+
+def assert_nothing_left(run: Run, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        left = [pid for pid in run.seen if alive(pid)]
+        strays = processes_mentioning(str(run.workdir))
+        if not left and not strays:
+            break
+        time.sleep(0.2)
+    assert not left and not strays, f"still running: {left} {strays}"
+    with socket.socket() as s:  # the API's port is free again (TIME_WAIT aside)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", run.port))
+
+
+def test_run_serves_site_and_api_then_stops_everything(tmp_path):
+    run = Run(tmp_path)
+    try:
+        run.wait_for(lambda: "Vigie is running" in run.output(), "the start banner")
+        assert f"open {run.url}/" in run.output()
+        user, password = run.admin()
+        assert password in run.output(), "the admin password is printed"
+        auth = (user, password)
+        assert requests.get(f"{run.url}/api/health", timeout=5).status_code == 200
+        assert requests.get(f"{run.url}/api/me", auth=auth, timeout=5).json()["role"] == "admin"
+
+        # generated alerts travel splitter -> alert files -> watcher -> API
+        count = run.wait_for(lambda: requests.get(f"{run.url}/api/alert", auth=auth, timeout=5)
+                             .json()["count"], "generated alerts in the API")
+        assert count >= 3
+        assert list((run.workdir / "alertfiles" / "done").glob("*.txt"))
+        # the collector polls the simulated devices
+        run.wait_for(lambda: any(p.name.startswith("sim-") for p in (run.workdir / "data" / "samples")
+                                 .glob("*.json")), "samples of a simulated device")
+        # the builder writes the site and the API serves it
+        run.wait_for(lambda: (run.workdir / "www" / "index.html").is_file(), "www/index.html")
+        page = run.wait_for(lambda: (lambda r: r.status_code == 200 and r)(
+            requests.get(f"{run.url}/", auth=auth, timeout=5)), "the site's entry page")
+        assert "<html" in page.text.lower()
+        for line in run.output().splitlines():  # each line names its component
+            assert re.match(r"^\s*[a-z]+ \| ", line), line
+        assert {"snmpsim", "api", "watch", "generate", "poll", "build"} <= {
+            line.split("|")[0].strip() for line in run.output().splitlines()}
+        assert len(run.seen) >= 5
+        assert run.interrupt() == 0
+        assert "everything stopped" in run.output()
+        assert_nothing_left(run)
+    finally:
+        run.kill()
+
+
+def test_make_run_stops_on_sigterm(tmp_path):
+    run = Run(tmp_path, via_make=True, extra=["--devices", "1"])
+    try:
+        run.wait_for(lambda: requests.get(f"{run.url}/api/health", timeout=5).status_code == 200,
+                     "the API under make run")
+        run.wait_for(lambda: "Vigie is running" in run.output(), "the start banner")
+        run.interrupt(signal.SIGTERM)
+        assert "everything stopped" in run.output()
+        assert_nothing_left(run)
+    finally:
+        run.kill()
+
+
+def test_children_die_with_a_killed_supervisor(tmp_path):
+    run = Run(tmp_path, extra=["--devices", "1"])
+    try:
+        run.wait_for(lambda: "Vigie is running" in run.output(), "the start banner")
+        run.seen |= descendants(run.proc.pid)
+        run.proc.send_signal(signal.SIGKILL)  # the supervisor only, not its children's groups
+        run.proc.wait()
+        assert_nothing_left(run)
+    finally:
+        run.kill()
+
+
+def test_taken_port_gives_a_clear_error(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "vigie.run", "--port", str(port),
+                                 "--workdir", str(tmp_path)], cwd=REPO, capture_output=True,
+                                text=True, timeout=60)
+    assert result.returncode == 1
+    assert f"port {port}" in result.stderr and "taken" in result.stderr
+    assert "--port" in result.stderr
+    assert not (tmp_path / "data").exists(), "nothing started, nothing written"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--port", "70000"], "between 0 and 65535"),
+    (["--poll-every", "2"], "--poll-every must be at least 5"),
+    (["--generate-count", "0"], "--generate-count"),
+])
+def test_bad_options_are_refused(tmp_path, args, message):
+    result = subprocess.run([sys.executable, "-m", "vigie.run", "--workdir", str(tmp_path), *args],
+                            cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert message in result.stderr
