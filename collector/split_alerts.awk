@@ -43,6 +43,15 @@ function timestamp_problem(t,    y, mo, d, offset) {
   return ""
 }
 
+# 2026-11-22T10:15:03+00:00 -> 20261122T101503 (the time as written, for people to read)
+function compact_time(t,    day, time) {
+  day = substr(t, 1, 10); gsub(/-/, "", day)
+  time = substr(t, 12, 8)
+  if (substr(time, 6, 1) != ":") time = substr(time, 1, 5) ":00"
+  gsub(/:/, "", time)
+  return day "T" time
+}
+
 function hash(s,    n, i, h) {
   n = split(s, CH, ""); h = 0
   for (i = 1; i <= n; i++) { h = h * 31 + ORD[CH[i]]; if (h > 1e13) h %= 2147483647 }
@@ -73,6 +82,12 @@ function handle(rec, first, last,    n, i, v, key, name, file, problem) {
   if (!HEADER_SEEN) { HEADER_SEEN = 1; check_header(rec); return }
   if (rec ~ /^[ \t]*$/) return
   n = csv_split(rec)
+  if (n < 0 && last > first) {
+    # most likely a quote left open on the first line that swallowed the next
+    # ones: reject that line alone and read the following lines again
+    reject(first, first, CSV_ERROR " (a quote opened on this line runs to line " last ")")
+    return "replay"
+  }
   if (n < 0) { reject(first, last, CSV_ERROR); return }
   if (n != 7) { reject(first, last, "expected 7 fields, found " n); return }
   if (rec ~ /[\200-\377]/) {
@@ -91,9 +106,8 @@ function handle(rec, first, last,    n, i, v, key, name, file, problem) {
   if (V[4] == "") { reject(first, last, "message is empty"); return }
 
   key = V[1]; for (i = 2; i <= 7; i++) key = key "\037" V[i]
-  v = substr(V[1], 1, 19); gsub(/[^0-9T]/, "", v)
   name = V[2]; gsub(/[^A-Za-z0-9._-]/, "_", name)
-  name = v "_" substr(name, 1, 40) "_" hash(key)
+  name = compact_time(V[1]) "_" substr(name, 1, 40) "_" hash(key)
   n = ++SEEN[name]
   if (n > 1) name = name "-" n
   name = name ".txt"
@@ -110,7 +124,19 @@ function feed(line, nr,    q) {
   if (NBUF == 0) { START = nr; REC = line; QUOTES = 0 } else REC = REC "\n" line
   BUF[++NBUF] = line; BUFNR[NBUF] = nr
   if (index(line, "\"")) { q = line; QUOTES += gsub(/"/, "", q) }
-  if (QUOTES % 2 == 0) { handle(REC, START, nr); NBUF = 0 }
+  if (QUOTES % 2 == 0) {
+    sub(/\r$/, "", REC)
+    if (handle(REC, START, nr) == "replay") refeed_after_first()
+    else NBUF = 0
+  }
+}
+
+# Forget the first buffered line (already rejected) and read the others again.
+function refeed_after_first(    n, i, lines, numbers) {
+  n = NBUF
+  for (i = 2; i <= n; i++) { lines[i] = BUF[i]; numbers[i] = BUFNR[i] }
+  NBUF = 0
+  for (i = 2; i <= n; i++) feed(lines[i], numbers[i])
 }
 
 BEGIN {
@@ -130,18 +156,17 @@ BEGIN {
   WRITTEN = PRESENT = REJECTED = 0
 }
 
-{ sub(/\r$/, ""); feed($0, NR) }
+# A CR before the line feed ends a CRLF line; inside quotes it belongs to the value.
+{ feed($0, NR) }
 
 END {
   if (FATAL) exit 3
   # A quote left open to the end of the file: reject the row it started on and
   # read the lines after it again, so one bad row loses nothing else.
   while (NBUF > 0) {
-    reject(START, START, "a quoted field opened here is never closed")
-    n = NBUF
-    for (i = 2; i <= n; i++) { LINE[i] = BUF[i]; LNR[i] = BUFNR[i] }
-    NBUF = 0
-    for (i = 2; i <= n; i++) feed(LINE[i], LNR[i])
+    if (HEADER_SEEN) reject(START, START, "a quoted field opened here is never closed")
+    else fail("line 1: the header opens a quote that is never closed; nothing written")
+    refeed_after_first()
   }
   if (!HEADER_SEEN) fail("the file is empty: expected the header " HEADER)
   if (REJECTED > MAXERR) print PROG ": " CSVNAME ": " REJECTED - MAXERR " more rejected rows not shown" > "/dev/stderr"
