@@ -24,6 +24,7 @@ from collector import events as ev
 from collector import store
 from collector.machine_config import MachineConfigError, load_all
 from collector.snmp_cycle import poll_machine
+from collector.snmp_session import new_engine
 from collector.snmp_poll import OidNameError, extra_oid_specs, numeric_oid
 from vigie import paths
 from vigie.logs import setup_logging
@@ -107,8 +108,7 @@ class Collector:
 
     def get_engine(self):
         if self.engine is None:
-            from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
-            self.engine = SnmpEngine()
+            self.engine = new_engine()
         return self.engine
 
     async def cycle(self, config: dict) -> list:

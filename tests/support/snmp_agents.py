@@ -28,7 +28,8 @@ def free_udp_port() -> int:
 def wait_for_agent(port, community=None, v3=False, timeout=20.0, proc=None):
     """Block until the agent answers a GET of sysUpTime.0 (net-snmp's snmpget)."""
     if v3:
-        auth = ["-v3", "-l", "authPriv", "-u", V3_USER, "-a", "SHA", "-A", V3_AUTH_KEY, "-x", "AES", "-X", V3_PRIV_KEY]
+        auth = ["-v3", "-l", "authPriv", "-u", V3_USER, "-a", "SHA", "-A", V3_AUTH_KEY, "-x", "AES", "-X", V3_PRIV_KEY,
+                "-n", community]
     else:
         auth = ["-v2c", "-c", community]
     cmd = ["snmpget", "-On", "-t", "0.3", "-r", "0", *auth, f"127.0.0.1:{port}", "1.3.6.1.2.1.1.3.0"]

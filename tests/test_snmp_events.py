@@ -1,0 +1,133 @@
+"""Status, rate and event rules of one poll cycle, on literal readings (no network)."""
+
+from collector import events, store
+from collector.alert_file import parse
+from collector.snmp_cycle import apply_failure, apply_reading, needs_discovery
+
+CONFIG = {"name": "edge-1", "threshold_percent": 90, "down_after": 2, "interfaces": "all",
+          "tags": {"provider": "NetOps", "application": "core-network", "environment": "prod"}}
+ETH0 = {"index": 1, "name": "eth0", "descr": "eth0", "alias": "uplink", "speed_bps": 100_000_000,
+        "oper_status": "up", "admin_status": "up", "counter_bits": 64}
+T0 = 1_767_225_600
+
+
+def reading(ts, uptime_s, in_octets, out_octets, oper="up", descr="eth0"):
+    return {"time": ts, "uptime_ticks": uptime_s * 100, "if_number": 1, "oids": {},
+            "interfaces": {1: {"descr": descr, "in_octets": in_octets, "out_octets": out_octets,
+                               "oper_status": oper}}}
+
+
+def fresh():
+    return store.empty_samples("edge-1", 60)
+
+
+def test_rates_from_two_readings():
+    samples = fresh()
+    assert apply_reading(samples, CONFIG, [ETH0], reading(T0, 1000, 0, 0), {}) == []
+    apply_reading(samples, CONFIG, [ETH0], reading(T0 + 60, 1060, 7_500_000, 750_000), {})
+    view = samples["interfaces"][0]
+    assert view["in_bps"] == 1_000_000.0 and view["out_bps"] == 100_000.0
+    assert view["utilisation_percent"] == 1.0
+    assert samples["series"]["1"]["day"][-1][1:3] == [1_000_000, 100_000]
+    assert samples["status"]["state"] == "up" and samples["status"]["uptime_seconds"] == 1060
+
+
+def test_reboot_gives_gap_not_spike():
+    samples = fresh()
+    apply_reading(samples, CONFIG, [ETH0], reading(T0, 100_000, 9_000_000_000, 9_000_000_000), {})
+    apply_reading(samples, CONFIG, [ETH0], reading(T0 + 60, 30, 1_000, 2_000), {})
+    assert samples["interfaces"][0]["in_bps"] is None
+    assert samples["series"]["1"]["day"][-1][1:] == [None, None, None, None]
+    apply_reading(samples, CONFIG, [ETH0], reading(T0 + 120, 90, 751_000, 2_000), {})
+    assert samples["interfaces"][0]["in_bps"] == 100_000.0
+
+
+def test_reindexed_interface_gives_gap():
+    samples = fresh()
+    apply_reading(samples, CONFIG, [ETH0], reading(T0, 1000, 0, 0), {})
+    other = dict(ETH0, descr="eth9", name="eth9")
+    apply_reading(samples, CONFIG, [other], reading(T0 + 60, 1060, 5_000_000, 5, descr="eth9"), {})
+    assert samples["interfaces"][0]["in_bps"] is None
+
+
+def test_machine_down_after_n_failures_alerts_once_and_up_once():
+    samples = fresh()
+    apply_reading(samples, CONFIG, [ETH0], reading(T0, 1000, 0, 0), {})
+    assert apply_failure(samples, CONFIG, "timeout", T0 + 60) == []
+    assert samples["status"]["state"] == "up"
+    down = apply_failure(samples, CONFIG, "timeout", T0 + 120)
+    assert [e["kind"] for e in down] == ["down"]
+    assert samples["status"]["state"] == "down" and samples["status"]["consecutive_failures"] == 2
+    assert apply_failure(samples, CONFIG, "timeout", T0 + 180) == []
+    up = apply_reading(samples, CONFIG, [ETH0], reading(T0 + 240, 1240, 0, 0), {})
+    assert [e["kind"] for e in up] == ["up"]
+    assert apply_reading(samples, CONFIG, [ETH0], reading(T0 + 300, 1300, 0, 0), {}) == []
+
+
+def test_interface_down_and_up_once_each():
+    samples = fresh()
+    apply_reading(samples, CONFIG, [ETH0], reading(T0, 1000, 0, 0), {})
+    kinds = []
+    for i, oper in enumerate(["down", "down", "up", "up"], start=1):
+        kinds.append([e["kind"] for e in apply_reading(samples, CONFIG, [ETH0], reading(T0 + 60 * i, 1000 + 60 * i, 0, 0, oper), {})])
+    assert kinds == [["if_down"], [], ["if_up"], []]
+
+
+def test_admin_down_interface_is_not_an_incident():
+    samples = fresh()
+    apply_reading(samples, CONFIG, [ETH0], reading(T0, 1000, 0, 0), {})
+    admin_down = dict(ETH0, admin_status="down")
+    assert apply_reading(samples, CONFIG, [admin_down], reading(T0 + 60, 1060, 0, 0, "down"), {}) == []
+
+
+def test_utilisation_high_then_back_under_once_each():
+    samples = fresh()
+    octets = 0
+    apply_reading(samples, CONFIG, [ETH0], reading(T0, 1000, 0, 0), {})
+    kinds = []
+    for i, mbps in enumerate([95, 97, 50, 40], start=1):
+        octets += mbps * 1_000_000 // 8 * 60
+        got = apply_reading(samples, CONFIG, [ETH0], reading(T0 + 60 * i, 1000 + 60 * i, octets, 0), {})
+        kinds.append([e["kind"] for e in got])
+    assert kinds == [["util_high"], [], ["util_ok"], []]
+
+
+def test_extra_oids_gauge_and_counter():
+    samples = fresh()
+    extra = {"load": {"oid": "1.3.6.1.4.1.2021.10.1.5.1", "type": "gauge", "unit": "%"},
+             "packets": {"oid": "1.3.6.1.9.9", "type": "counter", "unit": "pkt/s"}}
+    r = reading(T0, 1000, 0, 0)
+    r["oids"] = {"load": 42, "packets": 1000}
+    apply_reading(samples, CONFIG, [ETH0], r, extra)
+    r = reading(T0 + 60, 1060, 0, 0)
+    r["oids"] = {"load": 44, "packets": 7000}
+    apply_reading(samples, CONFIG, [ETH0], r, extra)
+    assert samples["oids"]["load"]["last"] == 44 and samples["oids"]["load"]["unit"] == "%"
+    assert samples["oids"]["packets"]["last"] == 100.0
+    assert samples["oids"]["packets"]["day"][-1] == [T0 + 60, 100.0, 100.0]
+
+
+def test_discovery_needed_when_if_number_or_descr_changes():
+    samples = fresh()
+    samples["state"]["discovery"] = {"if_number": 1, "interfaces": [ETH0], "time": T0}
+    assert not needs_discovery(samples, CONFIG, reading(T0, 10, 0, 0))
+    changed = reading(T0, 10, 0, 0)
+    changed["if_number"] = 2
+    assert needs_discovery(samples, CONFIG, changed)
+    assert needs_discovery(samples, CONFIG, reading(T0, 10, 0, 0, descr="eth7"))
+    assert needs_discovery(samples, CONFIG, now=T0 + 7200)
+
+
+def test_alert_file_round_trips_with_tags_and_severity(tmp_path):
+    event = events.make_event("down", T0, "Machine is not answering SNMP")
+    path = events.write_alert(tmp_path, "edge-1", CONFIG["tags"], event)
+    record = parse(path.read_text(encoding="utf-8"))
+    assert record["server"] == "edge-1" and record["severity"] == "CRITICAL"
+    assert record["provider"] == "NetOps" and record["environment"] == "prod"
+    assert record["timestamp"] == "2026-01-01T00:00:00+00:00"
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]   # no temp file left
+
+
+def test_severities_fit_the_events():
+    assert events.SEVERITY == {"down": "CRITICAL", "up": "INFO", "if_down": "ERROR", "if_up": "INFO",
+                               "util_high": "WARNING", "util_ok": "INFO"}
