@@ -36,7 +36,7 @@ def interface_view(interface: dict, current: dict, in_bps, out_bps) -> dict:
     """The public interface entry of the samples file (no collector state)."""
     return {
         "index": interface["index"], "name": interface["name"], "descr": interface["descr"],
-        "alias": interface["alias"], "speed_bps": interface["speed_bps"],
+        "alias": interface["alias"], "speed_bps": interface["speed_bps"], "type": interface.get("type"),
         "oper_status": current.get("oper_status") or interface["oper_status"],
         "admin_status": interface["admin_status"], "counter_bits": interface["counter_bits"],
         "in_bps": None if in_bps is None else round(in_bps, 1),

@@ -14,6 +14,7 @@ SYS_NAME = "1.3.6.1.2.1.1.5.0"
 IF_NUMBER = "1.3.6.1.2.1.2.1.0"
 
 IF_DESCR = "1.3.6.1.2.1.2.2.1.2"
+IF_TYPE = "1.3.6.1.2.1.2.2.1.3"
 IF_SPEED = "1.3.6.1.2.1.2.2.1.5"
 IF_ADMIN_STATUS = "1.3.6.1.2.1.2.2.1.7"
 IF_OPER_STATUS = "1.3.6.1.2.1.2.2.1.8"
@@ -25,7 +26,9 @@ IF_HC_OUT_OCTETS = "1.3.6.1.2.1.31.1.1.1.10"
 IF_HIGH_SPEED = "1.3.6.1.2.1.31.1.1.1.15"
 IF_ALIAS = "1.3.6.1.2.1.31.1.1.1.18"
 
-DISCOVERY_COLUMNS = [IF_DESCR, IF_SPEED, IF_ADMIN_STATUS, IF_OPER_STATUS, IF_NAME,
+SOFTWARE_LOOPBACK = 24
+
+DISCOVERY_COLUMNS = [IF_DESCR, IF_TYPE, IF_SPEED, IF_ADMIN_STATUS, IF_OPER_STATUS, IF_NAME,
                      IF_HIGH_SPEED, IF_ALIAS, IF_HC_IN_OCTETS]
 
 STATUS_NAMES = {1: "up", 2: "down", 3: "testing", 4: "unknown", 5: "dormant", 6: "notPresent",
@@ -43,13 +46,16 @@ def interfaces_from_columns(columns: dict) -> list:
     for index in indexes:
         key = str(index)
         descr = columns.get(IF_DESCR, {}).get(key) or ""
+        if_type = columns.get(IF_TYPE, {}).get(key)
+        speed = rates.speed_bps(columns.get(IF_SPEED, {}).get(key), columns.get(IF_HIGH_SPEED, {}).get(key))
         interfaces.append({
             "index": index,
             "name": columns.get(IF_NAME, {}).get(key) or descr or f"if{index}",
             "descr": descr,
             "alias": columns.get(IF_ALIAS, {}).get(key) or "",
-            "speed_bps": rates.speed_bps(columns.get(IF_SPEED, {}).get(key),
-                                         columns.get(IF_HIGH_SPEED, {}).get(key)),
+            # a loopback's ifSpeed is made up (net-snmp says 10 Mbit/s): no cap, no utilisation
+            "speed_bps": None if if_type == SOFTWARE_LOOPBACK else speed,
+            "type": if_type,
             "oper_status": status_name(columns.get(IF_OPER_STATUS, {}).get(key)),
             "admin_status": status_name(columns.get(IF_ADMIN_STATUS, {}).get(key)),
             "counter_bits": 64 if columns.get(IF_HC_IN_OCTETS, {}).get(key) is not None else 32,

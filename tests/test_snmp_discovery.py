@@ -1,0 +1,76 @@
+"""Pure parts of discovery and of the simulated device data."""
+
+from collector import snmp_discovery as d
+from collector import snmpsim_data as sim
+from collector.snmp_poll import extra_oid_specs, numeric_oid, parse_reading, poll_oids
+
+COLUMNS = {
+    d.IF_DESCR: {"1": "lo", "2": "Intel eth", "3": "Tunnel"},
+    d.IF_TYPE: {"1": 24, "2": 6, "3": 131},
+    d.IF_SPEED: {"1": 10_000_000, "2": 4_294_967_295, "3": 0},
+    d.IF_HIGH_SPEED: {"1": 10, "2": 25_000, "3": 0},
+    d.IF_OPER_STATUS: {"1": 1, "2": 1, "3": 7},
+    d.IF_ADMIN_STATUS: {"1": 1, "2": 1, "3": 2},
+    d.IF_NAME: {"1": "lo", "2": "eth0", "3": "tun0"},
+    d.IF_ALIAS: {"2": "to core"},
+    d.IF_HC_IN_OCTETS: {"1": 5, "2": 6},
+}
+
+
+def test_interfaces_from_columns():
+    found = d.interfaces_from_columns(COLUMNS)
+    assert [(i["index"], i["name"], i["counter_bits"]) for i in found] == [(1, "lo", 64), (2, "eth0", 64), (3, "tun0", 32)]
+    assert found[0]["speed_bps"] is None                     # loopback speed is meaningless
+    assert found[1]["speed_bps"] == 25_000_000_000            # ifHighSpeed when ifSpeed saturates
+    assert found[1]["alias"] == "to core" and found[1]["descr"] == "Intel eth"
+    assert found[2]["oper_status"] == "lowerLayerDown" and found[2]["admin_status"] == "down"
+    assert found[2]["speed_bps"] is None
+
+
+def test_interface_without_ifxtable_uses_descr():
+    found = d.interfaces_from_columns({d.IF_DESCR: {"7": "Serial0"}, d.IF_SPEED: {"7": 2_048_000}})
+    assert found == [{"index": 7, "name": "Serial0", "descr": "Serial0", "alias": "", "speed_bps": 2_048_000,
+                      "type": None, "oper_status": "unknown", "admin_status": "unknown", "counter_bits": 32}]
+
+
+def test_select_interfaces_by_name_descr_or_index():
+    found = d.interfaces_from_columns(COLUMNS)
+    assert d.select_interfaces(found, "all") == found
+    assert [i["index"] for i in d.select_interfaces(found, ["eth0", 3])] == [2, 3]
+    assert [i["index"] for i in d.select_interfaces(found, ["Intel eth"])] == [2]
+    assert d.select_interfaces(found, ["nope"]) == []
+
+
+def test_poll_asks_hc_or_32bit_counters_in_one_request():
+    found = d.interfaces_from_columns(COLUMNS)
+    extra = extra_oid_specs({"load": "1.3.6.1.4.1.2021.10.1.5.1"})
+    oids = poll_oids(found, extra)
+    assert oids[:2] == ["1.3.6.1.2.1.1.3.0", "1.3.6.1.2.1.2.1.0"]
+    assert "1.3.6.1.2.1.31.1.1.1.6.2" in oids and "1.3.6.1.2.1.2.2.1.10.3" in oids
+    assert "1.3.6.1.2.1.31.1.1.1.6.3" not in oids
+    values = {oid: 1 for oid in oids}
+    values["1.3.6.1.2.1.2.2.1.8.2"] = 2
+    reading = parse_reading(values, found, extra, 100.0)
+    assert reading["interfaces"][2]["oper_status"] == "down"
+    assert reading["oids"] == {"load": 1}
+
+
+def test_numeric_oid_forms():
+    assert numeric_oid(".1.3.6.1.2.1.1.3.0") == "1.3.6.1.2.1.1.3.0"
+    assert numeric_oid("SNMPv2-MIB::sysUpTime.0") == "1.3.6.1.2.1.1.3.0"
+
+
+def test_snmprec_is_sorted_and_has_both_counter_kinds():
+    text = sim.device_snmprec("r", [sim.interface(2), sim.interface(10, in_octets_per_second=5)], counter_bits=64)
+    oids = [line.split("|")[0] for line in text.splitlines()]
+    assert oids == sorted(oids, key=sim.oid_key)
+    assert "1.3.6.1.2.1.31.1.1.1.6.10|70:numeric|" in text
+    text32 = sim.device_snmprec("r", [sim.interface(1, in_octets_per_second=10)], counter_bits=32)
+    assert "1.3.6.1.2.1.31.1.1.1.6." not in text32
+    assert "1.3.6.1.2.1.2.2.1.10.1|65:numeric|rate=10,initial=0,max=4294967296,wrap=1" in text32
+
+
+def test_lively_device_is_repeatable_and_varied():
+    a, b = sim.lively_device("r1", 4, seed=1), sim.lively_device("r1", 4, seed=1)
+    assert a == b and a != sim.lively_device("r2", 4, seed=1)
+    assert a.count("deviation=") == 16 and "1.3.6.1.2.1.1.3.0|67:numeric|rate=100" in a
