@@ -49,8 +49,9 @@ function csv_split(s,    n, pos, len, j, val, rest) {
 # whitespace Python strips is stripped, so parse() gives back exactly this.
 function csv_clean(v) {
   if (v ~ /[\r\n]/) { gsub(/\r\n/, " ", v); gsub(/[\r\n]/, " ", v) }
-  if (v ~ CSV_LEAD) sub(CSV_LEAD, "", v)
-  if (v ~ CSV_TRAIL) sub(CSV_TRAIL, "", v)
+  # cheap one-byte looks first: the full patterns only when an end may be blank
+  if (v ~ /^[ \t\v\f\034-\037\302\341-\343]/ && v ~ CSV_LEAD) sub(CSV_LEAD, "", v)
+  if (v ~ /[ \t\v\f\034-\037\200-\277]$/ && v ~ CSV_TRAIL) sub(CSV_TRAIL, "", v)
   return v
 }
 
