@@ -282,9 +282,22 @@ def write_atomically(path: Path, write) -> int:
         raise
 
 
+def join_relative_times(argv: list) -> list:
+    """'--start -7d' as '--start=-7d': argparse would take '-7d' for an option."""
+    joined, pending = [], None
+    for arg in argv:
+        if pending:
+            joined[-1] = f"{pending}={arg}"
+            pending = None
+        else:
+            joined.append(arg)
+            pending = arg if arg in ("--start", "--end") else None
+    return joined
+
+
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(join_relative_times(list(sys.argv[1:] if argv is None else argv)))
     now = datetime.now(timezone.utc)
     try:
         start, end = parse_moment(args.start, now), parse_moment(args.end, now)

@@ -117,7 +117,9 @@ def test_stdout_is_the_default_output():
 
 def test_relative_span_ends_now():
     result = run_generate("--count", "50", "--start", "-2h")
+    assert result.returncode == 0, result.stderr.decode()
     stamps = [line.split(",")[0] for line in result.stdout.decode().splitlines()[1:]]
+    assert len(stamps) == 50
     now = datetime.now(timezone.utc).timestamp()
     assert all(now - 2 * 3600 - 5 <= datetime.fromisoformat(s).timestamp() <= now + 1 for s in stamps)
 

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Fresh demonstration alerts in one step: generate N alerts dated within the
+# last SPAN into a CSV, then split it into one alert file each in OUTDIR, where
+# the watcher picks them up. For timers (systemd, make run) and by hand.
+set -uo pipefail
+
+prog=generate_and_split
+count=20
+span=${VIGIE_GENERATE_SPAN:-15m}
+keep_csv=""
+seed=""
+
+usage() {
+  cat <<EOF
+Usage: bash collector/generate_and_split.sh [--count N] [--span SPAN] [--seed S] [--csv FILE] OUTDIR
+
+Generate N fake alerts (python -m collector.generate) dated within the last SPAN
+and split them into alert files in OUTDIR (collector/split_alerts.sh).
+
+Options:
+  --count N     how many alerts (default $count)
+  --span SPAN   how far back they are dated: 45s, 30m, 12h, 7d
+                (default \$VIGIE_GENERATE_SPAN or 15m)
+  --seed S      reproducible alerts (default: new ones every run)
+  --csv FILE    keep the generated CSV in FILE (default: a temporary file, removed)
+  -h, --help    show this help
+
+The Python used is \$VIGIE_PYTHON, else the project's .venv, else python3.
+Exit status: the splitter's (0 all written, 1 rows rejected, 2 failure).
+EOF
+}
+
+die() { echo "$prog: $*" >&2; exit 2; }
+
+outdir=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    -h|--help) usage; exit 0 ;;
+    --count|--span|--seed|--csv)
+      [ $# -ge 2 ] || die "$1 needs a value"
+      case $1 in --count) count=$2 ;; --span) span=$2 ;; --seed) seed=$2 ;; --csv) keep_csv=$2 ;; esac
+      shift 2 ;;
+    --count=*) count=${1#*=}; shift ;;
+    --span=*) span=${1#*=}; shift ;;
+    --seed=*) seed=${1#*=}; shift ;;
+    --csv=*) keep_csv=${1#*=}; shift ;;
+    -?*) die "unknown option '$1' (see --help)" ;;
+    *) [ -z "$outdir" ] || die "one OUTDIR only ('$outdir' and '$1' given)"; outdir=$1; shift ;;
+  esac
+done
+[ -n "$outdir" ] || { usage >&2; exit 2; }
+[[ $count =~ ^[0-9]+$ ]] || die "--count needs a whole number, not '$count'"
+[[ $span =~ ^[0-9]+[smhdw]$ ]] || die "--span needs a number and a unit (s, m, h, d, w), e.g. 15m, not '$span'"
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(dirname "$here")
+python=${VIGIE_PYTHON:-$repo/.venv/bin/python}
+[ -x "$python" ] || python=$(command -v python3) || die "no Python found (set VIGIE_PYTHON)"
+
+if [ -n "$keep_csv" ]; then
+  csv=$keep_csv
+else
+  csv=$(mktemp "${TMPDIR:-/tmp}/vigie-alerts.XXXXXX") || die "cannot create a temporary file"
+  trap 'rm -f -- "$csv"' EXIT
+fi
+
+generate=(--count "$count" --start="-$span" --end=now --out "$csv")
+[ -n "$seed" ] && generate+=(--seed "$seed")
+PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}" "$python" -m collector.generate "${generate[@]}" \
+  || die "generating the alerts failed"
+bash "$here/split_alerts.sh" "$csv" "$outdir"
