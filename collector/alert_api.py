@@ -41,11 +41,12 @@ def classify(status: int, body, batch_size: int) -> Outcome:
     """What an answer to a POST of `batch_size` alerts means."""
     if status in (200, 201):
         ids = body.get("ids") if isinstance(body, dict) else None
-        if ids is None and isinstance(body, dict) and "id" in body:
-            ids = [body["id"]]
+        if not isinstance(ids, list) or len(ids) != batch_size:
+            # Not the Vigie API (a proxy's page, a wrong URL): never take it as a yes.
+            return Outcome(SETUP, f"HTTP {status} without the ids of the {batch_size} alert(s) sent")
         return Outcome(ACCEPTED, ids=ids)
     message = error_text(body, status)
-    if status in (401, 403, 404, 405):
+    if status < 200 or 300 <= status < 400 or status in (401, 403, 404, 405):
         return Outcome(SETUP, f"HTTP {status}: {message}")
     if status in (400, 409, 413, 422) or (400 <= status < 500 and status not in (408, 429)):
         index = body.get("index") if isinstance(body, dict) else None

@@ -308,30 +308,32 @@ class Daemon:
         self.overflow = OverflowListener()
         self.backoff = Backoff(ceiling=config.max_backoff)
         self.observer = None
+        self.backlog = []
 
     def stop(self) -> None:
         self.stopping.set()
 
     def run(self) -> int:
+        from watchdog.events import FileClosedEvent, FileCreatedEvent, FileMovedEvent
+
         adopted = self.folder.open()
         watchdog_log = logging.getLogger("watchdog.observers.inotify_c")
         watchdog_log.addFilter(self.overflow)
-        self.observer = self.make_observer()
-        from watchdog.events import FileClosedEvent, FileCreatedEvent, FileMovedEvent
-
-        self.observer.schedule(
-            self.make_handler(self.folder.root, self.events), str(self.folder.root), recursive=False,
-            event_filter=[FileClosedEvent, FileCreatedEvent, FileMovedEvent],
-        )
-        self.observer.start()
-        log.info("watching %s, sending to %s", self.folder.root, self.client.base_url)
+        observer = self.make_observer()
         try:
+            observer.schedule(
+                self.make_handler(self.folder.root, self.events), str(self.folder.root), recursive=False,
+                event_filter=[FileClosedEvent, FileCreatedEvent, FileMovedEvent],
+            )
+            observer.start()
+            self.observer = observer
+            log.info("watching %s, sending to %s", self.folder.root, self.client.base_url)
             return self._loop(adopted)
         finally:
             watchdog_log.removeFilter(self.overflow)
-            self.observer.stop()
-            if self.observer.is_alive():
-                self.observer.join(timeout=5)
+            observer.stop()
+            if observer.is_alive():
+                observer.join(timeout=5)
             returned = self.folder.close(give_back=True)
             self.client.close()
             stats = self.ingestor.stats
@@ -349,7 +351,8 @@ class Daemon:
         return None
 
     def _loop(self, adopted) -> int:
-        waiting = self.ingestor.prepare(adopted)
+        self.backlog = list(adopted)  # claimed by a watcher that stopped: first in line
+        waiting = []
         retry_at = next_rescan = next_prune = 0.0
         while not self.stopping.is_set():
             trouble = self.observer_trouble()
@@ -422,7 +425,8 @@ class Daemon:
             self.candidates[path] = (kind, 0.0)
 
     def _claim_ready(self) -> list:
-        claimed = []
+        claimed = self.backlog[: self.config.batch_size]
+        del self.backlog[: self.config.batch_size]
         now = time.time()
         for path, (kind, not_before) in list(self.candidates.items()):
             if len(claimed) >= self.config.batch_size:
@@ -498,16 +502,31 @@ def main(argv=None) -> int:
     except ValueError as exc:
         log.error("%s", exc)
         return EXIT_USAGE
+    warn_if_token_file_is_readable(config.token_file)
     folder = DropFolder(Path(config.dir).resolve())
     if not folder.root.is_dir():
         log.error("drop folder %s does not exist", folder.root)
         return EXIT_USAGE
-    if config.once:
-        return run_once(config, folder, client)
-    daemon = Daemon(config, folder, client)
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: daemon.stop())
-    return daemon.run()
+    try:
+        if config.once:
+            return run_once(config, folder, client)
+        daemon = Daemon(config, folder, client)
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: daemon.stop())
+        return daemon.run()
+    except OSError as exc:
+        log.error("cannot use the drop folder %s: %s", folder.root, exc)
+        return EXIT_FILES_LEFT
+
+
+def warn_if_token_file_is_readable(token_file) -> None:
+    try:
+        mode = Path(token_file).stat().st_mode if token_file else 0
+    except OSError:
+        return
+    if mode & 0o077:
+        log.warning("token file %s can be read by other users (mode %o): chmod 600 it",
+                    token_file, mode & 0o777)
 
 
 if __name__ == "__main__":

@@ -156,7 +156,11 @@ def test_scan_lists_oldest_first_and_skips_temp_names(tmp_path):
 
 @pytest.mark.parametrize("status, body, size, kind, index", [
     (201, {"ids": [1, 2]}, 2, ACCEPTED, None),
-    (200, {"id": 7}, 1, ACCEPTED, None),
+    (200, {"ids": [7], "created": 0}, 1, ACCEPTED, None),
+    (200, {"id": 7}, 1, SETUP, None),                     # not an answer to a batch
+    (200, None, 3, SETUP, None),                          # an HTML page from a wrong URL
+    (201, {"ids": [1]}, 2, SETUP, None),
+    (301, None, 2, SETUP, None),
     (400, {"error": "alert 3: unknown severity", "field": "severity", "index": 3}, 5, ITEM_REFUSED, 3),
     (400, {"error": "bad", "field": None, "index": 9}, 5, SPLIT, None),      # index out of range: not trusted
     (400, {"error": "bad", "field": None, "index": True}, 5, SPLIT, None),
