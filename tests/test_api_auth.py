@@ -238,7 +238,7 @@ def test_users_endpoints(tmp_path):
     names = [u["username"] for u in api.call("GET", "/api/user").json["results"]]
     assert names == ["admin", "bob", "operator", "viewer"]
     assert all("password_hash" not in u for u in api.call("GET", "/api/user").json["results"])
-    assert api.call("DELETE", "/api/user/admin").status == 400
+    assert api.call("DELETE", "/api/user/admin").status == 409
     assert api.call("DELETE", "/api/user/bob").status == 204
     assert api.client.get("/api/me", auth=("bob", "bob-password")).status == 401
     assert api.call("DELETE", "/api/user/bob").status == 404

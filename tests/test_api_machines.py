@@ -79,7 +79,10 @@ def test_add_twice_is_409_and_put_replaces_keeping_masked_secrets(api):
     stored = json.loads((api.machines_dir / "r1.json").read_text())
     assert stored["snmp"]["auth_key"] == "auth-secret" and stored["snmp"]["priv_key"] == "priv-secret"
     assert api.call("PUT", "/api/machine/r2", json=V2).status == 201
-    assert api.call("PUT", "/api/machine/r2", json=dict(V2, name="other")).status == 400
+    renamed = api.call("PUT", "/api/machine/r2", json=dict(V2, name="other"))  # the URL names it
+    assert renamed.status == 200 and renamed.json["name"] == "r2"
+    assert "name" not in json.loads((api.machines_dir / "r2.json").read_text())
+    assert not (api.machines_dir / "other.json").exists()
 
 
 def test_a_mask_without_a_stored_secret_is_refused(api):

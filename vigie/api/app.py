@@ -108,15 +108,35 @@ class Context:
         if not raw.strip():
             raise api_error(400, "request body is empty: send JSON")
         try:
-            return json.loads(raw.decode("utf-8"))
+            text = raw.decode("utf-8")
+            data = json.loads(text)
         except UnicodeDecodeError:
             raise api_error(400, "request body is not UTF-8") from None
         except json.JSONDecodeError as exc:
             raise api_error(400, f"malformed JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from None
+        except RecursionError:
+            raise api_error(400, "JSON nested too deeply") from None
+        return replace_lone_surrogates(data) if "\\u" in text else data
 
     def page_url(self, params: dict) -> str:
         parts = request.urlparts
         return f"{parts.scheme}://{parts.netloc}{parts.path}?{urlencode(params, doseq=True)}"
+
+
+def replace_lone_surrogates(value):
+    """JSON may escape half a UTF-16 pair (\\ud800), which no UTF-8 text can hold: such
+    halves become U+FFFD, as a browser would show them, instead of failing the write."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if isinstance(value, list):
+        return [replace_lone_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {replace_lone_surrogates(k): replace_lone_surrogates(v) for k, v in value.items()}
+    return value
 
 
 def unauthorized(message):

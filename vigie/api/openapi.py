@@ -19,19 +19,23 @@ def _any_case(word: str) -> str:
     return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word)
 
 
+# str.isspace(), spelt out: what the handlers strip is exactly what these patterns skip
+SPACE = r"[\t-\r\x1c- \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+NOT_SPACE = "[^" + SPACE[1:]
+END = r"(?![\s\S])"  # end of text; unlike $, no newline allowed before it
 SEVERITY_WORD = "(" + "|".join(_any_case(a) for a in sorted(_SEVERITY_ALIASES, key=len, reverse=True)) + ")"
-SEVERITY_PATTERN = rf"^\s*{SEVERITY_WORD}\s*$"
-SEVERITY_LIST_PATTERN = rf"^\s*{SEVERITY_WORD}\s*(,\s*{SEVERITY_WORD}\s*)*$"
+SEVERITY_PATTERN = f"^{SPACE}*{SEVERITY_WORD}{SPACE}*{END}"
+SEVERITY_LIST_PATTERN = f"^{SPACE}*{SEVERITY_WORD}{SPACE}*(,{SPACE}*{SEVERITY_WORD}{SPACE}*)*{END}"
 _ORDER_WORD = "-?(" + "|".join(sorted(db.ORDERING_COLUMNS, key=len, reverse=True)) + ")"
-ORDERING_PATTERN = rf"^({_ORDER_WORD}(,{_ORDER_WORD})*)?$"
-MACHINE_NAME_PATTERN = r"^(?!\.\.?$)[A-Za-z0-9._-]{1,100}$"
-USERNAME_PATTERN = r"^[A-Za-z0-9._@-]{1,64}$"
+ORDERING_PATTERN = f"^({_ORDER_WORD}(,{_ORDER_WORD})*)?{END}"
+MACHINE_NAME_PATTERN = rf"^(?!\.\.?{END})[A-Za-z0-9._-]{{1,100}}{END}"
+USERNAME_PATTERN = rf"^[A-Za-z0-9._@-]{{1,64}}{END}"
 
 
 def text(required: bool, description: str) -> dict:
     schema = {"type": "string", "maxLength": MAX_TEXT, "description": description}
     if required:
-        schema["pattern"] = r"\S"
+        schema["pattern"] = NOT_SPACE
     return schema
 
 
@@ -47,7 +51,7 @@ ALERT_FIELDS = {
     "application": text(False, "Application concerned."),
     "environment": text(False, "prod, preprod, testing, dev... (stored lower case)."),
 }
-SOURCE_ID = {"type": "string", "maxLength": 200, "pattern": r"\S",
+SOURCE_ID = {"type": ["string", "null"], "maxLength": 200, "pattern": NOT_SPACE,
              "description": "Idempotency key: posting the same source_id again returns the existing alert."}
 
 
@@ -64,16 +68,35 @@ def _machine_schemas() -> dict:
     defs = source.pop("$defs", {})
     for key in ("$schema", "$id"):
         source.pop(key, None)
+    source["properties"]["snmp"] = _snmp_one_of(source["properties"]["snmp"])
     text_form = _rewrite_refs(source)
     schemas = {f"Machine_{k}": _rewrite_refs(v) for k, v in defs.items()}
     schemas["MachineConfig"] = text_form
     return schemas
 
 
+def _snmp_one_of(snmp: dict) -> dict:
+    """The machine schema's `if version is 3 then ... else ...` plus dependentRequired on
+    the privacy pair, spelt as three exclusive shapes (v1/v2c; v3 without privacy; v3
+    with it): the same set of documents, in a form every OpenAPI tool reads alike."""
+    v3, v12 = snmp["then"], snmp["else"]
+    privacy = ("priv_protocol", "priv_key")
+    without = {"type": "object", "required": list(v3["required"]), "additionalProperties": False,
+               "properties": {k: v for k, v in v3["properties"].items() if k not in privacy}}
+    with_privacy = {"type": "object", "required": list(v3["required"]) + list(privacy),
+                    "additionalProperties": False, "properties": dict(v3["properties"])}
+    return {"description": snmp.get("description", ""), "oneOf": [v12, without, with_privacy]}
+
+
 def _rewrite_refs(node):
+    """$defs references moved to components; dependentRequired also spelt the draft-7 way
+    (dependencies) for tools reading the document with an older JSON Schema draft."""
     if isinstance(node, dict):
-        return {k: (v.replace("#/$defs/", "#/components/schemas/Machine_") if k == "$ref" else _rewrite_refs(v))
-                for k, v in node.items()}
+        out = {k: (v.replace("#/$defs/", "#/components/schemas/Machine_") if k == "$ref" else _rewrite_refs(v))
+               for k, v in node.items()}
+        if "dependentRequired" in out:
+            out["dependencies"] = copy.deepcopy(out["dependentRequired"])
+        return out
     if isinstance(node, list):
         return [_rewrite_refs(v) for v in node]
     return node
@@ -135,7 +158,7 @@ def components() -> dict:
             "properties": {"name": {"type": "string", "pattern": MACHINE_NAME_PATTERN,
                                     "description": "File stem: machines/<name>.json."}}}]},
         "MachineReplacement": {"allOf": [{"$ref": "#/components/schemas/MachineConfig"}, {
-            "type": "object", "properties": {"name": {"type": "string", "description": "Must equal the URL's name."}}}]},
+            "type": "object", "properties": {"name": {"description": "Ignored: the URL names the machine."}}}]},
         "Machine": {"type": "object", "required": ["name", "host", "snmp"],
                     "description": "A machine's config with defaults filled in and SNMP secrets masked.",
                     "properties": {"name": {"type": "string"}, "host": {"type": "string"},
@@ -175,7 +198,7 @@ def components() -> dict:
                             ("Unauthorized", "No credentials, or wrong ones."),
                             ("Forbidden", "The user's role is too low, or the CSRF header is missing."),
                             ("NotFound", "No such resource."),
-                            ("Conflict", "It already exists."),
+                            ("Conflict", "It already exists, or the change conflicts with the current state."),
                             ("TooLarge", "The body (or batch) is over the size limit."))
     }
     responses["Unauthorized"]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
@@ -246,8 +269,8 @@ def paths(settings: dict) -> dict:
     max_page = settings.get("max_page_size", 1000)
     alert_id = {"name": "alert_id", "in": "path", "required": True,
                 "schema": {"type": "integer", "minimum": -(2 ** 63), "maximum": 2 ** 63 - 1}}
-    machine_name = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"},
-                    "description": "Machine name: [A-Za-z0-9._-]{1,100} (400 otherwise)."}
+    machine_name = {"name": "name", "in": "path", "required": True,
+                    "schema": {"type": "string", "pattern": MACHINE_NAME_PATTERN}, "description": "Machine name."}
     list_params = _filter_params(True)
     list_params[-2]["schema"]["maximum"] = max_page
     one_alert = _json("Alert", "The alert.")
@@ -319,14 +342,16 @@ def paths(settings: dict) -> dict:
         },
         "/api/user": {
             "get": _op("Users", "admin", {"200": _json("UserList", "Users.")}, operationId="listUsers"),
-            "post": _op("Add a user", "admin", {"201": _json("User", "Created."), "400": _ref("BadRequest"),
+            "post": _op("Add a user", "admin", {"201": dict(_json("User", "Created."), links={
+                "DeleteUser": {"operationId": "deleteUser", "parameters": {"username": "$response.body#/username"}}}),
+                                                "400": _ref("BadRequest"),
                                                 "409": _ref("Conflict"), "413": _ref("TooLarge")},
                         requestBody=_body("NewUser"), operationId="addUser"),
         },
         "/api/user/{username}": {
             "parameters": [{"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}],
-            "delete": _op("Delete a user (and their tokens)", "admin", {
-                "204": {"description": "Deleted."}, "400": _ref("BadRequest"), "404": _ref("NotFound")},
+            "delete": _op("Delete a user (and their tokens); not yourself", "admin", {
+                "204": {"description": "Deleted."}, "404": _ref("NotFound"), "409": _ref("Conflict")},
                 operationId="deleteUser"),
         },
         "/api/login": {

@@ -1,5 +1,7 @@
 """/api/alert...: list, add (one or a batch), read, change, delete, acknowledge; /api/stats."""
 
+import re
+
 from bottle import request, response
 
 from vigie import db
@@ -11,8 +13,21 @@ LIST_PARAMS = ("severity", "server", "environment", "application", "provider", "
 FILTER_PARAMS = LIST_PARAMS[:9]
 MAX_SOURCE_ID = 200
 MAX_ID = 2 ** 63 - 1
+
+
+def utc_timestamp(value, field="timestamp") -> str:
+    """normalize_timestamp, with dates that fall off the calendar once in UTC
+    (0001-01-01T00:00:00+01:00) refused like any other bad date."""
+    try:
+        return normalize_timestamp(value)
+    except OverflowError:
+        raise AlertError(field, f"{field} {value!r} is out of range once converted to UTC") from None
+    except AlertError as exc:
+        raise AlertError(field, exc.message.replace("timestamp", field, 1)) from None
+
+
 _NORMALIZERS = {
-    "timestamp": normalize_timestamp,
+    "timestamp": utc_timestamp,
     "server": lambda v: clean_text("server", v),
     "severity": normalize_severity,
     "message": lambda v: clean_text("message", v),
@@ -37,7 +52,8 @@ def parse_new_alert(record) -> dict:
         if key not in FIELDS and key != "source_id":
             raise AlertError(key, f"unknown field {key!r}")
     check_lengths(record)
-    alert = normalize_alert(record)
+    alert = normalize_alert(dict(record, timestamp=utc_timestamp(record["timestamp"])) if "timestamp" in record
+                            else record)
     source_id = record.get("source_id")
     if source_id is not None:
         if not isinstance(source_id, str) or not source_id.strip() or len(source_id) > MAX_SOURCE_ID:
@@ -101,40 +117,43 @@ def parse_filters(query, allowed=FILTER_PARAMS) -> dict:
     if query.get("q"):
         filters["q"] = query.get("q")
     for name in ("since", "until"):
-        if query.get(name):
-            try:
-                filters[name] = normalize_timestamp(query.get(name))
-            except AlertError as exc:
-                raise AlertError(name, exc.message.replace("timestamp", name, 1)) from None
+        if query.get(name) is not None:
+            filters[name] = utc_timestamp(query.get(name), name)
     return filters
 
 
 def _int_param(query, name, default, low, high):
     raw = query.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise AlertError(name, f"{name} must be an integer, not {raw!r}") from None
+    if not re.fullmatch(r"-?[0-9]{1,19}", raw):
+        raise AlertError(name, f"{name} must be an integer, not {raw!r}")
+    value = int(raw)
     if not low <= value <= high:
         raise AlertError(name, f"{name} must be between {low} and {high}")
     return value
 
 
 class JsonQuery:
-    """A JSON body ({"severity": [...], "server": "x"}) seen through the query's interface."""
+    """A JSON body of filters ({"severity": [...], "server": "x", "acknowledged": false})
+    checked and seen through the query's interface, so one parser serves both."""
 
-    def __init__(self, body, query=None):
-        self.data = {key: query.getall(key) for key in query.keys()} if query is not None else {}
+    SINGLE = ("q", "since", "until")
+
+    def __init__(self, body):
+        self.data = {}
         for key, value in body.items():
+            if key == "acknowledged" and isinstance(value, bool):
+                value = "true" if value else "false"
+            if key in self.SINGLE or key == "acknowledged":
+                if not isinstance(value, str):
+                    raise AlertError(key, f"{key} must be a string")
+                self.data[key] = [value]
+                continue
             items = value if isinstance(value, list) else [value]
-            for item in items:
-                if isinstance(item, bool):
-                    item = "true" if item else "false"
-                if not isinstance(item, str):
-                    raise AlertError(key, f"{key} must be a string or a list of strings")
-            self.data[key] = [("true" if i else "false") if isinstance(i, bool) else i for i in items]
+            if not all(isinstance(item, str) for item in items):
+                raise AlertError(key, f"{key} must be a string or a list of strings")
+            self.data[key] = items
 
     def keys(self):
         return self.data.keys()
@@ -257,12 +276,12 @@ def register(app, ctx):
         user = ctx.require("operator")
         query = request.query.decode()
         try:
+            filters = parse_filters(query)
             if request.content_length > 0 or request.get_header("Transfer-Encoding"):
                 body = ctx.read_json()
                 if not isinstance(body, dict):
                     raise AlertError(None, "send a JSON object of filters, e.g. {\"server\": \"web-01\"}")
-                query = JsonQuery(body, query)
-            filters = parse_filters(query)
+                filters.update(parse_filters(JsonQuery(body)))  # the body wins where both give a filter
         except AlertError as exc:
             raise bad(exc)
         return {"acknowledged": db.acknowledge_matching(ctx.conn(), filters, user["username"])}

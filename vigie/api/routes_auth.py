@@ -147,7 +147,7 @@ def register(app, ctx):
     def delete_user(name):
         user = ctx.require("admin")
         if name == user["username"]:
-            raise api_error(400, "you cannot delete yourself", "username")
+            raise api_error(409, "you cannot delete yourself", "username")
         if not db.delete_user(ctx.conn(), name):
             raise api_error(404, f"no user {name!r}", "username")
         response.status = 204

@@ -105,8 +105,7 @@ def register(app, ctx):
         if not isinstance(body, dict):
             raise api_error(400, "send a JSON object: the machine file's content")
         body = dict(body)
-        if body.pop("name", name) != name:
-            raise api_error(400, "name in the body differs from the name in the URL", "name")
+        body.pop("name", None)  # the URL names the machine; a shown config may be sent back as it is
         keep_masked_secrets(body, read_raw(name))
         validated(name, body)
         return write(name, body, created=not path.exists())

@@ -72,6 +72,7 @@ def gunicorn_options(settings: dict, fd: int) -> dict:
         "timeout": settings["timeout"],
         "graceful_timeout": 10,
         "keepalive": 5,
+        "limit_request_line": 0,  # long filter lists in the query; bodies have their own limit
         "proc_name": "vigie-api",
         "control_socket_disable": True,  # several instances (tests, benches) must not share one
         "accesslog": "-" if settings["access_log"] else None,
