@@ -24,7 +24,7 @@ from collector import events as ev
 from collector import store
 from collector.machine_config import MachineConfigError, load_all
 from collector.snmp_cycle import poll_machine
-from collector.snmp_session import new_engine
+from collector.snmp_session import Session, new_engine
 from collector.snmp_poll import OidNameError, extra_oid_specs, numeric_oid
 from vigie import paths
 from vigie.logs import setup_logging
@@ -111,26 +111,40 @@ class Collector:
             self.engine = new_engine()
         return self.engine
 
-    async def cycle(self, config: dict) -> list:
-        """Poll one machine once; write its alert files, then its samples."""
-        name = config["name"]
-        extra = resolve_extra_oids(config, self.reporter)
-        samples = self.samples.get(name) or load_samples(self.samples_dir, config)
-        before = dict(samples["status"])
+    async def open_session(self, config: dict):
+        """The machine's SNMP session, or None when it cannot be set up (reported once)."""
         try:
-            async with self.semaphore:
-                events = await poll_machine(self.get_engine(), config, samples, extra)
+            session = await Session.open(self.get_engine(), config, config["name"])
         except MachineConfigError as exc:
-            self.reporter.problem(("secret", name), f"{name}: not polled: {exc}")
-            return []
-        self.reporter.clear(("secret", name))
-        for event in events:
-            store.add_event(samples, event)
+            self.reporter.problem(("secret", config["name"]), f"{config['name']}: not polled: {exc}")
+            return None
+        self.reporter.clear(("secret", config["name"]))
+        return session
+
+    def save(self, config: dict, samples: dict, events: list) -> None:
+        """Alert files first, then the samples: a crash in between repeats an alert, never loses one."""
+        name = config["name"]
         try:
             ev.emit(self.alertfiles_dir, name, config.get("tags") or {}, events)
         except OSError as exc:
             log.error("%s: cannot write alert files in %s: %s", name, self.alertfiles_dir, exc)
         store.write_samples(store.samples_path(self.samples_dir, name), samples)
+
+    async def cycle(self, config: dict, session=None) -> list:
+        """Poll one machine once; write its alert files, then its samples."""
+        name = config["name"]
+        if session is None:
+            session = await self.open_session(config)
+            if session is None:
+                return []
+        extra = resolve_extra_oids(config, self.reporter)
+        samples = self.samples.get(name) or load_samples(self.samples_dir, config)
+        before = dict(samples["status"])
+        async with self.semaphore:
+            events = await poll_machine(self.get_engine(), config, samples, extra, session)
+        for event in events:
+            store.add_event(samples, event)
+        await asyncio.to_thread(self.save, config, samples, events)
         self.samples[name] = samples
         log_transition(name, before, dict(samples["status"], _interfaces=samples["interfaces"]), events)
         return events
@@ -140,7 +154,11 @@ class Collector:
         if not configs:
             log.warning("no machine to poll in %s", self.machines_dir)
         started = time.monotonic()
-        results = await asyncio.gather(*(self.cycle(c) for c in configs.values()), return_exceptions=True)
+        # every target is registered with the engine before the first request goes out
+        sessions = [await self.open_session(c) for c in configs.values()]
+        results = await asyncio.gather(*(self.cycle(c, s) for c, s in zip(configs.values(), sessions) if s),
+                                       return_exceptions=True)
+        configs = {c["name"]: c for c, s in zip(configs.values(), sessions) if s}
         failed = 0
         for config, result in zip(configs.values(), results):
             if isinstance(result, BaseException):
@@ -152,9 +170,12 @@ class Collector:
 
     async def machine_loop(self, config: dict) -> None:
         due = time.monotonic()
+        session = None
         while True:
             try:
-                await self.cycle(config)
+                session = session or await self.open_session(config)
+                if session is not None:
+                    await self.cycle(config, session)
             except Exception:
                 log.exception("%s: poll failed", config["name"])
             due += config["interval"]
