@@ -24,7 +24,7 @@ from collector import events as ev
 from collector import store
 from collector.machine_config import MachineConfigError, load_all
 from collector.snmp_cycle import poll_machine
-from collector.snmp_session import Session, new_engine
+from collector.snmp_session import Session, SnmpStack
 from collector.snmp_poll import OidNameError, extra_oid_specs, numeric_oid
 from vigie import paths
 from vigie.logs import setup_logging
@@ -104,17 +104,12 @@ class Collector:
         self.reporter = Reporter()
         self.samples = {}
         self.semaphore = asyncio.Semaphore(concurrency)
-        self.engine = None
-
-    def get_engine(self):
-        if self.engine is None:
-            self.engine = new_engine()
-        return self.engine
+        self.stack = SnmpStack()       # made inside the running event loop, used only there
 
     async def open_session(self, config: dict):
         """The machine's SNMP session, or None when it cannot be set up (reported once)."""
         try:
-            session = await Session.open(self.get_engine(), config, config["name"])
+            session = await Session.open(self.stack, config, config["name"])
         except MachineConfigError as exc:
             self.reporter.problem(("secret", config["name"]), f"{config['name']}: not polled: {exc}")
             return None
@@ -141,7 +136,7 @@ class Collector:
         samples = self.samples.get(name) or load_samples(self.samples_dir, config)
         before = dict(samples["status"])
         async with self.semaphore:
-            events = await poll_machine(self.get_engine(), config, samples, extra, session)
+            events = await poll_machine(self.stack, config, samples, extra, session)
         for event in events:
             store.add_event(samples, event)
         await asyncio.to_thread(self.save, config, samples, events)
@@ -166,6 +161,7 @@ class Collector:
                 log.error("%s: poll failed: %s", config["name"], result, exc_info=result)
         up = sum(1 for name in configs if self.samples.get(name, {}).get("status", {}).get("state") == "up")
         log.info("polled %d machine(s) in %.2f s: %d up", len(configs), time.monotonic() - started, up)
+        self.stack.close()
         return 1 if failed else 0
 
     async def machine_loop(self, config: dict) -> None:
@@ -205,6 +201,7 @@ class Collector:
         for task in tasks.values():
             task.cancel()
         await asyncio.gather(*tasks.values(), return_exceptions=True)
+        self.stack.close()
         log.info("stopped")
         return 0
 

@@ -172,11 +172,11 @@ def attempt_seconds(config: dict) -> float:
     return 4 * config["timeout"] * (config["retries"] + 1) + 1
 
 
-async def poll_machine(engine, config: dict, samples: dict, extra_oids: dict, session=None) -> list:
+async def poll_machine(stack, config: dict, samples: dict, extra_oids: dict, session=None) -> list:
     """Poll one machine once and fold the outcome into `samples`; return the events."""
     try:
         if session is None:
-            session = await Session.open(engine, config, config.get("source"))
+            session = await Session.open(stack, config, config.get("name"))
         watched, reading, found = await asyncio.wait_for(
             read_device(session, samples, config, extra_oids), attempt_seconds(config))
     except (SnmpError, OSError, asyncio.TimeoutError) as exc:

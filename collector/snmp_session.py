@@ -6,12 +6,15 @@ with its timeout and retries). Answers come back as plain Python values keyed
 by dotted OID strings: ints for numbers, str for text, None for noSuchObject /
 noSuchInstance / endOfMibView.
 
-Requests go through pysnmp's RFC 3413 command generators with numeric OIDs,
-the layer under `get_cmd` / `bulk_cmd`: those resolve every OID through the
-MIB view on the way out, which was half the CPU of a 100-device cycle. The
-target is registered with the engine when the session opens (pysnmp's LCD),
-so opening every session before the first request keeps pysnmp from
-rebuilding its community tables while answers arrive.
+SNMP v1/v2c goes through pysnmp's v1arch API (`pysnmp.hlapi.v1arch.asyncio`,
+one SnmpDispatcher per event loop) with numeric OIDs and no MIB lookup: it
+needs no per-target configuration, and a 100-device cycle costs a tenth of
+the CPU it costs through the SnmpEngine. SNMPv3 needs the SnmpEngine (USM):
+its requests go through pysnmp's RFC 3413 command generators with numeric
+OIDs (the layer under v3arch `get_cmd` / `bulk_cmd`, which would resolve
+every OID through the MIB view), and the target is registered with the engine
+(pysnmp's LCD) when the session opens, so opening every session before the
+first request keeps pysnmp from rebuilding its tables while answers arrive.
 """
 
 import asyncio
@@ -21,11 +24,12 @@ from dataclasses import dataclass
 from pyasn1.type.univ import Null
 from pysnmp.entity.rfc3413 import cmdgen
 from pysnmp.hlapi.v3arch.asyncio import (
-    CommunityData, ContextData, SnmpEngine, UdpTransportTarget, UsmUserData, usm3DESEDEPrivProtocol, usmAesCfb128Protocol, usmAesCfb192Protocol,
+    ContextData, SnmpEngine, UdpTransportTarget, UsmUserData, usm3DESEDEPrivProtocol, usmAesCfb128Protocol, usmAesCfb192Protocol,
     usmAesCfb256Protocol, usmDESPrivProtocol, usmHMAC128SHA224AuthProtocol,
     usmHMAC192SHA256AuthProtocol, usmHMAC256SHA384AuthProtocol, usmHMAC384SHA512AuthProtocol,
     usmHMACMD5AuthProtocol, usmHMACSHAAuthProtocol, usmNoPrivProtocol,
 )
+from pysnmp.hlapi.v1arch import asyncio as v1arch
 from pysnmp.hlapi.v3arch.asyncio.cmdgen import LCD
 from pysnmp.proto import rfc1902, rfc1905
 
@@ -63,6 +67,33 @@ def new_engine() -> SnmpEngine:
     return engine
 
 
+class SnmpStack:
+    """The SNMP machinery of one event loop, made on first use: an SnmpDispatcher for
+    v1/v2c and an SnmpEngine for v3. Never share one across `asyncio.run` calls."""
+
+    def __init__(self):
+        self._engine = None
+        self._dispatcher = None
+
+    @property
+    def engine(self):
+        if self._engine is None:
+            self._engine = new_engine()
+        return self._engine
+
+    @property
+    def dispatcher(self):
+        if self._dispatcher is None:
+            self._dispatcher = v1arch.SnmpDispatcher()
+        return self._dispatcher
+
+    def close(self):
+        if self._dispatcher is not None:
+            self._dispatcher.transport_dispatcher.close_dispatcher()
+        if self._engine is not None and self._engine.transport_dispatcher is not None:
+            self._engine.close_dispatcher()
+
+
 class SnmpError(Exception):
     """The device did not answer, or answered with an error; the message says which."""
 
@@ -71,7 +102,7 @@ def auth_data(snmp: dict, source=None):
     """pysnmp credentials from a machine's "snmp" section (secrets resolved here, never logged)."""
     if snmp["version"] in ("1", "2c"):
         community = resolve_secret(snmp["community"], "snmp.community", source)
-        return CommunityData(community, mpModel=0 if snmp["version"] == "1" else 1)
+        return v1arch.CommunityData(community, mpModel=0 if snmp["version"] == "1" else 1)
     auth_key = resolve_secret(snmp["auth_key"], "snmp.auth_key", source)
     priv_protocol = snmp.get("priv_protocol")
     if priv_protocol:
@@ -118,7 +149,7 @@ def _varbinds(oids):
 
 @dataclass
 class Session:
-    engine: object
+    stack: SnmpStack
     auth: object
     transport: object
     context: object
@@ -127,13 +158,18 @@ class Session:
     target_name: str = ""
 
     @classmethod
-    async def open(cls, engine, config: dict, source=None) -> "Session":
+    async def open(cls, stack: SnmpStack, config: dict, source=None) -> "Session":
         snmp = config["snmp"]
-        transport = await UdpTransportTarget.create(
-            (config["host"], config["port"]), timeout=config["timeout"], retries=config["retries"])
-        context = ContextData(contextName=snmp.get("context", "")) if snmp["version"] == "3" else ContextData()
-        session = cls(engine, auth_data(snmp, source), transport, context, config["host"], config["port"])
-        session.target_name, _ = LCD.configure(engine, session.auth, transport, context.contextName)
+        auth = auth_data(snmp, source)
+        address = (config["host"], config["port"])
+        if snmp["version"] != "3":
+            transport = await v1arch.UdpTransportTarget.create(address, timeout=config["timeout"],
+                                                               retries=config["retries"])
+            return cls(stack, auth, transport, None, config["host"], config["port"])
+        transport = await UdpTransportTarget.create(address, timeout=config["timeout"], retries=config["retries"])
+        context = ContextData(contextName=snmp.get("context", ""))
+        session = cls(stack, auth, transport, context, config["host"], config["port"])
+        session.target_name, _ = LCD.configure(stack.engine, auth, transport, context.contextName)
         return session
 
     def _check(self, error_indication, error_status, error_index, var_binds):
@@ -145,13 +181,26 @@ class Session:
                 where = f" at {var_binds[int(error_index) - 1][0]}"
             raise SnmpError(f"{self.host}:{self.port}: {error_status.prettyPrint()}{where}")
 
+    async def _get(self, oids):
+        if self.context is None:
+            return await v1arch.get_cmd(self.stack.dispatcher, self.auth, self.transport, *_varbinds(oids),
+                                        lookupMib=False)
+        return await _request(cmdgen.GetCommandGenerator(), self.stack.engine, self.target_name,
+                              self.context.contextEngineId, self.context.contextName, _varbinds(oids))
+
+    async def _bulk(self, non_repeaters, max_repetitions, oids):
+        if self.context is None:
+            return await v1arch.bulk_cmd(self.stack.dispatcher, self.auth, self.transport, non_repeaters,
+                                         max_repetitions, *_varbinds(oids), lookupMib=False)
+        return await _request(cmdgen.BulkCommandGenerator(), self.stack.engine, self.target_name,
+                              self.context.contextEngineId, self.context.contextName, non_repeaters,
+                              max_repetitions, _varbinds(oids))
+
     async def get(self, oids: list) -> dict:
         """{oid: value} for every OID asked, in as few requests as the PDU size allows."""
         values = {}
         for start in range(0, len(oids), MAX_VARBINDS_PER_GET):
-            chunk = oids[start:start + MAX_VARBINDS_PER_GET]
-            answer = await _request(cmdgen.GetCommandGenerator(), self.engine, self.target_name,
-                                    self.context.contextEngineId, self.context.contextName, _varbinds(chunk))
+            answer = await self._get(oids[start:start + MAX_VARBINDS_PER_GET])
             self._check(*answer)
             for name, value in answer[3]:
                 values[str(name)] = python_value(value)
@@ -159,9 +208,7 @@ class Session:
 
     async def bulk(self, non_repeaters: list, columns: list, max_repetitions: int) -> list:
         """One GETBULK: [(oid, value)] in the agent's order (non-repeaters first, then rows)."""
-        answer = await _request(cmdgen.BulkCommandGenerator(), self.engine, self.target_name,
-                                self.context.contextEngineId, self.context.contextName, len(non_repeaters),
-                                max_repetitions, _varbinds(non_repeaters + columns))
+        answer = await self._bulk(len(non_repeaters), max_repetitions, non_repeaters + columns)
         self._check(*answer)
         return [(str(name), None if isinstance(value, rfc1905.EndOfMibView) else python_value(value))
                 for name, value in answer[3]]
