@@ -88,6 +88,8 @@ class AlertClient:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"API URL {base_url!r} is not http(s)://host[:port]")
+        if parts.username or parts.password:
+            raise ValueError("the API URL must not hold credentials: the watcher uses a token file")
         self.base_url = base_url
         self._scheme = parts.scheme
         self._host = parts.hostname

@@ -149,3 +149,21 @@ def test_once_keep_days_0_deletes_ingested_files(api_server, tmp_path):
     assert result.returncode == 0, result.stderr
     assert len(messages_in_db(api_server.db_path)) == 20
     assert files_below(drop) == []
+
+
+def test_once_leaves_a_file_still_being_written(api_server, tmp_path):
+    drop = tmp_path / "alertfiles"
+    drop.mkdir()
+    expected = write_alerts(drop, 0, 5)
+    text = render(record(99, "late"))
+    with open(drop / "late.txt", "w", encoding="utf-8") as writer:
+        writer.write(text[:40])
+        writer.flush()
+        result = run_once(drop, api_server.url, token_file(tmp_path, api_server.operator))
+        assert result.returncode == 0, result.stderr
+        assert "1 still being written" in result.stderr
+        assert files_in(drop) == ["late.txt"] and files_in(drop / "rejected") == []
+        writer.write(text[40:])
+    assert sorted(messages_in_db(api_server.db_path)) == sorted(expected)
+    assert run_once(drop, api_server.url, token_file(tmp_path, api_server.operator)).returncode == 0
+    assert sorted(messages_in_db(api_server.db_path)) == sorted(expected + ["late-99"])

@@ -203,9 +203,12 @@ def test_explicit_token_file_wins_over_the_environment(tmp_path):
     assert watch.token_source(config, {"VIGIE_TOKEN": "env-token"})() == "env-token"
 
 
-def test_client_refuses_a_url_that_is_not_http():
+def test_client_refuses_a_url_that_is_not_http_or_holds_a_password():
     with pytest.raises(ValueError, match="not http"):
         alert_api.AlertClient("ftp://127.0.0.1", lambda: "t")
+    with pytest.raises(ValueError, match="credentials") as exc:
+        alert_api.AlertClient("http://op:s3cret@127.0.0.1:8080", lambda: "t")
+    assert "s3cret" not in str(exc.value)
 
 
 @pytest.mark.parametrize("args, words", [
