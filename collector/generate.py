@@ -12,6 +12,7 @@ The same `--seed` with the same span gives byte-identical output.
 """
 
 import argparse
+import functools
 import io
 import itertools
 import os
@@ -133,19 +134,22 @@ def day_prefix(unix_seconds: int) -> str:
     return datetime.fromtimestamp(unix_seconds, timezone.utc).strftime("%Y-%m-%dT")
 
 
-SECONDS_OF_DAY = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}+00:00," for s in range(86400)]
+@functools.cache
+def seconds_of_day() -> list:
+    """'HH:MM:SS+00:00,' for every second of a day, built on first use."""
+    return [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}+00:00," for s in range(86400)]
 
 
 def timestamp_chunks(rng: random.Random, count: int, start: int, end: int):
     """Yield lists of sorted 'YYYY-MM-DDTHH:MM:SS+00:00,' texts in [start, end), `count` in all."""
     slots, cumulative = hour_slots(rng, start, end)
-    buffer = []
+    buffer, texts = [], seconds_of_day()
     for (lo, hi), n in zip(slots, counts_per_slot(rng, count, cumulative)):
         if not n:
             continue
         prefix, base = day_prefix(lo), lo - lo % 86400
         seconds = sorted(rng.choices(range(lo - base, hi - base), k=n))
-        buffer.extend([prefix + SECONDS_OF_DAY[s] for s in seconds])
+        buffer.extend([prefix + texts[s] for s in seconds])
         if len(buffer) >= CHUNK_ROWS:
             yield buffer
             buffer = []

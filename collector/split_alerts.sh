@@ -25,8 +25,8 @@ provider,application,environment) into OUTDIR, created if missing. CSV '-' reads
 standard input.
 
 Files are named <timestamp digits>_<server>_<hash>.txt from the row's content:
-a re-run on the same CSV skips the files already in OUTDIR (or in its done/ and
-processing/ folders) and never overwrites a different alert.
+a re-run on the same CSV skips the files already in OUTDIR (or taken by the
+watcher: in done/ or processing/*/) and never overwrites a different alert.
 
 Options:
   --max-errors N   show at most N rejected rows on stderr (default $max_errors)
@@ -74,9 +74,10 @@ trap 'exit 143' TERM
 # bytes in, bytes out, whatever the locale.
 awk_bin=$(command -v mawk || command -v awk) || die "awk is not installed"
 
+# Where the watcher keeps files it has taken: done/ and processing/<watcher>/.
 also_check=""
-for sub in done processing; do
-  [ -d "$outdir/$sub" ] && also_check+="$outdir/$sub"$'\n'
+for sub in "$outdir"/done/ "$outdir"/processing/*/; do
+  [ -d "$sub" ] && also_check+="${sub%/}"$'\n'
 done
 
 # Paths go through the environment: awk -v would read backslashes as escapes.

@@ -106,9 +106,9 @@ def test_files_the_watcher_already_moved_aside_are_not_written_again(tmp_path):
     out = tmp_path / "out"
     split(source, out)
     (out / "done").mkdir()
-    (out / "processing").mkdir()
+    (out / "processing" / "1234-abcd").mkdir(parents=True)
     files = sorted(out.glob("*.txt"))
-    files[0].rename(out / "processing" / files[0].name)
+    files[0].rename(out / "processing" / "1234-abcd" / files[0].name)
     for f in files[1:]:
         f.rename(out / "done" / f.name)
     result = split(source, out)
