@@ -75,6 +75,9 @@ def select_interfaces(interfaces: list, wanted) -> list:
 async def discover(session, max_repetitions: int = 25) -> dict:
     """{"if_number", "sys_name", "sys_descr", "interfaces"} as the device reports them now."""
     system = await session.get([SYS_NAME, SYS_DESCR, IF_NUMBER])
+    if isinstance(system.get(IF_NUMBER), int):
+        # one row more than the table holds: the whole walk usually fits one GETBULK
+        max_repetitions = max(2, min(max_repetitions, system[IF_NUMBER] + 1))
     columns = await walk_columns(session, DISCOVERY_COLUMNS, max_repetitions)
     return {"if_number": system.get(IF_NUMBER), "sys_name": system.get(SYS_NAME),
             "sys_descr": system.get(SYS_DESCR), "interfaces": interfaces_from_columns(columns)}

@@ -18,10 +18,13 @@ first request keeps pysnmp from rebuilding its tables while answers arrive.
 """
 
 import asyncio
-
+import socket
 from dataclasses import dataclass
 
 from pyasn1.type.univ import Null
+from pysnmp.carrier.asyncio.dgram import udp
+from pysnmp.carrier.asyncio.dispatch import AsyncioDispatcher
+from pysnmp.entity import config as engine_config
 from pysnmp.entity.rfc3413 import cmdgen
 from pysnmp.hlapi.v3arch.asyncio import (
     ContextData, SnmpEngine, UdpTransportTarget, UsmUserData, usm3DESEDEPrivProtocol, usmAesCfb128Protocol, usmAesCfb192Protocol,
@@ -45,6 +48,9 @@ PRIV_PROTOCOLS = {
     "AES192": usmAesCfb192Protocol, "AES256": usmAesCfb256Protocol,
 }
 MAX_VARBINDS_PER_GET = 40
+# Answers of a hundred devices arrive together; the default socket buffer
+# (~200 kB, a few kB per datagram) drops some of them while Python is busy.
+RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
 _MISSING = (rfc1905.NoSuchObject, rfc1905.NoSuchInstance, rfc1905.EndOfMibView)
 
 
@@ -53,6 +59,19 @@ class _NoMibCompiler:
 
     def compile(self, *names, **options):
         return {}
+
+
+class _WideUdpTransport(udp.UdpAsyncioTransport):
+    """pysnmp's UDP client transport with a receive buffer sized for bursts of answers."""
+
+    def connection_made(self, transport):
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
+            except OSError:
+                pass
+        super().connection_made(transport)
 
 
 def new_engine() -> SnmpEngine:
@@ -64,6 +83,7 @@ def new_engine() -> SnmpEngine:
     engine = SnmpEngine()
     mib_builder = engine.get_mib_builder()
     mib_builder.set_mib_compiler(_NoMibCompiler(), mib_builder.get_mib_sources()[0].full_path())
+    engine_config.add_transport(engine, udp.DOMAIN_NAME, _WideUdpTransport().open_client_mode())
     return engine
 
 
@@ -74,6 +94,7 @@ class SnmpStack:
     def __init__(self):
         self._engine = None
         self._dispatcher = None
+        self._transports = None
 
     @property
     def engine(self):
@@ -84,12 +105,15 @@ class SnmpStack:
     @property
     def dispatcher(self):
         if self._dispatcher is None:
-            self._dispatcher = v1arch.SnmpDispatcher()
+            self._transports = AsyncioDispatcher()
+            self._transports.register_transport(udp.DOMAIN_NAME, _WideUdpTransport().open_client_mode())
+            self._dispatcher = v1arch.SnmpDispatcher(self._transports)
         return self._dispatcher
 
     def close(self):
         if self._dispatcher is not None:
-            self._dispatcher.transport_dispatcher.close_dispatcher()
+            self._dispatcher.close()
+            self._transports.close_dispatcher()
         if self._engine is not None and self._engine.transport_dispatcher is not None:
             self._engine.close_dispatcher()
 
