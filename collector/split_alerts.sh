@@ -65,6 +65,8 @@ fi
 mkdir -p -- "$outdir" 2>/dev/null || die "cannot create the output folder '$outdir'"
 [ -d "$outdir" ] && [ -w "$outdir" ] || die "cannot write into '$outdir'"
 
+# A hidden folder left by a run killed outright (kill -9) more than a day ago.
+find "$outdir" -maxdepth 1 -type d -name '.split.??????' -mmin +1440 -exec rm -rf -- {} + 2>/dev/null
 tmpdir=$(mktemp -d "$outdir/.split.XXXXXX") || die "cannot create a temporary folder in '$outdir'"
 trap 'rm -rf -- "$tmpdir"' EXIT
 trap 'exit 130' INT

@@ -2,9 +2,11 @@
 
 import csv
 import io
+import os
 import re
 import subprocess
 import sys
+import time
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -289,3 +291,14 @@ def test_splitter_accepts_exactly_the_rows_python_accepts_and_round_trips_them(t
     good = [row for row in batch if python_accepts(row)]
     assert result.returncode == (0 if len(good) == len(batch) else 1), result.stderr
     assert alerts_in(folder / "out") == expected(good)
+
+
+def test_a_hidden_folder_left_by_a_killed_run_is_removed_after_a_day(tmp_path):
+    out = tmp_path / "out"
+    stale, fresh = out / ".split.AbC123", out / ".split.XyZ789"
+    stale.mkdir(parents=True)
+    fresh.mkdir()
+    (stale / "20261122T101503_web-01_00000000.txt").write_text("half")
+    os.utime(stale, (time.time() - 2 * 86400,) * 2)
+    split(write_csv(tmp_path / "alerts.csv", TRICKY), out)
+    assert not stale.exists() and fresh.exists()
