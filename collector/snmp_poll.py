@@ -46,9 +46,9 @@ class OidNameError(ValueError):
 def numeric_oid(text: str) -> str:
     """A dotted numeric OID from "1.3.6..." / ".1.3.6..." or a MIB name "MIB::object.index".
 
-    MIB names are resolved with pysnmp's MIB builder (compiled MIBs shipped
-    with pysnmp, plus net-snmp's /usr/share/snmp/mibs through pysmi when the
-    MIB is not compiled yet); raise OidNameError when it cannot be resolved.
+    MIB names are resolved with pysnmp's MIB builder, which knows the MIBs
+    pysnmp ships compiled (SNMPv2-MIB and the SNMP framework MIBs); raise
+    OidNameError naming the object when it cannot be resolved.
     """
     text = text.strip()
     if "::" not in text:
@@ -57,20 +57,17 @@ def numeric_oid(text: str) -> str:
 
 
 def _resolve_mib_name(text: str) -> str:
-    from pysnmp.smi import builder, compiler, rfc1902, view
+    from pysnmp.smi import builder, rfc1902, view
     module, _, rest = text.partition("::")
     symbol, *index = rest.split(".")
     mib_builder = builder.MibBuilder()
-    try:
-        compiler.add_mib_compiler(mib_builder, sources=["file:///usr/share/snmp/mibs"])
-    except Exception:   # pysmi missing: only the MIBs shipped compiled with pysnmp resolve
-        pass
     try:
         identity = rfc1902.ObjectIdentity(module, symbol, *[int(i) for i in index])
         identity.resolve_with_mib(view.MibViewController(mib_builder))
         return str(identity.get_oid())
     except Exception as exc:
-        raise OidNameError(f"cannot resolve {text!r}: {exc}") from None
+        first_line = (str(exc).splitlines() or [""])[0][:160]
+        raise OidNameError(f"cannot resolve {text!r} (give it as a numeric OID): {first_line}") from None
 
 
 def poll_oids(interfaces: list, extra_oids: dict) -> list:

@@ -2,7 +2,10 @@
 
 from collector import snmp_discovery as d
 from collector import snmpsim_data as sim
-from collector.snmp_poll import extra_oid_specs, numeric_oid, parse_reading, poll_oids
+import pytest
+
+from collector.poll import Reporter, resolve_extra_oids
+from collector.snmp_poll import OidNameError, extra_oid_specs, numeric_oid, parse_reading, poll_oids
 
 COLUMNS = {
     d.IF_DESCR: {"1": "lo", "2": "Intel eth", "3": "Tunnel"},
@@ -74,3 +77,12 @@ def test_lively_device_is_repeatable_and_varied():
     a, b = sim.lively_device("r1", 4, seed=1), sim.lively_device("r1", 4, seed=1)
     assert a == b and a != sim.lively_device("r2", 4, seed=1)
     assert a.count("deviation=") == 16 and "1.3.6.1.2.1.1.3.0|67:numeric|rate=100" in a
+
+
+def test_unknown_mib_name_is_reported_with_machine_and_field_and_left_out():
+    with pytest.raises(OidNameError, match="NO-SUCH-MIB::thing.1"):
+        numeric_oid("NO-SUCH-MIB::thing.1")
+    reporter = Reporter()
+    config = {"name": "srv", "oids": {"ok": ".1.3.6.1.2.1.1.3.0", "bad": "NO-SUCH-MIB::thing.1"}}
+    assert resolve_extra_oids(config, reporter) == {"ok": {"oid": "1.3.6.1.2.1.1.3.0", "type": "gauge", "unit": None}}
+    assert any("srv: oids.bad:" in message for message in reporter.seen.values())
