@@ -24,12 +24,13 @@ from collector import events as ev
 from collector import store
 from collector.machine_config import MachineConfigError, load_all
 from collector.snmp_cycle import poll_machine
-from collector.snmp_session import Session, SnmpStack
+from collector.snmp_session import Session, SnmpError, SnmpStack
 from collector.snmp_poll import OidNameError, extra_oid_specs, numeric_oid
 from vigie import paths
 from vigie.logs import setup_logging
 
 log = logging.getLogger("vigie.collector")
+SKIP = "skip"   # open_session: the machine's configuration cannot be used this cycle
 
 
 class Reporter:
@@ -86,14 +87,14 @@ def load_samples(samples_dir, config: dict) -> dict:
     return samples
 
 
-def log_transition(name: str, before: dict, after: dict, events: list) -> None:
+def log_transition(name: str, before: dict, after: dict, interface_count: int, events: list) -> None:
     for event in events:
         level = logging.WARNING if ev.SEVERITY[event["kind"]] in ("CRITICAL", "ERROR", "WARNING") else logging.INFO
         log.log(level, "%s: %s", name, event["message"])
     if after["consecutive_failures"] == 1 and before["consecutive_failures"] == 0:
         log.warning("%s: no answer (%s)", name, after["last_error"])
     if before["state"] == "unknown" and after["state"] == "up":
-        log.info("%s: answering, %d interface(s) watched", name, len(after.get("_interfaces", [])))
+        log.info("%s: answering, %d interface(s) watched", name, interface_count)
 
 
 class Collector:
@@ -107,11 +108,15 @@ class Collector:
         self.stack = SnmpStack()       # made inside the running event loop, used only there
 
     async def open_session(self, config: dict):
-        """The machine's SNMP session, or None when it cannot be set up (reported once)."""
+        """The machine's SNMP session; SKIP when its configuration cannot be used (reported
+        once); None when its address does not resolve now, so the poll itself tries again
+        and counts the failure."""
         try:
             session = await Session.open(self.stack, config, config["name"])
         except MachineConfigError as exc:
             self.reporter.problem(("secret", config["name"]), f"{config['name']}: not polled: {exc}")
+            return SKIP
+        except SnmpError:
             return None
         self.reporter.clear(("secret", config["name"]))
         return session
@@ -126,12 +131,11 @@ class Collector:
         store.write_samples(store.samples_path(self.samples_dir, name), samples)
 
     async def cycle(self, config: dict, session=None) -> list:
-        """Poll one machine once; write its alert files, then its samples."""
+        """Poll one machine once; write its alert files, then its samples.
+
+        Without a session, the poll opens one, and failing to counts as a failed poll.
+        """
         name = config["name"]
-        if session is None:
-            session = await self.open_session(config)
-            if session is None:
-                return []
         extra = resolve_extra_oids(config, self.reporter)
         samples = self.samples.get(name) or load_samples(self.samples_dir, config)
         before = dict(samples["status"])
@@ -141,7 +145,7 @@ class Collector:
             store.add_event(samples, event)
         await asyncio.to_thread(self.save, config, samples, events)
         self.samples[name] = samples
-        log_transition(name, before, dict(samples["status"], _interfaces=samples["interfaces"]), events)
+        log_transition(name, before, samples["status"], len(samples["interfaces"]), events)
         return events
 
     async def once(self) -> int:
@@ -151,9 +155,9 @@ class Collector:
         started = time.monotonic()
         # every target is registered with the engine before the first request goes out
         sessions = [await self.open_session(c) for c in configs.values()]
-        results = await asyncio.gather(*(self.cycle(c, s) for c, s in zip(configs.values(), sessions) if s),
-                                       return_exceptions=True)
-        configs = {c["name"]: c for c, s in zip(configs.values(), sessions) if s}
+        results = await asyncio.gather(*(self.cycle(c, s) for c, s in zip(configs.values(), sessions)
+                                         if s is not SKIP), return_exceptions=True)
+        configs = {c["name"]: c for c, s in zip(configs.values(), sessions) if s is not SKIP}
         failed = 0
         for config, result in zip(configs.values(), results):
             if isinstance(result, BaseException):
@@ -169,8 +173,9 @@ class Collector:
         session = None
         while True:
             try:
-                session = session or await self.open_session(config)
-                if session is not None:
+                if session is None or session is SKIP:
+                    session = await self.open_session(config)
+                if session is not SKIP:
                     await self.cycle(config, session)
             except Exception:
                 log.exception("%s: poll failed", config["name"])

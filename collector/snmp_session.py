@@ -34,6 +34,7 @@ from pysnmp.hlapi.v3arch.asyncio import (
 )
 from pysnmp.hlapi.v1arch import asyncio as v1arch
 from pysnmp.hlapi.v3arch.asyncio.cmdgen import LCD
+from pysnmp.error import PySnmpError
 from pysnmp.proto import rfc1902, rfc1905
 
 from collector.machine_config import resolve_secret
@@ -183,6 +184,15 @@ class Session:
 
     @classmethod
     async def open(cls, stack: SnmpStack, config: dict, source=None) -> "Session":
+        """A session for one machine; SnmpError when its address does not resolve,
+        MachineConfigError when a secret cannot be read."""
+        try:
+            return await cls._open(stack, config, source)
+        except PySnmpError as exc:
+            raise SnmpError(f"{config['host']}:{config['port']}: {exc}") from None
+
+    @classmethod
+    async def _open(cls, stack: SnmpStack, config: dict, source=None) -> "Session":
         snmp = config["snmp"]
         auth = auth_data(snmp, source)
         address = (config["host"], config["port"])

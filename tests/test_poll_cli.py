@@ -71,3 +71,15 @@ def test_loop_picks_up_a_new_machine_file_and_stops_on_sigterm(tmp_path):
     assert proc.returncode == 0
     assert "stopped" in stderr and "first: answering" in stderr and "second: answering" in stderr
     assert stderr.count("first: answering") == 1      # state changes are logged, not every cycle
+
+
+def test_missing_secret_is_reported_and_machine_skipped(tmp_path):
+    machines = tmp_path / "machines"
+    machines.mkdir()
+    (machines / "r9.json").write_text(json.dumps({"host": "127.0.0.1", "port": 9,
+                                                   "snmp": {"version": "2c", "community": {"env": "VIGIE_UNSET_COMMUNITY"}}}))
+    result = run("collector.poll", "--once", "--machines", str(machines), "--samples", str(tmp_path / "samples"),
+                 "--alertfiles", str(tmp_path / "alerts"))
+    assert result.returncode == 0
+    assert "r9: not polled" in result.stderr and "VIGIE_UNSET_COMMUNITY" in result.stderr
+    assert not (tmp_path / "samples" / "r9.json").exists()
