@@ -84,13 +84,13 @@ done
 
 # Paths go through the environment: awk -v would read backslashes as escapes.
 export SPLIT_OUT=$outdir SPLIT_TMP=$tmpdir SPLIT_ALSO=$also_check SPLIT_CSV=$csv
-[ "$csv" = - ] && csv=/dev/stdin
+[ "$csv" = - ] && csv=/dev/stdin SPLIT_CSV="(standard input)"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LC_ALL=C "$awk_bin" -v MAXERR="$max_errors" -v PROG="$prog" -f "$here/csv.awk" -f "$here/split_alerts.awk" \
   < "$csv" > "$tmpdir/.summary"
 awk_status=$?
 read -r written present rejected < "$tmpdir/.summary"
-if [ -z "${written:-}" ]; then
+if [ "$awk_status" -ne 0 ] || [ -z "${written:-}" ]; then
   # awk stopped before its summary: a fatal input error (already explained) or a write failure.
   [ "$awk_status" -ne 0 ] || echo "$prog: splitting '$csv' failed; nothing written" >&2
   exit 2
@@ -100,9 +100,17 @@ if [ "$written" -gt 0 ]; then
   [ "$sync_files" -eq 1 ] && sync -f "$tmpdir" 2>/dev/null
   # One rename per file (atomic), batched into few mv processes; -n never
   # overwrites a file that appeared in OUTDIR meanwhile.
-  find "$tmpdir" -maxdepth 1 -type f -name '*.txt' -exec mv -n -t "$outdir" -- {} + \
-    || die "moving the alert files into '$outdir' failed"
-  left=$(find "$tmpdir" -maxdepth 1 -type f -name '*.txt' | wc -l)
+  # Its exit status differs between coreutils versions when it skips a file,
+  # so what is left behind tells: a name now taken in OUTDIR, or a failure.
+  find "$tmpdir" -maxdepth 1 -type f -name '*.txt' -exec mv -n -t "$outdir" -- {} + 2> "$tmpdir/.mv-errors"
+  left=0 failed=0
+  while IFS= read -r -d '' file; do
+    if [ -e "$outdir/${file##*/}" ]; then left=$((left + 1)); else failed=$((failed + 1)); fi
+  done < <(find "$tmpdir" -maxdepth 1 -type f -name '*.txt' -print0)
+  if [ "$failed" -gt 0 ]; then
+    head -n 5 "$tmpdir/.mv-errors" >&2
+    die "$failed alert files could not be moved into '$outdir'; run again once fixed"
+  fi
   written=$((written - left)) present=$((present + left))
 fi
 

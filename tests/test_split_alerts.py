@@ -302,3 +302,17 @@ def test_a_hidden_folder_left_by_a_killed_run_is_removed_after_a_day(tmp_path):
     os.utime(stale, (time.time() - 2 * 86400,) * 2)
     split(write_csv(tmp_path / "alerts.csv", TRICKY), out)
     assert not stale.exists() and fresh.exists()
+
+
+def test_two_runs_at_once_on_the_same_csv_write_each_alert_once(tmp_path):
+    source = tmp_path / "alerts.csv"
+    subprocess.run([sys.executable, "-m", "collector.generate", "--count", "3000", "--seed", "8", "--out", str(source)],
+                   cwd=REPO, check=True, timeout=60)
+    command = ["bash", str(SPLIT), str(source), str(tmp_path / "out")]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    reports = [run.communicate(timeout=120) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], reports
+    written = [int(re.search(r"(\d+) alert files written", out).group(1)) for out, _ in reports]
+    present = [int(re.search(r"\((\d+) already there", out).group(1)) for out, _ in reports]
+    assert sum(written) == 3000 and [w + p for w, p in zip(written, present)] == [3000, 3000]
+    assert len(list((tmp_path / "out").iterdir())) == 3000
