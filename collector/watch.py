@@ -107,6 +107,9 @@ class Ingestor:
                 continue
             except FileNotFoundError:
                 continue
+            except OSError as exc:
+                self._reject(path, f"cannot read the file: {exc.strerror}")
+                continue
             record["source_id"] = source_id(record, path.name)
             items.append((path, record))
         return items
