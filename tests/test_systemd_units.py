@@ -98,7 +98,7 @@ def test_timer_schedules_parse(timer):
     assert "AccuracySec" in section, "the 1-minute default accuracy is too coarse"
     specs = [v for k, v in section.items() if k == "OnCalendar"]
     spans = [v for k, v in section.items()
-             if k in ("OnBootSec", "OnUnitActiveSec", "AccuracySec", "RandomizedDelaySec")]
+             if k in ("OnActiveSec", "OnBootSec", "OnUnitActiveSec", "AccuracySec", "RandomizedDelaySec")]
     assert specs or any(k.startswith("On") for k in section), f"{timer} never fires"
     for spec in specs:
         result = subprocess.run(["systemd-analyze", "calendar", spec],
