@@ -1,15 +1,16 @@
 """Headless Debian Chromium driven through Playwright's Python API, plus a
 plain static file server, for the web site tests.
 
-`browser()` starts one Chromium with a fresh profile; `page(browser)` opens a
-tab that records console errors, page errors and CSP violations so a test can
-assert there were none.
+`browser()` starts one Chromium (Playwright gives it a fresh temporary
+--user-data-dir); `new_context(browser, ...)` opens an isolated session (own
+cookies, time zone, screen size); `watched_page(context)` opens a tab that
+records console errors and uncaught exceptions so a test can assert there
+were none.
 """
 
 import contextlib
 import functools
 import http.server
-import tempfile
 import threading
 
 from playwright.sync_api import sync_playwright
@@ -21,15 +22,25 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 
 @contextlib.contextmanager
 def browser():
-    """A Chromium browser context (fresh --user-data-dir), closed afterwards."""
-    with tempfile.TemporaryDirectory(prefix="vigie-chromium-") as profile, sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, headless=True, args=FLAGS,
-            viewport={"width": 1280, "height": 900}, timezone_id="Europe/Paris")
+    """A headless Chromium, closed afterwards."""
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         try:
-            yield context
+            yield chromium
         finally:
-            context.close()
+            chromium.close()
+
+
+@contextlib.contextmanager
+def new_context(chromium, width=1280, height=900, timezone_id="Europe/Paris", **opts):
+    """An isolated browser session; the viewer's time zone is set on purpose."""
+    context = chromium.new_context(viewport={"width": width, "height": height}, timezone_id=timezone_id,
+                                   locale="en-GB", **opts)
+    context.set_default_timeout(20_000)
+    try:
+        yield context
+    finally:
+        context.close()
 
 
 class WatchedPage:
@@ -45,7 +56,8 @@ class WatchedPage:
 
     def _console(self, message):
         if message.type == "error":
-            self.errors.append(f"console: {message.text}")
+            url = (message.location or {}).get("url", "")
+            self.errors.append(f"console: {message.text} [{url}]")
 
     def _dialog(self, dialog):
         self.dialogs.append(dialog.message)

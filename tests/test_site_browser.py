@@ -1,0 +1,301 @@
+"""The built site in real headless Chromium, served by the real API (gunicorn)
+or by a plain static file server."""
+
+import json
+import re
+import time
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+import requests
+
+from site_builder.build import build
+from tests.support import site_data as sd
+from tests.support.api_server import start_api
+from tests.support.browser import WatchedPage, browser, new_context, static_server
+
+pytestmark = pytest.mark.slow
+
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
+XSS_MESSAGES = ['<script>window.__xss=1</script>', '<img src=x onerror="window.__xss=1">']
+ALIAS = '<b onmouseover="window.__xss=1">uplink</b><img src=x onerror="window.__xss=1">'
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    with browser() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("site")
+    server = start_api(root)
+    try:
+        samples = root / "samples"
+        for i, name in enumerate(("core-sw-01", "edge-rt-02")):
+            sd.write_machine(server.machines_dir, name, oids={"load": "1.3.6.1.4.1.2021.10.1.3.1"})
+            sd.write_samples(samples, sd.make_samples(name, NOW, interfaces=3, day_rows=240, seed=i,
+                                                      oids={"load": "load"}, aliases={1: ALIAS}))
+        (server.machines_dir / "broken.json").write_text('{"host": "h"}')
+        alerts = sd.make_alerts(150, NOW - timedelta(minutes=1), ["core-sw-01", "edge-rt-02", "db-01"])
+        alerts += [dict(alerts[0], server="core-sw-01", message=m, timestamp=sd.iso(NOW), severity="CRITICAL")
+                   for m in XSS_MESSAGES]
+        answer = requests.post(server.url + "/api/alert", json=alerts, headers=server.admin.headers, timeout=30)
+        assert answer.status_code == 201, answer.text
+        server.samples_dir = samples
+        server.rebuild = lambda: build(server.machines_dir, samples, server.db_path, server.www_dir)
+        server.rebuild()
+        yield server
+    finally:
+        server.stop()
+
+
+def login(context, site, user):
+    answer = context.request.post(site.url + "/api/login", data={"username": user.username, "password": user.password})
+    assert answer.status == 200, answer.text()
+
+
+def open_page(context, url, ready="body"):
+    wp = WatchedPage(context)
+    wp.page.goto(url)
+    wp.page.wait_for_selector(ready, state="attached")
+    return wp
+
+
+def api_count(site, **params):
+    answer = requests.get(site.url + "/api/alert", params=dict(params, limit=1), headers=site.admin.headers, timeout=10)
+    return answer.json()["count"]
+
+
+def table_rows(page):
+    return page.eval_on_selector_all("#alerts tbody tr[data-id]", "rows => rows.map(r => ({id: r.dataset.id,"
+                                     " cells: Array.from(r.cells).map(c => c.textContent)}))")
+
+
+def wait_rows(page, predicate, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = table_rows(page)
+        if rows and predicate(rows):
+            return rows
+        time.sleep(0.1)
+    raise AssertionError(f"rows never matched: {table_rows(page)[:3]}")
+
+
+def test_every_page_loads_without_error_and_graphs_render(chromium, site):
+    with new_context(chromium) as context:
+        login(context, site, site.viewer)
+        for path, ready in (("/", "#machines"), ("/alerts.html", "#alerts tbody tr[data-id]"),
+                            ("/devices.html", "#devices tbody tr"), ("/machines/core-sw-01.html", "#graph-oid-load[data-rendered]")):
+            wp = open_page(context, site.url + path, ready)
+            wp.page.wait_for_load_state("networkidle")
+            assert wp.errors == [], (path, wp.errors)
+            if "machines" in path:
+                graphs = wp.page.evaluate("""Array.from(document.querySelectorAll('.graph')).map(d =>
+                    ({id: d.id, points: +d.dataset.points, traces: d.data.length, x: d.data[0].x.length,
+                      peak: d.data.length > 2 ? d.data[2].x.length : 0, svg: !!d.querySelector('svg.main-svg')}))""")
+                assert [g["id"] for g in graphs] == ["graph-if-1", "graph-if-2", "graph-if-3", "graph-oid-load"]
+                for g in graphs:
+                    assert g["svg"] and g["x"] == g["points"] and g["points"] > 240
+                    assert g["traces"] == (4 if g["id"].startswith("graph-if") else 2)
+                    assert g["peak"] == g["points"] - 240 if g["traces"] == 4 else True
+            wp.close()
+
+
+def test_range_buttons_switch_between_day_week_month_year(chromium, site):
+    with new_context(chromium) as context:
+        login(context, site, site.viewer)
+        wp = open_page(context, site.url + "/machines/core-sw-01.html", "#graph-if-1[data-rendered]")
+
+        def span_days():
+            lo, hi = wp.page.evaluate("(() => { const r = document.getElementById('graph-if-1').layout.xaxis.range;"
+                                      " return [new Date(r[0]).getTime(), new Date(r[1]).getTime()]; })()")
+            return (hi - lo) / 86400000
+
+        assert span_days() == pytest.approx(1, abs=0.01)
+        buttons = wp.page.locator("#graph-if-1 .rangeselector .button")
+        for index, days in ((1, 7), (2, 30), (3, 365)):
+            buttons.nth(index).click()
+            wp.page.wait_for_timeout(300)
+            assert span_days() == pytest.approx(days, abs=1.5)
+        assert wp.errors == []
+        wp.close()
+
+
+def test_filters_sorting_and_paging_change_the_rows(chromium, site):
+    with new_context(chromium) as context:
+        login(context, site, site.viewer)
+        wp = open_page(context, site.url + "/alerts.html", "#alerts tbody tr[data-id]")
+        page = wp.page
+        assert page.get_attribute("body", "data-mode") == "live"
+        total = api_count(site)
+        assert page.text_content("#page-info") == f"1–50 of {total}"
+        page.check('input[name="severity"][value="CRITICAL"]')
+        rows = wait_rows(page, lambda rows: all(r["cells"][1] == "CRITICAL" for r in rows))
+        assert page.text_content("#result-count").startswith(f"{api_count(site, severity='CRITICAL')} alert")
+        page.fill('input[name="server"]', "db-01")
+        page.click("#filters button[type=submit]")
+        wait_rows(page, lambda rows: all(r["cells"][2] == "db-01" and r["cells"][1] == "CRITICAL" for r in rows))
+        assert "severity=CRITICAL" in page.url and "server=db-01" in page.url
+        page.click("#clear-filters")
+        wait_rows(page, lambda rows: len({r["cells"][2] for r in rows}) > 1)
+        page.click('button.sort[data-field="server"]')  # -server: descending
+        rows = wait_rows(page, lambda rows: rows[0]["cells"][2] == "edge-rt-02")
+        page.click("#next-page")
+        rows2 = wait_rows(page, lambda r: r[0]["id"] != rows[0]["id"])
+        assert page.text_content("#page-info").startswith("51–")
+        assert not {r["id"] for r in rows} & {r["id"] for r in rows2}
+        assert wp.errors == []
+        wp.close()
+
+
+def test_operator_acknowledges_one_then_the_filtered_set(chromium, site):
+    with new_context(chromium) as context:
+        login(context, site, site.operator)
+        wp = open_page(context, site.url + "/alerts.html?server=edge-rt-02&acknowledged=false", "#alerts button.ack")
+        page = wp.page
+        first = table_rows(page)[0]["id"]
+        page.locator(f'#alerts tr[data-id="{first}"] button.ack').click()
+        page.wait_for_selector(f"text=Alert {first} acknowledged.")
+        alert = requests.get(f"{site.url}/api/alert/{first}", headers=site.admin.headers, timeout=10).json()
+        assert alert["acknowledged"] is True and alert["acknowledged_by"] == "operator"
+        assert api_count(site, server="edge-rt-02", acknowledged="false") > 0
+        assert page.is_visible("#bulk-ack")
+        page.click("#bulk-ack")
+        page.wait_for_selector("text=/\\d+ alerts acknowledged/")
+        assert wp.dialogs and "Acknowledge all" in wp.dialogs[-1]
+        assert api_count(site, server="edge-rt-02", acknowledged="false") == 0
+        assert api_count(site, server="core-sw-01", acknowledged="false") > 0  # only the filtered set
+        assert wp.errors == []
+        wp.close()
+
+
+def test_viewer_is_offered_no_acknowledgement_and_the_api_refuses_it(chromium, site):
+    with new_context(chromium) as context:
+        login(context, site, site.viewer)
+        wp = open_page(context, site.url + "/alerts.html?server=core-sw-01&acknowledged=false", "#alerts tbody tr[data-id]")
+        page = wp.page
+        page.wait_for_selector("#whoami:not([hidden])")
+        assert page.text_content("#whoami") == "viewer (viewer)"
+        assert page.locator("#alerts button.ack").count() == 0
+        assert page.locator("#bulk-ack").is_hidden()
+        target = table_rows(page)[0]["id"]
+        status = page.evaluate("""id => fetch('/api/alert/' + id + '/ack', {method: 'POST', credentials: 'same-origin',
+            headers: {'X-CSRF-Token': Vigie.cookie('vigie_csrf')}}).then(r => r.status)""", int(target))
+        assert status == 403
+        alert = requests.get(f"{site.url}/api/alert/{target}", headers=site.admin.headers, timeout=10).json()
+        assert alert["acknowledged"] is False
+        wp.close()
+
+
+def test_admin_adds_and_removes_a_device(chromium, site):
+    with new_context(chromium) as context:
+        login(context, site, site.admin)
+        wp = open_page(context, site.url + "/devices.html", "#add-device:not([hidden])")
+        page = wp.page
+        page.fill('#device-form [name="name"]', "new-router")
+        page.fill('#device-form [name="host"]', "bad host!")
+        page.fill('#device-form [name="community"]', "n3w-secret")
+        page.click('#device-form button[type="submit"]')
+        assert "Host" in page.text_content("#form-error")
+        assert not (site.machines_dir / "new-router.json").exists()
+        page.fill('#device-form [name="host"]', "127.0.0.1")
+        page.fill('#device-form [name="interval"]', "30")
+        page.fill('#device-form [name="environment"]', "prod")
+        page.click('#device-form button[type="submit"]')
+        page.wait_for_selector('#devices tr[data-machine="new-router"]')
+        config = json.loads((site.machines_dir / "new-router.json").read_text())
+        assert config["host"] == "127.0.0.1" and config["interval"] == 30 and config["snmp"]["community"] == "n3w-secret"
+        assert config["tags"] == {"environment": "prod"}
+        assert "n3w-secret" not in page.content()
+        page.locator('#devices tr[data-machine="new-router"] button.remove').click()
+        page.wait_for_selector("text=Device new-router removed.")
+        page.wait_for_selector('#devices tr[data-machine="new-router"]', state="detached")
+        assert not (site.machines_dir / "new-router.json").exists()
+        assert wp.errors == []
+        wp.close()
+
+
+def test_operator_is_offered_no_device_changes(chromium, site):
+    with new_context(chromium) as context:
+        login(context, site, site.operator)
+        wp = open_page(context, site.url + "/devices.html", '#devices tr[data-machine="core-sw-01"]')
+        wp.page.wait_for_selector("#whoami:not([hidden])")
+        wp.page.wait_for_timeout(300)
+        assert wp.page.locator("#add-device").is_hidden()
+        assert wp.page.locator("#devices button.remove").count() == 0
+        wp.close()
+
+
+def test_hostile_text_is_shown_as_text_and_runs_nothing(chromium, site):
+    with new_context(chromium) as context:
+        login(context, site, site.viewer)
+        wp = open_page(context, site.url + "/alerts.html?q=__xss", "#alerts tbody tr[data-id]")
+        messages = {r["cells"][3] for r in wait_rows(wp.page, lambda rows: len(rows) == 2)}
+        assert messages == set(XSS_MESSAGES)
+        wp.page.goto(site.url + "/machines/core-sw-01.html")
+        wp.page.wait_for_selector("#graph-if-1[data-rendered]")
+        assert ALIAS in wp.page.text_content("#interfaces tbody tr:first-child .alias")
+        assert all(m in wp.page.text_content("#device-log") for m in XSS_MESSAGES)
+        wp.page.hover("#interfaces tbody tr:first-child .alias")
+        assert wp.page.evaluate("window.__xss") is None
+        assert wp.page.locator("#interfaces img, #device-log img, #device-log script").count() == 0
+        wp.close()
+
+
+def test_logout_ends_the_session(chromium, site):
+    with new_context(chromium) as context:
+        login(context, site, site.viewer)
+        wp = open_page(context, site.url + "/index.html", "#logout:not([hidden])")
+        wp.page.click("#logout")
+        wp.page.wait_for_url(re.compile(r"/login"))
+        assert context.request.get(site.url + "/api/me").status == 401
+        wp.close()
+
+
+def test_times_are_shown_in_the_viewers_zone(chromium, site):
+    with new_context(chromium, timezone_id="Asia/Tokyo") as context:
+        login(context, site, site.viewer)
+        wp = open_page(context, site.url + "/machines/core-sw-01.html", "#device-log time[data-local]")
+        iso = wp.page.get_attribute("#device-log time", "datetime")
+        shown = wp.page.text_content("#device-log time")
+        expected = datetime.fromisoformat(iso).astimezone(ZoneInfo("Asia/Tokyo")).strftime("%Y-%m-%d %H:%M:%S")
+        assert shown == expected
+        wp.close()
+
+
+def test_phone_sized_screen_needs_no_sideways_scrolling(chromium, site):
+    with new_context(chromium, width=390, height=844, is_mobile=True, has_touch=True) as context:
+        login(context, site, site.operator)
+        for path, ready in (("/", "#machines"), ("/alerts.html", "#alerts tbody tr[data-id]"),
+                            ("/machines/core-sw-01.html", "#graph-if-1[data-rendered]"), ("/devices.html", "#devices")):
+            wp = open_page(context, site.url + path, ready)
+            overflow = wp.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 1, (path, overflow)
+            assert wp.errors == []
+            wp.close()
+
+
+def test_plain_static_server_shows_everything_but_the_live_parts(chromium, site):
+    with static_server(site.www_dir) as url, new_context(chromium) as context:
+        for path, ready in (("/index.html", "#machines"), ("/machines/core-sw-01.html", "#graph-oid-load[data-rendered]"),
+                            ("/alerts.html", "#alerts tbody tr[data-id]"), ("/devices.html", "#devices")):
+            wp = open_page(context, url + path, ready)
+            wp.page.wait_for_load_state("networkidle")
+            # the only failure is the probe for the API, which a static server does not have
+            assert all("/api/me" in e for e in wp.errors), wp.errors
+            if path == "/alerts.html":
+                assert wp.page.get_attribute("body", "data-mode") == "snapshot"
+                assert "cannot be reached" in wp.page.text_content("#live-notice")
+                assert wp.page.locator("#alerts button.ack").count() == 0 and wp.page.locator("#bulk-ack").is_hidden()
+                wp.page.check('input[name="severity"][value="CRITICAL"]')
+                wait_rows(wp.page, lambda rows: all(r["cells"][1] == "CRITICAL" for r in rows))
+                assert wp.page.evaluate("window.__xss") is None
+            if path == "/devices.html":
+                assert wp.page.locator("#add-device").is_hidden()
+                assert wp.page.locator('#devices tr.config-error[data-machine="broken"]').count() == 1
+            if path == "/index.html":
+                assert wp.page.locator("#login-link").is_hidden() and wp.page.locator("#logout").is_hidden()
+            wp.close()
