@@ -1,0 +1,108 @@
+"""Batch ingest: alerts per second through POST /api/alert in batches of 1,000 (the
+real server: gunicorn, HTTP, JSON, checks, idempotency lookups), side by side with raw
+sqlite3 executemany into the same schema (the limit).
+
+    .venv/bin/python bench/bench_api_ingest.py [--alerts 50000] [--batch 1000]
+
+Goal (issue): >= 20,000 alerts/s, within 5x of raw.
+"""
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+import requests  # noqa: E402
+
+from tests.support.api_server import start_api  # noqa: E402
+from vigie import db  # noqa: E402
+from vigie.alert import FIELDS  # noqa: E402
+
+GOAL_PER_SECOND = 20000
+GOAL_RATIO = 5.0
+START = datetime(2026, 11, 1, tzinfo=timezone.utc)
+
+
+def make_alerts(count: int, seed: int = 3, with_source_id: bool = True, first: int = 0) -> list:
+    """`count` varied alerts, two seconds apart from START + 2 * first seconds."""
+    rnd = random.Random(seed)
+    severities = ("CRITICAL", "ERROR", "WARNING", "INFO")
+    alerts = []
+    for i in range(first, first + count):
+        moment = START + timedelta(seconds=i * 2)  # alerts arrive roughly in time order
+        record = {"timestamp": moment.isoformat(),
+                  "server": f"srv-{rnd.randrange(200):03d}", "severity": rnd.choice(severities),
+                  "message": f"Event {i}: disk usage at {rnd.randrange(100)}% on /var",
+                  "provider": rnd.choice(("Acme", "NetOps", "CloudCo")),
+                  "application": rnd.choice(("billing", "shop", "crm", "mail")),
+                  "environment": rnd.choice(("prod", "preprod", "testing", "dev"))}
+        if with_source_id:
+            record["source_id"] = f"sha256:{i:064x}"
+        alerts.append(record)
+    return alerts
+
+
+def api_rate(tmp, alerts, batch: int) -> float:
+    server = start_api(Path(tmp) / "api")
+    try:
+        session = requests.Session()
+        session.headers.update(server.operator.headers)
+        start = time.perf_counter()
+        for i in range(0, len(alerts), batch):
+            answer = session.post(server.url + "/api/alert", json=alerts[i:i + batch])
+            answer.raise_for_status()
+        elapsed = time.perf_counter() - start
+        count = session.get(server.url + "/api/alert", params={"limit": 1}).json()["count"]
+        assert count == len(alerts), (count, len(alerts))
+        return len(alerts) / elapsed
+    finally:
+        server.stop()
+
+
+def raw_rate(tmp, alerts, batch: int) -> float:
+    conn = db.connect(Path(tmp) / "raw.db")
+    rows = [tuple(a[f] for f in FIELDS) + (a.get("source_id"), db.utc_now()) for a in alerts]
+    sql = ("INSERT INTO alerts (timestamp, server, severity, message, provider, application, environment,"
+           " source_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+    start = time.perf_counter()
+    for i in range(0, len(rows), batch):
+        with db.transaction(conn):
+            conn.executemany(sql, rows[i:i + batch])
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return len(rows) / elapsed
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--alerts", type=int, default=50000, help="alerts to send (default 50,000)")
+    parser.add_argument("--batch", type=int, default=1000, help="alerts per request (default 1,000)")
+    args = parser.parse_args(argv)
+    rows = []
+    for label, with_id in (("with source_id (as the watcher sends)", True), ("without source_id", False)):
+        alerts = make_alerts(args.alerts, with_source_id=with_id)
+        with tempfile.TemporaryDirectory() as tmp:
+            print(f"{label}: API ... ", end="", flush=True)
+            api = api_rate(tmp, alerts, args.batch)
+            print("raw ... ", end="", flush=True)
+            raw = raw_rate(tmp, alerts, args.batch)
+            print("done")
+        rows.append((label, api, raw))
+    print(f"\n{args.alerts:,} alerts in batches of {args.batch:,}, alerts per second\n")
+    print(f"{'':40}{'POST /api/alert':>18}{'raw executemany':>18}{'raw / API':>12}")
+    for label, api, raw in rows:
+        print(f"{label:40}{api:>18,.0f}{raw:>18,.0f}{raw / api:>12.1f}x")
+    api, raw = rows[0][1], rows[0][2]
+    met = api >= GOAL_PER_SECOND and raw / api <= GOAL_RATIO
+    print(f"\ngoal >= {GOAL_PER_SECOND:,}/s and within {GOAL_RATIO:.0f}x of raw: {'met' if met else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
