@@ -94,10 +94,10 @@ create_user() {
   fi
 }
 
-# The application: api.py, the Python packages and the generator wrapper.
+# The application: api.py and the Python packages with their data and scripts.
 app_files() {
   (cd "$SRC" && {
-    echo api.py; echo requirements.txt; echo README.md; echo systemd/vigie-generate
+    echo api.py; echo requirements.txt; echo README.md
     find vigie collector site_builder -type f ! -path '*/__pycache__/*' ! -name '*.pyc' ! -name '.*'
   } | sort)
 }
@@ -158,8 +158,10 @@ VIGIE_HOST=127.0.0.1
 VIGIE_PORT=8080
 # Where the watcher posts alerts:
 VIGIE_API=http://127.0.0.1:8080
-# Alerts made by each run of vigie-generate.service (demonstration data):
+# Alerts made by each run of vigie-generate.service (demonstration data),
+# dated within the last VIGIE_GENERATE_SPAN (45s, 30m, 12h, 7d):
 VIGIE_GENERATE_COUNT=20
+VIGIE_GENERATE_SPAN=15m
 EOF
     chmod 0644 "$ETC/vigie.env"
     say "settings written to $ETC/vigie.env"

@@ -43,8 +43,6 @@ def rendered(tmp_path_factory):
     prefix = root / "prefix"
     (prefix / ".venv" / "bin").mkdir(parents=True)
     (prefix / ".venv" / "bin" / "python").symlink_to(sys.executable)
-    (prefix / "systemd").mkdir()
-    shutil.copy2(UNIT_DIR / "vigie-generate", prefix / "systemd" / "vigie-generate")
     out = root / "units"
     out.mkdir()
     for name in SERVICES + TIMERS:
@@ -183,20 +181,7 @@ def test_entry_points_named_by_units_exist(name):
                 assert (REPO / word.removeprefix("/opt/vigie/")).is_file(), line
 
 
-def test_generate_wrapper_rejects_bad_arguments(tmp_path):
-    wrapper = UNIT_DIR / "vigie-generate"
-    assert os.access(wrapper, os.X_OK)
-    result = subprocess.run([str(wrapper)], capture_output=True, text=True, timeout=30)
-    assert result.returncode == 2 and "usage" in result.stderr
-    result = subprocess.run([str(wrapper), str(tmp_path), "many"], capture_output=True,
-                            text=True, timeout=30)
-    assert result.returncode == 2 and "COUNT" in result.stderr
-    result = subprocess.run([str(wrapper), str(tmp_path / "missing"), "3"], capture_output=True,
-                            text=True, timeout=30)
-    assert result.returncode == 1 and "no such folder" in result.stderr
-
-
-@pytest.mark.parametrize("script", ["install.sh", "uninstall.sh", "vigie-generate"])
+@pytest.mark.parametrize("script", ["install.sh", "uninstall.sh"])
 def test_scripts_parse_and_answer_help(script):
     path = UNIT_DIR / script
     assert subprocess.run(["bash", "-n", str(path)], timeout=30).returncode == 0

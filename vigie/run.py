@@ -377,8 +377,9 @@ def start_daemons(args, folders, supervisor, output, url, env, stopping) -> list
 def periodic_jobs(args, folders, url) -> list:
     jobs = []
     if args.generate_every > 0:
-        jobs.append(Periodic("generate", ["bash", paths.REPO_ROOT / "systemd" / "vigie-generate",
-                                          folders["alertfiles"], args.generate_count], args.generate_every))
+        jobs.append(Periodic("generate", ["bash", paths.REPO_ROOT / "collector" / "generate_and_split.sh",
+                                          "--count", args.generate_count, folders["alertfiles"]],
+                             args.generate_every))
     jobs.append(Periodic("poll", [PYTHON, "-m", "collector.poll", "--once", "--machines", folders["machines"],
                                   "--alertfiles", folders["alertfiles"], "--samples", folders["samples"]],
                          args.poll_every))
