@@ -227,7 +227,8 @@ def main(argv=None) -> int:
             if states != {"up"}:
                 bad = [(f.stem, json.loads(f.read_text())["status"]["last_error"]) for f in (root / "samples").glob("*.json")
                        if json.loads(f.read_text())["status"]["state"] != "up"]
-                raise RuntimeError(f"not every device answered: {len(bad)} {bad[:3]}")
+                udp = subprocess.run(prefix + ["grep", "Udp:", "/proc/net/snmp"], capture_output=True, text=True).stdout
+                raise RuntimeError(f"not every device answered: {len(bad)} {bad[:3]}\n{udp}")
             steady = [measure(poll, env=env) for _ in range(args.runs)]
             answers = root / "netsnmp.out"
             script = root / "netsnmp.sh"

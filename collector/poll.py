@@ -98,7 +98,7 @@ def log_transition(name: str, before: dict, after: dict, interface_count: int, e
 
 
 class Collector:
-    def __init__(self, machines_dir, alertfiles_dir, samples_dir, concurrency=64):
+    def __init__(self, machines_dir, alertfiles_dir, samples_dir, concurrency=32):
         self.machines_dir = Path(machines_dir)
         self.alertfiles_dir = Path(alertfiles_dir)
         self.samples_dir = Path(samples_dir)
@@ -218,7 +218,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--machines", default=str(paths.MACHINES_DIR), help="folder of machine files (default: %(default)s)")
     p.add_argument("--alertfiles", default=str(paths.ALERTFILES_DIR), help="drop folder for alert files (default: %(default)s)")
     p.add_argument("--samples", default=str(paths.SAMPLES_DIR), help="folder of samples files (default: %(default)s)")
-    p.add_argument("--concurrency", type=int, default=64, help="machines polled at the same time (default: %(default)s)")
+    p.add_argument("--concurrency", type=int, default=32, help="machines polled at the same time (default: %(default)s)")
     p.add_argument("--rescan", type=float, default=30, help="seconds between reads of the machines folder (default: %(default)s)")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
