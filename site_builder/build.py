@@ -11,8 +11,11 @@ One bad machine file or sample file only affects that machine.
 import argparse
 import hashlib
 import logging
+import multiprocessing
+import os
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -69,28 +72,77 @@ class Site:
                                                       csp=self.csp, api_url=self.api_url))
 
 
-def build_machine(site, writer, code, samples_dir, conn, config) -> dict:
-    """Write machines/<name>.html if its inputs changed; return its dashboard row."""
-    name = config["name"]
-    relpath = f"machines/{name}.html"
-    alert_count, alerts = inputs.machine_alerts(conn, name)
-    sig = signature(code, site.api_url, public_view(config), inputs.samples_signature(samples_dir, name),
+def machine_signature(site, code, samples_dir, conn, config) -> tuple:
+    """(signature of everything machines/<name>.html shows, its alerts, their count)."""
+    alert_count, alerts = inputs.machine_alerts(conn, config["name"])
+    sig = signature(code, site.api_url, public_view(config), inputs.samples_signature(samples_dir, config["name"]),
                     alert_count, alerts)
-    previous = writer.previous(relpath)
-    if writer.is_current(relpath, sig) and "row" in previous:
-        writer.page(relpath, sig, None, {"row": previous["row"]})
-        return previous["row"]
+    return sig, alerts, alert_count
+
+
+def render_machine(site, samples_dir, config, alerts, alert_count) -> tuple:
+    """(dashboard row, page bytes) for one machine: reads its samples, renders its page.
+    A sample file the builder cannot make sense of only affects this machine."""
+    name = config["name"]
     samples, error = inputs.read_samples(samples_dir, name)
+    try:
+        page = context.machine_page(config, samples, error, alerts, alert_count)
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+        samples, error = None, f"cannot use samples: {type(exc).__name__}: {exc}"
+        page = context.machine_page(config, None, error, alerts, alert_count)
     if error:
         log.warning("machine %s: %s", name, error)
     row = context.dashboard_row(config, samples, error)
-    page = context.machine_page(config, samples, error, alerts, alert_count)
-    writer.page(relpath, sig, lambda: site.render("machine.html", "../", "machine", m=page), {"row": row})
-    return row
+    return row, site.render("machine.html", "../", "machine", m=page)
+
+
+_worker_site = None
+
+
+def _worker_init(versions, api_url, built_at):
+    global _worker_site
+    _worker_site = Site(versions, api_url, built_at)
+
+
+def _worker_render(job):
+    samples_dir, config, alerts, alert_count = job
+    return render_machine(_worker_site, samples_dir, config, alerts, alert_count)
+
+
+def render_machines(site, samples_dir, jobs, workers) -> list:
+    """render_machine for each job, over `workers` processes when there is enough work."""
+    if workers <= 1 or len(jobs) < 4:
+        return [render_machine(site, samples_dir, *job) for job in jobs]
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
+                             initargs=(site.versions, site.api_url, site.built_at)) as pool:
+        return list(pool.map(_worker_render, [(samples_dir,) + tuple(job) for job in jobs], chunksize=2))
+
+
+def build_machines(site, writer, code, samples_dir, conn, configs, workers) -> list:
+    """Write the machine pages whose inputs changed; return every machine's dashboard row."""
+    rows, todo = {}, []
+    for config in configs:
+        relpath = f"machines/{config['name']}.html"
+        sig, alerts, alert_count = machine_signature(site, code, samples_dir, conn, config)
+        previous = writer.previous(relpath)
+        if writer.is_current(relpath, sig) and "row" in previous:
+            writer.page(relpath, sig, None, {"row": previous["row"]})
+            rows[config["name"]] = previous["row"]
+        else:
+            todo.append((relpath, sig, config, alerts, alert_count))
+    if todo:
+        log.info("rendering %d of %d machine pages", len(todo), len(configs))
+    results = render_machines(site, samples_dir, [t[2:] for t in todo], workers)
+    for (relpath, sig, config, _, _), (row, data) in zip(todo, results):
+        writer.page(relpath, sig, lambda data=data: data, {"row": row})
+        rows[config["name"]] = row
+    return [rows[c["name"]] for c in configs]
 
 
 def build(machines_dir=paths.MACHINES_DIR, samples_dir=paths.SAMPLES_DIR, db_path=paths.DB_PATH,
-          out_dir=paths.WWW_DIR, api_url: str = "", now: datetime = None, force: bool = False) -> dict:
+          out_dir=paths.WWW_DIR, api_url: str = "", now: datetime = None, force: bool = False,
+          workers: int = 1) -> dict:
     """Build the site; return what was written. Raises inputs.InputError on unreadable inputs."""
     started = time.monotonic()
     now = now or datetime.now(timezone.utc)
@@ -109,11 +161,7 @@ def build(machines_dir=paths.MACHINES_DIR, samples_dir=paths.SAMPLES_DIR, db_pat
     try:
         site = Site(write_assets(writer), api_url, built_at)
         code = code_version()
-        rows = []
-        for n, config in enumerate(configs, start=1):
-            rows.append(build_machine(site, writer, code, samples_dir, conn, config))
-            if n % 25 == 0:
-                log.info("machine pages: %d of %d", n, len(configs))
+        rows = build_machines(site, writer, code, samples_dir, conn, configs, workers)
         build_lists(site, writer, code, conn, configs, errors, rows)
     finally:
         if conn is not None:
@@ -155,6 +203,8 @@ def parse_args(argv):
                         help="where to write the site (default: %(default)s)")
     parser.add_argument("--api-url", default="", metavar="URL",
                         help="the API's base URL as the browser sees it (default: same origin as the site)")
+    parser.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1), metavar="N",
+                        help="processes rendering machine pages (default: %(default)s)")
     parser.add_argument("--force", action="store_true", help="render every page even if its inputs did not change")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     parser.add_argument("-q", "--quiet", action="store_true", help="log only warnings and errors")
@@ -165,7 +215,8 @@ def main(argv=None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     setup_logging("vigie.site", verbose=args.verbose, quiet=args.quiet)
     try:
-        report = build(args.machines, args.samples, args.db, args.out, args.api_url, force=args.force)
+        report = build(args.machines, args.samples, args.db, args.out, args.api_url, force=args.force,
+                       workers=max(1, args.jobs))
     except inputs.InputError as exc:
         log.error("%s", exc)
         return 1

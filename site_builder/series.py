@@ -14,10 +14,12 @@ import base64
 import math
 import sys
 from array import array
+from operator import itemgetter
 
 ARCHIVES = ("day", "week", "month", "year")
 GAP = 0xFFFF
 TOP = GAP - 1
+_time = itemgetter(0)
 
 
 def merge_archives(archives: dict) -> tuple:
@@ -28,7 +30,8 @@ def merge_archives(archives: dict) -> tuple:
     """
     merged, cutoff, fine_count = [], math.inf, 0
     for name in ARCHIVES:
-        rows = sorted((r for r in archives.get(name) or () if r and r[0] is not None), key=lambda r: r[0])
+        rows = [r for r in archives.get(name) or () if r and r[0] is not None]
+        rows.sort(key=_time)
         older = [r for r in rows if r[0] < cutoff]
         if older:
             if not merged:
@@ -41,17 +44,20 @@ def merge_archives(archives: dict) -> tuple:
 def time_runs(timestamps) -> list:
     """[[start, step, count], ...]: runs of evenly spaced timestamps, oldest first."""
     runs = []
+    start = step = count = None
     for ts in timestamps:
         ts = int(ts)
-        if runs:
-            start, step, count = runs[-1]
-            if count == 1:
-                runs[-1] = [start, ts - start, 2]
-                continue
-            if ts - (start + step * (count - 1)) == step:
-                runs[-1][2] += 1
-                continue
-        runs.append([ts, 0, 1])
+        if count is None:
+            start, step, count = ts, 0, 1
+        elif count == 1:
+            step, count = ts - start, 2
+        elif ts - start == step * count:
+            count += 1
+        else:
+            runs.append([start, step, count])
+            start, step, count = ts, 0, 1
+    if count is not None:
+        runs.append([start, step, count])
     return runs
 
 
@@ -64,10 +70,15 @@ def _finite(value):
 
 
 def pack_u16(values) -> dict:
-    """{"scale": s, "data": base64}: value = u16 * s; 0xFFFF is a gap. Negative values clip to 0."""
-    peak = max((v for v in values if _finite(v)), default=0.0)
+    """{"scale": s, "data": base64}: value = u16 * s; 0xFFFF is a gap. Negative values clip to 0.
+
+    Values are numbers or None (what json.loads gives); NaN and infinities are gaps.
+    `v - v == 0` is false exactly for NaN and infinities, and cheap."""
+    peak = max([v for v in values if v is not None and v - v == 0], default=0.0)
     scale = peak / TOP if peak > 0 else 1.0
-    packed = array("H", (GAP if not _finite(v) else min(TOP, max(0, round(v / scale))) for v in values))
+    inverse = 1.0 / scale
+    packed = array("H", [GAP if v is None or v - v != 0 else 0 if v <= 0 else int(v * inverse + 0.5)
+                         for v in values])
     if sys.byteorder != "little":
         packed.byteswap()
     return {"scale": scale, "data": base64.b64encode(packed.tobytes()).decode("ascii")}
@@ -88,7 +99,8 @@ def pack_series(archives: dict, columns: tuple, peak_columns: tuple = ()) -> dic
     in the finest archive a period is one poll, so its maximum is its average."""
     rows, fine_count = merge_archives(archives)
     width = len(columns) + len(peak_columns)
-    rows = [list(r) + [None] * (width + 1 - len(r)) for r in rows]
+    if rows and min(map(len, rows)) <= width:
+        rows = [list(r) + [None] * (width + 1 - len(r)) for r in rows]
     coarse = len(rows) - fine_count
     data = {"runs": time_runs(r[0] for r in rows), "points": len(rows), "peak_points": coarse}
     for i, name in enumerate(columns, start=1):
