@@ -40,10 +40,11 @@ def test_writes_count_recent_alert_files_and_cleans_up(tmp_path):
 
 def test_span_from_option_or_environment(tmp_path):
     run(tmp_path, "--count", 20, "--span", "2d", tmp_path / "a")
+    before = datetime.now(timezone.utc).replace(microsecond=0)
     run(tmp_path, "--count", 20, tmp_path / "b", env={"VIGIE_GENERATE_SPAN": "30s"})
-    now = datetime.now(timezone.utc)
-    assert min(datetime.fromisoformat(a["timestamp"]) for a in alerts(tmp_path / "a")) < now - timedelta(hours=1)
-    assert all(datetime.fromisoformat(a["timestamp"]) >= now - timedelta(seconds=45) for a in alerts(tmp_path / "b"))
+    assert min(datetime.fromisoformat(a["timestamp"]) for a in alerts(tmp_path / "a")) < before - timedelta(hours=1)
+    assert all(datetime.fromisoformat(a["timestamp"]) >= before - timedelta(seconds=31) for a in alerts(tmp_path / "b"))
+    assert len(alerts(tmp_path / "b")) == 20
 
 
 def test_keeps_the_csv_when_asked_and_files_match_it(tmp_path):
