@@ -240,3 +240,25 @@ def test_database_is_opened_read_only(inputs):
     conn = sqlite3.connect(inputs["db_path"])
     assert conn.execute("SELECT COUNT(*), MAX(id) FROM alerts").fetchone() == before
     conn.close()
+
+
+def test_samples_with_nonsense_values_only_affect_that_machine(inputs):
+    samples = sd.make_samples("edge-rt-02", NOW, interfaces=2, day_rows=10)
+    samples["series"]["1"]["day"][3][1] = "lots"
+    sd.write_samples(inputs["samples_dir"], samples)
+    run_build(inputs)
+    assert "cannot use samples" in page(inputs, "machines/edge-rt-02.html")
+    assert 'id="graph-if-1"' in page(inputs, "machines/core-sw-01.html")
+
+
+def test_worker_processes_give_the_same_site(inputs, tmp_path):
+    for i in range(3):
+        sd.write_machine(inputs["machines_dir"], f"extra-{i}")
+        sd.write_samples(inputs["samples_dir"], sd.make_samples(f"extra-{i}", NOW, interfaces=2, day_rows=30, seed=i))
+    run_build(inputs, workers=1)
+    other = dict(inputs, out_dir=tmp_path / "www-parallel")
+    run_build(other, workers=2)
+    pages = sorted(p.relative_to(inputs["out_dir"]) for p in inputs["out_dir"].rglob("*.html"))
+    assert len(pages) > 8
+    for relpath in pages:
+        assert page(inputs, relpath) == page(other, relpath), relpath
