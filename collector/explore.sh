@@ -93,7 +93,7 @@ servers() { cut -f2 "$tsv" | sort -u | wc -l; }
 per_server() { count_by 2 | limit "$1"; }
 provider() { count_by 5 | limit "$1"; }
 application() { count_by 6 | limit "$1"; }
-server_alerts() { awk -F'\t' -v name="$server" '$2 == name' "$tsv"; }
+server_alerts() { EXPLORE_SERVER=$server awk -F'\t' '$2 == ENVIRON["EXPLORE_SERVER"]' "$tsv"; }
 critical() { awk -F'\t' '$3 == "CRITICAL"' "$tsv"; }
 non_info() { awk -F'\t' '$3 != "INFO"' "$tsv"; }
 

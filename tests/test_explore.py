@@ -169,3 +169,11 @@ def test_missing_file_help_and_bad_options(tmp_path):
     assert result.returncode == 0 and "--busiest-hour" in result.stdout and "--server NAME" in result.stdout
     result = explore(tmp_path / "nope.csv", "--frobnicate")
     assert result.returncode == 2 and "unknown option '--frobnicate'" in result.stderr
+
+
+def test_reads_standard_input_and_matches_server_names_literally():
+    text = ",".join(FIELDS) + "\n2026-11-22T10:00:00Z,a\\b,INFO,m,p,x,prod\n2026-11-22T10:00:01Z,ab,INFO,m,p,x,prod\n"
+    result = subprocess.run(["bash", str(EXPLORE), "-", "--server", "a\\b"], input=text,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert tsv(result.stdout) == [["2026-11-22T10:00:00Z", "a\\b", "INFO", "m", "p", "x", "prod"]]
