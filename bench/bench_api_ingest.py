@@ -8,6 +8,7 @@ Goal (issue): >= 20,000 alerts/s, within 5x of raw.
 """
 
 import argparse
+import os
 import random
 import sys
 import tempfile
@@ -53,14 +54,18 @@ def api_rate(tmp, alerts, batch: int) -> float:
     try:
         session = requests.Session()
         session.headers.update(server.operator.headers)
+        workers = [int(p) for p in Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
+                   .read_text().split()]
+        cpu_before = cpu_seconds(workers)
         start = time.perf_counter()
         for i in range(0, len(alerts), batch):
             answer = session.post(server.url + "/api/alert", json=alerts[i:i + batch])
             answer.raise_for_status()
         elapsed = time.perf_counter() - start
+        cpu = cpu_seconds(workers) - cpu_before
         count = session.get(server.url + "/api/alert", params={"limit": 1}).json()["count"]
         assert count == len(alerts), (count, len(alerts))
-        return len(alerts) / elapsed
+        return len(alerts) / elapsed, len(alerts) / cpu
     finally:
         server.stop()
 
@@ -70,13 +75,24 @@ def raw_rate(tmp, alerts, batch: int) -> float:
     rows = [tuple(a[f] for f in FIELDS) + (a.get("source_id"), db.utc_now()) for a in alerts]
     sql = ("INSERT INTO alerts (timestamp, server, severity, message, provider, application, environment,"
            " source_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+    cpu_before = time.process_time()
     start = time.perf_counter()
     for i in range(0, len(rows), batch):
         with db.transaction(conn):
             conn.executemany(sql, rows[i:i + batch])
     elapsed = time.perf_counter() - start
+    cpu = time.process_time() - cpu_before
     conn.close()
-    return len(rows) / elapsed
+    return len(rows) / elapsed, len(rows) / cpu
+
+
+def cpu_seconds(pids) -> float:
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 def main(argv=None) -> int:
@@ -94,11 +110,14 @@ def main(argv=None) -> int:
             raw = raw_rate(tmp, alerts, args.batch)
             print("done")
         rows.append((label, api, raw))
-    print(f"\n{args.alerts:,} alerts in batches of {args.batch:,}, alerts per second\n")
+    print(f"\n{args.alerts:,} alerts in batches of {args.batch:,}; alerts per second of wall time, and per "
+          f"CPU second used by the server (API) or the process (raw)\n")
     print(f"{'':40}{'POST /api/alert':>18}{'raw executemany':>18}{'raw / API':>12}")
     for label, api, raw in rows:
-        print(f"{label:40}{api:>18,.0f}{raw:>18,.0f}{raw / api:>12.1f}x")
-    api, raw = rows[0][1], rows[0][2]
+        print(f"{label + ' (wall)':40}{api[0]:>18,.0f}{raw[0]:>18,.0f}{raw[0] / api[0]:>12.1f}x")
+        print(f"{label + ' (per CPU s)':40}{api[1]:>18,.0f}{raw[1]:>18,.0f}{raw[1] / api[1]:>12.1f}x")
+    print(f"\nload average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work shares them)")
+    api, raw = rows[0][1][0], rows[0][2][0]
     met = api >= GOAL_PER_SECOND and raw / api <= GOAL_RATIO
     print(f"\ngoal >= {GOAL_PER_SECOND:,}/s and within {GOAL_RATIO:.0f}x of raw: {'met' if met else 'NOT met'}")
     return 0

@@ -8,6 +8,8 @@ Goals (issue): GET /api/alert/<id> >= 2,000 req/s on 2 cores; peak RSS per worke
 """
 
 import argparse
+import json
+import os
 import re
 import shutil
 import socket
@@ -74,13 +76,34 @@ def worker_peak_rss_mb(master_pid) -> list:
     return peaks
 
 
-def measure(base, token, alert_id, seconds, connections, tmp):
+def cpu_seconds(pids) -> float:
+    """User + system CPU time used so far by these processes."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def server_pids(master_pid, workers: bool) -> list:
+    if not workers:
+        return [master_pid]
+    return [int(p) for p in Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()]
+
+
+def measure(base, token, alert_id, seconds, connections, tmp, pids):
+    """[(req/s, p99 ms, non-2xx, socket errors, server CPU ms per request)] for GET then POST."""
     script = Path(tmp) / f"post-{free_port()}.lua"
-    body = __import__("json").dumps(alert(message="bench single post"))
+    body = json.dumps(alert(message="bench single post"))
     script.write_text(POST_LUA % (token, body))
-    get = wrk(f"{base}/api/alert/{alert_id}", seconds, connections, token)
-    post = wrk(f"{base}/api/alert", seconds, connections, token, str(script))
-    return get, post
+    results = []
+    for url, lua in ((f"{base}/api/alert/{alert_id}", None), (f"{base}/api/alert", str(script))):
+        before = cpu_seconds(pids)
+        rate, p99, bad, errors = wrk(url, seconds, connections, token, lua)
+        used = cpu_seconds(pids) - before
+        results.append((rate, p99, bad, errors, used * 1000 / max(1, rate * seconds)))
+    return results
 
 
 def main(argv=None) -> int:
@@ -100,7 +123,8 @@ def main(argv=None) -> int:
             alert_id = requests.post(server.url + "/api/alert", json=alert(),
                                      headers=server.operator.headers).json()["id"]
             print(f"gunicorn gthread {args.workers}x{args.threads} ... ", end="", flush=True)
-            g_get, g_post = measure(server.url, token, alert_id, args.seconds, args.connections, tmp)
+            g_get, g_post = measure(server.url, token, alert_id, args.seconds, args.connections, tmp,
+                                    server_pids(server.process.pid, True))
             rss = worker_peak_rss_mb(server.process.pid)
             print("done")
         finally:
@@ -118,7 +142,7 @@ def main(argv=None) -> int:
                 except requests.ConnectionError:
                     time.sleep(0.1)
             print("bottle wsgiref dev server ... ", end="", flush=True)
-            d_get, d_post = measure(base, token, alert_id, args.seconds, args.connections, tmp)
+            d_get, d_post = measure(base, token, alert_id, args.seconds, args.connections, tmp, [dev.pid])
             print("done")
         finally:
             dev.terminate()
@@ -128,9 +152,14 @@ def main(argv=None) -> int:
     for name, g, d in (("GET /api/alert/<id>", g_get, d_get), ("POST /api/alert (one alert)", g_post, d_post)):
         print(f"{name + '  req/s':34}{g[0]:>22,.0f}{d[0]:>22,.0f}")
         print(f"{name + '  p99 ms':34}{g[1]:>22.1f}{d[1]:>22.1f}")
+        print(f"{name + '  server CPU ms/req':34}{g[4]:>22.2f}{d[4]:>22.2f}")
         if g[2] or d[2] or g[3] or d[3]:
             print(f"{name + '  errors':34}{g[2]:>22}{d[2]:>22}  {g[3]} {d[3]}")
-    print(f"\npeak RSS per gunicorn worker: {', '.join(f'{r:.1f} MB' for r in rss)} (goal <= {RSS_GOAL_MB} MB)")
+    cores = os.cpu_count()
+    print(f"\nload average during the run: {os.getloadavg()[0]:.1f} on {cores} cores (other work shares them)")
+    print(f"capacity from CPU cost, GET on {cores} cores: gunicorn {cores * 1000 / g_get[4]:,.0f} req/s, "
+          f"dev server {1000 / d_get[4]:,.0f} req/s (one thread, one core at most)")
+    print(f"peak RSS per gunicorn worker: {', '.join(f'{r:.1f} MB' for r in rss)} (goal <= {RSS_GOAL_MB} MB)")
     print(f"GET goal >= {GET_GOAL} req/s: {'met' if g_get[0] >= GET_GOAL else 'NOT met'}")
     return 0
 
