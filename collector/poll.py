@@ -165,7 +165,7 @@ class Collector:
                 log.error("%s: poll failed: %s", config["name"], result, exc_info=result)
         up = sum(1 for name in configs if self.samples.get(name, {}).get("status", {}).get("state") == "up")
         log.info("polled %d machine(s) in %.2f s: %d up", len(configs), time.monotonic() - started, up)
-        self.stack.close()
+        await self.stack.close()
         return 1 if failed else 0
 
     async def machine_loop(self, config: dict) -> None:
@@ -206,7 +206,7 @@ class Collector:
         for task in tasks.values():
             task.cancel()
         await asyncio.gather(*tasks.values(), return_exceptions=True)
-        self.stack.close()
+        await self.stack.close()
         log.info("stopped")
         return 0
 
