@@ -254,7 +254,7 @@ def main(argv=None) -> int:
         shutil.rmtree(root, ignore_errors=True)
 
     print(f"\n### One poll cycle: {args.devices} devices x {interfaces} interfaces "
-          f"(snmpd, median of {args.runs}, {os.cpu_count()} CPUs)\n")
+          f"(snmpd, median of {args.runs}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f})\n")
     print("| poller | wall | CPU (user+sys) | peak RSS | requests |")
     print("| --- | --- | --- | --- | --- |")
     print(f"| `collector.poll --once`, first run (discovery) | {first['wall']:.2f} s | {first['cpu']:.2f} s "

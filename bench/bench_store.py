@@ -70,7 +70,7 @@ def main(argv=None) -> int:
                 store.dumps(samples)
                 serialise.append((time.perf_counter() - started) * 1000)
             rows.append((count, size, statistics.median(appends), max(appends), statistics.median(serialise)))
-    print("\n### Samples store after a simulated year (60 s polls)\n")
+    print(f"\n### Samples store after a simulated year (60 s polls, load average {os.getloadavg()[0]:.1f})\n")
     print("| interfaces | file size | size per interface | append one poll (median) | (max of 50) "
           "| of which serialising | goal |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
