@@ -82,8 +82,6 @@ def load_samples(samples_dir, config: dict) -> dict:
         path.replace(aside)
         log.error("%s; kept as %s, starting a new one", exc, aside.name)
         samples = store.empty_samples(config["name"], config["interval"])
-    if samples["archives"]["day"]["step"] != config["interval"]:
-        store.set_interval(samples, config["interval"])
     return samples
 
 
@@ -138,6 +136,8 @@ class Collector:
         name = config["name"]
         extra = resolve_extra_oids(config, self.reporter)
         samples = self.samples.get(name) or load_samples(self.samples_dir, config)
+        if samples["archives"]["day"]["step"] != config["interval"]:
+            store.set_interval(samples, config["interval"])
         before = dict(samples["status"])
         async with self.semaphore:
             events = await poll_machine(self.stack, config, samples, extra, session)
