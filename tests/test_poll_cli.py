@@ -83,3 +83,12 @@ def test_missing_secret_is_reported_and_machine_skipped(tmp_path):
     assert result.returncode == 0
     assert "r9: not polled" in result.stderr and "VIGIE_UNSET_COMMUNITY" in result.stderr
     assert not (tmp_path / "samples" / "r9.json").exists()
+
+
+def test_unreadable_samples_file_is_kept_aside_not_lost(tmp_path):
+    from collector.poll import load_samples
+    (tmp_path / "r1.json").write_text("{half a file")
+    samples = load_samples(tmp_path, {"name": "r1", "interval": 60})
+    assert samples["machine"] == "r1" and samples["status"]["state"] == "unknown"
+    kept = list(tmp_path.glob("r1.json.unreadable-*"))
+    assert len(kept) == 1 and kept[0].read_text() == "{half a file"
