@@ -118,9 +118,11 @@ def test_v3_only_agent_authpriv_sha_aes(tmp_path, site, agents):
     agent = start_agent(tmp_path, {"secure-fw": sim.device_snmprec("secure-fw", ifs)}, v3_only=True)
     agents.append(agent)
     site.add("secure-fw", agent.v3_machine("secure-fw"))
+    site.add("secure-fw-authnopriv", agent.v3_machine("secure-fw", auth_only=True))
     site.add("secure-fw-v2c", agent.machine("secure-fw"))     # the same agent refuses v2c
     two_polls(site)
     assert site.samples("secure-fw")["status"]["state"] == "up"
+    assert site.samples("secure-fw-authnopriv")["status"]["state"] == "up"
     assert site.rates("secure-fw")["wan0"][0] == pytest.approx(400_000, rel=0.1)
     assert site.samples("secure-fw-v2c")["status"]["state"] == "down"
     text = (site.samples_dir / "secure-fw.json").read_text()

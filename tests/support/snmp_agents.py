@@ -17,6 +17,7 @@ VENV_BIN = Path(sys.executable).parent
 V3_USER = "vigie-v3"
 V3_AUTH_KEY = "auth-secret-1234"
 V3_PRIV_KEY = "priv-secret-5678"
+V3_AUTH_ONLY_USER = "vigie-auth-only"
 
 
 def free_udp_port() -> int:
@@ -66,7 +67,9 @@ class SnmpsimAgent:
         cmd = [str(VENV_BIN / "snmpsim-command-responder"), f"--data-dir={self.data_dir}",
                f"--cache-dir={self.root / 'cache'}", f"--agent-udpv4-endpoint=127.0.0.1:{self.port}",
                f"--v3-user={V3_USER}", f"--v3-auth-key={V3_AUTH_KEY}", "--v3-auth-proto=SHA",
-               f"--v3-priv-key={V3_PRIV_KEY}", "--v3-priv-proto=AES", "--log-level=error"]
+               f"--v3-priv-key={V3_PRIV_KEY}", "--v3-priv-proto=AES",
+               f"--v3-user={V3_AUTH_ONLY_USER}", f"--v3-auth-key={V3_AUTH_KEY}", "--v3-auth-proto=SHA256",
+               "--log-level=error"]
         if self.v3_only:
             cmd.append("--v3-only")
         return cmd
@@ -113,10 +116,15 @@ class SnmpsimAgent:
         config.update(extra)
         return config
 
-    def v3_machine(self, community: str, **extra) -> dict:
+    def v3_machine(self, community: str, auth_only: bool = False, **extra) -> dict:
+        """A v3 machine file: authPriv SHA/AES, or authNoPriv SHA-256 with auth_only."""
         config = self.machine(community, **extra)
-        config["snmp"] = {"version": "3", "user": V3_USER, "auth_protocol": "SHA", "auth_key": V3_AUTH_KEY,
-                          "priv_protocol": "AES", "priv_key": V3_PRIV_KEY, "context": community}
+        if auth_only:
+            config["snmp"] = {"version": "3", "user": V3_AUTH_ONLY_USER, "auth_protocol": "SHA256",
+                              "auth_key": V3_AUTH_KEY, "context": community}
+        else:
+            config["snmp"] = {"version": "3", "user": V3_USER, "auth_protocol": "SHA", "auth_key": V3_AUTH_KEY,
+                              "priv_protocol": "AES", "priv_key": V3_PRIV_KEY, "context": community}
         return config
 
 
