@@ -55,6 +55,10 @@ def validate(data, source=None) -> dict:
     error = best_match(_validator().iter_errors(data))
     if error is not None:
         field = ".".join(str(p) for p in error.absolute_path) or None
+        if any(part in SECRET_KEYS for part in error.absolute_path):
+            # jsonschema quotes the value; a secret must not reach a log line or a reply
+            raise MachineConfigError(source, field, "invalid secret (value not shown): expected a string of "
+                                     "1 to 256 characters, {\"env\": \"VAR\"} or {\"file\": \"/path\"}")
         raise MachineConfigError(source, field, error.message)
     config = copy.deepcopy(DEFAULTS)
     config.update(copy.deepcopy(data))

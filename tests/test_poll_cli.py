@@ -92,3 +92,17 @@ def test_unreadable_samples_file_is_kept_aside_not_lost(tmp_path):
     assert samples["machine"] == "r1" and samples["status"]["state"] == "unknown"
     kept = list(tmp_path.glob("r1.json.unreadable-*"))
     assert len(kept) == 1 and kept[0].read_text() == "{half a file"
+
+
+@pytest.mark.parametrize("snmp", [
+    {"version": "2c", "community": "leaked-community-" * 20},
+    {"version": "3", "user": "u", "auth_protocol": "SHA", "auth_key": "leaked-auth-key-1",
+     "priv_protocol": "AES", "priv_key": "leaked-priv-key-" * 20},
+])
+def test_invalid_secret_is_named_but_never_logged(tmp_path, snmp):
+    (tmp_path / "r1.json").write_text(json.dumps({"host": "127.0.0.1", "snmp": snmp}))
+    result = run("collector.poll", "--once", "--machines", str(tmp_path), "--samples", str(tmp_path / "s"),
+                 "--alertfiles", str(tmp_path / "a"))
+    assert result.returncode == 0
+    assert "r1.json" in result.stderr and "invalid secret" in result.stderr
+    assert "leaked" not in result.stderr
