@@ -75,12 +75,13 @@ class CacheLock:
         self.file.close()
 
 
-def cached(name: str, build) -> Path:
-    """CACHE/name, made by build(tmp) the first time and renamed into place."""
-    path = CACHE / name
+def cached(kind: str, key: str, build) -> Path:
+    """CACHE/kind-key, made by build(tmp) the first time and renamed into place;
+    older entries of the same kind (other keys) are removed then."""
+    path = CACHE / f"{kind}-{key}"
     with CacheLock():
         if not path.exists():
-            tmp = CACHE / f"{name}.tmp-{os.getpid()}"
+            tmp = CACHE / f"{path.name}.tmp-{os.getpid()}"
             shutil.rmtree(tmp, ignore_errors=True)
             try:
                 build(tmp)
@@ -88,6 +89,9 @@ def cached(name: str, build) -> Path:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
             os.replace(tmp, path)
+            for old in CACHE.glob(f"{kind}-*"):
+                if old != path and ".tmp-" not in old.name:
+                    shutil.rmtree(old, ignore_errors=True)
     return path
 
 
@@ -116,14 +120,13 @@ def digest(*parts) -> str:
 
 @pytest.fixture(scope="module")
 def rootfs():
-    return cached(f"rootfs-{SUITE}-{digest(SUITE, *PACKAGES)}", build_rootfs)
+    return cached(f"rootfs-{SUITE}", digest(SUITE, *PACKAGES), build_rootfs)
 
 
 @pytest.fixture(scope="module")
 def wheelhouse():
     requirements = (REPO / "requirements.txt").read_bytes()
-    return cached(f"wheels-py{sys.version_info[0]}{sys.version_info[1]}-{digest(requirements)}",
-                  build_wheelhouse)
+    return cached(f"wheels-py{sys.version_info[0]}{sys.version_info[1]}", digest(requirements), build_wheelhouse)
 
 
 def copy_app(dest: Path) -> None:
