@@ -141,6 +141,14 @@ def test_filters_sorting_and_paging_change_the_rows(chromium, site):
         assert "severity=CRITICAL" in page.url and "server=db-01" in page.url
         page.click("#clear-filters")
         wait_rows(page, lambda rows: len({r["cells"][2] for r in rows}) > 1)
+        since = NOW - timedelta(minutes=20)
+        page.fill('input[name="since"]', since.astimezone(ZoneInfo("Europe/Paris")).strftime("%Y-%m-%dT%H:%M:%S"))
+        page.click("#filters button[type=submit]")
+        expected = api_count(site, since=sd.iso(since))
+        assert 0 < expected < total
+        page.wait_for_function(f"document.getElementById('result-count').textContent.startsWith('{expected} alert')")
+        page.click("#clear-filters")
+        wait_rows(page, lambda rows: page.text_content("#result-count").startswith(f"{total} alert"))
         page.click('button.sort[data-field="server"]')  # -server: descending
         rows = wait_rows(page, lambda rows: rows[0]["cells"][2] == "edge-rt-02")
         page.click("#next-page")
