@@ -45,6 +45,24 @@ def rebooted(previous_uptime_ticks, uptime_ticks, elapsed_seconds) -> bool:
     return uptime_ticks_to_seconds(uptime_ticks) + REBOOT_SLACK_SECONDS < elapsed_seconds
 
 
+def interval_seconds(wall_elapsed_seconds, previous_uptime_ticks, uptime_ticks):
+    """Seconds between two readings, by the agent's own clock when it can be trusted.
+
+    sysUpTime is read in the same request as the counters, so its delta is the
+    time between the two counter samples on the device, free of network and
+    scheduling delays on our side; it is used unless it disagrees with the wall
+    clock by more than half (a restarted agent, a wrapped or frozen uptime).
+    """
+    if wall_elapsed_seconds is None:
+        return None
+    if previous_uptime_ticks is None or uptime_ticks is None or uptime_ticks <= previous_uptime_ticks:
+        return wall_elapsed_seconds
+    agent = (uptime_ticks - previous_uptime_ticks) / TICKS_PER_SECOND
+    if 0.5 * wall_elapsed_seconds <= agent <= 1.5 * wall_elapsed_seconds:
+        return agent
+    return wall_elapsed_seconds
+
+
 def octets_to_bits_per_second(delta_octets, interval_seconds):
     if delta_octets is None or not interval_seconds or interval_seconds <= 0:
         return None

@@ -72,8 +72,9 @@ def apply_reading(samples: dict, config: dict, watched: list, reading: dict, ext
     state = samples.setdefault("state", {})
     last = state.get("last") or {}
     ts = reading["time"]
-    elapsed = ts - last["time"] if last.get("time") else None
-    rebooted = rates.rebooted(last.get("uptime_ticks"), reading["uptime_ticks"], elapsed or 0)
+    wall_elapsed = ts - last["time"] if last.get("time") else None
+    rebooted = rates.rebooted(last.get("uptime_ticks"), reading["uptime_ticks"], wall_elapsed or 0)
+    elapsed = rates.interval_seconds(wall_elapsed, last.get("uptime_ticks"), reading["uptime_ticks"])
     if_state = state.setdefault("interfaces", {})
     found, counters, views = [], {}, []
     for interface in watched:

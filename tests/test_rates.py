@@ -73,3 +73,14 @@ def test_speed_prefers_high_speed_when_saturated():
 def test_counter_per_second_for_extra_oids():
     assert rates.counter_per_second(100, 700, 64, 60) == 10.0
     assert rates.counter_per_second(700, 100, 64, 60) is None
+
+
+@pytest.mark.parametrize("wall, previous, current, expected", [
+    (60.4, 100_000, 106_000, 60.0),      # the agent's clock: 6000 ticks = 60 s
+    (60.0, 100_000, 100_000, 60.0),      # frozen uptime: wall clock
+    (60.0, 100_000, 90_000, 60.0),       # went back (reboot): wall clock, and a gap elsewhere
+    (60.0, 100_000, 130_000, 60.0),      # 300 s by the agent against 60 s: not trusted
+    (None, 1, 2, None),
+])
+def test_interval_prefers_agent_uptime_when_sane(wall, previous, current, expected):
+    assert rates.interval_seconds(wall, previous, current) == expected
