@@ -378,6 +378,8 @@ def test_nothing_failed_and_files_belong_to_vigie(box):
     assert modes == ["/var/lib/vigie/", "750", "/etc/vigie/machines/", "750", "/etc/vigie/credentials/", "700"]
     token = box.sh("stat -c '%U %a' /etc/vigie/credentials/watcher.token").split()
     assert token == ["root", "600"]
+    peek = box.run("runuser", "-u", "vigie", "--", "cat", "/etc/vigie/credentials/watcher.token", check=False)
+    assert peek.returncode != 0, "only the watcher's credential copy is readable by vigie"
     assert box.sh("stat -c '%U %a' /var/lib/vigie/admin.password").split() == ["vigie", "600"]
 
 
@@ -398,6 +400,14 @@ def test_security_exposure_under_systemd(box, service):
     out = box.run("systemd-analyze", "security", "--no-pager", f"{service}.service").stdout
     score = float(out.rsplit("Overall exposure level for", 1)[1].split(":")[1].split()[0])
     assert score <= 2.0, out
+
+
+def test_api_comes_back_after_a_crash(box):
+    old_pid = unit_property(box, "vigie-api.service", "MainPID")
+    box.run("kill", "-KILL", old_pid)
+    box.wait_for(lambda: unit_property(box, "vigie-api.service", "MainPID") not in ("0", old_pid)
+                 and box.http("GET", "/api/health")[0] == 200, "systemd to restart the API", timeout=60)
+    assert int(unit_property(box, "vigie-api.service", "NRestarts")) >= 1
 
 
 def test_installing_again_changes_nothing(box):
