@@ -79,8 +79,17 @@ def interface_rows(samples) -> list:
     return rows
 
 
+def archive_steps(samples) -> dict:
+    """{"day": 60, "week": 1800, ...} from the sample file's "archives"."""
+    steps = {}
+    for name, spec in (samples.get("archives") or {}).items():
+        if isinstance(spec, dict) and isinstance(spec.get("step"), (int, float)):
+            steps[name] = spec["step"]
+    return steps
+
+
 def interface_graphs(samples) -> list:
-    graphs = []
+    graphs, steps = [], archive_steps(samples)
     all_series = samples.get("series") or {}
     for iface in samples.get("interfaces") or ():
         archives = all_series.get(str(iface.get("index")))
@@ -89,17 +98,17 @@ def interface_graphs(samples) -> list:
         title = iface.get("name") or iface.get("descr") or f"ifIndex {iface.get('index')}"
         graphs.append({"id": f"graph-if-{iface.get('index')}", "title": title, "alias": iface.get("alias") or "",
                        "speed_bps": iface.get("speed_bps"), "kind": "interface",
-                       "data": series.interface_series(archives)})
+                       "data": series.interface_series(archives, steps)})
     return graphs
 
 
 def oid_graphs(samples) -> list:
-    graphs = []
+    graphs, steps = [], archive_steps(samples)
     for name, oid in sorted((samples.get("oids") or {}).items()):
         archives = {a: oid.get(a) for a in series.ARCHIVES}
         graphs.append({"id": f"graph-oid-{name}", "title": name, "unit": oid.get("unit") or "",
                        "type": oid.get("type") or "gauge", "last": oid.get("last"), "kind": "oid",
-                       "data": series.oid_series(archives)})
+                       "data": series.oid_series(archives, steps)})
     return graphs
 
 

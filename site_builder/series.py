@@ -22,17 +22,30 @@ TOP = GAP - 1
 _time = itemgetter(0)
 
 
-def merge_archives(archives: dict) -> tuple:
-    """(rows, fine_count): rows sorted by time, finest archive first in each period.
+def archive_step(rows, steps: dict, name: str) -> int:
+    """The archive's step in seconds: from the sample file's "archives", else from its rows."""
+    step = (steps or {}).get(name)
+    if step:
+        return int(step)
+    gaps = [b[0] - a[0] for a, b in zip(rows, rows[1:]) if b[0] > a[0]]
+    return min(gaps) if gaps else 0
 
-    `archives` maps day/week/month/year to lists of rows [unix_ts, v1, v2, ...].
+
+def merge_archives(archives: dict, steps: dict = None) -> tuple:
+    """(rows, fine_count): rows sorted by time, the finest archive used for each period.
+
+    `archives` maps day/week/month/year to lists of rows [unix_ts, v1, v2, ...], a row
+    standing for [ts, ts + step). A coarse row is kept only when its whole period ends
+    before the finer data starts: the current, partly filled day of the year archive
+    would otherwise paint a day's worth of traffic that was never seen.
     fine_count is how many of the newest rows come from the finest archive present.
     """
     merged, cutoff, fine_count = [], math.inf, 0
     for name in ARCHIVES:
         rows = [r for r in archives.get(name) or () if r and r[0] is not None]
         rows.sort(key=_time)
-        older = [r for r in rows if r[0] < cutoff]
+        step = archive_step(rows, steps, name) if merged else 0
+        older = [r for r in rows if r[0] + step <= cutoff] if merged else rows
         if older:
             if not merged:
                 fine_count = len(older)
@@ -93,11 +106,11 @@ def unpack_u16(packed: dict) -> list:
     return [None if v == GAP else v * packed["scale"] for v in raw]
 
 
-def pack_series(archives: dict, columns: tuple, peak_columns: tuple = ()) -> dict:
+def pack_series(archives: dict, columns: tuple, peak_columns: tuple = (), steps: dict = None) -> dict:
     """Merged, packed graph data: `columns` over the whole time line, `peak_columns`
     (per-period maxima) only over the oldest `peak_points` rows, from the coarse archives:
     in the finest archive a period is one poll, so its maximum is its average."""
-    rows, fine_count = merge_archives(archives)
+    rows, fine_count = merge_archives(archives, steps)
     width = len(columns) + len(peak_columns)
     if rows and min(map(len, rows)) <= width:
         rows = [list(r) + [None] * (width + 1 - len(r)) for r in rows]
@@ -110,14 +123,14 @@ def pack_series(archives: dict, columns: tuple, peak_columns: tuple = ()) -> dic
     return data
 
 
-def interface_series(archives: dict) -> dict:
+def interface_series(archives: dict, steps: dict = None) -> dict:
     """Rows [ts, in_avg, out_avg, in_max, out_max] -> packed in/out with peaks."""
-    return pack_series(archives, ("in", "out"), ("in_max", "out_max"))
+    return pack_series(archives, ("in", "out"), ("in_max", "out_max"), steps)
 
 
-def oid_series(archives: dict) -> dict:
+def oid_series(archives: dict, steps: dict = None) -> dict:
     """Rows [ts, avg, max] -> packed value with peaks."""
-    return pack_series(archives, ("avg",), ("max",))
+    return pack_series(archives, ("avg",), ("max",), steps)
 
 
 def last_value(rows):

@@ -6,12 +6,26 @@ from site_builder import series
 
 
 def test_merge_uses_finest_archive_for_each_period():
-    archives = {"day": [[1000, 1], [1060, 2], [1120, 3]],
+    archives = {"day": [[1200, 1], [1260, 2], [1320, 3]],
                 "week": [[0, 10], [600, 11], [1200, 12]],
                 "year": [[-86400, 99], [0, 98]]}
-    rows, fine = series.merge_archives(archives)
-    assert rows == [[-86400, 99], [0, 10], [600, 11], [1000, 1], [1060, 2], [1120, 3]]
+    rows, fine = series.merge_archives(archives, {"day": 60, "week": 600, "year": 86400})
+    assert rows == [[-86400, 99], [0, 10], [600, 11], [1200, 1], [1260, 2], [1320, 3]]
     assert fine == 3
+
+
+def test_merge_drops_coarse_periods_the_finer_data_overlaps():
+    # a collector started at 10:14: the year archive's row for today covers 00:00-24:00
+    day = [[36840 + 5 * i, 7] for i in range(12)]
+    archives = {"day": day, "week": [[36000, 7]], "month": [[36000, 7]], "year": [[0, 7]]}
+    rows, fine = series.merge_archives(archives, {"day": 5, "week": 1800, "month": 7200, "year": 86400})
+    assert rows == day and fine == 12
+
+
+def test_merge_infers_steps_when_not_given():
+    archives = {"day": [[7200, 1], [7260, 2]], "week": [[0, 5], [1800, 6], [3600, 7], [5400, 8], [7200, 9]]}
+    rows, _ = series.merge_archives(archives)
+    assert [r[0] for r in rows] == [0, 1800, 3600, 5400, 7200, 7260]
 
 
 def test_merge_sorts_rows_and_skips_empty_archives():
@@ -45,9 +59,9 @@ def test_pack_all_gaps_and_zeros():
 
 
 def test_interface_series_peaks_only_for_coarse_rows():
-    archives = {"day": [[1000, 5, 6, 5, 6], [1060, 7, 8, 7, 8]],
-                "week": [[0, 1, 2, 3, 4], [1800, 9, 9, 9, 9]]}
-    data = series.interface_series(archives)
-    assert data["points"] == 3 and data["peak_points"] == 1
-    assert [round(v) for v in series.unpack_u16(data["in"])] == [1, 5, 7]
-    assert [round(v) for v in series.unpack_u16(data["out_max"])] == [4]
+    archives = {"day": [[3600, 5, 6, 5, 6], [3660, 7, 8, 7, 8]],
+                "week": [[0, 1, 2, 3, 4], [1800, 9, 9, 9, 10]]}
+    data = series.interface_series(archives, {"day": 60, "week": 1800})
+    assert data["points"] == 4 and data["peak_points"] == 2
+    assert [round(v) for v in series.unpack_u16(data["in"])] == [1, 9, 5, 7]
+    assert [round(v) for v in series.unpack_u16(data["out_max"])] == [4, 10]

@@ -72,7 +72,8 @@
     if (!div) return;
     var data = traces(graph);
     var x = data[0].x, last = x.length ? x[x.length - 1] : new Date();
-    var first = new Date(last.getTime() - 86400000);
+    /* the last day, or less when there is less (a device added a few minutes ago) */
+    var first = new Date(Math.max(last.getTime() - 86400000, x.length ? x[0].getTime() : 0));
     var layout = {
       height: 260, margin: { l: 60, r: 10, t: 10, b: 30 }, showlegend: true,
       legend: { orientation: "h", y: -0.2 }, hovermode: "x unified",
