@@ -203,6 +203,8 @@ def test_admin_adds_and_removes_a_device(chromium, site):
         login(context, site, site.admin)
         wp = open_page(context, site.url + "/devices.html", "#add-device:not([hidden])")
         page = wp.page
+        page.wait_for_selector('#devices tr[data-machine="core-sw-01"] button.remove')
+        assert "config error" in page.text_content('#devices tr.config-error[data-machine="broken"]')
         page.fill('#device-form [name="name"]', "new-router")
         page.fill('#device-form [name="host"]', "bad host!")
         page.fill('#device-form [name="community"]', "n3w-secret")

@@ -262,3 +262,10 @@ def test_worker_processes_give_the_same_site(inputs, tmp_path):
     assert len(pages) > 8
     for relpath in pages:
         assert page(inputs, relpath) == page(other, relpath), relpath
+
+
+def test_api_on_another_origin_is_allowed_to_connect():
+    from site_builder.render import content_security_policy
+    assert "connect-src 'self';" in content_security_policy("")
+    assert "connect-src 'self' https://api.example.org;" in content_security_policy("https://api.example.org/v/")
+    assert "javascript" not in content_security_policy("javascript:alert(1)")

@@ -90,11 +90,31 @@
     });
   }
 
+  function showConfigErrors(errors) {
+    var tbody = document.querySelector("#devices tbody");
+    errors.forEach(function (e) {
+      var name = String(e.file || "?").split("/").pop().replace(/\.json$/, "");
+      var tr = document.createElement("tr");
+      tr.className = "config-error";
+      tr.dataset.machine = name;
+      cell(tr, name);
+      var badge = document.createElement("span");
+      badge.className = "state state-error";
+      badge.textContent = "config error";
+      var td = cell(tr, badge);
+      td.colSpan = 5;
+      td.appendChild(document.createTextNode(" " + (e.field ? e.field + ": " : "") + (e.error || "")));
+      cell(tr, "");
+      tbody.appendChild(tr);
+    });
+  }
+
   function load() {
     return Vigie.api("GET", "/api/machine").then(function (r) {
       if (r.status !== 200 || !r.body) throw new Error((r.body && r.body.error) || "HTTP " + r.status);
       var list = Array.isArray(r.body) ? r.body : (r.body.results || r.body.machines || []);
       showMachines(list);
+      showConfigErrors(r.body.errors || []);
     }).catch(function (err) { message("Cannot load devices: " + err.message); });
   }
 
