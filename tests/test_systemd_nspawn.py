@@ -395,6 +395,13 @@ def test_no_secret_in_the_site_or_the_journal(box):
         assert secret not in journal
 
 
+def test_installed_units_verify_cleanly(box):
+    units = box.sh("ls /etc/systemd/system/vigie-*.service /etc/systemd/system/vigie-*.timer").split()
+    assert len(units) == 10
+    result = box.run("systemd-analyze", "verify", "--man=no", *units, check=False)
+    assert result.returncode == 0 and result.stderr.strip() == "", result.stderr
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_security_exposure_under_systemd(box, service):
     out = box.run("systemd-analyze", "security", "--no-pager", f"{service}.service").stdout
