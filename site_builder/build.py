@@ -30,6 +30,7 @@ log = logging.getLogger("vigie.site")
 PACKAGE_DIR = Path(__file__).resolve().parent
 STATIC_DIR = PACKAGE_DIR / "static"
 PLOTLY_ASSET = "static/plotly.min.js"
+REFRESH_SECONDS = 30  # how often an open dashboard or machine page looks for a newer build
 
 
 def plotly_js() -> bytes:
@@ -93,7 +94,7 @@ def render_machine(site, samples_dir, config, alerts, alert_count) -> tuple:
     if error:
         log.warning("machine %s: %s", name, error)
     row = context.dashboard_row(config, samples, error)
-    return row, site.render("machine.html", "../", "machine", m=page)
+    return row, site.render("machine.html", "../", "machine", m=page, refresh=REFRESH_SECONDS)
 
 
 _worker_site = None
@@ -186,7 +187,8 @@ def build_lists(site, writer, code, conn, configs, errors, rows) -> None:
     writer.page("login.html", signature(code, site.api_url), lambda: site.render("login.html", "", "login"))
     dash = context.dashboard(rows, [context.config_error_row(e) for e in errors], stats, site.built_at)
     writer.page("index.html", signature(code, site.api_url, dash),
-                lambda: site.render("index.html", "", "dashboard", d=dash))
+                lambda: site.render("index.html", "", "dashboard", d=dash,
+                                                     refresh=REFRESH_SECONDS))
 
 
 def parse_args(argv):

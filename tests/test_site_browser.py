@@ -309,3 +309,16 @@ def test_plain_static_server_shows_everything_but_the_live_parts(chromium, site)
             if path == "/index.html":
                 assert wp.page.locator("#login-link").is_hidden() and wp.page.locator("#logout").is_hidden()
             wp.close()
+
+
+def test_open_dashboard_reloads_itself_after_a_new_build(chromium, site):
+    with new_context(chromium) as context:
+        login(context, site, site.viewer)
+        wp = open_page(context, site.url + "/index.html?refresh=1", '#machines tr[data-machine="edge-rt-02"] .state-up')
+        wp.page.wait_for_timeout(1500)  # the page takes its first look at the build
+        sd.write_samples(site.samples_dir, sd.make_samples("edge-rt-02", NOW, interfaces=3, day_rows=240, seed=1,
+                                                           state="down", oids={"load": "load"}, aliases={1: ALIAS}))
+        site.rebuild()
+        wp.page.wait_for_selector('#machines tr[data-machine="edge-rt-02"] .state-down', timeout=15_000)
+        assert wp.errors == []
+        wp.close()

@@ -91,8 +91,28 @@ var Vigie = (function () {
     for (var i = 0; i < gated.length; i++) gated[i].hidden = !can(who, gated[i].dataset.needsRole);
   }
 
+  /* Pages with data-refresh reload themselves when the build rewrote them: a HEAD
+     request every N seconds (or ?refresh=N) compares Last-Modified / ETag with the
+     first answer. Not while the tab is hidden or the user is busy (zoomed graph). */
+  var state = { busy: false };
+  function watchForNewBuild() {
+    var seconds = Number(new URLSearchParams(location.search).get("refresh")) || Number(document.body.dataset.refresh);
+    if (!seconds) return;
+    var first = null;
+    setInterval(function () {
+      if (document.hidden || state.busy) return;
+      fetch(location.href, { method: "HEAD", cache: "no-store", credentials: "same-origin" }).then(function (r) {
+        if (!r.ok) return;
+        var mark = (r.headers.get("ETag") || "") + "|" + (r.headers.get("Last-Modified") || "");
+        if (first === null) first = mark;
+        else if (mark !== first) location.reload();
+      }, function () {});
+    }, seconds * 1000);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     showLocalTimes();
+    watchForNewBuild();
     me.then(showAccount);
     document.getElementById("logout").addEventListener("click", function () {
       api("POST", "/api/logout").then(function () { location.href = root + "index.html"; },
@@ -100,6 +120,6 @@ var Vigie = (function () {
     });
   });
 
-  return { api: api, me: me, can: can, localTime: localTime, timeElement: timeElement,
+  return { state: state, api: api, me: me, can: can, localTime: localTime, timeElement: timeElement,
            showLocalTimes: showLocalTimes, notice: notice, root: root, cookie: cookie };
 })();

@@ -89,7 +89,10 @@
     Plotly.newPlot(div, data, layout, { responsive: true, displaylogo: false }).then(function () {
       fitY(div);
       div.on("plotly_relayout", function (ev) {
-        if (ev && (ev["xaxis.range[0]"] !== undefined || ev["xaxis.range"] !== undefined || ev["xaxis.autorange"])) fitY(div);
+        if (ev && (ev["xaxis.range[0]"] !== undefined || ev["xaxis.range"] !== undefined || ev["xaxis.autorange"])) {
+          Vigie.state.busy = !ev["xaxis.autorange"];  /* zoomed in: do not reload under the user */
+          fitY(div);
+        }
       });
       div.dataset.rendered = "1";
     });
