@@ -4,6 +4,7 @@
 "use strict";
 (function () {
   var PAGE = 50;
+  var LIVE_REFRESH_MS = 30000;
   var RANK = { INFO: 0, WARNING: 1, ERROR: 2, CRITICAL: 3 };
   var TEXT_FILTERS = ["server", "environment", "application", "provider", "q"];
   var state = { ordering: "-timestamp", offset: 0, live: false, who: null };
@@ -209,6 +210,9 @@
           : "The API cannot be reached: showing the snapshot of " + snapshot.results.length + " recent alerts (of " + snapshot.count + ") taken at " + when + ".");
       }
       refresh();
+      if (state.live) {  /* new alerts arrive all the time: reload the rows now and then */
+        setInterval(function () { if (!document.hidden) refresh(); }, LIVE_REFRESH_MS);
+      }
     });
   });
 })();
