@@ -167,3 +167,47 @@ def test_once_leaves_a_file_still_being_written(api_server, tmp_path):
     assert sorted(messages_in_db(api_server.db_path)) == sorted(expected)
     assert run_once(drop, api_server.url, token_file(tmp_path, api_server.operator)).returncode == 0
     assert sorted(messages_in_db(api_server.db_path)) == sorted(expected + ["late-99"])
+
+
+def test_once_prunes_done_files_older_than_keep_days(api_server, tmp_path):
+    import os
+    import time
+
+    drop = tmp_path / "alertfiles"
+    (drop / "done").mkdir(parents=True)
+    old, recent = drop / "done" / "old.txt", drop / "done" / "recent.txt"
+    for path, age_days in ((old, 8), (recent, 6)):
+        path.write_text("x")
+        moment = time.time() - age_days * 86400
+        os.utime(path, (moment, moment))
+    result = run_once(drop, api_server.url, token_file(tmp_path, api_server.operator), "--keep-days", "7")
+    assert result.returncode == 0, result.stderr
+    assert not old.exists() and recent.exists()
+    assert "pruned 1 file(s)" in result.stderr
+
+
+def test_an_alert_the_api_refuses_goes_to_rejected_with_its_reason_and_the_rest_go_in(api_server, tmp_path):
+    from collector.alert_api import AlertClient
+    from collector.claim import DropFolder
+    from collector.watch import Ingestor
+
+    drop = tmp_path / "alertfiles"
+    drop.mkdir()
+    write_alerts(drop, 0, 6)
+    folder = DropFolder(drop)
+    folder.open()
+    client = AlertClient(api_server.url, lambda: api_server.operator.token)
+    try:
+        ingestor = Ingestor(folder, client, keep_days=7)
+        items = ingestor.prepare([folder.claim(p) for p in folder.scan()])
+        items[3][1]["severity"] = "PANIC"  # as if the API's checks were stricter than the file format's
+        assert ingestor.send(items) == []
+    finally:
+        client.close()
+        folder.close()
+    assert sorted(messages_in_db(api_server.db_path)) == sorted(f"m-{i}" for i in range(6) if i != 3)
+    assert files_in(drop / "rejected") == ["m-000003.txt"]
+    reason = (drop / "rejected" / "m-000003.txt.reason").read_text()
+    assert reason.startswith("the API refused it: alert 3: unknown severity 'PANIC'")
+    assert "(field severity)" in reason
+    assert len(files_in(drop / "done")) == 5
