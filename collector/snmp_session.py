@@ -58,6 +58,7 @@ PRIV_PROTOCOLS = {
     "AES192": usmAesCfb192Protocol, "AES256": usmAesCfb256Protocol,
 }
 MAX_VARBINDS_PER_GET = 40
+NO_SUCH_NAME = 2        # SNMPv1 error-status
 # Answers of a hundred devices arrive together; the default socket buffer
 # (~200 kB, a few kB per datagram) drops some of them while Python is busy.
 RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
@@ -245,7 +246,27 @@ class Session:
         return await _request(cmdgen.GetCommandGenerator(), self.stack.engine, self.target_name,
                               self.context.contextEngineId, self.context.contextName, _varbinds(oids))
 
+    async def _next_v1(self, oids):
+        """SNMPv1 has no GETBULK: one GETNEXT is a GETBULK of one row. An object past the
+        end of the agent's MIB fails the whole v1 request (noSuchName); it is answered
+        as end-of-MIB and the others are asked again."""
+        remaining, ended = list(oids), set()
+        while remaining:
+            answer = await v1arch.next_cmd(self.stack.dispatcher, self.auth, self.transport,
+                                           *_varbinds(remaining), lookupMib=False)
+            error_indication, error_status, error_index = answer[0], answer[1], answer[2]
+            if not error_indication and int(error_status) == NO_SUCH_NAME and int(error_index):
+                ended.add(remaining.pop(int(error_index) - 1))
+                continue
+            self._check(*answer)
+            got = dict(zip(remaining, answer[3]))
+            return None, 0, 0, [got[oid] if oid in got else (rfc1902.ObjectName(oid), rfc1905.endOfMibView)
+                                for oid in oids]
+        return None, 0, 0, [(rfc1902.ObjectName(oid), rfc1905.endOfMibView) for oid in oids]
+
     async def _bulk(self, non_repeaters, max_repetitions, oids):
+        if self.context is None and self.auth.mpModel == 0:
+            return await self._next_v1(oids)
         if self.context is None:
             return await v1arch.bulk_cmd(self.stack.dispatcher, self.auth, self.transport, non_repeaters,
                                          max_repetitions, *_varbinds(oids), lookupMib=False)

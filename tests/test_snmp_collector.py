@@ -113,6 +113,19 @@ def test_32bit_only_device_uses_ifInOctets_and_unwraps(tmp_path, site, agents):
     assert out_bps == pytest.approx(4_000_000, rel=0.1)
 
 
+def test_snmpv1_device_walks_with_getnext_and_uses_32bit_counters(tmp_path, site, agents):
+    ifs = [sim.interface(1, "eth0", 100_000_000, 100 * KB, 50 * KB), sim.interface(2, "eth1", 100_000_000, 0, 0)]
+    agent = start_agent(tmp_path, {"old-hub": sim.device_snmprec("old-hub", ifs, counter_bits=64)})
+    agents.append(agent)
+    config = agent.machine("old-hub")
+    config["snmp"]["version"] = "1"
+    site.add("old-hub", config)
+    two_polls(site)
+    samples = site.samples("old-hub")
+    assert [(i["name"], i["counter_bits"]) for i in samples["interfaces"]] == [("eth0", 32), ("eth1", 32)]
+    assert site.rates("old-hub")["eth0"][0] == pytest.approx(800_000, rel=0.1)
+
+
 def test_v3_only_agent_authpriv_sha_aes(tmp_path, site, agents):
     ifs = [sim.interface(1, "wan0", 1_000_000_000, 50 * KB, 10 * KB)]
     agent = start_agent(tmp_path, {"secure-fw": sim.device_snmprec("secure-fw", ifs)}, v3_only=True)
