@@ -63,6 +63,7 @@ WEEKEND_FACTOR = 0.5
 FLEET_SEED = "vigie-fleet"
 CHUNK_ROWS = 100_000
 PROGRESS_MIN_ROWS = 100_000
+TABLE_MIN_ROWS = 50_000
 _NEEDS_QUOTES = re.compile(r'[,"\r\n]')
 
 
@@ -134,16 +135,29 @@ def day_prefix(unix_seconds: int) -> str:
     return datetime.fromtimestamp(unix_seconds, timezone.utc).strftime("%Y-%m-%dT")
 
 
+def second_text(second_of_day: int) -> str:
+    s = second_of_day
+    return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}+00:00,"
+
+
 @functools.cache
 def seconds_of_day() -> list:
-    """'HH:MM:SS+00:00,' for every second of a day, built on first use."""
-    return [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}+00:00," for s in range(86400)]
+    """second_text for every second of a day: worth building for large counts only."""
+    return [second_text(s) for s in range(86400)]
+
+
+class SecondsOnDemand(dict):
+    """second_text looked up like seconds_of_day(), computed for the seconds asked only."""
+
+    def __missing__(self, second_of_day: int) -> str:
+        text = self[second_of_day] = second_text(second_of_day)
+        return text
 
 
 def timestamp_chunks(rng: random.Random, count: int, start: int, end: int):
     """Yield lists of sorted 'YYYY-MM-DDTHH:MM:SS+00:00,' texts in [start, end), `count` in all."""
     slots, cumulative = hour_slots(rng, start, end)
-    buffer, texts = [], seconds_of_day()
+    buffer, texts = [], seconds_of_day() if count >= TABLE_MIN_ROWS else SecondsOnDemand()
     for (lo, hi), n in zip(slots, counts_per_slot(rng, count, cumulative)):
         if not n:
             continue
