@@ -168,9 +168,15 @@ async def read_device(session, samples: dict, config: dict, extra_oids: dict):
     return watched, reading, found
 
 
-def attempt_seconds(config: dict) -> float:
-    """Longest one cycle may take: a few requests, each with its timeout and retries."""
-    return 4 * config["timeout"] * (config["retries"] + 1) + 1
+def attempt_seconds(config: dict, samples: dict = None) -> float:
+    """Longest one cycle may take: its requests, each with its timeout and retries.
+
+    pysnmp bounds every request; this is the safety net over the whole cycle, which
+    on a device with many interfaces holds more requests (GETs of 40 values, walks).
+    """
+    found = ((samples or {}).get("state") or {}).get("discovery") or {}
+    requests = 4 + len(found.get("interfaces", [])) // 10
+    return requests * config["timeout"] * (config["retries"] + 1) + 1
 
 
 async def poll_machine(stack, config: dict, samples: dict, extra_oids: dict, session=None) -> list:
@@ -179,8 +185,8 @@ async def poll_machine(stack, config: dict, samples: dict, extra_oids: dict, ses
         if session is None:
             session = await Session.open(stack, config, config.get("name"))
         watched, reading, found = await asyncio.wait_for(
-            read_device(session, samples, config, extra_oids), attempt_seconds(config))
+            read_device(session, samples, config, extra_oids), attempt_seconds(config, samples))
     except (SnmpError, OSError, asyncio.TimeoutError) as exc:
-        message = str(exc) or f"no answer within {attempt_seconds(config):g} s"
+        message = str(exc) or f"no complete answer within {attempt_seconds(config, samples):g} s"
         return apply_failure(samples, config, message, time.time())
     return apply_reading(samples, config, watched, reading, extra_oids, found)
