@@ -11,6 +11,7 @@ import socket
 import sys
 from pathlib import Path
 
+from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
 from vigie import db
@@ -49,6 +50,17 @@ def ensure_admin(db_path, out=sys.stdout):
     return path
 
 
+class SharedLogger(glogging.Logger):
+    """gunicorn's messages (and access log) through Vigie's own logging set-up, so they
+    read like the rest under journald instead of carrying a second timestamp."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for logger in (self.error_log, self.access_log):
+            logger.handlers[:] = []
+            logger.propagate = True
+
+
 class GunicornApp(BaseApplication):
     def __init__(self, factory, options):
         self.factory = factory
@@ -77,6 +89,7 @@ def gunicorn_options(settings: dict, fd: int) -> dict:
         "control_socket_disable": True,  # several instances (tests, benches) must not share one
         "accesslog": "-" if settings["access_log"] else None,
         "errorlog": "-",
+        "logger_class": "vigie.api.server.SharedLogger",
         "loglevel": "info",
     }
 
@@ -93,5 +106,9 @@ def serve(factory, settings: dict, port_file=None, out=sys.stdout) -> int:
     if port_file:
         atomic_write_text(port_file, f"{port}\n")
     print(f"Vigie API listening on {url}", file=out, flush=True)
+    log.info("serving %s (site %s, machines %s) with %d worker(s) x %d thread(s); anonymous reads %s, CORS %s",
+             settings["db"], settings["www"], settings["machines"], settings["workers"], settings["threads"],
+             "on" if settings["anonymous_read"] else "off",
+             ", ".join(settings["cors_origins"]) if settings["cors_origins"] else "off")
     GunicornApp(factory, gunicorn_options(settings, sock.fileno())).run()
     return 0
