@@ -214,17 +214,28 @@ def test_admin_adds_and_removes_a_device(chromium, site):
         page.fill('#device-form [name="host"]', "127.0.0.1")
         page.fill('#device-form [name="interval"]', "30")
         page.fill('#device-form [name="environment"]', "prod")
+        page.fill('#device-form [name="oids"]', "load_1min = 1.3.6.1.4.1.2021.10.1.3.1\nbad = not an oid")
+        page.click('#device-form button[type="submit"]')
+        assert "not an oid" in page.text_content("#form-error")
+        page.fill('#device-form [name="oids"]', "load_1min = 1.3.6.1.4.1.2021.10.1.3.1")
         page.click('#device-form button[type="submit"]')
         page.wait_for_selector('#devices tr[data-machine="new-router"]')
         config = json.loads((site.machines_dir / "new-router.json").read_text())
         assert config["host"] == "127.0.0.1" and config["interval"] == 30 and config["snmp"]["community"] == "n3w-secret"
         assert config["tags"] == {"environment": "prod"}
+        assert config["oids"] == {"load_1min": "1.3.6.1.4.1.2021.10.1.3.1"}
         assert "n3w-secret" not in page.content()
+        page.fill('#device-form [name="name"]', "core-sw-01")  # the API has the last word
+        page.fill('#device-form [name="host"]', "127.0.0.1")
+        page.fill('#device-form [name="community"]', "other")
+        page.click('#device-form button[type="submit"]')
+        page.wait_for_selector("#form-error:has-text('already exists')")
+        assert json.loads((site.machines_dir / "core-sw-01.json").read_text())["snmp"]["community"] != "other"
         page.locator('#devices tr[data-machine="new-router"] button.remove').click()
         page.wait_for_selector("text=Device new-router removed.")
         page.wait_for_selector('#devices tr[data-machine="new-router"]', state="detached")
         assert not (site.machines_dir / "new-router.json").exists()
-        assert wp.errors == []
+        assert [e for e in wp.errors if "409 (Conflict)" not in e] == []
         wp.close()
 
 

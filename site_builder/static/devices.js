@@ -3,7 +3,8 @@
    what machine_schema.json checks; the API checks again and has the last word. */
 "use strict";
 (function () {
-  var NAME = /^[A-Za-z0-9._-]+$/, HOST = /^[A-Za-z0-9.:_-]+$/;
+  var NAME = /^[A-Za-z0-9._-]+$/, HOST = /^[A-Za-z0-9.:_-]+$/, OID_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+  var OID = /^(\.?[0-9]+(\.[0-9]+)+|[A-Za-z][A-Za-z0-9-]*::[A-Za-z][A-Za-z0-9-]*(\.[0-9]+)*)$/;  /* machine_schema.json */
   var who = null;
 
   function message(text) { document.getElementById("devices-message").textContent = text; }
@@ -46,7 +47,16 @@
         .map(function (s) { return /^[0-9]+$/.test(s) ? Number(s) : s; });
       if (!interfaces.length) fail("interfaces", "Interfaces: \"all\" or a comma-separated list.");
     }
+    var oids = {};
+    v("oids").split("\n").map(function (l) { return l.trim(); }).filter(Boolean).forEach(function (line) {
+      var parts = line.split("=");
+      var key = (parts[0] || "").trim(), oid = parts.slice(1).join("=").trim();
+      if (parts.length < 2 || !OID_NAME.test(key)) fail("oids", "Extra OIDs: each line is name = OID, the name of letters, digits, '_', '.', '-'.");
+      if (!OID.test(oid)) fail("oids", "Extra OIDs: " + oid + " is not a numeric OID (1.3.6...) or MIB::name.");
+      oids[key] = oid;
+    });
     var machine = { name: name, host: v("host"), port: port, snmp: snmp, interfaces: interfaces, interval: interval };
+    if (Object.keys(oids).length) machine.oids = oids;
     if (v("description")) machine.description = v("description");
     var tags = {};
     ["application", "environment", "provider"].forEach(function (k) { if (v(k)) tags[k] = v(k); });
