@@ -13,6 +13,7 @@ import argparse
 import random
 import re
 import shutil
+import sqlite3
 import statistics
 import sys
 import time
@@ -91,6 +92,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     source = OUT / f"alerts-{args.alerts}.db"
+    if source.exists() and not args.rebuild:
+        with sqlite3.connect(source) as old:
+            args.rebuild = old.execute("PRAGMA user_version").fetchone()[0] != len(db.MIGRATIONS)
     if args.rebuild or not source.exists():
         print(f"building {source} ...")
         build(source, args.alerts)
