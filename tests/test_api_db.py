@@ -1,0 +1,103 @@
+"""vigie/db.py: whichever index a list query is steered to, it returns exactly what a
+plain filter-and-sort in Python returns; migrations apply once and keep the data."""
+
+import itertools
+import random
+import sqlite3
+
+import pytest
+
+from vigie import db
+
+VALUES = {
+    "severity": ["CRITICAL", "ERROR", "WARNING", "INFO"],
+    "server": [f"srv-{i}" for i in range(6)],
+    "environment": ["prod", "dev", "testing"],
+    "application": ["billing", "shop", "crm"],
+    "provider": ["Acme", "NetOps"],
+}
+
+
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory):
+    path = tmp_path_factory.mktemp("db") / "alerts.db"
+    conn = db.connect(path)
+    rnd = random.Random(5)
+    records = []
+    for i in range(600):
+        record = {k: rnd.choice(v) for k, v in VALUES.items()}
+        record.update(timestamp=f"2026-11-{1 + rnd.randrange(28):02d}T{rnd.randrange(24):02d}:00:00+00:00",
+                      message=f"event {i} {'disk full' if i % 7 == 0 else 'ok'}")
+        records.append(record)
+    db.insert_alerts(conn, records)
+    conn.execute("UPDATE alerts SET acknowledged = 1 WHERE id % 3 = 0")
+    alerts = db.list_alerts(conn, {}, "id", 1000, 0)[1]
+    assert len(alerts) == 600
+    return conn, alerts
+
+
+def expected(alerts, filters, limit, offset):
+    def keep(a):
+        for column in VALUES:
+            if filters.get(column) and a[column] not in filters[column]:
+                return False
+        if filters.get("acknowledged") is not None and a["acknowledged"] != filters["acknowledged"]:
+            return False
+        if filters.get("since") and a["timestamp"] < filters["since"]:
+            return False
+        if filters.get("q") and filters["q"] not in a["message"]:
+            return False
+        return True
+    matches = sorted((a for a in alerts if keep(a)), key=lambda a: (a["timestamp"], a["id"]), reverse=True)
+    return len(matches), [a["id"] for a in matches[offset:offset + limit]]
+
+
+FILTERS = {
+    "severity": ["ERROR"], "server": ["srv-2"], "environment": ["prod"], "application": ["shop"],
+    "provider": ["Acme"], "acknowledged": False, "since": "2026-11-15T00:00:00+00:00", "q": "disk",
+}
+COMBOS = [{}] + [{k: FILTERS[k]} for k in FILTERS] + [
+    {a: FILTERS[a], b: FILTERS[b]} for a, b in itertools.combinations(FILTERS, 2)] + [
+    {"provider": ["Acme", "NetOps"], "acknowledged": True}, {"severity": ["ERROR", "INFO"], "environment": ["dev"]}]
+
+
+@pytest.mark.parametrize("filters", COMBOS, ids=lambda f: "+".join(f) or "none")
+@pytest.mark.parametrize("limit, offset", [(100, 0), (20, 40), (100, 550)])
+def test_list_matches_a_plain_filter_whatever_the_index(filled, filters, limit, offset):
+    conn, alerts = filled
+    count, rows = db.list_alerts(conn, filters, "-timestamp", limit, offset)
+    assert (count, [r["id"] for r in rows]) == expected(alerts, filters, limit, offset)
+
+
+def test_each_filter_set_is_steered_to_an_index_that_exists(filled):
+    conn, _ = filled
+    assert db.covering_index({"severity": ["ERROR"], "environment": ["prod"]}) == "alerts_severity"
+    assert db.covering_index({"server": ["x"], "provider": ["y"]}) == "alerts_server"
+    assert db.covering_index({"since": "2026-01-01T00:00:00+00:00"}) == "alerts_timestamp"
+    assert db.covering_index({"q": "disk"}) is None
+    # every index named in the table exists in the schema
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert set(db.INDEX_COLUMNS) | {db.TIME_INDEX} <= names
+
+
+def test_migrations_run_once_and_keep_rows(tmp_path):
+    path = tmp_path / "old.db"
+    raw = sqlite3.connect(path)
+    for statement in db.MIGRATIONS[0].split(";"):
+        if statement.strip():
+            raw.execute(statement)
+    raw.execute("PRAGMA user_version=1")
+    raw.execute("INSERT INTO alerts (timestamp, server, severity, message, created_at)"
+                " VALUES ('2026-11-22T10:00:00+00:00', 'a', 'INFO', 'm', '2026-11-22T10:00:00+00:00')")
+    raw.commit()
+    raw.close()
+    conn = db.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(db.MIGRATIONS)
+    assert db.list_alerts(conn, {"severity": ["INFO"]})[0] == 1
+    assert db.migrate(conn) == len(db.MIGRATIONS)  # nothing left to do
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_readonly_connection_to_a_missing_database_is_a_clear_error(tmp_path):
+    with pytest.raises(db.DatabaseError, match="does not exist"):
+        db.connect(tmp_path / "nope.db", readonly=True)
