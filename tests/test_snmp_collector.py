@@ -92,9 +92,9 @@ def test_v2c_device_64bit_rates_and_discovery(tmp_path, site, agents):
 
 
 def test_32bit_only_device_uses_ifInOctets_and_unwraps(tmp_path, site, agents):
-    # the simulated counters pass 2**32 six seconds after snmpsim starts
+    # the simulated counters pass 2**32 ten seconds after snmpsim starts
     rate = 1_000 * KB
-    initial = 2 ** 32 - 6 * rate
+    initial = 2 ** 32 - 10 * rate
     ifs = [sim.interface(1, "eth0", 100_000_000, rate, rate // 2, initial_octets=initial)]
     agent = start_agent(tmp_path, {"old-switch": sim.device_snmprec("old-switch", ifs, counter_bits=32)})
     agents.append(agent)
