@@ -9,6 +9,8 @@ It has three users, one per role: `.admin` (made by the server's first start),
 token) and `.headers` (the Authorization header for that token).
 """
 
+import atexit
+import ctypes
 import os
 import signal
 import subprocess
@@ -25,6 +27,22 @@ if str(REPO_ROOT) not in sys.path:
 
 from vigie import db  # noqa: E402
 from vigie.api import auth  # noqa: E402
+
+
+_RUNNING = set()
+
+
+def _stop_with_parent():
+    """In the child: get SIGTERM when the process that started us dies (Linux), so a
+    test run that is killed leaves no server behind."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@atexit.register
+def _stop_all():
+    for server in list(_RUNNING):
+        server.stop()
 
 
 @dataclass
@@ -89,7 +107,9 @@ class ApiServer:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         env.pop("JOURNAL_STREAM", None)
         self.process = subprocess.Popen(self.command(), cwd=REPO_ROOT, stdout=self.log, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+                                        stdin=subprocess.DEVNULL, env=env, start_new_session=True,
+                                        preexec_fn=_stop_with_parent)
+        _RUNNING.add(self)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -107,6 +127,7 @@ class ApiServer:
         raise RuntimeError(f"api server did not answer within {timeout}s:\n{self.log_text()}")
 
     def stop(self, timeout=15.0):
+        _RUNNING.discard(self)
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
