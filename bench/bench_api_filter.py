@@ -6,7 +6,7 @@ each gunicorn worker after the run.
     .venv/bin/python bench/bench_api_filter.py [--alerts 1000000] [--requests 60]
 
 The database is built once into bench/out/ (git-ignored) and reused.
-Goal (issue): p95 <= 50 ms.
+Goal: p95 <= 50 ms.
 """
 
 import argparse

@@ -4,7 +4,7 @@ sqlite3 executemany into the same schema (the limit).
 
     .venv/bin/python bench/bench_api_ingest.py [--alerts 50000] [--batch 1000]
 
-Goal (issue): >= 20,000 alerts/s, within 5x of raw.
+Goal: >= 20,000 alerts/s, within 5x of raw.
 """
 
 import argparse

@@ -4,7 +4,7 @@ development server (wsgiref). Also the peak RSS of each gunicorn worker.
 
     .venv/bin/python bench/bench_api_requests.py [--seconds 10] [--connections 16]
 
-Goals (issue): GET /api/alert/<id> >= 2,000 req/s on 2 cores; peak RSS per worker <= 80 MB.
+Goals: GET /api/alert/<id> >= 2,000 req/s on 2 cores; peak RSS per worker <= 80 MB.
 """
 
 import argparse
