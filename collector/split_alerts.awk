@@ -1,6 +1,7 @@
 # The splitter's awk program (see split_alerts.sh): checks every CSV row, writes
-# one alert file per good row into TMP, names the bad rows on stderr and prints
-# "written present rejected" at the end. Needs csv.awk; run under LC_ALL=C.
+# one alert file per good row into TMP and prints its name once it is complete,
+# names the bad rows on stderr, and writes "written present rejected" to
+# TMP/.summary at the end. Needs csv.awk; run under LC_ALL=C.
 # Input from the environment: SPLIT_OUT, SPLIT_TMP, SPLIT_ALSO, SPLIT_CSV;
 # variables: MAXERR, PROG.
 
@@ -119,6 +120,7 @@ function handle(rec, first, last,    n, i, v, key, name, file, problem) {
   printf "Date : %s\nServeur : %s\nCriticit\303\251 : %s\nMessage : %s\nInfogerant : %s\nApplication : %s\nEnvironnement : %s\n", \
     V[1], V[2], V[3], V[4], V[5], V[6], V[7] > file
   close(file)
+  print name   # complete: the shell may rename it into place now
   WRITTEN++
 }
 
@@ -174,5 +176,5 @@ END {
   }
   if (!HEADER_SEEN) fail("the file is empty: expected the header " HEADER)
   if (REJECTED > MAXERR) print PROG ": " CSVNAME ": " REJECTED - MAXERR " more rejected rows not shown" > "/dev/stderr"
-  print WRITTEN, PRESENT, REJECTED
+  print WRITTEN, PRESENT, REJECTED > (TMP "/.summary")
 }

@@ -86,33 +86,36 @@ done
 export SPLIT_OUT=$outdir SPLIT_TMP=$tmpdir SPLIT_ALSO=$also_check SPLIT_CSV=$csv
 [ "$csv" = - ] && csv=/dev/stdin SPLIT_CSV="(standard input)"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-LC_ALL=C "$awk_bin" -v MAXERR="$max_errors" -v PROG="$prog" -f "$here/csv.awk" -f "$here/split_alerts.awk" \
-  < "$csv" > "$tmpdir/.summary"
-awk_status=$?
-read -r written present rejected < "$tmpdir/.summary"
+# awk names each file once it is complete; xargs renames them into OUTDIR in
+# batches while awk goes on (the two run side by side). Each batch is flushed
+# to disk first (sync -f), then renamed with mv -n: one atomic rename per file,
+# never overwriting a name that appeared in OUTDIR meanwhile.
+if [ "$sync_files" -eq 1 ]; then
+  mover=(bash -c 'sync -f "$0" 2>/dev/null; cd "$0" && exec mv -n -t "$1" -- "${@:2}"' "$tmpdir" "$(cd "$outdir" && pwd)")
+else
+  mover=(bash -c 'cd "$0" && exec mv -n -t "$1" -- "${@:2}"' "$tmpdir" "$(cd "$outdir" && pwd)")
+fi
+LC_ALL=C "$awk_bin" -v MAXERR="$max_errors" -v PROG="$prog" -f "$here/csv.awk" -f "$here/split_alerts.awk" < "$csv" \
+  | xargs -d '\n' -r -n 2000 "${mover[@]}" 2> "$tmpdir/.mv-errors"
+awk_status=${PIPESTATUS[0]}
+read -r written present rejected < "$tmpdir/.summary" 2>/dev/null
 if [ "$awk_status" -ne 0 ] || [ -z "${written:-}" ]; then
   # awk stopped before its summary: a fatal input error (already explained) or a write failure.
-  [ "$awk_status" -ne 0 ] || echo "$prog: splitting '$csv' failed; nothing written" >&2
+  [ "$awk_status" -ne 0 ] || echo "$prog: splitting '$csv' failed" >&2
   exit 2
 fi
 
-if [ "$written" -gt 0 ]; then
-  [ "$sync_files" -eq 1 ] && sync -f "$tmpdir" 2>/dev/null
-  # One rename per file (atomic), batched into few mv processes; -n never
-  # overwrites a file that appeared in OUTDIR meanwhile.
-  # Its exit status differs between coreutils versions when it skips a file,
-  # so what is left behind tells: a name now taken in OUTDIR, or a failure.
-  find "$tmpdir" -maxdepth 1 -type f -name '*.txt' -exec mv -n -t "$outdir" -- {} + 2> "$tmpdir/.mv-errors"
-  left=0 failed=0
-  while IFS= read -r -d '' file; do
-    if [ -e "$outdir/${file##*/}" ]; then left=$((left + 1)); else failed=$((failed + 1)); fi
-  done < <(find "$tmpdir" -maxdepth 1 -type f -name '*.txt' -print0)
-  if [ "$failed" -gt 0 ]; then
-    head -n 5 "$tmpdir/.mv-errors" >&2
-    die "$failed alert files could not be moved into '$outdir'; run again once fixed"
-  fi
-  written=$((written - left)) present=$((present + left))
+# mv's exit status when it skips a file differs between coreutils versions, so
+# what is left behind tells: a name now taken in OUTDIR, or a failure.
+left=0 failed=0
+while IFS= read -r -d '' file; do
+  if [ -e "$outdir/${file##*/}" ]; then left=$((left + 1)); else failed=$((failed + 1)); fi
+done < <(find "$tmpdir" -maxdepth 1 -type f -name '*.txt' -print0)
+if [ "$failed" -gt 0 ]; then
+  head -n 5 "$tmpdir/.mv-errors" >&2
+  die "$failed alert files could not be moved into '$outdir'; run again once fixed"
 fi
+written=$((written - left)) present=$((present + left))
 
 echo "$prog: $written alert files written to $outdir ($present already there, $rejected rows rejected)"
 [ "$rejected" -eq 0 ]
