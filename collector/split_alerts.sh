@@ -4,9 +4,9 @@
 # Environnement).
 #
 # One awk process reads the CSV (RFC 4180: quoted fields holding commas, doubled
-# quotes and line breaks; UTF-8), checks every row and writes all files into a
-# hidden folder inside OUTDIR; the finished files are then renamed into OUTDIR in
-# batches, so a reader never sees half a file. Names are stable:
+# quotes and line breaks; UTF-8), checks every row and writes the files into a
+# hidden folder inside OUTDIR; finished files are renamed into OUTDIR in batches
+# while awk goes on, so a reader never sees half a file. Names are stable:
 #   <timestamp digits>_<server>_<hash of the row>.txt   (e.g. 20261122T101503_web-01_1f0c9a2e.txt)
 # plus -2, -3... for identical rows, so running again on the same CSV writes
 # nothing new and two different alerts never share a name.
