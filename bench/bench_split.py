@@ -1,8 +1,8 @@
 """Splitter speed: collector/split_alerts.sh against naive bash `while read` loops.
 
 On the same generated CSV (10,000 and 100,000 alerts), each into a fresh folder:
-  split_alerts.sh   one awk pass, files flushed to disk, then renamed into place in batches
-  ... --no-sync     the same without the flush to disk
+  split_alerts.sh   one awk pass, finished files renamed into place in batches meanwhile
+  ... --sync        the same, each batch flushed to disk before its renames
   while read + mv   the naive loop made atomic: printf to a temp name, then one mv per file
   while read        the plainest loop: printf straight to the final name (not atomic,
                     and wrong on quoted fields holding commas)
@@ -38,7 +38,7 @@ NAIVE_PLAIN = NAIVE_ATOMIC.replace('> "$2/.alert_$n.tmp"\n    mv "$2/.alert_$n.t
 
 TOOLS = {
     "split_alerts.sh": lambda csv, out: ["bash", str(SPLIT), str(csv), str(out)],
-    "... --no-sync": lambda csv, out: ["bash", str(SPLIT), "--no-sync", str(csv), str(out)],
+    "... --sync": lambda csv, out: ["bash", str(SPLIT), "--sync", str(csv), str(out)],
     "while read + mv": lambda csv, out: ["bash", "-c", NAIVE_ATOMIC, "naive", str(csv), str(out)],
     "while read": lambda csv, out: ["bash", "-c", NAIVE_PLAIN, "naive", str(csv), str(out)],
 }

@@ -68,4 +68,5 @@ generate=(--count "$count" --start="-$span" --end=now --out "$csv")
 [ -n "$seed" ] && generate+=(--seed "$seed")
 PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}" "$python" -m collector.generate "${generate[@]}" \
   || die "generating the alerts failed"
-bash "$here/split_alerts.sh" "$csv" "$outdir"
+# few files per run: flushing them to disk before they appear costs little
+bash "$here/split_alerts.sh" --sync "$csv" "$outdir"

@@ -14,7 +14,7 @@ set -uo pipefail
 
 prog=split_alerts
 max_errors=100
-sync_files=1
+sync_files=0
 
 usage() {
   cat <<EOF
@@ -30,7 +30,9 @@ watcher: in done/ or processing/*/) and never overwrites a different alert.
 
 Options:
   --max-errors N   show at most N rejected rows on stderr (default $max_errors)
-  --no-sync        do not flush the files to disk before renaming them into place
+  --sync           flush each batch of files to disk before renaming it into
+                   place, so even a power cut never leaves an empty alert file
+                   (slower: the kernel writes the files out at once)
   -h, --help       show this help
 
 Exit status: 0 every row was written or already there; 1 some rows were rejected
@@ -47,6 +49,7 @@ while [ $# -gt 0 ]; do
     -h|--help) usage; exit 0 ;;
     --max-errors) [ $# -ge 2 ] || die "--max-errors needs a number"; max_errors=$2; shift 2 ;;
     --max-errors=*) max_errors=${1#*=}; shift ;;
+    --sync) sync_files=1; shift ;;
     --no-sync) sync_files=0; shift ;;
     --) shift; args+=("$@"); break ;;
     -?*) die "unknown option '$1' (see --help)" ;;
@@ -87,9 +90,9 @@ export SPLIT_OUT=$outdir SPLIT_TMP=$tmpdir SPLIT_ALSO=$also_check SPLIT_CSV=$csv
 [ "$csv" = - ] && csv=/dev/stdin SPLIT_CSV="(standard input)"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # awk names each file once it is complete; xargs renames them into OUTDIR in
-# batches while awk goes on (the two run side by side). Each batch is flushed
-# to disk first (sync -f), then renamed with mv -n: one atomic rename per file,
-# never overwriting a name that appeared in OUTDIR meanwhile.
+# batches while awk goes on (the two run side by side): mv -n, one atomic rename
+# per file, never overwriting a name that appeared in OUTDIR meanwhile. With
+# --sync each batch is flushed to disk first (sync -f).
 if [ "$sync_files" -eq 1 ]; then
   mover=(bash -c 'sync -f "$0" 2>/dev/null; cd "$0" && exec mv -n -t "$1" -- "${@:2}"' "$tmpdir" "$(cd "$outdir" && pwd)")
 else

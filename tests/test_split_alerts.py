@@ -316,3 +316,12 @@ def test_two_runs_at_once_on_the_same_csv_write_each_alert_once(tmp_path):
     present = [int(re.search(r"\((\d+) already there", out).group(1)) for out, _ in reports]
     assert sum(written) == 3000 and [w + p for w, p in zip(written, present)] == [3000, 3000]
     assert len(list((tmp_path / "out").iterdir())) == 3000
+
+
+def test_sync_option_writes_the_same_files(tmp_path):
+    source = write_csv(tmp_path / "alerts.csv", TRICKY)
+    split(source, tmp_path / "plain")
+    result = split(source, tmp_path / "synced", "--sync")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "synced").iterdir()) == sorted(p.name for p in (tmp_path / "plain").iterdir())
+    assert alerts_in(tmp_path / "synced") == expected(TRICKY)
