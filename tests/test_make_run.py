@@ -73,7 +73,7 @@ class Run:
         self.workdir = tmp_path / "vigie"
         self.log_path = tmp_path / "run.log"
         args = ["--port", str(self.port), "--workdir", str(self.workdir), "--poll-every", "5",
-                "--build-every", "3", "--generate-every", "2", "--generate-count", "3", *extra]
+                "--build-every", "3", "--generate-every", "2", "--generate-count", "3", "--history", "40", *extra]
         if via_make:
             cmd = ["make", "--no-print-directory", "-o", "deps", "run", f"PY={sys.executable}", "RUN_ARGS=" + " ".join(args)]
         else:
@@ -152,9 +152,11 @@ def test_run_serves_site_and_api_then_stops_everything(tmp_path):
         assert requests.get(f"{run.url}/api/me", auth=auth, timeout=5).json()["role"] == "admin"
 
         # generated alerts travel splitter -> alert files -> watcher -> API
-        count = run.wait_for(lambda: requests.get(f"{run.url}/api/alert", auth=auth, timeout=5)
-                             .json()["count"], "generated alerts in the API")
-        assert count >= 3
+        count = run.wait_for(lambda: (lambda n: n >= 40 and n)(requests.get(
+            f"{run.url}/api/alert", auth=auth, timeout=5).json()["count"]), "a week of past alerts in the API")
+        history = (run.workdir / "data" / "alerts.csv").read_text().splitlines()
+        assert history[0] == "timestamp,server,severity,message,provider,application,environment"
+        assert len(history) == 41, "the first run keeps its week of alerts as a CSV"
         assert list((run.workdir / "alertfiles" / "done").glob("*.txt"))
         # the collector polls the simulated devices
         run.wait_for(lambda: any(p.name.startswith("sim-") for p in (run.workdir / "data" / "samples")
@@ -219,6 +221,7 @@ def test_taken_port_gives_a_clear_error(tmp_path):
     (["--port", "70000"], "between 0 and 65535"),
     (["--poll-every", "2"], "--poll-every must be at least 5"),
     (["--generate-count", "0"], "--generate-count"),
+    (["--history", "-1"], "--history must be 0 or more"),
 ])
 def test_bad_options_are_refused(tmp_path, args, message):
     result = subprocess.run([sys.executable, "-m", "vigie.run", "--workdir", str(tmp_path), *args],

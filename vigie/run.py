@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="site rebuild period (default: %(default)s)")
     parser.add_argument("--generate-every", type=float, default=60.0, metavar="SECONDS",
                         help="period of the alert generator, 0 to turn it off (default: %(default)s)")
+    parser.add_argument("--history", type=int, default=500, metavar="N",
+                        help="on the first run in a data folder, start with N alerts spread over the past "
+                             "week, kept in DATA/alerts.csv; 0 for none (default: %(default)s)")
     parser.add_argument("--generate-count", type=int, default=5, metavar="N",
                         help="alerts per generator run (default: %(default)s)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -264,8 +267,9 @@ def ensure_watcher_token(folders: dict, output: Output, cwd: Path, env: dict) ->
 class Periodic:
     """A command run every `period` seconds, never two at once."""
 
-    def __init__(self, name: str, cmd: list, period: float, first_delay: float = 0.0):
+    def __init__(self, name: str, cmd: list, period: float, first_delay: float = 0.0, first_cmd=None):
         self.name, self.cmd, self.period = name, cmd, period
+        self.first_cmd = first_cmd or cmd
         self.next_at = time.monotonic() + first_delay
         self.proc = None
         self.runs = 0
@@ -278,7 +282,7 @@ class Periodic:
                 supervisor.output.line("run", f"{self.name} exited with status {self.proc.returncode}")
             self.proc = None
         if now >= self.next_at:
-            self.proc = supervisor.start(self.name, self.cmd)
+            self.proc = supervisor.start(self.name, self.first_cmd if self.runs == 0 else self.cmd)
             self.runs += 1
             self.next_at = now + self.period
 
@@ -377,9 +381,15 @@ def start_daemons(args, folders, supervisor, output, url, env, stopping) -> list
 def periodic_jobs(args, folders, url) -> list:
     jobs = []
     if args.generate_every > 0:
-        jobs.append(Periodic("generate", ["bash", paths.REPO_ROOT / "collector" / "generate_and_split.sh",
-                                          "--count", args.generate_count, folders["alertfiles"]],
-                             args.generate_every))
+        script = ["bash", paths.REPO_ROOT / "collector" / "generate_and_split.sh"]
+        cmd = script + ["--count", args.generate_count, folders["alertfiles"]]
+        history_csv = folders["data"] / "alerts.csv"
+        first_cmd = None
+        if args.history > 0 and not history_csv.exists():
+            # A first run in this data folder starts with a week of past alerts,
+            # kept as a CSV to explore with collector/explore.sh.
+            first_cmd = script + ["--count", args.history, "--span", "7d", "--csv", history_csv, folders["alertfiles"]]
+        jobs.append(Periodic("generate", cmd, args.generate_every, first_cmd=first_cmd))
     jobs.append(Periodic("poll", [PYTHON, "-m", "collector.poll", "--once", "--machines", folders["machines"],
                                   "--alertfiles", folders["alertfiles"], "--samples", folders["samples"]],
                          args.poll_every))
@@ -410,6 +420,9 @@ def main(argv=None) -> int:
         if getattr(args, name) < least:
             log.error("--%s must be at least %s seconds", name.replace("_", "-"), least)
             return 2
+    if args.history < 0:
+        log.error("--history must be 0 or more")
+        return 2
     if args.generate_count < 1:
         log.error("--generate-count must be at least 1")
         return 2
