@@ -90,6 +90,17 @@ def measure(cmd, env=None, stdout=subprocess.DEVNULL) -> dict:
             "cycle": float(found.group(1)) if found else None}
 
 
+def write_machines(root, port, communities):
+    """One machine file per community, all on the one snmpd; returns the folder."""
+    machines = root / "machines"
+    machines.mkdir()
+    for c in communities:
+        (machines / f"{c}.json").write_text(json.dumps(
+            {"host": "127.0.0.1", "port": port, "snmp": {"version": "2c", "community": c},
+             "timeout": 2, "retries": 1}))
+    return machines
+
+
 def start_snmpd(root: Path, prefix: list, communities: list):
     port = free_port()
     conf = root / "snmpd.conf"
@@ -209,12 +220,7 @@ def main(argv=None) -> int:
         prefix = ns.prefix
         snmpd, port = start_snmpd(root, prefix, communities)
         try:
-            machines = root / "machines"
-            machines.mkdir()
-            for c in communities:
-                (machines / f"{c}.json").write_text(json.dumps(
-                    {"host": "127.0.0.1", "port": port, "snmp": {"version": "2c", "community": c},
-                     "timeout": 2, "retries": 1}))
+            machines = write_machines(root, port, communities)
             env = {**os.environ, "PYTHONPATH": str(REPO), "MIBS": ""}
             poll = prefix + [PYTHON, "-m", "collector.poll", "--once", "--machines", str(machines),
                              "--samples", str(root / "samples"), "--alertfiles", str(root / "alerts")]

@@ -80,12 +80,7 @@ def main(argv=None) -> int:
         prefix = ns.prefix
         snmpd, port = bench_poll.start_snmpd(root, prefix, communities)
         try:
-            machines = root / "machines"
-            machines.mkdir()
-            for c in communities:
-                (machines / f"{c}.json").write_text(json.dumps(
-                    {"host": "127.0.0.1", "port": port, "snmp": {"version": "2c", "community": c},
-                     "timeout": 2, "retries": 1}))
+            machines = bench_poll.write_machines(root, port, communities)
             env = {**os.environ, "PYTHONPATH": str(REPO), "MIBS": "", "LANG": "C", "LC_ALL": "C"}
             poll = prefix + [PYTHON, "-m", "collector.poll", "--once", "-q", "--machines", str(machines),
                              "--samples", str(root / "samples"), "--alertfiles", str(root / "alerts")]

@@ -45,6 +45,17 @@ def wait_for_agent(port, community=None, v3=False, timeout=20.0, proc=None):
     raise RuntimeError(f"SNMP agent on 127.0.0.1:{port} did not answer within {timeout} s")
 
 
+
+def stop_process(proc) -> None:
+    """Terminate an agent process, killing it if it lingers."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
 class SnmpsimAgent:
     """snmpsim serving `devices` ({community: snmprec text}); v2c plus a v3 authPriv SHA/AES user."""
 
@@ -86,13 +97,7 @@ class SnmpsimAgent:
         return self
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         if self.log is not None:
             self.log.close()
             self.log = None
@@ -158,13 +163,7 @@ class SnmpdAgent:
         return self
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.log.close()
 
     def machine(self, community=None, **extra) -> dict:
