@@ -11,7 +11,6 @@ Goal: p95 <= 50 ms.
 
 import argparse
 import random
-import re
 import shutil
 import sqlite3
 import statistics
@@ -28,6 +27,7 @@ from bench.bench_api_ingest import make_alerts  # noqa: E402
 from tests.support.api_server import start_api  # noqa: E402
 from vigie import db  # noqa: E402
 from vigie.alert import FIELDS  # noqa: E402
+from proc_stats import worker_peak_rss_mb  # noqa: E402
 
 GOAL_P95_MS = 50
 OUT = REPO_ROOT / "bench" / "out"
@@ -78,10 +78,6 @@ def percentile(values, q):
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
-def worker_peak_rss_mb(master_pid) -> list:
-    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
-    return [int(re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text()).group(1)) / 1024
-            for pid in children]
 
 
 def main(argv=None) -> int:

@@ -24,6 +24,7 @@ import requests  # noqa: E402
 from tests.support.api_server import start_api  # noqa: E402
 from vigie import db  # noqa: E402
 from vigie.alert import FIELDS  # noqa: E402
+from proc_stats import cpu_seconds  # noqa: E402
 
 GOAL_PER_SECOND = 20000
 GOAL_RATIO = 5.0
@@ -86,13 +87,6 @@ def raw_rate(tmp, alerts, batch: int) -> float:
     return len(rows) / elapsed, len(rows) / cpu
 
 
-def cpu_seconds(pids) -> float:
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / ticks
 
 
 def main(argv=None) -> int:

@@ -26,6 +26,7 @@ import requests  # noqa: E402
 
 from tests.support.api_server import start_api  # noqa: E402
 from tests.support.api_wsgi import alert  # noqa: E402
+from proc_stats import cpu_seconds, worker_peak_rss_mb  # noqa: E402
 
 GET_GOAL = 2000
 RSS_GOAL_MB = 80
@@ -67,23 +68,8 @@ def wrk(url, seconds, connections, token, script=None):
     return rate, p99, int(bad.group(1)) if bad else 0, errors.group(0) if errors else ""
 
 
-def worker_peak_rss_mb(master_pid) -> list:
-    peaks = []
-    children = Path(f"/proc/{master_pid}/task/{master_pid}/children")
-    for pid in children.read_text().split():
-        status = Path(f"/proc/{pid}/status").read_text()
-        peaks.append(int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024)
-    return peaks
 
 
-def cpu_seconds(pids) -> float:
-    """User + system CPU time used so far by these processes."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / ticks
 
 
 def server_pids(master_pid, workers: bool) -> list:

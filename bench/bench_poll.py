@@ -23,7 +23,6 @@ import os
 import re
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from proc_stats import median  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -200,8 +200,6 @@ def bench_exporter(root: Path, prefix: list, port: int, communities: list, runs:
         proc.wait()
 
 
-def median(runs, key):
-    return statistics.median(r[key] for r in runs)
 
 
 def main(argv=None) -> int:

@@ -19,11 +19,11 @@ import json
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from proc_stats import median  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -33,8 +33,6 @@ bench_poll = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_poll)
 
 
-def median(runs, key):
-    return statistics.median(r[key] for r in runs)
 
 
 def mrtg_config(root: Path, prefix: list, port: int, communities: list, env: dict) -> tuple:

@@ -12,7 +12,6 @@ Prints the median wall time of a few runs and the ratios. Goal: 10,000 files in 
 """
 
 import argparse
-import resource
 import shutil
 import statistics
 import subprocess
@@ -20,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from proc_stats import children_cpu  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SPLIT = REPO / "collector" / "split_alerts.sh"
@@ -44,9 +44,6 @@ TOOLS = {
 }
 
 
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def timed_run(command, out: Path) -> tuple:

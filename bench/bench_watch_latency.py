@@ -10,7 +10,6 @@ for alerts POSTed straight to the API, the floor of this measurement.
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
