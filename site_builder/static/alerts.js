@@ -86,13 +86,7 @@
       });
   }
 
-  function cell(tr, content, cls) {
-    var td = document.createElement("td");
-    if (cls) td.className = cls;
-    if (content instanceof Node) td.appendChild(content); else td.textContent = content == null ? "" : String(content);
-    tr.appendChild(td);
-    return td;
-  }
+  var cell = Vigie.cell;
 
   function ackCell(tr, a) {
     var td = cell(tr, "");

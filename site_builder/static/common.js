@@ -110,6 +110,15 @@ var Vigie = (function () {
     }, seconds * 1000);
   }
 
+  // A table cell holding a node, or text (never parsed as HTML).
+  function cell(tr, content, cls) {
+    var td = document.createElement("td");
+    if (cls) td.className = cls;
+    if (content instanceof Node) td.appendChild(content); else td.textContent = content == null ? "" : String(content);
+    tr.appendChild(td);
+    return td;
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     showLocalTimes();
     watchForNewBuild();
@@ -121,5 +130,5 @@ var Vigie = (function () {
   });
 
   return { state: state, api: api, me: me, can: can, localTime: localTime, timeElement: timeElement,
-           showLocalTimes: showLocalTimes, notice: notice, root: root, cookie: cookie };
+           showLocalTimes: showLocalTimes, notice: notice, root: root, cookie: cookie, cell: cell };
 })();

@@ -64,13 +64,7 @@
     return machine;
   }
 
-  function cell(tr, text, cls) {
-    var td = document.createElement("td");
-    if (cls) td.className = cls;
-    if (text instanceof Node) td.appendChild(text); else td.textContent = text == null ? "" : String(text);
-    tr.appendChild(td);
-    return td;
-  }
+  var cell = Vigie.cell;
 
   function showMachines(list) {
     var tbody = document.querySelector("#devices tbody");
