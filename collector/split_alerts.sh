@@ -92,9 +92,10 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # awk names each file once it is complete; xargs renames them into OUTDIR in
 # batches while awk goes on (the two run side by side): mv -n, one atomic rename
 # per file, never overwriting a name that appeared in OUTDIR meanwhile. With
-# --sync each batch is flushed to disk first (sync -f).
+# --sync each batch's files are flushed to disk first (fsync of those files
+# only: flushing the whole file system can stall for long on a busy disk).
 if [ "$sync_files" -eq 1 ]; then
-  mover=(bash -c 'sync -f "$0" 2>/dev/null; cd "$0" && exec mv -n -t "$1" -- "${@:2}"' "$tmpdir" "$(cd "$outdir" && pwd)")
+  mover=(bash -c 'cd "$0" && { sync -- "${@:2}" 2>/dev/null; exec mv -n -t "$1" -- "${@:2}"; }' "$tmpdir" "$(cd "$outdir" && pwd)")
 else
   mover=(bash -c 'cd "$0" && exec mv -n -t "$1" -- "${@:2}"' "$tmpdir" "$(cd "$outdir" && pwd)")
 fi

@@ -186,7 +186,10 @@ class Supervisor:
         for name, proc in self.children:
             # SIGKILL the whole group: also reaches grandchildren (gunicorn workers, ...).
             self._signal(proc, signal.SIGKILL)
-            proc.wait()
+            try:
+                proc.wait(timeout=STOP_GRACE_SECONDS)
+            except subprocess.TimeoutExpired:  # stuck in the kernel (disk I/O): do not hang with it
+                self.output.line("run", f"{name} (pid {proc.pid}) still has not exited after SIGKILL")
         self.children = []
 
     @staticmethod
