@@ -64,6 +64,21 @@ def processes_mentioning(text: str) -> list:
     return found
 
 
+def process_report(pids) -> str:
+    """State, kernel wait channel and command line of each live pid, for a failure message."""
+    lines = []
+    for pid in sorted(pids):
+        proc = Path(f"/proc/{pid}")
+        try:
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            wchan = (proc / "wchan").read_text()
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        lines.append(f"  {pid} {state} {wchan or '-'} {cmdline[:200]}")
+    return "processes:\n" + "\n".join(lines)
+
+
 class Run:
     """One `python -m vigie.run` (or `make run`) in its own session, as in a terminal."""
 
@@ -108,7 +123,12 @@ class Run:
         """Ctrl-C in a terminal: the signal goes to the whole foreground group."""
         self.seen |= descendants(self.proc.pid)
         os.killpg(self.proc.pid, signum)
-        code = self.proc.wait(timeout=timeout)
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"still running {timeout} s after {signal.Signals(signum).name}:\n"
+                                 f"{process_report(self.seen | descendants(self.proc.pid))}\n"
+                                 f"{self.output()[-4000:]}") from None
         self.log.close()
         return code
 
@@ -185,6 +205,21 @@ def test_make_run_stops_on_sigterm(tmp_path):
                      "the API under make run")
         run.wait_for(lambda: "Vigie is running" in run.output(), "the start banner")
         run.interrupt(signal.SIGTERM)
+        assert "everything stopped" in run.output()
+        assert_nothing_left(run)
+    finally:
+        run.kill()
+
+
+def test_run_stops_on_a_burst_of_signals(tmp_path):
+    """make forwards SIGTERM on top of the terminal's: repeated signals must not wedge the supervisor."""
+    run = Run(tmp_path, extra=["--devices", "1"])
+    try:
+        run.wait_for(lambda: "Vigie is running" in run.output(), "the start banner")
+        run.seen |= descendants(run.proc.pid)
+        for signum in (signal.SIGTERM, signal.SIGTERM, signal.SIGINT, signal.SIGHUP) * 5:
+            os.kill(run.proc.pid, signum)
+        assert run.proc.wait(timeout=60) == 0, run.output()
         assert "everything stopped" in run.output()
         assert_nothing_left(run)
     finally:

@@ -301,6 +301,36 @@ class Stop(Exception):
     pass
 
 
+class StopFlag:
+    """Set from a signal handler, polled by the main loop.
+
+    threading.Event cannot be used here: Event.set() takes the lock that
+    Event.wait() holds in the same main thread, so a signal landing at that
+    moment (make forwards SIGTERM right after the terminal's) deadlocks the
+    supervisor. Setting a plain attribute takes no lock.
+    """
+
+    TICK = 0.05
+
+    def __init__(self):
+        self._set = False
+
+    def set(self) -> None:
+        self._set = True
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def wait(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not self._set:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            time.sleep(min(left, self.TICK))
+        return self._set
+
+
 def run(args, output: Output) -> int:
     folders = resolve_folders(args)
     if not port_is_free(args.host, args.port):
@@ -315,7 +345,7 @@ def run(args, output: Output) -> int:
     env.pop("JOURNAL_STREAM", None)
     env.pop("VIGIE_TOKEN", None)
     supervisor = Supervisor(output, env, repo)
-    stopping = threading.Event()
+    stopping = StopFlag()
 
     def on_signal(signum, frame):
         stopping.set()
