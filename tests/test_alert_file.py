@@ -47,6 +47,7 @@ def test_parse_converts_offsets_to_utc_and_french_severities():
         (GOOD.replace("CRITICAL", "PANIC"), 3, "unknown severity"),
         (GOOD.replace("2026-11-22T10:15:03+00:00", "yesterday"), 1, "ISO 8601"),
         (GOOD.replace("2026-11-22T10:15:03+00:00", "2026-11-22T10:15:03"), 1, "offset"),
+        (GOOD.replace("2026-11-22T10:15:03+00:00", "0001-01-01T00:00:00+01:00"), 1, "out of range"),
         (GOOD + "Extra : x\n", None, "expected 7 lines, found 8"),
         (GOOD.split("Environnement")[0], None, "found 6"),
         (GOOD.replace("Serveur : web-01", "Serveur : "), 2, "must not be empty"),

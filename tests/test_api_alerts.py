@@ -133,6 +133,7 @@ def test_empty_batch_and_batch_over_the_cap_are_refused(tmp_path):
     (alert(severity="urgent"), "severity"),
     (alert(timestamp="2026-13-01T00:00:00Z"), "timestamp"),
     (alert(timestamp="2026-11-22T10:15:03"), "timestamp"),
+    (alert(timestamp="0001-01-01T00:00:00+01:00"), "timestamp"),  # before year 1 in UTC
     (alert(server=""), "server"),
     (alert(server=12), "server"),
     (alert(message=None), "message"),
@@ -228,7 +229,8 @@ def test_acknowledged_filter(loaded):
 
 @pytest.mark.parametrize("query, field", [
     ({"severity": "bad"}, "severity"), ({"severity": "critical,"}, "severity"), ({"acknowledged": "maybe"}, "acknowledged"),
-    ({"since": "last week"}, "since"), ({"until": "2026-11-22"}, "until"), ({"ordering": "colour"}, "ordering"),
+    ({"since": "last week"}, "since"), ({"until": "2026-11-22"}, "until"),
+    ({"until": "9999-12-31T23:59:59-01:00"}, "until"), ({"ordering": "colour"}, "ordering"),
     ({"limit": "0"}, "limit"), ({"limit": "1001"}, "limit"), ({"limit": "ten"}, "limit"), ({"offset": "-1"}, "offset"),
     ({"sever1ty": "x"}, "sever1ty"),
 ])

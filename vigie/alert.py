@@ -51,7 +51,10 @@ def parse_timestamp(value) -> datetime:
         raise AlertError("timestamp", f"timestamp {value!r} is not ISO 8601 (e.g. 2026-11-22T10:15:03+00:00)") from None
     if moment.tzinfo is None:
         raise AlertError("timestamp", f"timestamp {value!r} has no UTC offset (add +00:00 or Z)")
-    return moment.astimezone(timezone.utc)
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 falls off the calendar in UTC
+        raise AlertError("timestamp", f"timestamp {value!r} is out of range once converted to UTC") from None
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -66,7 +69,10 @@ def normalize_timestamp(value) -> str:
 def clean_text(field: str, value, required: bool = True) -> str:
     if not isinstance(value, str):
         raise AlertError(field, f"{field} must be a string, not {type(value).__name__}")
-    text = value.replace("\r\n", " ").replace("\r", " ").replace("\n", " ").strip()
+    text = value
+    if "\n" in text or "\r" in text:
+        text = text.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
+    text = text.strip()
     if required and not text:
         raise AlertError(field, f"{field} must not be empty")
     if len(text) > MAX_TEXT:

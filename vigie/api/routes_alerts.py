@@ -16,12 +16,9 @@ MAX_ID = 2 ** 63 - 1
 
 
 def utc_timestamp(value, field="timestamp") -> str:
-    """normalize_timestamp, with dates that fall off the calendar once in UTC
-    (0001-01-01T00:00:00+01:00) refused like any other bad date."""
+    """normalize_timestamp, its errors naming `field` (since, until, ...)."""
     try:
         return normalize_timestamp(value)
-    except OverflowError:
-        raise AlertError(field, f"{field} {value!r} is out of range once converted to UTC") from None
     except AlertError as exc:
         raise AlertError(field, exc.message.replace("timestamp", field, 1)) from None
 
@@ -52,8 +49,7 @@ def parse_new_alert(record) -> dict:
         if key not in FIELDS and key != "source_id":
             raise AlertError(key, f"unknown field {key!r}")
     check_lengths(record)
-    alert = normalize_alert(dict(record, timestamp=utc_timestamp(record["timestamp"])) if "timestamp" in record
-                            else record)
+    alert = normalize_alert(record)
     source_id = record.get("source_id")
     if source_id is not None:
         if not isinstance(source_id, str) or not source_id.strip() or len(source_id) > MAX_SOURCE_ID:
