@@ -101,3 +101,44 @@ def test_migrations_run_once_and_keep_rows(tmp_path):
 def test_readonly_connection_to_a_missing_database_is_a_clear_error(tmp_path):
     with pytest.raises(db.DatabaseError, match="does not exist"):
         db.connect(tmp_path / "nope.db", readonly=True)
+
+
+def _record(i, source_id=None):
+    return {"timestamp": f"2026-11-22T10:{i % 60:02d}:00+00:00", "server": f"srv-{i}", "severity": "INFO",
+            "message": f"event {i}", "provider": "", "application": "", "environment": "",
+            "source_id": source_id}
+
+
+def _stored_ids(conn, results):
+    """Each returned id's row, by message, so a wrong id shows as a wrong message."""
+    return [conn.execute("SELECT message FROM alerts WHERE id = ?", (i,)).fetchone()[0] for i, _ in results]
+
+
+def test_insert_returns_each_rows_own_id_after_deletions(tmp_path):
+    conn = db.connect(tmp_path / "alerts.db")
+    db.insert_alerts(conn, [_record(i) for i in range(10)])
+    conn.execute("DELETE FROM alerts WHERE id IN (3, 9, 10)")  # a gap, and the largest ids gone
+    results = db.insert_alerts(conn, [_record(i, f"sid-{i}") for i in range(100, 110)])
+    assert all(created for _, created in results)
+    assert _stored_ids(conn, results) == [f"event {i}" for i in range(100, 110)]
+    assert conn.execute("SELECT count(*) FROM alerts").fetchone()[0] == 17
+
+
+def test_insert_known_and_repeated_source_ids_give_the_first_rows_id(tmp_path):
+    conn = db.connect(tmp_path / "alerts.db")
+    (first, _), = db.insert_alerts(conn, [_record(1, "a")])
+    results = db.insert_alerts(conn, [_record(2, "b"), _record(3, "a"), _record(4), _record(5, "b"), _record(6)])
+    assert [c for _, c in results] == [True, False, True, False, True]
+    assert results[1][0] == first and results[3][0] == results[0][0]
+    assert _stored_ids(conn, results) == ["event 2", "event 1", "event 4", "event 2", "event 6"]
+
+
+def test_insert_near_the_top_of_the_id_range_still_returns_the_right_ids(tmp_path):
+    conn = db.connect(tmp_path / "alerts.db")
+    top = db.MAX_ROWID - 2
+    conn.execute("INSERT INTO alerts (id, timestamp, server, severity, message, created_at) "
+                 "VALUES (?, '2026-11-22T10:00:00+00:00', 'srv', 'INFO', 'edited by hand', '')", (top,))
+    results = db.insert_alerts(conn, [_record(i, f"sid-{i % 4}") for i in range(6)])
+    assert [c for _, c in results] == [True] * 4 + [False] * 2
+    assert _stored_ids(conn, results) == ["event 0", "event 1", "event 2", "event 3", "event 0", "event 1"]
+    assert len({i for i, _ in results}) == 4

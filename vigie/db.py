@@ -200,24 +200,64 @@ def row_to_alert(row) -> dict:
 
 _SELECT = "SELECT " + ", ".join(ALERT_COLUMNS) + " FROM alerts"
 _INSERT = ("INSERT INTO alerts (timestamp, server, severity, message, provider, application, environment,"
-           " source_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source_id) DO NOTHING")
+           " source_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+MAX_ROWID = 2 ** 63 - 1
 
 
 def insert_alerts(conn, records) -> list:
     """Insert normalised records (dicts with the seven fields, optional source_id) in one
-    transaction. Return [(id, created)] in order; a known source_id gives the existing id."""
+    transaction. Return [(id, created)] in order; a known source_id gives the existing id,
+    and so does a source_id seen earlier in the same batch.
+
+    Known source_ids are read first and the new rows go in with one executemany. SQLite
+    gives a row inserted without an id the largest id so far plus one (no AUTOINCREMENT),
+    and BEGIN IMMEDIATE keeps every other writer out, so the new rows take the ids that
+    follow the largest one read here; last_insert_rowid() checks it."""
+    records = list(records)
     now = utc_now()
-    results = []
     with transaction(conn):
+        known = _ids_of_source_ids(conn, {r.get("source_id") for r in records} - {None})
+        top = conn.execute("SELECT max(id) FROM alerts").fetchone()[0] or 0
+        if top > MAX_ROWID - len(records):  # ids past the largest: SQLite picks them at random
+            return [_insert_one(conn, record, now) for record in records]
+        results, rows = [], []
         for record in records:
-            values = tuple(record[f] for f in FIELDS) + (record.get("source_id"), now)
-            cursor = conn.execute(_INSERT, values)
-            if cursor.rowcount == 1:
-                results.append((cursor.lastrowid, True))
-            else:  # a known source_id: the existing alert stands
-                row = conn.execute("SELECT id FROM alerts WHERE source_id = ?", (values[7],)).fetchone()
-                results.append((row[0], False))
+            source_id = record.get("source_id")
+            if source_id in known:
+                results.append((known[source_id], False))
+                continue
+            top += 1
+            if source_id is not None:
+                known[source_id] = top
+            rows.append(tuple(record[f] for f in FIELDS) + (source_id, now))
+            results.append((top, True))
+        if rows:
+            conn.executemany(_INSERT, rows)
+            last = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+            if last != top:
+                raise DatabaseError(f"new alerts got ids up to {last}, expected {top}: batch rolled back")
     return results
+
+
+def _ids_of_source_ids(conn, source_ids) -> dict:
+    found = {}
+    source_ids = list(source_ids)
+    for start in range(0, len(source_ids), 500):
+        chunk = source_ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        found.update(conn.execute(f"SELECT source_id, id FROM alerts WHERE source_id IN ({marks})", chunk))
+    return found
+
+
+def _insert_one(conn, record, now) -> tuple:
+    """One row at a time, for a table whose ids reach the top of their range."""
+    source_id = record.get("source_id")
+    if source_id is not None:
+        row = conn.execute("SELECT id FROM alerts WHERE source_id = ?", (source_id,)).fetchone()
+        if row:
+            return row[0], False
+    cursor = conn.execute(_INSERT, tuple(record[f] for f in FIELDS) + (source_id, now))
+    return cursor.lastrowid, True
 
 
 def get_alert(conn, alert_id: int):
