@@ -239,14 +239,16 @@ def insert_alerts(conn, records) -> list:
     return results
 
 
+def _rows_where_in(conn, select: str, column: str, values):
+    """Rows of `select WHERE column IN (values)`, in chunks under SQLite's variable limit."""
+    values = list(values)
+    for start in range(0, len(values), 500):
+        chunk = values[start:start + 500]
+        yield from conn.execute(f"{select} WHERE {column} IN ({','.join('?' * len(chunk))})", chunk)
+
+
 def _ids_of_source_ids(conn, source_ids) -> dict:
-    found = {}
-    source_ids = list(source_ids)
-    for start in range(0, len(source_ids), 500):
-        chunk = source_ids[start:start + 500]
-        marks = ",".join("?" * len(chunk))
-        found.update(conn.execute(f"SELECT source_id, id FROM alerts WHERE source_id IN ({marks})", chunk))
-    return found
+    return dict(_rows_where_in(conn, "SELECT source_id, id FROM alerts", "source_id", source_ids))
 
 
 def _insert_one(conn, record, now) -> tuple:
@@ -267,13 +269,8 @@ def get_alert(conn, alert_id: int):
 
 def get_alerts(conn, ids) -> list:
     """Alerts by id, in the order given (missing ones skipped)."""
-    found = {}
     ids = list(ids)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        marks = ",".join("?" * len(chunk))
-        for row in conn.execute(_SELECT + f" WHERE id IN ({marks})", chunk):
-            found[row["id"]] = row_to_alert(row)
+    found = {row["id"]: row_to_alert(row) for row in _rows_where_in(conn, _SELECT, "id", ids)}
     return [found[i] for i in ids if i in found]
 
 
