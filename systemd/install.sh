@@ -9,17 +9,13 @@
 # nothing. Run it as root from a checkout: `bash systemd/install.sh`.
 set -euo pipefail
 
-PREFIX=/opt/vigie
-ETC=/etc/vigie
-STATE=/var/lib/vigie
-UNIT_DIR=/etc/systemd/system
-USER_NAME=vigie
+SCRIPT=install
+# shellcheck source=systemd/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 WHEELHOUSE=
 WATCHER=timer
 START=yes
 PYTHON=python3
-UNITS_SERVICE="vigie-api.service vigie-watch.service vigie-watchd.service vigie-generate.service vigie-poll.service vigie-build.service"
-UNITS_TIMER="vigie-watch.timer vigie-generate.timer vigie-poll.timer vigie-build.timer"
 
 usage() {
   cat <<EOF
@@ -36,9 +32,6 @@ Installs or updates Vigie under systemd (run as root, from a checkout).
 EOF
 }
 
-say() { echo "vigie-install: $*"; }
-die() { echo "vigie-install: error: $*" >&2; exit 1; }
-
 while [ $# -gt 0 ]; do
   case $1 in
     --prefix) PREFIX=${2:?--prefix needs a folder}; shift 2 ;;
@@ -52,10 +45,10 @@ while [ $# -gt 0 ]; do
 done
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
-[ "$(id -u)" -eq 0 ] || die "run me as root (I create a system user and install units)"
+require_root "I create a system user and install units"
 [ -f "$SRC/api.py" ] && [ -f "$SRC/requirements.txt" ] || die "$SRC does not look like a Vigie checkout"
 case $WATCHER in timer|daemon) ;; *) die "--watcher must be 'timer' or 'daemon', not '$WATCHER'" ;; esac
-case $PREFIX in /*) ;; *) die "--prefix must be an absolute path, not '$PREFIX'" ;; esac
+require_absolute_prefix
 [ -z "$WHEELHOUSE" ] || [ -d "$WHEELHOUSE" ] || die "no such wheelhouse folder: $WHEELHOUSE"
 "$PYTHON" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null ||
   die "$PYTHON must be Python 3.11 or newer with venv (Debian: apt-get install python3-venv)"

@@ -4,13 +4,10 @@
 # --purge is given, so a reinstall finds its database and machines again.
 set -euo pipefail
 
-PREFIX=/opt/vigie
-ETC=/etc/vigie
-STATE=/var/lib/vigie
-UNIT_DIR=/etc/systemd/system
-USER_NAME=vigie
+SCRIPT=uninstall
+# shellcheck source=systemd/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 PURGE=no
-UNITS="vigie-watch.timer vigie-generate.timer vigie-poll.timer vigie-build.timer vigie-api.service vigie-watch.service vigie-watchd.service vigie-generate.service vigie-poll.service vigie-build.service"
 
 usage() {
   cat <<USAGE
@@ -23,8 +20,6 @@ Stops and removes the Vigie units and the application (run as root).
   -h, --help     this help
 USAGE
 }
-say() { echo "vigie-uninstall: $*"; }
-die() { echo "vigie-uninstall: error: $*" >&2; exit 1; }
 
 while [ $# -gt 0 ]; do
   case $1 in
@@ -34,11 +29,11 @@ while [ $# -gt 0 ]; do
     *) usage >&2; die "unknown option: $1" ;;
   esac
 done
-[ "$(id -u)" -eq 0 ] || die "run me as root"
-case $PREFIX in /?*) ;; *) die "--prefix must be an absolute path, not '$PREFIX'" ;; esac
+require_root
+require_absolute_prefix
 
 running=no; [ -d /run/systemd/system ] && running=yes
-for u in $UNITS; do
+for u in $UNITS_TIMER $UNITS_SERVICE; do  # timers first: nothing restarts a stopped service
   [ -f "$UNIT_DIR/$u" ] || continue
   if [ $running = yes ]; then systemctl disable -q --now "$u" 2>/dev/null || true
   else systemctl disable -q "$u" 2>/dev/null || true; fi

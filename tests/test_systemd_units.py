@@ -188,3 +188,12 @@ def test_scripts_parse_and_answer_help(script):
     result = subprocess.run(["bash", str(path), "--help"], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0
     assert "usage:" in (result.stdout + result.stderr)
+
+
+def test_install_scripts_know_every_unit_file():
+    """common.sh's lists drive install and uninstall: a unit missing there would never be
+    installed, or would be left behind."""
+    listed = subprocess.run(["bash", "-c", f'. "{UNIT_DIR}/common.sh"; echo $UNITS_SERVICE; echo $UNITS_TIMER'],
+                            capture_output=True, text=True, timeout=30, check=True).stdout.split("\n")
+    assert sorted(listed[0].split()) == SERVICES
+    assert sorted(listed[1].split()) == TIMERS
