@@ -1,6 +1,8 @@
 """`python -m collector.watch --once` against the real API server: exit codes and the folder afterwards."""
 
+import os
 import socket
+import time
 
 import pytest
 import requests
@@ -167,6 +169,43 @@ def test_once_leaves_a_file_still_being_written(api_server, tmp_path):
     assert sorted(messages_in_db(api_server.db_path)) == sorted(expected)
     assert run_once(drop, api_server.url, token_file(tmp_path, api_server.operator)).returncode == 0
     assert sorted(messages_in_db(api_server.db_path)) == sorted(expected + ["late-99"])
+
+
+# Root without CAP_LEASE, reading files another user owns: the kernel grants no lease,
+# as for a watcher running as its own user on files another program drops.
+WITHOUT_LEASES = ("setpriv", "--bounding-set", "-lease", "--inh-caps", "-lease")
+OTHER_USER = 65534
+
+
+def test_once_without_leases_takes_a_file_only_once_untouched_for_the_settle_time(api_server, tmp_path):
+    drop = tmp_path / "alertfiles"
+    drop.mkdir()
+    expected = write_alerts(drop, 0, 3)
+    old = time.time() - 30
+    for path in drop.iterdir():
+        os.chown(path, OTHER_USER, OTHER_USER)
+        os.utime(path, (old, old))
+    text = render(record(99, "late"))
+    token = token_file(tmp_path, api_server.operator)
+    with open(drop / "late.txt", "w", encoding="utf-8") as writer:
+        os.chown(drop / "late.txt", OTHER_USER, OTHER_USER)
+        writer.write(text[:40])
+        writer.flush()
+        result = run_once(drop, api_server.url, token, "--settle", "3", prefix=WITHOUT_LEASES)
+        assert result.returncode == 0, result.stderr
+        assert "3 in" in result.stderr and "1 still being written" in result.stderr, result.stderr
+        assert files_in(drop) == ["late.txt"]
+        writer.write(text[40:])
+    assert sorted(messages_in_db(api_server.db_path)) == sorted(expected)
+    # Just finished: still too fresh to tell from a writer pausing.
+    assert "1 still being written" in run_once(drop, api_server.url, token, "--settle", "3",
+                                               prefix=WITHOUT_LEASES).stderr
+    settled = time.time() - 4
+    os.utime(drop / "late.txt", (settled, settled))
+    result = run_once(drop, api_server.url, token, "--settle", "3", prefix=WITHOUT_LEASES)
+    assert result.returncode == 0 and "1 in" in result.stderr, result.stderr
+    assert sorted(messages_in_db(api_server.db_path)) == sorted(expected + ["late-99"])
+    assert (drop / "done" / "late.txt").read_text() == text
 
 
 def test_once_prunes_done_files_older_than_keep_days(api_server, tmp_path):

@@ -93,11 +93,12 @@ def watch_command(folder, api_url, token_path, *extra) -> list:
             "--token-file", str(token_path), *extra]
 
 
-def run_once(folder, api_url, token_path, *extra, timeout: float = 120) -> subprocess.CompletedProcess:
+def run_once(folder, api_url, token_path, *extra, timeout: float = 120, prefix=()) -> subprocess.CompletedProcess:
+    """`collector.watch --once`; `prefix` runs it under another command (setpriv, ...)."""
     env = dict(os.environ)
     env.pop("JOURNAL_STREAM", None)
-    return subprocess.run(watch_command(folder, api_url, token_path, "--once", *extra), cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=timeout, env=env)
+    return subprocess.run([*prefix, *watch_command(folder, api_url, token_path, "--once", *extra)],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, env=env)
 
 
 class WatcherProcess:
