@@ -3,7 +3,8 @@
   python api.py serve [--host H] [--port P] [--db FILE] [--www DIR] [--machines DIR]
   python api.py adduser NAME --role viewer|operator|admin [--password-file FILE] [--db FILE]
   python api.py mktoken NAME --out FILE [--days N] [--db FILE]
-  python api.py revoke NAME [--db FILE]
+  python api.py tokens [NAME] [--db FILE]
+  python api.py revoke NAME [--token ID] [--db FILE]
   python api.py settings
 
 The application itself is vigie.api.make_app; this file only parses the
@@ -60,9 +61,17 @@ def build_parser() -> argparse.ArgumentParser:
     mktoken.add_argument("--label", default="", help="a note saying what the token is for")
     mktoken.add_argument("--db", default=str(paths.DB_PATH), help="alerts database (default: %(default)s)")
 
-    revoke = sub.add_parser("revoke", help="revoke every token and session of a user",
-                            description="Revoke every token and login session of a user.")
+    tokens = sub.add_parser("tokens", help="list the bearer tokens (of one user, or of all)",
+                            description="List bearer tokens: id, user, label, dates and state. "
+                                        "The tokens themselves are not stored, only their hashes.")
+    tokens.add_argument("name", nargs="?", help="only this user's tokens")
+    tokens.add_argument("--db", default=str(paths.DB_PATH), help="alerts database (default: %(default)s)")
+
+    revoke = sub.add_parser("revoke", help="revoke a user's tokens and sessions, or one token",
+                            description="Revoke every token and login session of a user, or with "
+                                        "--token only that token (its id from `api.py tokens`).")
     revoke.add_argument("name")
+    revoke.add_argument("--token", type=int, metavar="ID", help="revoke only the token with this id")
     revoke.add_argument("--db", default=str(paths.DB_PATH), help="alerts database (default: %(default)s)")
 
     sub.add_parser("settings", help="list the settings a --config file may hold",
@@ -135,11 +144,40 @@ def cmd_mktoken(args, log) -> int:
     return 0
 
 
+def token_state(token: dict, now: str) -> str:
+    if token["revoked_at"]:
+        return "revoked " + token["revoked_at"]
+    return "expired" if token["expires_at"] <= now else "active"
+
+
+def cmd_tokens(args, log) -> int:
+    conn = db.connect(args.db)
+    if args.name is not None and db.get_user(conn, args.name) is None:
+        log.error("no user %r", args.name)
+        return 1
+    rows = [("ID", "USER", "LABEL", "CREATED", "EXPIRES", "STATE")]
+    now = db.utc_now()
+    for t in db.list_tokens(conn, args.name):
+        rows.append((str(t["id"]), t["username"], t["label"] or "-", t["created_at"], t["expires_at"],
+                     token_state(t, now)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
+    return 0
+
+
 def cmd_revoke(args, log) -> int:
     conn = db.connect(args.db)
     if db.get_user(conn, args.name) is None:
         log.error("no user %r", args.name)
         return 1
+    if args.token is not None:
+        if not db.revoke_token(conn, args.name, args.token):
+            log.error("user %r has no live token with id %d (see `api.py tokens %s`)", args.name, args.token,
+                      args.name)
+            return 1
+        log.info("revoked token %d of %r", args.token, args.name)
+        return 0
     log.info("revoked %d token(s) and session(s) of %r", db.revoke_user_credentials(conn, args.name), args.name)
     return 0
 
@@ -150,7 +188,8 @@ def main(argv=None) -> int:
     if args.command == "settings":
         print(describe())
         return 0
-    commands = {"serve": cmd_serve, "adduser": cmd_adduser, "mktoken": cmd_mktoken, "revoke": cmd_revoke}
+    commands = {"serve": cmd_serve, "adduser": cmd_adduser, "mktoken": cmd_mktoken, "tokens": cmd_tokens,
+                "revoke": cmd_revoke}
     try:
         return commands[args.command](args, log)
     except (SettingsError, ValueError, OSError, db.DatabaseError) as exc:

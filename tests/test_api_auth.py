@@ -274,6 +274,42 @@ def test_adduser_mktoken_and_revoke_from_the_command_line(tmp_path, capsys):
     assert "correct horse" not in capsys.readouterr().err
 
 
+def test_tokens_are_listed_without_their_secret_and_revoked_one_by_one(tmp_path, capsys):
+    dbfile, pwfile = tmp_path / "v.db", tmp_path / "pw"
+    pwfile.write_text("correct horse battery\n")
+    for name in ("alice", "bob"):
+        assert api_cli.main(["adduser", name, "--role", "operator", "--password-file", str(pwfile),
+                             "--db", str(dbfile)]) == 0
+    files = {label: tmp_path / label for label in ("watcher", "script", "bobs")}
+    for label, owner in (("watcher", "alice"), ("script", "alice"), ("bobs", "bob")):
+        assert api_cli.main(["mktoken", owner, "--out", str(files[label]), "--label", f"{label} token",
+                             "--db", str(dbfile)]) == 0
+    secrets_ = {label: path.read_text().strip() for label, path in files.items()}
+    capsys.readouterr()
+
+    assert api_cli.main(["tokens", "alice", "--db", str(dbfile)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["ID", "USER", "LABEL", "CREATED", "EXPIRES", "STATE"]
+    assert [line.split()[1] for line in lines[1:]] == ["alice", "alice"]
+    assert all(line.rstrip().endswith("active") for line in lines[1:])
+    watcher_id = next(line.split()[0] for line in lines[1:] if "watcher token" in line)
+
+    assert api_cli.main(["revoke", "bob", "--token", watcher_id, "--db", str(dbfile)]) == 1  # not bob's
+    assert api_cli.main(["revoke", "alice", "--token", watcher_id, "--db", str(dbfile)]) == 0
+    assert api_cli.main(["revoke", "alice", "--token", watcher_id, "--db", str(dbfile)]) == 1  # already
+    client = Client(make_app(dbfile, tmp_path, tmp_path, {}))
+    status = {label: client.get("/api/me", headers={"Authorization": f"Bearer {secret}"}).status
+              for label, secret in secrets_.items()}
+    assert status == {"watcher": 401, "script": 200, "bobs": 200}
+
+    capsys.readouterr()
+    assert api_cli.main(["tokens", "--db", str(dbfile)]) == 0
+    out = capsys.readouterr().out
+    assert len(out.splitlines()) == 4 and "revoked 20" in out and "bob" in out
+    assert not any(secret in out for secret in secrets_.values())
+    assert api_cli.main(["tokens", "nobody", "--db", str(dbfile)]) == 1
+
+
 def test_adduser_refuses_short_passwords_and_bad_names(tmp_path):
     pwfile = tmp_path / "pw"
     pwfile.write_text("short\n")
@@ -285,7 +321,7 @@ def test_adduser_refuses_short_passwords_and_bad_names(tmp_path):
 
 
 def test_every_command_has_help(capsys):
-    for command in ([], ["serve"], ["adduser"], ["mktoken"], ["revoke"], ["settings"]):
+    for command in ([], ["serve"], ["adduser"], ["mktoken"], ["tokens"], ["revoke"], ["settings"]):
         with pytest.raises(SystemExit) as exit_:
             api_cli.main(command + ["--help"])
         assert exit_.value.code == 0

@@ -501,3 +501,22 @@ def revoke_user_credentials(conn, username: str) -> int:
             n += conn.execute(f"UPDATE {table} SET revoked_at = ? WHERE revoked_at IS NULL AND user_id ="
                               " (SELECT id FROM users WHERE username = ?)", (now, username)).rowcount
     return n
+
+
+def list_tokens(conn, username: str = None) -> list:
+    """Bearer tokens (never their hashes), oldest first; one user's when `username` is given."""
+    sql = ("SELECT t.id, u.username, t.label, t.created_at, t.expires_at, t.revoked_at"
+           " FROM tokens t JOIN users u ON u.id = t.user_id")
+    params = ()
+    if username is not None:
+        sql += " WHERE u.username = ?"
+        params = (username,)
+    return [dict(r) for r in conn.execute(sql + " ORDER BY t.id", params)]
+
+
+def revoke_token(conn, username: str, token_id: int) -> bool:
+    """Revoke one live token of `username`; False when it has no such live token."""
+    with transaction(conn):
+        return conn.execute("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL AND user_id ="
+                            " (SELECT id FROM users WHERE username = ?)",
+                            (utc_now(), token_id, username)).rowcount > 0
