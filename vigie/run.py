@@ -115,12 +115,22 @@ def udp_port_is_bound(port: int) -> bool:
     return any(line.split()[1] == wanted for line in lines if len(line.split()) > 1)
 
 
+def _load_prctl():
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+# Looked up here, not in the child: between fork and exec the child should not
+# dlopen (another thread of this process may have held the loader's lock).
+_PRCTL = _load_prctl()
+
+
 def _die_with_parent():
     """In the child, before exec: SIGTERM when the supervisor dies."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class Output:
