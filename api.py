@@ -19,6 +19,7 @@ from functools import partial
 from vigie import db, paths
 from vigie.api import auth
 from vigie.api.app import make_app
+from vigie.api.routes_tokens import token_state
 from vigie.api.settings import SETTINGS, SettingsError, describe, read_settings
 from vigie.atomic import atomic_write_text
 from vigie.logs import setup_logging
@@ -144,12 +145,6 @@ def cmd_mktoken(args, log) -> int:
     return 0
 
 
-def token_state(token: dict, now: str) -> str:
-    if token["revoked_at"]:
-        return "revoked " + token["revoked_at"]
-    return "expired" if token["expires_at"] <= now else "active"
-
-
 def cmd_tokens(args, log) -> int:
     conn = db.connect(args.db)
     if args.name is not None and db.get_user(conn, args.name) is None:
@@ -159,7 +154,7 @@ def cmd_tokens(args, log) -> int:
     now = db.utc_now()
     for t in db.list_tokens(conn, args.name):
         rows.append((str(t["id"]), t["username"], t["label"] or "-", t["created_at"], t["expires_at"],
-                     token_state(t, now)))
+                     " ".join(filter(None, (token_state(t, now), t["revoked_at"])))))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])

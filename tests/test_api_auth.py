@@ -2,6 +2,7 @@
 token expiry and revocation, CSRF, anonymous reads, CORS, users, and the CLI."""
 
 import base64
+import json
 import os
 import stat
 
@@ -39,6 +40,9 @@ MATRIX = [
     ("POST", "/api/user", {"username": "newbie", "role": "viewer", "password": "long-enough"}, "admin"),
     ("DELETE", "/api/user/victim", None, "admin"),
     ("POST", "/api/logout", None, "viewer"),
+    ("GET", "/api/token", None, "viewer"),
+    ("POST", "/api/token", {"label": "script"}, "viewer"),
+    ("DELETE", "/api/token/{token}", None, "viewer"),
     ("GET", "/api/me", None, "viewer"),
     ("GET", "/api/health", None, None),
     ("GET", "/api/openapi.json", None, None),
@@ -54,6 +58,8 @@ def prepared(tmp_path, **settings):
     api.alert_id = api.call("POST", "/api/alert", json=alert()).json["id"]
     api.call("POST", "/api/machine", json=dict(MACHINE, name="box"))
     db.create_user(api.conn, "victim", "viewer", password_hash("victim-password"))
+    for role in ("viewer", "operator", "admin"):
+        auth.issue(api.conn, "tokens", role, 1, label="spare")
     (api.www_dir / "index.html").write_text("<h1>Vigie</h1>")
     return api
 
@@ -62,7 +68,9 @@ def prepared(tmp_path, **settings):
 @pytest.mark.parametrize("method, path, body, needed", MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
 def test_role_matrix(tmp_path, method, path, body, needed, role):
     api = prepared(tmp_path)
-    answer = api.call(method, path.replace("{id}", str(api.alert_id)), role, json=body)
+    own_token = db.list_tokens(api.conn, role)[-1]["id"] if role else 1  # a spare token of the caller's
+    answer = api.call(method, path.replace("{id}", str(api.alert_id)).replace("{token}", str(own_token)), role,
+                      json=body)
     allowed = RANK[role] >= RANK[needed]
     if allowed:
         assert answer.status < 400 or answer.status == 401 and path == "/login", answer
@@ -77,14 +85,14 @@ def test_role_matrix(tmp_path, method, path, body, needed, role):
 
 def test_the_matrix_covers_every_route_and_every_documented_operation(tmp_path):
     api = Api(tmp_path)
-    covered = {(m, p.replace("{id}", "<alert_id:int>").replace("box", "<name>").replace("victim", "<name>"))
-               for m, p, _, _ in MATRIX}
+    covered = {(m, p.replace("{id}", "<alert_id:int>").replace("box", "<name>").replace("victim", "<name>")
+                .replace("{token}", "<token_id:int>")) for m, p, _, _ in MATRIX}
     routes = {(r.method, r.rule) for r in api.app.routes if not r.rule.startswith("/<path")}
     assert routes <= covered | {("GET", "/<path:re:(?!api/|api$|login$).+>")}
     documented = {(m.upper(), p) for p, item in spec({})["paths"].items() if p.startswith("/api") for m in item
                   if m != "parameters"}
-    matrix_paths = {(m, p.replace("{id}", "{alert_id}").replace("/box", "/{name}").replace("victim", "{username}"))
-                    for m, p, _, _ in MATRIX if p.startswith("/api")}
+    matrix_paths = {(m, p.replace("{id}", "{alert_id}").replace("/box", "/{name}").replace("victim", "{username}")
+                     .replace("{token}", "{token_id}")) for m, p, _, _ in MATRIX if p.startswith("/api")}
     assert documented == matrix_paths
 
 
@@ -249,6 +257,65 @@ def test_password_hashes_are_salted_scrypt():
     assert first != second and first.startswith("scrypt$")
     assert auth.verify_password("same", first) and not auth.verify_password("other", first)
     assert not auth.verify_password("same", "garbage")
+
+
+# ---- tokens over HTTP
+
+def test_a_token_made_over_http_works_is_listed_without_secret_and_can_be_revoked(tmp_path):
+    api = Api(tmp_path)
+    made = api.call("POST", "/api/token", "operator", json={"label": " nightly script ", "days": 30.0})
+    assert made.status == 201, made
+    secret = made.json["token"]
+    assert made.json["username"] == "operator" and made.json["label"] == "nightly script"
+    assert made.json["state"] == "active" and made.json["revoked_at"] is None
+    assert made.json["expires_at"][:10] == auth.expiry(30 * 24)[:10]
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert api.client.get("/api/me", headers=bearer).json["username"] == "operator"
+
+    mine = api.call("GET", "/api/token", "operator").json
+    assert [t["label"] for t in mine["results"]] == ["", "nightly script"] and mine["count"] == 2
+    assert secret not in str(mine) and "token_hash" not in mine["results"][0]
+    assert {t["username"] for t in api.call("GET", "/api/token", "viewer").json["results"]} == {"viewer"}
+    assert {t["username"] for t in api.call("GET", "/api/token", "admin").json["results"]} == \
+        {"viewer", "operator", "admin"}
+
+    token_id = made.json["id"]
+    assert api.call("DELETE", f"/api/token/{token_id}", "viewer").status == 404  # not the viewer's
+    assert api.call("DELETE", f"/api/token/{token_id}", "operator").status == 204
+    assert api.client.get("/api/me", headers=bearer).status == 401
+    assert api.call("DELETE", f"/api/token/{token_id}", "operator").status == 409
+    listed = {t["id"]: t for t in api.call("GET", "/api/token", "operator").json["results"]}
+    assert listed[token_id]["state"] == "revoked" and listed[token_id]["revoked_at"]
+    assert api.call("DELETE", "/api/token/999999", "admin").status == 404
+
+
+def test_an_admin_revokes_anyones_token(tmp_path):
+    api = Api(tmp_path)
+    made = api.call("POST", "/api/token", "viewer")  # no body: defaults
+    assert made.status == 201 and made.json["label"] == ""
+    assert made.json["expires_at"][:10] == auth.expiry(365 * 24)[:10]
+    assert api.call("DELETE", f"/api/token/{made.json['id']}", "admin").status == 204
+    assert api.client.get("/api/me", headers={"Authorization": f"Bearer {made.json['token']}"}).status == 401
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"days": 0}, "days"), ({"days": 3651}, "days"), ({"days": 1.5}, "days"), ({"days": True}, "days"),
+    ({"days": "7"}, "days"), ({"label": 5}, "label"), ({"label": "x" * 101}, "label"), ({"owner": "admin"}, "owner"),
+    (["label"], None), (None, None),
+])
+def test_bad_token_requests_are_400_naming_the_field(tmp_path, body, field):
+    api = Api(tmp_path)
+    answer = api.call("POST", "/api/token", "operator", body=json.dumps(body).encode(),
+                      headers={"Content-Type": "application/json"})
+    assert answer.status == 400 and answer.json["field"] == field, answer
+    assert len(api.call("GET", "/api/token", "operator").json["results"]) == 1
+
+
+def test_anonymous_reads_never_reach_tokens(tmp_path):
+    api = Api(tmp_path, anonymous_read=True)
+    assert api.call("GET", "/api/alert", None).status == 200
+    assert api.call("GET", "/api/token", None).status == 401
+    assert api.call("POST", "/api/token", None).status == 401
 
 
 # ---- command line

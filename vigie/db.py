@@ -503,15 +503,27 @@ def revoke_user_credentials(conn, username: str) -> int:
     return n
 
 
+_TOKEN_SELECT = ("SELECT t.id, u.username, t.label, t.created_at, t.expires_at, t.revoked_at"
+                 " FROM tokens t JOIN users u ON u.id = t.user_id")
+
+
 def list_tokens(conn, username: str = None) -> list:
     """Bearer tokens (never their hashes), oldest first; one user's when `username` is given."""
-    sql = ("SELECT t.id, u.username, t.label, t.created_at, t.expires_at, t.revoked_at"
-           " FROM tokens t JOIN users u ON u.id = t.user_id")
-    params = ()
-    if username is not None:
-        sql += " WHERE u.username = ?"
-        params = (username,)
-    return [dict(r) for r in conn.execute(sql + " ORDER BY t.id", params)]
+    if username is None:
+        rows = conn.execute(_TOKEN_SELECT + " ORDER BY t.id")
+    else:
+        rows = conn.execute(_TOKEN_SELECT + " WHERE u.username = ? ORDER BY t.id", (username,))
+    return [dict(r) for r in rows]
+
+
+def get_token(conn, token_id: int):
+    row = conn.execute(_TOKEN_SELECT + " WHERE t.id = ?", (token_id,)).fetchone()
+    return dict(row) if row else None
+
+
+def find_token(conn, token_hash: str):
+    row = conn.execute(_TOKEN_SELECT + " WHERE t.token_hash = ?", (token_hash,)).fetchone()
+    return dict(row) if row else None
 
 
 def revoke_token(conn, username: str, token_id: int) -> bool:

@@ -168,7 +168,7 @@ def strip_trailing_slash():
 
 def make_app(db_path, www_dir, machines_dir, settings=None):
     """The Bottle app serving /api/... and the site in www_dir behind the same login."""
-    from vigie.api import routes_alerts, routes_auth, routes_machines, routes_site
+    from vigie.api import routes_alerts, routes_auth, routes_machines, routes_site, routes_tokens
 
     settings = dict(settings_mod.defaults(), **(settings or {}))
     bottle.BaseRequest.MEMFILE_MAX = settings["max_body_bytes"]
@@ -191,6 +191,7 @@ def make_app(db_path, www_dir, machines_dir, settings=None):
     routes_auth.register(app, ctx)
     routes_alerts.register(app, ctx)
     routes_machines.register(app, ctx)
+    routes_tokens.register(app, ctx)
     routes_site.register(app, ctx)
     if settings["cors_origins"]:
         _add_cors_preflight(app, ctx)

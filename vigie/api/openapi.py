@@ -10,6 +10,7 @@ import copy
 
 from collector import machine_config
 from vigie import __version__, db
+from vigie.api import routes_tokens
 from vigie.alert import _SEVERITY_ALIASES, MAX_TEXT, SEVERITIES
 
 JSON = "application/json"
@@ -186,6 +187,23 @@ def components() -> dict:
                                    "password": {"type": "string", "minLength": 8}}},
         "UserList": {"type": "object", "required": ["count", "results"], "properties": {
             "count": {"type": "integer"}, "results": {"type": "array", "items": {"$ref": "#/components/schemas/User"}}}},
+        "Token": {"type": "object", "required": ["id", "username", "label", "created_at", "expires_at",
+                                                 "revoked_at", "state"], "properties": {
+            "id": {"type": "integer"}, "username": {"type": "string"}, "label": {"type": "string"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "expires_at": {"type": "string", "format": "date-time"},
+            "revoked_at": {"type": ["string", "null"], "format": "date-time"},
+            "state": {"type": "string", "enum": ["active", "expired", "revoked"]}}},
+        "NewToken": {"type": "object", "additionalProperties": False, "properties": {
+            "label": {"type": "string", "maxLength": routes_tokens.MAX_LABEL, "description": "What it is for."},
+            "days": {"type": "integer", "minimum": 1, "maximum": routes_tokens.MAX_DAYS,
+                     "description": "Lifetime (default: the token_days setting)."}}},
+        "MadeToken": {"allOf": [{"$ref": "#/components/schemas/Token"}, {
+            "type": "object", "required": ["token"], "properties": {
+                "token": {"type": "string", "description": "The secret, shown this once: send it as "
+                                                           "Authorization: Bearer <token>."}}}]},
+        "TokenList": {"type": "object", "required": ["count", "results"], "properties": {
+            "count": {"type": "integer"}, "results": {"type": "array", "items": {"$ref": "#/components/schemas/Token"}}}},
         "Health": {"type": "object", "required": ["status", "database", "version"], "properties": {
             "status": {"type": "string", "enum": ["ok", "error"]}, "database": {"type": "string"},
             "version": {"type": "string"}}},
@@ -353,6 +371,23 @@ def paths(settings: dict) -> dict:
             "delete": _op("Delete a user (and their tokens); not yourself", "admin", {
                 "204": {"description": "Deleted."}, "404": _ref("NotFound"), "409": _ref("Conflict")},
                 operationId="deleteUser"),
+        },
+        "/api/token": {
+            "get": _op("Bearer tokens: yours (an admin: everyone's), never their secret", "viewer", {
+                "200": _json("TokenList", "Tokens, oldest first.")}, operationId="listTokens"),
+            "post": _op("Make a bearer token for yourself; the secret is in this answer only", "viewer", {
+                "201": dict(_json("MadeToken", "Made."), links={"RevokeToken": {
+                    "operationId": "revokeToken", "parameters": {"token_id": "$response.body#/id"}}}),
+                "400": _ref("BadRequest"), "413": _ref("TooLarge")},
+                requestBody={"required": False, "content": {JSON: {"schema": {"$ref": "#/components/schemas/NewToken"}}}},
+                operationId="makeToken"),
+        },
+        "/api/token/{token_id}": {
+            "parameters": [{"name": "token_id", "in": "path", "required": True,
+                            "schema": {"type": "integer", "minimum": -(2 ** 63), "maximum": 2 ** 63 - 1}}],
+            "delete": _op("Revoke a token: yours (an admin: anyone's)", "viewer", {
+                "204": {"description": "Revoked."}, "404": _ref("NotFound"), "409": _ref("Conflict")},
+                operationId="revokeToken"),
         },
         "/api/login": {
             "post": _op("Log in: a token for the Authorization header, and the browser's session cookies", None, {

@@ -25,7 +25,7 @@ SETTINGS = {
     "page_size": (100, int, "default page size of GET /api/alert"),
     "max_page_size": (1000, int, "largest limit accepted by GET /api/alert"),
     "session_hours": (12.0, float, "lifetime of a login (token and browser session)"),
-    "token_days": (365, int, "default lifetime of tokens made by `api.py mktoken`"),
+    "token_days": (365, int, "default lifetime of tokens made by `api.py mktoken` or POST /api/token"),
     "access_log": (False, bool, "log every request (gunicorn access log)"),
 }
 
