@@ -18,6 +18,7 @@ first request keeps pysnmp from rebuilding its tables while answers arrive.
 """
 
 import asyncio
+import ipaddress
 import socket
 import sys
 from dataclasses import dataclass
@@ -30,13 +31,13 @@ if "pysmi" not in sys.modules:
     sys.modules["pysmi"] = None
 
 from pyasn1.type.univ import Null
-from pysnmp.carrier.asyncio.dgram import udp
+from pysnmp.carrier.asyncio.dgram import udp, udp6
 from pysnmp.carrier.asyncio.dispatch import AsyncioDispatcher
 from pysnmp.carrier.error import CarrierError
 from pysnmp.entity import config as engine_config
 from pysnmp.entity.rfc3413 import cmdgen
 from pysnmp.hlapi.v3arch.asyncio import (
-    ContextData, SnmpEngine, UdpTransportTarget, UsmUserData, usm3DESEDEPrivProtocol, usmAesCfb128Protocol, usmAesCfb192Protocol,
+    ContextData, SnmpEngine, Udp6TransportTarget, UdpTransportTarget, UsmUserData, usm3DESEDEPrivProtocol, usmAesCfb128Protocol, usmAesCfb192Protocol,
     usmAesCfb256Protocol, usmDESPrivProtocol, usmHMAC128SHA224AuthProtocol,
     usmHMAC192SHA256AuthProtocol, usmHMAC256SHA384AuthProtocol, usmHMAC384SHA512AuthProtocol,
     usmHMACMD5AuthProtocol, usmHMACSHAAuthProtocol, usmNoPrivProtocol,
@@ -72,8 +73,8 @@ class _NoMibCompiler:
         return {}
 
 
-class _WideUdpTransport(udp.UdpAsyncioTransport):
-    """pysnmp's UDP client transport with a receive buffer sized for bursts of answers."""
+class _WideBuffer:
+    """pysnmp's UDP client transports with a receive buffer sized for bursts of answers."""
 
     def connection_made(self, transport):
         sock = transport.get_extra_info("socket")
@@ -85,6 +86,41 @@ class _WideUdpTransport(udp.UdpAsyncioTransport):
         super().connection_made(transport)
 
 
+class _WideUdpTransport(_WideBuffer, udp.UdpAsyncioTransport):
+    pass
+
+
+class _WideUdp6Transport(_WideBuffer, udp6.Udp6AsyncioTransport):
+    pass
+
+
+# Address family -> (transport domain, client transport, v1/v2c target, v3 target)
+FAMILIES = {
+    socket.AF_INET: (udp.DOMAIN_NAME, _WideUdpTransport, v1arch.UdpTransportTarget, UdpTransportTarget),
+    socket.AF_INET6: (udp6.DOMAIN_NAME, _WideUdp6Transport, v1arch.Udp6TransportTarget, Udp6TransportTarget),
+}
+
+
+def endpoint(host: str, port: int) -> str:
+    """host:port as people write it: [2001:db8::1]:161 for an IPv6 address."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+async def address_family(host: str, port: int) -> int:
+    """AF_INET or AF_INET6 for a machine's host: an address literal says it; a name
+    is reached over IPv4 when it has an IPv4 address, else over IPv6."""
+    try:
+        return socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
+    except ValueError:
+        pass
+    try:
+        found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_DGRAM)
+    except socket.gaierror as exc:
+        raise SnmpError(f"{endpoint(host, port)}: cannot resolve the name ({exc.strerror})") from None
+    families = {family for family, *_ in found}
+    return socket.AF_INET if socket.AF_INET in families or not families else socket.AF_INET6
+
+
 def new_engine() -> SnmpEngine:
     """The SnmpEngine of the running event loop, without on-the-fly MIB compilation.
 
@@ -94,7 +130,6 @@ def new_engine() -> SnmpEngine:
     engine = SnmpEngine()
     mib_builder = engine.get_mib_builder()
     mib_builder.set_mib_compiler(_NoMibCompiler(), mib_builder.get_mib_sources()[0].full_path())
-    engine_config.add_transport(engine, udp.DOMAIN_NAME, _WideUdpTransport().open_client_mode())
     return engine
 
 
@@ -106,6 +141,8 @@ class SnmpStack:
         self._engine = None
         self._dispatcher = None
         self._transports = None
+        self._engine_families = set()
+        self._dispatcher_families = set()
 
     @property
     def engine(self):
@@ -117,9 +154,21 @@ class SnmpStack:
     def dispatcher(self):
         if self._dispatcher is None:
             self._transports = AsyncioDispatcher()
-            self._transports.register_transport(udp.DOMAIN_NAME, _WideUdpTransport().open_client_mode())
             self._dispatcher = v1arch.SnmpDispatcher(self._transports)
         return self._dispatcher
+
+    def use_family(self, family: int, v3: bool) -> None:
+        """Open the UDP socket of an address family the first time a machine needs it
+        (an IPv4-only host never opens an IPv6 one)."""
+        domain, transport_class = FAMILIES[family][:2]
+        if v3:
+            if family not in self._engine_families:
+                engine_config.add_transport(self.engine, domain, transport_class().open_client_mode())
+                self._engine_families.add(family)
+        elif family not in self._dispatcher_families:
+            self.dispatcher  # noqa: B018 - made on first use
+            self._transports.register_transport(domain, transport_class().open_client_mode())
+            self._dispatcher_families.add(family)
 
     async def close(self):
         """Stop reading, let answers already read be handled, then release the sockets."""
@@ -129,12 +178,13 @@ class SnmpStack:
         if self._engine is not None and self._engine.transport_dispatcher is not None:
             dispatchers.append(self._engine.transport_dispatcher)
         for dispatcher in dispatchers:
-            try:
-                transport = dispatcher.get_transport(udp.DOMAIN_NAME)
-            except CarrierError:
-                continue
-            if transport.transport is not None:
-                transport.transport.close()
+            for domain, *_ in FAMILIES.values():
+                try:
+                    transport = dispatcher.get_transport(domain)
+                except CarrierError:
+                    continue
+                if transport.transport is not None:
+                    transport.transport.close()
         await asyncio.sleep(0)
         if self._dispatcher is not None:
             self._dispatcher.close()
@@ -213,18 +263,20 @@ class Session:
         try:
             return await cls._open(stack, config, source)
         except PySnmpError as exc:
-            raise SnmpError(f"{config['host']}:{config['port']}: {exc}") from None
+            raise SnmpError(f"{endpoint(config['host'], config['port'])}: {exc}") from None
 
     @classmethod
     async def _open(cls, stack: SnmpStack, config: dict, source=None) -> "Session":
         snmp = config["snmp"]
         auth = auth_data(snmp, source)
         address = (config["host"], config["port"])
-        if snmp["version"] != "3":
-            transport = await v1arch.UdpTransportTarget.create(address, timeout=config["timeout"],
-                                                               retries=config["retries"])
+        family = await address_family(*address)
+        v3 = snmp["version"] == "3"
+        stack.use_family(family, v3)
+        target = FAMILIES[family][3 if v3 else 2]
+        transport = await target.create(address, timeout=config["timeout"], retries=config["retries"])
+        if not v3:
             return cls(stack, auth, transport, None, config["host"], config["port"])
-        transport = await UdpTransportTarget.create(address, timeout=config["timeout"], retries=config["retries"])
         context = ContextData(contextName=snmp.get("context", ""))
         session = cls(stack, auth, transport, context, config["host"], config["port"])
         session.target_name, _ = LCD.configure(stack.engine, auth, transport, context.contextName)
@@ -232,12 +284,12 @@ class Session:
 
     def _check(self, error_indication, error_status, error_index, var_binds):
         if error_indication:
-            raise SnmpError(f"{self.host}:{self.port}: {error_indication}")
+            raise SnmpError(f"{endpoint(self.host, self.port)}: {error_indication}")
         if error_status:
             where = ""
             if error_index and int(error_index) <= len(var_binds):
                 where = f" at {var_binds[int(error_index) - 1][0]}"
-            raise SnmpError(f"{self.host}:{self.port}: {error_status.prettyPrint()}{where}")
+            raise SnmpError(f"{endpoint(self.host, self.port)}: {error_status.prettyPrint()}{where}")
 
     async def _get(self, oids):
         if self.context is None:

@@ -26,14 +26,20 @@ def free_udp_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for_agent(port, community=None, v3=False, timeout=20.0, proc=None):
-    """Block until the agent answers a GET of sysUpTime.0 (net-snmp's snmpget)."""
+def agent_address(host: str, port: int) -> str:
+    """net-snmp's spelling of an agent's address: udp6:[::1]:161 for IPv6."""
+    return f"udp6:[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def wait_for_agent(port, community=None, v3=False, timeout=20.0, proc=None, host="127.0.0.1", prefix=()):
+    """Block until the agent answers a GET of sysUpTime.0 (net-snmp's snmpget, run
+    under `prefix`, e.g. `ip netns exec NAME`)."""
     if v3:
         auth = ["-v3", "-l", "authPriv", "-u", V3_USER, "-a", "SHA", "-A", V3_AUTH_KEY, "-x", "AES", "-X", V3_PRIV_KEY,
                 "-n", community]
     else:
         auth = ["-v2c", "-c", community]
-    cmd = ["snmpget", "-On", "-t", "0.3", "-r", "0", *auth, f"127.0.0.1:{port}", "1.3.6.1.2.1.1.3.0"]
+    cmd = [*prefix, "snmpget", "-On", "-t", "0.3", "-r", "0", *auth, agent_address(host, port), "1.3.6.1.2.1.1.3.0"]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -42,7 +48,7 @@ def wait_for_agent(port, community=None, v3=False, timeout=20.0, proc=None):
         if result.returncode == 0 and "Timeticks" in result.stdout:
             return
         time.sleep(0.1)
-    raise RuntimeError(f"SNMP agent on 127.0.0.1:{port} did not answer within {timeout} s")
+    raise RuntimeError(f"SNMP agent on {agent_address(host, port)} did not answer within {timeout} s")
 
 
 
@@ -57,9 +63,14 @@ def stop_process(proc) -> None:
             proc.wait()
 
 class SnmpsimAgent:
-    """snmpsim serving `devices` ({community: snmprec text}); v2c plus a v3 authPriv SHA/AES user."""
+    """snmpsim serving `devices` ({community: snmprec text}); v2c plus a v3 authPriv SHA/AES user.
 
-    def __init__(self, root: Path, devices: dict, v3_only: bool = False):
+    It listens on each of `hosts` (IPv4 or IPv6 addresses) at one port, run under
+    `prefix` when given (`ip netns exec NAME` for an agent in a network namespace)."""
+
+    def __init__(self, root: Path, devices: dict, v3_only: bool = False, hosts=("127.0.0.1",), prefix=()):
+        self.hosts = tuple(hosts)
+        self.prefix = tuple(prefix)
         self.root = Path(root)
         self.data_dir = self.root / "data"
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -76,7 +87,9 @@ class SnmpsimAgent:
 
     def command(self) -> list:
         cmd = [str(VENV_BIN / "snmpsim-command-responder"), f"--data-dir={self.data_dir}",
-               f"--cache-dir={self.root / 'cache'}", f"--agent-udpv4-endpoint=127.0.0.1:{self.port}",
+               f"--cache-dir={self.root / 'cache'}",
+               *(f"--agent-udpv6-endpoint=[{h}]:{self.port}" if ":" in h else f"--agent-udpv4-endpoint={h}:{self.port}"
+                 for h in self.hosts),
                f"--v3-user={V3_USER}", f"--v3-auth-key={V3_AUTH_KEY}", "--v3-auth-proto=SHA",
                f"--v3-priv-key={V3_PRIV_KEY}", "--v3-priv-proto=AES",
                f"--v3-user={V3_AUTH_ONLY_USER}", f"--v3-auth-key={V3_AUTH_KEY}", "--v3-auth-proto=SHA256",
@@ -88,9 +101,12 @@ class SnmpsimAgent:
     def start(self) -> "SnmpsimAgent":
         env = {**os.environ, "SNMPSIM_ALLOW_ROOT": "true"}
         self.log = open(self.root / "snmpsim.log", "ab")
-        self.proc = subprocess.Popen(self.command(), stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        self.proc = subprocess.Popen([*self.prefix, *self.command()], stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=env)
         try:
-            wait_for_agent(self.port, self.first_community, v3=self.v3_only, proc=self.proc)
+            for host in self.hosts:
+                wait_for_agent(self.port, self.first_community, v3=self.v3_only, proc=self.proc, host=host,
+                               prefix=self.prefix)
         except Exception:
             self.stop()
             raise
@@ -115,7 +131,7 @@ class SnmpsimAgent:
 
     def machine(self, community: str, **extra) -> dict:
         """A v2c machine file for one of the simulated devices."""
-        config = {"host": "127.0.0.1", "port": self.port,
+        config = {"host": self.hosts[0], "port": self.port,
                   "snmp": {"version": "2c", "community": community}, "interval": 5,
                   "timeout": 0.5, "retries": 0}
         config.update(extra)
