@@ -204,6 +204,11 @@ _INSERT = ("INSERT INTO alerts (timestamp, server, severity, message, provider, 
 MAX_ROWID = 2 ** 63 - 1
 
 
+def fits_rowid(value: int) -> bool:
+    """Whether an id from a URL fits SQLite's 64-bit rowid (a larger one matches no row)."""
+    return -MAX_ROWID - 1 <= value <= MAX_ROWID
+
+
 def insert_alerts(conn, records) -> list:
     """Insert normalised records (dicts with the seven fields, optional source_id) in one
     transaction. Return [(id, created)] in order; a known source_id gives the existing id,

@@ -12,7 +12,6 @@ LIST_PARAMS = ("severity", "server", "environment", "application", "provider", "
                "since", "until", "ordering", "limit", "offset")
 FILTER_PARAMS = LIST_PARAMS[:9]
 MAX_SOURCE_ID = 200
-MAX_ID = 2 ** 63 - 1
 
 
 def utc_timestamp(value, field="timestamp") -> str:
@@ -167,7 +166,7 @@ def register(app, ctx):
         return api_error(400, exc.message, exc.field, **extra)
 
     def load(alert_id):
-        if not -MAX_ID - 1 <= alert_id <= MAX_ID:
+        if not db.fits_rowid(alert_id):
             raise api_error(404, f"no alert with id {alert_id}", "id")
         alert = db.get_alert(ctx.conn(), alert_id)
         if alert is None:

@@ -13,7 +13,6 @@ from vigie.api.errors import api_error
 
 MAX_LABEL = 100
 MAX_DAYS = 3650
-MAX_ID = 2 ** 63 - 1
 TOKEN_FIELDS = {"label", "days"}
 
 
@@ -71,7 +70,7 @@ def register(app, ctx):
     @app.delete("/api/token/<token_id:int>")
     def revoke_token(token_id):
         user = signed_in()
-        found = db.get_token(ctx.conn(), token_id) if -MAX_ID - 1 <= token_id <= MAX_ID else None
+        found = db.get_token(ctx.conn(), token_id) if db.fits_rowid(token_id) else None
         if found is None or (user["role"] != "admin" and found["username"] != user["username"]):
             raise api_error(404, f"no token with id {token_id}", "id")
         if not db.revoke_token(ctx.conn(), found["username"], token_id):
