@@ -29,6 +29,13 @@ def netns():
         subprocess.run(["ip", "netns", "del", name], capture_output=True)
 
 
+def poll_once(netns, tmp_path) -> subprocess.CompletedProcess:
+    """`collector.poll --once` inside the namespace, over tmp_path's machines/ into samples/."""
+    return subprocess.run([*netns, sys.executable, "-m", "collector.poll", "--once", "--machines",
+                           str(tmp_path / "machines"), "--samples", str(tmp_path / "samples"), "--alertfiles",
+                           str(tmp_path / "alerts")], cwd=REPO, capture_output=True, text=True, timeout=120)
+
+
 def test_ipv6_devices_v2c_and_v3_are_polled_beside_an_ipv4_one(tmp_path, netns):
     names = ("v6-router", "v6-firewall", "v4-switch")
     devices = {name: sim.device_snmprec(name, [sim.interface(1, "eth0", 1_000_000_000, 1000, 2000),
@@ -43,9 +50,7 @@ def test_ipv6_devices_v2c_and_v3_are_polled_beside_an_ipv4_one(tmp_path, netns):
     for name, config in configs.items():
         (machines / f"{name}.json").write_text(json.dumps(config))
     try:
-        result = subprocess.run([*netns, sys.executable, "-m", "collector.poll", "--once", "--machines", str(machines),
-                                 "--samples", str(samples), "--alertfiles", str(tmp_path / "alerts")],
-                                cwd=REPO, capture_output=True, text=True, timeout=120)
+        result = poll_once(netns, tmp_path)
     finally:
         agent.stop()
     assert result.returncode == 0, result.stderr
@@ -66,9 +71,7 @@ def test_unresolvable_and_silent_machines_are_named_and_the_others_still_polled(
     silent_port = agent.port + 1 if agent.port < 65535 else agent.port - 1  # nothing listens there
     (machines / "silent.json").write_text(json.dumps(agent.machine("ok", port=silent_port)))
     try:
-        result = subprocess.run([*netns, sys.executable, "-m", "collector.poll", "--once", "--machines", str(machines),
-                                 "--samples", str(samples), "--alertfiles", str(tmp_path / "alerts")],
-                                cwd=REPO, capture_output=True, text=True, timeout=120)
+        result = poll_once(netns, tmp_path)
     finally:
         agent.stop()
     assert "no-such-host.invalid:" in result.stderr and "cannot resolve" in result.stderr, result.stderr
