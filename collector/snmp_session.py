@@ -106,19 +106,23 @@ def endpoint(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-async def address_family(host: str, port: int) -> int:
-    """AF_INET or AF_INET6 for a machine's host: an address literal says it; a name
-    is reached over IPv4 when it has an IPv4 address, else over IPv6."""
+async def resolve(host: str, port: int) -> tuple:
+    """(family, address) of a machine's host: an address literal is itself; a name is
+    reached at its first IPv4 address when it has one, else at its first IPv6 one.
+    The address is handed to pysnmp as a literal, so the name is looked up once."""
     try:
-        return socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
+        return (socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET), host
     except ValueError:
         pass
     try:
         found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_DGRAM)
     except socket.gaierror as exc:
         raise SnmpError(f"{endpoint(host, port)}: cannot resolve the name ({exc.strerror})") from None
-    families = {family for family, *_ in found}
-    return socket.AF_INET if socket.AF_INET in families or not families else socket.AF_INET6
+    for wanted in (socket.AF_INET, socket.AF_INET6):
+        for family, _, _, _, sockaddr in found:
+            if family == wanted:
+                return family, sockaddr[0]
+    raise SnmpError(f"{endpoint(host, port)}: the name has no IPv4 or IPv6 address")
 
 
 def new_engine() -> SnmpEngine:
@@ -269,12 +273,12 @@ class Session:
     async def _open(cls, stack: SnmpStack, config: dict, source=None) -> "Session":
         snmp = config["snmp"]
         auth = auth_data(snmp, source)
-        address = (config["host"], config["port"])
-        family = await address_family(*address)
+        family, address = await resolve(config["host"], config["port"])
         v3 = snmp["version"] == "3"
         stack.use_family(family, v3)
         target = FAMILIES[family][3 if v3 else 2]
-        transport = await target.create(address, timeout=config["timeout"], retries=config["retries"])
+        transport = await target.create((address, config["port"]), timeout=config["timeout"],
+                                        retries=config["retries"])
         if not v3:
             return cls(stack, auth, transport, None, config["host"], config["port"])
         context = ContextData(contextName=snmp.get("context", ""))
