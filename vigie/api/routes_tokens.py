@@ -9,6 +9,7 @@ from bottle import request, response
 
 from vigie import db
 from vigie.api import auth
+from vigie.api.app import unauthorized
 from vigie.api.errors import api_error
 
 MAX_LABEL = 100
@@ -44,8 +45,7 @@ def register(app, ctx):
     def signed_in():
         user = ctx.require("viewer")
         if user is None:  # anonymous reads never reach tokens
-            raise api_error(401, "authentication required: log in, or send a Basic or Bearer Authorization header",
-                            headers={"WWW-Authenticate": 'Bearer realm="vigie"'})
+            raise unauthorized("authentication required: log in, or send a Basic or Bearer Authorization header")
         return user
 
     @app.get("/api/token")
