@@ -9,12 +9,13 @@ STAMP  := $(VENV)/.installed
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
 
-$(STAMP): requirements.txt requirements-test.txt
+$(STAMP): requirements.txt requirements-test.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt -r requirements-test.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --config-settings editable_mode=compat -e .
 	touch $(STAMP)
 
-venv: $(STAMP)  ## create .venv with the pinned Python packages
+venv: $(STAMP)  ## create .venv with the pinned Python packages and this checkout in editable form
 
 apt:  ## install the Debian packages the tests need (root), or print the command
 	bash scripts/ensure-apt.sh requirements-apt.txt

@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
 
 import requests  # noqa: E402
 
@@ -39,8 +38,7 @@ wrk.body = '%s'
 """
 
 DEV_SERVER = """
-import sys, bottle
-sys.path.insert(0, %r)
+import bottle
 from vigie.api.app import make_app
 app = make_app(%r, %r, %r, {})
 bottle.run(app, host="127.0.0.1", port=%d, server="wsgiref", quiet=True)
@@ -116,7 +114,7 @@ def main(argv=None) -> int:
         finally:
             server.stop()
         port = free_port()
-        dev = subprocess.Popen([sys.executable, "-c", DEV_SERVER % (str(REPO_ROOT), str(server.db_path),
+        dev = subprocess.Popen([sys.executable, "-c", DEV_SERVER % (str(server.db_path),
                                                                      str(server.www_dir), str(server.machines_dir),
                                                                      port)], stderr=subprocess.DEVNULL)
         try:

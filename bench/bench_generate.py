@@ -22,7 +22,6 @@ REPO = Path(__file__).resolve().parent.parent
 NAIVE = r'''
 import csv, random, sys
 from datetime import datetime, timedelta, timezone
-sys.path.insert(0, sys.argv[3])
 from collector.generate import MESSAGES, PROVIDERS, ROLES
 count, out = int(sys.argv[1]), sys.argv[2]
 rng = random.Random(1)
@@ -46,7 +45,7 @@ with open(out, "w", encoding="utf-8", newline="") as f:
 TOOLS = {
     "collector.generate": lambda n, out: [sys.executable, "-m", "collector.generate", "--count", str(n),
                                           "--seed", "1", "--out", str(out)],
-    "naive csv.writer": lambda n, out: [sys.executable, "-c", NAIVE, str(n), str(out), str(REPO)],
+    "naive csv.writer": lambda n, out: [sys.executable, "-c", NAIVE, str(n), str(out)],
 }
 
 

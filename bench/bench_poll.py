@@ -246,7 +246,7 @@ def main(argv=None) -> int:
                                 "--samples", str(root / "one-samples"), "--alertfiles", str(root / "alerts")]
             measure(one_cmd, env=env)
             cold = [measure(one_cmd, env=env) for _ in range(args.runs)]
-            imports = [measure([PYTHON, "-c", "import collector.poll, collector.snmp_session"], env=env)
+            imports = [measure([PYTHON, "-c", "import collector.poll, collector.snmp.session"], env=env)
                        for _ in range(args.runs)]
             exporter, why = (bench_exporter(root, prefix, port, communities, args.runs) if args.exporter
                              else (None, "not run (--exporter)"))

@@ -22,7 +22,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 from tests.support import site_data as sd  # noqa: E402
 

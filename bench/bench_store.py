@@ -16,9 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from collector import store  # noqa: E402
+from vigie import samples as samples_lib  # noqa: E402
 
 START = 1_767_225_600
 MINUTES_PER_YEAR = 365 * 1440
@@ -27,9 +26,9 @@ MINUTES_PER_YEAR = 365 * 1440
 def simulated_year(interfaces: int) -> dict:
     """One interface fed a year of minutes, copied to the others (same size, 8x faster)."""
     rng = random.Random(1)
-    samples = store.empty_samples("bench", 60)
+    samples = samples_lib.empty_samples("bench", 60)
     for minute in range(MINUTES_PER_YEAR):
-        store.add_interface_point(samples, 1, START + minute * 60, rng.uniform(0, 1e9), rng.uniform(0, 1e9))
+        samples_lib.add_interface_point(samples, 1, START + minute * 60, rng.uniform(0, 1e9), rng.uniform(0, 1e9))
     for index in range(2, interfaces + 1):
         samples["series"][str(index)] = copy.deepcopy(samples["series"]["1"])
         samples["state"]["consolidation"][f"if:{index}"] = copy.deepcopy(samples["state"]["consolidation"]["if:1"])
@@ -43,8 +42,8 @@ def time_appends(samples: dict, path: Path, interfaces: int, count: int = 50) ->
     for n in range(count):
         started = time.perf_counter()
         for index in range(1, interfaces + 1):
-            store.add_interface_point(samples, index, ts + n * 60, 5e8, 2e8)
-        store.write_samples(path, samples)
+            samples_lib.add_interface_point(samples, index, ts + n * 60, 5e8, 2e8)
+        samples_lib.write_samples(path, samples)
         times.append((time.perf_counter() - started) * 1000)
     return times
 
@@ -61,13 +60,13 @@ def main(argv=None) -> int:
         rows = []
         for count, samples in ((1, one), (args.interfaces, simulated_year(args.interfaces) if args.interfaces > 1 else one)):
             path = Path(tmp) / f"bench{count}.json"
-            store.write_samples(path, samples)
+            samples_lib.write_samples(path, samples)
             size = os.path.getsize(path)
             appends = time_appends(samples, path, count)
             serialise = []
             for _ in range(20):
                 started = time.perf_counter()
-                store.dumps(samples)
+                samples_lib.dumps(samples)
                 serialise.append((time.perf_counter() - started) * 1000)
             rows.append((count, size, statistics.median(appends), max(appends), statistics.median(serialise)))
     print(f"\n### Samples store after a simulated year (60 s polls, load average {os.getloadavg()[0]:.1f})\n")

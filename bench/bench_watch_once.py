@@ -17,11 +17,10 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
 
 import requests  # noqa: E402
 
-from collector.alert_file import parse_bytes, source_id  # noqa: E402
+from vigie.alert_file import parse_bytes, source_id  # noqa: E402
 from tests.support.api_server import start_api  # noqa: E402
 
 GOAL_SECONDS = 5.0

@@ -20,13 +20,13 @@ import sys
 import time
 from pathlib import Path
 
-from collector import events as ev
-from collector import store
-from collector.machine_config import MachineConfigError, load_all
-from collector.snmp_cycle import poll_machine
-from collector.snmp_session import Session, SnmpError, SnmpStack
-from collector.snmp_poll import OidNameError, extra_oid_specs, numeric_oid
+from collector.snmp import events as ev
+from vigie.machines import MachineConfigError, load_all
+from collector.snmp.cycle import poll_machine
+from collector.snmp.session import Session, SnmpError, SnmpStack
+from collector.snmp.reading import OidNameError, extra_oid_specs, numeric_oid
 from vigie import paths
+from vigie.samples import SamplesError, add_event, empty_samples, read_samples, samples_path, set_interval, write_samples
 from vigie.logs import setup_logging
 
 log = logging.getLogger("vigie.collector")
@@ -74,14 +74,14 @@ def resolve_extra_oids(config: dict, reporter: Reporter) -> dict:
 
 
 def load_samples(samples_dir, config: dict) -> dict:
-    path = store.samples_path(samples_dir, config["name"])
+    path = samples_path(samples_dir, config["name"])
     try:
-        samples = store.read_samples(path)
-    except store.SamplesError as exc:
+        samples = read_samples(path)
+    except SamplesError as exc:
         aside = path.with_name(f"{path.name}.unreadable-{int(time.time())}")
         path.replace(aside)
         log.error("%s; kept as %s, starting a new one", exc, aside.name)
-        samples = store.empty_samples(config["name"], config["interval"])
+        samples = empty_samples(config["name"], config["interval"])
     return samples
 
 
@@ -126,7 +126,7 @@ class Collector:
             ev.emit(self.alertfiles_dir, name, config.get("tags") or {}, events)
         except OSError as exc:
             log.error("%s: cannot write alert files in %s: %s", name, self.alertfiles_dir, exc)
-        store.write_samples(store.samples_path(self.samples_dir, name), samples)
+        write_samples(samples_path(self.samples_dir, name), samples)
 
     async def cycle(self, config: dict, session=None) -> list:
         """Poll one machine once; write its alert files, then its samples.
@@ -137,12 +137,12 @@ class Collector:
         extra = resolve_extra_oids(config, self.reporter)
         samples = self.samples.get(name) or load_samples(self.samples_dir, config)
         if samples["archives"]["day"]["step"] != config["interval"]:
-            store.set_interval(samples, config["interval"])
+            set_interval(samples, config["interval"])
         before = dict(samples["status"])
         async with self.semaphore:
             events = await poll_machine(self.stack, config, samples, extra, session)
         for event in events:
-            store.add_event(samples, event)
+            add_event(samples, event)
         await asyncio.to_thread(self.save, config, samples, events)
         self.samples[name] = samples
         log_transition(name, before, samples["status"], len(samples["interfaces"]), events)

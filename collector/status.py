@@ -11,9 +11,9 @@ import argparse
 import json
 import sys
 
-from collector import store
-from collector.machine_config import load_all
+from vigie.machines import load_all
 from vigie import paths
+from vigie.samples import SamplesError, empty_samples, read_samples, samples_path
 
 
 def machine_status(name: str, samples: dict) -> dict:
@@ -77,10 +77,10 @@ def main(argv=None) -> int:
     statuses, code = [], 0
     for config in configs:
         try:
-            samples = store.read_samples(store.samples_path(args.samples, config["name"]))
-        except store.SamplesError as exc:
+            samples = read_samples(samples_path(args.samples, config["name"]))
+        except SamplesError as exc:
             print(f"vigie: {exc}", file=sys.stderr)
-            samples, code = store.empty_samples(config["name"]), 1
+            samples, code = empty_samples(config["name"]), 1
         statuses.append(machine_status(config["name"], samples))
     if args.json:
         print(json.dumps(statuses, indent=2))

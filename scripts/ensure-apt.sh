@@ -14,13 +14,17 @@ for pkg in "${wanted[@]}"; do
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
-cmd="apt-get install -y --no-install-recommends ${missing[*]}"
+# Wait for another apt or dpkg run (unattended upgrades, a parallel install) instead of failing.
+lock="-o DPkg::Lock::Timeout=600"
+cmd="apt-get $lock install -y --no-install-recommends ${missing[*]}"
 if [ "$(id -u)" -ne 0 ]; then
   echo "vigie: missing Debian packages: ${missing[*]}" >&2
   echo "vigie: run as root: apt-get update && $cmd" >&2
   exit 1
 fi
 echo "vigie: installing Debian packages: ${missing[*]}" >&2
+# one install at a time from this project (two checkouts running `make deps` at once)
+exec 9>/var/lock/vigie-apt.lock && flock 9
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
+apt-get $lock update -qq
 $cmd -qq >/dev/null

@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
-from collector.machine_config import public_view
+from vigie.machines import public_view
 from site_builder import context, inputs, render
 from site_builder.writer import SiteWriter, signature
 from vigie import paths

@@ -4,7 +4,7 @@ Pure functions: dicts in, dicts out; no file, no database, no clock (the build
 time is passed in).
 """
 
-from collector.machine_config import public_view
+from vigie.machines import public_view
 from site_builder import series
 
 LOG_ENTRIES = 60

@@ -9,7 +9,8 @@ others and only that machine is affected.
 import os
 from pathlib import Path
 
-from collector import machine_config, store
+from vigie import machines, samples
+from vigie.samples import samples_path
 from vigie import db
 
 RECENT_ALERTS_PER_MACHINE = 30
@@ -26,13 +27,9 @@ def read_machines(machines_dir):
     if not machines_dir.is_dir():
         raise InputError(f"machines folder {machines_dir} does not exist or is not a folder")
     try:
-        return machine_config.load_all(machines_dir)
+        return machines.load_all(machines_dir)
     except OSError as exc:
         raise InputError(f"cannot read machines folder {machines_dir}: {exc.strerror}") from None
-
-
-def samples_path(samples_dir, name) -> Path:
-    return Path(samples_dir) / f"{name}.json"
 
 
 def samples_signature(samples_dir, name):
@@ -50,7 +47,7 @@ def read_samples(samples_dir, name):
     if not path.exists():
         return None, None
     try:
-        return store.read_samples(path), None
+        return samples.read_samples(path), None
     except (OSError, ValueError) as exc:
         return None, f"cannot read samples: {exc}"
 

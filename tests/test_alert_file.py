@@ -1,8 +1,8 @@
 import pytest
 from hypothesis import given, strategies as st
 
-from collector import alert_file
-from collector.alert_file import AlertFileError, parse, parse_bytes, parse_raw, render, source_id
+from vigie import alert_file
+from vigie.alert_file import AlertFileError, parse, parse_bytes, parse_raw, render, source_id
 from vigie.alert import SEVERITIES
 
 GOOD = (

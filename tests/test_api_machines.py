@@ -1,4 +1,4 @@
-"""Machines endpoints: validated with collector.machine_config, written atomically to
+"""Machines endpoints: validated with vigie.machines, written atomically to
 machines/<name>.json, never showing SNMP secrets."""
 
 import json

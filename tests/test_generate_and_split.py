@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from collector.alert_file import parse
+from vigie.alert_file import parse
 from vigie.alert import normalize_alert
 
 REPO = Path(__file__).resolve().parent.parent

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from collector import snmpsim_data as sim
+from vigie import simulated_devices as sim
 from tests.support.snmp_agents import SnmpsimAgent
 
 

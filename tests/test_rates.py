@@ -1,6 +1,6 @@
 import pytest
 
-from collector import rates
+from collector.snmp import rates
 
 
 @pytest.mark.parametrize("previous, current, bits, expected", [

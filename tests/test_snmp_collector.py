@@ -11,8 +11,8 @@ import time
 import pytest
 
 from collector import poll, status
-from collector import snmpsim_data as sim
-from collector.alert_file import parse
+from vigie import simulated_devices as sim
+from vigie.alert_file import parse
 from tests.support.snmp_agents import SnmpsimAgent
 
 pytestmark = pytest.mark.slow

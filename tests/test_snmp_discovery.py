@@ -1,11 +1,11 @@
 """Pure parts of discovery and of the simulated device data."""
 
-from collector import snmp_discovery as d
-from collector import snmpsim_data as sim
+from collector.snmp import discovery as d
+from vigie import simulated_devices as sim
 import pytest
 
 from collector.poll import Reporter, resolve_extra_oids
-from collector.snmp_poll import OidNameError, extra_oid_specs, numeric_oid, parse_reading, poll_oids
+from collector.snmp.reading import OidNameError, extra_oid_specs, numeric_oid, parse_reading, poll_oids
 
 COLUMNS = {
     d.IF_DESCR: {"1": "lo", "2": "Intel eth", "3": "Tunnel"},

@@ -1,8 +1,9 @@
 """Status, rate and event rules of one poll cycle, on literal readings (no network)."""
 
-from collector import events, store
-from collector.alert_file import parse
-from collector.snmp_cycle import apply_failure, apply_reading, needs_discovery
+from collector.snmp import events
+from vigie import samples as samples_lib
+from vigie.alert_file import parse
+from collector.snmp.cycle import apply_failure, apply_reading, needs_discovery
 
 CONFIG = {"name": "edge-1", "threshold_percent": 90, "down_after": 2, "interfaces": "all",
           "tags": {"provider": "NetOps", "application": "core-network", "environment": "prod"}}
@@ -18,7 +19,7 @@ def reading(ts, uptime_s, in_octets, out_octets, oper="up", descr="eth0"):
 
 
 def fresh():
-    return store.empty_samples("edge-1", 60)
+    return samples_lib.empty_samples("edge-1", 60)
 
 
 def test_rates_from_two_readings():

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from collector import snmpsim_data as sim
+from vigie import simulated_devices as sim
 from tests.support.snmp_agents import SnmpsimAgent
 
 pytestmark = pytest.mark.slow

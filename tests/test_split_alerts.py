@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from collector.alert_file import parse, parse_raw
+from vigie.alert_file import parse, parse_raw
 from vigie.alert import FIELDS, AlertError, normalize_alert
 
 REPO = Path(__file__).resolve().parent.parent

@@ -142,10 +142,9 @@ def copy_app(dest: Path) -> None:
 
 
 def simulated_device_data(dest: Path) -> None:
-    sys.path.insert(0, str(REPO))
-    from collector import snmpsim_data
+    from vigie import simulated_devices
     (dest / "data").mkdir(parents=True)
-    text = snmpsim_data.lively_device(SIM_DEVICE, interface_count=2, seed=1)
+    text = simulated_devices.lively_device(SIM_DEVICE, interface_count=2, seed=1)
     (dest / "data" / f"{SIM_COMMUNITY}.snmprec").write_text(text)
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from collector import watch
-from collector.alert_api import AlertClient
-from collector.alert_file import render
-from collector.claim import DropFolder
+from collector.watch import cli as watch
+from collector.watch.api_client import AlertClient
+from vigie.alert_file import render
+from collector.watch.drop_folder import DropFolder
 from tests.support.watcher import (
     WatcherProcess, files_below, files_in, messages_in_db, record, run_once, token_file, wait_until, write_alerts,
 )

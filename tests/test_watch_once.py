@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from collector.alert_file import render, source_id, parse
+from vigie.alert_file import render, source_id, parse
 from tests.support.api_server import start_api
 from tests.support.watcher import (
     files_below, files_in, messages_in_db, record, run_once, token_file, write_alerts, write_in_place,
@@ -226,9 +226,9 @@ def test_once_prunes_done_files_older_than_keep_days(api_server, tmp_path):
 
 
 def test_an_alert_the_api_refuses_goes_to_rejected_with_its_reason_and_the_rest_go_in(api_server, tmp_path):
-    from collector.alert_api import AlertClient
-    from collector.claim import DropFolder
-    from collector.watch import Ingestor
+    from collector.watch.api_client import AlertClient
+    from collector.watch.drop_folder import DropFolder
+    from collector.watch.cli import Ingestor
 
     drop = tmp_path / "alertfiles"
     drop.mkdir()

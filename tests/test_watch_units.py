@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from collector import alert_api, watch
-from collector.alert_api import ACCEPTED, ITEM_REFUSED, SETUP, SPLIT, UNAVAILABLE, classify, read_token
-from collector.alert_file import render
-from collector.claim import DropFolder, free_name, is_alert_file_name, open_for_writing, read_limited
+from collector.watch import api_client, cli as watch
+from collector.watch.api_client import ACCEPTED, ITEM_REFUSED, SETUP, SPLIT, UNAVAILABLE, classify, read_token
+from vigie.alert_file import render
+from collector.watch.drop_folder import DropFolder, free_name, is_alert_file_name, open_for_writing, read_limited
 from tests.support.watcher import REPO_ROOT, record
 
 
@@ -65,7 +65,7 @@ def test_close_puts_unsent_files_back_in_the_drop_folder(tmp_path):
 def test_files_of_a_killed_watcher_are_adopted_and_a_live_ones_are_not(tmp_path):
     make_files(tmp_path, 5)
     script = (
-        "import sys, time; from collector.claim import DropFolder;"
+        "import sys, time; from collector.watch.drop_folder import DropFolder;"
         "f = DropFolder(sys.argv[1], owner='victim'); f.open();"
         "[f.claim(p) for p in f.scan()]; print('claimed', flush=True); time.sleep(60)"
     )
@@ -205,9 +205,9 @@ def test_explicit_token_file_wins_over_the_environment(tmp_path):
 
 def test_client_refuses_a_url_that_is_not_http_or_holds_a_password():
     with pytest.raises(ValueError, match="not http"):
-        alert_api.AlertClient("ftp://127.0.0.1", lambda: "t")
+        api_client.AlertClient("ftp://127.0.0.1", lambda: "t")
     with pytest.raises(ValueError, match="credentials") as exc:
-        alert_api.AlertClient("http://op:s3cret@127.0.0.1:8080", lambda: "t")
+        api_client.AlertClient("http://op:s3cret@127.0.0.1:8080", lambda: "t")
     assert "s3cret" not in str(exc.value)
 
 
@@ -237,7 +237,7 @@ def write(path, text):
 
 
 def test_rename_no_replace_refuses_to_overwrite(tmp_path):
-    from collector.claim import rename_no_replace
+    from collector.watch.drop_folder import rename_no_replace
 
     a, b = write(tmp_path / "a", "A"), write(tmp_path / "b", "B")
     with pytest.raises(FileExistsError):

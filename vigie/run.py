@@ -212,13 +212,13 @@ class Supervisor:
 
 def write_simulated_devices(folders: dict, port: int, interval: float, count: int) -> list:
     """snmpsim data files and the matching machine files; returns the device names."""
-    from collector import snmpsim_data
+    from vigie import simulated_devices
 
     data_dir = folders["sim"] / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     names = list(SIM_DEVICES[:count])
     for index, name in enumerate(names):
-        text = snmpsim_data.lively_device(name, interface_count=4 - index % 2, seed=index,
+        text = simulated_devices.lively_device(name, interface_count=4 - index % 2, seed=index,
                                           counter_bits=64 if index != 1 else 32)
         atomic_write_text(data_dir / f"{name}.snmprec", text)
         machine = {

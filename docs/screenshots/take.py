@@ -15,7 +15,6 @@ from pathlib import Path
 import requests
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
 
 from collector.generate import generate  # noqa: E402
 from site_builder.build import build  # noqa: E402

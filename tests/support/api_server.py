@@ -22,8 +22,6 @@ from pathlib import Path
 import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
 
 from vigie import db  # noqa: E402
 from vigie.api import auth  # noqa: E402

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from collector.alert_file import render
+from vigie.alert_file import render
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

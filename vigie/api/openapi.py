@@ -8,7 +8,7 @@ columns, the machine file's JSON Schema).
 
 import copy
 
-from collector import machine_config
+from vigie import machines
 from vigie import __version__, db
 from vigie.api import routes_tokens
 from vigie.alert import _SEVERITY_ALIASES, MAX_TEXT, SEVERITIES
@@ -65,7 +65,7 @@ def _error_schema() -> dict:
 
 def _machine_schemas() -> dict:
     """The machine file's JSON Schema, its $defs moved to components."""
-    source = copy.deepcopy(machine_config.schema())
+    source = copy.deepcopy(machines.schema())
     defs = source.pop("$defs", {})
     for key in ("$schema", "$id"):
         source.pop(key, None)

@@ -6,7 +6,7 @@ import re
 
 from bottle import response
 
-from collector import machine_config as mc
+from vigie import machines as mc
 from vigie.atomic import atomic_write_json
 from vigie.api.errors import api_error
 

@@ -10,7 +10,7 @@ import secrets
 from datetime import datetime, timezone
 from pathlib import Path
 
-from collector.alert_file import render
+from vigie.alert_file import render
 from vigie.atomic import atomic_write_text
 
 SEVERITY = {"down": "CRITICAL", "up": "INFO", "if_down": "ERROR", "if_up": "INFO",

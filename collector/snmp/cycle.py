@@ -1,7 +1,7 @@
 """One poll cycle of one machine: ask the device, update its samples, list the events.
 
 `apply_reading` and `apply_failure` take the samples (the machine's whole
-record, see collector/store.py) and what the poll brought, update them in
+record, see vigie/samples.py) and what the poll brought, update them in
 place and return the events of this cycle; they do no I/O, so status, rate and
 event rules are tested on literal readings. `poll_machine` is the edge: it
 talks SNMP, re-discovers interfaces when the device's ifNumber or the ifDescr
@@ -12,11 +12,12 @@ applies the result.
 import asyncio
 import time
 
-from collector import events as ev
-from collector import rates, store
-from collector.snmp_discovery import discover, select_interfaces
-from collector.snmp_poll import fetch_reading
-from collector.snmp_session import Session, SnmpError
+from collector.snmp import events as ev
+from collector.snmp import rates
+from vigie.samples import add_interface_point, add_oid_point, keep_only_interfaces, keep_only_oids
+from collector.snmp.discovery import discover, select_interfaces
+from collector.snmp.reading import fetch_reading
+from collector.snmp.session import Session, SnmpError
 
 REDISCOVER_SECONDS = 3600
 
@@ -83,7 +84,7 @@ def apply_reading(samples: dict, config: dict, watched: list, reading: dict, ext
         in_bps, out_bps = _interface_rates(interface, current, last.get("counters", {}).get(key), elapsed, rebooted)
         view = interface_view(interface, current, in_bps, out_bps)
         views.append(view)
-        store.add_interface_point(samples, interface["index"], ts, view["in_bps"], view["out_bps"])
+        add_interface_point(samples, interface["index"], ts, view["in_bps"], view["out_bps"])
         before = if_state.get(key, {})
         changes = ev.interface_events(interface["name"], before, view, config["threshold_percent"], ts)
         found += changes
@@ -99,10 +100,10 @@ def apply_reading(samples: dict, config: dict, watched: list, reading: dict, ext
     for name, spec in extra_oids.items():
         value = reading["oids"].get(name)
         shown = _oid_value(spec, value, last.get("oids", {}).get(name), elapsed, rebooted)
-        store.add_oid_point(samples, name, ts, shown, spec["type"], spec["unit"])
+        add_oid_point(samples, name, ts, shown, spec["type"], spec["unit"])
         oid_last[name] = value
-    store.keep_only_interfaces(samples, [i["index"] for i in watched])
-    store.keep_only_oids(samples, set(extra_oids))
+    keep_only_interfaces(samples, [i["index"] for i in watched])
+    keep_only_oids(samples, set(extra_oids))
     samples["interfaces"] = views
     state["last"] = {"time": ts, "uptime_ticks": reading["uptime_ticks"], "counters": counters, "oids": oid_last}
     status = _status(samples)
@@ -120,7 +121,7 @@ def apply_failure(samples: dict, config: dict, error: str, ts: float) -> list:
     status["consecutive_failures"] += 1
     status["last_error"] = error
     for interface in samples.get("interfaces", []):
-        store.add_interface_point(samples, interface["index"], ts, None, None)
+        add_interface_point(samples, interface["index"], ts, None, None)
         interface["in_bps"] = interface["out_bps"] = interface["utilisation_percent"] = None
     if status["consecutive_failures"] < config["down_after"]:
         return []

@@ -10,7 +10,7 @@ them, 32-bit otherwise) and ifOperStatus, then the machine's extra OIDs.
 import time
 from functools import lru_cache
 
-from collector import snmp_discovery as d
+from collector.snmp import discovery as d
 
 SYS_UPTIME = d.SYS_UPTIME
 IF_NUMBER = d.IF_NUMBER

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from collector import store
+from vigie import samples as samples_lib
 
 START = 1_767_225_600  # 2026-01-01T00:00:00Z, a whole day
 
@@ -12,7 +12,7 @@ START = 1_767_225_600  # 2026-01-01T00:00:00Z, a whole day
 def test_add_point_averages_and_maxima_in_one_bucket():
     rows, counts = [], None
     for ts, value in [(0, 10.0), (600, 20.0), (1200, None), (1700, 60.0)]:
-        counts = store.add_point(rows, counts, START + ts, [value], 1800, 10)
+        counts = samples_lib.add_point(rows, counts, START + ts, [value], 1800, 10)
     assert rows == [[START, 30.0, 60.0]]
     assert counts == [START, 3]
 
@@ -20,7 +20,7 @@ def test_add_point_averages_and_maxima_in_one_bucket():
 def test_add_point_starts_new_row_and_trims_to_max_rows():
     rows, counts = [], None
     for i in range(25):
-        counts = store.add_point(rows, counts, START + i * 60, [float(i), float(-i)], 60, 10)
+        counts = samples_lib.add_point(rows, counts, START + i * 60, [float(i), float(-i)], 60, 10)
     assert len(rows) == 10
     assert rows[0] == [START + 15 * 60, 15.0, -15.0, 15.0, -15.0]
     assert rows[-1][0] == START + 24 * 60
@@ -28,27 +28,27 @@ def test_add_point_starts_new_row_and_trims_to_max_rows():
 
 def test_add_point_ignores_points_older_than_the_last_row():
     rows, counts = [], None
-    counts = store.add_point(rows, counts, START + 3600, [1.0], 60, 10)
-    counts = store.add_point(rows, counts, START + 60, [99.0], 60, 10)
+    counts = samples_lib.add_point(rows, counts, START + 3600, [1.0], 60, 10)
+    counts = samples_lib.add_point(rows, counts, START + 60, [99.0], 60, 10)
     assert rows == [[START + 3600, 1.0, 1.0]]
 
 
 def test_a_long_outage_drops_rows_older_than_the_archive():
     rows, counts = [], None
-    counts = store.add_point(rows, counts, START, [1.0], 60, 1440)
-    counts = store.add_point(rows, counts, START + 2 * 86400, [2.0], 60, 1440)
+    counts = samples_lib.add_point(rows, counts, START, [1.0], 60, 1440)
+    counts = samples_lib.add_point(rows, counts, START + 2 * 86400, [2.0], 60, 1440)
     assert rows == [[START + 2 * 86400, 2.0, 2.0]]
 
 
 def test_gap_row_holds_nulls():
     rows, counts = [], None
-    store.add_point(rows, counts, START, [None, None], 60, 10)
+    samples_lib.add_point(rows, counts, START, [None, None], 60, 10)
     assert rows == [[START, None, None, None, None]]
 
 
 def test_simulated_year_stays_bounded_and_averages_are_right(tmp_path):
     """A year of 60 s polls on one interface: the file stays small and coarse rows are exact."""
-    samples = store.empty_samples("router", 60)
+    samples = samples_lib.empty_samples("router", 60)
     rng = random.Random(5)
     daily_in, daily_out_max = {}, {}
     for minute in range(365 * 1440):
@@ -61,12 +61,12 @@ def test_simulated_year_stays_bounded_and_averages_are_right(tmp_path):
         else:
             daily_in.setdefault(day, []).append(in_bps)
             daily_out_max[day] = max(daily_out_max.get(day, 0), out_bps)
-        store.add_interface_point(samples, 1, ts, in_bps, out_bps)
+        samples_lib.add_interface_point(samples, 1, ts, in_bps, out_bps)
     path = tmp_path / "router.json"
-    store.write_samples(path, samples)
+    samples_lib.write_samples(path, samples)
     size = os.path.getsize(path)
     assert size < 1_000_000, size
-    series = store.read_samples(path)["series"]["1"]
+    series = samples_lib.read_samples(path)["series"]["1"]
     assert len(series["day"]) == 1440
     assert len(series["week"]) == 336
     assert len(series["month"]) == 372
@@ -80,9 +80,9 @@ def test_simulated_year_stays_bounded_and_averages_are_right(tmp_path):
 
 
 def test_week_rows_are_averages_of_their_points():
-    samples = store.empty_samples("m", 60)
+    samples = samples_lib.empty_samples("m", 60)
     for minute in range(120):
-        store.add_interface_point(samples, 3, START + minute * 60, float(minute), 0.0)
+        samples_lib.add_interface_point(samples, 3, START + minute * 60, float(minute), 0.0)
     week = samples["series"]["3"]["week"]
     assert [r[0] for r in week] == [START, START + 1800, START + 3600, START + 5400]
     assert week[0][1] == pytest.approx(sum(range(30)) / 30)
@@ -90,15 +90,15 @@ def test_week_rows_are_averages_of_their_points():
 
 
 def test_events_are_bounded():
-    samples = store.empty_samples("m")
-    for i in range(store.MAX_EVENTS + 50):
-        store.add_event(samples, {"time": str(i), "kind": "up", "interface": None, "message": "x"})
-    assert len(samples["events"]) == store.MAX_EVENTS
-    assert samples["events"][-1]["time"] == str(store.MAX_EVENTS + 49)
+    samples = samples_lib.empty_samples("m")
+    for i in range(samples_lib.MAX_EVENTS + 50):
+        samples_lib.add_event(samples, {"time": str(i), "kind": "up", "interface": None, "message": "x"})
+    assert len(samples["events"]) == samples_lib.MAX_EVENTS
+    assert samples["events"][-1]["time"] == str(samples_lib.MAX_EVENTS + 49)
 
 
 def test_read_samples_missing_file_is_unknown(tmp_path):
-    data = store.read_samples(tmp_path / "nothing.json")
+    data = samples_lib.read_samples(tmp_path / "nothing.json")
     assert data["machine"] == "nothing"
     assert data["status"]["state"] == "unknown"
 
@@ -106,26 +106,26 @@ def test_read_samples_missing_file_is_unknown(tmp_path):
 def test_read_samples_rejects_garbage_naming_the_file(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    with pytest.raises(store.SamplesError, match="bad.json"):
-        store.read_samples(bad)
+    with pytest.raises(samples_lib.SamplesError, match="bad.json"):
+        samples_lib.read_samples(bad)
     bad.write_text(json.dumps({"format": 99}))
-    with pytest.raises(store.SamplesError, match="format"):
-        store.read_samples(bad)
+    with pytest.raises(samples_lib.SamplesError, match="format"):
+        samples_lib.read_samples(bad)
 
 
 def test_write_is_atomic_and_leaves_no_temp(tmp_path):
-    samples = store.empty_samples("m")
+    samples = samples_lib.empty_samples("m")
     path = tmp_path / "samples" / "m.json"
-    store.write_samples(path, samples)
-    store.write_samples(path, samples)
+    samples_lib.write_samples(path, samples)
+    samples_lib.write_samples(path, samples)
     assert [p.name for p in path.parent.iterdir()] == ["m.json"]
-    assert store.read_samples(path)["updated"].endswith("+00:00")
+    assert samples_lib.read_samples(path)["updated"].endswith("+00:00")
 
 
 def test_forgetting_interfaces_keeps_file_bounded():
-    samples = store.empty_samples("m")
+    samples = samples_lib.empty_samples("m")
     for idx in (1, 2, 3):
-        store.add_interface_point(samples, idx, START, 1.0, 1.0)
-    store.keep_only_interfaces(samples, [2])
+        samples_lib.add_interface_point(samples, idx, START, 1.0, 1.0)
+    samples_lib.keep_only_interfaces(samples, [2])
     assert list(samples["series"]) == ["2"]
     assert list(samples["state"]["consolidation"]) == ["if:2"]

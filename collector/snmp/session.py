@@ -47,7 +47,7 @@ from pysnmp.hlapi.v3arch.asyncio.cmdgen import LCD
 from pysnmp.error import PySnmpError
 from pysnmp.proto import rfc1902, rfc1905
 
-from collector.machine_config import resolve_secret
+from vigie.machines import resolve_secret
 
 AUTH_PROTOCOLS = {
     "MD5": usmHMACMD5AuthProtocol, "SHA": usmHMACSHAAuthProtocol,

@@ -6,7 +6,7 @@ Two modes:
            that were there before it started, and a periodic rescan, because
            inotify drops events under a burst.
 
-Each file is claimed (collector.claim), parsed (collector.alert_file), sent in
+Each file is claimed (collector.watch.drop_folder), parsed (vigie.alert_file), sent in
 batches to POST /api/alert with a `source_id` so a resend after a crash makes no
 duplicate, then moved to done/ (or deleted) once the API confirms. A file that
 does not parse, or that the API refuses, goes to rejected/ with a reason. When
@@ -27,10 +27,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from collector import alert_api
-from collector.alert_api import ACCEPTED, ITEM_REFUSED, SETUP, SPLIT, AlertClient
-from collector.alert_file import AlertFileError, parse_bytes, source_id
-from collector.claim import DropFolder, is_alert_file_name, open_for_writing, read_limited
+from collector.watch import api_client
+from collector.watch.api_client import ACCEPTED, ITEM_REFUSED, SETUP, SPLIT, AlertClient
+from vigie.alert_file import AlertFileError, parse_bytes, source_id
+from collector.watch.drop_folder import DropFolder, is_alert_file_name, open_for_writing, read_limited
 from vigie import paths
 from vigie.logs import setup_logging
 
@@ -488,7 +488,7 @@ def token_source(config, environ=None):
     token_file = config.token_file
     if token_file is None and not environ.get("VIGIE_TOKEN"):
         token_file = DEFAULTS["token_file"][0]
-    return lambda: alert_api.read_token(token_file, environ)
+    return lambda: api_client.read_token(token_file, environ)
 
 
 def main(argv=None) -> int:

@@ -5,8 +5,8 @@ are pure and turn the walked columns into the interface list the poller uses:
 index, names, speed, status, and whether 64-bit counters are there.
 """
 
-from collector import rates
-from collector.snmp_session import walk_columns
+from collector.snmp import rates
+from collector.snmp.session import walk_columns
 
 SYS_DESCR = "1.3.6.1.2.1.1.1.0"
 SYS_UPTIME = "1.3.6.1.2.1.1.3.0"

@@ -1,0 +1,1 @@
+"""SNMP polling of one machine: session, discovery, one reading, rates, events, one cycle."""

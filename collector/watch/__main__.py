@@ -1,0 +1,3 @@
+from collector.watch.cli import main
+
+raise SystemExit(main())
