@@ -1,4 +1,4 @@
-"""Fake alerts for demos, tests and benchmarks, as CSV (shared/DESIGN.md).
+"""Fake alerts for demos, tests and benchmarks, as CSV (docs/DESIGN.md).
 
 A fleet of named servers (web-01, db-02, ...), each tied to one application,
 environment and provider, some noisier than others. Severities are weighted

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Split an alerts CSV into one alert file per row, in the seven-line format of
-# shared/DESIGN.md (Date, Serveur, Criticité, Message, Infogerant, Application,
+# docs/DESIGN.md (Date, Serveur, Criticité, Message, Infogerant, Application,
 # Environnement).
 #
 # One awk process reads the CSV (RFC 4180: quoted fields holding commas, doubled

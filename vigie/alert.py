@@ -1,4 +1,4 @@
-"""The alert record every part agrees on (shared/DESIGN.md), and its checks.
+"""The alert record every part agrees on (docs/DESIGN.md), and its checks.
 
 Pure functions: they take values and return a normalised value or raise
 AlertError naming the field, so the API, the alert-file reader and the

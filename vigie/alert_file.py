@@ -1,4 +1,4 @@
-"""The one-alert-per-file text format of shared/DESIGN.md.
+"""The one-alert-per-file text format of docs/DESIGN.md.
 
 Seven `Key : value` lines in a fixed order. `render` and `parse` are pure: text
 in, record or reason out, so the watcher, the collector and the tests share one

@@ -1,5 +1,5 @@
 """Sample files, machine configs and alerts for the web site tests and benchmarks,
-in the formats the collector and the API write (shared/DESIGN.md)."""
+in the formats the collector and the API write (docs/DESIGN.md)."""
 
 import json
 import math
