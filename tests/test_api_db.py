@@ -1,4 +1,4 @@
-"""vigie/db.py: whichever index a list query is steered to, it returns exactly what a
+"""vigie.db: whichever index a list query is steered to, it returns exactly what a
 plain filter-and-sort in Python returns; migrations apply once and keep the data."""
 
 import itertools

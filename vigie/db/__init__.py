@@ -1,0 +1,25 @@
+"""The Vigie database: the only package that speaks SQL.
+
+SQLite in WAL mode so the site builder and scripts read while the API writes.
+Only the API writes; other parts open it with `connect(path, readonly=True)`
+and call `list_alerts` / `get_stats` / `get_alert`. Every statement is
+parameterised.
+
+One module per concern: `schema` (the migrations), `connection` (opening,
+migrating, transactions), `alerts`, `users` (users, tokens, sessions). The
+names below are the package's interface: `from vigie import db; db.connect(...)`.
+"""
+
+from vigie.db.connection import (  # noqa: F401
+    MAX_ROWID, DatabaseError, connect, fits_rowid, migrate, rows_where_in, transaction, utc_now,
+)
+from vigie.db.schema import INDEX_COLUMNS, MIGRATIONS, TIME_INDEX  # noqa: F401
+from vigie.db.alerts import (  # noqa: F401
+    ALERT_COLUMNS, DEFAULT_ORDERING, EXACT_FILTERS, ORDERING_COLUMNS, acknowledge_matching, build_where,
+    covering_index, delete_alert, get_alert, get_alerts, get_stats, insert_alerts, list_alerts, order_by,
+    row_to_alert, set_acknowledged, update_alert,
+)
+from vigie.db.users import (  # noqa: F401
+    ROLES, add_credential, count_users, create_user, delete_user, find_credential, find_token, get_token,
+    get_user, list_tokens, list_users, revoke_credential, revoke_token, revoke_user_credentials, set_user,
+)

@@ -1,0 +1,86 @@
+"""Opening the database: WAL mode, the schema brought up to date, transactions."""
+
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+from vigie.db.schema import MIGRATIONS
+
+
+class DatabaseError(RuntimeError):
+    pass
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def connect(path, readonly: bool = False, timeout: float = 30.0) -> sqlite3.Connection:
+    """A connection in WAL mode; readonly ones cannot write, writable ones get the schema."""
+    path = Path(path)
+    if readonly:
+        if not path.exists():
+            raise DatabaseError(f"database {path} does not exist")
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=timeout,
+                               check_same_thread=False, isolation_level=None)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), timeout=timeout, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        migrate(conn)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+    conn.execute("PRAGMA cache_size=-8192")  # 8 MiB of pages per connection (default 2 MiB)
+    return conn
+
+
+def migrate(conn) -> int:
+    """Apply the missing migrations in one transaction each; return the schema version."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            current = conn.execute("PRAGMA user_version").fetchone()[0]
+            if current < number:  # another process may have migrated meanwhile
+                for statement in script.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version={number}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return len(MIGRATIONS)
+
+
+class transaction:
+    """`with transaction(conn):` BEGIN IMMEDIATE ... COMMIT, ROLLBACK on any error."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def __enter__(self):
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, kind, value, tb):
+        self.conn.execute("ROLLBACK" if kind else "COMMIT")
+        return False
+
+
+MAX_ROWID = 2 ** 63 - 1
+
+
+def fits_rowid(value: int) -> bool:
+    """Whether an id from a URL fits SQLite's 64-bit rowid (a larger one matches no row)."""
+    return -MAX_ROWID - 1 <= value <= MAX_ROWID
+
+
+def rows_where_in(conn, select: str, column: str, values):
+    """Rows of `select WHERE column IN (values)`, in chunks under SQLite's variable limit."""
+    values = list(values)
+    for start in range(0, len(values), 500):
+        chunk = values[start:start + 500]
+        yield from conn.execute(f"{select} WHERE {column} IN ({','.join('?' * len(chunk))})", chunk)
