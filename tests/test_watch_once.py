@@ -227,8 +227,9 @@ def test_once_prunes_done_files_older_than_keep_days(api_server, tmp_path):
 
 def test_an_alert_the_api_refuses_goes_to_rejected_with_its_reason_and_the_rest_go_in(api_server, tmp_path):
     from collector.watch.api_client import AlertClient
+    from collector.watch.cli import build_parser
     from collector.watch.drop_folder import DropFolder
-    from collector.watch.cli import Ingestor
+    from collector.watch.ingest import Pump
 
     drop = tmp_path / "alertfiles"
     drop.mkdir()
@@ -237,10 +238,10 @@ def test_an_alert_the_api_refuses_goes_to_rejected_with_its_reason_and_the_rest_
     folder.open()
     client = AlertClient(api_server.url, lambda: api_server.operator.token)
     try:
-        ingestor = Ingestor(folder, client, keep_days=7)
-        items = ingestor.prepare([folder.claim(p) for p in folder.scan()])
+        pump = Pump(build_parser().parse_args(["--keep-days", "7"]), folder, client)
+        items = pump.prepare([folder.claim(p) for p in folder.scan()])
         items[3][1]["severity"] = "PANIC"  # as if the API's checks were stricter than the file format's
-        assert ingestor.send(items) == []
+        assert pump.send(items) == []
     finally:
         client.close()
         folder.close()

@@ -61,6 +61,24 @@ def open_for_writing(path) -> bool | None:
         os.close(fd)
 
 
+def ready(path, settle: float, now: float) -> tuple[bool, float | None]:
+    """Whether a file found by a scan or a created event can be taken: (take, recheck_at).
+
+    A file some process holds open for writing waits; when that cannot be
+    told, a file waits until it has been left untouched for `settle` seconds.
+    """
+    busy = open_for_writing(path)
+    if busy is False:
+        return True, None
+    if busy is True:
+        return False, None
+    try:
+        mtime = os.stat(path).st_mtime
+    except FileNotFoundError:
+        return False, None
+    return (True, None) if now - mtime >= settle else (False, mtime + settle)
+
+
 def read_limited(path, limit: int = MAX_FILE_BYTES) -> bytes:
     """The file's bytes; ValueError when it is larger than `limit` (no alert file is)."""
     with open(path, "rb") as f:
