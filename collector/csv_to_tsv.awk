@@ -1,9 +1,9 @@
 # An alerts CSV as tab-separated values, one alert per line, for explore.sh and
 # one-liners with cut, sort, uniq and grep: the header line is checked and
 # dropped, quotes undone, line breaks and tabs inside values turned into spaces,
-# values trimmed, severities spelled CRITICAL/ERROR/WARNING/INFO and
+# values trimmed, severities spelled in full (severity.awk) and
 # environments in lower case. Rows without 7 fields are named on stderr and
-# skipped. Needs csv.awk; run under LC_ALL=C.
+# skipped. Needs csv.awk and severity.awk; run under LC_ALL=C.
 
 function emit(rec, first, last,    n, i, line, v) {
   if (!HEADER_SEEN) {
@@ -31,8 +31,7 @@ function emit(rec, first, last,    n, i, line, v) {
 BEGIN {
   csv_setup()
   HEADER = "timestamp,server,severity,message,provider,application,environment"
-  n = split("critical crit critique error err erreur warning warn avertissement info information informations", s, " ")
-  for (i = 1; i <= n; i++) SEVERITY[s[i]] = i <= 3 ? "CRITICAL" : i <= 6 ? "ERROR" : i <= 9 ? "WARNING" : "INFO"
+  if (!severity_load()) { print PROG ": " SEVERITY_ERROR > "/dev/stderr"; FATAL = 1; exit 2 }
 }
 
 {

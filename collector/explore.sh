@@ -10,6 +10,7 @@ set -uo pipefail
 prog=explore
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export LC_ALL=C
+export VIGIE_SEVERITIES=$here/../vigie/severities.txt
 
 usage() {
   cat <<'EOF'
@@ -72,12 +73,17 @@ awk_bin=$(command -v mawk || command -v awk) || die "awk is not installed"
 tsv=$(mktemp "${TMPDIR:-/tmp}/vigie-explore.XXXXXX") || die "cannot create a temporary file"
 trap 'rm -f -- "$tsv" "$tsv.err"' EXIT
 
-"$awk_bin" -v PROG="$prog" -f "$here/csv.awk" -f "$here/csv_to_tsv.awk" < "$csv" > "$tsv" 2> "$tsv.err"
+"$awk_bin" -v PROG="$prog" -f "$here/csv.awk" -f "$here/severity.awk" -f "$here/csv_to_tsv.awk" < "$csv" > "$tsv" 2> "$tsv.err"
 status=$?
 cat "$tsv.err" >&2
 [ "$status" -eq 0 ] || exit 2
 skipped=0
 [ -s "$tsv.err" ] && skipped=1
+# the severities, most severe first (vigie/severities.txt)
+mapfile -t severities < <("$awk_bin" -f "$here/severity.awk" -f /dev/stdin <<'AWK'
+BEGIN { severity_load(); for (i = 1; i <= SEVERITY_COUNT; i++) print SEVERITY_NAME[i] }
+AWK
+)
 
 # --- one function per question, each a pipeline on the TSV ------------------
 
@@ -94,14 +100,14 @@ per_server() { count_by 2 | limit "$1"; }
 provider() { count_by 5 | limit "$1"; }
 application() { count_by 6 | limit "$1"; }
 server_alerts() { EXPLORE_SERVER=$server awk -F'\t' '$2 == ENVIRON["EXPLORE_SERVER"]' "$tsv"; }
-critical() { awk -F'\t' '$3 == "CRITICAL"' "$tsv"; }
-non_info() { awk -F'\t' '$3 != "INFO"' "$tsv"; }
+critical() { awk -F'\t' -v S="${severities[0]}" '$3 == S' "$tsv"; }
+non_info() { awk -F'\t' -v S="${severities[-1]}" '$3 != S' "$tsv"; }
 
 severity_env() {  # a table: one row per severity, one column per environment (busiest first)
-  awk -F'\t' '
+  awk -F'\t' -v ORDER="${severities[*]}" '
     { n[$3 SUBSEP $7]++; env[$7]++; sev[$3]++ }
     END {
-      split("CRITICAL ERROR WARNING INFO", order, " ")
+      ns = split(ORDER, order, " ")
       ne = 0
       for (e in env) names[++ne] = e
       for (i = 2; i <= ne; i++)   # insertion sort: busiest environment first, then by name
@@ -111,7 +117,7 @@ severity_env() {  # a table: one row per severity, one column per environment (b
       printf "%-10s", "severity"
       for (i = 1; i <= ne; i++) printf " %10s", (names[i] == "" ? "(none)" : names[i])
       printf " %10s\n", "total"
-      for (k = 1; k <= 4; k++) {
+      for (k = 1; k <= ns; k++) {
         printf "%-10s", order[k]
         for (i = 1; i <= ne; i++) printf " %10d", n[order[k] SUBSEP names[i]]
         printf " %10d\n", sev[order[k]]

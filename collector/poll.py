@@ -28,6 +28,7 @@ from collector.snmp.reading import OidNameError, extra_oid_specs, numeric_oid
 from vigie import paths
 from vigie.samples import SamplesError, add_event, empty_samples, read_samples, samples_path, set_interval, write_samples
 from vigie.logs import setup_logging
+from vigie.severity import LEAST_SEVERE
 
 log = logging.getLogger("vigie.collector")
 SKIP = "skip"   # open_session: the machine's configuration cannot be used this cycle
@@ -87,7 +88,7 @@ def load_samples(samples_dir, config: dict) -> dict:
 
 def log_transition(name: str, before: dict, after: dict, interface_count: int, events: list) -> None:
     for event in events:
-        level = logging.WARNING if ev.SEVERITY[event["kind"]] in ("CRITICAL", "ERROR", "WARNING") else logging.INFO
+        level = logging.INFO if ev.SEVERITY[event["kind"]] == LEAST_SEVERE else logging.WARNING
         log.log(level, "%s: %s", name, event["message"])
     if after["consecutive_failures"] == 1 and before["consecutive_failures"] == 0:
         log.warning("%s: no answer (%s)", name, after["last_error"])

@@ -1,7 +1,7 @@
 # The splitter's awk program (see split_alerts.sh): checks every CSV row, writes
 # one alert file per good row into TMP and prints its name once it is complete,
 # names the bad rows on stderr, and writes "written present rejected" to
-# TMP/.summary at the end. Needs csv.awk; run under LC_ALL=C.
+# TMP/.summary at the end. Needs csv.awk and severity.awk; run under LC_ALL=C.
 # Input from the environment: SPLIT_OUT, SPLIT_TMP, SPLIT_ALSO, SPLIT_CSV;
 # variables: MAXERR, PROG.
 
@@ -105,7 +105,7 @@ function handle(rec, first, last,    n, i, v, key, name, file, problem) {
   problem = timestamp_problem(V[1])
   if (problem != "") { reject(first, last, problem); return }
   if (V[2] == "") { reject(first, last, "server is empty"); return }
-  if (!(tolower(V[3]) in SEVERITY)) { reject(first, last, "unknown severity " shown(V[3]) ": expected CRITICAL, ERROR, WARNING or INFO"); return }
+  if (!(tolower(V[3]) in SEVERITY)) { reject(first, last, "unknown severity " shown(V[3]) ": expected " SEVERITY_WORDS); return }
   V[3] = SEVERITY[tolower(V[3])]
   if (V[4] == "") { reject(first, last, "message is empty"); return }
 
@@ -147,9 +147,6 @@ function refeed_after_first(    n, i, lines, numbers) {
 BEGIN {
   HEADER = "timestamp,server,severity,message,provider,application,environment"
   split(HEADER, FIELD, ",")
-  # accepted spellings (any case, French too) -> the one written
-  n = split("critical crit critique error err erreur warning warn avertissement info information informations", s, " ")
-  for (i = 1; i <= n; i++) SEVERITY[s[i]] = i <= 3 ? "CRITICAL" : i <= 6 ? "ERROR" : i <= 9 ? "WARNING" : "INFO"
   for (i = 1; i < 256; i++) ORD[sprintf("%c", i)] = i
   ORD[""] = 0
   csv_setup()
@@ -157,6 +154,8 @@ BEGIN {
   D = "[0-9]"
   TS_RE = "^" D D D D "-" D D "-" D D "[T ]" D D ":" D D "(:" D D "([.,]" D D "?" D "?" D "?" D "?" D "?)?)?([Zz]|[+-]" D D "(:?" D D ")?)$"
   OUT = ENVIRON["SPLIT_OUT"]; TMP = ENVIRON["SPLIT_TMP"]; CSVNAME = ENVIRON["SPLIT_CSV"]
+  # accepted spellings (any case, French too) -> the one written
+  if (!severity_load()) fail(SEVERITY_ERROR)
   ALSO = ENVIRON["SPLIT_ALSO"]; sub(/\n$/, "", ALSO)
   NALSO = ALSO == "" ? 0 : split(ALSO, ALSODIR, "\n")
   WRITTEN = PRESENT = REJECTED = 0

@@ -86,9 +86,10 @@ for sub in "$outdir"/done/ "$outdir"/processing/*/; do
 done
 
 # Paths go through the environment: awk -v would read backslashes as escapes.
-export SPLIT_OUT=$outdir SPLIT_TMP=$tmpdir SPLIT_ALSO=$also_check SPLIT_CSV=$csv
-[ "$csv" = - ] && csv=/dev/stdin SPLIT_CSV="(standard input)"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+export SPLIT_OUT=$outdir SPLIT_TMP=$tmpdir SPLIT_ALSO=$also_check SPLIT_CSV=$csv
+export VIGIE_SEVERITIES=$here/../vigie/severities.txt
+[ "$csv" = - ] && csv=/dev/stdin SPLIT_CSV="(standard input)"
 # awk names each file once it is complete; xargs renames them into OUTDIR in
 # batches while awk goes on (the two run side by side): mv -n, one atomic rename
 # per file, never overwriting a name that appeared in OUTDIR meanwhile. With
@@ -99,7 +100,7 @@ if [ "$sync_files" -eq 1 ]; then
 else
   mover=(bash -c 'cd "$0" && exec mv -n -t "$1" -- "${@:2}"' "$tmpdir" "$(cd "$outdir" && pwd)")
 fi
-LC_ALL=C "$awk_bin" -v MAXERR="$max_errors" -v PROG="$prog" -f "$here/csv.awk" -f "$here/split_alerts.awk" < "$csv" \
+LC_ALL=C "$awk_bin" -v MAXERR="$max_errors" -v PROG="$prog" -f "$here/csv.awk" -f "$here/severity.awk" -f "$here/split_alerts.awk" < "$csv" \
   | xargs -d '\n' -r -n 2000 "${mover[@]}" 2> "$tmpdir/.mv-errors"
 awk_status=${PIPESTATUS[0]}
 read -r written present rejected < "$tmpdir/.summary" 2>/dev/null

@@ -22,7 +22,7 @@ from pathlib import Path
 from vigie.machines import public_view
 from site_builder import context, inputs, render
 from site_builder.writer import SiteWriter, signature
-from vigie import paths
+from vigie import paths, utc
 from vigie.logs import setup_logging
 
 log = logging.getLogger("vigie.site")
@@ -147,7 +147,7 @@ def build(machines_dir=paths.MACHINES_DIR, samples_dir=paths.SAMPLES_DIR, db_pat
     """Build the site; return what was written. Raises inputs.InputError on unreadable inputs."""
     started = time.monotonic()
     now = now or datetime.now(timezone.utc)
-    built_at = now.astimezone(timezone.utc).isoformat(timespec="seconds")
+    built_at = utc.iso(now)
     configs, errors = inputs.read_machines(machines_dir)
     for error in errors:
         log.warning("skipping machine file %s", error)

@@ -5,10 +5,10 @@ time is passed in).
 """
 
 from vigie.machines import public_view
+from vigie.severity import RANK as SEVERITY_RANK, SEVERITIES as SEVERITY_ORDER
 from site_builder import series
 
 LOG_ENTRIES = 60
-SEVERITY_ORDER = ("CRITICAL", "ERROR", "WARNING", "INFO")
 STATUS_KEYS = ("state", "since", "last_seen", "uptime_seconds", "consecutive_failures", "last_error",
                "sys_name", "sys_descr")
 
@@ -143,7 +143,7 @@ def alerts_page(count, alerts, stats, snapshot_at) -> dict:
     for column in ("server", "environment", "application", "provider"):
         choices[column] = sorted((stats or {}).get(f"by_{column}", {}))
     return {"snapshot": {"count": count, "results": alerts, "taken_at": snapshot_at},
-            "choices": choices, "severities": list(SEVERITY_ORDER)}
+            "choices": choices, "severities": list(SEVERITY_ORDER), "severity_rank": dict(SEVERITY_RANK)}
 
 
 def devices_page(configs, errors) -> dict:

@@ -12,6 +12,7 @@ import requests
 
 from site_builder.build import build
 from tests.support import site_data as sd
+from vigie.severity import RANK as SEVERITY_RANK
 from tests.support.api_server import start_api
 from tests.support.browser import WatchedPage, browser, new_context, static_server
 
@@ -314,6 +315,12 @@ def test_plain_static_server_shows_everything_but_the_live_parts(chromium, site)
                 wp.page.check('input[name="severity"][value="CRITICAL"]')
                 wait_rows(wp.page, lambda rows: all(r["cells"][1] == "CRITICAL" for r in rows))
                 assert wp.page.evaluate("window.__xss") is None
+                # sorted by gravity with the rank the builder wrote into the page
+                wp.page.uncheck('input[name="severity"][value="CRITICAL"]')
+                for first in ("CRITICAL", "INFO"):  # -severity (most severe first), then severity
+                    wp.page.click('button.sort[data-field="severity"]')
+                    wait_rows(wp.page, lambda rows: rows[0]["cells"][1] == first and [r["cells"][1] for r in rows] == sorted(
+                        (r["cells"][1] for r in rows), key=SEVERITY_RANK.get, reverse=first == "CRITICAL"))
             if path == "/devices.html":
                 assert wp.page.locator("#add-device").is_hidden()
                 assert wp.page.locator('#devices tr.config-error[data-machine="broken"]').count() == 1

@@ -7,15 +7,9 @@ generator reject bad input the same way.
 
 from datetime import datetime, timezone
 
-FIELDS = ("timestamp", "server", "severity", "message", "provider", "application", "environment")
-SEVERITIES = ("CRITICAL", "ERROR", "WARNING", "INFO")
+from vigie.severity import ALIASES as SEVERITY_ALIASES, SEVERITIES, in_words  # noqa: F401 (SEVERITIES: part of the record)
 
-_SEVERITY_ALIASES = {
-    "critical": "CRITICAL", "crit": "CRITICAL", "critique": "CRITICAL",
-    "error": "ERROR", "err": "ERROR", "erreur": "ERROR",
-    "warning": "WARNING", "warn": "WARNING", "avertissement": "WARNING",
-    "info": "INFO", "information": "INFO", "informations": "INFO",
-}
+FIELDS = ("timestamp", "server", "severity", "message", "provider", "application", "environment")
 
 MAX_TEXT = 2000
 
@@ -33,9 +27,9 @@ def normalize_severity(value) -> str:
     if not isinstance(value, str):
         raise AlertError("severity", f"severity must be a string, not {type(value).__name__}")
     key = value.strip().lower()
-    if key not in _SEVERITY_ALIASES:
-        raise AlertError("severity", f"unknown severity {value!r}: expected one of {', '.join(SEVERITIES)}")
-    return _SEVERITY_ALIASES[key]
+    if key not in SEVERITY_ALIASES:
+        raise AlertError("severity", f"unknown severity {value!r}: expected {in_words()}")
+    return SEVERITY_ALIASES[key]
 
 
 def parse_timestamp(value) -> datetime:

@@ -15,6 +15,7 @@ import time
 from collector.snmp import events as ev
 from collector.snmp import rates
 from vigie.samples import add_interface_point, add_oid_point, keep_only_interfaces, keep_only_oids
+from vigie.utc import iso_from_unix
 from collector.snmp.discovery import discover, select_interfaces
 from collector.snmp.reading import fetch_reading
 from collector.snmp.session import Session, SnmpError
@@ -29,7 +30,7 @@ def _status(samples):
 def _set_state(status: dict, state: str, ts: float) -> str:
     previous = status["state"]
     if previous != state:
-        status["state"], status["since"] = state, ev.iso(ts)
+        status["state"], status["since"] = state, iso_from_unix(ts)
     return previous
 
 
@@ -108,7 +109,7 @@ def apply_reading(samples: dict, config: dict, watched: list, reading: dict, ext
     state["last"] = {"time": ts, "uptime_ticks": reading["uptime_ticks"], "counters": counters, "oids": oid_last}
     status = _status(samples)
     previous = _set_state(status, "up", ts)
-    status.update({"last_seen": ev.iso(ts), "consecutive_failures": 0, "last_error": None,
+    status.update({"last_seen": iso_from_unix(ts), "consecutive_failures": 0, "last_error": None,
                    "uptime_seconds": None if reading["uptime_ticks"] is None else reading["uptime_ticks"] // 100})
     if system:
         status["sys_name"], status["sys_descr"] = system.get("sys_name"), system.get("sys_descr")

@@ -7,22 +7,18 @@ in alertfiles/ atomically, so the watcher never sees half a file.
 """
 
 import secrets
-from datetime import datetime, timezone
 from pathlib import Path
 
 from vigie.alert_file import render
 from vigie.atomic import atomic_write_text
+from vigie.utc import iso_from_unix
 
 SEVERITY = {"down": "CRITICAL", "up": "INFO", "if_down": "ERROR", "if_up": "INFO",
             "util_high": "WARNING", "util_ok": "INFO"}
 
 
-def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).replace(microsecond=0).isoformat()
-
-
 def make_event(kind: str, ts: float, message: str, interface=None) -> dict:
-    return {"time": iso(ts), "kind": kind, "interface": interface, "message": message}
+    return {"time": iso_from_unix(ts), "kind": kind, "interface": interface, "message": message}
 
 
 def machine_events(previous_state: str, new_state: str, ts: float, detail: str = "") -> list:

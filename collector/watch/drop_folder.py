@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from vigie.atomic import atomic_write_text
+from vigie.utc import now_iso
 
 log = logging.getLogger(__name__)
 
@@ -292,7 +293,7 @@ class DropFolder:
     def reject(self, path: Path, reason: str) -> Path:
         """Move to rejected/ with `<name>.reason` beside it."""
         target = free_name(self.rejected, path.name)
-        when = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        when = now_iso()
         atomic_write_text(self.rejected / (target.name + ".reason"), f"{reason}\nrejected at {when} from {path.name}\n")
         return move_no_replace(path, self.rejected, target.name)
 

@@ -5,7 +5,7 @@
 (function () {
   var PAGE = 50;
   var LIVE_REFRESH_MS = 30000;
-  var RANK = { INFO: 0, WARNING: 1, ERROR: 2, CRITICAL: 3 };
+  var RANK = JSON.parse(document.getElementById("severity-rank").textContent);  // least severe 0
   var TEXT_FILTERS = ["server", "environment", "application", "provider", "q"];
   var state = { ordering: "-timestamp", offset: 0, live: false, who: null };
   var snapshot = JSON.parse(document.getElementById("alerts-snapshot").textContent);

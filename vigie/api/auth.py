@@ -18,7 +18,7 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 
-from vigie import db
+from vigie import db, utc
 
 ROLE_RANK = {"viewer": 1, "operator": 2, "admin": 3}
 SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
@@ -54,7 +54,7 @@ def csrf_for(session_token: str) -> str:
 
 
 def expiry(hours: float) -> str:
-    return (datetime.now(timezone.utc) + timedelta(hours=hours)).isoformat(timespec="seconds")
+    return utc.iso(datetime.now(timezone.utc) + timedelta(hours=hours))
 
 
 def issue(conn, kind: str, username: str, hours: float, label: str = ""):

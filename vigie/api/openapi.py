@@ -11,7 +11,8 @@ import copy
 from vigie import machines
 from vigie import __version__, db
 from vigie.api import routes_tokens
-from vigie.alert import _SEVERITY_ALIASES, MAX_TEXT, SEVERITIES
+from vigie.alert import MAX_TEXT, SEVERITIES, SEVERITY_ALIASES
+from vigie.severity import in_words as severities_in_words
 
 JSON = "application/json"
 
@@ -24,7 +25,7 @@ def _any_case(word: str) -> str:
 SPACE = r"[\t-\r\x1c- \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 NOT_SPACE = "[^" + SPACE[1:]
 END = r"(?![\s\S])"  # end of text; unlike $, no newline allowed before it
-SEVERITY_WORD = "(" + "|".join(_any_case(a) for a in sorted(_SEVERITY_ALIASES, key=len, reverse=True)) + ")"
+SEVERITY_WORD = "(" + "|".join(_any_case(a) for a in sorted(SEVERITY_ALIASES, key=len, reverse=True)) + ")"
 SEVERITY_PATTERN = f"^{SPACE}*{SEVERITY_WORD}{SPACE}*{END}"
 SEVERITY_LIST_PATTERN = f"^{SPACE}*{SEVERITY_WORD}{SPACE}*(,{SPACE}*{SEVERITY_WORD}{SPACE}*)*{END}"
 _ORDER_WORD = "-?(" + "|".join(sorted(db.ORDERING_COLUMNS, key=len, reverse=True)) + ")"
@@ -45,8 +46,9 @@ ALERT_FIELDS = {
                   "description": "When it happened: ISO 8601 with a UTC offset (stored and returned in UTC)."},
     "server": text(True, "Machine concerned."),
     "severity": {"type": "string", "pattern": SEVERITY_PATTERN,
-                 "description": "CRITICAL, ERROR, WARNING or INFO; any case; French critique, erreur, "
-                                "avertissement, information(s) accepted. Returned upper case."},
+                 "description": f"{severities_in_words()}, in any case, or another accepted spelling: "
+                                f"{', '.join(sorted(a for a in SEVERITY_ALIASES if a.upper() not in SEVERITIES))}. "
+                                "Returned upper case."},
     "message": text(True, "What happened (line breaks become spaces)."),
     "provider": text(False, "Managed-service provider in charge."),
     "application": text(False, "Application concerned."),
@@ -275,7 +277,7 @@ def _filter_params(with_paging: bool) -> list:
     if with_paging:
         params += [
             q("ordering", {"type": "string", "pattern": ORDERING_PATTERN},
-              "Sort fields, comma separated, '-' for descending (default -timestamp); -severity puts CRITICAL first."),
+              f"Sort fields, comma separated, '-' for descending (default -timestamp); -severity puts {SEVERITIES[0]} first."),
             q("limit", {"type": "integer", "minimum": 1, "maximum": 1000}, "Page size (default 100)."),
             q("offset", {"type": "integer", "minimum": 0, "maximum": 2 ** 62}, "Alerts to skip."),
         ]

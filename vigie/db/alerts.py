@@ -4,6 +4,7 @@ The few identifiers that vary in these statements (ordering columns, filter
 columns, index names) come from the fixed tables below, never from a request.
 """
 
+from vigie import severity
 from vigie.alert import FIELDS, SEVERITIES
 from vigie.db.connection import MAX_ROWID, DatabaseError, rows_where_in, transaction, utc_now
 from vigie.db.schema import INDEX_COLUMNS, TIME_INDEX
@@ -17,7 +18,7 @@ ORDERING_COLUMNS = {
     "application": "application", "provider": "provider", "acknowledged": "acknowledged",
     "acknowledged_at": "acknowledged_at",
     # by gravity: ordering=-severity puts CRITICAL first
-    "severity": "CASE severity WHEN 'INFO' THEN 0 WHEN 'WARNING' THEN 1 WHEN 'ERROR' THEN 2 ELSE 3 END",
+    "severity": severity.sql_rank("severity"),
 }
 DEFAULT_ORDERING = "-timestamp"
 

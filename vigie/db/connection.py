@@ -1,18 +1,14 @@
 """Opening the database: WAL mode, the schema brought up to date, transactions."""
 
 import sqlite3
-from datetime import datetime, timezone
 from pathlib import Path
 
 from vigie.db.schema import MIGRATIONS
+from vigie.utc import now_iso as utc_now
 
 
 class DatabaseError(RuntimeError):
     pass
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def connect(path, readonly: bool = False, timeout: float = 30.0) -> sqlite3.Connection:

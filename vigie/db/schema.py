@@ -6,14 +6,18 @@ released: a change is a new migration, tested on a database made by the code
 before it.
 """
 
+from vigie import severity
+
 MIGRATIONS = [
-    # 1: alerts, users, tokens, sessions
-    """
+    # 1: alerts, users, tokens, sessions. The severity CHECK comes from the one
+    # definition (vigie/severities.txt); changing that list needs a new migration
+    # that rebuilds the table (tests/test_severity.py checks the text released).
+    f"""
     CREATE TABLE alerts (
         id INTEGER PRIMARY KEY,
         timestamp TEXT NOT NULL,
         server TEXT NOT NULL,
-        severity TEXT NOT NULL CHECK (severity IN ('CRITICAL','ERROR','WARNING','INFO')),
+        severity TEXT NOT NULL CHECK ({severity.sql_check('severity')}),
         message TEXT NOT NULL,
         provider TEXT NOT NULL DEFAULT '',
         application TEXT NOT NULL DEFAULT '',
