@@ -1,0 +1,1 @@
+"""The syslog intake: `python -m collector.syslog` (see intake.py)."""

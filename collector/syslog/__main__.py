@@ -1,0 +1,5 @@
+import sys
+
+from collector.syslog.intake import main
+
+sys.exit(main())
