@@ -9,12 +9,12 @@ alertfiles/ atomically, named so that two alerts never share a file.
 
 import hashlib
 import secrets
-from datetime import datetime, timezone
 from pathlib import Path
 
 from vigie.alert import MAX_TEXT
 from vigie.alert_file import render
 from vigie.atomic import atomic_write_text
+from vigie.utc import iso_from_unix
 
 
 def fingerprint(kind: str, machine: str, *parts: str) -> str:
@@ -29,7 +29,7 @@ def alert_record(machine: str, tags: dict, ts: float, severity: str, message: st
     if len(message) > MAX_TEXT:
         message = message[: MAX_TEXT - 1] + "…"
     return {
-        "timestamp": datetime.fromtimestamp(ts, timezone.utc).replace(microsecond=0).isoformat(),
+        "timestamp": iso_from_unix(ts),
         "server": machine, "severity": severity, "message": message,
         "provider": tags.get("provider", ""), "application": tags.get("application", ""),
         "environment": tags.get("environment", ""), "fingerprint": fingerprint,
