@@ -78,3 +78,15 @@ def test_rate_limit_holds_a_bounded_number_of_keys():
         limit.allow(i)
         limit.allow(i)
     assert len(limit.buckets) == 10 and len(limit.take_refused()) <= 11
+
+
+def test_machine_file_keys_are_checked():
+    from vigie.machines import MachineConfigError, parse_machine
+
+    base = '{"host": "192.0.2.1", "snmp": {"version": "2c", "community": "c"}, %s}'
+    config = parse_machine("rt1", base % '"aliases": ["rt1.old"], "syslog_hosts": ["198.51.100.1"]')
+    assert SenderIndex([config]).match("198.51.100.1") == "rt1"
+    for bad, field in (('"aliases": "rt1.old"', "aliases"), ('"syslog_hosts": ["bad host"]', "syslog_hosts.0")):
+        with pytest.raises(MachineConfigError) as info:
+            parse_machine("rt1", base % bad)
+        assert info.value.field == field
