@@ -15,8 +15,9 @@ from collector.watch.daemon import Daemon, EventHandler
 from collector.watch.api_client import AlertClient
 from vigie.alert_file import render
 from collector.watch.drop_folder import DropFolder
+from tests.support.api_server import start_api
 from tests.support.watcher import (
-    WatcherProcess, files_below, files_in, messages_in_db, record, run_once, token_file, wait_until, write_alerts,
+    STRAY_KINDS, adopt_strays, assert_stray_rejected, make_stray, WatcherProcess, files_below, files_in, messages_in_db, record, run_once, token_file, wait_until, write_alerts,
 )
 
 pytestmark = pytest.mark.slow
@@ -31,7 +32,10 @@ def drop_folder(tmp_path) -> Path:
 
 
 def assert_exactly_once(db_path, expected):
-    stored = messages_in_db(db_path)
+    assert_exactly_once_in(messages_in_db(db_path), expected)
+
+
+def assert_exactly_once_in(stored, expected):
     duplicates = [m for m, n in collections.Counter(stored).items() if n > 1]
     assert duplicates == []
     assert sorted(stored) == sorted(expected)
@@ -255,3 +259,48 @@ def test_sigterm_puts_waiting_files_back_and_exits_0(tmp_path):
     assert len(files_in(drop)) == 20
     assert files_below(drop / "processing") == [] and files_in(drop / "rejected") == []
     assert "put back in the drop folder" in watcher.log()
+
+
+@pytest.fixture(scope="module")
+def shared_api(tmp_path_factory):
+    """One server for tests that tell their alerts apart by tag."""
+    server = start_api(tmp_path_factory.mktemp("shared"))
+    yield server
+    server.stop()
+
+
+def assert_tag_exactly_once(db_path, tag, expected):
+    assert_exactly_once_in([m for m in messages_in_db(db_path) if m.startswith(tag + "-")], expected)
+
+
+@pytest.mark.parametrize("kind", sorted(STRAY_KINDS))
+def test_the_daemon_moves_what_is_not_a_regular_file_to_rejected_and_goes_on(shared_api, tmp_path, kind):
+    drop = drop_folder(tmp_path)
+    tag = f"daemon-{kind}"
+    watcher = WatcherProcess(drop, shared_api.url, token_file(tmp_path, shared_api.operator), *FAST).start()
+    try:
+        make_stray(drop, "stray.txt", kind)
+        expected = write_alerts(drop, 0, 10, tag=tag)
+        wait_until(lambda: len(files_in(drop / "done")) == 10, 20, what="the 10 alerts dropped after it")
+        wait_until(lambda: files_in(drop / "rejected") == ["stray.txt"], 10, what="the stray in rejected/")
+        assert_tag_exactly_once(shared_api.db_path, tag, expected)
+        assert_stray_rejected(drop, "stray.txt", kind)
+        assert files_in(drop) == []
+    finally:
+        assert watcher.stop() == 0
+    assert "rejected stray.txt" in watcher.log()
+
+
+def test_the_daemon_rejects_strays_a_stopped_watcher_had_claimed_and_goes_on(shared_api, tmp_path):
+    drop = drop_folder(tmp_path)
+    strays = adopt_strays(drop)
+    watcher = WatcherProcess(drop, shared_api.url, token_file(tmp_path, shared_api.operator), *FAST).start()
+    try:
+        expected = write_alerts(drop, 0, 10, tag="daemon-adopted")
+        wait_until(lambda: len(files_in(drop / "done")) == 10, 20, what="the 10 alerts dropped after them")
+        wait_until(lambda: len(files_in(drop / "rejected")) == len(strays), 10, what="the strays in rejected/")
+        assert_tag_exactly_once(shared_api.db_path, "daemon-adopted", expected)
+        for name, kind in zip(strays, sorted(STRAY_KINDS)):
+            assert_stray_rejected(drop, name, kind)
+    finally:
+        assert watcher.stop() == 0

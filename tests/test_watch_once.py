@@ -10,7 +10,8 @@ import requests
 from vigie.alert_file import render, source_id, parse
 from tests.support.api_server import start_api
 from tests.support.watcher import (
-    files_below, files_in, messages_in_db, record, run_once, token_file, write_alerts, write_in_place,
+    STRAY_KINDS, adopt_strays, assert_stray_rejected, files_below, files_in, make_stray, messages_in_db, record,
+    run_once, token_file, write_alerts, write_in_place,
 )
 
 pytestmark = pytest.mark.slow
@@ -251,3 +252,44 @@ def test_an_alert_the_api_refuses_goes_to_rejected_with_its_reason_and_the_rest_
     assert reason.startswith("the API refused it: alert 3: unknown severity 'PANIC'")
     assert "(field severity)" in reason
     assert len(files_in(drop / "done")) == 5
+
+
+@pytest.fixture(scope="module")
+def shared_api(tmp_path_factory):
+    """One server for tests that tell their alerts apart by tag."""
+    server = start_api(tmp_path_factory.mktemp("shared"))
+    yield server
+    server.stop()
+
+
+def tagged(db_path, tag) -> list:
+    return sorted(m for m in messages_in_db(db_path) if m.startswith(tag + "-"))
+
+
+@pytest.mark.parametrize("kind", sorted(STRAY_KINDS))
+def test_once_moves_what_is_not_a_regular_file_to_rejected_unread(shared_api, tmp_path, kind):
+    drop = tmp_path / "alertfiles"
+    drop.mkdir()
+    expected = write_alerts(drop, 0, 5, tag=f"once-{kind}")
+    make_stray(drop, "stray.txt", kind)
+    result = run_once(drop, shared_api.url, token_file(tmp_path, shared_api.operator), timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert tagged(shared_api.db_path, f"once-{kind}") == sorted(expected)
+    assert files_in(drop) == [] and files_below(drop / "processing") == []
+    assert files_in(drop / "rejected") == ["stray.txt"]
+    assert_stray_rejected(drop, "stray.txt", kind)
+    assert "6 file(s): 5 in, 1 rejected" in result.stderr
+
+
+def test_once_rejects_strays_a_stopped_watcher_had_claimed_instead_of_hanging_on_them(shared_api, tmp_path):
+    drop = tmp_path / "alertfiles"
+    drop.mkdir()
+    strays = adopt_strays(drop)
+    expected = write_alerts(drop, 0, 5, tag="once-adopted")
+    result = run_once(drop, shared_api.url, token_file(tmp_path, shared_api.operator), timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert tagged(shared_api.db_path, "once-adopted") == sorted(expected)
+    assert files_in(drop / "rejected") == sorted(strays)
+    for name, kind in zip(strays, sorted(STRAY_KINDS)):
+        assert_stray_rejected(drop, name, kind)
+    assert not (drop / "processing" / "dead-watcher").exists()

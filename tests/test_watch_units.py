@@ -1,8 +1,10 @@
 """The watcher's parts that need no API: claiming, the folder life cycle, answers, tokens, options."""
 
 import os
+import stat
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -11,7 +13,7 @@ from collector.watch import api_client, cli as watch
 from collector.watch.api_client import ACCEPTED, ITEM_REFUSED, SETUP, SPLIT, UNAVAILABLE, classify, read_token
 from vigie.alert_file import render
 from collector.watch.drop_folder import DropFolder, free_name, is_alert_file_name, open_for_writing, read_limited
-from tests.support.watcher import REPO_ROOT, record
+from tests.support.watcher import REPO_ROOT, STRAY_KINDS, make_stray, record
 
 
 def make_files(folder, count, tag="u"):
@@ -150,8 +152,8 @@ def test_scan_lists_oldest_first_and_skips_temp_names(tmp_path):
     for name, age in (("b.txt", 30), ("a.txt", 10), (".c.txt", 50), ("d.csv", 60)):
         path = write(tmp_path / name, "x")
         os.utime(path, (time.time() - age, time.time() - age))
-    (tmp_path / "sub.txt").mkdir()
-    assert [p.name for p in DropFolder(tmp_path).scan()] == ["b.txt", "a.txt"]
+    (tmp_path / "sub.txt").mkdir()  # listed to be rejected: only regular files are read
+    assert [p.name for p in DropFolder(tmp_path).scan()] == ["b.txt", "a.txt", "sub.txt"]
 
 
 @pytest.mark.parametrize("status, body, size, kind, index", [
@@ -247,3 +249,40 @@ def test_rename_no_replace_refuses_to_overwrite(tmp_path):
     assert not a.exists() and (tmp_path / "c").read_text() == "A"
     with pytest.raises(FileNotFoundError):
         rename_no_replace(a, tmp_path / "d")
+
+
+@pytest.mark.parametrize("kind", sorted(STRAY_KINDS))
+def test_read_limited_refuses_what_is_not_a_regular_file_without_blocking(tmp_path, kind):
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    path = make_stray(drop, "x.txt", kind)
+    outcome = []
+
+    def read():
+        try:
+            outcome.append(read_limited(path))
+        except Exception as exc:
+            outcome.append(exc)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(5)
+    if reader.is_alive():  # blocked in open(): a writer's open releases it
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+        reader.join(5)
+        pytest.fail("read_limited blocked on a FIFO")
+    assert isinstance(outcome[0], ValueError), outcome
+    assert str(outcome[0]).startswith(STRAY_KINDS[kind])
+
+
+def test_a_reason_is_never_more_readable_than_the_file_it_may_quote(tmp_path):
+    folder = DropFolder(tmp_path)
+    folder.open()
+    private = write(tmp_path / "private.txt", "secret words\n")
+    private.chmod(0o600)
+    folder.reject(folder.claim(private), "expected 'Date : <value>', found 'secret words'")
+    assert stat.S_IMODE(os.stat(tmp_path / "rejected" / "private.txt.reason").st_mode) == 0o600
+    shared = write(tmp_path / "shared.txt", "x")
+    shared.chmod(0o644)
+    folder.reject(folder.claim(shared), "expected 7 lines, found 1")
+    assert stat.S_IMODE(os.stat(tmp_path / "rejected" / "shared.txt.reason").st_mode) == 0o644

@@ -20,6 +20,7 @@ import errno
 import fcntl
 import logging
 import os
+import stat
 import time
 import uuid
 from datetime import datetime, timezone
@@ -62,27 +63,63 @@ def open_for_writing(path) -> bool | None:
         os.close(fd)
 
 
+# What an entry named like an alert file may be besides a regular file.
+_KINDS = {
+    stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFLNK: "a symbolic link", stat.S_IFSOCK: "a socket",
+    stat.S_IFDIR: "a directory", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+}
+
+
+class NotRegularFile(ValueError):
+    """Only regular files are read: opening a FIFO blocks, and a link could lead anywhere."""
+
+    def __init__(self, mode: int):
+        kind = _KINDS.get(stat.S_IFMT(mode), "a special file")
+        rule = "links are not followed" if stat.S_ISLNK(mode) else "only regular files are read"
+        super().__init__(f"{kind}, not a regular file: {rule}")
+
+
 def ready(path, settle: float, now: float) -> tuple[bool, float | None]:
     """Whether a file found by a scan or a created event can be taken: (take, recheck_at).
 
     A file some process holds open for writing waits; when that cannot be
     told, a file waits until it has been left untouched for `settle` seconds.
+    Anything but a regular file is taken at once, to be rejected unread.
     """
+    try:
+        status = os.lstat(path)
+    except FileNotFoundError:
+        return False, None
+    if not stat.S_ISREG(status.st_mode):
+        return True, None
     busy = open_for_writing(path)
     if busy is False:
         return True, None
     if busy is True:
         return False, None
-    try:
-        mtime = os.stat(path).st_mtime
-    except FileNotFoundError:
-        return False, None
+    mtime = status.st_mtime
     return (True, None) if now - mtime >= settle else (False, mtime + settle)
 
 
 def read_limited(path, limit: int = MAX_FILE_BYTES) -> bytes:
-    """The file's bytes; ValueError when it is larger than `limit` (no alert file is)."""
-    with open(path, "rb") as f:
+    """The bytes of a regular file; ValueError when it is larger than `limit` (no alert file is).
+
+    NotRegularFile for anything else: a FIFO, socket, device or directory is
+    never opened in a way that can block, and a symbolic link is never followed.
+    """
+    mode = os.lstat(path).st_mode
+    if not stat.S_ISREG(mode):
+        raise NotRegularFile(mode)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # replaced by a link since the lstat
+            raise NotRegularFile(stat.S_IFLNK) from None
+        raise
+    with open(fd, "rb") as f:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):  # replaced by something else since the lstat
+            raise NotRegularFile(mode)
         data = f.read(limit + 1)
     if len(data) > limit:
         raise ValueError(f"file is larger than {limit} bytes: not an alert file")
@@ -92,7 +129,7 @@ def read_limited(path, limit: int = MAX_FILE_BYTES) -> bytes:
 def free_name(folder: Path, name: str) -> Path:
     """`folder/name`, or a time-suffixed variant when that name is taken."""
     target = folder / name
-    if not target.exists():
+    if not os.path.lexists(target):
         return target
     stem, dot, ext = name.rpartition(".")
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%f")
@@ -100,7 +137,7 @@ def free_name(folder: Path, name: str) -> Path:
     for n in range(1000):
         extra = f"-{n}" if n else ""
         target = folder / (f"{base}{extra}.{ext}" if dot else f"{base}{extra}")
-        if not target.exists():
+        if not os.path.lexists(target):
             return target
     raise FileExistsError(f"no free name for {name} in {folder}")
 
@@ -181,7 +218,7 @@ class DropFolder:
                 continue
             if entry.is_dir(follow_symlinks=False):
                 adopted += self._adopt_folder(path)
-            elif entry.is_file(follow_symlinks=False) and is_alert_file_name(entry.name):
+            elif is_alert_file_name(entry.name):
                 claimed = self._take(path)
                 if claimed:
                     adopted.append(claimed)
@@ -246,15 +283,17 @@ class DropFolder:
     # -- the life cycle of one file -------------------------------------------
 
     def scan(self) -> list[Path]:
-        """Alert files now in the drop folder, oldest first."""
+        """Entries named like alert files now in the drop folder, oldest first.
+
+        Whatever their kind: one that is not a regular file is to be rejected, not left to lie.
+        """
         found = []
         with os.scandir(self.root) as entries:
             for entry in entries:
                 if not is_alert_file_name(entry.name):
                     continue
                 try:
-                    if entry.is_file(follow_symlinks=False):
-                        found.append((entry.stat(follow_symlinks=False).st_mtime, entry.name))
+                    found.append((entry.stat(follow_symlinks=False).st_mtime, entry.name))
                 except FileNotFoundError:
                     continue
         found.sort()
@@ -291,10 +330,17 @@ class DropFolder:
         os.utime(target, (now, now))
 
     def reject(self, path: Path, reason: str) -> Path:
-        """Move to rejected/ with `<name>.reason` beside it."""
+        """Move to rejected/ with `<name>.reason` beside it.
+
+        A reason may quote a line of the file, so it is no more readable than
+        the file itself (a reason about anything else quotes nothing of it).
+        """
         target = free_name(self.rejected, path.name)
         when = now_iso()
-        atomic_write_text(self.rejected / (target.name + ".reason"), f"{reason}\nrejected at {when} from {path.name}\n")
+        status = os.lstat(path)
+        mode = (status.st_mode & 0o644 | 0o600) if stat.S_ISREG(status.st_mode) else 0o644
+        atomic_write_text(self.rejected / (target.name + ".reason"),
+                          f"{reason}\nrejected at {when} from {path.name}\n", mode=mode)
         return move_no_replace(path, self.rejected, target.name)
 
     def give_back(self, path: Path) -> bool:

@@ -2,9 +2,12 @@
 
 import os
 import signal
+import socket
 import sqlite3
+import stat
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -51,6 +54,62 @@ def write_alerts(folder, start: int, count: int, tag: str = "m", pause: float = 
         if pause:
             time.sleep(pause)
     return messages
+
+
+# Things named like alert files that are not regular files, and the words their `.reason` starts with.
+STRAY_KINDS = {
+    "fifo": "a FIFO (named pipe), not a regular file",
+    "symlink": "a symbolic link, not a regular file",
+    "socket": "a socket, not a regular file",
+    "directory": "a directory, not a regular file",
+}
+SECRET_LINE = "Date : the-first-line-of-a-file-outside-the-drop-folder"
+
+
+def make_stray(folder, name: str, kind: str, outside=None) -> Path:
+    """A `kind` from STRAY_KINDS at folder/name; a symlink points to a file in `outside` (default: folder's
+    parent) holding SECRET_LINE."""
+    path = Path(folder) / name
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "symlink":
+        target = Path(outside or Path(folder).parent) / f"{name}.outside"
+        target.write_text(SECRET_LINE + "\n")
+        os.symlink(target, path)
+    elif kind == "socket":
+        # Made in a short folder on the same filesystem (a socket path is limited to 107 bytes), then moved in.
+        short = Path(tempfile.mkdtemp(dir=Path(folder).parent, prefix="s"))
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.bind(str(short / "s"))
+        os.rename(short / "s", path)
+        short.rmdir()
+    elif kind == "directory":
+        path.mkdir()
+        (path / "inside.txt").write_text(SECRET_LINE + "\n")
+    else:
+        raise ValueError(kind)
+    return path
+
+
+def assert_stray_rejected(folder, name: str, kind: str) -> None:
+    """The stray is in rejected/ as it was (never followed, never read), with a reason naming its kind."""
+    rejected = Path(folder) / "rejected"
+    reason = (rejected / f"{name}.reason").read_text()
+    assert reason.startswith(STRAY_KINDS[kind]), reason
+    assert "outside-the-drop-folder" not in reason
+    mode = os.lstat(rejected / name).st_mode
+    is_kind = {"fifo": stat.S_ISFIFO, "symlink": stat.S_ISLNK, "socket": stat.S_ISSOCK, "directory": stat.S_ISDIR}
+    assert is_kind[kind](mode), oct(mode)
+    if kind == "symlink":
+        assert Path(os.readlink(rejected / name)).read_text() == SECRET_LINE + "\n"
+
+
+def adopt_strays(folder) -> list:
+    """One stray of each kind left in the claim folder of a watcher that died. Returns their names."""
+    dead = Path(folder) / "processing" / "dead-watcher"
+    dead.mkdir(parents=True)
+    (dead / ".lock").touch()
+    return [make_stray(dead, f"left-{kind}.txt", kind, Path(folder).parent).name for kind in sorted(STRAY_KINDS)]
 
 
 def messages_in_db(db_path) -> list:
