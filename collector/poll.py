@@ -28,6 +28,7 @@ from collector.snmp.reading import OidNameError, extra_oid_specs, numeric_oid
 from vigie import paths
 from vigie.samples import SamplesError, add_event, empty_samples, read_samples, samples_path, set_interval, write_samples
 from vigie.logs import setup_logging
+from vigie.shard import ShardError, in_shard, parse_shard
 from vigie.severity import LEAST_SEVERE
 
 log = logging.getLogger("vigie.collector")
@@ -50,9 +51,10 @@ class Reporter:
             log.info("%s", message)
 
 
-def load_machines(machines_dir, reporter: Reporter) -> dict:
-    """{name: config} of the valid machine files; bad ones are reported (once) and skipped."""
+def load_machines(machines_dir, reporter: Reporter, shard=None) -> dict:
+    """{name: config} of the valid machine files of this shard; bad ones are reported (once) and skipped."""
     configs, errors = load_all(machines_dir)
+    configs = [c for c in configs if in_shard(c["name"], shard)]
     bad = set()
     for error in errors:
         key = ("file", error.source)
@@ -97,8 +99,9 @@ def log_transition(name: str, before: dict, after: dict, interface_count: int, e
 
 
 class Collector:
-    def __init__(self, machines_dir, alertfiles_dir, samples_dir, concurrency=32):
+    def __init__(self, machines_dir, alertfiles_dir, samples_dir, concurrency=32, shard=None):
         self.machines_dir = Path(machines_dir)
+        self.shard = shard
         self.alertfiles_dir = Path(alertfiles_dir)
         self.samples_dir = Path(samples_dir)
         self.reporter = Reporter()
@@ -150,7 +153,7 @@ class Collector:
         return events
 
     async def once(self) -> int:
-        configs = load_machines(self.machines_dir, self.reporter)
+        configs = load_machines(self.machines_dir, self.reporter, self.shard)
         if not configs:
             log.warning("no machine to poll in %s", self.machines_dir)
         started = time.monotonic()
@@ -189,7 +192,7 @@ class Collector:
     async def forever(self, rescan_seconds: float, stop: asyncio.Event) -> int:
         tasks, running = {}, {}
         while not stop.is_set():
-            configs = load_machines(self.machines_dir, self.reporter)
+            configs = load_machines(self.machines_dir, self.reporter, self.shard)
             for name in list(tasks):
                 if name not in configs or configs[name] != running[name]:
                     tasks.pop(name).cancel()
@@ -219,6 +222,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--machines", default=str(paths.MACHINES_DIR), help="folder of machine files (default: %(default)s)")
     p.add_argument("--alertfiles", default=str(paths.ALERTFILES_DIR), help="drop folder for alert files (default: %(default)s)")
     p.add_argument("--samples", default=str(paths.SAMPLES_DIR), help="folder of samples files (default: %(default)s)")
+    p.add_argument("--shard", metavar="K/N",
+                   help="poll only shard K of N of the machines (several collectors sharing one folder)")
     p.add_argument("--concurrency", type=int, default=32, help="machines polled at the same time (default: %(default)s)")
     p.add_argument("--rescan", type=float, default=30, help="seconds between reads of the machines folder (default: %(default)s)")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -227,7 +232,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 async def run(args) -> int:
-    collector = Collector(args.machines, args.alertfiles, args.samples, args.concurrency)
+    collector = Collector(args.machines, args.alertfiles, args.samples, args.concurrency, args.shard)
     if args.once:
         return await collector.once()
     stop = asyncio.Event()
@@ -241,6 +246,11 @@ async def run(args) -> int:
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     setup_logging("vigie.collector", verbose=args.verbose, quiet=args.quiet)
+    try:
+        args.shard = parse_shard(args.shard) if args.shard else None
+    except ShardError as exc:
+        log.error("%s", exc)
+        return 2
     if args.concurrency < 1:
         log.error("--concurrency must be at least 1")
         return 2
