@@ -4,7 +4,7 @@ Pure functions: dicts in, dicts out; no file, no database, no clock (the build
 time is passed in).
 """
 
-from vigie.machines import public_view
+from vigie.machines import NAME_MAX, NAME_PATTERN, min_secret_chars, public_view, schema as machine_schema
 from vigie.severity import RANK as SEVERITY_RANK, SEVERITIES as SEVERITY_ORDER
 from site_builder import series
 
@@ -153,4 +153,14 @@ def devices_page(configs, errors) -> dict:
         machines.append({"name": config["name"], "host": view.get("host"), "port": view.get("port"),
                          "snmp_version": (view.get("snmp") or {}).get("version"),
                          "interval": view.get("interval"), "description": view.get("description", "")})
-    return {"machines": machines, "config_errors": [config_error_row(e) for e in errors]}
+    return {"machines": machines, "config_errors": [config_error_row(e) for e in errors], "rules": form_rules()}
+
+
+def form_rules() -> dict:
+    """What the add-device form checks, from the machine rules themselves (vigie/machines.py)."""
+    properties = machine_schema()["properties"]
+    return {"name_pattern": NAME_PATTERN, "name_max": NAME_MAX, "v3_key_min": min_secret_chars("auth_key"),
+            "host_pattern": properties["host"]["pattern"], "host_max": properties["host"]["maxLength"],
+            "oid_name_pattern": properties["oids"]["propertyNames"]["pattern"],
+            "oid_pattern": machine_schema()["$defs"]["oid"]["pattern"]}
+

@@ -49,7 +49,7 @@ def test_list_and_get_mask_every_secret(api):
 
 
 @pytest.mark.parametrize("body, field", [
-    ({"host": "x", "snmp": {"version": "2c"}}, "snmp"),
+    ({"host": "x", "snmp": {"version": "2c"}}, "snmp.community"),
     ({"host": "x", "snmp": {"version": "2c", "community": "c"}, "port": 70000}, "port"),
     ({"host": "x", "snmp": {"version": "2c", "community": "c"}, "interval": "often"}, "interval"),
     ({"snmp": {"version": "2c", "community": "c"}}, None),

@@ -206,6 +206,11 @@ def test_admin_adds_and_removes_a_device(chromium, site):
         page = wp.page
         page.wait_for_selector('#devices tr[data-machine="core-sw-01"] button.remove')
         assert "config error" in page.text_content('#devices tr.config-error[data-machine="broken"]')
+        page.fill('#device-form [name="name"]', ".hidden")  # the machine-name rule, from the builder
+        page.fill('#device-form [name="host"]', "127.0.0.1")
+        page.fill('#device-form [name="community"]', "n3w-secret")
+        page.click('#device-form button[type="submit"]')
+        assert "not starting with '.'" in page.text_content("#form-error")
         page.fill('#device-form [name="name"]', "new-router")
         page.fill('#device-form [name="host"]', "bad host!")
         page.fill('#device-form [name="community"]', "n3w-secret")

@@ -1,9 +1,12 @@
 """Machine files: machines/<name>.json, validated against machine_schema.json.
 
-`load_machine` returns the config with defaults filled in, or raises
-MachineConfigError naming the file and the field. Secrets may be inline or a
-reference ({"env": VAR} / {"file": PATH}); `resolve_secret` reads them at poll
-time and `public_view` strips them from anything shown to a person.
+`load_machine` returns the config with the schema's defaults filled in, or
+raises MachineConfigError naming the file and the field. Its message is built
+from the schema, never from the value found: a community pasted in the wrong
+place must not reach a log line, a page or an API answer through the error
+that refuses it. Secrets may be inline or a reference ({"env": VAR} /
+{"file": PATH}); `resolve_secret` reads them at poll time and `public_view`
+strips them from anything shown to a person.
 """
 
 import copy
@@ -16,19 +19,22 @@ from pathlib import Path
 import jsonschema
 from jsonschema.exceptions import best_match
 
-NAME_RE = re.compile(r"^[A-Za-z0-9._-]+$")
+# The machine-name rule, for Python's fullmatch, JavaScript (the devices form) and the
+# OpenAPI document alike. No leading dot: every reader skips hidden files.
+NAME_MAX = 100
+NAME_PATTERN = rf"(?!\.)[A-Za-z0-9._\-]{{1,{NAME_MAX}}}"
+NAME_RE = re.compile(NAME_PATTERN)
 SCHEMA_PATH = Path(__file__).with_name("machine_schema.json")
 SECRET_KEYS = ("community", "auth_key", "priv_key")
 HIDDEN = "********"
-DEFAULTS = {"port": 161, "interfaces": "all", "oids": {}, "interval": 60, "timeout": 2,
-            "retries": 1, "down_after": 2, "threshold_percent": 90, "tags": {}}
 
 
 class MachineConfigError(ValueError):
+    """A machine file that cannot be used: `message` names the field itself (and never shows
+    a value that could be a secret); str() puts the file in front."""
+
     def __init__(self, source, field, message):
-        where = f"{source}: " if source else ""
-        at = f"{field}: " if field else ""
-        super().__init__(f"{where}{at}{message}")
+        super().__init__(f"{source}: {message}" if source else message)
         self.source = str(source) if source else None
         self.field = field
         self.message = message
@@ -44,9 +50,39 @@ def _validator():
     return jsonschema.Draft202012Validator(schema())
 
 
+def defaults() -> dict:
+    """The top-level defaults, as the schema's "default"s give them."""
+    return {key: copy.deepcopy(spec["default"]) for key, spec in schema()["properties"].items() if "default" in spec}
+
+
+def min_secret_chars(key: str) -> int:
+    """The fewest characters an inline secret of this key may have (8 for SNMPv3 keys)."""
+    return schema()["$defs"][_secret_definition(key)]["oneOf"][0]["minLength"]
+
+
+def _secret_definition(key: str) -> str:
+    return "v3_key" if key in ("auth_key", "priv_key") else "secret"
+
+
+def name_problem(name) -> str:
+    """Why `name` cannot name a machine, or "" when it can."""
+    if not isinstance(name, str):
+        return f"machine name must be a string, not {json_type(name)}"
+    if NAME_RE.fullmatch(name):
+        return ""
+    if not name:
+        return "machine name is empty"
+    if len(name) > NAME_MAX:
+        return f"machine name is longer than {NAME_MAX} characters"
+    if name.startswith("."):
+        return f"invalid machine name {name!r}: it must not start with '.' (such files are hidden and never read)"
+    return f"invalid machine name {name!r}: use letters, digits, '.', '_', '-'"
+
+
 def check_name(name: str, source=None) -> str:
-    if not isinstance(name, str) or not NAME_RE.match(name) or name in (".", ".."):
-        raise MachineConfigError(source, "name", f"invalid machine name {name!r}: use letters, digits, '.', '_', '-'")
+    problem = name_problem(name)
+    if problem:
+        raise MachineConfigError(source, "name", problem)
     return name
 
 
@@ -54,15 +90,66 @@ def validate(data, source=None) -> dict:
     """The config with defaults filled in; raise MachineConfigError on the most relevant error."""
     error = best_match(_validator().iter_errors(data))
     if error is not None:
-        field = ".".join(str(p) for p in error.absolute_path) or None
-        if any(part in SECRET_KEYS for part in error.absolute_path):
-            # jsonschema quotes the value; a secret must not reach a log line or a reply
-            raise MachineConfigError(source, field, "invalid secret (value not shown): expected a string of "
-                                     "1 to 256 characters, {\"env\": \"VAR\"} or {\"file\": \"/path\"}")
-        raise MachineConfigError(source, field, error.message)
-    config = copy.deepcopy(DEFAULTS)
+        field, message = describe(error)
+        raise MachineConfigError(source, field, message)
+    config = defaults()
     config.update(copy.deepcopy(data))
     return config
+
+
+_TYPE_WORDS = {"object": "an object", "array": "a list", "string": "a string", "integer": "a whole number",
+               "number": "a number", "boolean": "true or false", "null": "null"}
+_BOUNDS = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "more than",
+           "exclusiveMaximum": "less than", "minLength": "at least", "maxLength": "at most",
+           "minItems": "at least", "maxItems": "at most"}
+
+
+def json_type(value) -> str:
+    """The JSON type of a value in words ("a string"), never the value itself."""
+    for name, kinds in (("boolean", bool), ("integer", int), ("number", float), ("string", str),
+                        ("array", (list, tuple)), ("object", dict)):
+        if isinstance(value, kinds):
+            return _TYPE_WORDS[name]
+    return _TYPE_WORDS["null"]
+
+
+def _words(items, quote=True) -> str:
+    """'a, b or c'; JSON values other than plain words are shown as JSON."""
+    items = [json.dumps(i) if quote and not (isinstance(i, str) and i.isidentifier()) else str(i) for i in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def describe(error) -> tuple:
+    """(field, message) for a jsonschema error, from the schema only: no value is quoted."""
+    path = [str(p) for p in error.absolute_path]
+    secret = next((p for p in path if p in SECRET_KEYS), None)
+    if secret is not None:
+        field = ".".join(path[:path.index(secret) + 1])
+        definition = schema()["$defs"][_secret_definition(secret)]
+        return field, f"{field}: invalid secret (value not shown): expected {definition['description']}"
+    keyword, expected, instance = error.validator, error.validator_value, error.instance
+    if keyword == "required":
+        missing = next((p for p in expected if p not in instance), expected[0])
+        return ".".join(path + [missing]), f"missing field {'.'.join(path + [missing])!r}"
+    if keyword == "dependentRequired":
+        needing = next((k for k, needs in expected.items() if k in instance and any(n not in instance for n in needs)), "")
+        return ".".join(path + [needing]), f"{'.'.join(path + [needing])} needs {_words(expected.get(needing, []))} too"
+    field = ".".join(path) or None
+    subject = field or "the machine file"
+    if keyword == "type":
+        types = [expected] if isinstance(expected, str) else expected
+        return field, f"{subject} must be {_words([_TYPE_WORDS[t] for t in types], quote=False)}, not {json_type(instance)}"
+    if keyword in ("enum", "const"):
+        choices = expected if keyword == "enum" else [expected]
+        return field, f"{subject} must be {_words(choices)}"
+    if keyword in _BOUNDS:
+        unit = {"minLength": " character", "maxLength": " character", "minItems": " item", "maxItems": " item"}
+        plural = "s" if keyword in unit and expected != 1 else ""
+        return field, f"{subject} must be {_BOUNDS[keyword]} {expected:g}{unit.get(keyword, '')}{plural}"
+    if keyword == "additionalProperties":
+        return field, f"{subject} has a field that is not allowed here (allowed: {_words(error.schema.get('properties', {}))})"
+    described = error.schema.get("description")
+    return field, f"{subject} is not valid" + (f": {described}" if described else "")
 
 
 def parse_machine(name: str, text: str, source=None) -> dict:
@@ -80,8 +167,10 @@ def load_machine(path) -> dict:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MachineConfigError(path, None, f"cannot read: {exc}") from None
+    except OSError as exc:
+        raise MachineConfigError(path, None, f"cannot read the file: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise MachineConfigError(path, None, f"not UTF-8 text (byte {exc.start + 1})") from None
     return parse_machine(path.stem, text, source=path)
 
 
@@ -101,17 +190,29 @@ def load_all(machines_dir):
 
 
 def resolve_secret(value, field="secret", source=None) -> str:
-    """The secret's text: inline, from an environment variable, or from a file."""
+    """The secret's text: inline, from an environment variable, or from a file.
+
+    A secret read from elsewhere gets the length check the schema gives an inline
+    one: an SNMPv3 key under 8 characters would fail every poll as "no answer".
+    """
     if isinstance(value, str):
         return value
     if "env" in value:
         if value["env"] not in os.environ:
-            raise MachineConfigError(source, field, f"environment variable {value['env']} is not set")
-        return os.environ[value["env"]]
-    try:
-        return Path(value["file"]).read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise MachineConfigError(source, field, f"cannot read secret file {value['file']}: {exc.strerror}") from None
+            raise MachineConfigError(source, field, f"{field}: environment variable {value['env']} is not set")
+        text, origin = os.environ[value["env"]], f"environment variable {value['env']}"
+    else:
+        try:
+            text = Path(value["file"]).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise MachineConfigError(source, field, f"{field}: cannot read secret file {value['file']}: "
+                                     f"{exc.strerror}") from None
+        origin = f"secret file {value['file']}"
+    least = min_secret_chars(field.rsplit(".", 1)[-1])
+    if len(text) < least:
+        raise MachineConfigError(source, field, f"{field}: the value of {origin} is shorter than {least} "
+                                 f"character{'s' if least > 1 else ''} (value not shown)")
+    return text
 
 
 def public_view(config: dict) -> dict:

@@ -3,8 +3,10 @@
    what machine_schema.json checks; the API checks again and has the last word. */
 "use strict";
 (function () {
-  var NAME = /^[A-Za-z0-9._-]+$/, HOST = /^[A-Za-z0-9.:_-]+$/, OID_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
-  var OID = /^(\.?[0-9]+(\.[0-9]+)+|[A-Za-z][A-Za-z0-9-]*::[A-Za-z][A-Za-z0-9-]*(\.[0-9]+)*)$/;  /* machine_schema.json */
+  /* the rules of vigie/machines.py and machine_schema.json, written into the page by the builder */
+  var RULES = JSON.parse(document.getElementById("devices-snapshot").textContent).rules;
+  var NAME = new RegExp("^(?:" + RULES.name_pattern + ")$"), HOST = new RegExp(RULES.host_pattern);
+  var OID_NAME = new RegExp(RULES.oid_name_pattern), OID = new RegExp(RULES.oid_pattern);
   var who = null;
 
   function message(text) { document.getElementById("devices-message").textContent = text; }
@@ -19,8 +21,9 @@
     function fail(field, text) { throw { field: field, message: text }; }
     var v = function (name) { return form[name].value.trim(); };
     var name = v("name");
-    if (!NAME.test(name) || name === "." || name === "..") fail("name", "Name: use letters, digits, '.', '_', '-'.");
-    if (!HOST.test(v("host")) || v("host").length > 253) fail("host", "Host: an IP address or DNS name.");
+    if (!NAME.test(name))
+      fail("name", "Name: up to " + RULES.name_max + " letters, digits, '.', '_', '-', not starting with '.'.");
+    if (!HOST.test(v("host")) || v("host").length > RULES.host_max) fail("host", "Host: an IP address or DNS name.");
     var port = intIn(v("port") || "161", 1, 65535);
     if (port === null) fail("port", "Port: a whole number from 1 to 65535.");
     var interval = intIn(v("interval") || "60", 5, 86400);
@@ -30,10 +33,12 @@
       if (!v("user")) fail("user", "SNMPv3 needs a user.");
       snmp.user = v("user");
       snmp.auth_protocol = form.auth_protocol.value;
-      if (!form.auth_key.value) fail("auth_key", "SNMPv3 needs an auth key.");
+      if (form.auth_key.value.length < form.auth_key.minLength)
+        fail("auth_key", "SNMPv3 needs an auth key of at least " + form.auth_key.minLength + " characters.");
       snmp.auth_key = form.auth_key.value;
       if (form.priv_protocol.value) {
-        if (!form.priv_key.value) fail("priv_key", "A privacy protocol needs a privacy key.");
+        if (form.priv_key.value.length < form.priv_key.minLength)
+          fail("priv_key", "A privacy protocol needs a privacy key of at least " + form.priv_key.minLength + " characters.");
         snmp.priv_protocol = form.priv_protocol.value;
         snmp.priv_key = form.priv_key.value;
       }

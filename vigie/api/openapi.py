@@ -30,7 +30,7 @@ SEVERITY_PATTERN = f"^{SPACE}*{SEVERITY_WORD}{SPACE}*{END}"
 SEVERITY_LIST_PATTERN = f"^{SPACE}*{SEVERITY_WORD}{SPACE}*(,{SPACE}*{SEVERITY_WORD}{SPACE}*)*{END}"
 _ORDER_WORD = "-?(" + "|".join(sorted(db.ORDERING_COLUMNS, key=len, reverse=True)) + ")"
 ORDERING_PATTERN = f"^({_ORDER_WORD}(,{_ORDER_WORD})*)?{END}"
-MACHINE_NAME_PATTERN = rf"^(?!\.\.?{END})[A-Za-z0-9._-]{{1,100}}{END}"
+MACHINE_NAME_PATTERN = rf"^(?:{machines.NAME_PATTERN}){END}"
 USERNAME_PATTERN = rf"^[A-Za-z0-9._@-]{{1,64}}{END}"
 
 

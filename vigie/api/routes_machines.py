@@ -2,7 +2,6 @@
 shown with their SNMP secrets masked."""
 
 import json
-import re
 
 from bottle import response
 
@@ -10,7 +9,6 @@ from vigie import machines as mc
 from vigie.atomic import atomic_write_json
 from vigie.api.errors import api_error
 
-NAME_RE = re.compile(r"[A-Za-z0-9._-]+")
 FILE_MODE = 0o640  # holds SNMP secrets: not world-readable
 
 
@@ -38,10 +36,6 @@ def register(app, ctx):
             mc.check_name(name)
         except mc.MachineConfigError as exc:
             raise api_error(400, exc.message, "name") from None
-        if not NAME_RE.fullmatch(name):
-            raise api_error(400, f"invalid machine name {name!r}: use letters, digits, '.', '_', '-'", "name")
-        if len(name) > 100:
-            raise api_error(400, "machine name is longer than 100 characters", "name")
         return ctx.machines_dir / f"{name}.json"
 
     def read_raw(name):
