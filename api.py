@@ -18,6 +18,8 @@ from functools import partial
 
 from vigie import db, paths
 from vigie.api import auth
+from vigie.errors import InputError
+from vigie.roles import ROLES
 from vigie.api.app import make_app
 from vigie.api.routes_tokens import token_state
 from vigie.api.settings import SETTINGS, SettingsError, describe, read_settings
@@ -48,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     adduser = sub.add_parser("adduser", help="create a user (or change one with --update)",
                              description="Create a user with a role; the password comes from a file or a prompt.")
     adduser.add_argument("name")
-    adduser.add_argument("--role", required=True, choices=db.ROLES)
+    adduser.add_argument("--role", required=True, choices=ROLES)
     adduser.add_argument("--password-file", help="file holding the password (first line); prompted when absent")
     adduser.add_argument("--update", action="store_true", help="change the role and password of an existing user")
     adduser.add_argument("--db", default=str(paths.DB_PATH), help="alerts database (default: %(default)s)")
@@ -106,16 +108,11 @@ def cmd_serve(args, log) -> int:
 
 
 def cmd_adduser(args, log) -> int:
-    from vigie.api.routes_auth import check_username
-    from bottle import HTTPResponse
     try:
-        check_username(args.name)
-    except HTTPResponse:
-        log.error("invalid user name %r: use 1-64 letters, digits or . _ - @", args.name)
-        return 2
-    password = read_password(args.password_file)
-    if len(password) < 8:
-        log.error("the password must have at least 8 characters")
+        auth.check_username(args.name)
+        password = auth.check_password(read_password(args.password_file))
+    except InputError as exc:
+        log.error("%s", exc.message)
         return 2
     conn = db.connect(args.db)
     exists = db.get_user(conn, args.name) is not None

@@ -24,6 +24,7 @@ from site_builder import context, inputs, render
 from site_builder.writer import SiteWriter, signature
 from vigie import paths, utc
 from vigie.logs import setup_logging
+from vigie.roles import ROLE_RANK
 
 log = logging.getLogger("vigie.site")
 
@@ -38,9 +39,13 @@ def plotly_js() -> bytes:
     return get_plotlyjs().encode("utf-8")
 
 
+# What the pages' scripts need from the core's definitions, as JSON in every page.
+DEFINITIONS = {"role_rank": ROLE_RANK}
+
+
 def code_version() -> str:
-    """Changes whenever the builder, its templates or its static files change."""
-    digest = hashlib.sha256()
+    """Changes whenever the builder, its templates, its static files or the definitions change."""
+    digest = hashlib.sha256(render.json_data(DEFINITIONS).encode("utf-8"))
     for path in sorted(list(PACKAGE_DIR.glob("*.py")) + list((PACKAGE_DIR / "templates").glob("*"))
                        + list(STATIC_DIR.glob("*"))):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
@@ -70,7 +75,8 @@ class Site:
     def render(self, template: str, root: str, page: str, **ctx) -> bytes:
         assets = {rel: f"{root}{rel}?v={v}" for rel, v in self.versions.items()}
         return render.render(self.env, template, dict(ctx, root=root, page=page, assets=assets,
-                                                      csp=self.csp, api_url=self.api_url))
+                                                      csp=self.csp, api_url=self.api_url,
+                                                      definitions=DEFINITIONS))
 
 
 def machine_signature(site, code, samples_dir, conn, config) -> tuple:

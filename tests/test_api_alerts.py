@@ -282,6 +282,26 @@ def test_ack_records_who_and_when_and_unack_clears_it(api):
     assert api.call("POST", "/api/alert/777/ack").status == 404
 
 
+def vanish_on_update(conn):
+    """Make any alert disappear at the moment something updates it: the trigger deletes
+    the row and drops the update, as if another writer had deleted it between the
+    handler's read and its write (the race, made to happen every time)."""
+    conn.execute("CREATE TRIGGER vanish BEFORE UPDATE ON alerts BEGIN"
+                 " DELETE FROM alerts WHERE id = OLD.id; SELECT RAISE(IGNORE); END")
+
+
+@pytest.mark.parametrize("method, suffix, body", [
+    ("POST", "/ack", None), ("POST", "/unack", None), ("POST", "", {"message": "x"}),
+    ("PATCH", "", {"message": "x"}), ("PUT", "", alert()),
+])
+def test_an_alert_deleted_between_read_and_update_is_404(api, method, suffix, body):
+    alert_id = add(api)["id"]
+    vanish_on_update(api.conn)
+    answer = api.call(method, f"/api/alert/{alert_id}{suffix}", "operator", json=body)
+    assert answer.status == 404 and answer.json["field"] == "id", answer
+    assert count_rows(api) == 0
+
+
 def test_bulk_ack_with_filters_in_the_query_or_the_body(loaded):
     answer = loaded.call("POST", "/api/alert/ack", "operator", query={"server": "db-01"})
     assert answer.status == 200 and answer.json == {"acknowledged": 2}

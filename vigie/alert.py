@@ -7,6 +7,7 @@ generator reject bad input the same way.
 
 from datetime import datetime, timezone
 
+from vigie.errors import InputError
 from vigie.severity import ALIASES as SEVERITY_ALIASES, SEVERITIES, in_words  # noqa: F401 (SEVERITIES: part of the record)
 
 FIELDS = ("timestamp", "server", "severity", "message", "provider", "application", "environment")
@@ -14,13 +15,8 @@ FIELDS = ("timestamp", "server", "severity", "message", "provider", "application
 MAX_TEXT = 2000
 
 
-class AlertError(ValueError):
+class AlertError(InputError):
     """A bad alert value; `field` names the field concerned."""
-
-    def __init__(self, field, message):
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 def normalize_severity(value) -> str:

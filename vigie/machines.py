@@ -19,6 +19,8 @@ from pathlib import Path
 import jsonschema
 from jsonschema.exceptions import best_match
 
+from vigie.errors import InputError
+
 # The machine-name rule, for Python's fullmatch, JavaScript (the devices form) and the
 # OpenAPI document alike. No leading dot: every reader skips hidden files.
 NAME_MAX = 100
@@ -29,15 +31,16 @@ SECRET_KEYS = ("community", "auth_key", "priv_key")
 HIDDEN = "********"
 
 
-class MachineConfigError(ValueError):
+class MachineConfigError(InputError):
     """A machine file that cannot be used: `message` names the field itself (and never shows
     a value that could be a secret); str() puts the file in front."""
 
     def __init__(self, source, field, message):
-        super().__init__(f"{source}: {message}" if source else message)
+        super().__init__(field, message)
         self.source = str(source) if source else None
-        self.field = field
-        self.message = message
+
+    def __str__(self):
+        return f"{self.source}: {self.message}" if self.source else self.message
 
 
 @lru_cache(maxsize=1)

@@ -3,7 +3,8 @@
 var Vigie = (function () {
   var apiBase = (document.querySelector('meta[name="vigie-api"]') || {}).content || "";
   var root = (document.querySelector('meta[name="vigie-root"]') || {}).content || "";
-  var ROLES = { viewer: 1, operator: 2, admin: 3 };
+  var definitions = JSON.parse((document.getElementById("vigie-definitions") || {}).textContent || "{}");
+  var ROLE_RANK = definitions.role_rank || {};
 
   function cookie(name) {
     var parts = document.cookie ? document.cookie.split("; ") : [];
@@ -38,7 +39,7 @@ var Vigie = (function () {
   }, function () { return { state: "offline" }; });
 
   function can(who, role) {
-    return who.state === "user" && (ROLES[who.role] || 0) >= ROLES[role];
+    return who.state === "user" && (ROLE_RANK[who.role] || 0) >= ROLE_RANK[role];
   }
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }

@@ -19,8 +19,10 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from vigie import db, utc
+from vigie.api import limits
+from vigie.errors import InputError
+from vigie.roles import ROLES
 
-ROLE_RANK = {"viewer": 1, "operator": 2, "admin": 3}
 SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
 SESSION_COOKIE = "vigie_session"
 CSRF_COOKIE = "vigie_csrf"
@@ -66,10 +68,6 @@ def issue(conn, kind: str, username: str, hours: float, label: str = ""):
     expires_at = expiry(hours)
     db.add_credential(conn, kind, user["id"], token_hash(token), expires_at, label)
     return token, expires_at
-
-
-def role_allows(role, needed: str) -> bool:
-    return ROLE_RANK.get(role, 0) >= ROLE_RANK[needed]
 
 
 def generate_password() -> str:
@@ -125,3 +123,25 @@ def check_login(conn, username: str, password: str, cache: BasicCache = None):
     if key:
         cache.remember(key)
     return user
+
+
+class UserError(InputError):
+    """A bad user name, role or password; `field` names which."""
+
+
+def check_username(username) -> str:
+    if not isinstance(username, str) or not limits.USERNAME_RE.fullmatch(username):
+        raise UserError("username", f"username must be {limits.USERNAME_RULE}")
+    return username
+
+
+def check_role(role) -> str:
+    if role not in ROLES:
+        raise UserError("role", f"role must be one of {', '.join(ROLES)}")
+    return role
+
+
+def check_password(password) -> str:
+    if not isinstance(password, str) or len(password) < limits.PASSWORD_MIN:
+        raise UserError("password", f"password must be a string of at least {limits.PASSWORD_MIN} characters")
+    return password

@@ -10,8 +10,9 @@ import copy
 
 from vigie import machines
 from vigie import __version__, db
-from vigie.api import routes_tokens
+from vigie.api import limits
 from vigie.alert import MAX_TEXT, SEVERITIES, SEVERITY_ALIASES
+from vigie.roles import ROLES
 from vigie.severity import in_words as severities_in_words
 
 JSON = "application/json"
@@ -31,7 +32,7 @@ SEVERITY_LIST_PATTERN = f"^{SPACE}*{SEVERITY_WORD}{SPACE}*(,{SPACE}*{SEVERITY_WO
 _ORDER_WORD = "-?(" + "|".join(sorted(db.ORDERING_COLUMNS, key=len, reverse=True)) + ")"
 ORDERING_PATTERN = f"^({_ORDER_WORD}(,{_ORDER_WORD})*)?{END}"
 MACHINE_NAME_PATTERN = rf"^(?:{machines.NAME_PATTERN}){END}"
-USERNAME_PATTERN = rf"^[A-Za-z0-9._@-]{{1,64}}{END}"
+USERNAME_PATTERN = f"^{limits.USERNAME_RE.pattern}{END}"
 
 
 def text(required: bool, description: str) -> dict:
@@ -54,7 +55,7 @@ ALERT_FIELDS = {
     "application": text(False, "Application concerned."),
     "environment": text(False, "prod, preprod, testing, dev... (stored lower case)."),
 }
-SOURCE_ID = {"type": ["string", "null"], "maxLength": 200, "pattern": NOT_SPACE,
+SOURCE_ID = {"type": ["string", "null"], "maxLength": limits.SOURCE_ID_MAX, "pattern": NOT_SPACE,
              "description": "Idempotency key: posting the same source_id again returns the existing alert."}
 
 
@@ -177,16 +178,16 @@ def components() -> dict:
                                  "password": {"type": "string", "minLength": 1}}},
         "LoginResult": {"type": "object", "required": ["token", "expires_at", "user", "role"], "properties": {
             "token": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"},
-            "user": {"type": "string"}, "role": {"type": "string", "enum": list(db.ROLES)}}},
+            "user": {"type": "string"}, "role": {"type": "string", "enum": list(ROLES)}}},
         "Me": {"type": "object", "required": ["username", "role"],
-               "properties": {"username": {"type": "string"}, "role": {"type": "string", "enum": list(db.ROLES)}}},
+               "properties": {"username": {"type": "string"}, "role": {"type": "string", "enum": list(ROLES)}}},
         "User": {"type": "object", "required": ["username", "role"], "properties": {
-            "username": {"type": "string"}, "role": {"type": "string", "enum": list(db.ROLES)},
+            "username": {"type": "string"}, "role": {"type": "string", "enum": list(ROLES)},
             "created_at": {"type": "string"}}},
         "NewUser": {"type": "object", "required": ["username", "role", "password"], "additionalProperties": False,
                     "properties": {"username": {"type": "string", "pattern": USERNAME_PATTERN},
-                                   "role": {"type": "string", "enum": list(db.ROLES)},
-                                   "password": {"type": "string", "minLength": 8}}},
+                                   "role": {"type": "string", "enum": list(ROLES)},
+                                   "password": {"type": "string", "minLength": limits.PASSWORD_MIN}}},
         "UserList": {"type": "object", "required": ["count", "results"], "properties": {
             "count": {"type": "integer"}, "results": {"type": "array", "items": {"$ref": "#/components/schemas/User"}}}},
         "Token": {"type": "object", "required": ["id", "username", "label", "created_at", "expires_at",
@@ -197,8 +198,8 @@ def components() -> dict:
             "revoked_at": {"type": ["string", "null"], "format": "date-time"},
             "state": {"type": "string", "enum": ["active", "expired", "revoked"]}}},
         "NewToken": {"type": "object", "additionalProperties": False, "properties": {
-            "label": {"type": "string", "maxLength": routes_tokens.MAX_LABEL, "description": "What it is for."},
-            "days": {"type": "integer", "minimum": 1, "maximum": routes_tokens.MAX_DAYS,
+            "label": {"type": "string", "maxLength": limits.TOKEN_LABEL_MAX, "description": "What it is for."},
+            "days": {"type": "integer", "minimum": 1, "maximum": limits.TOKEN_DAYS_MAX,
                      "description": "Lifetime (default: the token_days setting)."}}},
         "MadeToken": {"allOf": [{"$ref": "#/components/schemas/Token"}, {
             "type": "object", "required": ["token"], "properties": {
@@ -278,21 +279,23 @@ def _filter_params(with_paging: bool) -> list:
         params += [
             q("ordering", {"type": "string", "pattern": ORDERING_PATTERN},
               f"Sort fields, comma separated, '-' for descending (default -timestamp); -severity puts {SEVERITIES[0]} first."),
-            q("limit", {"type": "integer", "minimum": 1, "maximum": 1000}, "Page size (default 100)."),
-            q("offset", {"type": "integer", "minimum": 0, "maximum": 2 ** 62}, "Alerts to skip."),
+            q("limit", {"type": "integer", "minimum": 1, "maximum": limits.MAX_PAGE_SIZE}, "Page size."),
+            q("offset", {"type": "integer", "minimum": 0, "maximum": limits.OFFSET_MAX}, "Alerts to skip."),
         ]
     return params
 
 
 def paths(settings: dict) -> dict:
     anon = bool(settings.get("anonymous_read"))
-    max_page = settings.get("max_page_size", 1000)
+    max_page = settings.get("max_page_size", limits.MAX_PAGE_SIZE)
+    page_size = settings.get("page_size", limits.PAGE_SIZE)
     alert_id = {"name": "alert_id", "in": "path", "required": True,
                 "schema": {"type": "integer", "minimum": -(2 ** 63), "maximum": 2 ** 63 - 1}}
     machine_name = {"name": "name", "in": "path", "required": True,
                     "schema": {"type": "string", "pattern": MACHINE_NAME_PATTERN}, "description": "Machine name."}
     list_params = _filter_params(True)
     list_params[-2]["schema"]["maximum"] = max_page
+    list_params[-2]["description"] = f"Page size (default {page_size})."
     one_alert = _json("Alert", "The alert.")
     changed = {"200": one_alert, "400": _ref("BadRequest"), "404": _ref("NotFound"), "413": _ref("TooLarge")}
     return {

@@ -1,4 +1,9 @@
-"""/api/alert...: list, add (one or a batch), read, change, delete, acknowledge; /api/stats."""
+"""/api/alert...: list, add (one or a batch), read, change, delete, acknowledge; /api/stats.
+
+The validators (parse_*) are pure: they take the request's values and return
+clean ones or raise AlertError naming the field, which the app turns into a
+400 (errors.py). The handlers below them are bound to their routes by ROUTES.
+"""
 
 import re
 
@@ -6,12 +11,13 @@ from bottle import request, response
 
 from vigie import db
 from vigie.alert import FIELDS, MAX_TEXT, AlertError, clean_text, normalize_alert, normalize_severity, normalize_timestamp
-from vigie.api.errors import api_error
+from vigie.api import limits
+from vigie.api.context import context
+from vigie.api.errors import ApiError
 
 LIST_PARAMS = ("severity", "server", "environment", "application", "provider", "acknowledged", "q",
                "since", "until", "ordering", "limit", "offset")
 FILTER_PARAMS = LIST_PARAMS[:9]
-MAX_SOURCE_ID = 200
 
 
 def utc_timestamp(value, field="timestamp") -> str:
@@ -51,8 +57,9 @@ def parse_new_alert(record) -> dict:
     alert = normalize_alert(record)
     source_id = record.get("source_id")
     if source_id is not None:
-        if not isinstance(source_id, str) or not source_id.strip() or len(source_id) > MAX_SOURCE_ID:
-            raise AlertError("source_id", f"source_id must be a non-empty string of at most {MAX_SOURCE_ID} characters")
+        if not isinstance(source_id, str) or not source_id.strip() or len(source_id) > limits.SOURCE_ID_MAX:
+            raise AlertError("source_id",
+                             f"source_id must be a non-empty string of at most {limits.SOURCE_ID_MAX} characters")
         source_id = source_id.strip()
     alert["source_id"] = source_id
     return alert
@@ -117,7 +124,16 @@ def parse_filters(query, allowed=FILTER_PARAMS) -> dict:
     return filters
 
 
-def _int_param(query, name, default, low, high):
+def parse_ordering(query) -> str:
+    ordering = query.get("ordering") or db.DEFAULT_ORDERING
+    try:
+        db.order_by(ordering)
+    except ValueError as exc:
+        raise AlertError("ordering", str(exc)) from None
+    return ordering
+
+
+def parse_int(query, name, default, low, high):
     raw = query.get(name)
     if raw is None:
         return default
@@ -161,127 +177,137 @@ class JsonQuery:
         return values[-1] if values else default
 
 
-def register(app, ctx):
-    def bad(exc: AlertError, **extra):
-        return api_error(400, exc.message, exc.field, **extra)
 
-    def load(alert_id):
-        if not db.fits_rowid(alert_id):
-            raise api_error(404, f"no alert with id {alert_id}", "id")
-        alert = db.get_alert(ctx.conn(), alert_id)
-        if alert is None:
-            raise api_error(404, f"no alert with id {alert_id}", "id")
-        return alert
+# ---------------------------------------------------------------- handlers
 
-    @app.get("/api/alert")
-    def list_alerts():
-        ctx.require("viewer")
-        query = request.query.decode()
+def no_such_alert(alert_id) -> ApiError:
+    return ApiError(404, f"no alert with id {alert_id}", "id")
+
+
+def load(ctx, alert_id) -> dict:
+    alert = db.get_alert(ctx.conn(), alert_id) if db.fits_rowid(alert_id) else None
+    if alert is None:
+        raise no_such_alert(alert_id)
+    return alert
+
+
+def still_there(alert, alert_id) -> dict:
+    """The alert an update returned; a 404 when it was deleted since it was loaded."""
+    if alert is None:
+        raise no_such_alert(alert_id)
+    return alert
+
+
+def list_alerts():
+    ctx = context()
+    ctx.require("viewer")
+    query = request.query.decode()
+    filters = parse_filters(query, LIST_PARAMS)
+    limit = parse_int(query, "limit", ctx.settings["page_size"], 1, ctx.settings["max_page_size"])
+    offset = parse_int(query, "offset", 0, 0, limits.OFFSET_MAX)
+    ordering = parse_ordering(query)
+    count, results = db.list_alerts(ctx.conn(), filters, ordering, limit, offset)
+    params = {k: query.getall(k) for k in query.keys() if k not in ("limit", "offset")}
+    params["limit"] = limit
+    nxt = ctx.page_url(dict(params, offset=offset + limit)) if offset + limit < count else None
+    prev = ctx.page_url(dict(params, offset=max(0, offset - limit))) if offset > 0 else None
+    return {"count": count, "next": nxt, "previous": prev, "results": results}
+
+
+def add_alerts():
+    ctx = context()
+    ctx.require("operator")
+    body = ctx.read_json()
+    if isinstance(body, list):
+        return add_batch(ctx, body)
+    (alert_id, created), = db.insert_alerts(ctx.conn(), [parse_new_alert(body)])
+    response.status = 201 if created else 200
+    return db.get_alert(ctx.conn(), alert_id)
+
+
+def add_batch(ctx, items):
+    if not items:
+        raise ApiError(400, "empty batch: send at least one alert", None, index=None)
+    if len(items) > ctx.settings["max_batch"]:
+        raise ApiError(413, f"batch of {len(items)} alerts is over the limit of {ctx.settings['max_batch']}",
+                       None, index=None)
+    records = []
+    for index, item in enumerate(items):
         try:
-            filters = parse_filters(query, LIST_PARAMS)
-            limit = _int_param(query, "limit", ctx.settings["page_size"], 1, ctx.settings["max_page_size"])
-            offset = _int_param(query, "offset", 0, 0, 2 ** 62)
-            ordering = query.get("ordering") or db.DEFAULT_ORDERING
-            try:
-                db.order_by(ordering)
-            except ValueError as exc:
-                raise AlertError("ordering", str(exc)) from None
+            records.append(parse_new_alert(item))
         except AlertError as exc:
-            raise bad(exc)
-        count, results = db.list_alerts(ctx.conn(), filters, ordering, limit, offset)
-        params = {k: query.getall(k) for k in query.keys() if k not in ("limit", "offset")}
-        params["limit"] = limit
-        nxt = ctx.page_url(dict(params, offset=offset + limit)) if offset + limit < count else None
-        prev = ctx.page_url(dict(params, offset=max(0, offset - limit))) if offset > 0 else None
-        return {"count": count, "next": nxt, "previous": prev, "results": results}
+            raise AlertError(exc.field, f"alert {index}: {exc.message}", index=index) from None
+    results = db.insert_alerts(ctx.conn(), records)
+    response.status = 201
+    return {"ids": [i for i, _ in results], "created": sum(1 for _, c in results if c)}
 
-    @app.post("/api/alert")
-    def add_alerts():
-        ctx.require("operator")
+
+def get_alert(alert_id):
+    ctx = context()
+    ctx.require("viewer")
+    return load(ctx, alert_id)
+
+
+def change_alert(alert_id):
+    ctx = context()
+    user = ctx.require("operator")
+    load(ctx, alert_id)
+    changes = parse_changes(ctx.read_json(), full=request.method == "PUT")
+    return still_there(db.update_alert(ctx.conn(), alert_id, changes, user["username"]), alert_id)
+
+
+def delete_alert(alert_id):
+    ctx = context()
+    ctx.require("admin")
+    load(ctx, alert_id)
+    if not db.delete_alert(ctx.conn(), alert_id):
+        raise no_such_alert(alert_id)
+    response.status = 204
+    return ""
+
+
+def set_acknowledged(alert_id, value: bool):
+    ctx = context()
+    user = ctx.require("operator")
+    load(ctx, alert_id)
+    return still_there(db.set_acknowledged(ctx.conn(), alert_id, value, user["username"]), alert_id)
+
+
+def ack(alert_id):
+    return set_acknowledged(alert_id, True)
+
+
+def unack(alert_id):
+    return set_acknowledged(alert_id, False)
+
+
+def ack_matching():
+    ctx = context()
+    user = ctx.require("operator")
+    query = request.query.decode()
+    filters = parse_filters(query)
+    if ctx.has_body():
         body = ctx.read_json()
-        if isinstance(body, list):
-            return add_batch(body)
-        try:
-            record = parse_new_alert(body)
-        except AlertError as exc:
-            raise bad(exc)
-        (alert_id, created), = db.insert_alerts(ctx.conn(), [record])
-        response.status = 201 if created else 200
-        return db.get_alert(ctx.conn(), alert_id)
+        if not isinstance(body, dict):
+            raise AlertError(None, "send a JSON object of filters, e.g. {\"server\": \"web-01\"}")
+        filters.update(parse_filters(JsonQuery(body)))  # the body wins where both give a filter
+    return {"acknowledged": db.acknowledge_matching(ctx.conn(), filters, user["username"])}
 
-    def add_batch(items):
-        if not items:
-            raise api_error(400, "empty batch: send at least one alert", None, index=None)
-        if len(items) > ctx.settings["max_batch"]:
-            raise api_error(413, f"batch of {len(items)} alerts is over the limit of {ctx.settings['max_batch']}",
-                            None, index=None)
-        records = []
-        for index, item in enumerate(items):
-            try:
-                records.append(parse_new_alert(item))
-            except AlertError as exc:
-                raise api_error(400, f"alert {index}: {exc.message}", exc.field, index=index)
-        results = db.insert_alerts(ctx.conn(), records)
-        response.status = 201
-        return {"ids": [i for i, _ in results], "created": sum(1 for _, c in results if c)}
 
-    @app.get("/api/alert/<alert_id:int>")
-    def get_one(alert_id):
-        ctx.require("viewer")
-        return load(alert_id)
+def stats():
+    ctx = context()
+    ctx.require("viewer")
+    return db.get_stats(ctx.conn())
 
-    @app.route("/api/alert/<alert_id:int>", method=["POST", "PATCH", "PUT"])
-    def change(alert_id):
-        user = ctx.require("operator")
-        load(alert_id)
-        body = ctx.read_json()
-        try:
-            changes = parse_changes(body, full=request.method == "PUT")
-        except AlertError as exc:
-            raise bad(exc)
-        alert = db.update_alert(ctx.conn(), alert_id, changes, user["username"])
-        if alert is None:
-            raise api_error(404, f"no alert with id {alert_id}", "id")
-        return alert
 
-    @app.delete("/api/alert/<alert_id:int>")
-    def delete(alert_id):
-        ctx.require("admin")
-        load(alert_id)
-        if not db.delete_alert(ctx.conn(), alert_id):
-            raise api_error(404, f"no alert with id {alert_id}", "id")
-        response.status = 204
-        return ""
-
-    def set_ack(alert_id, value):
-        user = ctx.require("operator")
-        load(alert_id)
-        return db.set_acknowledged(ctx.conn(), alert_id, value, user["username"])
-
-    @app.post("/api/alert/<alert_id:int>/ack")
-    def ack(alert_id):
-        return set_ack(alert_id, True)
-
-    @app.post("/api/alert/<alert_id:int>/unack")
-    def unack(alert_id):
-        return set_ack(alert_id, False)
-
-    @app.post("/api/alert/ack")
-    def bulk_ack():
-        user = ctx.require("operator")
-        query = request.query.decode()
-        try:
-            filters = parse_filters(query)
-            if request.content_length > 0 or request.get_header("Transfer-Encoding"):
-                body = ctx.read_json()
-                if not isinstance(body, dict):
-                    raise AlertError(None, "send a JSON object of filters, e.g. {\"server\": \"web-01\"}")
-                filters.update(parse_filters(JsonQuery(body)))  # the body wins where both give a filter
-        except AlertError as exc:
-            raise bad(exc)
-        return {"acknowledged": db.acknowledge_matching(ctx.conn(), filters, user["username"])}
-
-    @app.get("/api/stats")
-    def stats():
-        ctx.require("viewer")
-        return db.get_stats(ctx.conn())
+ROUTES = (
+    ("GET", "/api/alert", list_alerts),
+    ("POST", "/api/alert", add_alerts),
+    ("POST", "/api/alert/ack", ack_matching),
+    ("GET", "/api/alert/<alert_id:int>", get_alert),
+    (["POST", "PATCH", "PUT"], "/api/alert/<alert_id:int>", change_alert),
+    ("DELETE", "/api/alert/<alert_id:int>", delete_alert),
+    ("POST", "/api/alert/<alert_id:int>/ack", ack),
+    ("POST", "/api/alert/<alert_id:int>/unack", unack),
+    ("GET", "/api/stats", stats),
+)

@@ -6,8 +6,10 @@ import json
 from bottle import response
 
 from vigie import machines as mc
+from vigie.api.context import context
+from vigie.api.errors import ApiError
 from vigie.atomic import atomic_write_json
-from vigie.api.errors import api_error
+from vigie.errors import InputError
 
 FILE_MODE = 0o640  # holds SNMP secrets: not world-readable
 
@@ -25,92 +27,90 @@ def keep_masked_secrets(new: dict, old: dict) -> dict:
         for key in mc.SECRET_KEYS:
             if new_snmp.get(key) == mc.HIDDEN:
                 if key not in old_snmp:
-                    raise api_error(400, f"snmp.{key} is the mask {mc.HIDDEN!r}: send the real value", f"snmp.{key}")
+                    raise InputError(f"snmp.{key}", f"snmp.{key} is the mask {mc.HIDDEN!r}: send the real value")
                 new_snmp[key] = old_snmp[key]
     return new
 
 
-def register(app, ctx):
-    def path_of(name):
-        try:
-            mc.check_name(name)
-        except mc.MachineConfigError as exc:
-            raise api_error(400, exc.message, "name") from None
-        return ctx.machines_dir / f"{name}.json"
+def path_of(ctx, name):
+    return ctx.machines_dir / f"{mc.check_name(name)}.json"
 
-    def read_raw(name):
-        try:
-            return json.loads(path_of(name).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
 
-    def validated(name, body):
-        try:
-            mc.validate(body, source=None)
-        except mc.MachineConfigError as exc:
-            raise api_error(400, exc.message, exc.field) from None
+def read_raw(ctx, name):
+    try:
+        return json.loads(path_of(ctx, name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
-    def write(name, body, created):
-        ctx.machines_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(path_of(name), body, mode=FILE_MODE, indent=2)
-        response.status = 201 if created else 200
-        return shown(mc.load_machine(path_of(name)))
 
-    @app.get("/api/machine")
-    def list_machines():
-        ctx.require("viewer")
-        configs, errors = mc.load_all(ctx.machines_dir) if ctx.machines_dir.is_dir() else ([], [])
-        return {"count": len(configs), "results": [shown(c) for c in configs],
-                "errors": [{"file": e.source, "field": e.field, "error": e.message} for e in errors]}
+def write(ctx, name, body, created):
+    ctx.machines_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(path_of(ctx, name), body, mode=FILE_MODE, indent=2)
+    response.status = 201 if created else 200
+    return shown(mc.load_machine(path_of(ctx, name)))
 
-    @app.post("/api/machine")
-    def add_machine():
-        ctx.require("admin")
-        body = ctx.read_json()
-        if not isinstance(body, dict):
-            raise api_error(400, "send a JSON object: the machine file's content plus \"name\"")
-        body = dict(body)
-        name = body.pop("name", None)
-        if name is None:
-            raise api_error(400, "missing field 'name'", "name")
-        path = path_of(name)
-        if path.exists():
-            raise api_error(409, f"machine {name!r} already exists: PUT /api/machine/{name} replaces it", "name")
-        validated(name, body)
-        keep_masked_secrets(body, None)
-        return write(name, body, created=True)
 
-    @app.get("/api/machine/<name>")
-    def get_machine(name):
-        ctx.require("viewer")
-        path = path_of(name)
-        if not path.exists():
-            raise api_error(404, f"no machine {name!r}", "name")
-        try:
-            return shown(mc.load_machine(path))
-        except mc.MachineConfigError as exc:
-            raise api_error(500, f"machine file is invalid: {exc.message}", exc.field) from None
+def list_machines():
+    ctx = context()
+    ctx.require("viewer")
+    configs, errors = mc.load_all(ctx.machines_dir) if ctx.machines_dir.is_dir() else ([], [])
+    return {"count": len(configs), "results": [shown(c) for c in configs],
+            "errors": [{"file": e.source, "field": e.field, "error": e.message} for e in errors]}
 
-    @app.put("/api/machine/<name>")
-    def replace_machine(name):
-        ctx.require("admin")
-        path = path_of(name)
-        body = ctx.read_json()
-        if not isinstance(body, dict):
-            raise api_error(400, "send a JSON object: the machine file's content")
-        body = dict(body)
-        body.pop("name", None)  # the URL names the machine; a shown config may be sent back as it is
-        keep_masked_secrets(body, read_raw(name))
-        validated(name, body)
-        return write(name, body, created=not path.exists())
 
-    @app.delete("/api/machine/<name>")
-    def delete_machine(name):
-        ctx.require("admin")
-        path = path_of(name)
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            raise api_error(404, f"no machine {name!r}", "name") from None
-        response.status = 204
-        return ""
+def add_machine():
+    ctx = context()
+    ctx.require("admin")
+    body = dict(ctx.read_object(': the machine file\'s content plus "name"'))
+    name = body.pop("name", None)
+    if name is None:
+        raise InputError("name", "missing field 'name'")
+    path = path_of(ctx, name)
+    if path.exists():
+        raise ApiError(409, f"machine {name!r} already exists: PUT /api/machine/{name} replaces it", "name")
+    mc.validate(body)
+    keep_masked_secrets(body, None)
+    return write(ctx, name, body, created=True)
+
+
+def get_machine(name):
+    ctx = context()
+    ctx.require("viewer")
+    path = path_of(ctx, name)
+    if not path.exists():
+        raise ApiError(404, f"no machine {name!r}", "name")
+    try:
+        return shown(mc.load_machine(path))
+    except mc.MachineConfigError as exc:
+        raise ApiError(500, f"machine file is invalid: {exc.message}", exc.field) from None
+
+
+def replace_machine(name):
+    ctx = context()
+    ctx.require("admin")
+    path = path_of(ctx, name)
+    body = dict(ctx.read_object(": the machine file's content"))
+    body.pop("name", None)  # the URL names the machine; a shown config may be sent back as it is
+    keep_masked_secrets(body, read_raw(ctx, name))
+    mc.validate(body)
+    return write(ctx, name, body, created=not path.exists())
+
+
+def delete_machine(name):
+    ctx = context()
+    ctx.require("admin")
+    try:
+        path_of(ctx, name).unlink()
+    except FileNotFoundError:
+        raise ApiError(404, f"no machine {name!r}", "name") from None
+    response.status = 204
+    return ""
+
+
+ROUTES = (
+    ("GET", "/api/machine", list_machines),
+    ("POST", "/api/machine", add_machine),
+    ("GET", "/api/machine/<name>", get_machine),
+    ("PUT", "/api/machine/<name>", replace_machine),
+    ("DELETE", "/api/machine/<name>", delete_machine),
+)

@@ -7,6 +7,7 @@ flags override the file. The result is a plain dict handed to make_app.
 import tomllib
 
 from vigie import paths
+from vigie.api import limits
 
 # key: (default, type, help)
 SETTINGS = {
@@ -20,10 +21,10 @@ SETTINGS = {
     "timeout": (30, int, "seconds before a stuck worker is restarted"),
     "anonymous_read": (False, bool, "let anonymous clients read alerts, stats, machines and the site"),
     "cors_origins": ([], list, "origins allowed to call the API from a browser (empty: CORS off)"),
-    "max_body_bytes": (8 * 1024 * 1024, int, "largest request body accepted (413 above)"),
-    "max_batch": (10000, int, "most alerts in one POST /api/alert batch"),
-    "page_size": (100, int, "default page size of GET /api/alert"),
-    "max_page_size": (1000, int, "largest limit accepted by GET /api/alert"),
+    "max_body_bytes": (limits.MAX_BODY_BYTES, int, "largest request body accepted (413 above)"),
+    "max_batch": (limits.MAX_BATCH, int, "most alerts in one POST /api/alert batch"),
+    "page_size": (limits.PAGE_SIZE, int, "default page size of GET /api/alert"),
+    "max_page_size": (limits.MAX_PAGE_SIZE, int, "largest limit accepted by GET /api/alert"),
     "session_hours": (12.0, float, "lifetime of a login (token and browser session)"),
     "token_days": (365, int, "default lifetime of tokens made by `api.py mktoken` or POST /api/token"),
     "access_log": (False, bool, "log every request (gunicorn access log)"),

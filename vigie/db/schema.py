@@ -6,12 +6,13 @@ released: a change is a new migration, tested on a database made by the code
 before it.
 """
 
-from vigie import severity
+from vigie import roles, severity
 
 MIGRATIONS = [
-    # 1: alerts, users, tokens, sessions. The severity CHECK comes from the one
-    # definition (vigie/severities.txt); changing that list needs a new migration
-    # that rebuilds the table (tests/test_severity.py checks the text released).
+    # 1: alerts, users, tokens, sessions. The severity and role CHECKs come from their
+    # one definition (vigie/severities.txt, vigie/roles.py); changing either needs a new
+    # migration that rebuilds the table (tests/test_severity.py and
+    # tests/test_api_structure.py check the text released).
     f"""
     CREATE TABLE alerts (
         id INTEGER PRIMARY KEY,
@@ -38,7 +39,7 @@ MIGRATIONS = [
     CREATE TABLE users (
         id INTEGER PRIMARY KEY,
         username TEXT NOT NULL UNIQUE,
-        role TEXT NOT NULL CHECK (role IN ('viewer','operator','admin')),
+        role TEXT NOT NULL CHECK ({roles.sql_check('role')}),
         password_hash TEXT NOT NULL,
         created_at TEXT NOT NULL
     );

@@ -1,8 +1,7 @@
 """Users, their roles, bearer tokens and browser sessions (stored as hashes only)."""
 
 from vigie.db.connection import transaction, utc_now
-
-ROLES = ("viewer", "operator", "admin")
+from vigie.roles import ROLES
 
 
 def create_user(conn, username: str, role: str, password_hash: str) -> int:

@@ -1,0 +1,130 @@
+"""How the API package is built: no import circle, handlers a reader can jump to,
+validators that raise domain errors, and each rule (roles, limits) defined once."""
+
+import ast
+import json
+import inspect
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import api as api_cli
+from tests.support.api_wsgi import Api
+from vigie import db, machines
+from vigie.api import auth, limits, openapi, routes_alerts, routes_machines, routes_tokens
+from vigie.api.app import ROUTE_MODULES
+from vigie.errors import InputError
+from vigie.roles import ROLE_RANK, ROLES, role_allows
+
+API_DIR = Path(openapi.__file__).parent
+
+
+def api_imports() -> dict:
+    """module name -> the vigie.api modules it imports (at any depth of its code)."""
+    names = {p.stem for p in API_DIR.glob("*.py")}
+    graph = {}
+    for path in API_DIR.glob("*.py"):
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "vigie.api":
+                found |= {a.name for a in node.names if a.name in names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("vigie.api."):
+                found.add(node.module.split(".")[2])
+            elif isinstance(node, ast.Import):
+                found |= {a.name.split(".")[2] for a in node.names if a.name.startswith("vigie.api.")}
+        graph[path.stem] = found - {path.stem}
+    return graph
+
+
+def test_the_api_package_has_no_import_circle():
+    graph = api_imports()
+    assert graph["app"] and graph["openapi"] is not None
+
+    def walk(module, trail):
+        for imported in sorted(graph.get(module, ())):
+            assert imported not in trail, " -> ".join(trail + [imported])
+            walk(imported, trail + [imported])
+
+    for module in graph:
+        walk(module, [module])
+
+
+def test_every_route_handler_is_a_module_level_function(tmp_path):
+    app = Api(tmp_path).app
+    assert len(app.routes) >= 30
+    for route in app.routes:
+        handler = route.callback
+        module = inspect.getmodule(handler)
+        assert handler.__qualname__ == handler.__name__, f"{route.rule}: {handler.__qualname__} is nested"
+        assert getattr(module, handler.__name__) is handler
+        assert module in ROUTE_MODULES or module.__name__ == "vigie.api.app"
+
+
+@pytest.mark.parametrize("check, value, field", [
+    (lambda v: routes_tokens.parse_new_token(v, 30), {"days": 0}, "days"),
+    (lambda v: routes_tokens.parse_new_token(v, 30), {"label": 5}, "label"),
+    (lambda v: routes_tokens.parse_new_token(v, 30), {"colour": 1}, "colour"),
+    (auth.check_username, "a b", "username"),
+    (auth.check_password, "short", "password"),
+    (auth.check_role, "root", "role"),
+    (machines.check_name, ".hidden", "name"),
+    (routes_alerts.parse_new_alert, {"colour": 1}, "colour"),
+    (lambda v: routes_machines.keep_masked_secrets(v, None), {"snmp": {"community": "********"}}, "snmp.community"),
+])
+def test_validators_raise_domain_errors_naming_the_field(check, value, field):
+    with pytest.raises(InputError) as caught:
+        check(value)
+    assert isinstance(caught.value, ValueError) and caught.value.field == field and caught.value.message
+
+
+def test_the_command_line_knows_nothing_of_bottle():
+    source = Path(api_cli.__file__).read_text()
+    assert "bottle" not in source.lower() and "HTTPResponse" not in source
+
+
+def test_roles_are_ordered_once_and_everything_derives_from_them(tmp_path):
+    assert list(ROLE_RANK) == list(ROLES) and sorted(ROLE_RANK.values()) == list(ROLE_RANK.values())
+    assert role_allows("admin", "viewer") and not role_allows("viewer", "operator") and not role_allows("x", "viewer")
+    conn = db.connect(tmp_path / "v.db")
+    for role in ROLES:
+        db.create_user(conn, f"u-{role}", role, "h")
+    with pytest.raises(sqlite3.IntegrityError):
+        with db.transaction(conn):
+            conn.execute("INSERT INTO users (username, role, password_hash, created_at) VALUES ('x', 'root', 'h', '')")
+    adduser = api_cli.build_parser()._subparsers._group_actions[0].choices["adduser"]
+    role_option = next(a for a in adduser._actions if a.dest == "role")
+    assert tuple(role_option.choices) == ROLES
+    assert openapi.components()["schemas"]["NewUser"]["properties"]["role"]["enum"] == list(ROLES)
+
+
+def test_the_openapi_document_publishes_the_limits_the_handlers_check():
+    schemas = openapi.components()["schemas"]
+    assert schemas["NewToken"]["properties"]["label"]["maxLength"] == limits.TOKEN_LABEL_MAX
+    assert schemas["NewToken"]["properties"]["days"]["maximum"] == limits.TOKEN_DAYS_MAX
+    assert schemas["NewUser"]["properties"]["password"]["minLength"] == limits.PASSWORD_MIN
+    assert schemas["NewAlert"]["properties"]["source_id"]["maxLength"] == limits.SOURCE_ID_MAX
+    assert routes_tokens.parse_new_token({"days": limits.TOKEN_DAYS_MAX, "label": "x" * limits.TOKEN_LABEL_MAX}, 1)
+    with pytest.raises(InputError):
+        routes_tokens.parse_new_token({"days": limits.TOKEN_DAYS_MAX + 1}, 1)
+    auth.check_password("p" * limits.PASSWORD_MIN)
+    with pytest.raises(InputError):
+        auth.check_password("p" * (limits.PASSWORD_MIN - 1))
+    auth.check_username("u" * limits.USERNAME_MAX)
+    with pytest.raises(InputError):
+        auth.check_username("u" * (limits.USERNAME_MAX + 1))
+    offset = next(p for p in openapi._filter_params(True) if p["name"] == "offset")
+    assert offset["schema"]["maximum"] == limits.OFFSET_MAX
+
+
+def test_the_pages_get_the_role_ranks_from_the_builder(tmp_path):
+    from site_builder import build
+    from site_builder.build import STATIC_DIR
+
+    (tmp_path / "machines").mkdir()
+    build.build(tmp_path / "machines", tmp_path / "samples", tmp_path / "none.db", tmp_path / "www")
+    page = (tmp_path / "www" / "login.html").read_text()
+    block = page.split('<script type="application/json" id="vigie-definitions">', 1)[1].split("</script>", 1)[0]
+    assert json.loads(block)["role_rank"] == ROLE_RANK
+    common_js = (STATIC_DIR / "common.js").read_text()
+    assert not any(role in common_js for role in ROLES), "common.js keeps its own copy of the roles"

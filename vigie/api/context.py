@@ -1,0 +1,173 @@
+"""The per-app Context handlers work with, and the one accessor that reaches it.
+
+make_app builds one `Context` (settings, paths, a SQLite connection per
+thread) and stores it in the Bottle app's config; a handler calls `context()`
+to get the Context of the app serving the current request. The Context also
+answers the questions every handler asks of a request: who is asking, may they,
+and what JSON did they send.
+"""
+
+import json
+import os
+import threading
+from pathlib import Path
+from urllib.parse import urlencode
+
+from bottle import request
+
+from vigie import db
+from vigie.api import auth
+from vigie.api.errors import ApiError, unauthorized
+from vigie.errors import InputError
+from vigie.roles import role_allows
+
+CONTEXT_KEY = "vigie.context"
+STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def context() -> "Context":
+    """The Context of the app handling the current request."""
+    return request.app.config[CONTEXT_KEY]
+
+
+class Context:
+    def __init__(self, db_path, www_dir, machines_dir, settings):
+        self.db_path = Path(db_path)
+        self.www_dir = Path(www_dir)
+        self.machines_dir = Path(machines_dir)
+        self.settings = settings
+        self.local = threading.local()
+        self.basic_cache = auth.BasicCache()
+
+    # -- database
+    def conn(self):
+        """This thread's connection (opened again after a fork)."""
+        local = self.local
+        if getattr(local, "pid", None) != os.getpid():
+            local.conn = db.connect(self.db_path)
+            local.pid = os.getpid()
+        return local.conn
+
+    # -- who is asking
+    def identify(self):
+        """The user dict ({username, role, via, token}) of this request, or None when
+        anonymous. Credentials that are present but wrong raise a 401."""
+        cached = request.environ.get("vigie.user", False)
+        if cached is not False:
+            return cached
+        user = self._identify()
+        request.environ["vigie.user"] = user
+        return user
+
+    def _identify(self):
+        header = request.get_header("Authorization", "")
+        if header:
+            scheme = header.split(" ", 1)[0].lower()
+            if scheme == "basic":
+                return self._basic(header)
+            if scheme == "bearer":
+                return self._bearer(header)
+            raise unauthorized(f"unsupported authorization scheme {scheme!r}: use Basic or Bearer")
+        session = request.get_cookie(auth.SESSION_COOKIE)
+        if session:
+            user = db.find_credential(self.conn(), "sessions", auth.token_hash(session))
+            if user is not None:
+                return dict(user, via="cookie", token=session)
+        return None
+
+    def _basic(self, header):
+        pair = auth.parse_basic(header)
+        user = auth.check_login(self.conn(), *pair, cache=self.basic_cache) if pair else None
+        if user is None:
+            raise unauthorized("wrong user name or password")
+        return {"username": user["username"], "role": user["role"], "via": "basic"}
+
+    def _bearer(self, header):
+        token = header.split(" ", 1)[1].strip() if " " in header else ""
+        hashed = auth.token_hash(token)
+        conn = self.conn()
+        user = db.find_credential(conn, "tokens", hashed) or db.find_credential(conn, "sessions", hashed)
+        if user is None:
+            raise unauthorized("unknown, expired or revoked token")
+        return dict(user, via="bearer", token=token)
+
+    def require(self, role):
+        """Check this request may act with `role`; return the user (None if anonymous read)."""
+        user = self.identify()
+        if user is None:
+            if role == "viewer" and self.settings["anonymous_read"]:
+                return None
+            raise unauthorized("authentication required: log in, or send a Basic or Bearer Authorization header")
+        if user["via"] == "cookie" and request.method in STATE_CHANGING:
+            sent = request.get_header(auth.CSRF_HEADER, "")
+            if not sent or sent != auth.csrf_for(user["token"]):
+                raise ApiError(403, f"missing or wrong {auth.CSRF_HEADER} header (copy the {auth.CSRF_COOKIE} cookie)",
+                               auth.CSRF_HEADER)
+        if not role_allows(user["role"], role):
+            raise ApiError(403, f"user {user['username']!r} has role {user['role']}; this needs {role}")
+        return user
+
+    def signed_in(self, role="viewer"):
+        """require(role), and never an anonymous read (tokens, logout of a user...)."""
+        user = self.require(role)
+        if user is None:
+            raise unauthorized("authentication required: log in, or send a Basic or Bearer Authorization header")
+        return user
+
+    # -- request bodies
+    def has_body(self) -> bool:
+        return request.content_length > 0 or bool(request.get_header("Transfer-Encoding"))
+
+    def read_json(self):
+        """The parsed JSON body; 413 when too large, 400 when not JSON."""
+        limit = self.settings["max_body_bytes"]
+        if request.content_length > limit:
+            raise ApiError(413, f"request body of {request.content_length} bytes is over the limit of {limit}")
+        raw = request.body.read(limit + 1)
+        if len(raw) > limit:
+            raise ApiError(413, f"request body is over the limit of {limit} bytes")
+        if not raw.strip():
+            raise ApiError(400, "request body is empty: send JSON")
+        try:
+            text = raw.decode("utf-8")
+            data = json.loads(text)
+        except UnicodeDecodeError:
+            raise ApiError(400, "request body is not UTF-8") from None
+        except json.JSONDecodeError as exc:
+            raise ApiError(400, f"malformed JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from None
+        except RecursionError:
+            raise ApiError(400, "JSON nested too deeply") from None
+        return replace_lone_surrogates(data) if "\\u" in text else data
+
+    def read_object(self, what: str) -> dict:
+        """read_json, which must be a JSON object (`what` says what it should hold)."""
+        body = self.read_json()
+        if not isinstance(body, dict):
+            raise ApiError(400, f"send a JSON object {what}")
+        return body
+
+    def page_url(self, params: dict) -> str:
+        parts = request.urlparts
+        return f"{parts.scheme}://{parts.netloc}{parts.path}?{urlencode(params, doseq=True)}"
+
+
+def replace_lone_surrogates(value):
+    """JSON may escape half a UTF-16 pair (\\ud800), which no UTF-8 text can hold: such
+    halves become U+FFFD, as a browser would show them, instead of failing the write."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if isinstance(value, list):
+        return [replace_lone_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {replace_lone_surrogates(k): replace_lone_surrogates(v) for k, v in value.items()}
+    return value
+
+
+def reject_unknown_fields(body: dict, allowed):
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        raise InputError(unknown[0], f"unknown field {unknown[0]!r}")
