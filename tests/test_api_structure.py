@@ -3,6 +3,7 @@ validators that raise domain errors, and each rule (roles, limits) defined once.
 
 import ast
 import json
+import re
 import inspect
 import sqlite3
 from pathlib import Path
@@ -92,6 +93,9 @@ def test_roles_are_ordered_once_and_everything_derives_from_them(tmp_path):
     with pytest.raises(sqlite3.IntegrityError):
         with db.transaction(conn):
             conn.execute("INSERT INTO users (username, role, password_hash, created_at) VALUES ('x', 'root', 'h', '')")
+    table_sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'users'").fetchone()[0]
+    checked = re.search(r"CHECK \(role IN \(([^)]*)\)\)", table_sql).group(1)
+    assert tuple(re.findall(r"'([^']*)'", checked)) == ROLES
     adduser = api_cli.build_parser()._subparsers._group_actions[0].choices["adduser"]
     role_option = next(a for a in adduser._actions if a.dest == "role")
     assert tuple(role_option.choices) == ROLES
