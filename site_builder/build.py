@@ -39,13 +39,9 @@ def plotly_js() -> bytes:
     return get_plotlyjs().encode("utf-8")
 
 
-# What the pages' scripts need from the core's definitions, as JSON in every page.
-DEFINITIONS = {"role_rank": ROLE_RANK}
-
-
 def code_version() -> str:
-    """Changes whenever the builder, its templates, its static files or the definitions change."""
-    digest = hashlib.sha256(render.json_data(DEFINITIONS).encode("utf-8"))
+    """Changes whenever the builder, its templates, its static files or the roles change."""
+    digest = hashlib.sha256(render.json_data(ROLE_RANK).encode("utf-8"))
     for path in sorted(list(PACKAGE_DIR.glob("*.py")) + list((PACKAGE_DIR / "templates").glob("*"))
                        + list(STATIC_DIR.glob("*"))):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
@@ -76,7 +72,7 @@ class Site:
         assets = {rel: f"{root}{rel}?v={v}" for rel, v in self.versions.items()}
         return render.render(self.env, template, dict(ctx, root=root, page=page, assets=assets,
                                                       csp=self.csp, api_url=self.api_url,
-                                                      definitions=DEFINITIONS))
+                                                      role_rank=ROLE_RANK))
 
 
 def machine_signature(site, code, samples_dir, conn, config) -> tuple:

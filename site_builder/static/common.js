@@ -3,8 +3,7 @@
 var Vigie = (function () {
   var apiBase = (document.querySelector('meta[name="vigie-api"]') || {}).content || "";
   var root = (document.querySelector('meta[name="vigie-root"]') || {}).content || "";
-  var definitions = JSON.parse((document.getElementById("vigie-definitions") || {}).textContent || "{}");
-  var ROLE_RANK = definitions.role_rank || {};
+  var ROLE_RANK = JSON.parse(document.getElementById("role-rank").textContent);  // from vigie/roles.py
 
   function cookie(name) {
     var parts = document.cookie ? document.cookie.split("; ") : [];
