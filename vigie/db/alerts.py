@@ -1,149 +1,242 @@
-"""Alert queries: insert (idempotent on source_id), read, filter and page, change, count.
+"""Alert queries: ingest with deduplication, reads at a given time, filters and pages,
+the changes a person makes, and counts.
+
+Every change runs the rules of `vigie.lifecycle` on the rows concerned and writes the
+rows and their history in one transaction. Reads take a "now" (default: the clock):
+an alert's status, acknowledgement, silence and flapping are what its deadlines and
+the silences say at that moment, in Python for the rows shown and in SQL for filters
+and counts (tests/test_alert_lifecycle_db.py checks that both agree).
 
 The few identifiers that vary in these statements (ordering columns, filter
 columns, index names) come from the fixed tables below, never from a request.
 """
 
+import json
+
+from vigie import lifecycle as lc
 from vigie import severity
 from vigie.alert import FIELDS, SEVERITIES
+from vigie.db import rows
+from vigie.db import silences as silence_db
 from vigie.db.connection import MAX_ROWID, DatabaseError, rows_where_in, transaction, utc_now
-from vigie.db.schema import INDEX_COLUMNS, TIME_INDEX
+from vigie.db.schema import INDEX_COLUMNS, LIVE_INDEX, TIME_INDEX
 
-ALERT_COLUMNS = ("id",) + FIELDS + ("acknowledged", "acknowledged_by", "acknowledged_at", "source_id")
+# What an alert looks like to clients, in this order.
+ALERT_COLUMNS = ("id",) + FIELDS + (
+    "acknowledged", "acknowledged_by", "acknowledged_at", "source_id", "fingerprint", "status",
+    "duplicate_count", "first_seen", "last_seen", "reopen_count", "ack_until", "shelved_until", "shelved_by",
+    "resolved_at", "resolved_by", "resolution", "timeout", "expires_at", "flapping", "flap_count", "silenced",
+    "silence_id")
+DEFAULT_FLAP = lc.Flapping()
 
 # Columns a client may filter on by exact value, and sort on.
 EXACT_FILTERS = ("server", "environment", "application", "provider")
 ORDERING_COLUMNS = {
     "id": "id", "timestamp": "timestamp", "server": "server", "environment": "environment",
     "application": "application", "provider": "provider", "acknowledged": "acknowledged",
-    "acknowledged_at": "acknowledged_at",
+    "acknowledged_at": "acknowledged_at", "first_seen": "first_seen", "last_seen": "last_seen",
+    "duplicate_count": "duplicate_count", "resolved_at": "resolved_at",
     # by gravity: ordering=-severity puts CRITICAL first
     "severity": severity.sql_rank("severity"),
 }
 DEFAULT_ORDERING = "-timestamp"
+MATCHED_FIELDS = tuple(f for f in FIELDS if f != "timestamp")  # what silences look at
 
 
-def row_to_alert(row) -> dict:
-    alert = {name: row[name] for name in ALERT_COLUMNS}
-    alert["acknowledged"] = bool(alert["acknowledged"])
+def to_alert(row: dict, now: str, silenced_by=()) -> dict:
+    """A row as clients see it at `now`."""
+    view = lc.effective(row, now)
+    alert = {name: row[name] for name in ("id",) + FIELDS}
+    alert.update({name: view[name] for name in ("acknowledged", "acknowledged_by", "acknowledged_at")})
+    alert.update(
+        source_id=row["source_id"], fingerprint=row["fingerprint"], status=view["status"],
+        duplicate_count=row["duplicate_count"], first_seen=row["first_seen"], last_seen=row["last_seen"],
+        reopen_count=row["reopen_count"], ack_until=view["ack_until"], shelved_until=view["shelved_until"],
+        shelved_by=row["shelved_by"] if view["shelved_until"] else None, resolved_at=view["resolved_at"],
+        resolved_by=view["resolved_by"], resolution=view["resolution"], timeout=row["timeout"],
+        expires_at=None if view["status"] == "resolved" else row["expires_at"], flapping=view["flapping"],
+        flap_count=len(row["flap_changes"]), silenced=bool(silenced_by),
+        silence_id=silenced_by[0] if silenced_by else None)
     return alert
 
 
-_SELECT = "SELECT " + ", ".join(ALERT_COLUMNS) + " FROM alerts"
-_INSERT = ("INSERT INTO alerts (timestamp, server, severity, message, provider, application, environment,"
-           " source_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+# ---------------------------------------------------------------- ingest
 
+def insert_alerts(conn, records, actor: str = lc.SYSTEM, now: str = None, flap: lc.Flapping = DEFAULT_FLAP,
+                  fingerprint_fields=lc.DEFAULT_FINGERPRINT_FIELDS) -> list:
+    """Ingest normalised records (the seven fields, and optional source_id, fingerprint,
+    timeout) in one transaction. Return [(id, created)] in order: created is True when
+    the alert made a new row; otherwise id is the row it counted on (a duplicate, a
+    reopen, an INFO that resolved it) or the one a known source_id already gave.
 
-def insert_alerts(conn, records) -> list:
-    """Insert normalised records (dicts with the seven fields, optional source_id) in one
-    transaction. Return [(id, created)] in order; a known source_id gives the existing id,
-    and so does a source_id seen earlier in the same batch.
-
-    Known source_ids are read first and the new rows go in with one executemany. SQLite
-    gives a row inserted without an id the largest id so far plus one (no AUTOINCREMENT),
-    and BEGIN IMMEDIATE keeps every other writer out, so the new rows take the ids that
-    follow the largest one read here; last_insert_rowid() checks it."""
+    A known source_id changes nothing at all, whether it made a row or counted on one,
+    and so does a source_id seen earlier in the same batch. The rows of the batch's
+    fingerprints are read in one query; new rows go in with one executemany under
+    ids chosen here (BEGIN IMMEDIATE keeps every other writer out), changed rows with
+    one UPDATE per set of changed columns."""
     records = list(records)
-    now = utc_now()
+    now = now or utc_now()
     with transaction(conn):
-        known = _ids_of_source_ids(conn, {r.get("source_id") for r in records} - {None})
-        top = conn.execute("SELECT max(id) FROM alerts").fetchone()[0] or 0
-        if top > MAX_ROWID - len(records):  # ids past the largest: SQLite picks them at random
-            return [_insert_one(conn, record, now) for record in records]
-        results, rows = [], []
-        for record in records:
-            source_id = record.get("source_id")
-            if source_id in known:
-                results.append((known[source_id], False))
-                continue
-            top += 1
+        return _ingest(conn, records, actor, now, flap, fingerprint_fields)
+
+
+def _ingest(conn, records, actor, now, flap, fingerprint_fields) -> list:
+    for record in records:
+        if not record.get("fingerprint"):
+            record["fingerprint"] = lc.fingerprint(record, fingerprint_fields)
+    known = _known_sources(conn, {r.get("source_id") for r in records} - {None})
+    current = _rows_by_fingerprint(conn, {r["fingerprint"] for r in records if r.get("source_id") not in known})
+    ids = _free_ids(conn, len(records))
+    latest, originals, created, relink = {}, {}, set(), {}
+    results, events, sources = [], [], []
+    for record in records:
+        source_id = record.get("source_id")
+        if source_id is not None and source_id in known:
+            results.append((known[source_id], False))
+            continue
+        fp = record["fingerprint"]
+        row = latest.get(fp) or current.get(fp)
+        if row is None:
+            new, changes = lc.new_row(record, actor, now, flap)
+            new.update(id=next(ids), created_at=now)
+            created.add(new["id"])
+            relink[new["id"]] = False
+            results.append((new["id"], True))
+        else:
+            if row["id"] not in created:
+                originals.setdefault(row["id"], row)
+            new, changes, outcome = lc.arrive(row, record, actor, now, flap)
             if source_id is not None:
-                known[source_id] = top
-            rows.append(tuple(record[f] for f in FIELDS) + (source_id, now))
-            results.append((top, True))
-        if rows:
-            conn.executemany(_INSERT, rows)
-            last = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
-            if last != top:
-                raise DatabaseError(f"new alerts got ids up to {last}, expected {top}: batch rolled back")
+                sources.append((source_id, row["id"]))
+            said_otherwise = any(row[f] != new[f] for f in MATCHED_FIELDS)
+            if outcome == "reopened" or said_otherwise:
+                relink[row["id"]] = relink.get(row["id"], False) or said_otherwise
+            results.append((row["id"], False))
+        latest[fp] = new
+        if source_id is not None:
+            known[source_id] = new["id"]
+        events += [(new["id"], e) for e in changes]
+    final = {row["id"]: row for row in latest.values()}
+    rows.insert_rows(conn, [final[i] for i in sorted(created)])
+    rows.update_rows(conn, [(old, final[i]) for i, old in originals.items()])
+    conn.executemany("INSERT OR IGNORE INTO alert_sources (source_id, alert_id) VALUES (?, ?)", sources)
+    events += silence_db.link_rows(conn, [(final[i], changed) for i, changed in relink.items()], now, actor)
+    rows.write_events(conn, events, now)
     return results
 
 
-def _ids_of_source_ids(conn, source_ids) -> dict:
-    return dict(rows_where_in(conn, "SELECT source_id, id FROM alerts", "source_id", source_ids))
+def _known_sources(conn, source_ids) -> dict:
+    known = dict(rows_where_in(conn, "SELECT source_id, id FROM alerts", "source_id", source_ids))
+    rest = [s for s in source_ids if s not in known]
+    known.update(rows_where_in(conn, "SELECT source_id, alert_id FROM alert_sources", "source_id", rest))
+    return known
 
 
-def _insert_one(conn, record, now) -> tuple:
-    """One row at a time, for a table whose ids reach the top of their range."""
-    source_id = record.get("source_id")
-    if source_id is not None:
-        row = conn.execute("SELECT id FROM alerts WHERE source_id = ?", (source_id,)).fetchone()
-        if row:
-            return row[0], False
-    cursor = conn.execute(_INSERT, tuple(record[f] for f in FIELDS) + (source_id, now))
-    return cursor.lastrowid, True
+def _rows_by_fingerprint(conn, fingerprints) -> dict:
+    """fingerprint -> its row (the newest, when rows from before deduplication share one)."""
+    found = {}
+    for raw in rows_where_in(conn, rows.SELECT_ROWS, "fingerprint", fingerprints):
+        row = rows.from_db(raw)
+        if row["fingerprint"] not in found or found[row["fingerprint"]]["id"] < row["id"]:
+            found[row["fingerprint"]] = row
+    return found
 
 
-def get_alert(conn, alert_id: int):
-    row = conn.execute(_SELECT + " WHERE id = ?", (alert_id,)).fetchone()
-    return row_to_alert(row) if row else None
+def _free_ids(conn, count: int):
+    """Ids for up to `count` new rows: after the largest ever used (a deleted alert's id,
+    whose history is kept, is never given again), or below the smallest when the top of
+    SQLite's 64-bit range is reached."""
+    top = conn.execute("SELECT max(coalesce((SELECT max(id) FROM alerts), 0),"
+                       " coalesce((SELECT max(alert_id) FROM alert_events), 0))").fetchone()[0]
+    if top <= MAX_ROWID - count:
+        return iter(range(top + 1, top + count + 1))
+    bottom = conn.execute("SELECT min(id) FROM alerts").fetchone()[0] or 1
+    if bottom - count < 1:
+        raise DatabaseError("no free alert ids left")
+    return iter(range(bottom - count, bottom))
 
 
-def get_alerts(conn, ids) -> list:
-    """Alerts by id, in the order given (missing ones skipped)."""
+# ---------------------------------------------------------------- reading
+
+def get_alert(conn, alert_id: int, now: str = None):
+    found = get_alerts(conn, [alert_id], now)
+    return found[0] if found else None
+
+
+def get_alerts(conn, ids, now: str = None) -> list:
+    """Alerts by id, in the order given (missing ones skipped), as they are at `now`."""
+    now = now or utc_now()
     ids = list(ids)
-    found = {row["id"]: row_to_alert(row) for row in rows_where_in(conn, _SELECT, "id", ids)}
-    return [found[i] for i in ids if i in found]
-
-
-def update_alert(conn, alert_id: int, changes: dict, user: str = None):
-    """Apply changes (some of the seven fields, maybe `acknowledged`); return the alert or None."""
-    sets, values = [], []
-    for field in FIELDS:
-        if field in changes:
-            sets.append(f"{field} = ?")
-            values.append(changes[field])
-    if "acknowledged" in changes:
-        if changes["acknowledged"]:
-            sets.append("acknowledged_by = CASE acknowledged WHEN 1 THEN acknowledged_by ELSE ? END")
-            sets.append("acknowledged_at = CASE acknowledged WHEN 1 THEN acknowledged_at ELSE ? END")
-            sets.append("acknowledged = 1")
-            values += [user, utc_now()]
-        else:
-            sets.append("acknowledged = 0, acknowledged_by = NULL, acknowledged_at = NULL")
-    with transaction(conn):
-        if sets:
-            conn.execute("UPDATE alerts SET " + ", ".join(sets) + " WHERE id = ?", values + [alert_id])
-        return get_alert(conn, alert_id)
-
-
-def delete_alert(conn, alert_id: int) -> bool:
-    with transaction(conn):
-        return conn.execute("DELETE FROM alerts WHERE id = ?", (alert_id,)).rowcount > 0
-
-
-def set_acknowledged(conn, alert_id: int, acknowledged: bool, user: str = None):
-    return update_alert(conn, alert_id, {"acknowledged": acknowledged}, user)
+    found = {r[0]: rows.from_db(r) for r in rows_where_in(conn, rows.SELECT_ROWS, "id", ids)}
+    silenced = silence_db.silenced_map(conn, list(found), now)
+    return [to_alert(found[i], now, silenced.get(i, ())) for i in ids if i in found]
 
 
 def _like_pattern(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def build_where(filters: dict):
-    """(sql, params) for the filters: severity/server/... lists of values, acknowledged bool,
-    q text, since/until ISO UTC strings. Values are already checked by the caller."""
+# A status at a moment, in SQL; each "?" is the moment. Must say what lifecycle.status says.
+_LIVE = "resolved_at IS NULL AND (expires_at IS NULL OR expires_at > ?)"
+_STATUS_SQL = {
+    "open": "(shelved_until IS NULL OR shelved_until <= ?) AND (acknowledged = 0 OR ack_until <= ?)",
+    "acknowledged": "(shelved_until IS NULL OR shelved_until <= ?) AND acknowledged = 1"
+                    " AND (ack_until IS NULL OR ack_until > ?)",
+    "shelved": "shelved_until > ?",
+    "resolved": "(resolved_at IS NOT NULL OR expires_at <= ?)",
+}
+_SILENCED_SQL = ("EXISTS (SELECT 1 FROM alert_silences l WHERE l.alert_id = alerts.id"
+                 " AND l.silence_id IN (SELECT value FROM json_each(?)))")
+
+
+def _status_clauses(statuses, now):
+    """Clauses for a list of statuses; when none is "resolved" they start with the
+    partial index's own condition, so alerts_live can serve them."""
+    statuses = [s for s in lc.STATUSES if s in statuses]
+    if "resolved" in statuses:
+        parts = [_STATUS_SQL["resolved"]] + [f"({_LIVE} AND {_STATUS_SQL[s]})" for s in statuses if s != "resolved"]
+        return [f"({' OR '.join(parts)})"], [now] * sum(part.count("?") for part in parts)
+    clauses, params = ["resolved_at IS NULL", "(expires_at IS NULL OR expires_at > ?)"], [now]
+    if len(statuses) < 3:
+        clauses.append("(" + " OR ".join(f"({_STATUS_SQL[s]})" for s in statuses) + ")")
+        params += [now] * sum(_STATUS_SQL[s].count("?") for s in statuses)
+    return clauses, params
+
+
+def build_where(filters: dict, now: str = None, active_silences=()):
+    """(sql, params) for the filters: severity/server/.../fingerprint lists of values,
+    acknowledged, flapping and silenced booleans, status list, silence id, q text,
+    since/until ISO UTC strings, all as they are at `now`, with `active_silences` the
+    ids of the silences active then. Values are already checked by the caller."""
+    now = now or utc_now()
     clauses, params = [], []
-    for column in ("severity",) + EXACT_FILTERS:
+    for column in ("severity",) + EXACT_FILTERS + ("fingerprint",):
         values = filters.get(column)
         if values:
             if isinstance(values, str):
                 values = [values]
             clauses.append(f"{column} IN ({','.join('?' * len(values))})")
             params += list(values)
+    if filters.get("status"):
+        more, values = _status_clauses(filters["status"], now)
+        clauses += more
+        params += values
     if filters.get("acknowledged") is not None:
-        clauses.append("acknowledged = ?")
-        params.append(1 if filters["acknowledged"] else 0)
+        clauses.append("acknowledged = 1 AND (ack_until IS NULL OR ack_until > ?)" if filters["acknowledged"]
+                       else "(acknowledged = 0 OR ack_until <= ?)")
+        params.append(now)
+    if filters.get("flapping") is not None:
+        clauses.append("flapping_until > ?" if filters["flapping"] else "(flapping_until IS NULL OR flapping_until <= ?)")
+        params.append(now)
+    if filters.get("silenced") is not None:
+        if active_silences:
+            clauses.append(_SILENCED_SQL if filters["silenced"] else "NOT " + _SILENCED_SQL)
+            params.append(json.dumps(list(active_silences)))
+        elif filters["silenced"]:
+            clauses.append("id < 0")  # no silence is active: nothing is silenced (callers skip the query)
+    if filters.get("silence") is not None:
+        clauses.append("id IN (SELECT alert_id FROM alert_silences WHERE silence_id = ?)")
+        params.append(filters["silence"])
     if filters.get("q"):
         clauses.append("message LIKE ? ESCAPE '\\'")
         params.append(_like_pattern(filters["q"]))
@@ -169,17 +262,26 @@ def order_by(ordering: str) -> str:
     return " ORDER BY " + ", ".join(terms) + ", id" + last
 
 
+def live_only(filters: dict) -> bool:
+    """Whether the filters keep only alerts not resolved (the partial index's rows)."""
+    statuses = filters.get("status")
+    return bool(statuses) and "resolved" not in statuses
+
+
 def covering_index(filters: dict):
-    """The index that can answer these filters alone (every filtered column in it), led by
-    the most specific equality filter; the timestamp index for time ranges or when no
-    other fits; None for text search (the message is in no index)."""
-    if filters.get("q"):
+    """The index that can answer these filters (every filtered column in it where it
+    can), led by the most specific equality filter; the live alerts' index when only
+    alerts not resolved are asked for; the timestamp index for time ranges or when no
+    other fits; None for text search (the message is in no index) or a fingerprint."""
+    if filters.get("q") or filters.get("fingerprint"):
         return None
     columns = {c for c in ("severity",) + EXACT_FILTERS if filters.get(c)}
     if filters.get("acknowledged") is not None:
         columns.add("acknowledged")
     if "server" in columns:
         return "alerts_server"  # a few thousand rows at most per server, even if some need the table
+    if live_only(filters):
+        return LIVE_INDEX
     if filters.get("since") or filters.get("until"):
         return TIME_INDEX
     best, best_prefix = TIME_INDEX, 0
@@ -191,52 +293,202 @@ def covering_index(filters: dict):
     return best
 
 
-def list_alerts(conn, filters: dict = None, ordering: str = DEFAULT_ORDERING, limit: int = 100, offset: int = 0):
-    """(count of matching alerts, [alert dicts] of the page)."""
+def _nothing_silenced(filters, active) -> bool:
+    return filters.get("silenced") is True and not active
+
+
+def count_alerts(conn, filters: dict = None, now: str = None) -> int:
     filters = filters or {}
-    where, params = build_where(filters)
+    now = now or utc_now()
+    active = _active(conn, filters, now)
+    if _nothing_silenced(filters, active):
+        return 0
+    where, params = build_where(filters, now, active)
+    index = covering_index(filters) if where else None
+    return conn.execute("SELECT COUNT(*) FROM alerts" + (f" INDEXED BY {index}" if index else "") + where,
+                        params).fetchone()[0]
+
+
+def _active(conn, filters, now) -> tuple:
+    return silence_db.active_ids(conn, now) if filters.get("silenced") is not None else ()
+
+
+def list_alerts(conn, filters: dict = None, ordering: str = DEFAULT_ORDERING, limit: int = 100, offset: int = 0,
+                now: str = None):
+    """(count of matching alerts, [alert dicts] of the page), as they are at `now`."""
+    filters = filters or {}
+    now = now or utc_now()
+    active = _active(conn, filters, now)
+    if _nothing_silenced(filters, active):
+        return 0, []
+    where, params = build_where(filters, now, active)
     index = covering_index(filters) if where else None
     count_from = f" INDEXED BY {index}" if index else ""
     count = conn.execute("SELECT COUNT(*) FROM alerts" + count_from + where, params).fetchone()[0]
     page_from = ""
     if (ordering or DEFAULT_ORDERING).lstrip("-").startswith("timestamp") and index:
-        # Many matches: walking the timestamp index newest-first finds a page long before
-        # sorting every match would; few: the covering index gives them all, to sort.
-        total = conn.execute("SELECT MAX(id) FROM alerts").fetchone()[0] or 0
-        dense = count * count > (int(offset) + int(limit)) * total
-        page_from = f" INDEXED BY {TIME_INDEX if dense else index}"
-    # ids first: the indexes hold every filter column and the timestamp, so the page's ids
-    # come from an index alone; only the page's own rows are then read from the table.
+        if index == LIVE_INDEX:
+            page_from = f" INDEXED BY {LIVE_INDEX}"  # in time order already, and only live rows
+        else:
+            # Many matches: walking the timestamp index newest-first finds a page long before
+            # sorting every match would; few: the covering index gives them all, to sort.
+            total = conn.execute("SELECT MAX(id) FROM alerts").fetchone()[0] or 0
+            dense = count * count > (int(offset) + int(limit)) * total
+            page_from = f" INDEXED BY {TIME_INDEX if dense else index}"
+    # ids first: only the page's own rows are then read from the table.
     ids = [row[0] for row in conn.execute("SELECT id FROM alerts" + page_from + where + order_by(ordering)
                                           + " LIMIT ? OFFSET ?", params + [int(limit), int(offset)])]
-    return count, get_alerts(conn, ids)
+    return count, get_alerts(conn, ids, now)
 
 
-def acknowledge_matching(conn, filters: dict, user: str) -> int:
-    """Acknowledge every unacknowledged alert matching the filters; return how many."""
-    where, params = build_where(dict(filters or {}, acknowledged=False))
+# ---------------------------------------------------------------- changes a person makes
+
+def _change(conn, alert_id: int, rule, now: str, flap: lc.Flapping, relink_by: str = None):
+    """Apply rule(row) -> (row, events) to one alert, its passed deadlines carried out
+    first; return the alert as it is now, or None when there is no such alert.
+    lifecycle.TransitionError and ValueError from the rule pass through, nothing written.
+    With `relink_by`, what the alert says changed: its silences are looked at again."""
+    now = now or utc_now()
     with transaction(conn):
-        cursor = conn.execute("UPDATE alerts SET acknowledged = 1, acknowledged_by = ?, acknowledged_at = ?"
-                              + where, [user, utc_now()] + params)
-        return cursor.rowcount
+        row = rows.read_row(conn, alert_id)
+        if row is None:
+            return None
+        settled, events = lc.settle(row, now, flap)
+        new, more = rule(settled)
+        rows.update_rows(conn, [(row, new)])
+        pairs = [(alert_id, e) for e in events + more]
+        if relink_by:
+            pairs += silence_db.link_rows(conn, [(new, True)], now, relink_by)
+        rows.write_events(conn, pairs, now)
+    return get_alert(conn, alert_id, now)
 
 
-def get_stats(conn) -> dict:
-    """Counts for the dashboard: total, unacknowledged, and by each grouping column."""
+def acknowledge(conn, alert_id: int, user: str, until: str = None, note: str = "", now: str = None,
+                flap: lc.Flapping = DEFAULT_FLAP):
+    now = now or utc_now()
+    return _change(conn, alert_id, lambda row: lc.acknowledge(row, user, now, until, note), now, flap)
+
+
+def unacknowledge(conn, alert_id: int, user: str, note: str = "", now: str = None, flap: lc.Flapping = DEFAULT_FLAP):
+    now = now or utc_now()
+    return _change(conn, alert_id, lambda row: lc.unacknowledge(row, user, now, note), now, flap)
+
+
+def shelve(conn, alert_id: int, user: str, until: str, note: str = "", now: str = None,
+           flap: lc.Flapping = DEFAULT_FLAP):
+    now = now or utc_now()
+    return _change(conn, alert_id, lambda row: lc.shelve(row, user, now, until, note), now, flap)
+
+
+def unshelve(conn, alert_id: int, user: str, note: str = "", now: str = None, flap: lc.Flapping = DEFAULT_FLAP):
+    now = now or utc_now()
+    return _change(conn, alert_id, lambda row: lc.unshelve(row, user, now, note), now, flap)
+
+
+def resolve(conn, alert_id: int, user: str, note: str = "", now: str = None, flap: lc.Flapping = DEFAULT_FLAP):
+    now = now or utc_now()
+    return _change(conn, alert_id, lambda row: lc.resolve(row, user, now, flap, note), now, flap)
+
+
+def add_note(conn, alert_id: int, user: str, note: str, now: str = None, flap: lc.Flapping = DEFAULT_FLAP):
+    now = now or utc_now()
+    return _change(conn, alert_id, lambda row: (dict(row), [lc.event("note", now, user, note)]), now, flap)
+
+
+def update_alert(conn, alert_id: int, changes: dict, user: str = None, now: str = None,
+                 flap: lc.Flapping = DEFAULT_FLAP):
+    """Change some of the seven fields by hand, and maybe `acknowledged` (true: as
+    POST .../ack without an end; false: as .../unack); return the alert or None."""
+    now = now or utc_now()
+    user = user or lc.SYSTEM
+    fields = {k: v for k, v in changes.items() if k in FIELDS}
+
+    def rule(row):
+        row, events = lc.edit(row, fields, user, now)
+        if changes.get("acknowledged") is True and not lc.is_acknowledged(row, now):
+            row, more = lc.acknowledge(row, user, now)
+            events += more
+        elif changes.get("acknowledged") is False:
+            row, more = lc.unacknowledge(row, user, now)
+            events += more
+        return row, events
+    relink = any(f in fields for f in MATCHED_FIELDS)
+    return _change(conn, alert_id, rule, now, flap, relink_by=user if relink else None)
+
+
+def set_acknowledged(conn, alert_id: int, acknowledged: bool, user: str = None, now: str = None):
+    return update_alert(conn, alert_id, {"acknowledged": acknowledged}, user, now)
+
+
+def delete_alert(conn, alert_id: int, user: str = None, now: str = None) -> bool:
+    """Delete an alert; its history is kept, ending with who deleted it."""
+    now = now or utc_now()
+    with transaction(conn):
+        row = rows.read_row(conn, alert_id)
+        if row is None:
+            return False
+        conn.execute("DELETE FROM alerts WHERE id = ?", (alert_id,))
+        conn.execute("DELETE FROM alert_sources WHERE alert_id = ?", (alert_id,))
+        conn.execute("DELETE FROM alert_silences WHERE alert_id = ?", (alert_id,))
+        note = f"{row['severity']} {row['server']}: {row['message']}"
+        rows.write_events(conn, [(alert_id, lc.event("deleted", now, user or lc.SYSTEM, note))], now)
+        return True
+
+
+def acknowledge_matching(conn, filters: dict, user: str, now: str = None, flap: lc.Flapping = DEFAULT_FLAP) -> int:
+    """Acknowledge (with no end) every alert matching the filters that is not
+    acknowledged now; return how many."""
+    now = now or utc_now()
+    filters = dict(filters or {}, acknowledged=False)
+    with transaction(conn):
+        where, params = build_where(filters, now, _active(conn, filters, now))
+        ids = [r[0] for r in conn.execute("SELECT id FROM alerts" + where, params)]
+        pairs, events = [], []
+        for raw in rows_where_in(conn, rows.SELECT_ROWS, "id", ids):
+            row = rows.from_db(raw)
+            settled, settle_events = lc.settle(row, now, flap)
+            new, more = lc.acknowledge(settled, user, now)
+            pairs.append((row, new))
+            events += [(row["id"], e) for e in settle_events + more]
+        rows.update_rows(conn, pairs)
+        rows.write_events(conn, events, now)
+        return len(pairs)
+
+
+# ---------------------------------------------------------------- counts
+
+def get_stats(conn, now: str = None) -> dict:
+    """Counts for the dashboard at `now`: total, unacknowledged, by each grouping column,
+    by status, and what needs a person (open and not silenced), by severity."""
+    now = now or utc_now()
     stats = {"total": conn.execute("SELECT COUNT(*) FROM alerts").fetchone()[0]}
-    stats["unacknowledged"] = conn.execute("SELECT COUNT(*) FROM alerts WHERE acknowledged = 0").fetchone()[0]
+    stats["unacknowledged"] = count_alerts(conn, {"acknowledged": False}, now)
     stats["by_severity"] = {s: 0 for s in SEVERITIES}
     for column in ("severity",) + EXACT_FILTERS:
         key = f"by_{column}"
         stats.setdefault(key, {})
         for value, n in conn.execute(f"SELECT {column}, COUNT(*) FROM alerts GROUP BY {column}"):
             stats[key][value] = n
-    stats["by_acknowledged"] = {"true": 0, "false": 0}
-    for value, n in conn.execute("SELECT acknowledged, COUNT(*) FROM alerts GROUP BY acknowledged"):
-        stats["by_acknowledged"]["true" if value else "false"] = n
-    stats["unacknowledged_by_severity"] = {s: 0 for s in SEVERITIES}
-    for value, n in conn.execute("SELECT severity, COUNT(*) FROM alerts WHERE acknowledged = 0 GROUP BY severity"):
-        stats["unacknowledged_by_severity"][value] = n
+    stats["by_acknowledged"] = {"true": stats["total"] - stats["unacknowledged"], "false": stats["unacknowledged"]}
+    stats["unacknowledged_by_severity"] = _by_severity(conn, {"acknowledged": False}, now)
+    stats["by_status"] = {s: count_alerts(conn, {"status": [s]}, now) for s in lc.STATUSES}
+    stats["needs_attention_by_severity"] = _by_severity(conn, {"status": ["open"], "silenced": False}, now)
+    stats["needs_attention"] = sum(stats["needs_attention_by_severity"].values())
+    stats["silenced"] = count_alerts(conn, {"status": ["open", "acknowledged", "shelved"], "silenced": True}, now)
+    stats["flapping"] = count_alerts(conn, {"flapping": True}, now)
     row = conn.execute("SELECT MIN(timestamp), MAX(timestamp) FROM alerts").fetchone()
     stats["oldest"], stats["newest"] = row[0], row[1]
     return stats
+
+
+def _by_severity(conn, filters: dict, now: str) -> dict:
+    counts = {s: 0 for s in SEVERITIES}
+    active = _active(conn, filters, now)
+    if _nothing_silenced(filters, active):
+        return counts
+    where, params = build_where(filters, now, active)
+    index = covering_index(filters)
+    indexed = f" INDEXED BY {index}" if index else ""
+    for value, n in conn.execute(f"SELECT severity, COUNT(*) FROM alerts{indexed}{where} GROUP BY severity", params):
+        counts[value] = n
+    return counts

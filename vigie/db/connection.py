@@ -40,9 +40,12 @@ def migrate(conn) -> int:
         try:
             current = conn.execute("PRAGMA user_version").fetchone()[0]
             if current < number:  # another process may have migrated meanwhile
-                for statement in script.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
+                if callable(script):  # a step that needs Python (computed values)
+                    script(conn)
+                else:
+                    for statement in script.split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
                 conn.execute(f"PRAGMA user_version={number}")
             conn.execute("COMMIT")
         except BaseException:

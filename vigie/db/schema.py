@@ -1,12 +1,119 @@
 """The schema of the Vigie database, as numbered migrations applied in order.
 
 `PRAGMA user_version` holds the number of migrations applied; `connection.migrate`
-applies the missing ones, one transaction each. A migration is never edited once
-released: a change is a new migration, tested on a database made by the code
-before it.
+applies the missing ones, one transaction each. A step is an SQL script, or a
+function of the connection when it needs Python (computed values). A migration is
+never edited once released: a change is a new migration, tested on a database made
+by the code before it.
 """
 
 from vigie import roles, severity
+
+
+def _lifecycle(conn):
+    """4: the alert lifecycle. Every alert gets a fingerprint (the default one, from
+    server, application, environment, severity and message), first and last seen,
+    counts, the deadlines of its states, and a history; silences, the audit of admin
+    changes, and the small `meta` table. Existing rows keep everything they had: an
+    acknowledged one stays acknowledged (with no end), an INFO one is information and
+    resolved from the start, as a new INFO alert is; rows that share a fingerprint stay
+    separate rows, and a new alert counts on the newest of them."""
+    from vigie import lifecycle
+
+    for statement in _LIFECYCLE_SQL.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    conn.create_function("vigie_fingerprint", 5, lambda *values: lifecycle.fingerprint(
+        dict(zip(lifecycle.DEFAULT_FINGERPRINT_FIELDS, values))), deterministic=True)
+    conn.execute("UPDATE alerts SET fingerprint = vigie_fingerprint(server, application, environment, severity, message),"
+                 " first_seen = timestamp, last_seen = timestamp")
+    conn.execute("UPDATE alerts SET resolved_at = timestamp, resolved_by = 'system', resolution = ?"
+                 " WHERE severity = ?", (lifecycle.INFORMATION, lifecycle.CLEAR_SEVERITY))
+    for statement in _LIFECYCLE_INDEXES.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    conn.execute("INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16)))),"
+                 " ('silences_version', '0')")
+
+
+_LIFECYCLE_SQL = """
+    ALTER TABLE alerts ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';
+    ALTER TABLE alerts ADD COLUMN first_seen TEXT NULL;
+    ALTER TABLE alerts ADD COLUMN last_seen TEXT NULL;
+    ALTER TABLE alerts ADD COLUMN duplicate_count INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE alerts ADD COLUMN reopen_count INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE alerts ADD COLUMN ack_until TEXT NULL;
+    ALTER TABLE alerts ADD COLUMN shelved_until TEXT NULL;
+    ALTER TABLE alerts ADD COLUMN shelved_by TEXT NULL;
+    ALTER TABLE alerts ADD COLUMN resolved_at TEXT NULL;
+    ALTER TABLE alerts ADD COLUMN resolved_by TEXT NULL;
+    ALTER TABLE alerts ADD COLUMN resolution TEXT NULL;
+    ALTER TABLE alerts ADD COLUMN timeout INTEGER NULL;
+    ALTER TABLE alerts ADD COLUMN expires_at TEXT NULL;
+    ALTER TABLE alerts ADD COLUMN flap_changes TEXT NULL;
+    ALTER TABLE alerts ADD COLUMN flapping_until TEXT NULL;
+    CREATE TABLE alert_sources (
+        source_id TEXT PRIMARY KEY,
+        alert_id INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE alert_events (
+        id INTEGER PRIMARY KEY,
+        alert_id INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        detail TEXT NULL
+    );
+    CREATE INDEX alert_events_alert ON alert_events (alert_id, id);
+    CREATE TABLE silences (
+        id INTEGER PRIMARY KEY,
+        matchers TEXT NOT NULL,
+        starts_at TEXT NOT NULL,
+        ends_at TEXT NULL,
+        schedule TEXT NULL,
+        comment TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        ended_by TEXT NULL,
+        ended_at TEXT NULL
+    );
+    CREATE TABLE alert_silences (
+        alert_id INTEGER NOT NULL,
+        silence_id INTEGER NOT NULL,
+        linked_at TEXT NOT NULL,
+        PRIMARY KEY (alert_id, silence_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX alert_silences_silence ON alert_silences (silence_id, alert_id);
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target_kind TEXT NOT NULL,
+        target TEXT NOT NULL,
+        detail TEXT NULL
+    );
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID
+"""
+
+# The alerts that are not resolved by hand or by an INFO (the live ones, few beside the
+# resolved ones), by time, with every column their state at a given moment depends on:
+# "open, not silenced" is read from this index alone, newest first.
+_LIFECYCLE_INDEXES = """
+    CREATE INDEX alerts_fingerprint ON alerts (fingerprint);
+    CREATE INDEX alerts_live ON alerts (timestamp, acknowledged, ack_until, shelved_until, expires_at, severity)
+        WHERE resolved_at IS NULL;
+    CREATE INDEX alerts_flapping ON alerts (flapping_until) WHERE flapping_until IS NOT NULL;
+    CREATE INDEX alerts_deadlines ON alerts (expires_at) WHERE expires_at IS NOT NULL AND resolved_at IS NULL;
+    CREATE INDEX alerts_ack_deadlines ON alerts (ack_until) WHERE ack_until IS NOT NULL;
+    CREATE INDEX alerts_shelve_deadlines ON alerts (shelved_until) WHERE shelved_until IS NOT NULL
+"""
+
 
 MIGRATIONS = [
     # 1: alerts, users, tokens, sessions. The severity and role CHECKs come from their
@@ -97,6 +204,7 @@ MIGRATIONS = [
     CREATE INDEX alerts_application ON alerts (application, provider, acknowledged, timestamp);
     CREATE INDEX alerts_provider ON alerts (provider, severity, acknowledged, timestamp);
     """,
+    _lifecycle,  # 4
 ]
 
 # Index name -> the filter columns it holds, in order (each also ends with timestamp,
@@ -109,3 +217,5 @@ INDEX_COLUMNS = {
     "alerts_provider": ("provider", "severity", "acknowledged"),
 }
 TIME_INDEX = "alerts_timestamp"  # (timestamp, severity, acknowledged, environment, application, provider, server)
+
+LIVE_INDEX = "alerts_live"

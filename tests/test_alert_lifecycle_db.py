@@ -1,0 +1,255 @@
+"""The alert lifecycle in the database: migration of a database made before it,
+deduplication and idempotency, state at any moment (SQL filters agree with the Python
+rules), silences, history, and what changed since a point."""
+
+import itertools
+import sqlite3
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from vigie import db
+from vigie import lifecycle as lc
+from vigie import silences as sil
+
+SCHEMA3 = Path(__file__).parent / "data" / "db_schema3.sql"
+T0 = "2026-11-22T10:00:00+00:00"
+
+
+def at(clock, day="2026-11-22"):
+    return f"{day}T{clock}+00:00"
+
+
+def record(clock="10:00:00", **overrides):
+    base = {"timestamp": at(clock), "server": "edge-rt-02", "severity": "CRITICAL",
+            "message": "Machine is not answering SNMP", "provider": "NetOps", "application": "core-network",
+            "environment": "prod"}
+    base.update(overrides)
+    return base
+
+
+@pytest.fixture
+def conn(tmp_path):
+    connection = db.connect(tmp_path / "vigie.db")
+    yield connection
+    connection.close()
+
+
+def one(conn, alert_id, now):
+    return db.get_alert(conn, alert_id, now)
+
+
+# ---- migration
+
+def old_database(path):
+    raw = sqlite3.connect(path)
+    raw.executescript(SCHEMA3.read_text())
+    raw.close()
+
+
+def test_a_database_made_before_the_lifecycle_is_upgraded_in_place_and_loses_nothing(tmp_path):
+    path = tmp_path / "old.db"
+    old_database(path)
+    before = sqlite3.connect(path).execute("SELECT * FROM alerts ORDER BY id").fetchall()
+    conn = db.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(db.MIGRATIONS)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    now = at("12:00:00", "2026-11-28")
+    alerts = db.list_alerts(conn, {}, "id", 100, 0, now=now)[1]
+    seven = ("timestamp", "server", "severity", "message", "provider", "application", "environment")
+    assert [tuple(a[k] for k in ("id",) + seven + ("acknowledged", "acknowledged_by", "acknowledged_at", "source_id"))
+            for a in alerts] == [tuple(bool(v) if i == 8 else v for i, v in enumerate(row[:12])) for row in before]
+    assert [a["status"] for a in alerts] == ["open", "open", "open", "acknowledged", "resolved", "acknowledged",
+                                             "open", "resolved"]
+    assert alerts[0]["fingerprint"] == alerts[1]["fingerprint"] == alerts[2]["fingerprint"]
+    assert alerts[0]["fingerprint"] == lc.fingerprint(alerts[0]) and alerts[3]["fingerprint"] != alerts[0]["fingerprint"]
+    assert all(a["first_seen"] == a["last_seen"] == a["timestamp"] and a["duplicate_count"] == 0 for a in alerts)
+    assert alerts[4]["resolution"] == lc.INFORMATION
+    # the old source_ids still make a resend change nothing; a new sighting counts on the newest equal row
+    assert db.insert_alerts(conn, [dict(record(), **{k: alerts[1][k] for k in seven}, source_id="f2")],
+                            now=now) == [(2, False)]
+    assert db.insert_alerts(conn, [dict({k: alerts[0][k] for k in seven}, timestamp=at("09:00:00", "2026-11-28"))],
+                            now=now) == [(3, False)]
+    assert one(conn, 3, now)["duplicate_count"] == 1 and one(conn, 2, now)["duplicate_count"] == 0
+    history = db.alert_history(conn, 4, now)
+    assert [(e["kind"], e["actor"]) for e in history] == [("created", "system"), ("acknowledged", "alice")]
+    assert history[0]["note"] == "recorded before alerts had a history"
+    assert [u["username"] for u in db.list_users(conn)] == ["admin", "alice"]
+    assert db.list_tokens(conn)[0]["label"] == "watcher"
+    assert db.migrate(conn) == len(db.MIGRATIONS)  # nothing left to do
+    conn.close()
+
+
+# ---- deduplication and idempotency
+
+def test_one_row_per_fingerprint_and_a_resent_file_changes_nothing_not_even_the_count(conn):
+    first = db.insert_alerts(conn, [record(source_id="a"), record("10:01:00", source_id="b"),
+                                    record("10:02:00", source_id="c", message="Still down")], actor="watcher", now=T0)
+    assert [c for _, c in first] == [True, False, True] and first[0][0] == first[1][0] != first[2][0]
+    alert = one(conn, first[0][0], at("10:05:00"))
+    assert alert["duplicate_count"] == 1 and alert["message"] == DOWN_MESSAGE  # "Still down" has its own fingerprint
+    again = db.insert_alerts(conn, [record("10:01:00", source_id="b"), record(source_id="a")], now=at("10:06:00"))
+    assert again == [(first[0][0], False), (first[0][0], False)]
+    assert one(conn, first[0][0], at("10:06:00"))["duplicate_count"] == 1
+    assert db.count_alerts(conn, {}, at("10:06:00")) == 2
+    kinds = [e["kind"] for e in db.alert_history(conn, first[0][0], at("10:06:00"))]
+    assert kinds == ["created", "duplicate"]
+
+
+DOWN_MESSAGE = "Machine is not answering SNMP"
+
+
+def test_down_then_up_then_down_in_one_batch_is_one_row_reopened(conn):
+    fp = "reachability:edge-rt-02"
+    results = db.insert_alerts(conn, [
+        record(fingerprint=fp), record("10:05:00", severity="INFO", message="Machine is answering SNMP again",
+                                       fingerprint=fp),
+        record("10:30:00", fingerprint=fp)], actor="watcher", now=at("10:31:00"))
+    assert results == [(1, True), (1, False), (1, False)]
+    alert = one(conn, 1, at("10:31:00"))
+    assert (alert["status"], alert["reopen_count"], alert["timestamp"]) == ("open", 1, at("10:30:00"))
+    assert [e["kind"] for e in db.alert_history(conn, 1, at("10:31:00"))] == ["created", "resolved", "reopened"]
+
+
+def test_a_deleted_alert_keeps_its_history_and_its_id_is_never_given_again(conn):
+    (alert_id, _), = db.insert_alerts(conn, [record()], actor="watcher", now=T0)
+    assert db.delete_alert(conn, alert_id, "admin", now=at("10:01:00"))
+    (new_id, created), = db.insert_alerts(conn, [record("10:02:00")], now=at("10:02:00"))
+    assert created and new_id != alert_id
+    assert [(e["kind"], e["actor"]) for e in db.alert_history(conn, alert_id)] == [("created", "watcher"),
+                                                                                   ("deleted", "admin")]
+    assert db.alert_history(conn, 999) is None
+
+
+# ---- state at any moment: SQL and Python say the same
+
+def varied_alerts(conn):
+    """One alert per kind of state, with deadlines at 11:00 and 12:00."""
+    made = {}
+    for name in ("open", "acked", "acked_until", "shelved", "timeout", "resolved", "acked_shelved", "flapping"):
+        (made[name], _), = db.insert_alerts(conn, [record(message=name, timeout=3600 if name == "timeout" else None)],
+                                            now=T0)
+    db.acknowledge(conn, made["acked"], "alice", now=at("10:01:00"))
+    db.acknowledge(conn, made["acked_until"], "alice", until=at("11:00:00"), now=at("10:01:00"))
+    db.shelve(conn, made["shelved"], "alice", until=at("12:00:00"), now=at("10:01:00"))
+    db.resolve(conn, made["resolved"], "alice", now=at("10:01:00"))
+    db.acknowledge(conn, made["acked_shelved"], "alice", until=at("12:00:00"), now=at("10:01:00"))
+    db.shelve(conn, made["acked_shelved"], "alice", until=at("11:00:00"), now=at("10:01:00"))
+    fp = "flap"
+    for minute in range(1, 8):  # INFO first, then six changes: 10:02 .. 10:07
+        severity = "INFO" if minute % 2 else "CRITICAL"
+        db.insert_alerts(conn, [record(f"10:{minute:02d}:00", severity=severity, message="flap", fingerprint=fp)],
+                         now=at(f"10:{minute:02d}:00"))
+    made["flapping"] = db.list_alerts(conn, {"fingerprint": [fp]}, now=at("10:08:00"))[1][0]["id"]
+    return made
+
+
+@pytest.mark.parametrize("clock", ["10:30:00", "11:00:00", "11:30:00", "12:00:00", "12:40:00"])
+def test_every_filter_agrees_with_the_rules_at_any_moment(conn, clock):
+    varied_alerts(conn)
+    now = at(clock)
+    alerts = db.list_alerts(conn, {}, "id", 100, 0, now=now)[1]
+    rows = {a["id"]: a for a in alerts}
+    for statuses in itertools.chain.from_iterable(itertools.combinations(lc.STATUSES, n) for n in (1, 2, 3, 4)):
+        expected = sorted(i for i, a in rows.items() if a["status"] in statuses)
+        count, page = db.list_alerts(conn, {"status": list(statuses)}, "id", 100, 0, now=now)
+        assert (count, [a["id"] for a in page]) == (len(expected), expected), statuses
+    for name in ("acknowledged", "flapping"):
+        for value in (True, False):
+            expected = sorted(i for i, a in rows.items() if a[name] is value)
+            assert [a["id"] for a in db.list_alerts(conn, {name: value}, "id", 100, 0, now=now)[1]] == expected
+
+
+def test_deadlines_read_right_without_any_write(conn):
+    made = varied_alerts(conn)
+    status = {name: lambda clock, i=i: one(conn, i, at(clock))["status"] for name, i in made.items()}
+    assert [status["acked_until"](c) for c in ("10:59:59", "11:00:00")] == ["acknowledged", "open"]
+    assert [status["shelved"](c) for c in ("11:59:59", "12:00:00")] == ["shelved", "open"]
+    assert [status["timeout"](c) for c in ("10:59:59", "11:00:00")] == ["open", "resolved"]
+    assert [status["acked_shelved"](c) for c in ("10:59:59", "11:00:00", "12:00:00")] == \
+        ["shelved", "acknowledged", "open"]
+    assert one(conn, made["flapping"], at("10:36:59"))["flapping"] is True
+    assert one(conn, made["flapping"], at("10:37:00"))["flapping"] is False
+
+
+# ---- silences
+
+def silence(conn, now, user="alice", **body):
+    body.setdefault("comment", "planned reboot")
+    return db.silences.create(conn, sil.normalize_silence(body, sil.parse_time("now", now)), user, now)
+
+
+def test_an_alert_arriving_in_a_maintenance_window_is_kept_counted_and_silenced_until_it_ends(conn):
+    window = silence(conn, at("09:00:00"), matchers={"server": "edge-*"}, ends_at=at("11:00:00"))
+    (inside, _), = db.insert_alerts(conn, [record(source_id="x")], actor="watcher", now=T0)
+    (other, _), = db.insert_alerts(conn, [record(server="web-01")], now=T0)
+    alert = one(conn, inside, at("10:30:00"))
+    assert (alert["status"], alert["silenced"], alert["silence_id"]) == ("open", True, window)
+    assert db.list_alerts(conn, {"status": ["open"], "silenced": False}, now=at("10:30:00"))[0] == 1
+    assert db.count_alerts(conn, {"silenced": True}, at("10:30:00")) == 1
+    assert db.get_stats(conn, at("10:30:00"))["needs_attention"] == 1
+    history = db.alert_history(conn, inside, at("10:30:00"))
+    assert [e["kind"] for e in history] == ["created", "silenced"] and "planned reboot" in history[1]["note"]
+    # the window ends: still open, no longer silenced, and needing a person
+    after = one(conn, inside, at("11:00:00"))
+    assert (after["status"], after["silenced"]) == ("open", False)
+    assert db.get_stats(conn, at("11:00:00"))["needs_attention"] == 2
+    assert db.list_alerts(conn, {"status": ["open"], "silenced": False}, "id", now=at("11:00:00"))[0] == 2
+    pending = db.alert_history(conn, inside, at("11:30:00"))[-1]
+    assert (pending["kind"], pending["pending"], pending["at"]) == ("unsilenced", True, at("11:00:00"))
+    assert other != inside
+
+
+def test_a_silence_made_while_alerts_are_open_silences_them_and_ending_it_early_says_who(conn):
+    (alert_id, _), = db.insert_alerts(conn, [record()], now=T0)
+    silence_id = silence(conn, at("10:10:00"), matchers={"server": "edge-rt-02", "severity": ["critical"]},
+                         ends_at=at("14:00:00"))
+    assert one(conn, alert_id, at("10:11:00"))["silence_id"] == silence_id
+    assert db.silences.public(conn, db.silences.get(conn, silence_id), at("10:11:00"))["silencing"] == 1
+    assert db.silences.end(conn, silence_id, "bob", at("10:20:00"))
+    assert not db.silences.end(conn, silence_id, "bob", at("10:21:00"))
+    assert one(conn, alert_id, at("10:21:00"))["silenced"] is False
+    assert [(e["kind"], e["actor"]) for e in db.alert_history(conn, alert_id, at("10:21:00"))] == [
+        ("created", "system"), ("silenced", "alice"), ("unsilenced", "bob")]
+    assert [(e["action"], e["actor"]) for e in db.list_audit(conn)[1]] == [("end", "bob"), ("create", "alice")]
+
+
+def test_a_weekly_window_silences_on_sunday_nights_only(conn):
+    silence(conn, at("10:00:00", "2026-03-20"), matchers={"server": "edge-rt-02"},
+            schedule={"days": ["sun"], "start": "02:00", "end": "04:00", "timezone": "Europe/Paris"})
+    (alert_id, _), = db.insert_alerts(conn, [record(timestamp=at("10:00:00", "2026-03-20"))],
+                                      now=at("10:00:00", "2026-03-20"))
+    silenced = {moment: one(conn, alert_id, moment)["silenced"] for moment in (
+        at("00:59:59", "2026-03-29"), at("01:00:00", "2026-03-29"), at("01:59:59", "2026-03-29"),
+        at("02:00:00", "2026-03-29"), at("00:30:00", "2026-04-05"))}
+    assert list(silenced.values()) == [False, True, True, False, True]
+
+
+# ---- what changed since: every change once, time-based ones dated when they happened
+
+def test_changes_since_gives_each_change_once_with_expiries_dated_at_their_deadline(conn):
+    (alert_id, _), = db.insert_alerts(conn, [record()], actor="watcher", now=T0)
+    entries, cursor = db.changes_since(conn, 0, now=T0)
+    assert [e["kind"] for e in entries] == ["created"]
+    db.acknowledge(conn, alert_id, "alice", until=at("10:15:00"), now=at("10:00:30"))
+    silence(conn, at("10:00:40"), matchers={"server": "edge-rt-02"}, starts_at=at("10:20:00"), ends_at=at("10:40:00"))
+    entries, cursor = db.changes_since(conn, cursor, now=at("10:10:00"))
+    assert [e["kind"] for e in entries] == ["acknowledged"]
+    entries, cursor = db.changes_since(conn, cursor, now=at("11:00:00"))  # nobody asked for 50 minutes
+    assert [(e["kind"], e["at"], e["actor"]) for e in entries] == [
+        ("ack_expired", at("10:15:00"), "system"), ("silenced", at("10:20:00"), "system"),
+        ("unsilenced", at("10:40:00"), "system")]
+    assert db.changes_since(conn, cursor, now=at("11:30:00")) == ([], cursor)
+    assert one(conn, alert_id, at("11:30:00"))["status"] == "open"
+    # written down now: the history no longer calls them pending
+    assert not any(e["pending"] for e in db.alert_history(conn, alert_id, at("11:30:00")))
+
+
+def test_a_timeout_passed_while_nobody_looked_is_one_resolve_then_a_reopen(conn):
+    (alert_id, _), = db.insert_alerts(conn, [record(timeout=600)], now=T0)
+    _, cursor = db.changes_since(conn, 0, now=T0)
+    db.insert_alerts(conn, [record("11:00:00", timeout=600)], now=at("11:00:00"))
+    entries, cursor = db.changes_since(conn, cursor, now=at("11:00:01"))
+    assert [(e["kind"], e["at"]) for e in entries] == [("timed_out", at("10:10:00")), ("reopened", at("11:00:00"))]
+    assert one(conn, alert_id, at("11:00:01"))["reopen_count"] == 1

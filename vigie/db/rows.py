@@ -1,0 +1,65 @@
+"""Alert rows as the lifecycle rules see them, and the history they write.
+
+`read_rows` gives plain dicts with every column (the flapping changes as a list);
+`insert_rows` and `update_rows` write back what `vigie.lifecycle` returned, changing
+only the columns whose value changed (an unchanged indexed column costs nothing);
+`write_events` appends history entries. Every change of an alert goes through these,
+inside the caller's transaction, so a change and its history are written together or
+not at all.
+"""
+
+import json
+
+from vigie.alert import FIELDS
+
+ROW_COLUMNS = ("id",) + FIELDS + (
+    "acknowledged", "acknowledged_by", "acknowledged_at", "source_id", "created_at", "fingerprint",
+    "first_seen", "last_seen", "duplicate_count", "reopen_count", "ack_until", "shelved_until", "shelved_by",
+    "resolved_at", "resolved_by", "resolution", "timeout", "expires_at", "flap_changes", "flapping_until")
+MUTABLE = ROW_COLUMNS[1:]  # what an UPDATE may set (never the id)
+SELECT_ROWS = "SELECT " + ", ".join(ROW_COLUMNS) + " FROM alerts"
+_INSERT_COLUMNS = ROW_COLUMNS  # ids are chosen by the caller (see alerts.ingest)
+INSERT_ROW = (f"INSERT INTO alerts ({', '.join(_INSERT_COLUMNS)}) "
+              f"VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})")
+INSERT_EVENT = ("INSERT INTO alert_events (alert_id, at, recorded_at, kind, actor, note, detail)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)")
+
+
+def from_db(row) -> dict:
+    data = dict(zip(ROW_COLUMNS, row))
+    data["flap_changes"] = json.loads(data["flap_changes"]) if data["flap_changes"] else []
+    return data
+
+
+def _to_db(column, value):
+    if column == "flap_changes":
+        return json.dumps(value) if value else None
+    return value
+
+
+def read_row(conn, alert_id: int):
+    found = conn.execute(SELECT_ROWS + " WHERE id = ?", (alert_id,)).fetchone()
+    return from_db(found) if found else None
+
+
+def insert_rows(conn, rows) -> None:
+    conn.executemany(INSERT_ROW, [tuple(_to_db(c, row[c]) for c in _INSERT_COLUMNS) for row in rows])
+
+
+def update_rows(conn, pairs) -> None:
+    """[(old, new)]: one UPDATE per set of changed columns, for the rows that changed."""
+    groups = {}
+    for old, new in pairs:
+        changed = tuple(c for c in MUTABLE if old[c] != new[c])
+        if changed:
+            groups.setdefault(changed, []).append(tuple(_to_db(c, new[c]) for c in changed) + (new["id"],))
+    for columns, values in groups.items():
+        conn.executemany("UPDATE alerts SET " + ", ".join(f"{c} = ?" for c in columns) + " WHERE id = ?", values)
+
+
+def write_events(conn, pairs, recorded_at: str) -> None:
+    """[(alert_id, event)] appended to the history, in this order."""
+    conn.executemany(INSERT_EVENT, [
+        (alert_id, e["at"], recorded_at, e["kind"], e["actor"], e["note"],
+         json.dumps(e["detail"], ensure_ascii=False, sort_keys=True) if e["detail"] else None)
+        for alert_id, e in pairs])

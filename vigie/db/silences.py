@@ -1,0 +1,243 @@
+"""Silences in the database: stored, linked to the alerts they match, active or not now.
+
+A silence is linked to every alert it matches when either is written (`alert_silences`,
+with the time of the link); whether the alert is silenced at a moment is then a
+matter of which linked silences are active at that moment, which `vigie.silences`
+answers from their windows. So a silence that starts or ends needs no write: the
+next read sees it. The silences that are not over are parsed once per change of the
+silences table (a version kept in `meta`) and shared by the connections of a process.
+"""
+
+import json
+import threading
+from datetime import datetime
+
+from vigie import lifecycle as lc
+from vigie import silences as rules
+from vigie.alert import format_timestamp, parse_timestamp
+from vigie.db import audit, rows
+from vigie.db.connection import rows_where_in, transaction
+
+SELECT_SILENCES = ("SELECT id, matchers, starts_at, ends_at, schedule, comment, created_by, created_at, ended_by,"
+                   " ended_at FROM silences")
+_CACHE = {}
+_LOCK = threading.Lock()
+
+
+def from_db(row) -> dict:
+    (sid, matchers, starts, ends, schedule, comment, created_by, created_at, ended_by, ended_at) = row
+    return {"id": sid, "matchers": json.loads(matchers), "starts_at": parse_timestamp(starts),
+            "ends_at": parse_timestamp(ends) if ends else None,
+            "schedule": json.loads(schedule) if schedule else None, "comment": comment,
+            "created_by": created_by, "created_at": created_at, "ended_by": ended_by, "ended_at": ended_at}
+
+
+def moment(now) -> datetime:
+    return parse_timestamp(now) if isinstance(now, str) else now
+
+
+class Live:
+    """The silences not over when it was built, their matcher index, and the set of
+    those active now (kept until the next start or end of a window)."""
+
+    def __init__(self, silences, built: datetime):
+        self.silences = silences
+        self.by_id = {s["id"]: s for s in silences}
+        self.index = rules.MatcherIndex(silences)
+        ends = [s["ends_at"] for s in silences if s["ends_at"] is not None]
+        self.good_until = min(ends) if ends else None  # past the first end, build again
+        self.built = built
+        self._active = (None, None, ())
+        self._lock = threading.Lock()
+
+    def fresh(self, now: datetime) -> bool:
+        return now >= self.built and (self.good_until is None or now < self.good_until)
+
+    def active_ids(self, now: datetime) -> tuple:
+        with self._lock:
+            since, until, ids = self._active
+            if since is not None and since <= now and (until is None or now < until):
+                return ids
+            ids = tuple(sorted(s["id"] for s in self.silences if rules.active_window(s, now)))
+            changes = [b for b in (rules.next_boundary(s, now) for s in self.silences) if b is not None]
+            self._active = (now, min(changes) if changes else None, ids)
+            return ids
+
+
+def live(conn, now) -> Live:
+    now = moment(now)
+    key = conn.execute("SELECT (SELECT value FROM meta WHERE key = 'instance'),"
+                       " (SELECT value FROM meta WHERE key = 'silences_version')").fetchone()
+    key = (key[0], key[1])
+    with _LOCK:
+        cached = _CACHE.get(key)
+    if cached is not None and cached.fresh(now):
+        return cached
+    found = [from_db(r) for r in conn.execute(SELECT_SILENCES + " WHERE ends_at IS NULL OR ends_at > ? ORDER BY id",
+                                              (format_timestamp(now),))]
+    built = Live(found, now)
+    with _LOCK:
+        if len(_CACHE) > 64:
+            _CACHE.clear()
+        _CACHE[key] = built
+    return built
+
+
+def active_ids(conn, now) -> tuple:
+    """Ids of the silences active at `now`."""
+    return live(conn, now).active_ids(moment(now))
+
+
+def _bump_version(conn) -> None:
+    conn.execute("INSERT INTO meta (key, value) VALUES ('silences_version', '1')"
+                 " ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+
+
+# ---------------------------------------------------------------- links
+
+def link_rows(conn, alert_rows, now, actor: str) -> list:
+    """Link each alert row (new, reopened or changed: [(row, changed)]) with the silences
+    not over that match it now; return [(alert_id, event)]: "silenced" for the rows that
+    a silence active now silences (those not resolved)."""
+    current = live(conn, now)
+    if not current.index:
+        return []
+    active = set(current.active_ids(moment(now)))
+    stamp, links, events = format_timestamp(moment(now)), [], []
+    for row, changed in alert_rows:
+        found = current.index.matching(row)
+        if changed:  # what it says changed: the silences it no longer matches let go of it
+            conn.execute(f"DELETE FROM alert_silences WHERE alert_id = ? AND silence_id NOT IN "
+                         f"({','.join('?' * len(found))})", [row["id"]] + [s["id"] for s in found])
+        links += [(row["id"], s["id"], stamp) for s in found]
+        on = sorted(s["id"] for s in found if s["id"] in active)
+        if on and not lc.is_resolved(row, stamp):
+            events.append((row["id"], silenced_event(current.by_id[on[0]], stamp, actor, on)))
+    conn.executemany("INSERT OR IGNORE INTO alert_silences (alert_id, silence_id, linked_at) VALUES (?, ?, ?)", links)
+    return events
+
+
+def silenced_event(silence: dict, at: str, actor: str, ids) -> dict:
+    return lc.event("silenced", at, actor, f"silence {silence['id']}: {silence['comment']}", silences=list(ids))
+
+
+def silenced_map(conn, alert_ids, now) -> dict:
+    """{alert_id: [ids of the active silences silencing it]} for these alerts."""
+    active = set(active_ids(conn, now))
+    if not active or not alert_ids:
+        return {}
+    found = {}
+    for alert_id, silence_id in rows_where_in(conn, "SELECT alert_id, silence_id FROM alert_silences", "alert_id",
+                                              alert_ids):
+        if silence_id in active:
+            found.setdefault(alert_id, []).append(silence_id)
+    return {k: sorted(v) for k, v in found.items()}
+
+
+# ---------------------------------------------------------------- create, read, end
+
+def create(conn, silence: dict, user: str, now) -> int:
+    """Store a silence checked by `vigie.silences.normalize_silence`, link the alerts it
+    matches (those not resolved), and record "silenced" on those it silences now."""
+    now = moment(now)
+    stamp = format_timestamp(now)
+    with transaction(conn):
+        silence_id = conn.execute(
+            "INSERT INTO silences (matchers, starts_at, ends_at, schedule, comment, created_by, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (json.dumps(silence["matchers"], sort_keys=True), format_timestamp(silence["starts_at"]),
+             format_timestamp(silence["ends_at"]) if silence["ends_at"] else None,
+             json.dumps(silence["schedule"], sort_keys=True) if silence["schedule"] else None,
+             silence["comment"], user, stamp)).lastrowid
+        _bump_version(conn)
+        stored = dict(silence, id=silence_id, created_by=user, created_at=stamp, ended_by=None, ended_at=None)
+        active = rules.active_window(stored, now) is not None
+        server = silence["matchers"].get("server")
+        where, params = " WHERE resolved_at IS NULL", []
+        if server is not None and not rules.is_glob(server):
+            where, params = " WHERE server = ? AND resolved_at IS NULL", [server]
+        candidates = [rows.from_db(r) for r in conn.execute(rows.SELECT_ROWS + where, params)]
+        matched = [r for r in candidates if rules.matches(silence["matchers"], r)]
+        conn.executemany("INSERT OR IGNORE INTO alert_silences (alert_id, silence_id, linked_at) VALUES (?, ?, ?)",
+                         [(r["id"], silence_id, stamp) for r in matched])
+        if active:
+            others = silenced_map(conn, [r["id"] for r in matched], now)
+            already = {a for a, ids in others.items() if set(ids) - {silence_id}}  # by another silence: no news
+            rows.write_events(conn, [(r["id"], silenced_event(stored, stamp, user, [silence_id])) for r in matched
+                                     if not lc.is_resolved(r, stamp) and r["id"] not in already], stamp)
+        audit.record(conn, user, "create", "silence", str(silence_id), _public(stored, now), stamp)
+    return silence_id
+
+
+def get(conn, silence_id: int):
+    found = conn.execute(SELECT_SILENCES + " WHERE id = ?", (silence_id,)).fetchone()
+    return from_db(found) if found else None
+
+
+def end(conn, silence_id: int, user: str, now) -> bool:
+    """End a silence now (its windows stop here); False when it was already over. The
+    alerts it was silencing and no other silence does are "unsilenced" by `user`."""
+    now = moment(now)
+    stamp = format_timestamp(now)
+    with transaction(conn):
+        silence = get(conn, silence_id)
+        if silence is None or (silence["ends_at"] is not None and silence["ends_at"] <= now):
+            return False
+        was_active = rules.active_window(silence, now) is not None
+        linked = [r[0] for r in conn.execute("SELECT alert_id FROM alert_silences WHERE silence_id = ?", (silence_id,))]
+        before = silenced_map(conn, linked, now) if was_active else {}
+        conn.execute("UPDATE silences SET ends_at = ?, ended_by = ?, ended_at = ? WHERE id = ?",
+                     (stamp, user, stamp, silence_id))
+        _bump_version(conn)
+        if was_active:
+            after = silenced_map(conn, linked, now)
+            freed = [a for a in before if a not in after]
+            live_rows = [r for r in (rows.read_row(conn, a) for a in freed) if r and not lc.is_resolved(r, stamp)]
+            note = f"silence {silence_id} ended by {user}: {silence['comment']}"
+            rows.write_events(conn, [(r["id"], lc.event("unsilenced", stamp, user, note, silences=[silence_id]))
+                                     for r in live_rows], stamp)
+        audit.record(conn, user, "end", "silence", str(silence_id), {"comment": silence["comment"]}, stamp)
+    return True
+
+
+def list_silences(conn, now, state: str = "current") -> list:
+    """Silences as shown: "current" (active or to come), "active", "pending", "expired" or "all"."""
+    now = moment(now)
+    found = [from_db(r) for r in conn.execute(SELECT_SILENCES + " ORDER BY id DESC")]
+    shown = [_public(s, now) for s in found]
+    if state == "current":
+        return [s for s in shown if s["state"] in ("active", "pending")]
+    return shown if state == "all" else [s for s in shown if s["state"] == state]
+
+
+STATES = ("current", "active", "pending", "expired", "all")
+
+
+def _public(silence: dict, now: datetime) -> dict:
+    window = rules.next_window(silence, now)
+    active = window is not None and window[0] <= now
+    over = window is None
+    return {
+        "id": silence.get("id"), "matchers": silence["matchers"], "comment": silence["comment"],
+        "starts_at": format_timestamp(silence["starts_at"]),
+        "ends_at": format_timestamp(silence["ends_at"]) if silence["ends_at"] else None,
+        "schedule": silence["schedule"], "created_by": silence.get("created_by"),
+        "created_at": silence.get("created_at"), "ended_by": silence.get("ended_by"),
+        "ended_at": silence.get("ended_at"),
+        "state": "expired" if over else "active" if active else "pending", "active": active,
+        "window": None if over else {"starts_at": format_timestamp(window[0]),
+                                     "ends_at": format_timestamp(window[1]) if window[1] else None},
+    }
+
+
+def public(conn, silence: dict, now) -> dict:
+    """A silence as the API shows it, with how many alerts not resolved it matches
+    (`matching`) and how many of them it silences now (`silencing`)."""
+    now = moment(now)
+    shown = _public(silence, now)
+    stamp = format_timestamp(now)
+    shown["matching"] = conn.execute(
+        "SELECT COUNT(*) FROM alert_silences l JOIN alerts a ON a.id = l.alert_id WHERE l.silence_id = ?"
+        " AND a.resolved_at IS NULL AND (a.expires_at IS NULL OR a.expires_at > ?)", (silence["id"], stamp)).fetchone()[0]
+    shown["silencing"] = shown["matching"] if shown["active"] else 0
+    return shown
