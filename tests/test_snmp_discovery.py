@@ -1,10 +1,13 @@
 """Pure parts of discovery and of the simulated device data."""
 
+import re
+
 from collector.snmp import discovery as d
 from vigie import simulated_devices as sim
 import pytest
 
 from collector.poll import Reporter, resolve_extra_oids
+from collector.snmp.mib import WrongTypeError
 from collector.snmp.reading import OidNameError, extra_oid_specs, numeric_oid, parse_reading, poll_oids
 
 COLUMNS = {
@@ -51,7 +54,7 @@ def test_poll_asks_hc_or_32bit_counters_in_one_request():
     assert oids[:2] == ["1.3.6.1.2.1.1.3.0", "1.3.6.1.2.1.2.1.0"]
     assert "1.3.6.1.2.1.31.1.1.1.6.2" in oids and "1.3.6.1.2.1.2.2.1.10.3" in oids
     assert "1.3.6.1.2.1.31.1.1.1.6.3" not in oids
-    values = {oid: 1 for oid in oids}
+    values = {oid: "eth" if oid.startswith(d.IF_DESCR + ".") else 1 for oid in oids}
     values["1.3.6.1.2.1.2.2.1.8.2"] = 2
     reading = parse_reading(values, found, extra, 100.0)
     assert reading["interfaces"][2]["oper_status"] == "down"
@@ -86,3 +89,44 @@ def test_unknown_mib_name_is_reported_with_machine_and_field_and_left_out():
     config = {"name": "srv", "oids": {"ok": ".1.3.6.1.2.1.1.3.0", "bad": "NO-SUCH-MIB::thing.1"}}
     assert resolve_extra_oids(config, reporter) == {"ok": {"oid": "1.3.6.1.2.1.1.3.0", "type": "gauge", "unit": None}}
     assert any("srv: oids.bad:" in message for message in reporter.seen.values())
+
+
+def good_values(interfaces, extra):
+    values = {oid: 7 for oid in poll_oids(interfaces, extra)}
+    values.update({f"{d.IF_DESCR}.{i['index']}": i["descr"] for i in interfaces})
+    return values
+
+
+@pytest.mark.parametrize("oid, value, named", [
+    ("1.3.6.1.2.1.1.3.0", "12345", "sysUpTime.0 (1.3.6.1.2.1.1.3.0) is text '12345', where a number"),
+    ("1.3.6.1.2.1.31.1.1.1.6.2", "lots", "ifHCInOctets.2 (1.3.6.1.2.1.31.1.1.1.6.2) is text 'lots'"),
+    ("1.3.6.1.2.1.2.2.1.10.3", -5, "ifInOctets.3 (1.3.6.1.2.1.2.2.1.10.3) is -5, where a number of 0 or more"),
+    ("1.3.6.1.2.1.2.1.0", "x" * 100, "ifNumber.0 (1.3.6.1.2.1.2.1.0) is text '" + "x" * 40 + "'..."),
+    ("1.3.6.1.2.1.2.2.1.2.1", 5, "ifDescr.1 (1.3.6.1.2.1.2.2.1.2.1) is 5, where text is expected"),
+    ("1.3.6.1.2.1.2.2.1.8.2", "up", "ifOperStatus.2 (1.3.6.1.2.1.2.2.1.8.2) is text 'up', where an integer"),
+])
+def test_a_value_of_the_wrong_type_is_named_not_used(oid, value, named):
+    found = d.interfaces_from_columns(COLUMNS)
+    extra = extra_oid_specs({"load": "1.3.6.1.4.1.2021.10.1.5.1"})
+    values = good_values(found, extra)
+    parse_reading(values, found, extra, 100.0)  # the good values pass
+    values[oid] = value
+    with pytest.raises(WrongTypeError, match=re.escape(named)):
+        parse_reading(values, found, extra, 100.0)
+
+
+def test_missing_values_and_odd_extra_oids_are_not_type_errors():
+    found = d.interfaces_from_columns(COLUMNS)
+    extra = extra_oid_specs({"load": "1.3.6.1.4.1.2021.10.1.5.1"})
+    values = dict(good_values(found, extra), **{"1.3.6.1.2.1.1.3.0": None, "1.3.6.1.4.1.2021.10.1.5.1": "busy"})
+    reading = parse_reading(values, found, extra, 100.0)
+    assert reading["uptime_ticks"] is None and reading["oids"] == {"load": None}
+
+
+@pytest.mark.parametrize("column, value", [(d.IF_SPEED, "fast"), (d.IF_TYPE, "ethernet"), (d.IF_NAME, 3),
+                                           (d.IF_HIGH_SPEED, -1)])
+def test_discovery_names_a_column_of_the_wrong_type(column, value):
+    columns = {c: dict(cells) for c, cells in COLUMNS.items()}
+    columns.setdefault(column, {})["2"] = value
+    with pytest.raises(WrongTypeError, match=r"\.2 \(" + re.escape(column) + r"\.2\)"):
+        d.interfaces_from_columns(columns)

@@ -6,25 +6,11 @@ index, names, speed, status, and whether 64-bit counters are there.
 """
 
 from collector.snmp import rates
+from collector.snmp.mib import (  # noqa: F401 (the OIDs, for the modules that read them)
+    IF_ADMIN_STATUS, IF_ALIAS, IF_DESCR, IF_HC_IN_OCTETS, IF_HC_OUT_OCTETS, IF_HIGH_SPEED, IF_IN_OCTETS, IF_NAME,
+    IF_NUMBER, IF_OPER_STATUS, IF_OUT_OCTETS, IF_SPEED, IF_TYPE, SYS_DESCR, SYS_NAME, SYS_UPTIME, answers_from, checked_table, checked_values,
+)
 from collector.snmp.session import walk_columns
-
-SYS_DESCR = "1.3.6.1.2.1.1.1.0"
-SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
-SYS_NAME = "1.3.6.1.2.1.1.5.0"
-IF_NUMBER = "1.3.6.1.2.1.2.1.0"
-
-IF_DESCR = "1.3.6.1.2.1.2.2.1.2"
-IF_TYPE = "1.3.6.1.2.1.2.2.1.3"
-IF_SPEED = "1.3.6.1.2.1.2.2.1.5"
-IF_ADMIN_STATUS = "1.3.6.1.2.1.2.2.1.7"
-IF_OPER_STATUS = "1.3.6.1.2.1.2.2.1.8"
-IF_IN_OCTETS = "1.3.6.1.2.1.2.2.1.10"
-IF_OUT_OCTETS = "1.3.6.1.2.1.2.2.1.16"
-IF_NAME = "1.3.6.1.2.1.31.1.1.1.1"
-IF_HC_IN_OCTETS = "1.3.6.1.2.1.31.1.1.1.6"
-IF_HC_OUT_OCTETS = "1.3.6.1.2.1.31.1.1.1.10"
-IF_HIGH_SPEED = "1.3.6.1.2.1.31.1.1.1.15"
-IF_ALIAS = "1.3.6.1.2.1.31.1.1.1.18"
 
 SOFTWARE_LOOPBACK = 24
 
@@ -40,7 +26,9 @@ def status_name(code):
 
 
 def interfaces_from_columns(columns: dict) -> list:
-    """The interface list from walked columns ({column: {index: value}}), by ifIndex."""
+    """The interface list from walked columns ({column: {index: value}}), by ifIndex.
+    A value of the wrong type raises mib.WrongTypeError naming it."""
+    checked_table(columns)
     indexes = sorted({int(i) for i in columns.get(IF_DESCR, {})} | {int(i) for i in columns.get(IF_NAME, {})})
     interfaces = []
     for index in indexes:
@@ -75,9 +63,13 @@ def select_interfaces(interfaces: list, wanted) -> list:
 async def discover(session, max_repetitions: int = 25) -> dict:
     """{"if_number", "sys_name", "sys_descr", "interfaces"} as the device reports them now."""
     system = await session.get([SYS_NAME, SYS_DESCR, IF_NUMBER])
+    with answers_from(session):
+        checked_values(system)
     if isinstance(system.get(IF_NUMBER), int):
         # one row more than the table holds: the whole walk usually fits one GETBULK
         max_repetitions = max(2, min(max_repetitions, system[IF_NUMBER] + 1))
     columns = await walk_columns(session, DISCOVERY_COLUMNS, max_repetitions)
+    with answers_from(session):
+        interfaces = interfaces_from_columns(columns)
     return {"if_number": system.get(IF_NUMBER), "sys_name": system.get(SYS_NAME),
-            "sys_descr": system.get(SYS_DESCR), "interfaces": interfaces_from_columns(columns)}
+            "sys_descr": system.get(SYS_DESCR), "interfaces": interfaces}

@@ -11,6 +11,7 @@ import time
 from functools import lru_cache
 
 from collector.snmp import discovery as d
+from collector.snmp.mib import answers_from, checked_values
 
 SYS_UPTIME = d.SYS_UPTIME
 IF_NUMBER = d.IF_NUMBER
@@ -79,7 +80,10 @@ def poll_oids(interfaces: list, extra_oids: dict) -> list:
 
 
 def parse_reading(values: dict, interfaces: list, extra_oids: dict, when: float) -> dict:
-    """A reading: the answered values arranged by meaning. Missing values are None."""
+    """A reading: the answered values arranged by meaning. Missing values are None; one
+    of the wrong type raises mib.WrongTypeError naming it (extra OIDs that are not
+    numbers are left out, as gaps)."""
+    values = checked_values(values)
     reading = {"time": when, "uptime_ticks": values.get(SYS_UPTIME), "if_number": values.get(IF_NUMBER),
                "interfaces": {}, "oids": {}}
     for interface in interfaces:
@@ -94,4 +98,5 @@ def parse_reading(values: dict, interfaces: list, extra_oids: dict, when: float)
 
 async def fetch_reading(session, interfaces: list, extra_oids: dict) -> dict:
     values = await session.get(poll_oids(interfaces, extra_oids))
-    return parse_reading(values, interfaces, extra_oids, time.time())
+    with answers_from(session):
+        return parse_reading(values, interfaces, extra_oids, time.time())
