@@ -144,7 +144,9 @@ class Collector:
             set_interval(samples, config["interval"])
         before = dict(samples["status"])
         async with self.semaphore:
+            started = time.monotonic()
             events = await poll_machine(self.stack, config, samples, extra, session)
+            samples["status"]["poll_seconds"] = round(time.monotonic() - started, 3)
         for event in events:
             add_event(samples, event)
         await asyncio.to_thread(self.save, config, samples, events)
