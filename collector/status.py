@@ -15,6 +15,9 @@ from vigie.machines import load_all
 from vigie import paths
 from vigie.samples import SamplesError, empty_samples, read_samples, samples_path
 
+EXIT_STATUS = ("Exit status: 0 when every samples file could be read; 1 when one could not (named on standard "
+               "error, its machine shown as unknown). A bad machine file is named and skipped, as the collector does.")
+
 
 def machine_status(name: str, samples: dict) -> dict:
     """The public status of one machine (the --json shape)."""
@@ -62,7 +65,8 @@ def render_table(statuses: list) -> str:
 
 
 def parser():
-    p = argparse.ArgumentParser(prog="python -m collector.status", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m collector.status", description=__doc__.split("\n\n")[0],
+                                epilog=EXIT_STATUS)
     p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     p.add_argument("--machines", default=str(paths.MACHINES_DIR), help="folder of machine files (default: %(default)s)")
     p.add_argument("--samples", default=str(paths.SAMPLES_DIR), help="folder of samples files (default: %(default)s)")
@@ -78,10 +82,15 @@ def main(argv=None) -> int:
     for config in configs:
         try:
             samples = read_samples(samples_path(args.samples, config["name"]))
+            statuses.append(machine_status(config["name"], samples))
+            continue
         except SamplesError as exc:
             print(f"vigie: {exc}", file=sys.stderr)
-            samples, code = empty_samples(config["name"]), 1
-        statuses.append(machine_status(config["name"], samples))
+        except (KeyError, TypeError, AttributeError, IndexError) as exc:
+            print(f"vigie: {samples_path(args.samples, config['name'])}: not a usable samples file "
+                  f"({type(exc).__name__}: {exc})", file=sys.stderr)
+        statuses.append(machine_status(config["name"], empty_samples(config["name"])))
+        code = 1
     if args.json:
         print(json.dumps(statuses, indent=2))
     else:

@@ -19,8 +19,10 @@ first request keeps pysnmp from rebuilding its tables while answers arrive.
 
 import asyncio
 import ipaddress
+import logging
 import socket
 import sys
+import time
 from dataclasses import dataclass
 
 # pysmi is installed for snmpsim; pysnmp would import it (and `requests`) at start-up
@@ -49,6 +51,8 @@ from pysnmp.proto import rfc1902, rfc1905
 
 from vigie.machines import resolve_secret
 
+log = logging.getLogger("vigie.collector")
+
 AUTH_PROTOCOLS = {
     "MD5": usmHMACMD5AuthProtocol, "SHA": usmHMACSHAAuthProtocol,
     "SHA224": usmHMAC128SHA224AuthProtocol, "SHA256": usmHMAC192SHA256AuthProtocol,
@@ -64,6 +68,50 @@ NO_SUCH_NAME = 2        # SNMPv1 error-status
 # (~200 kB, a few kB per datagram) drops some of them while Python is busy.
 RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
 _MISSING = (rfc1905.NoSuchObject, rfc1905.NoSuchInstance, rfc1905.EndOfMibView)
+
+
+class MalformedLog:
+    """Tells of datagrams that are not SNMP in one line per sender and per `every` seconds,
+    with the count of those not told since; pysnmp would log a long traceback for each."""
+
+    MAX_SENDERS = 1024
+
+    def __init__(self, every: float = 60.0, clock=time.monotonic, logger=log):
+        self.every, self.clock, self.logger = every, clock, logger
+        self.last, self.untold = {}, {}
+
+    def __call__(self, address, exc: BaseException) -> bool:
+        """Note one malformed datagram from `address`; True when it was logged."""
+        now, sender = self.clock(), tuple(address[:2])
+        if sender in self.last and now - self.last[sender] < self.every:
+            self.untold[sender] = self.untold.get(sender, 0) + 1
+            return False
+        if len(self.last) >= self.MAX_SENDERS:
+            self.last = {s: t for s, t in self.last.items() if now - t < self.every}
+        self.last[sender] = now
+        untold = self.untold.pop(sender, 0)
+        reason = (str(exc).splitlines() or [""])[0][:120]
+        self.logger.warning("%s: malformed SNMP datagram ignored (%s%s)%s", endpoint(*sender), type(exc).__name__,
+                            f": {reason}" if reason else "",
+                            f"; {untold} more since the last report" if untold else "")
+        return True
+
+
+class _SnmpDispatcher(v1arch.SnmpDispatcher):
+    """pysnmp's v1/v2c dispatcher, for which a datagram it cannot decode is one line in the log
+    (rate-limited) instead of a traceback from the event loop. The v3 engine drops such
+    datagrams itself."""
+
+    def __init__(self, transports, malformed: MalformedLog):
+        self.malformed = malformed
+        super().__init__(transports)
+
+    def _recv_callback(self, engine, domain, address, message):
+        try:
+            return super()._recv_callback(engine, domain, address, message)
+        except Exception as exc:  # anything a datagram from the network can make the decoder raise
+            self.malformed(address, exc)
+            return None
 
 
 class _NoMibCompiler:
@@ -147,6 +195,7 @@ class SnmpStack:
         self._transports = None
         self._engine_families = set()
         self._dispatcher_families = set()
+        self.malformed = MalformedLog()
 
     @property
     def engine(self):
@@ -158,7 +207,7 @@ class SnmpStack:
     def dispatcher(self):
         if self._dispatcher is None:
             self._transports = AsyncioDispatcher()
-            self._dispatcher = v1arch.SnmpDispatcher(self._transports)
+            self._dispatcher = _SnmpDispatcher(self._transports, self.malformed)
         return self._dispatcher
 
     def use_family(self, family: int, v3: bool) -> None:
