@@ -31,3 +31,4 @@ from vigie.db.users import (  # noqa: F401
     ROLES, add_credential, count_users, create_user, delete_user, find_credential, find_token, get_token,
     get_user, list_tokens, list_users, revoke_credential, revoke_token, revoke_user_credentials, set_user,
 )
+from vigie.db import notify, teams  # noqa: F401,E402  (db.notify.*, db.teams.*)

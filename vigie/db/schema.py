@@ -115,6 +115,101 @@ _LIFECYCLE_INDEXES = """
 """
 
 
+# Notifications and teams. The outbox (notify_events) is written by the API in the
+# same transaction as the alert change it tells of; the notifier reads and deletes
+# it, keeps what each rule told of each alert (notify_tracks), groups what is to be
+# told into messages and records every delivery attempt. Channel URLs are secrets.
+_NOTIFY_SQL = """
+    CREATE TABLE teams (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        scope TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE team_members (
+        team_id INTEGER NOT NULL REFERENCES teams (id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        PRIMARY KEY (team_id, user_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX team_members_user ON team_members (user_id, team_id);
+    CREATE TABLE notify_channels (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        url TEXT NOT NULL,
+        team_id INTEGER NULL REFERENCES teams (id) ON DELETE SET NULL,
+        admin INTEGER NOT NULL DEFAULT 0 CHECK (admin IN (0, 1)),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE notify_rules (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        team_id INTEGER NULL REFERENCES teams (id) ON DELETE CASCADE,
+        enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+        spec TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE notify_events (
+        id INTEGER PRIMARY KEY,
+        alert_id INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE TABLE notify_tracks (
+        rule_id INTEGER NOT NULL,
+        alert_id INTEGER NOT NULL,
+        since TEXT NOT NULL,
+        step INTEGER NOT NULL,
+        last_told_at TEXT NULL,
+        state TEXT NOT NULL,
+        check_at TEXT NULL,
+        PRIMARY KEY (rule_id, alert_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX notify_tracks_check ON notify_tracks (check_at) WHERE check_at IS NOT NULL;
+    CREATE INDEX notify_tracks_state ON notify_tracks (state, rule_id);
+    CREATE TABLE notify_messages (
+        id INTEGER PRIMARY KEY,
+        rule_id INTEGER NULL,
+        channel_id INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('grouping', 'pending', 'delivered', 'failed')),
+        created_at TEXT NOT NULL,
+        due_at TEXT NOT NULL,
+        title TEXT NULL,
+        body TEXT NULL,
+        payload TEXT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        delivered_at TEXT NULL,
+        last_error TEXT NULL
+    );
+    CREATE INDEX notify_messages_due ON notify_messages (state, due_at, id);
+    CREATE INDEX notify_messages_group ON notify_messages (rule_id, channel_id) WHERE state = 'grouping';
+    CREATE TABLE notify_message_alerts (
+        message_id INTEGER NOT NULL REFERENCES notify_messages (id) ON DELETE CASCADE,
+        alert_id INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (message_id, alert_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX notify_message_alerts_alert ON notify_message_alerts (alert_id, message_id);
+    CREATE TABLE notify_attempts (
+        id INTEGER PRIMARY KEY,
+        message_id INTEGER NOT NULL REFERENCES notify_messages (id) ON DELETE CASCADE,
+        started_at TEXT NOT NULL,
+        finished_at TEXT NULL,
+        ok INTEGER NULL,
+        answer TEXT NULL
+    );
+    CREATE INDEX notify_attempts_message ON notify_attempts (message_id, id);
+    CREATE TABLE notify_parts (
+        part TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        since TEXT NOT NULL
+    ) WITHOUT ROWID
+"""
+
+
 MIGRATIONS = [
     # 1: alerts, users, tokens, sessions. The severity and role CHECKs come from their
     # one definition (vigie/severities.txt, vigie/roles.py); changing either needs a new
@@ -205,6 +300,7 @@ MIGRATIONS = [
     CREATE INDEX alerts_provider ON alerts (provider, severity, acknowledged, timestamp);
     """,
     _lifecycle,  # 4
+    _NOTIFY_SQL,  # notifications and teams
 ]
 
 # Index name -> the filter columns it holds, in order (each also ends with timestamp,

@@ -1,0 +1,111 @@
+"""Scopes: which alerts a team sees, and which alerts a notification rule is about.
+
+A scope is a set of matchers on an alert's fields: `provider`, `application`,
+`environment` (lists of exact values) and `server` (a list of names or globs with
+`*` and `?`). An alert is in a scope when, for every key the scope names, its value
+is one of those listed; a scope naming no key holds every alert. A user's scope is
+the union of the scopes of their teams (a user in no team, or in a team whose
+scope is empty, sees everything); admins see everything.
+
+Pure functions: the matcher used in Python (notification rules, the notifier) and
+the SQL condition the database module builds from the same definition agree,
+because server globs are limited to what both `fnmatch.fnmatchcase` and SQLite's
+GLOB read the same way (`*` and `?`; no `[...]`).
+"""
+
+import fnmatch
+
+from vigie.alert import AlertError, clean_text
+
+SCOPE_KEYS = ("provider", "application", "environment", "server")
+MAX_VALUES = 100  # values per key
+
+
+class ScopeError(ValueError):
+    """A bad scope or matcher; `field` names it (e.g. "scope.server")."""
+
+    def __init__(self, field, message):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def normalize_scope(raw, field: str = "scope") -> dict:
+    """{"provider": ["Acme"], "server": ["web-*"]} checked and normalised (a single
+    string is taken as a list of one; empty lists are dropped)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ScopeError(field, f"{field} must be an object such as {{\"provider\": [\"Acme\"]}}")
+    scope = {}
+    for key, value in raw.items():
+        where = f"{field}.{key}"
+        if key not in SCOPE_KEYS:
+            raise ScopeError(where, f"unknown key {key!r} in {field}: expected one of {', '.join(SCOPE_KEYS)}")
+        values = [value] if isinstance(value, str) else value
+        if not isinstance(values, list) or len(values) > MAX_VALUES:
+            raise ScopeError(where, f"{where} must be a list of at most {MAX_VALUES} strings")
+        cleaned = []
+        for item in values:
+            try:
+                text = clean_text(where, item, required=(key == "server"))
+            except AlertError as exc:
+                raise ScopeError(where, exc.message) from None
+            if key == "environment":
+                text = text.lower()
+            if key == "server" and "[" in text:
+                raise ScopeError(where, f"server pattern {text!r}: use * and ? only (no [...])")
+            if text not in cleaned:
+                cleaned.append(text)
+        if cleaned:
+            scope[key] = cleaned
+    return scope
+
+
+def in_scope(scope: dict, alert: dict) -> bool:
+    """Whether the alert (a dict with provider, application, environment, server) is in
+    the scope."""
+    for key, values in scope.items():
+        if key == "server":
+            if not any(fnmatch.fnmatchcase(alert["server"], pattern) for pattern in values):
+                return False
+        elif alert[key] not in values:
+            return False
+    return True
+
+
+def in_any_scope(scopes, alert: dict) -> bool:
+    """Whether the alert is in one of the scopes; `scopes` None means no restriction."""
+    return scopes is None or any(in_scope(scope, alert) for scope in scopes)
+
+
+def user_scopes(role: str, team_scopes) -> list:
+    """The scopes restricting a user, or None when the user sees everything: an admin,
+    a user in no team, or in a team with an empty scope."""
+    team_scopes = list(team_scopes)
+    if role == "admin" or not team_scopes or any(not scope for scope in team_scopes):
+        return None
+    return team_scopes
+
+
+def sql_condition(scopes):
+    """(sql, params) of a WHERE condition holding the alerts in one of the scopes (on the
+    columns provider, application, environment, server); ("", []) when unrestricted."""
+    if scopes is None:
+        return "", []
+    if not scopes:
+        return "0", []
+    alternatives, params = [], []
+    for scope in scopes:
+        terms = []
+        for key in SCOPE_KEYS:
+            values = scope.get(key)
+            if not values:
+                continue
+            if key == "server":
+                terms.append("(" + " OR ".join("server GLOB ?" for _ in values) + ")")
+            else:
+                terms.append(f"{key} IN ({','.join('?' * len(values))})")
+            params += values
+        alternatives.append("(" + (" AND ".join(terms) or "1") + ")")
+    return "(" + " OR ".join(alternatives) + ")", params
