@@ -1,0 +1,137 @@
+"""What a rule tells about one alert, and when: opened, escalated, repeated, resolved.
+
+Pure functions on ISO 8601 UTC texts, tested on literal times. The notifier keeps,
+for each rule and alert, a `Track` (what was told, from when the escalation clock
+runs); `advance` takes the track, the alert's condition at `now` and the rule, and
+returns the new track, the items to tell (a step of the rule and a kind) and the
+next moment something may fall due (an escalation or a repeat) without any change.
+
+The rules, as Alertmanager users expect them:
+- an alert that needs a human (open, not acknowledged, shelved or silenced, not
+  flapping) is told to the first step at once (`opened`, or `reopened` once it
+  had been resolved); still so after a step's `after_minutes`, to that step
+  (`escalated`); then again every `repeat_minutes` to the step reached (`repeat`);
+- acknowledged, shelved or silenced: nothing, and the clock stops; when that ends
+  and it still needs a human, it is told again (`reopened`), and escalation resumes
+  where it stopped;
+- flapping: told once, as `flapping`, then nothing until it stops flapping;
+- resolved: told once (`resolved`) to every step that had been told, if any.
+Items of a kind the rule does not tell (its `events`) are dropped, but the track
+moves on all the same, so a rule telling only resolutions still tells them.
+"""
+
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from vigie.alert import format_timestamp, parse_timestamp
+
+# The condition of an alert, as far as notifications go.
+NEEDS_HUMAN, MUTED, FLAPPING, RESOLVED = "needs_human", "muted", "flapping", "resolved"
+KINDS = ("opened", "reopened", "escalated", "repeat", "resolved", "flapping")
+
+RETRY_FIRST_SECONDS = 5
+RETRY_MAX_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class Track:
+    since: str                 # when the escalation clock started
+    step: int = -1             # highest step told (-1: none yet)
+    last_told_at: str = None   # when the reached step was last told
+    state: str = NEEDS_HUMAN   # the condition it was last seen in
+
+
+@dataclass(frozen=True)
+class Item:
+    step: int
+    kind: str
+
+
+def plus(moment: str, seconds: float) -> str:
+    return format_timestamp(parse_timestamp(moment) + timedelta(seconds=seconds))
+
+
+def condition(status: str, silenced: bool = False, flapping: bool = False) -> str:
+    """The notification condition of an alert from its lifecycle status at a moment
+    (open, acknowledged, shelved, resolved) and whether it is silenced or flapping."""
+    if flapping:
+        return FLAPPING
+    if status == "resolved":
+        return RESOLVED
+    if status in ("acknowledged", "shelved") or silenced:
+        return MUTED
+    return NEEDS_HUMAN
+
+
+def _step_due(rule: dict, track: Track, step: int) -> str:
+    return plus(track.since, rule["steps"][step]["after_minutes"] * 60)
+
+
+def next_check(rule: dict, track: Track):
+    """When an escalation or a repeat of this track next falls due; None when nothing
+    can fall due without a change of the alert."""
+    if track.state != NEEDS_HUMAN or track.step < 0:
+        return None
+    moments = []
+    if track.step + 1 < len(rule["steps"]):
+        moments.append(_step_due(rule, track, track.step + 1))
+    if rule["repeat_minutes"] > 0 and track.last_told_at:
+        moments.append(plus(track.last_told_at, rule["repeat_minutes"] * 60))
+    return min(moments) if moments else None
+
+
+def _tell_needs_human(track, rule, now, reopened: bool):
+    """An alert newly needing a human, or needing one again after a mute."""
+    if track is None or track.state == RESOLVED or track.step < 0:
+        kind = "reopened" if reopened or (track is not None and track.state == RESOLVED) else "opened"
+        return Track(since=now, step=0, last_told_at=now, state=NEEDS_HUMAN), [Item(0, kind)]
+    # muted or flapping, told before: tell the step reached again, resume its clock
+    resumed = plus(now, -rule["steps"][track.step]["after_minutes"] * 60)
+    return Track(since=resumed, step=track.step, last_told_at=now, state=NEEDS_HUMAN), [Item(track.step, "reopened")]
+
+
+def _escalate_or_repeat(track, rule, now):
+    items = []
+    while track.step + 1 < len(rule["steps"]) and _step_due(rule, track, track.step + 1) <= now:
+        track = replace(track, step=track.step + 1, last_told_at=now)
+        items.append(Item(track.step, "escalated"))
+    if not items and rule["repeat_minutes"] > 0 and plus(track.last_told_at, rule["repeat_minutes"] * 60) <= now:
+        track = replace(track, last_told_at=now)
+        items.append(Item(track.step, "repeat"))
+    return track, items
+
+
+def advance(track, state: str, rule: dict, now: str, event: str = None):
+    """(new track, items to tell, next check) for one alert of one rule at `now`.
+
+    `track` is None when the rule never saw the alert; `state` its condition now
+    (`condition()`); `event` the change that brings it here, if any ("reopened" makes
+    a first telling say reopened)."""
+    items = []
+    if state == NEEDS_HUMAN:
+        if track is None or track.state != NEEDS_HUMAN:
+            track, items = _tell_needs_human(track, rule, now, event == "reopened")
+        else:
+            track, items = _escalate_or_repeat(track, rule, now)
+    elif state == MUTED:
+        track = replace(track, state=MUTED) if track else Track(since=now, state=MUTED)
+    elif state == FLAPPING:
+        if track is None or track.state != FLAPPING:
+            step = max(track.step if track else -1, 0)
+            items = [Item(step, "flapping")]
+            track = Track(since=track.since if track else now, step=step, last_told_at=now, state=FLAPPING)
+    elif state == RESOLVED:
+        if track is not None and track.state != RESOLVED:
+            items = [Item(step, "resolved") for step in range(track.step + 1)]
+            track = replace(track, state=RESOLVED)
+        elif track is None:
+            track = Track(since=now, state=RESOLVED)
+    else:
+        raise ValueError(f"unknown condition {state!r}")
+    told = [item for item in items if item.kind == "repeat" or item.kind in rule["events"]]
+    return track, told, next_check(rule, track)
+
+
+def retry_delay_seconds(failed_attempts: int) -> int:
+    """Back-off after the n-th failed attempt: 5 s, 10 s, 20 s ... up to 10 minutes."""
+    return min(RETRY_MAX_SECONDS, RETRY_FIRST_SECONDS * 2 ** max(0, min(failed_attempts - 1, 20)))

@@ -1,0 +1,70 @@
+"""The text of a notification: a title and a plain-text body, for one alert or a group.
+
+A title names the gravest severity and, for one alert, its server and message:
+`[CRITICAL] opened: edge-rt-02: Machine is not answering SNMP`; for a group, the
+counts: `[CRITICAL] 3 opened, 1 resolved (rule core-network)`. The body has one
+block per alert (at most MAX_LISTED, then a count of the others) with its fields,
+what happened, and a link to it on the site. Pure functions.
+"""
+
+from vigie import severity
+
+MAX_LISTED = 20
+TITLE_MAX = 200
+KIND_WORDS = {
+    "opened": "opened", "reopened": "reopened", "escalated": "escalated", "repeat": "still open",
+    "resolved": "resolved", "flapping": "flapping",
+}
+KIND_ORDER = ("opened", "reopened", "escalated", "repeat", "flapping", "resolved")
+
+
+def alert_link(site_url: str, alert_id: int) -> str:
+    return f"{site_url.rstrip('/')}/alerts.html?id={alert_id}"
+
+
+def gravest(alerts) -> str:
+    return max((a["severity"] for a in alerts), key=lambda s: severity.RANK[s], default=severity.LEAST_SEVERE)
+
+
+def _clip(text: str, most: int) -> str:
+    return text if len(text) <= most else text[:most - 1] + "…"
+
+
+def title(entries, rule_name: str = None) -> str:
+    """entries: [(alert, kind)] in the order they joined the message."""
+    alerts = [a for a, _ in entries]
+    head = f"[{gravest(alerts)}]"
+    if len(entries) == 1:
+        alert, kind = entries[0]
+        return _clip(f"{head} {KIND_WORDS[kind]}: {alert['server']}: {alert['message']}", TITLE_MAX)
+    counts = {}
+    for _, kind in entries:
+        counts[kind] = counts.get(kind, 0) + 1
+    parts = [f"{counts[k]} {KIND_WORDS[k]}" for k in KIND_ORDER if k in counts]
+    suffix = f" (rule {rule_name})" if rule_name else ""
+    return _clip(f"{head} {', '.join(parts)}{suffix}", TITLE_MAX)
+
+
+def alert_block(alert: dict, kind: str, site_url: str) -> str:
+    where = ", ".join(f"{name} {alert[name]}" for name in ("application", "environment", "provider") if alert[name])
+    lines = [f"{alert['severity']} {KIND_WORDS[kind]}: {alert['server']}: {alert['message']}",
+             f"  at {alert['timestamp']}" + (f" ({where})" if where else ""),
+             f"  {alert_link(site_url, alert['id'])}"]
+    return "\n".join(lines)
+
+
+def body(entries, site_url: str, rule_name: str = None) -> str:
+    blocks = [alert_block(alert, kind, site_url) for alert, kind in entries[:MAX_LISTED]]
+    if len(entries) > MAX_LISTED:
+        blocks.append(f"... and {len(entries) - MAX_LISTED} more: {site_url.rstrip('/')}/alerts.html")
+    if rule_name:
+        blocks.append(f"-- Vigie, rule {rule_name}")
+    return "\n\n".join(blocks)
+
+
+def notify_type(entries) -> str:
+    """Apprise's message type: success when everything is resolved, else by gravity."""
+    if entries and all(kind == "resolved" for _, kind in entries):
+        return "success"
+    top = gravest([a for a, _ in entries])
+    return {"CRITICAL": "failure", "ERROR": "failure", "WARNING": "warning"}.get(top, "info")
