@@ -6,7 +6,7 @@ ETC=/etc/vigie
 STATE=/var/lib/vigie
 UNIT_DIR=/etc/systemd/system
 USER_NAME=vigie
-UNITS_SERVICE="vigie-api.service vigie-watch.service vigie-watchd.service vigie-generate.service vigie-poll.service vigie-build.service"
+UNITS_SERVICE="vigie-api.service vigie-watch.service vigie-watchd.service vigie-generate.service vigie-poll.service vigie-build.service vigie-notify.service"
 UNITS_TIMER="vigie-watch.timer vigie-generate.timer vigie-poll.timer vigie-build.timer"
 
 say() { echo "vigie-$SCRIPT: $*"; }

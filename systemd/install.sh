@@ -197,7 +197,7 @@ bootstrap_accounts() {
 }
 
 enable_units() {
-  local wanted=(vigie-api.service vigie-generate.timer vigie-poll.timer vigie-build.timer) unwanted
+  local wanted=(vigie-api.service vigie-notify.service vigie-generate.timer vigie-poll.timer vigie-build.timer) unwanted
   if [ "$WATCHER" = daemon ]; then wanted+=(vigie-watchd.service); unwanted=vigie-watch.timer
   else wanted+=(vigie-watch.timer); unwanted=vigie-watchd.service; fi
   if systemctl is-enabled -q "$unwanted" 2>/dev/null; then
@@ -210,7 +210,7 @@ enable_units() {
   done
   [ "$START" = yes ] && [ -d /run/systemd/system ] || return 0
   if [ "$CHANGED_APP" = yes ] || [ "$CHANGED_UNITS" = yes ]; then
-    systemctl try-restart vigie-api.service vigie-watchd.service
+    systemctl try-restart vigie-api.service vigie-watchd.service vigie-notify.service
   fi
   for u in "${wanted[@]}"; do
     systemctl is-active -q "$u" || { systemctl start "$u"; say "started $u"; }

@@ -188,7 +188,7 @@ def test_run_serves_site_and_api_then_stops_everything(tmp_path):
         assert "<html" in page.text.lower()
         for line in run.output().splitlines():  # each line names its component
             assert re.match(r"^\s*[a-z]+ \| ", line), line
-        assert {"snmpsim", "api", "watch", "generate", "poll", "build"} <= {
+        assert {"snmpsim", "api", "watch", "notify", "generate", "poll", "build"} <= {
             line.split("|")[0].strip() for line in run.output().splitlines()}
         assert len(run.seen) >= 5
         assert run.interrupt() == 0

@@ -39,7 +39,7 @@ TIMER_DROPINS = {
     "vigie-generate.timer": "[Timer]\nOnCalendar=\nOnCalendar=*:*:0/10\nAccuracySec=1s\n",
     "vigie-build.timer": "[Timer]\nOnCalendar=\nOnCalendar=*:*:0/10\nAccuracySec=1s\n",
 }
-SERVICES = ["vigie-api", "vigie-watch", "vigie-generate", "vigie-poll", "vigie-build"]
+SERVICES = ["vigie-api", "vigie-watch", "vigie-generate", "vigie-poll", "vigie-build", "vigie-notify"]
 
 pytestmark = pytest.mark.slow
 
@@ -396,9 +396,17 @@ def test_no_secret_in_the_site_or_the_journal(box):
 
 def test_installed_units_verify_cleanly(box):
     units = box.sh("ls /etc/systemd/system/vigie-*.service /etc/systemd/system/vigie-*.timer").split()
-    assert len(units) == 10
+    assert len(units) == 11
     result = box.run("systemd-analyze", "verify", "--man=no", *units, check=False)
     assert result.returncode == 0 and result.stderr.strip() == "", result.stderr
+
+
+def test_notifier_runs_as_a_service(box):
+    box.wait_for(lambda: box.run("systemctl", "is-active", "vigie-notify.service", check=False).stdout.strip()
+                 == "active", "vigie-notify.service to be active", timeout=60)
+    assert unit_property(box, "vigie-notify.service", "User") == "vigie"
+    assert "notifier started" in box.run("journalctl", "--no-pager", "-o", "cat", "-u", "vigie-notify.service",
+                                         check=False).stdout
 
 
 @pytest.mark.parametrize("service", SERVICES)

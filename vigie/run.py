@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "week, kept in DATA/alerts.csv; 0 for none (default: %(default)s)")
     parser.add_argument("--generate-count", type=int, default=5, metavar="N",
                         help="alerts per generator run (default: %(default)s)")
+    parser.add_argument("--mail-server", type=int, default=0, metavar="PORT",
+                        help="also run a local test mail server (aiosmtpd) on 127.0.0.1:PORT that prints every "
+                             "mail it receives, for a mailto://127.0.0.1:PORT?to=... channel (default: none)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return parser
 
@@ -351,6 +354,7 @@ def run(args, output: Output) -> int:
         folders[role].mkdir(parents=True, exist_ok=True)
     repo = paths.REPO_ROOT
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "VIGIE_PYTHON": PYTHON, "SNMPSIM_ALLOW_ROOT": "true",
+           "VIGIE_HEARTBEAT_DIR": str(folders["data"] / "heartbeat"),
            "VIGIE_GENERATE_SPAN": f"{max(1, int(args.generate_every or 60))}s"}
     env.pop("JOURNAL_STREAM", None)
     env.pop("VIGIE_TOKEN", None)
@@ -418,6 +422,17 @@ def start_daemons(args, folders, supervisor, output, url, env, stopping) -> list
     watch = supervisor.start("watch", daemon=True, cmd=[
         PYTHON, "-m", "collector.watch", "--dir", folders["alertfiles"], "--api", url, "--token-file", token])
     daemons.append(("watch", watch))
+    notify = supervisor.start("notify", daemon=True, cmd=[
+        PYTHON, "-m", "vigie.notify", "--db", folders["data"] / "vigie.db", "--site-url", url,
+        "--heartbeat-dir", folders["data"] / "heartbeat"])
+    daemons.append(("notify", notify))
+    if args.mail_server:
+        smtp = supervisor.start("smtp", daemon=True, cmd=[
+            PYTHON, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{args.mail_server}",
+            "-c", "aiosmtpd.handlers.Debugging", "stdout"])
+        daemons.append(("smtp", smtp))
+        output.line("run", f"test mail server on 127.0.0.1:{args.mail_server}: add a channel "
+                           f"mailto://127.0.0.1:{args.mail_server}?from=vigie@localhost&to=you@example.org")
     return daemons
 
 
@@ -465,6 +480,12 @@ def main(argv=None) -> int:
             return 2
     if args.history < 0:
         log.error("--history must be 0 or more")
+        return 2
+    if args.mail_server and not 1 <= args.mail_server <= 65535:
+        log.error("--mail-server must be a port between 1 and 65535")
+        return 2
+    if args.mail_server and not port_is_free("127.0.0.1", args.mail_server):
+        log.error("port %s for --mail-server is taken: pick another", args.mail_server)
         return 2
     if args.generate_count < 1:
         log.error("--generate-count must be at least 1")
