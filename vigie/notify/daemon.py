@@ -112,7 +112,7 @@ class Notifier:
 
     def _advance_alerts(self, conn, rules, hints: dict, now: str) -> int:
         """In a transaction: every rule's view of these alerts (id -> event kind or None)."""
-        alerts = {a["id"]: a for a in db.get_alerts(conn, list(hints))}
+        alerts = {a["id"]: a for a in db.get_alerts(conn, list(hints), now)}
         if not rules or not alerts:
             return 0
         scopes = db.teams.team_scopes(conn)
@@ -154,7 +154,7 @@ class Notifier:
         by_id = {r["id"]: r for r in rules}
         told = 0
         with db.transaction(conn):
-            alerts = {a["id"]: a for a in db.get_alerts(conn, {t["alert_id"] for t in track_rows})}
+            alerts = {a["id"]: a for a in db.get_alerts(conn, [t["alert_id"] for t in track_rows], now)}
             channel_ids = {c["name"]: c["id"] for c in db.notify.list_channels(conn)}
             for row in track_rows:
                 rule, alert = by_id.get(row["rule_id"]), alerts.get(row["alert_id"])
@@ -189,7 +189,7 @@ class Notifier:
         with db.transaction(conn):
             for group in groups:
                 entries_ids = db.notify.message_alerts(conn, group["id"])
-                alerts = {a["id"]: a for a in db.get_alerts(conn, [i for i, _ in entries_ids])}
+                alerts = {a["id"]: a for a in db.get_alerts(conn, [i for i, _ in entries_ids], now)}
                 entries = [(alerts[i], kind) for i, kind in entries_ids if i in alerts]
                 channel = channels.get(group["channel_id"])
                 if not entries or channel is None:
