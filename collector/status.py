@@ -13,6 +13,7 @@ import sys
 
 from vigie.machines import load_all
 from vigie import paths
+from vigie.units import MISSING, bits_per_second, duration
 from vigie.samples import SamplesError, empty_samples, read_samples, samples_path
 
 EXIT_STATUS = ("Exit status: 0 when every samples file could be read; 1 when one could not (named on standard "
@@ -35,32 +36,15 @@ def machine_status(name: str, samples: dict) -> dict:
     }
 
 
-def human_bps(bps) -> str:
-    if bps is None:
-        return "-"
-    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if bps >= size:
-            return f"{bps / size:.1f} {unit}b/s"
-    return f"{bps:.0f} b/s"
-
-
-def human_duration(seconds) -> str:
-    if seconds is None:
-        return "-"
-    days, rest = divmod(int(seconds), 86400)
-    hours, rest = divmod(rest, 3600)
-    return f"{days}d {hours:02d}h{rest // 60:02d}m" if days else f"{hours:02d}h{rest // 60:02d}m"
-
-
 def render_table(statuses: list) -> str:
     lines = [f"{'MACHINE':<24} {'STATE':<8} {'LAST SEEN':<26} {'UPTIME':<12} DETAIL"]
     for s in statuses:
         detail = s["last_error"] if s["status"] != "up" and s["last_error"] else f"{len(s['interfaces'])} interface(s)"
-        lines.append(f"{s['name']:<24} {s['status']:<8} {s['last_seen'] or '-':<26} "
-                     f"{human_duration(s['uptime_seconds']):<12} {detail}")
+        lines.append(f"{s['name']:<24} {s['status']:<8} {s['last_seen'] or MISSING:<26} "
+                     f"{duration(s['uptime_seconds']):<12} {detail}")
         for i in s["interfaces"]:
-            lines.append(f"    {i['name']:<20} {i['oper_status']:<6} in {human_bps(i['in_bps']):>12}  "
-                         f"out {human_bps(i['out_bps']):>12}")
+            lines.append(f"    {i['name']:<20} {i['oper_status']:<6} in {bits_per_second(i['in_bps']):>12}  "
+                         f"out {bits_per_second(i['out_bps']):>12}")
     return "\n".join(lines)
 
 

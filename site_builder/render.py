@@ -13,6 +13,9 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup
 
+from vigie import units
+from vigie.units import MISSING
+
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 
 _JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026",
@@ -25,35 +28,8 @@ def json_data(value) -> Markup:
     return Markup(text.translate(_JSON_ESCAPES))
 
 
-def bits_per_second(value) -> str:
-    """1234567 -> '1.23 Mb/s'; None -> '–'."""
-    if value is None:
-        return "–"
-    value = float(value)
-    for unit in ("b/s", "kb/s", "Mb/s", "Gb/s", "Tb/s"):
-        if abs(value) < 1000 or unit == "Tb/s":
-            return f"{value:.0f} {unit}" if unit == "b/s" else f"{value:.3g} {unit}"
-        value /= 1000
-    return "–"  # pragma: no cover
-
-
-def duration(seconds) -> str:
-    """93784 -> '1 d 2 h 3 min'; None -> '–'."""
-    if seconds is None:
-        return "–"
-    seconds = int(seconds)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes} min"
-    return f"{minutes} min" if minutes else f"{seconds} s"
-
-
 def percent(value) -> str:
-    return "–" if value is None else f"{value:.1f} %"
+    return MISSING if value is None else f"{value:.1f} %"
 
 
 def content_security_policy(api_url: str = "") -> str:
@@ -72,7 +48,7 @@ def make_environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
-    env.filters.update(json_data=json_data, bps=bits_per_second, duration=duration, percent=percent)
+    env.filters.update(json_data=json_data, bps=units.bits_per_second, duration=units.duration, percent=percent)
     return env
 
 

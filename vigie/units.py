@@ -1,0 +1,38 @@
+"""Numbers as people read them: bit rates and durations, the same in the terminal
+(collector.status) and on the site (the Jinja filters)."""
+
+MISSING = "–"
+_RATE_UNITS = ("b/s", "kb/s", "Mb/s", "Gb/s", "Tb/s")
+_DURATION_UNITS = (("d", 86400), ("h", 3600), ("min", 60), ("s", 1))
+
+
+def bits_per_second(value) -> str:
+    """1234567 -> '1.23 Mb/s' (three significant digits, SI prefixes); None -> '–'."""
+    if value is None:
+        return MISSING
+    value = float(value)
+    for unit in _RATE_UNITS:
+        if abs(value) < 999.5 or unit == _RATE_UNITS[-1]:
+            return f"{value:.0f} {unit}" if unit == "b/s" or abs(value) >= 999.5 else f"{value:.3g} {unit}"
+        value /= 1000
+    return MISSING  # pragma: no cover
+
+
+def duration(seconds) -> str:
+    """The two largest units of a duration, the second left out when it is zero:
+    93784 -> '1 d 2 h', 7200 -> '2 h', 90 -> '1 min 30 s', 45 -> '45 s'; None -> '–'."""
+    if seconds is None:
+        return MISSING
+    rest = max(0, int(seconds))
+    parts = []
+    for unit, size in _DURATION_UNITS:
+        count, rest = divmod(rest, size)
+        if count or (parts and len(parts) < 2):
+            parts.append((count, unit))
+        if len(parts) == 2:
+            break
+    if not parts:
+        return "0 s"
+    if len(parts) == 2 and parts[1][0] == 0:
+        parts.pop()
+    return " ".join(f"{count} {unit}" for count, unit in parts)
