@@ -5,15 +5,14 @@
 # environments in lower case. Rows without 7 fields are named on stderr and
 # skipped. Needs csv.awk and severity.awk; run under LC_ALL=C.
 
-function emit(rec, first, last,    n, i, line, v) {
+# One record from the shared reader (csv.awk): the header first, then the rows.
+function csv_record(rec, n, first, last,    i, line, v, problem) {
   if (!HEADER_SEEN) {
-    HEADER_SEEN = 1
-    if (substr(rec, 1, 3) == "\357\273\277") rec = substr(rec, 4)
-    if (rec != HEADER) { print PROG ": line 1: the header must be " HEADER > "/dev/stderr"; FATAL = 1; exit 2 }
+    HEADER_SEEN = 1; problem = csv_header_problem(n)
+    if (problem != "") { print PROG ": line 1: " problem > "/dev/stderr"; FATAL = 1; exit 2 }
     return
   }
   if (rec ~ /^[ \t]*$/) return
-  n = csv_split(rec)
   if (n != 7) {
     SKIPPED++
     print PROG ": line " first (last > first ? "-" last : "") ": " (n < 0 ? CSV_ERROR : "expected 7 fields, found " n) ", skipped" > "/dev/stderr"
@@ -30,19 +29,13 @@ function emit(rec, first, last,    n, i, line, v) {
 
 BEGIN {
   csv_setup()
-  HEADER = "timestamp,server,severity,message,provider,application,environment"
   if (!severity_load()) { print PROG ": " SEVERITY_ERROR > "/dev/stderr"; FATAL = 1; exit 2 }
 }
 
-{
-  if (NBUF == 0) { START = NR; REC = $0; QUOTES = 0 } else REC = REC "\n" $0
-  NBUF++
-  if (index($0, "\"")) { q = $0; QUOTES += gsub(/"/, "", q) }
-  if (QUOTES % 2 == 0) { sub(/\r$/, "", REC); emit(REC, START, NR); NBUF = 0 }
-}
+{ csv_feed($0, NR) }
 
 END {
   if (FATAL) exit 2
-  if (NBUF > 0) { SKIPPED++; print PROG ": line " START ": a quoted field opened here is never closed, skipped the rest" > "/dev/stderr" }
-  if (!HEADER_SEEN) { print PROG ": the file is empty: expected the header " HEADER > "/dev/stderr"; exit 2 }
+  csv_end()
+  if (!HEADER_SEEN) { print PROG ": the file is empty: expected the header " CSV_HEADER > "/dev/stderr"; exit 2 }
 }

@@ -74,24 +74,14 @@ function already_there(name,    i) {
   return 0
 }
 
-function check_header(rec,    n, i, got) {
-  if (substr(rec, 1, 3) == "\357\273\277") rec = substr(rec, 4)
-  n = csv_split(rec)
-  got = (n == 7)
-  for (i = 1; got && i <= 7; i++) got = (csv_clean(F[i]) == FIELD[i])
-  if (!got) fail("line 1: the header must be " HEADER " (found " shown(rec) "); nothing written")
-}
-
-function handle(rec, first, last,    n, i, v, key, name, file, problem) {
-  if (!HEADER_SEEN) { HEADER_SEEN = 1; check_header(rec); return }
-  if (rec ~ /^[ \t]*$/) return
-  n = csv_split(rec)
-  if (n < 0 && last > first) {
-    # most likely a quote left open on the first line that swallowed the next
-    # ones: reject that line alone and read the following lines again
-    reject(first, first, CSV_ERROR " (a quote opened on this line runs to line " last ")")
-    return "replay"
+# One record from the shared reader (csv.awk): the header first, then the rows.
+function csv_record(rec, n, first, last,    i, v, key, name, file, problem) {
+  if (!HEADER_SEEN) {
+    HEADER_SEEN = 1; problem = csv_header_problem(n)
+    if (problem != "") fail("line 1: " problem " (found " shown(rec) "); nothing written")
+    return
   }
+  if (rec ~ /^[ \t]*$/) return
   if (n < 0) { reject(first, last, CSV_ERROR); return }
   if (n != 7) { reject(first, last, "expected 7 fields, found " n); return }
   if (rec ~ /[\200-\377]/) {
@@ -100,7 +90,7 @@ function handle(rec, first, last,    n, i, v, key, name, file, problem) {
   }
   for (i = 1; i <= 7; i++) {
     V[i] = csv_clean(F[i])
-    if (length(V[i]) > 2000 && characters(V[i]) > 2000) { reject(first, last, FIELD[i] " is longer than 2000 characters"); return }
+    if (length(V[i]) > 2000 && characters(V[i]) > 2000) { reject(first, last, CSV_FIELD[i] " is longer than 2000 characters"); return }
   }
   problem = timestamp_problem(V[1])
   if (problem != "") { reject(first, last, problem); return }
@@ -124,29 +114,7 @@ function handle(rec, first, last,    n, i, v, key, name, file, problem) {
   WRITTEN++
 }
 
-# One physical line: gather the lines of a record whose quotes are still open.
-function feed(line, nr,    q) {
-  if (NBUF == 0) { START = nr; REC = line; QUOTES = 0 } else REC = REC "\n" line
-  BUF[++NBUF] = line; BUFNR[NBUF] = nr
-  if (index(line, "\"")) { q = line; QUOTES += gsub(/"/, "", q) }
-  if (QUOTES % 2 == 0) {
-    sub(/\r$/, "", REC)
-    if (handle(REC, START, nr) == "replay") refeed_after_first()
-    else NBUF = 0
-  }
-}
-
-# Forget the first buffered line (already rejected) and read the others again.
-function refeed_after_first(    n, i, lines, numbers) {
-  n = NBUF
-  for (i = 2; i <= n; i++) { lines[i] = BUF[i]; numbers[i] = BUFNR[i] }
-  NBUF = 0
-  for (i = 2; i <= n; i++) feed(lines[i], numbers[i])
-}
-
 BEGIN {
-  HEADER = "timestamp,server,severity,message,provider,application,environment"
-  split(HEADER, FIELD, ",")
   for (i = 1; i < 256; i++) ORD[sprintf("%c", i)] = i
   ORD[""] = 0
   csv_setup()
@@ -161,19 +129,12 @@ BEGIN {
   WRITTEN = PRESENT = REJECTED = 0
 }
 
-# A CR before the line feed ends a CRLF line; inside quotes it belongs to the value.
-{ feed($0, NR) }
+{ csv_feed($0, NR) }
 
 END {
   if (FATAL) exit 3
-  # A quote left open to the end of the file: reject the row it started on and
-  # read the lines after it again, so one bad row loses nothing else.
-  while (NBUF > 0) {
-    if (HEADER_SEEN) reject(START, START, "a quoted field opened here is never closed")
-    else fail("line 1: the header opens a quote that is never closed; nothing written")
-    refeed_after_first()
-  }
-  if (!HEADER_SEEN) fail("the file is empty: expected the header " HEADER)
+  csv_end()
+  if (!HEADER_SEEN) fail("the file is empty: expected the header " CSV_HEADER)
   if (REJECTED > MAXERR) print PROG ": " CSVNAME ": " REJECTED - MAXERR " more rejected rows not shown" > "/dev/stderr"
   print WRITTEN, PRESENT, REJECTED > (TMP "/.summary")
 }
