@@ -17,7 +17,8 @@ from vigie.alert_file import render
 from collector.watch.drop_folder import DropFolder
 from tests.support.api_server import start_api
 from tests.support.watcher import (
-    STRAY_KINDS, adopt_strays, assert_stray_rejected, make_stray, WatcherProcess, files_below, files_in, messages_in_db, record, run_once, token_file, wait_until, write_alerts,
+    STRAY_KINDS, WatcherProcess, adopt_strays, assert_stray_rejected, files_below, files_in, make_stray,
+    messages_in_db, record, run_once, token_file, wait_until, write_alerts, write_big_alerts,
 )
 
 pytestmark = pytest.mark.slow
@@ -304,3 +305,22 @@ def test_the_daemon_rejects_strays_a_stopped_watcher_had_claimed_and_goes_on(sha
             assert_stray_rejected(drop, name, kind)
     finally:
         assert watcher.stop() == 0
+
+
+def test_500_files_of_32_kb_then_ordinary_ones_all_arrive(api_server, tmp_path):
+    drop = drop_folder(tmp_path)
+    watcher = WatcherProcess(drop, api_server.url, token_file(tmp_path, api_server.operator), *FAST).start()
+    try:
+        watcher.signal(signal.SIGSTOP)  # so that all 500 wait together, as after an outage
+        try:
+            expected = write_big_alerts(drop, 0, 500, tag="big")
+        finally:
+            watcher.signal(signal.SIGCONT)
+        time.sleep(0.5)
+        expected += write_alerts(drop, 0, 10, tag="after")
+        wait_until(arrived(api_server.db_path, 510), 60, what="the 500 big alerts and the 10 after them")
+        assert_exactly_once(api_server.db_path, expected)
+        assert files_in(drop / "rejected") == []
+    finally:
+        assert watcher.stop() == 0
+    assert "API unavailable" not in watcher.log()

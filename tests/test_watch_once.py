@@ -11,7 +11,7 @@ from vigie.alert_file import render, source_id, parse
 from tests.support.api_server import start_api
 from tests.support.watcher import (
     STRAY_KINDS, adopt_strays, assert_stray_rejected, files_below, files_in, make_stray, messages_in_db, record,
-    run_once, token_file, write_alerts, write_in_place,
+    run_once, token_file, write_alerts, write_big_alerts, write_in_place,
 )
 
 pytestmark = pytest.mark.slow
@@ -293,3 +293,31 @@ def test_once_rejects_strays_a_stopped_watcher_had_claimed_instead_of_hanging_on
     for name, kind in zip(strays, sorted(STRAY_KINDS)):
         assert_stray_rejected(drop, name, kind)
     assert not (drop / "processing" / "dead-watcher").exists()
+
+
+def test_once_sends_500_files_of_32_kb_under_the_apis_body_limit(shared_api, tmp_path):
+    drop = tmp_path / "alertfiles"
+    drop.mkdir()
+    expected = write_big_alerts(drop, 0, 500, tag="oncebig")
+    assert 30_000 < (drop / "oncebig-000000.txt").stat().st_size < 34_000  # 500 of them: about twice 8 MiB
+    expected += write_alerts(drop, 0, 10, tag="onceafter")
+    result = run_once(drop, shared_api.url, token_file(tmp_path, shared_api.operator), timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert sorted(tagged(shared_api.db_path, "oncebig") + tagged(shared_api.db_path, "onceafter")) == sorted(expected)
+    assert files_in(drop / "rejected") == [] and len(files_in(drop / "done")) == 510
+    assert "510 file(s): 510 in, 0 rejected" in result.stderr
+
+
+def test_once_splits_a_batch_the_api_refuses_with_413_before_reading_it(tmp_path):
+    server = start_api(tmp_path, settings={"max_body_bytes": 1024 * 1024})
+    try:
+        drop = tmp_path / "alertfiles"
+        drop.mkdir()
+        expected = write_big_alerts(drop, 0, 200, tag="split")  # 6 MB, over 1 MiB
+        result = run_once(drop, server.url, token_file(tmp_path, server.operator), timeout=60)
+        assert result.returncode == 0, result.stderr
+        assert sorted(messages_in_db(server.db_path)) == sorted(expected)
+        assert files_in(drop / "rejected") == []
+        assert "as too large" in result.stderr and "--batch-bytes" in result.stderr
+    finally:
+        server.stop()

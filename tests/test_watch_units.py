@@ -217,6 +217,7 @@ def test_client_refuses_a_url_that_is_not_http_or_holds_a_password():
     (["--batch-size", "0"], "batch-size"),
     (["--keep-days", "-1"], "keep-days"),
     (["--rescan", "0"], "rescan"),
+    (["--batch-bytes", "100"], "batch-bytes"),
 ])
 def test_bad_options_exit_2_with_a_clear_message(args, words, tmp_path, capsys):
     assert watch.main(args + ["--dir", str(tmp_path)]) == 2
@@ -228,7 +229,8 @@ def test_help_lists_every_option(capsys):
         watch.main(["--help"])
     assert exc.value.code == 0
     out = capsys.readouterr().out
-    for flag in ("--once", "--dir", "--api", "--token-file", "--batch-size", "--keep-days", "--rescan"):
+    for flag in ("--once", "--dir", "--api", "--token-file", "--batch-size", "--batch-bytes", "--keep-days",
+                 "--rescan"):
         assert flag in out
     assert "VIGIE_TOKEN" in out
 

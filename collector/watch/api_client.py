@@ -4,11 +4,20 @@
 which failures are the file's fault (reject it) and which are the API's or the
 set-up's (keep every file and retry later): only an error the API ties to one
 item, or a 4xx for a batch of one, rejects a file.
+
+A server may refuse a body as too large (413) as soon as it has read the
+headers, and close the connection while the body is still on its way. So the
+body goes out in pieces, the client stops sending as soon as an answer is
+there, and after a broken pipe or a reset it still reads the answer the
+server gave before closing. A connection that breaks with no answer at all may
+be a server or proxy dropping a body too large for it: that is CUT, for which
+the pump halves the batch but never rejects a file.
 """
 
 import http.client
 import json
 import os
+import select
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +25,18 @@ from urllib.parse import urlsplit
 
 ACCEPTED = "accepted"        # every item is in the database
 ITEM_REFUSED = "item"        # the item at `index` is bad; the others may be sent again
-SPLIT = "split"              # refused without naming an item: halve the batch to find it
+SPLIT = "split"              # refused without naming an item (too large, ...): halve the batch
+CUT = "cut"                  # the connection broke and no answer came: perhaps a server dropping
+                             # a body too large for it; halve the batch, never reject a file
 UNAVAILABLE = "unavailable"  # down, 5xx, timeout: retry later
 SETUP = "setup"              # 401/403/404...: wrong token or URL; retry later, tell the admin
+
+BODY_PIECE_BYTES = 64 * 1024
+
+
+def encode(value) -> bytes:
+    """The JSON text sent for an alert or a list of alerts: a list's size is 2 + its items' sizes + commas."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 @dataclass
@@ -115,27 +133,24 @@ class AlertClient:
             token = self._token_source()
         except ValueError as exc:
             return Outcome(SETUP, str(exc))
-        body = json.dumps(alerts, ensure_ascii=False).encode("utf-8")
+        body = encode(alerts)
         headers = {
             "Content-Type": "application/json",
             "Accept": "application/json",
             "Authorization": f"Bearer {token}",
+            "Content-Length": str(len(body)),
         }
         for attempt in (1, 2):
+            reused = self._conn is not None and self._conn.sock is not None
             try:
-                conn = self._connection()
-                conn.request("POST", self._path, body=body, headers=headers)
-                response = conn.getresponse()
-                raw = response.read()
-                status = response.status
-                if response.will_close:
-                    self.close()
+                status, raw = self._exchange(body, headers)
                 break
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
+            except NoAnswer as exc:
                 self.close()
-                if attempt == 2:  # a stale keep-alive connection gets one fresh try
-                    return Outcome(UNAVAILABLE, f"{self.base_url}: {exc.__class__.__name__}")
-            except (OSError, http.client.HTTPException, socket.timeout) as exc:
+                if reused and attempt == 1:  # a stale keep-alive connection gets one fresh try
+                    continue
+                return Outcome(CUT, f"{self.base_url}: {exc}")
+            except (OSError, http.client.HTTPException) as exc:
                 self.close()
                 return Outcome(UNAVAILABLE, f"{self.base_url}: {exc}")
         try:
@@ -143,3 +158,43 @@ class AlertClient:
         except ValueError:
             parsed = None
         return classify(status, parsed, len(alerts))
+
+    def _exchange(self, body: bytes, headers: dict) -> tuple[int, bytes]:
+        """One request and its answer: (status, body). NoAnswer when the connection broke without one."""
+        conn = self._connection()
+        if conn.sock is None:
+            conn.connect()  # refused, unreachable: OSError, the API is not there
+        conn.putrequest("POST", self._path)
+        for name, value in headers.items():
+            conn.putheader(name, value)
+        broken = None
+        try:
+            conn.endheaders()
+            stopped_early = send_unless_answered(conn, body)
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            broken, stopped_early = exc, True  # it may have answered before closing: read on
+        try:
+            response = conn.getresponse()
+            raw = response.read()
+        except (http.client.RemoteDisconnected, http.client.IncompleteRead, ConnectionResetError,
+                BrokenPipeError) as exc:
+            raise NoAnswer(f"{(broken or exc).__class__.__name__} before any answer") from None
+        if response.will_close or stopped_early:
+            self.close()  # the rest of an unsent body would be read as the next request
+        return response.status, raw
+
+
+class NoAnswer(Exception):
+    """The connection broke and the server said nothing."""
+
+
+def send_unless_answered(conn: http.client.HTTPConnection, body: bytes) -> bool:
+    """Send the body in pieces, stopping when the server has answered already. True if stopped early."""
+    poller = select.poll()
+    poller.register(conn.sock, select.POLLIN)
+    view = memoryview(body)
+    for start in range(0, len(view), BODY_PIECE_BYTES):
+        if poller.poll(0):  # an answer (or a close) before the whole body: the server has refused it
+            return True
+        conn.send(view[start:start + BODY_PIECE_BYTES])
+    return False

@@ -31,6 +31,7 @@ log = logging.getLogger("vigie.watch")
 EXIT_OK = 0
 EXIT_FILES_LEFT = 1   # --once: the API could not take them, they stay for the next run; daemon: restart me
 EXIT_USAGE = 2
+MIN_BATCH_BYTES = 1024
 
 # name: (default, help). Flags override these; the token never comes from a flag.
 DEFAULTS = {
@@ -38,6 +39,8 @@ DEFAULTS = {
     "api": (paths.API_URL, "base URL of the Vigie API"),
     "token_file": (paths.TOKEN_FILE, "file holding an operator token (default: $VIGIE_TOKEN if set, else %(default)s)"),
     "batch_size": (500, "alerts per POST /api/alert"),
+    "batch_bytes": (4 * 1024 * 1024, "most bytes of JSON per POST /api/alert; keep it under the API's "
+                                     "max_body_bytes (8 MiB by default)"),
     "keep_days": (7.0, "days to keep ingested files in done/; 0 deletes them once the API has them"),
     "rescan": (10.0, "daemon: seconds between full rescans of the folder"),
     "settle": (1.0, "seconds a file must be left untouched before a scan takes it, when it cannot be told "
@@ -68,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
 def check_config(config) -> str | None:
     if config.batch_size < 1:
         return "--batch-size must be at least 1"
+    if config.batch_bytes < MIN_BATCH_BYTES:
+        return f"--batch-bytes must be at least {MIN_BATCH_BYTES}"
     for name in ("keep_days", "rescan", "settle", "timeout", "max_backoff"):
         if getattr(config, name) < 0:
             return f"--{name.replace('_', '-')} must not be negative"

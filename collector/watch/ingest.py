@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from collector.watch.api_client import ACCEPTED, ITEM_REFUSED, SETUP, SPLIT, AlertClient
+from collector.watch.api_client import ACCEPTED, CUT, ITEM_REFUSED, SETUP, SPLIT, AlertClient, encode
 from collector.watch.drop_folder import DropFolder, read_limited, ready
 from vigie.alert_file import AlertFileError, parse_bytes, source_id
 
@@ -71,10 +71,25 @@ class Backoff:
         self.since = None
 
 
+def batch_bounds(sizes: list[int], max_count: int, max_bytes: int) -> list[tuple[int, int]]:
+    """(start, end) of consecutive batches of at most max_count items whose JSON array stays
+    within max_bytes, given each item's encoded size. An item larger than that goes alone."""
+    bounds = []
+    start, total = 0, 2  # the brackets
+    for i, size in enumerate(sizes):
+        if i > start and (i - start >= max_count or total + 1 + size > max_bytes):
+            bounds.append((start, i))
+            start, total = i, 2
+        total += size + (1 if i > start else 0)  # and a comma before every item but the first
+    if sizes:
+        bounds.append((start, len(sizes)))
+    return bounds
+
+
 class Pump:
     """Claimed files -> parsed records -> POST in batches -> done/ or rejected/, with retries.
 
-    `config` holds keep_days, batch_size and max_backoff (the command line's options).
+    `config` holds keep_days, batch_size, batch_bytes and max_backoff (the command line's options).
     """
 
     def __init__(self, config, folder: DropFolder, client: AlertClient):
@@ -88,6 +103,7 @@ class Pump:
         self.backlog = []    # files adopted from a watcher that stopped: first in line
         self.retry_at = 0.0
         self.next_prune = 0.0
+        self.told_too_large = False
 
     # -- the folder ------------------------------------------------------------
 
@@ -192,9 +208,15 @@ class Pump:
         log.warning("rejected %s: %s (see %s.reason)", path.name, reason, target)
 
     def send(self, items: list) -> list:
-        """Send items; returns those still waiting because the API could not take them."""
-        if not items:
-            return []
+        """Send items in batches sized by count and bytes; returns those the API could not take yet."""
+        sizes = [len(encode(record)) for _, record in items]
+        for start, end in batch_bounds(sizes, self.config.batch_size, self.config.batch_bytes):
+            left = self._send_logged(items[start:end])
+            if left:
+                return left + items[end:]
+        return []
+
+    def _send_logged(self, items: list) -> list:
         started = time.monotonic()
         sent_before, rejected_before = self.stats.sent, self.stats.rejected
         left = self._send(list(items))
@@ -219,10 +241,11 @@ class Pump:
                 path, _ = items.pop(outcome.index)
                 self._reject(path, f"the API refused it: {outcome.message}")
                 continue
-            if outcome.kind == SPLIT:
-                if len(items) == 1:
-                    self._reject(items[0][0], f"the API refused it: {outcome.message}")
-                    return []
+            if outcome.kind == SPLIT and len(items) == 1:
+                self._reject(items[0][0], f"the API refused it: {outcome.message}")
+                return []
+            if outcome.kind in (SPLIT, CUT) and len(items) > 1:
+                self._tell_halving(len(items), outcome)
                 half = len(items) // 2
                 left = self._send(items[:half])
                 if left:
@@ -232,6 +255,16 @@ class Pump:
             self.last_failure = outcome
             return items
         return []
+
+    def _tell_halving(self, count: int, outcome) -> None:
+        too_large = outcome.kind == CUT or outcome.message.startswith("HTTP 413")
+        if too_large and not self.told_too_large:
+            self.told_too_large = True
+            log.warning("the API refused a batch of %d alert(s) as too large (%s); sending it in halves. "
+                        "Lower --batch-bytes (%d) or --batch-size (%d) below the API's limits",
+                        count, outcome.message, self.config.batch_bytes, self.config.batch_size)
+        else:
+            log.debug("halving a batch of %d alert(s): %s", count, outcome.message)
 
 
 class FolderScan:

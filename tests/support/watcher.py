@@ -44,6 +44,25 @@ def write_renamed(folder, name: str, text: str) -> Path:
     return path
 
 
+def big_record(i: int, tag: str) -> dict:
+    """A valid alert of about 32 KB: five fields of 2,000 characters (the most allowed), most of them 3-byte."""
+    def wide(start=""):
+        return start + "€" * (2000 - len(start))
+
+    return dict(record(i, tag), server=wide(f"srv-{i % 7:02d}-"), message=wide(f"{tag}-{i} "),
+                provider=wide(), application=wide(), environment=wide())
+
+
+def write_big_alerts(folder, start: int, count: int, tag: str) -> list:
+    """Alert files of about 32 KB, renamed in. Returns the messages."""
+    messages = []
+    for i in range(start, start + count):
+        alert = big_record(i, tag)
+        write_renamed(folder, f"{tag}-{i:06d}.txt", render(alert))
+        messages.append(alert["message"])
+    return messages
+
+
 def write_alerts(folder, start: int, count: int, tag: str = "m", pause: float = 0.0) -> list:
     """Alert files tag-<i>.txt, half written in place and half renamed in. Returns the messages."""
     messages = []
