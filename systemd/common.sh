@@ -8,6 +8,8 @@ UNIT_DIR=/etc/systemd/system
 USER_NAME=vigie
 UNITS_SERVICE="vigie-api.service vigie-watch.service vigie-watchd.service vigie-generate.service vigie-poll.service vigie-build.service vigie-notify.service"
 UNITS_TIMER="vigie-watch.timer vigie-generate.timer vigie-poll.timer vigie-build.timer"
+# Drop-ins, as paths under the unit folder: the sandbox every vigie-*.service shares.
+DROPINS="vigie-.service.d/10-sandbox.conf"
 
 say() { echo "vigie-$SCRIPT: $*"; }
 die() { echo "vigie-$SCRIPT: error: $*" >&2; exit 1; }

@@ -164,7 +164,8 @@ EOF
 install_units() {
   local u tmp
   tmp=$(mktemp -d)
-  for u in $UNITS_SERVICE $UNITS_TIMER; do
+  for u in $UNITS_SERVICE $UNITS_TIMER $DROPINS; do
+    mkdir -p "$tmp/$(dirname "$u")"
     sed "s#/opt/vigie#$PREFIX#g" "$SRC/systemd/$u" > "$tmp/$u"
     if install_file "$tmp/$u" "$UNIT_DIR/$u" 0644; then CHANGED_UNITS=yes; say "unit $UNIT_DIR/$u"; fi
   done

@@ -40,6 +40,12 @@ for u in $UNITS_TIMER $UNITS_SERVICE; do  # timers first: nothing restarts a sto
   rm -f "$UNIT_DIR/$u"
   say "removed $u"
 done
+for d in $DROPINS; do
+  [ -f "$UNIT_DIR/$d" ] || continue
+  rm -f "$UNIT_DIR/$d"
+  rmdir "$UNIT_DIR/$(dirname "$d")" 2>/dev/null || true
+  say "removed $d"
+done
 if [ $running = yes ]; then systemctl daemon-reload; systemctl reset-failed 'vigie-*' 2>/dev/null || true; fi
 
 if [ -f "$PREFIX/api.py" ]; then rm -rf "$PREFIX"; say "removed $PREFIX"; fi

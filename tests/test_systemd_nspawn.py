@@ -410,6 +410,14 @@ def test_notifier_runs_as_a_service(box):
 
 
 @pytest.mark.parametrize("service", SERVICES)
+def test_the_shared_sandbox_drop_in_is_in_force(box, service):
+    assert "/etc/systemd/system/vigie-.service.d/10-sandbox.conf" in unit_property(box, f"{service}.service",
+                                                                                    "DropInPaths")
+    assert unit_property(box, f"{service}.service", "ProtectSystem") == "strict"
+    assert unit_property(box, f"{service}.service", "User") == "vigie"
+
+
+@pytest.mark.parametrize("service", SERVICES)
 def test_security_exposure_under_systemd(box, service):
     out = box.run("systemd-analyze", "security", "--no-pager", f"{service}.service").stdout
     score = float(out.rsplit("Overall exposure level for", 1)[1].split(":")[1].split()[0])
@@ -454,6 +462,7 @@ def test_uninstall_keeps_data_and_purge_removes_it(box):
     assert box.run("test", "-e", "/opt/vigie", check=False).returncode != 0
     assert box.run("test", "-s", "/var/lib/vigie/vigie.db", check=False).returncode == 0
     assert box.sh("ls /etc/systemd/system/ | grep '^vigie-.*\\.\\(service\\|timer\\)$' || true").strip() == ""
+    assert box.run("test", "-e", "/etc/systemd/system/vigie-.service.d", check=False).returncode != 0
     assert box.run("pgrep", "-u", "vigie", check=False).stdout.strip() == ""
     assert box.run("systemctl", "--failed", "--no-legend", "--plain").stdout.strip() == ""
     box.run("bash", "/src/systemd/uninstall.sh", "--purge")

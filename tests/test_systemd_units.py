@@ -2,7 +2,9 @@
 
 `systemd-analyze verify` exits 0 on unknown keys and on a timer whose service
 is missing, so the tests read its stderr and check the timer/service pairs
-themselves. Exposure scores come from `systemd-analyze security --offline`.
+themselves. Exposure scores come from `systemd-analyze security --offline`,
+which reads the units with their drop-ins (the shared sandbox,
+systemd/vigie-.service.d/), as systemd does.
 """
 
 import configparser
@@ -19,6 +21,8 @@ REPO = Path(__file__).resolve().parent.parent
 UNIT_DIR = REPO / "systemd"
 SERVICES = sorted(p.name for p in UNIT_DIR.glob("*.service"))
 TIMERS = sorted(p.name for p in UNIT_DIR.glob("*.timer"))
+DROPINS = sorted(str(p.relative_to(UNIT_DIR)) for p in UNIT_DIR.glob("*.d/*.conf"))
+SANDBOX = UNIT_DIR / "vigie-.service.d" / "10-sandbox.conf"
 MAX_EXPOSURE = 2.0
 
 pytestmark = pytest.mark.skipif(
@@ -45,10 +49,22 @@ def rendered(tmp_path_factory):
     (prefix / ".venv" / "bin" / "python").symlink_to(sys.executable)
     out = root / "units"
     out.mkdir()
-    for name in SERVICES + TIMERS:
+    for name in SERVICES + TIMERS + DROPINS:
         text = (UNIT_DIR / name).read_text().replace("/opt/vigie", str(prefix))
+        (out / name).parent.mkdir(exist_ok=True)
         (out / name).write_text(text)
     return out
+
+
+def effective(service):
+    """The [Service] settings of a unit as systemd sees them: the unit file, then its
+    drop-ins (prefix ones first), a later value replacing an earlier one."""
+    settings = dict(read_unit(UNIT_DIR / service)["Service"])
+    prefix = service.split("-")[0] + "-.service.d"
+    for folder in (prefix, service + ".d"):
+        for dropin in sorted((UNIT_DIR / folder).glob("*.conf")):
+            settings.update(read_unit(dropin)["Service"])
+    return settings
 
 
 def verify(paths):
@@ -76,9 +92,13 @@ def test_verify_would_report_an_unknown_key(rendered, tmp_path):
     """The check above can fail: a misspelt key shows on stderr."""
     bad = tmp_path / "vigie-poll.service"
     bad.write_text((rendered / "vigie-poll.service").read_text().replace(
-        "ProtectHome=yes", "ProtectHomes=yes"))
+        "TimeoutStartSec=", "TimeoutStartSecs="))
     result = verify([bad])
-    assert "ProtectHomes" in result.stderr
+    assert "TimeoutStartSecs" in result.stderr
+    dropin = tmp_path / "vigie-.service.d" / "10-sandbox.conf"  # and in the shared drop-in
+    dropin.parent.mkdir()
+    dropin.write_text(SANDBOX.read_text().replace("ProtectHome=yes", "ProtectHomes=yes"))
+    assert "ProtectHomes" in verify([bad]).stderr
 
 
 @pytest.mark.parametrize("timer", TIMERS)
@@ -142,9 +162,28 @@ def test_exposure_check_would_catch_a_plain_service(tmp_path):
     assert exposure(plain) > MAX_EXPOSURE
 
 
+def test_the_score_comes_from_the_shared_drop_in(rendered, tmp_path):
+    """Without systemd/vigie-.service.d/ next to it, a unit alone is far from sandboxed."""
+    alone = tmp_path / "vigie-api.service"
+    alone.write_text((rendered / "vigie-api.service").read_text())
+    assert exposure(alone) > MAX_EXPOSURE
+
+
+def test_the_sandbox_is_written_once():
+    """No unit repeats a setting of the shared drop-in; each names its own address families,
+    which the drop-in cannot hold (systemd merges those lists instead of replacing them)."""
+    shared = set(read_unit(SANDBOX)["Service"])
+    assert {"User", "ProtectSystem", "SystemCallFilter", "CapabilityBoundingSet"} <= shared
+    assert "RestrictAddressFamilies" not in shared
+    for service in SERVICES:
+        own = set(read_unit(UNIT_DIR / service)["Service"])
+        assert not own & shared, f"{service} repeats {sorted(own & shared)}"
+        assert "RestrictAddressFamilies" in own, service
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_services_run_sandboxed_as_vigie(service):
-    section = read_unit(UNIT_DIR / service)["Service"]
+    section = effective(service)
     assert section["User"] == "vigie"
     assert section["ProtectSystem"] == "strict"
     assert section["CapabilityBoundingSet"] == ""
@@ -158,7 +197,7 @@ def test_services_run_sandboxed_as_vigie(service):
 SECRET_WORDS = re.compile(r"community|password|passwd|priv_key|auth_key|token=|Bearer", re.I)
 
 
-@pytest.mark.parametrize("name", SERVICES + TIMERS)
+@pytest.mark.parametrize("name", SERVICES + TIMERS + DROPINS)
 def test_no_secret_in_unit_files(name):
     for line in (UNIT_DIR / name).read_text().splitlines():
         if line.startswith("#"):
@@ -197,3 +236,6 @@ def test_install_scripts_know_every_unit_file():
                             capture_output=True, text=True, timeout=30, check=True).stdout.split("\n")
     assert sorted(listed[0].split()) == SERVICES
     assert sorted(listed[1].split()) == TIMERS
+    dropins = subprocess.run(["bash", "-c", f'. "{UNIT_DIR}/common.sh"; echo $DROPINS'],
+                             capture_output=True, text=True, timeout=30, check=True).stdout.split()
+    assert sorted(dropins) == DROPINS
