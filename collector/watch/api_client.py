@@ -128,12 +128,13 @@ class AlertClient:
             self._conn.close()
             self._conn = None
 
-    def post(self, alerts: list) -> Outcome:
+    def post(self, alerts: list, body: bytes | None = None) -> Outcome:
+        """POST the alerts (`body`: their encoding, when the caller has it already)."""
         try:
             token = self._token_source()
         except ValueError as exc:
             return Outcome(SETUP, str(exc))
-        body = encode(alerts)
+        body = encode(alerts) if body is None else body
         headers = {
             "Content-Type": "application/json",
             "Accept": "application/json",

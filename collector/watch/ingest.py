@@ -209,6 +209,9 @@ class Pump:
 
     def send(self, items: list) -> list:
         """Send items in batches sized by count and bytes; returns those the API could not take yet."""
+        body = encode([record for _, record in items])
+        if len(items) <= self.config.batch_size and len(body) <= self.config.batch_bytes:
+            return self._send_logged(items, body)  # the usual case: one batch, encoded once
         sizes = [len(encode(record)) for _, record in items]
         for start, end in batch_bounds(sizes, self.config.batch_size, self.config.batch_bytes):
             left = self._send_logged(items[start:end])
@@ -216,10 +219,10 @@ class Pump:
                 return left + items[end:]
         return []
 
-    def _send_logged(self, items: list) -> list:
+    def _send_logged(self, items: list, body: bytes | None = None) -> list:
         started = time.monotonic()
         sent_before, rejected_before = self.stats.sent, self.stats.rejected
-        left = self._send(list(items))
+        left = self._send(list(items), body)
         sent = self.stats.sent - sent_before
         rejected = self.stats.rejected - rejected_before
         if sent or rejected:
@@ -229,9 +232,11 @@ class Pump:
             )
         return left
 
-    def _send(self, items: list) -> list:
+    def _send(self, items: list, body: bytes | None = None) -> list:
+        """Post items, `body` being their encoding when already known; returns those left waiting."""
         while items:
-            outcome = self.client.post([record for _, record in items])
+            outcome = self.client.post([record for _, record in items], body)
+            body = None
             if outcome.kind == ACCEPTED:
                 for path, _ in items:
                     self.folder.finish(path, self.config.keep_days)
