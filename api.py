@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the API and the site under gunicorn",
                            description="Serve /api/... and the built site in --www behind one login.")
     serve.add_argument("--config", help="TOML file of settings (see `api.py settings`)")
-    for key in ("host", "port", "db", "www", "machines", "workers", "threads"):
+    for key in ("host", "port", "db", "www", "machines", "samples", "logs", "alertfiles", "workers", "threads"):
         default, kind, text = SETTINGS[key]
         serve.add_argument(f"--{key}", type=kind, default=None, help=f"{text} (default: {default})")
     serve.add_argument("--anonymous-read", action="store_const", const=True, default=None,
@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--cors-origin", action="append", default=None, metavar="ORIGIN",
                        help="allow this origin (repeatable); CORS is off without it")
     serve.add_argument("--access-log", action="store_const", const=True, default=None, help="log every request")
+    serve.add_argument("--metrics-open", action="store_const", const=True, default=None,
+                       help=SETTINGS["metrics_open"][2])
     serve.add_argument("--port-file", help="write the port actually listened on to this file (useful with --port 0)")
 
     adduser = sub.add_parser("adduser", help="create a user (or change one with --update)",
@@ -97,8 +99,9 @@ def read_password(path) -> str:
 
 def cmd_serve(args, log) -> int:
     from vigie.api import server
-    overrides = {key: getattr(args, key) for key in ("host", "port", "db", "www", "machines", "workers", "threads")}
-    overrides.update(anonymous_read=args.anonymous_read, cors_origins=args.cors_origin, access_log=args.access_log)
+    overrides = {key: getattr(args, key) for key in ("host", "port", "db", "www", "machines", "samples", "logs", "alertfiles", "workers", "threads")}
+    overrides.update(anonymous_read=args.anonymous_read, cors_origins=args.cors_origin, access_log=args.access_log,
+                     metrics_open=args.metrics_open)
     settings = read_settings(args.config, overrides)
     conn = db.connect(settings["db"])  # create or migrate the schema once, before the workers
     conn.close()

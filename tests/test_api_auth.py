@@ -36,6 +36,8 @@ MATRIX = [
     ("GET", "/api/machine/box", None, "viewer"),
     ("PUT", "/api/machine/box", MACHINE, "admin"),
     ("DELETE", "/api/machine/box", None, "admin"),
+    ("GET", "/api/machine/box/log", None, "viewer"),
+    ("GET", "/metrics", None, "viewer"),
     ("GET", "/api/user", None, "admin"),
     ("POST", "/api/user", {"username": "newbie", "role": "viewer", "password": "long-enough"}, "admin"),
     ("DELETE", "/api/user/victim", None, "admin"),

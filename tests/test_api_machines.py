@@ -88,7 +88,10 @@ def test_add_twice_is_409_and_put_replaces_keeping_masked_secrets(api):
 def test_a_mask_without_a_stored_secret_is_refused(api):
     body = dict(V2, snmp={"version": "2c", "community": "********"})
     answer = api.call("PUT", "/api/machine/new", json=body)
+    assert answer.status == 409 and answer.json["field"] == "snmp.community"
+    answer = api.call("POST", "/api/machine", json=dict(body, name="new"))
     assert answer.status == 400 and answer.json["field"] == "snmp.community"
+    assert not (api.machines_dir / "new.json").exists()
 
 
 def test_delete_removes_the_file(api):

@@ -13,6 +13,7 @@ import pytest
 from vigie import metrics
 from vigie import simulated_devices as sim
 from vigie.samples import read_samples, samples_path
+from tests.support.api_server import start_api
 from tests.support.prometheus import Prometheus, StaticServer, Target
 from tests.support.snmp_agents import SnmpsimAgent
 from tests.support.syslog import wait_until
@@ -140,12 +141,16 @@ def scraped(tmp_path_factory):
     writer = subprocess.Popen([sys.executable, "-m", "vigie.metrics", *folders, "--out", str(www / "metrics"),
                                "--every", "0.5", "--alertfiles", str(root / "alertfiles"), "--logs", str(root / "logs")])
     web = StaticServer(www).start()
-    prometheus = Prometheus(root, [Target(web.url, "/metrics")]).start()
-    yield {"prometheus": prometheus, "samples": samples, "www": www, "web": web}
+    api = start_api(root, extra_args=["--machines", str(machines), "--samples", str(samples)])
+    token_file = root / "viewer.token"
+    token_file.write_text(api.viewer.token)
+    prometheus = Prometheus(root, [Target(web.url, "/metrics", job="file"),
+                                   Target(api.url, "/metrics", token_file=token_file, job="api")]).start()
+    yield {"prometheus": prometheus, "samples": samples, "www": www, "web": web, "api": api}
     for proc in (poller, writer):
         proc.terminate()
         proc.wait(15)
-    for server in (prometheus, web, agent):
+    for server in (prometheus, web, api, agent):
         server.stop()
 
 
@@ -168,12 +173,12 @@ def test_prometheus_rate_gives_the_bits_per_second_the_site_shows(scraped):
     wait_until(lambda: path.exists() and all(i["in_bps"] for i in read_samples(path)["interfaces"]), timeout=40,
                what="two polls with rates")
     # once Prometheus holds two polls, any later poll has its predecessor there too
-    wait_until(lambda: scraped["prometheus"].query('count_over_time(vigie_interface_in_octets_total[60s]) >= 2'),
-               timeout=30, what="two polls in Prometheus")
+    wait_until(lambda: len(scraped["prometheus"].query('count_over_time(vigie_interface_in_octets_total[60s]) >= 2'))
+               == 4, timeout=30, what="two polls in Prometheus from both jobs")
     samples = read_samples(path)
     stamp = samples["state"]["last"]["time"]
-    for interface in samples["interfaces"]:
-        series = f'vigie_interface_in_octets_total{{machine="sim-sw",if_name="{interface["name"]}"}}'
+    for job, interface in [(job, i) for job in ("file", "api") for i in samples["interfaces"]]:
+        series = f'vigie_interface_in_octets_total{{job="{job}",machine="sim-sw",if_name="{interface["name"]}"}}'
         (t1, v1), (t2, v2) = last_two_points(scraped["prometheus"], series, stamp)
         t1, t2, v1, v2 = float(t1), float(t2), float(v1), float(v2)
         counters_bps = (v2 - v1) * 8 / (t2 - t1)
@@ -193,11 +198,14 @@ def test_the_served_file_passes_promtool_and_the_scrape_is_healthy(scraped):
     result = promtool(text)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "sim-sw" in text and 'community' not in text
-    target = wait_until(lambda: [t for t in scraped["prometheus"].targets() if t["health"] == "up"], timeout=30,
-                        what="a healthy scrape")
-    assert target[0]["lastError"] == ""
+    targets = wait_until(lambda: [t for t in scraped["prometheus"].targets() if t["health"] == "up"]
+                         if len([t for t in scraped["prometheus"].targets() if t["health"] == "up"]) == 2 else None,
+                         timeout=30, what="healthy scrapes of the file and of the API with a viewer's token")
+    assert all(t["lastError"] == "" for t in targets)
     up = scraped["prometheus"].query('vigie_machine_up{machine="sim-sw"}')
-    assert up and up[0]["value"][1] == "1"
+    assert sorted(u["metric"]["job"] for u in up) == ["api", "file"] and all(u["value"][1] == "1" for u in up)
+    alerts = scraped["prometheus"].query('vigie_alerts{job="api"}')
+    assert len(alerts) == 16   # every status x severity pair, zeros included
     duration = scraped["prometheus"].query('vigie_machine_poll_duration_seconds{machine="sim-sw"}')
     assert duration and 0 < float(duration[0]["value"][1]) < 5
     assert re.search(r'vigie_machine_info\{machine="sim-sw",host="127\.0\.0\.1"', text)

@@ -29,6 +29,8 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
+from vigie.errors import InputError
+
 try:  # five times faster than the json module for a log line; the output is the same JSON
     import orjson
 except ImportError:  # pragma: no cover - orjson is in requirements.txt
@@ -62,13 +64,8 @@ class Limits:
     max_age_seconds: float = 30 * 86400.0
 
 
-class DeviceLogError(ValueError):
+class DeviceLogError(InputError):
     """A bad value for a device-log field or query; `field` names it."""
-
-    def __init__(self, field, message):
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 def severity_code(keyword: str) -> int:
@@ -78,7 +75,7 @@ def severity_code(keyword: str) -> int:
 def normalize_severity(value, field="severity") -> str:
     """A syslog keyword from a keyword, a common alias or a code 0-7; DeviceLogError otherwise."""
     text = str(value).strip().lower()
-    if text.isdigit() and int(text) < len(SEVERITIES):
+    if len(text) == 1 and text in "01234567":
         return SEVERITIES[int(text)]
     text = SEVERITY_ALIASES.get(text, text)
     if text not in SEVERITIES:
@@ -192,7 +189,11 @@ def prune_all(logs_dir, limits: Limits = Limits(), now: float = None) -> int:
 def _open_locked(path: Path) -> int:
     """The live file, opened for appending and locked; reopened if it was rotated meanwhile."""
     while True:
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+        except FileNotFoundError:  # the logs folder itself is new
+            path.parent.mkdir(parents=True, exist_ok=True)
+            continue
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
             same = os.stat(path).st_ino == os.fstat(fd).st_ino

@@ -94,7 +94,7 @@ class Target:
     url: str                 # http://127.0.0.1:PORT
     path: str = "/metrics"
     token_file: str = None   # a bearer token for the scrape
-    job: str = "vigie"
+    job: str = "vigie"       # the job's name: one per target
 
 
 class Prometheus(Process):
@@ -103,8 +103,8 @@ class Prometheus(Process):
         self.port = free_tcp_port()
         self.url = f"http://127.0.0.1:{self.port}"
         jobs = []
-        for n, target in enumerate(targets):
-            job = {"job_name": f"{target.job}-{n}", "metrics_path": target.path, "scrape_interval": scrape_interval,
+        for target in targets:
+            job = {"job_name": target.job, "metrics_path": target.path, "scrape_interval": scrape_interval,
                    "scrape_timeout": scrape_interval, "honor_timestamps": True,
                    "static_configs": [{"targets": [target.url.split("://", 1)[1]]}]}
             if target.token_file:

@@ -9,7 +9,7 @@ columns, the machine file's JSON Schema).
 import copy
 
 from vigie import machines
-from vigie import __version__, db
+from vigie import __version__, db, device_log
 from vigie.api import limits
 from vigie.alert import MAX_TEXT, SEVERITIES, SEVERITY_ALIASES
 from vigie.roles import ROLES
@@ -160,7 +160,10 @@ def components() -> dict:
         "MachineInput": {"allOf": [{"$ref": "#/components/schemas/MachineConfig"}, {
             "type": "object", "required": ["name"],
             "properties": {"name": {"type": "string", "pattern": MACHINE_NAME_PATTERN,
-                                    "description": "File stem: machines/<name>.json."}}}]},
+                                    "description": "File stem: machines/<name>.json."},
+                           "snmp": {"properties": {key: {"not": {"const": machines.HIDDEN}} for key in
+                                                   machines.SECRET_KEYS},
+                                    "description": "A new machine has no stored secret the mask could keep."}}}]},
         "MachineReplacement": {"allOf": [{"$ref": "#/components/schemas/MachineConfig"}, {
             "type": "object", "properties": {"name": {"description": "Ignored: the URL names the machine."}}}]},
         "Machine": {"type": "object", "required": ["name", "host", "snmp"],
@@ -231,7 +234,53 @@ def components() -> dict:
                     "description": "Set by the login page; state-changing requests also need the "
                                    "X-CSRF-Token header equal to the vigie_csrf cookie."},
     }
+    schemas.update(_device_log_schemas())
     return {"schemas": schemas, "responses": responses, "securitySchemes": security_schemes}
+
+
+def _device_log_schemas() -> dict:
+    entry = {"type": "object", "required": ["time", "severity", "host", "app", "message"],
+             "description": "One line of a device log (vigie/device_log.py); more keys when known.",
+             "properties": {"time": {"type": "string", "format": "date-time"},
+                            "severity": {"type": "string", "enum": list(device_log.SEVERITIES)},
+                            "host": {"type": "string"}, "app": {"type": "string"}, "message": {"type": "string"},
+                            "device_time": {"type": "string"}, "facility": {"type": "string"},
+                            "source": {"type": "string"}, "kind": {"type": "string", "enum": ["syslog", "trap"]}}}
+    page = {"type": "object", "required": ["machine", "results", "next", "previous"], "properties": {
+        "machine": {"type": "string"},
+        "results": {"type": "array", "items": {"$ref": "#/components/schemas/DeviceLogEntry"}},
+        "next": {"type": ["string", "null"]}, "previous": {"type": ["string", "null"]}}}
+    return {"DeviceLogEntry": entry, "DeviceLogPage": page}
+
+
+LOG_SEVERITY_WORD = "(" + "|".join(_any_case(w) for w in sorted(
+    set(device_log.SEVERITIES) | set(device_log.SEVERITY_ALIASES), key=len, reverse=True)) + "|[0-7])"
+LOG_SEVERITY_PATTERN = f"^{SPACE}*({LOG_SEVERITY_WORD}{SPACE}*)?{END}"
+
+
+def _device_paths(settings: dict, machine_name: dict) -> dict:
+    def q(name, schema, description):
+        return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+    anon = bool(settings.get("anonymous_read"))
+    metrics_role = None if settings.get("metrics_open") else "viewer"
+    return {
+        "/api/machine/{name}/log": {
+            "parameters": [machine_name],
+            "get": _op("The device's own log (syslog, SNMP traps), newest first", "viewer", {
+                "200": _json("DeviceLogPage", "One page of entries."), "400": _ref("BadRequest"),
+                "404": _ref("NotFound")}, anon, operationId="machineLog", parameters=[
+                    q("q", {"type": "string"}, "Text in the message, app or host (case-insensitive)."),
+                    q("severity", {"type": "string", "pattern": LOG_SEVERITY_PATTERN},
+                      "Entries at this syslog severity or graver: emerg, alert, crit, err, warning, notice, "
+                      "info, debug (or 0-7)."),
+                    q("limit", {"type": "integer", "minimum": 1, "maximum": 1000}, "Page size (default 100)."),
+                    q("offset", {"type": "integer", "minimum": 0, "maximum": limits.OFFSET_MAX},
+                      "Entries to skip.")]),
+        },
+        "/metrics": {"get": _op("Prometheus metrics (text format 0.0.4)", metrics_role, {
+            "200": {"description": "The exposition.", "content": {"text/plain": {"schema": {"type": "string"}}}}},
+            anon, operationId="metrics")},
+    }
 
 
 def _ref(name):
@@ -357,7 +406,7 @@ def paths(settings: dict) -> dict:
                 operationId="getMachine"),
             "put": _op("Replace (or create) a machine; a masked secret sent back keeps the stored one", "admin", {
                 "200": _json("Machine", "Replaced."), "201": _json("Machine", "Created."),
-                "400": _ref("BadRequest"), "413": _ref("TooLarge")},
+                "400": _ref("BadRequest"), "409": _ref("Conflict"), "413": _ref("TooLarge")},
                 requestBody=_body("MachineReplacement"), operationId="replaceMachine"),
             "delete": _op("Delete a machine's file", "admin", {
                 "204": {"description": "Deleted."}, "400": _ref("BadRequest"), "404": _ref("NotFound")},
@@ -417,6 +466,7 @@ def paths(settings: dict) -> dict:
         "/api/openapi.json": {"get": _op("This document", None, {
             "200": {"description": "OpenAPI 3.1 document.", "content": {JSON: {"schema": {"type": "object"}}}}},
             operationId="openapi")},
+        **_device_paths(settings, machine_name),
     }
 
 

@@ -20,14 +20,19 @@ def shown(config: dict) -> dict:
     return view
 
 
-def keep_masked_secrets(new: dict, old: dict) -> dict:
-    """A client sending back the mask it was shown keeps the stored secret."""
+def keep_masked_secrets(new: dict, old: dict, replacing: bool = False) -> dict:
+    """A client sending back the mask it was shown keeps the stored secret. The mask in a
+    new machine (POST) is a bad value (400); in a PUT where no such secret is stored, it
+    conflicts with what is there (409)."""
     new_snmp, old_snmp = new.get("snmp"), (old or {}).get("snmp") or {}
     if isinstance(new_snmp, dict):
         for key in mc.SECRET_KEYS:
             if new_snmp.get(key) == mc.HIDDEN:
-                if key not in old_snmp:
+                if not replacing:
                     raise InputError(f"snmp.{key}", f"snmp.{key} is the mask {mc.HIDDEN!r}: send the real value")
+                if key not in old_snmp:
+                    raise ApiError(409, f"snmp.{key} is the mask {mc.HIDDEN!r} but the stored machine has no "
+                                        f"{key} to keep: send the real value", f"snmp.{key}")
                 new_snmp[key] = old_snmp[key]
     return new
 
@@ -91,7 +96,7 @@ def replace_machine(name):
     path = path_of(ctx, name)
     body = dict(ctx.read_object(": the machine file's content"))
     body.pop("name", None)  # the URL names the machine; a shown config may be sent back as it is
-    keep_masked_secrets(body, read_raw(ctx, name))
+    keep_masked_secrets(body, read_raw(ctx, name), replacing=True)
     mc.validate(body)
     return write(ctx, name, body, created=not path.exists())
 

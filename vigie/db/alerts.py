@@ -492,3 +492,10 @@ def _by_severity(conn, filters: dict, now: str) -> dict:
     for value, n in conn.execute(f"SELECT severity, COUNT(*) FROM alerts{indexed}{where} GROUP BY severity", params):
         counts[value] = n
     return counts
+
+
+def count_by_status_and_severity(conn, now: str = None) -> dict:
+    """{(status, severity): count} at `now`, every pair present (0 when none): for /metrics."""
+    now = now or utc_now()
+    return {(status, severity): n for status in lc.STATUSES
+            for severity, n in _by_severity(conn, {"status": [status]}, now).items()}
