@@ -14,6 +14,7 @@ from vigie import db
 from vigie.api import auth
 from vigie.api.app import make_app
 from vigie.api.openapi import spec
+from vigie.notify.rules import normalize_rule
 
 RANK = {None: 0, "viewer": 1, "operator": 2, "admin": 3}
 MACHINE = {"host": "127.0.0.1", "snmp": {"version": "2c", "community": "s3cret"}}
@@ -49,6 +50,21 @@ MATRIX = [
     ("GET", "/api/health", None, None),
     ("GET", "/api/openapi.json", None, None),
     ("POST", "/api/login", {"username": "viewer", "password": "viewer-password"}, None),
+    ("GET", "/api/alert/{id}/notifications", None, "viewer"),
+    ("GET", "/api/notify/channel", None, "admin"),
+    ("POST", "/api/notify/channel", {"name": "new-hook", "url": "json://127.0.0.1:9/hook"}, "admin"),
+    ("GET", "/api/notify/channel/box", None, "admin"),
+    ("DELETE", "/api/notify/channel/box", None, "admin"),
+    ("POST", "/api/notify/channel/box/test", None, "admin"),
+    ("GET", "/api/notify/message/{message}", None, "admin"),
+    ("GET", "/api/notify/rule", None, "admin"),
+    ("POST", "/api/notify/rule", {"name": "new-rule", "steps": [{"channels": ["used"]}]}, "admin"),
+    ("GET", "/api/notify/rule/box", None, "admin"),
+    ("DELETE", "/api/notify/rule/box", None, "admin"),
+    ("GET", "/api/team", None, "admin"),
+    ("POST", "/api/team", {"name": "new-team", "scope": {"provider": ["Acme"]}}, "admin"),
+    ("GET", "/api/team/box", None, "admin"),
+    ("DELETE", "/api/team/box", None, "admin"),
     ("GET", "/", None, "viewer"),
     ("GET", "/login", None, None),
     ("POST", "/login", None, None),
@@ -63,6 +79,13 @@ def prepared(tmp_path, **settings):
     for role in ("viewer", "operator", "admin"):
         auth.issue(api.conn, "tokens", role, 1, label="spare")
     (api.www_dir / "index.html").write_text("<h1>Vigie</h1>")
+    db.notify.put_channel(api.conn, "box", "json://127.0.0.1:9/box")
+    used = db.notify.put_channel(api.conn, "used", "json://127.0.0.1:9/used")
+    db.notify.put_rule(api.conn, normalize_rule({"name": "box", "steps": [{"channels": ["used"]}]}))
+    db.teams.put_team(api.conn, "box", {"provider": ["Acme"]}, [])
+    with db.transaction(api.conn):
+        api.message_id = db.notify.add_message(api.conn, used["id"], "test", "t", "b", {"type": "info"},
+                                               "2026-11-22T10:00:00+00:00")
     return api
 
 
@@ -71,8 +94,8 @@ def prepared(tmp_path, **settings):
 def test_role_matrix(tmp_path, method, path, body, needed, role):
     api = prepared(tmp_path)
     own_token = db.list_tokens(api.conn, role)[-1]["id"] if role else 1  # a spare token of the caller's
-    answer = api.call(method, path.replace("{id}", str(api.alert_id)).replace("{token}", str(own_token)), role,
-                      json=body)
+    answer = api.call(method, path.replace("{id}", str(api.alert_id)).replace("{token}", str(own_token))
+                      .replace("{message}", str(api.message_id)), role, json=body)
     allowed = RANK[role] >= RANK[needed]
     if allowed:
         assert answer.status < 400 or answer.status == 401 and path == "/login", answer
@@ -88,13 +111,14 @@ def test_role_matrix(tmp_path, method, path, body, needed, role):
 def test_the_matrix_covers_every_route_and_every_documented_operation(tmp_path):
     api = Api(tmp_path)
     covered = {(m, p.replace("{id}", "<alert_id:int>").replace("box", "<name>").replace("victim", "<name>")
-                .replace("{token}", "<token_id:int>")) for m, p, _, _ in MATRIX}
+                .replace("{token}", "<token_id:int>").replace("{message}", "<message_id:int>")) for m, p, _, _ in MATRIX}
     routes = {(r.method, r.rule) for r in api.app.routes if not r.rule.startswith("/<path")}
     assert routes <= covered | {("GET", "/<path:re:(?!api/|api$|login$).+>")}
     documented = {(m.upper(), p) for p, item in spec({})["paths"].items() if p.startswith("/api") for m in item
                   if m != "parameters"}
     matrix_paths = {(m, p.replace("{id}", "{alert_id}").replace("/box", "/{name}").replace("victim", "{username}")
-                     .replace("{token}", "{token_id}")) for m, p, _, _ in MATRIX if p.startswith("/api")}
+                     .replace("{token}", "{token_id}").replace("{message}", "{message_id}"))
+                    for m, p, _, _ in MATRIX if p.startswith("/api")}
     assert documented == matrix_paths
 
 

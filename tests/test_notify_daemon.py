@@ -38,10 +38,7 @@ def add_alerts(conn, count, server="edge-rt-02", severity="CRITICAL", provider="
     records = [{"timestamp": T0, "server": f"{server}" if count == 1 else f"{server}-{start + i}",
                 "severity": severity, "message": f"Machine is not answering SNMP ({start + i})",
                 "provider": provider, "application": "network", "environment": "prod"} for i in range(count)]
-    ids = [i for i, _ in db.insert_alerts(conn, records)]
-    with db.transaction(conn):
-        db.notify.add_events(conn, [(i, "opened", T0) for i in ids])
-    return ids
+    return [i for i, _ in db.insert_alerts(conn, records, now=T0)]
 
 
 def add_rule(conn, hook, **overrides):
@@ -185,6 +182,75 @@ def test_an_attempt_left_unanswered_by_a_killed_notifier_is_closed_and_sent_agai
 
 
 @pytest.mark.slow
+def test_the_outbox_is_written_with_the_alert_change_and_only_when_a_rule_may_want_it(conn, hook):
+    add_alerts(conn, 1, server="before-any-rule")
+    assert db.notify.outbox_size(conn) == 0  # no rule: ingest pays nothing
+    add_rule(conn, hook)
+    [alert_id] = add_alerts(conn, 1)
+    assert db.notify.first_events(conn)[-1]["alert_id"] == alert_id
+    add_alerts(conn, 1)  # the same alert again: a duplicate, nothing to tell
+    assert db.notify.outbox_size(conn) == 1
+    with pytest.raises(KeyError):  # a batch that fails half-way leaves no outbox entry behind
+        db.insert_alerts(conn, [{"timestamp": T0, "server": "x", "severity": "ERROR", "message": "m",
+                                 "provider": "", "application": "", "environment": ""}, {"server": "broken"}])
+    assert db.notify.outbox_size(conn) == 1
+
+
+def lifecycle_setup(conn, hook, tmp_path, **rule):
+    add_rule(conn, hook, **dict({"steps": [{"channels": ["hook"]}], "group_wait_seconds": 0,
+                                 "repeat_minutes": 60}, **rule))
+    notifier = Notifier(tmp_path / "vigie.db")
+    notifier.plan(T0)  # the first look sets the history cursor
+    return notifier
+
+
+def told(conn, alert_id):
+    return [(n["kind"], n["created_at"]) for n in reversed(db.notify.notifications_of_alert(conn, alert_id))]
+
+
+def test_acknowledged_for_a_while_then_told_again_when_the_acknowledgement_expires(conn, hook, tmp_path):
+    notifier = lifecycle_setup(conn, hook, tmp_path)
+    [alert_id] = add_alerts(conn, 1)
+    notifier.plan(at(1))
+    db.acknowledge(conn, alert_id, "alice", until=at(15 * 60), now=at(60))
+    for minute in (2, 10, 14):
+        notifier.plan(at(minute * 60))
+    assert told(conn, alert_id) == [("opened", at(1))]
+    notifier.plan(at(16 * 60))  # the acknowledgement ran out and the alert is still open
+    assert told(conn, alert_id) == [("opened", at(1)), ("reopened", at(16 * 60))]
+
+
+def test_acknowledged_until_resolved_gets_no_repeat_then_one_resolved(conn, hook, tmp_path):
+    notifier = lifecycle_setup(conn, hook, tmp_path)
+    [alert_id] = add_alerts(conn, 1)
+    notifier.plan(at(1))
+    db.acknowledge(conn, alert_id, "alice", now=at(30))
+    for minute in (1, 61, 121, 241):
+        notifier.plan(at(minute * 60))
+    assert told(conn, alert_id) == [("opened", at(1))]
+    db.resolve(conn, alert_id, "alice", now=at(300 * 60))
+    notifier.plan(at(300 * 60))
+    notifier.plan(at(301 * 60))
+    assert told(conn, alert_id) == [("opened", at(1)), ("resolved", at(300 * 60))]
+
+
+def test_an_alert_arriving_under_a_silence_is_not_told(conn, hook, tmp_path):
+    from datetime import datetime
+    from vigie import silences
+
+    notifier = lifecycle_setup(conn, hook, tmp_path)
+    moment = datetime.fromisoformat(T0)
+    silence = silences.normalize_silence({"matchers": {"server": "edge-*"}, "starts_at": T0,
+                                          "ends_at": at(3600), "comment": "planned work"}, moment)
+    db.silences.create(conn, silence, "alice", moment)
+    [alert_id] = add_alerts(conn, 1)
+    notifier.plan(at(5))
+    notifier.plan(at(600))
+    assert told(conn, alert_id) == []
+    notifier.plan(at(3601))  # the window is over and the alert still open: now it is told
+    assert [kind for kind, _ in told(conn, alert_id)] == ["opened"]
+
+
 def test_kill_9_in_the_middle_of_deliveries_loses_nothing(conn, tmp_path):
     receiver = Receiver().start()
     receiver.delay = 0.3  # each delivery is in flight for a while

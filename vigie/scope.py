@@ -16,18 +16,14 @@ GLOB read the same way (`*` and `?`; no `[...]`).
 import fnmatch
 
 from vigie.alert import AlertError, clean_text
+from vigie.errors import InputError
 
 SCOPE_KEYS = ("provider", "application", "environment", "server")
 MAX_VALUES = 100  # values per key
 
 
-class ScopeError(ValueError):
+class ScopeError(InputError):
     """A bad scope or matcher; `field` names it (e.g. "scope.server")."""
-
-    def __init__(self, field, message):
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 def normalize_scope(raw, field: str = "scope") -> dict:

@@ -12,7 +12,10 @@ from vigie import machines
 from vigie import __version__, db, device_log
 from vigie.api import limits
 from vigie.alert import MAX_TEXT, SEVERITIES, SEVERITY_ALIASES
+from vigie.notify.rules import (EVENTS, MAX_GROUP_WAIT_SECONDS, MAX_REPEAT_MINUTES, MAX_STEP_MINUTES, MAX_STEPS,
+                                 NAME_MAX as NOTIFY_NAME_MAX)
 from vigie.roles import ROLES
+from vigie.scope import SCOPE_KEYS
 from vigie.severity import in_words as severities_in_words
 
 JSON = "application/json"
@@ -216,6 +219,7 @@ def components() -> dict:
         "Logout": {"type": "object", "required": ["logged_out"], "properties": {"logged_out": {"type": "boolean"}}},
     }
     schemas.update(_machine_schemas())
+    schemas.update(_notify_schemas())
     responses = {
         name: {"description": text_, "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}}}
         for name, text_ in (("BadRequest", "Bad input: the error names the field."),
@@ -470,12 +474,156 @@ def paths(settings: dict) -> dict:
     }
 
 
+
+# ---------------------------------------------------------------- notifications and teams
+
+def _list_of(name):
+    return {"type": "object", "required": ["count", "results"], "properties": {
+        "count": {"type": "integer"}, "results": {"type": "array", "items": {"$ref": f"#/components/schemas/{name}"}}}}
+
+
+def _notify_schemas() -> dict:
+    names = {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": NOTIFY_NAME_MAX}}
+    value = {"type": "string", "maxLength": MAX_TEXT}
+    pattern = {"type": "string", "minLength": 1, "maxLength": MAX_TEXT, "pattern": r"\S", "not": {"pattern": r"\["}}
+    scope = {"type": "object", "additionalProperties": False,
+             "properties": {k: {"oneOf": [v, {"type": "array", "maxItems": 100, "items": v}]}
+                            for k, v in ((k, pattern if k == "server" else value) for k in SCOPE_KEYS)},
+             "description": "Matchers: provider, application, environment (exact), server (globs with * and ?)."}
+    when = {"type": ["string", "null"], "format": "date-time"}
+    return {
+        "Channel": {"type": "object", "required": ["name", "url", "scheme", "service", "team", "admin"],
+                    "properties": {"name": {"type": "string"}, "url": {"type": "string", "const": "********",
+                                                                       "description": "Never shown."},
+                                   "scheme": {"type": "string"}, "service": {"type": ["string", "null"]},
+                                   "team": {"type": ["string", "null"]}, "admin": {"type": "boolean"},
+                                   "created_at": {"type": "string"}, "updated_at": {"type": "string"}}},
+        "NewChannel": {"type": "object", "required": ["name", "url"], "additionalProperties": False, "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": NOTIFY_NAME_MAX},
+            "url": {"type": "string", "description": "An Apprise URL (mailto://, json://, ntfy://...) or "
+                                                     "alertmanager://host:port; \"********\" keeps the stored one."},
+            "team": {"type": ["string", "null"]},
+            "admin": {"type": "boolean", "description": "The admins' channel: told when a part of Vigie stops."}}},
+        "ChannelList": _list_of("Channel"),
+        "Rule": {"type": "object", "required": ["name", "team", "enabled", "match", "events", "steps",
+                                                "group_wait_seconds", "repeat_minutes"], "properties": {
+            "name": {"type": "string"}, "team": {"type": ["string", "null"]}, "enabled": {"type": "boolean"},
+            "match": {"type": "object"}, "events": {"type": "array", "items": {"type": "string", "enum": list(EVENTS)}},
+            "steps": {"type": "array", "items": {"type": "object"}}, "group_wait_seconds": {"type": "integer"},
+            "repeat_minutes": {"type": "integer"}}},
+        "NewRule": {"type": "object", "required": ["name", "steps"], "additionalProperties": False, "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": NOTIFY_NAME_MAX},
+            "team": {"type": ["string", "null"]}, "enabled": {"type": "boolean"},
+            "match": {"type": "object", "additionalProperties": False, "properties": dict(
+                scope["properties"], min_severity={"type": "string", "pattern": SEVERITY_PATTERN})},
+            "events": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": list(EVENTS)}},
+            "steps": {"type": "array", "minItems": 1, "maxItems": MAX_STEPS, "items": {
+                "type": "object", "required": ["channels"], "additionalProperties": False, "properties": {
+                    "channels": dict(names, minItems=1),
+                    "after_minutes": {"type": "integer", "minimum": 0, "maximum": MAX_STEP_MINUTES}}}},
+            "group_wait_seconds": {"type": "integer", "minimum": 0, "maximum": MAX_GROUP_WAIT_SECONDS},
+            "repeat_minutes": {"type": "integer", "minimum": 0, "maximum": MAX_REPEAT_MINUTES}},
+            "description": "Steps: the first is told at once (after_minutes 0), each next one when the alert is "
+                           "still open and unacknowledged after its after_minutes."},
+        "RuleList": _list_of("Rule"),
+        "Team": {"type": "object", "required": ["name", "scope", "members"], "properties": {
+            "name": {"type": "string"}, "scope": {"type": "object"},
+            "members": {"type": "array", "items": {"type": "string"}}, "created_at": {"type": "string"}}},
+        "NewTeam": {"type": "object", "required": ["name"], "additionalProperties": False, "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": NOTIFY_NAME_MAX},
+            "scope": {"anyOf": [scope, {"type": "null"}], "description": "null or {}: the team sees everything."},
+            "members": {"type": "array", "items": {"type": "string"}}}},
+        "TeamList": _list_of("Team"),
+        "Attempt": {"type": "object", "required": ["started_at", "finished_at", "ok", "answer"], "properties": {
+            "started_at": {"type": "string"}, "finished_at": when, "ok": {"type": ["boolean", "null"]},
+            "answer": {"type": ["string", "null"]}}},
+        "Notification": {"type": "object", "required": ["id", "kind", "state", "channel", "attempts"], "properties": {
+            "id": {"type": "integer"}, "kind": {"type": "string"}, "state": {"type": "string"},
+            "channel": {"type": ["string", "null"]}, "rule": {"type": ["string", "null"]},
+            "title": {"type": ["string", "null"]}, "created_at": {"type": "string"}, "delivered_at": when,
+            "last_error": {"type": ["string", "null"]},
+            "attempts": {"type": "array", "items": {"$ref": "#/components/schemas/Attempt"}}}},
+        "NotificationList": _list_of("Notification"),
+        "TestQueued": {"type": "object", "required": ["message", "state"], "properties": {
+            "message": {"type": "integer", "description": "Read it back at /api/notify/message/{message_id}."},
+            "state": {"type": "string"}}},
+    }
+
+
+def _notify_paths() -> dict:
+    name = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+    gone = {"204": {"description": "Deleted."}, "404": _ref("NotFound")}
+    put = {"200": None, "201": None, "400": _ref("BadRequest"), "413": _ref("TooLarge")}
+
+    def made(schema, what):
+        return dict(put, **{"200": _json(schema, f"{what} replaced."), "201": _json(schema, f"{what} made.")})
+
+    return {
+        "/api/notify/channel": {
+            "get": _op("Notification channels (their URLs never shown)", "admin", {
+                "200": _json("ChannelList", "Channels by name.")}, operationId="listChannels"),
+            "post": _op("Add or replace a channel", "admin", made("Channel", "Channel"),
+                        requestBody=_body("NewChannel"), operationId="putChannel"),
+        },
+        "/api/notify/channel/{name}": {
+            "parameters": [name],
+            "get": _op("One channel", "admin", {"200": _json("Channel", "The channel."), "404": _ref("NotFound")},
+                       operationId="getChannel"),
+            "delete": _op("Delete a channel no rule uses", "admin", dict(gone, **{"409": _ref("Conflict")}),
+                          operationId="deleteChannel"),
+        },
+        "/api/notify/channel/{name}/test": {
+            "parameters": [name],
+            "post": _op("Send a test message through a channel", "admin", {
+                "202": _json("TestQueued", "Queued; the notifier delivers it."), "404": _ref("NotFound")},
+                operationId="testChannel"),
+        },
+        "/api/notify/message/{message_id}": {
+            "parameters": [{"name": "message_id", "in": "path", "required": True,
+                            "schema": {"type": "integer", "minimum": -(2 ** 63), "maximum": 2 ** 63 - 1}}],
+            "get": _op("A message: its state and every delivery attempt", "admin", {
+                "200": _json("Notification", "The message."), "404": _ref("NotFound")}, operationId="getMessage"),
+        },
+        "/api/notify/rule": {
+            "get": _op("Notification rules", "admin", {"200": _json("RuleList", "Rules by name.")},
+                       operationId="listRules"),
+            "post": _op("Add or replace a rule", "admin", made("Rule", "Rule"), requestBody=_body("NewRule"),
+                        operationId="putRule"),
+        },
+        "/api/notify/rule/{name}": {
+            "parameters": [name],
+            "get": _op("One rule", "admin", {"200": _json("Rule", "The rule."), "404": _ref("NotFound")},
+                       operationId="getRule"),
+            "delete": _op("Delete a rule", "admin", gone, operationId="deleteRule"),
+        },
+        "/api/team": {
+            "get": _op("Teams, their scopes and members", "admin", {"200": _json("TeamList", "Teams by name.")},
+                       operationId="listTeams"),
+            "post": _op("Add or replace a team", "admin", made("Team", "Team"), requestBody=_body("NewTeam"),
+                        operationId="putTeam"),
+        },
+        "/api/team/{name}": {
+            "parameters": [name],
+            "get": _op("One team", "admin", {"200": _json("Team", "The team."), "404": _ref("NotFound")},
+                       operationId="getTeam"),
+            "delete": _op("Delete a team (its rules go with it)", "admin", gone, operationId="deleteTeam"),
+        },
+        "/api/alert/{alert_id}/notifications": {
+            "parameters": [{"name": "alert_id", "in": "path", "required": True,
+                            "schema": {"type": "integer", "minimum": -(2 ** 63), "maximum": 2 ** 63 - 1}}],
+            "get": _op("What was told of an alert: where, when, and what failed", "viewer", {
+                "200": _json("NotificationList", "Newest first."), "404": _ref("NotFound")},
+                operationId="alertNotifications"),
+        },
+    }
+
+
 def spec(settings: dict) -> dict:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Vigie API", "version": __version__,
                  "description": "Alerts, machines and users of a Vigie supervision server. Errors are JSON "
                                 "{\"error\", \"field\"}. GET /api/health and this document need no login."},
-        "paths": paths(settings),
+        "paths": dict(paths(settings), **_notify_paths()),
         "components": components(),
     }

@@ -126,6 +126,21 @@ def any_rule_enabled(conn) -> bool:
 
 # ---------------------------------------------------------------- the outbox
 
+# History kinds that change whether an alert needs telling -> the outbox kind. The
+# others (acknowledged, shelved, silenced, expiries...) reach the notifier through
+# the history (vigie.db.history.changes_since).
+OUTBOX_KINDS = {"created": "opened", "reopened": "reopened", "resolved": "resolved", "clear": "resolved",
+                "timed_out": "resolved", "flapping": "flapping"}
+
+
+def add_events_for_history(conn, pairs, at: str) -> None:
+    """In the caller's transaction (the alert change's): the outbox entries for these
+    history entries [(alert_id, event)], when some rule may want them."""
+    wanted = [(alert_id, OUTBOX_KINDS[e["kind"]], at) for alert_id, e in pairs if e["kind"] in OUTBOX_KINDS]
+    if wanted and any_rule_enabled(conn):
+        add_events(conn, wanted)
+
+
 def add_events(conn, events) -> None:
     """[(alert_id, kind, at)] into the outbox, in the caller's transaction."""
     conn.executemany("INSERT INTO notify_events (alert_id, kind, at) VALUES (?, ?, ?)", list(events))
@@ -346,6 +361,26 @@ def prune_messages(conn, before: str) -> int:
 
 def message_counts(conn) -> dict:
     return {state: n for state, n in conn.execute("SELECT state, COUNT(*) FROM notify_messages GROUP BY state")}
+
+
+# ---------------------------------------------------------------- the history cursor
+
+CURSOR_KEY = "notify_history_cursor"
+
+
+def history_cursor(conn):
+    """The id of the last history entry the notifier has looked at (None: never)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (CURSOR_KEY,)).fetchone()
+    return int(row[0]) if row else None
+
+
+def set_history_cursor(conn, last_id: int) -> None:
+    """In the caller's transaction."""
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (CURSOR_KEY, str(int(last_id))))
+
+
+def last_history_id(conn) -> int:
+    return conn.execute("SELECT COALESCE(MAX(id), 0) FROM alert_events").fetchone()[0]
 
 
 # ---------------------------------------------------------------- Vigie's own parts

@@ -11,6 +11,7 @@ not at all.
 import json
 
 from vigie.alert import FIELDS
+from vigie.db import notify
 
 ROW_COLUMNS = ("id",) + FIELDS + (
     "acknowledged", "acknowledged_by", "acknowledged_at", "source_id", "created_at", "fingerprint",
@@ -58,7 +59,10 @@ def update_rows(conn, pairs) -> None:
 
 
 def write_events(conn, pairs, recorded_at: str) -> None:
-    """[(alert_id, event)] appended to the history, in this order."""
+    """[(alert_id, event)] appended to the history, in this order, with the notifier's
+    outbox entries for the changes it tells of."""
+    pairs = list(pairs)
+    notify.add_events_for_history(conn, pairs, recorded_at)
     conn.executemany(INSERT_EVENT, [
         (alert_id, e["at"], recorded_at, e["kind"], e["actor"], e["note"],
          json.dumps(e["detail"], ensure_ascii=False, sort_keys=True) if e["detail"] else None)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from vigie.notify import alertmanager
+from vigie.errors import InputError
 
 MASK = "********"
 URL_MAX = 2000
@@ -32,13 +33,8 @@ _SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
 _apprise_lock = threading.Lock()
 
 
-class ChannelError(ValueError):
+class ChannelError(InputError):
     """A channel URL that cannot be used; the message never repeats the URL."""
-
-    def __init__(self, field, message):
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,11 @@
 """The notifier: from the outbox to the channels, never losing or doubling a message.
 
 Each pass (`Notifier.plan`, given the moment `now`, so tests run it on literal times):
-1. takes the outbox (`notify_events`, written by the API with each alert change),
-   and, every `recheck_seconds`, the alerts it is tracking (an acknowledgement that
-   expired, a silence that ended, a timeout that resolved it), and for each enabled
+1. takes the outbox (`notify_events`, written with each alert's change of status:
+   opened, reopened, resolved, flapping), then the other changes from the
+   lifecycle's history ("what changed since": acknowledged, shelved, silenced, an
+   acknowledgement that expired...), then, every `recheck_seconds`, every alert it
+   is tracking (a safety net, not the way changes arrive), and for each enabled
    rule the alert is the business of, asks `policy.advance` what to tell; what is to
    be told joins the rule's open message for each channel of the step (grouping);
    the taking and the writing are one transaction;
@@ -40,7 +42,7 @@ EVENT_BATCH = 2000
 @dataclass
 class Settings:
     site_url: str = "http://127.0.0.1:8080"
-    recheck_seconds: float = 30.0
+    recheck_seconds: float = 300.0
     give_up_hours: float = 24.0
     keep_days: float = 30.0
     stale_minutes: float = 10.0
@@ -97,6 +99,7 @@ class Notifier:
                 stats["told"] += self._advance_alerts(conn, rules, hints, now)
                 db.notify.drop_events_up_to(conn, events[-1]["id"])
             stats["events"] = len(events)
+        stats["told"] += self._advance_changed(conn, rules, now)
         stats["told"] += self._advance_due(conn, rules, now)
         if self.last_recheck is None or policy.plus(self.last_recheck, self.settings.recheck_seconds) <= now:
             stats["rechecked"], told = self._recheck(conn, rules, now)
@@ -109,6 +112,24 @@ class Notifier:
             db.notify.prune_messages(conn, policy.plus(now, -self.settings.keep_days * 86400))
             self.last_prune = now
         return stats
+
+    def _advance_changed(self, conn, rules, now: str) -> int:
+        """The alerts whose history moved since the last look (acknowledged, shelved,
+        silenced, an acknowledgement that expired...), from the lifecycle's "what
+        changed since"; the status changes the outbox brings are left to it."""
+        cursor = db.notify.history_cursor(conn)
+        if cursor is None:  # first start: from now on
+            with db.transaction(conn):
+                db.notify.set_history_cursor(conn, db.notify.last_history_id(conn))
+            return 0
+        entries, last = db.changes_since(conn, cursor, now, limit=EVENT_BATCH)
+        if not entries:
+            return 0
+        hints = {e["alert_id"]: None for e in entries if e["kind"] not in db.notify.OUTBOX_KINDS}
+        with db.transaction(conn):
+            told = self._advance_alerts(conn, rules, hints, now) if hints else 0
+            db.notify.set_history_cursor(conn, last)
+        return told
 
     def _advance_alerts(self, conn, rules, hints: dict, now: str) -> int:
         """In a transaction: every rule's view of these alerts (id -> event kind or None)."""

@@ -14,6 +14,7 @@ naming the field), `rule_matches` says whether an alert is the rule's business.
 from vigie import severity
 from vigie.alert import AlertError, normalize_severity
 from vigie.scope import ScopeError, in_scope, normalize_scope
+from vigie.errors import InputError
 
 EVENTS = ("opened", "reopened", "escalated", "resolved", "flapping")
 RULE_FIELDS = ("name", "team", "enabled", "match", "events", "steps", "group_wait_seconds", "repeat_minutes")
@@ -26,13 +27,8 @@ MAX_STEP_MINUTES = 7 * 24 * 60
 NAME_MAX = 100
 
 
-class RuleError(ValueError):
+class RuleError(InputError):
     """A bad rule; `field` names the field (e.g. "steps[1].after_minutes")."""
-
-    def __init__(self, field, message):
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 def check_name(value, field: str = "name") -> str:
