@@ -155,3 +155,16 @@ def test_the_built_site_and_its_log_show_no_secret(tmp_path, caplog):
         text = (www / page).read_text()
         assert SECRET not in text
         assert all(f'data-machine="{name}"' in text for name in names), page
+
+
+def test_the_collector_log_shows_no_secret(tmp_path):
+    import subprocess
+    import sys
+    machines_dir = tmp_path / "machines"
+    machines_dir.mkdir()
+    names = write_misplaced(machines_dir)
+    result = subprocess.run([sys.executable, "-m", "collector.poll", "--once", "--machines", str(machines_dir),
+                             "--samples", str(tmp_path / "samples"), "--alertfiles", str(tmp_path / "alerts")],
+                            capture_output=True, text=True, timeout=60)
+    assert SECRET not in result.stderr + result.stdout
+    assert all(f"{name}.json" in result.stderr for name in names)
