@@ -17,6 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from vigie import utc
+
 SCHEMES = {"alertmanager": "http", "alertmanagers": "https"}
 API_PATH = "/api/v2/alerts"
 RESEND_SECONDS = 60
@@ -68,13 +70,9 @@ def entry(alert: dict, resolved_at, link: str) -> dict:
             "generatorURL": link}
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
-
-
 def postable(entries, now: datetime) -> list:
     """Alertmanager's postableAlerts from message entries, at `now`."""
-    hold = _iso(now + timedelta(seconds=HOLD_SECONDS))
+    hold = utc.iso(now + timedelta(seconds=HOLD_SECONDS))
     return [{"labels": e["labels"], "annotations": e["annotations"], "startsAt": e["startsAt"],
              "endsAt": e["resolved_at"] or hold, "generatorURL": e["generatorURL"]} for e in entries]
 
