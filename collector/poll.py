@@ -25,7 +25,7 @@ from vigie.machines import MachineConfigError, load_all
 from collector.snmp.cycle import poll_machine
 from collector.snmp.session import Session, SnmpError, SnmpStack
 from collector.snmp.reading import OidNameError, extra_oid_specs, numeric_oid
-from vigie import paths
+from vigie import heartbeat, paths
 from vigie.samples import SamplesError, add_event, empty_samples, read_samples, samples_path, set_interval, write_samples
 from vigie.logs import setup_logging
 from vigie.shard import ShardError, in_shard, parse_shard
@@ -152,6 +152,7 @@ class Collector:
         await asyncio.to_thread(self.save, config, samples, events)
         self.samples[name] = samples
         log_transition(name, before, samples["status"], len(samples["interfaces"]), events)
+        heartbeat.beat("poll")
         return events
 
     async def once(self) -> int:

@@ -22,7 +22,7 @@ from pathlib import Path
 from vigie.machines import public_view
 from site_builder import context, inputs, render
 from site_builder.writer import SiteWriter, signature
-from vigie import paths, utc
+from vigie import heartbeat, paths, utc
 from vigie.logs import setup_logging
 from vigie.roles import ROLE_RANK
 
@@ -227,6 +227,7 @@ def main(argv=None) -> int:
     except OSError as exc:
         log.error("cannot write the site to %s: %s", args.out, exc)
         return 1
+    heartbeat.beat("build")
     log.info("site built in %s: %d machines, %d pages written, %d unchanged, %d skipped, %d removed (%.2f s)",
              args.out, report["machines"], report["written"], report["unchanged"], report["skipped"],
              report["removed"], report["seconds"])

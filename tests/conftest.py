@@ -17,3 +17,12 @@ def api_server(tmp_path):
     server = start_api(tmp_path)
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def heartbeats_outside_the_checkout(tmp_path_factory):
+    """Parts beat (vigie.heartbeat) into $VIGIE_HEARTBEAT_DIR: a test's, not the checkout's data/."""
+    import os
+
+    os.environ.setdefault("VIGIE_HEARTBEAT_DIR", str(tmp_path_factory.mktemp("heartbeat")))
+    yield

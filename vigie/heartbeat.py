@@ -11,6 +11,7 @@ it is back. Parts that never beat (not installed here) are not reported.
 """
 
 import os
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -26,10 +27,19 @@ PARTS = {
 UP, DOWN = "up", "down"
 
 
+MIN_BEAT_SECONDS = 10.0  # a part beating more often writes at most this often
+_last_beat = {}
+
+
 def beat(part: str, folder=None) -> None:
-    """Record that `part` is alive now. Never raises: a part must not fail because its
-    heartbeat folder is missing or read-only."""
+    """Record that `part` is alive now (at most every MIN_BEAT_SECONDS per process).
+    Never raises: a part must not fail because its heartbeat folder is missing or
+    read-only."""
     folder = Path(folder or os.environ.get("VIGIE_HEARTBEAT_DIR") or paths.HEARTBEAT_DIR)
+    key, now = (str(folder), part), time.monotonic()
+    if key in _last_beat and now - _last_beat[key] < MIN_BEAT_SECONDS:
+        return
+    _last_beat[key] = now
     try:
         folder.mkdir(parents=True, exist_ok=True)
         atomic_write_text(folder / part, iso(datetime.now(timezone.utc)) + "\n")

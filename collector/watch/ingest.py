@@ -24,6 +24,7 @@ from pathlib import Path
 
 from collector.watch.api_client import ACCEPTED, CUT, ITEM_REFUSED, SETUP, SPLIT, AlertClient, encode
 from collector.watch.drop_folder import DropFolder, read_limited, ready
+from vigie import heartbeat
 from vigie.alert_file import AlertFileError, parse_bytes, source_id
 
 log = logging.getLogger("vigie.watch")
@@ -139,6 +140,8 @@ class Pump:
         stopping = stopping or threading.Event()
         while not stopping.is_set():
             self.prune_if_due()
+            if not self.waiting:  # nothing held back: idle, or the last batch went in
+                heartbeat.beat("watch")
             if self.waiting:
                 delay = self.retry_at - time.monotonic()
                 if delay > 0:
