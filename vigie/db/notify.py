@@ -194,6 +194,16 @@ def tracks_in_state(conn, state: str, after=(0, 0), limit: int = 1000) -> list:
         " ORDER BY rule_id, alert_id LIMIT ?", (state, after[0], after[1], limit))]
 
 
+def told_unresolved(conn, rule_ids) -> list:
+    """Ids of the alerts these rules told of and did not tell resolved."""
+    rule_ids = list(rule_ids)
+    if not rule_ids:
+        return []
+    return [r[0] for r in conn.execute(
+        f"SELECT DISTINCT alert_id FROM notify_tracks WHERE rule_id IN ({','.join('?' * len(rule_ids))})"
+        " AND step >= 0 AND state != 'resolved' ORDER BY alert_id", rule_ids)]
+
+
 def drop_tracks_of_missing_alerts(conn) -> int:
     with transaction(conn):
         return conn.execute("DELETE FROM notify_tracks WHERE alert_id NOT IN (SELECT id FROM alerts)").rowcount

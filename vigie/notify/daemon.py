@@ -74,6 +74,7 @@ class Notifier:
         self.last_prune = None
         self.warned = set()
         self.busy = set()  # channels with a delivery in flight
+        self.last_resend = None
         self.lock = threading.Lock()
 
     def conn(self):
@@ -106,6 +107,9 @@ class Notifier:
             stats["told"] += told
             self.last_recheck = now
         stats["sealed"] = self._seal_groups(conn, now)
+        if self.last_resend is None or policy.plus(self.last_resend, alertmanager.RESEND_SECONDS) <= now:
+            self.last_resend = now
+            stats["resent"] = self.resend_to_alertmanagers(now)
         if self.settings.heartbeat_dir:
             self._heartbeat(conn, now)
         if self.last_prune is None or policy.plus(self.last_prune, 3600) <= now:
@@ -222,6 +226,32 @@ class Notifier:
                 db.notify.seal_message(conn, group["id"], message["title"], message["body"],
                                        {"type": message["type"], "alerts": message.get("alerts")}, now)
         return len(groups)
+
+    def resend_to_alertmanagers(self, now: str = None) -> int:
+        """Alertmanager forgets an alert it does not hear of again before its endsAt:
+        every RESEND_SECONDS, each Alertmanager channel gets again every alert its rules
+        told of and that is not resolved (acknowledged, shelved or silenced ones too:
+        they are still firing, and Alertmanager has silences of its own). These posts
+        are refreshes, not messages: a lost one is made good by the next."""
+        conn = self.conn()
+        now = now or now_iso()
+        managers = [c for c in db.notify.list_channels(conn) if alertmanager.is_alertmanager_url(c["url"])]
+        sent = 0
+        for channel in managers:
+            rule_ids = [r["id"] for r in db.notify.list_rules(conn, enabled_only=True)
+                        if any(channel["name"] in step["channels"] for step in r["steps"])]
+            alerts = [a for a in db.get_alerts(conn, db.notify.told_unresolved(conn, rule_ids), now)
+                      if a.get("status") != "resolved"]
+            if not alerts:
+                continue
+            entries = [alertmanager.entry(a, None, render.alert_link(self.settings.site_url, a["id"])) for a in alerts]
+            ok, answer = alertmanager.post(channel["url"], entries)
+            if ok:
+                sent += len(entries)
+            else:
+                self._warn_once(("resend", channel["name"], answer[:40]), "resending firing alerts to %s: %s",
+                                channel["name"], channels_mod.redact(answer, channel["url"]))
+        return sent
 
     def compose(self, entries, rule_name, for_alertmanager: bool, now: str) -> dict:
         site = self.settings.site_url
