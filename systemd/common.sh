@@ -6,8 +6,9 @@ ETC=/etc/vigie
 STATE=/var/lib/vigie
 UNIT_DIR=/etc/systemd/system
 USER_NAME=vigie
-UNITS_SERVICE="vigie-api.service vigie-watch.service vigie-watchd.service vigie-generate.service vigie-poll.service vigie-build.service vigie-notify.service"
+UNITS_SERVICE="vigie-api.service vigie-watch.service vigie-watchd.service vigie-generate.service vigie-poll.service vigie-build.service vigie-notify.service vigie-syslog.service"
 UNITS_TIMER="vigie-watch.timer vigie-generate.timer vigie-poll.timer vigie-build.timer"
+UNITS_SOCKET="vigie-syslog.socket"
 # Drop-ins, as paths under the unit folder: the sandbox every vigie-*.service shares.
 DROPINS="vigie-.service.d/10-sandbox.conf"
 

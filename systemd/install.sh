@@ -12,6 +12,8 @@ set -euo pipefail
 SCRIPT=install
 # shellcheck source=systemd/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# shellcheck source=systemd/traps.sh
+. "$(dirname "${BASH_SOURCE[0]}")/traps.sh"
 WHEELHOUSE=
 WATCHER=timer
 START=yes
@@ -142,7 +144,7 @@ make_folders() {
   make_dir "$ETC/credentials" 0700 root:root
   make_dir "$STATE" 0750 "$USER_NAME:$USER_NAME"
   local d
-  for d in alertfiles samples www; do make_dir "$STATE/$d" 0750 "$USER_NAME:$USER_NAME"; done
+  for d in alertfiles samples www logs; do make_dir "$STATE/$d" 0750 "$USER_NAME:$USER_NAME"; done
   if [ ! -f "$ETC/vigie.env" ]; then
     cat > "$ETC/vigie.env" <<'EOF'
 # Settings for the Vigie services (read at each start; no secrets here).
@@ -164,7 +166,7 @@ EOF
 install_units() {
   local u tmp
   tmp=$(mktemp -d)
-  for u in $UNITS_SERVICE $UNITS_TIMER $DROPINS; do
+  for u in $UNITS_SERVICE $UNITS_TIMER $UNITS_SOCKET $DROPINS; do
     mkdir -p "$tmp/$(dirname "$u")"
     sed "s#/opt/vigie#$PREFIX#g" "$SRC/systemd/$u" > "$tmp/$u"
     if install_file "$tmp/$u" "$UNIT_DIR/$u" 0644; then CHANGED_UNITS=yes; say "unit $UNIT_DIR/$u"; fi
@@ -198,7 +200,8 @@ bootstrap_accounts() {
 }
 
 enable_units() {
-  local wanted=(vigie-api.service vigie-notify.service vigie-generate.timer vigie-poll.timer vigie-build.timer) unwanted
+  local wanted=(vigie-api.service vigie-notify.service vigie-syslog.socket vigie-syslog.service vigie-generate.timer
+                vigie-poll.timer vigie-build.timer) unwanted
   if [ "$WATCHER" = daemon ]; then wanted+=(vigie-watchd.service); unwanted=vigie-watch.timer
   else wanted+=(vigie-watch.timer); unwanted=vigie-watchd.service; fi
   if systemctl is-enabled -q "$unwanted" 2>/dev/null; then
@@ -211,11 +214,25 @@ enable_units() {
   done
   [ "$START" = yes ] && [ -d /run/systemd/system ] || return 0
   if [ "$CHANGED_APP" = yes ] || [ "$CHANGED_UNITS" = yes ]; then
-    systemctl try-restart vigie-api.service vigie-watchd.service vigie-notify.service
+    systemctl try-restart vigie-api.service vigie-watchd.service vigie-notify.service vigie-syslog.service
   fi
   for u in "${wanted[@]}"; do
     systemctl is-active -q "$u" || { systemctl start "$u"; say "started $u"; }
   done
+}
+
+# SNMP traps, when Debian's snmptrapd is installed (apt-get install snmptrapd, then run me again).
+traps() {
+  if [ ! -x /usr/sbin/snmptrapd ]; then
+    # said when something was installed, so that a run with nothing to do stays silent
+    [ "$CHANGED_APP" = yes ] || [ "$CHANGED_UNITS" = yes ] &&
+      say "snmptrapd is not installed: SNMP traps not set up (apt-get install snmptrapd, then run me again)"
+    return 0
+  fi
+  configure_snmptrapd /etc/snmp/snmptrapd.conf
+  if [ "$CHANGED_TRAPS" = yes ] && [ "$START" = yes ] && [ -d /run/systemd/system ]; then
+    systemctl try-restart snmptrapd.service
+  fi
 }
 
 create_user
@@ -225,5 +242,6 @@ make_folders
 install_units
 bootstrap_accounts
 enable_units
+traps
 say "done. Site and API: http://$(. "$ETC/vigie.env"; echo "${VIGIE_HOST:-127.0.0.1}:${VIGIE_PORT:-8080}")/"
 say "log in as admin with the password in $STATE/admin.password; machines go in $ETC/machines/"

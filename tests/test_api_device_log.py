@@ -84,6 +84,7 @@ def test_metrics_from_the_api(api, tmp_path):
     assert 'vigie_interface_in_octets_total{machine="rt1",if_index="2",if_name="ge-0/0/1"' in text
     assert 'vigie_alerts{status="open",severity="CRITICAL"} 1' in text
     assert 'vigie_alerts{status="open",severity="WARNING"} 1' in text
+    assert 'vigie_notifier_outbox{state="waiting_events"}' in text
     assert "vigie_watcher_backlog_files 1" in text and "vigie_syslog_messages_received_total 7" in text
     assert 'vigie_syslog_messages_dropped_total{reason="unknown_rate"} 1' in text
     assert "s3cret" not in text

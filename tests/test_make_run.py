@@ -88,7 +88,8 @@ class Run:
         self.workdir = tmp_path / "vigie"
         self.log_path = tmp_path / "run.log"
         args = ["--port", str(self.port), "--workdir", str(self.workdir), "--poll-every", "5",
-                "--build-every", "3", "--generate-every", "2", "--generate-count", "3", "--history", "40", *extra]
+                "--build-every", "3", "--generate-every", "2", "--generate-count", "3", "--history", "40",
+                "--syslog-port", "0", *extra]
         if via_make:
             cmd = ["make", "--no-print-directory", "-o", "deps", "run", f"PY={sys.executable}", "RUN_ARGS=" + " ".join(args)]
         else:
@@ -186,9 +187,15 @@ def test_run_serves_site_and_api_then_stops_everything(tmp_path):
         page = run.wait_for(lambda: (lambda r: r.status_code == 200 and r)(
             requests.get(f"{run.url}/", auth=auth, timeout=5)), "the site's entry page")
         assert "<html" in page.text.lower()
+        # the syslog intake takes a device's message into its device log
+        port = int(re.search(r"syslog intake on udp and tcp 127\.0\.0\.1:(\d+)", run.output()).group(1))
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(b"<11>Jan  1 00:00:00 sim-edge-switch fan: fan 2 failed\n")
+        run.wait_for(lambda: "fan 2 failed" in (run.workdir / "data" / "logs" / "sim-edge-switch.jsonl").read_text(),
+                     "the message in the device log")
         for line in run.output().splitlines():  # each line names its component
             assert re.match(r"^\s*[a-z]+ \| ", line), line
-        assert {"snmpsim", "api", "watch", "notify", "generate", "poll", "build"} <= {
+        assert {"snmpsim", "api", "watch", "notify", "syslog", "generate", "poll", "build"} <= {
             line.split("|")[0].strip() for line in run.output().splitlines()}
         assert len(run.seen) >= 5
         assert run.interrupt() == 0

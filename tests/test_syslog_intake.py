@@ -222,3 +222,31 @@ def test_a_port_in_use_is_a_clear_error(tmp_path):
 def test_help():
     result = subprocess.run([sys.executable, "-m", "collector.syslog", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "--listen" in result.stdout and "--alert-severity" in result.stdout
+
+
+def test_sockets_handed_over_by_systemd(tmp_path):
+    """As vigie-syslog.socket does: systemd-socket-activate binds both ports and passes them on."""
+    from tests.support.syslog import free_port
+
+    udp_port, tcp_port = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_STREAM)
+    intake = SyslogIntake(tmp_path, machines={"rt1": {"host": "127.0.0.1"}})
+    intake.root.joinpath("logs").mkdir(exist_ok=True)
+    proc = subprocess.Popen(
+        ["systemd-socket-activate", "--datagram", "-l", f"127.0.0.1:{udp_port}",
+         "systemd-socket-activate", "-l", f"127.0.0.1:{tcp_port}",
+         sys.executable, "-m", "collector.syslog", "--machines", str(intake.machines_dir), "--logs",
+         str(intake.logs_dir), "--alertfiles", str(intake.alertfiles_dir)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        time.sleep(0.5)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:  # wakes the first activator
+            udp.sendto(b"<13>over udp", ("127.0.0.1", udp_port))
+        wait_until(lambda: subprocess.run(["ss", "-ltn", f"sport = :{tcp_port}"], capture_output=True,
+                                          text=True).stdout.count("LISTEN"))
+        with socket.create_connection(("127.0.0.1", tcp_port), timeout=10) as tcp:
+            tcp.sendall(b"<13>over tcp\n")
+        intake.wait_for("rt1", lambda e: sorted(messages(e)) == ["over tcp", "over udp"], timeout=30)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output = proc.communicate(timeout=15)[0]
+    assert f"udp://127.0.0.1:{udp_port}" in output and f"tcp://127.0.0.1:{tcp_port}" in output

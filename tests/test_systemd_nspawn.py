@@ -39,7 +39,7 @@ TIMER_DROPINS = {
     "vigie-generate.timer": "[Timer]\nOnCalendar=\nOnCalendar=*:*:0/10\nAccuracySec=1s\n",
     "vigie-build.timer": "[Timer]\nOnCalendar=\nOnCalendar=*:*:0/10\nAccuracySec=1s\n",
 }
-SERVICES = ["vigie-api", "vigie-watch", "vigie-generate", "vigie-poll", "vigie-build", "vigie-notify"]
+SERVICES = ["vigie-api", "vigie-watch", "vigie-generate", "vigie-poll", "vigie-build", "vigie-notify", "vigie-syslog"]
 
 pytestmark = pytest.mark.slow
 
@@ -395,10 +395,23 @@ def test_no_secret_in_the_site_or_the_journal(box):
 
 
 def test_installed_units_verify_cleanly(box):
-    units = box.sh("ls /etc/systemd/system/vigie-*.service /etc/systemd/system/vigie-*.timer").split()
-    assert len(units) == 11
+    units = box.sh("ls /etc/systemd/system/vigie-*.service /etc/systemd/system/vigie-*.timer "
+                   "/etc/systemd/system/vigie-*.socket").split()
+    assert len(units) == 13
     result = box.run("systemd-analyze", "verify", "--man=no", *units, check=False)
     assert result.returncode == 0 and result.stderr.strip() == "", result.stderr
+
+
+def test_syslog_on_port_514_reaches_the_device_logs_without_any_capability(box):
+    """systemd binds 514 (vigie-syslog.socket) and hands it to the sandboxed intake."""
+    assert unit_property(box, "vigie-syslog.service", "CapabilityBoundingSet") == ""
+    box.run("logger", "--server", "127.0.0.1", "--port", "514", "--udp", "--rfc5424", "-t", "nspawn",
+            "hello over udp 514")
+    box.run("logger", "--server", "127.0.0.1", "--port", "514", "--tcp", "--octet-count", "-t", "nspawn",
+            "hello over tcp 514")
+    box.wait_for(lambda: box.run("cat", "/var/lib/vigie/logs/@unknown.jsonl", check=False).stdout.count("hello over")
+                 == 2, "both messages in the unknown senders' log", timeout=60)
+    assert unit_property(box, "vigie-syslog.service", "User") == "vigie"
 
 
 def test_notifier_runs_as_a_service(box):

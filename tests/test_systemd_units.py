@@ -21,6 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 UNIT_DIR = REPO / "systemd"
 SERVICES = sorted(p.name for p in UNIT_DIR.glob("*.service"))
 TIMERS = sorted(p.name for p in UNIT_DIR.glob("*.timer"))
+SOCKETS = sorted(p.name for p in UNIT_DIR.glob("*.socket"))
 DROPINS = sorted(str(p.relative_to(UNIT_DIR)) for p in UNIT_DIR.glob("*.d/*.conf"))
 SANDBOX = UNIT_DIR / "vigie-.service.d" / "10-sandbox.conf"
 MAX_EXPOSURE = 2.0
@@ -49,7 +50,7 @@ def rendered(tmp_path_factory):
     (prefix / ".venv" / "bin" / "python").symlink_to(sys.executable)
     out = root / "units"
     out.mkdir()
-    for name in SERVICES + TIMERS + DROPINS:
+    for name in SERVICES + TIMERS + SOCKETS + DROPINS:
         text = (UNIT_DIR / name).read_text().replace("/opt/vigie", str(prefix))
         (out / name).parent.mkdir(exist_ok=True)
         (out / name).write_text(text)
@@ -81,7 +82,7 @@ def test_units_are_there():
             "vigie-build.timer"} <= set(TIMERS)
 
 
-@pytest.mark.parametrize("name", SERVICES + TIMERS)
+@pytest.mark.parametrize("name", SERVICES + TIMERS + SOCKETS)
 def test_verify_passes_without_warning(rendered, name):
     result = verify([rendered / name])
     assert result.returncode == 0, result.stderr
@@ -197,7 +198,7 @@ def test_services_run_sandboxed_as_vigie(service):
 SECRET_WORDS = re.compile(r"community|password|passwd|priv_key|auth_key|token=|Bearer", re.I)
 
 
-@pytest.mark.parametrize("name", SERVICES + TIMERS + DROPINS)
+@pytest.mark.parametrize("name", SERVICES + TIMERS + SOCKETS + DROPINS)
 def test_no_secret_in_unit_files(name):
     for line in (UNIT_DIR / name).read_text().splitlines():
         if line.startswith("#"):
@@ -232,10 +233,11 @@ def test_scripts_parse_and_answer_help(script):
 def test_install_scripts_know_every_unit_file():
     """common.sh's lists drive install and uninstall: a unit missing there would never be
     installed, or would be left behind."""
-    listed = subprocess.run(["bash", "-c", f'. "{UNIT_DIR}/common.sh"; echo $UNITS_SERVICE; echo $UNITS_TIMER'],
-                            capture_output=True, text=True, timeout=30, check=True).stdout.split("\n")
+    listed = subprocess.run(["bash", "-c", f'. "{UNIT_DIR}/common.sh"; echo $UNITS_SERVICE; echo $UNITS_TIMER; '
+                             'echo $UNITS_SOCKET'], capture_output=True, text=True, timeout=30, check=True).stdout.split("\n")
     assert sorted(listed[0].split()) == SERVICES
     assert sorted(listed[1].split()) == TIMERS
+    assert sorted(listed[2].split()) == SOCKETS
     dropins = subprocess.run(["bash", "-c", f'. "{UNIT_DIR}/common.sh"; echo $DROPINS'],
                              capture_output=True, text=True, timeout=30, check=True).stdout.split()
     assert sorted(dropins) == DROPINS

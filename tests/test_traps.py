@@ -2,6 +2,7 @@
 sending v1, v2c and v3 traps through the real traphandle."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -177,3 +178,43 @@ def test_handler_help_and_bad_option():
     bad = subprocess.run([sys.executable, "-m", "collector.traps", "--alert", "fan=loud"], capture_output=True,
                          text=True)
     assert bad.returncode == 2 and "numeric OID" in bad.stderr
+
+
+def test_the_installers_snmptrapd_configuration_works_with_snmptrapd(tmp_path):
+    """systemd/traps.sh as install.sh runs it, into a scratch /etc: idempotent, then used by a
+    real snmptrapd (the handler under runuser, as on an installed machine)."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.support.snmp_agents import free_udp_port
+
+    repo = Path(__file__).resolve().parent.parent
+    etc, state, conf = tmp_path / "etc", tmp_path / "state", tmp_path / "snmp" / "snmptrapd.conf"
+    (etc / "machines").mkdir(parents=True)
+    (etc / "machines" / "sw9.json").write_text(json.dumps({"host": "127.0.0.1", "snmp": {"version": "2c",
+                                                                                         "community": "x"}}))
+    script = (f'SCRIPT=install; . "{repo}/systemd/common.sh"; . "{repo}/systemd/traps.sh"; PREFIX="{repo}"; '
+              f'ETC="{etc}"; STATE="{state}"; VPY="{sys.executable}"; USER_NAME=root; '
+              f'configure_snmptrapd "{conf}"; echo "changed=$CHANGED_TRAPS"')
+    first = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30, check=True).stdout
+    second = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30, check=True).stdout
+    assert "changed=yes" in first and second.strip() == "changed=no"
+    assert oct((etc / "snmptrapd-access.conf").stat().st_mode & 0o777) == "0o600"
+    with open(etc / "snmptrapd-access.conf", "a") as access:
+        access.write("authCommunity log,execute installed-community\n")
+    port = free_udp_port()
+    log = open(tmp_path / "snmptrapd.log", "wb")
+    proc = subprocess.Popen(["/usr/sbin/snmptrapd", "-f", "-Lo", "-C", "-c", str(conf), "-m", "",
+                             f"--persistentDir={tmp_path / 'persist'}", f"udp:127.0.0.1:{port}"],
+                            stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONPATH=""))
+    try:
+        wait_until(lambda: b"NET-SNMP version" in (tmp_path / "snmptrapd.log").read_bytes())
+        send_trap(port, "coldStart", community="installed-community")
+        entries = wait_until(lambda: read_jsonl(state / "logs" / "sw9.jsonl"), timeout=30, what="the trap's line")
+    finally:
+        proc.terminate()
+        proc.wait(15)
+        log.close()
+    assert entries[0]["message"].startswith("Device restarted (coldStart trap)")
+    assert list((state / "alertfiles").glob("trap-sw9-*.txt"))

@@ -202,7 +202,8 @@ def _health_families(health: dict) -> list:
         family = Family(f"vigie_{key}", "gauge", help_text)
         family.add("", health.get(key))
         families.append(family)
-    outbox = Family("vigie_notifier_outbox", "gauge", "Notifications in the outbox by state.")
+    outbox = Family("vigie_notifier_outbox", "gauge", "The notifier's outbox: alert changes not yet planned into "
+                                                      "messages, by state.")
     for state, count in sorted((health.get("outbox") or {}).items()):
         outbox.add(labels([("state", state)]), count)
     families.append(outbox)

@@ -71,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "week, kept in DATA/alerts.csv; 0 for none (default: %(default)s)")
     parser.add_argument("--generate-count", type=int, default=5, metavar="N",
                         help="alerts per generator run (default: %(default)s)")
+    parser.add_argument("--syslog-port", type=int, default=5514, metavar="PORT",
+                        help="UDP and TCP port of the syslog intake on 127.0.0.1; 0, or a taken port, for "
+                             "any free one (default: %(default)s)")
+    parser.add_argument("--no-syslog", dest="syslog", action="store_false", help="do not start the syslog intake")
     parser.add_argument("--mail-server", type=int, default=0, metavar="PORT",
                         help="also run a local test mail server (aiosmtpd) on 127.0.0.1:PORT that prints every "
                              "mail it receives, for a mailto://127.0.0.1:PORT?to=... channel (default: none)")
@@ -88,6 +92,7 @@ def resolve_folders(args) -> dict:
         chosen = getattr(args, role)
         folders[role] = Path(chosen) if chosen else (base / role if base else default)
     folders["samples"] = folders["data"] / "samples"
+    folders["logs"] = folders["data"] / "logs"
     folders["sim"] = folders["data"] / "snmpsim"
     return {role: path.resolve() for role, path in folders.items()}
 
@@ -350,7 +355,7 @@ def run(args, output: Output) -> int:
         log.error("port %s on %s is taken (another Vigie, or another program): stop it or pick "
                   "another with --port", args.port, args.host)
         return 1
-    for role in ("machines", "alertfiles", "www", "data", "samples"):
+    for role in ("machines", "alertfiles", "www", "data", "samples", "logs"):
         folders[role].mkdir(parents=True, exist_ok=True)
     repo = paths.REPO_ROOT
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "VIGIE_PYTHON": PYTHON, "SNMPSIM_ALLOW_ROOT": "true",
@@ -412,7 +417,8 @@ def start_daemons(args, folders, supervisor, output, url, env, stopping) -> list
         daemons.append(("snmpsim", sim))
     api = supervisor.start("api", daemon=True, cmd=[
         PYTHON, "api.py", "serve", "--host", args.host, "--port", args.port, "--db", folders["data"] / "vigie.db",
-        "--www", folders["www"], "--machines", folders["machines"]])
+        "--www", folders["www"], "--machines", folders["machines"], "--samples", folders["samples"],
+        "--logs", folders["logs"], "--alertfiles", folders["alertfiles"]])
     if not wait_for_http(f"{url}/api/health", 60, api):
         raise RuntimeError(f"the API did not answer on {url}/api/health")
     daemons.append(("api", api))
@@ -426,6 +432,8 @@ def start_daemons(args, folders, supervisor, output, url, env, stopping) -> list
         PYTHON, "-m", "vigie.notify", "--db", folders["data"] / "vigie.db", "--site-url", url,
         "--heartbeat-dir", folders["data"] / "heartbeat"])
     daemons.append(("notify", notify))
+    if args.syslog:
+        daemons.append(("syslog", start_syslog(args, folders, supervisor, output, stopping)))
     if args.mail_server:
         smtp = supervisor.start("smtp", daemon=True, cmd=[
             PYTHON, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{args.mail_server}",
@@ -434,6 +442,51 @@ def start_daemons(args, folders, supervisor, output, url, env, stopping) -> list
         output.line("run", f"test mail server on 127.0.0.1:{args.mail_server}: add a channel "
                            f"mailto://127.0.0.1:{args.mail_server}?from=vigie@localhost&to=you@example.org")
     return daemons
+
+
+def both_free(port: int) -> bool:
+    """Whether UDP and TCP `port` are both free on 127.0.0.1."""
+    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+        with socket.socket(socket.AF_INET, kind) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+    return True
+
+
+def syslog_port(wanted: int) -> int:
+    """`wanted` when its UDP and TCP ports are free on 127.0.0.1, else a port free for both."""
+    if wanted and both_free(wanted):
+        return wanted
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if both_free(port):
+            return port
+    raise RuntimeError("no port free for both UDP and TCP on 127.0.0.1 for the syslog intake")
+
+
+def start_syslog(args, folders, supervisor, output, stopping) -> subprocess.Popen:
+    """The syslog intake on 127.0.0.1, UDP and TCP; says where to send messages."""
+    port = syslog_port(args.syslog_port)
+    ports_file = folders["data"] / "syslog.ports"
+    ports_file.unlink(missing_ok=True)
+    proc = supervisor.start("syslog", daemon=True, cmd=[
+        PYTHON, "-m", "collector.syslog", "--listen", f"udp://127.0.0.1:{port}", "--listen", f"tcp://127.0.0.1:{port}",
+        "--machines", folders["machines"], "--logs", folders["logs"], "--alertfiles", folders["alertfiles"],
+        "--ports-file", ports_file])
+    deadline = time.monotonic() + 30
+    while not ports_file.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the syslog intake did not start")
+        if stopping.wait(0.1):
+            raise Stop()
+    moved = f" (port {args.syslog_port} is taken)" if args.syslog_port and port != args.syslog_port else ""
+    output.line("run", f"syslog intake on udp and tcp 127.0.0.1:{port}{moved}: "
+                       f"logger --server 127.0.0.1 --port {port} --tcp 'hello'")
+    return proc
 
 
 def periodic_jobs(args, folders, url) -> list:
@@ -478,6 +531,9 @@ def main(argv=None) -> int:
         if getattr(args, name) < least:
             log.error("--%s must be at least %s seconds", name.replace("_", "-"), least)
             return 2
+    if not 0 <= args.syslog_port <= 65535:
+        log.error("--syslog-port must be between 0 and 65535, got %s", args.syslog_port)
+        return 2
     if args.history < 0:
         log.error("--history must be 0 or more")
         return 2

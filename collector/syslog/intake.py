@@ -3,7 +3,8 @@
     python -m collector.syslog --listen udp://0.0.0.0:514 --listen tcp://0.0.0.0:514
 
 Listens on UDP (one message per datagram) and TCP (octet-counted or
-newline-framed, see framing.py), parses each message (message.py), finds the
+newline-framed, see framing.py), on --listen addresses or on the sockets
+systemd hands over (vigie-syslog.socket binds port 514 for it), parses each message (message.py), finds the
 machine that sent it (collector/senders.py) and appends it to that machine's
 device log, `LOGS/<name>.jsonl` (vigie/device_log.py). A message at or above
 `--alert-severity` from a known machine also becomes an alert file in
@@ -295,9 +296,30 @@ def widen_receive_buffer(sock, size: int) -> None:
             continue
 
 
-async def open_listeners(intake: Intake, listens: list, max_connections: int) -> list:
+def inherited_sockets() -> list:
+    """Sockets handed over by systemd (vigie-syslog.socket), by its LISTEN_FDS protocol."""
+    if os.environ.get("LISTEN_PID") != str(os.getpid()):
+        return []
+    count = int(os.environ.get("LISTEN_FDS", "0") or 0)
+    for name in ("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"):
+        os.environ.pop(name, None)
+    return [socket.socket(fileno=fd) for fd in range(3, 3 + count)]
+
+
+async def open_listeners(intake: Intake, listens: list, max_connections: int, sockets=()) -> list:
     loop = asyncio.get_running_loop()
     servers, urls = [], []
+    for sock in sockets:
+        if sock.type == socket.SOCK_DGRAM:
+            transport, _ = await loop.create_datagram_endpoint(lambda: UdpReceiver(intake), sock=sock)
+            widen_receive_buffer(sock, UDP_RECEIVE_BUFFER)
+            servers.append(transport)
+            intake.udp_sockets.append(sock)
+            urls.append(listen_url("udp", sock.getsockname()))
+        else:
+            server = await loop.create_server(lambda: TcpReceiver(intake, max_connections), sock=sock)
+            servers.append(server)
+            urls.append(listen_url("tcp", sock.getsockname()))
     for scheme, host, port in listens:
         if scheme == "udp":
             transport, _ = await loop.create_datagram_endpoint(lambda: UdpReceiver(intake), local_addr=(host, port))
@@ -331,7 +353,7 @@ async def serve(args, listens: list) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     loop.add_signal_handler(signal.SIGHUP, reload_now.set)
-    servers, urls = await open_listeners(intake, listens, args.max_connections)
+    servers, urls = await open_listeners(intake, listens, args.max_connections, args.inherited)
     intake.kernel_drops_at_start = udp_kernel_drops(intake.udp_sockets)
     if args.ports_file:
         atomic_write_text(args.ports_file, "".join(u + "\n" for u in urls))
@@ -400,8 +422,8 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m collector.syslog", description=__doc__.split("\n\n")[0],
                                 epilog="Device logs: LOGS/<machine>.jsonl, unknown senders in LOGS/@unknown.jsonl.")
     p.add_argument("--listen", action="append", metavar="URL",
-                   help="udp://HOST:PORT or tcp://HOST:PORT, repeatable (default: "
-                        + " and ".join(DEFAULT_LISTEN) + ")")
+                   help="udp://HOST:PORT or tcp://HOST:PORT, repeatable (default: the sockets systemd hands "
+                        "over, else " + " and ".join(DEFAULT_LISTEN) + ")")
     p.add_argument("--machines", default=str(paths.MACHINES_DIR), help="folder of machine files (default: %(default)s)")
     p.add_argument("--logs", default=str(paths.LOGS_DIR), help="folder of device logs (default: %(default)s)")
     p.add_argument("--alertfiles", default=str(paths.ALERTFILES_DIR), help="drop folder for alert files (default: %(default)s)")
@@ -442,8 +464,9 @@ def parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     setup_logging("vigie.syslog", verbose=args.verbose, quiet=args.quiet)
+    args.inherited = inherited_sockets()
     try:
-        listens = [parse_listen(u) for u in (args.listen or DEFAULT_LISTEN)]
+        listens = [parse_listen(u) for u in (args.listen or ([] if args.inherited else DEFAULT_LISTEN))]
         args.tz = None if args.timezone == "local" else ZoneInfo(args.timezone)
     except ListenError as exc:
         log.error("%s", exc)

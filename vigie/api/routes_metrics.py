@@ -16,6 +16,7 @@ from bottle import HTTPResponse, request
 from vigie import metrics
 from vigie.api.context import context
 from vigie.db.alerts import count_by_status_and_severity
+from vigie.db.notify import outbox_size
 
 _CACHES = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
@@ -28,7 +29,8 @@ def exposition(ctx) -> str:
         views, bad_files = metrics.collect_machines(ctx.machines_dir, Path(ctx.settings["samples"]), cache=cache)
     health = dict(metrics.watcher_backlog(Path(ctx.settings["alertfiles"])), machine_file_errors=bad_files,
                   syslog=metrics.intake_stats(Path(ctx.settings["logs"])),
-                  alerts=count_by_status_and_severity(ctx.conn()))
+                  alerts=count_by_status_and_severity(ctx.conn()),
+                  outbox={"waiting_events": outbox_size(ctx.conn())})
     return metrics.render(views, health)
 
 
