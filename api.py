@@ -13,6 +13,8 @@ command line and serves it under gunicorn.
 
 import argparse
 import getpass
+import os
+import pwd
 import sys
 from functools import partial
 
@@ -128,7 +130,18 @@ def cmd_adduser(args, log) -> int:
     else:
         db.create_user(conn, args.name, args.role, auth.hash_password(password))
         log.info("created user %r (role %s)", args.name, args.role)
+    db.record_audit(conn, command_line_actor(), "update" if exists else "create", "user", args.name,
+                    {"role": args.role, "password": "changed" if exists else "set"})
     return 0
+
+
+def command_line_actor() -> str:
+    """Who changes things from the command line, for the audit: the Unix user."""
+    try:
+        name = pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        name = str(os.geteuid())
+    return f"{name} (command line)"
 
 
 def cmd_mktoken(args, log) -> int:
@@ -172,8 +185,11 @@ def cmd_revoke(args, log) -> int:
                       args.name)
             return 1
         log.info("revoked token %d of %r", args.token, args.name)
+        db.record_audit(conn, command_line_actor(), "revoke token", "user", args.name, {"token": args.token})
         return 0
-    log.info("revoked %d token(s) and session(s) of %r", db.revoke_user_credentials(conn, args.name), args.name)
+    count = db.revoke_user_credentials(conn, args.name)
+    log.info("revoked %d token(s) and session(s) of %r", count, args.name)
+    db.record_audit(conn, command_line_actor(), "revoke all", "user", args.name, {"revoked": count})
     return 0
 
 

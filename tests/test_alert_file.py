@@ -48,9 +48,16 @@ def test_parse_converts_offsets_to_utc_and_french_severities():
         (GOOD.replace("2026-11-22T10:15:03+00:00", "yesterday"), 1, "ISO 8601"),
         (GOOD.replace("2026-11-22T10:15:03+00:00", "2026-11-22T10:15:03"), 1, "offset"),
         (GOOD.replace("2026-11-22T10:15:03+00:00", "0001-01-01T00:00:00+01:00"), 1, "out of range"),
-        (GOOD + "Extra : x\n", None, "expected 7 lines, found 8"),
+        (GOOD + "Extra : x\n", 8, "unknown line 'Extra : x': after the seven lines only Fingerprint : ..."),
         (GOOD.split("Environnement")[0], None, "found 6"),
         (GOOD.replace("Serveur : web-01", "Serveur : "), 2, "must not be empty"),
+        (GOOD + "Timeout : 1h\n", 8, "timeout must be a whole number of seconds"),
+        (GOOD + "Timeout : 0\n", 8, "timeout must be a whole number of seconds"),
+        (GOOD + "Fingerprint : a\nTimeout : 60\nTimeout : 60\n", None, "at most Fingerprint, Timeout"),
+        (GOOD + "Timeout : 60\nTimeout : 60\n", 9, "'Timeout' is given twice"),
+        (GOOD + "Fingerprint :\n", 8, "fingerprint must be a non-empty string"),
+        (GOOD + "Fingerprint : " + "x" * 201 + "\n", 8, "at most 200 characters"),
+        (GOOD + "Fingerprint : a\nTimeout :60\n", 9, "expected a space after 'Timeout :'"),
     ],
 )
 def test_parse_rejects_with_a_reason_naming_the_line(text, line, words):
@@ -110,3 +117,17 @@ def test_render_then_parse_round_trips(server, severity, message, provider, appl
     }
     assert parse_raw(render(record)) == record
     assert parse(render(record)) == record
+
+
+def test_fingerprint_and_timeout_lines_may_follow_the_seven_and_round_trip():
+    text = GOOD + "Fingerprint : reachability:edge-rt-02\nTimeout : 3600\n"
+    record = parse(text)
+    assert record["fingerprint"] == "reachability:edge-rt-02" and record["timeout"] == 3600
+    assert render(record) == text
+    only_timeout = parse(GOOD + "Timeout : 90\n")
+    assert only_timeout["timeout"] == 90 and "fingerprint" not in only_timeout
+    assert parse(GOOD + "Timeout : 90\nFingerprint : x\n")["fingerprint"] == "x"  # in either order
+    seven = parse(GOOD)
+    assert "fingerprint" not in seven and "timeout" not in seven and render(seven) == GOOD
+    # the watcher's idempotency key is the same whatever optional lines a file holds
+    assert source_id(record, "a.txt") == source_id(seven, "a.txt")

@@ -18,6 +18,7 @@ from vigie.notify.rules import normalize_rule
 
 RANK = {None: 0, "viewer": 1, "operator": 2, "admin": 3}
 MACHINE = {"host": "127.0.0.1", "snmp": {"version": "2c", "community": "s3cret"}}
+SILENCE = {"matchers": {"server": "web-*"}, "comment": "planned reboot", "ends_at": "2099-01-01T00:00:00Z"}
 
 # (method, path, body, role needed; None: anyone)
 MATRIX = [
@@ -31,7 +32,18 @@ MATRIX = [
     ("DELETE", "/api/alert/{id}", None, "admin"),
     ("POST", "/api/alert/{id}/ack", None, "operator"),
     ("POST", "/api/alert/{id}/unack", None, "operator"),
+    ("POST", "/api/alert/{id}/shelve", {"minutes": 30}, "operator"),
+    ("POST", "/api/alert/{id}/unshelve", None, "operator"),
+    ("POST", "/api/alert/{id}/resolve", {"note": "fixed"}, "operator"),
+    ("POST", "/api/alert/{id}/note", {"note": "looking into it"}, "operator"),
+    ("GET", "/api/alert/{id}/history", None, "viewer"),
     ("GET", "/api/stats", None, "viewer"),
+    ("GET", "/api/silence", None, "viewer"),
+    ("POST", "/api/silence", SILENCE, "operator"),
+    ("GET", "/api/silence/{silence}", None, "viewer"),
+    ("DELETE", "/api/silence/{silence}", None, "operator"),   # the operator's own silence
+    ("POST", "/api/silence/{silence}/end", None, "operator"),
+    ("GET", "/api/audit", None, "admin"),
     ("GET", "/api/machine", None, "viewer"),
     ("POST", "/api/machine", dict(MACHINE, name="new-box"), "admin"),
     ("GET", "/api/machine/box", None, "viewer"),
@@ -74,6 +86,7 @@ MATRIX = [
 def prepared(tmp_path, **settings):
     api = Api(tmp_path, **settings)
     api.alert_id = api.call("POST", "/api/alert", json=alert()).json["id"]
+    api.silence_id = api.call("POST", "/api/silence", "operator", json=SILENCE).json["id"]
     api.call("POST", "/api/machine", json=dict(MACHINE, name="box"))
     db.create_user(api.conn, "victim", "viewer", password_hash("victim-password"))
     for role in ("viewer", "operator", "admin"):
@@ -95,7 +108,8 @@ def test_role_matrix(tmp_path, method, path, body, needed, role):
     api = prepared(tmp_path)
     own_token = db.list_tokens(api.conn, role)[-1]["id"] if role else 1  # a spare token of the caller's
     answer = api.call(method, path.replace("{id}", str(api.alert_id)).replace("{token}", str(own_token))
-                      .replace("{message}", str(api.message_id)), role, json=body)
+                      .replace("{message}", str(api.message_id)).replace("{silence}", str(api.silence_id)), role,
+                      json=body)
     allowed = RANK[role] >= RANK[needed]
     if allowed:
         assert answer.status < 400 or answer.status == 401 and path == "/login", answer
@@ -111,15 +125,33 @@ def test_role_matrix(tmp_path, method, path, body, needed, role):
 def test_the_matrix_covers_every_route_and_every_documented_operation(tmp_path):
     api = Api(tmp_path)
     covered = {(m, p.replace("{id}", "<alert_id:int>").replace("box", "<name>").replace("victim", "<name>")
-                .replace("{token}", "<token_id:int>").replace("{message}", "<message_id:int>")) for m, p, _, _ in MATRIX}
+                .replace("{token}", "<token_id:int>").replace("{message}", "<message_id:int>")
+                .replace("{silence}", "<silence_id:int>")) for m, p, _, _ in MATRIX}
     routes = {(r.method, r.rule) for r in api.app.routes if not r.rule.startswith("/<path")}
     assert routes <= covered | {("GET", "/<path:re:(?!api/|api$|login$).+>")}
     documented = {(m.upper(), p) for p, item in spec({})["paths"].items() if p.startswith("/api") for m in item
                   if m != "parameters"}
     matrix_paths = {(m, p.replace("{id}", "{alert_id}").replace("/box", "/{name}").replace("victim", "{username}")
-                     .replace("{token}", "{token_id}").replace("{message}", "{message_id}"))
+                     .replace("{token}", "{token_id}").replace("{message}", "{message_id}")
+                     .replace("{silence}", "{silence_id}"))
                     for m, p, _, _ in MATRIX if p.startswith("/api")}
     assert documented == matrix_paths
+
+
+def test_only_its_author_or_an_admin_ends_or_deletes_a_silence(tmp_path):
+    api = prepared(tmp_path)
+    db.create_user(api.conn, "other-op", "operator", password_hash("other-password"))
+    other = ("other-op", "other-password")
+    for method, suffix in (("POST", "/end"), ("DELETE", "")):
+        refused = api.client.request(method, f"/api/silence/{api.silence_id}{suffix}", auth=other)
+        assert refused.status == 403 and "only its author or an admin" in refused.json["error"]
+    assert api.call("POST", f"/api/silence/{api.silence_id}/end", "admin").json["state"] == "expired"
+    assert api.call("POST", f"/api/silence/{api.silence_id}/end", "admin").status == 409
+    assert api.call("DELETE", f"/api/silence/{api.silence_id}", "admin").status == 204
+    assert api.call("GET", f"/api/silence/{api.silence_id}", "viewer").status == 404
+    entries = api.call("GET", "/api/audit", query={"kind": "silence"}).json["results"]
+    actions = [(e["action"], e["actor"], e["target_kind"]) for e in entries]
+    assert actions == [("delete", "admin", "silence"), ("end", "admin", "silence"), ("create", "operator", "silence")]
 
 
 # ---- credentials

@@ -132,3 +132,24 @@ def test_alert_file_round_trips_with_tags_and_severity(tmp_path):
 def test_severities_fit_the_events():
     assert events.SEVERITY == {"down": "CRITICAL", "up": "INFO", "if_down": "ERROR", "if_up": "INFO",
                                "util_high": "WARNING", "util_ok": "INFO"}
+
+
+def test_a_problem_and_its_return_to_normal_share_one_fingerprint_per_machine_and_condition():
+    def key(kind, interface=None, machine="edge-1"):
+        return events.alert_record(machine, CONFIG["tags"], events.make_event(kind, T0, "m", interface))["fingerprint"]
+    assert key("down") == key("up") == "snmp:reachability:edge-1"
+    assert key("if_down", "ge-0/0/1") == key("if_up", "ge-0/0/1") == "snmp:oper-status:edge-1:ge-0/0/1"
+    assert key("util_high", "ge-0/0/1") == key("util_ok", "ge-0/0/1") == "snmp:utilisation:edge-1:ge-0/0/1"
+    distinct = {key("down"), key("down", machine="edge-2"), key("if_down", "ge-0/0/1"), key("if_down", "ge-0/0/2"),
+                key("util_high", "ge-0/0/1")}
+    assert len(distinct) == 5
+    long_name = "x" * 300
+    assert len(key("if_down", long_name)) <= 200 and key("if_down", long_name) != key("if_down", long_name + "y")
+
+
+def test_the_alert_file_carries_the_fingerprint_line(tmp_path):
+    event = events.make_event("if_down", T0, "Interface eth0 is down", "eth0")
+    path = events.write_alert(tmp_path, "edge-1", CONFIG["tags"], event)
+    text = path.read_text(encoding="utf-8")
+    assert text.splitlines()[7] == "Fingerprint : snmp:oper-status:edge-1:eth0" and len(text.splitlines()) == 8
+    assert parse(text)["fingerprint"] == "snmp:oper-status:edge-1:eth0"

@@ -1,16 +1,22 @@
 """The one-alert-per-file text format of docs/DESIGN.md.
 
-Seven `Key : value` lines in a fixed order. `render` and `parse` are pure: text
-in, record or reason out, so the watcher, the collector and the tests share one
-definition, and the bash splitter's output round-trips through `parse` exactly.
+Seven `Key : value` lines in a fixed order, then optionally, each at most once,
+`Fingerprint : <key>` (the alert's own deduplication key: alerts with the same one
+are one alert, and an INFO one resolves it) and `Timeout : <seconds>` (resolve it if
+it is not seen again within that time). A seven-line file stays a whole alert file.
+`render` and `parse` are pure: text in, record or reason out, so the watcher, the
+collector and the tests share one definition, and the bash splitter's output (seven
+lines) round-trips through `parse` exactly.
 """
 
 import hashlib
 
+from vigie import lifecycle
 from vigie.alert import FIELDS, AlertError, normalize_alert
 
 KEYS = ("Date", "Serveur", "Criticité", "Message", "Infogerant", "Application", "Environnement")
 KEY_TO_FIELD = dict(zip(KEYS, FIELDS))
+EXTRA_KEYS = {"Fingerprint": "fingerprint", "Timeout": "timeout"}  # optional, after the seven
 
 
 class AlertFileError(ValueError):
@@ -28,8 +34,10 @@ def one_line(value: str) -> str:
 
 
 def render(record: dict) -> str:
-    """The file text for a record holding the seven fields (values used as given)."""
-    return "".join(f"{key} : {one_line(str(record[field]))}\n" for key, field in zip(KEYS, FIELDS))
+    """The file text for a record holding the seven fields (values used as given), and
+    its fingerprint and timeout lines when it has them."""
+    pairs = list(zip(KEYS, FIELDS)) + [(k, f) for k, f in EXTRA_KEYS.items() if record.get(f) is not None]
+    return "".join(f"{key} : {one_line(str(record[field]))}\n" for key, field in pairs)
 
 
 def parse_raw(text: str) -> dict:
@@ -39,29 +47,52 @@ def parse_raw(text: str) -> dict:
     lines = text.replace("\r\n", "\n").split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    if len(lines) != len(KEYS):
+    if len(lines) < len(KEYS):
         raise AlertFileError(None, f"expected {len(KEYS)} lines, found {len(lines)}")
+    if len(lines) > len(KEYS) + len(EXTRA_KEYS):
+        raise AlertFileError(None, f"expected {len(KEYS)} lines (and at most {', '.join(EXTRA_KEYS)} after them),"
+                                   f" found {len(lines)}")
     record = {}
     for number, (line, key) in enumerate(zip(lines, KEYS), start=1):
-        if "\r" in line:
-            raise AlertFileError(number, "stray carriage return inside a line")
-        name, sep, value = line.partition(" :")
-        if not sep or name != key:
-            raise AlertFileError(number, f"expected '{key} : <value>', found {line[:60]!r}")
-        if value and not value.startswith(" "):
-            raise AlertFileError(number, f"expected a space after '{key} :'")
-        record[KEY_TO_FIELD[key]] = value[1:].rstrip(" \t")
+        record[KEY_TO_FIELD[key]] = _value(number, line, key)
+    for number, line in enumerate(lines[len(KEYS):], start=len(KEYS) + 1):
+        key = line.partition(" :")[0]
+        if key not in EXTRA_KEYS:
+            raise AlertFileError(number, f"unknown line {line[:60]!r}: after the seven lines only "
+                                         f"{' and '.join(f'{k} : ...' for k in EXTRA_KEYS)} may follow")
+        if EXTRA_KEYS[key] in record:
+            raise AlertFileError(number, f"'{key}' is given twice")
+        record[EXTRA_KEYS[key]] = _value(number, line, key)
     return record
 
 
+def _value(number: int, line: str, key: str) -> str:
+    if "\r" in line:
+        raise AlertFileError(number, "stray carriage return inside a line")
+    name, sep, value = line.partition(" :")
+    if not sep or name != key:
+        raise AlertFileError(number, f"expected '{key} : <value>', found {line[:60]!r}")
+    if value and not value.startswith(" "):
+        raise AlertFileError(number, f"expected a space after '{key} :'")
+    return value[1:].rstrip(" \t")
+
+
 def parse(text: str) -> dict:
-    """A normalised alert record (vigie.alert.normalize_alert) from file text."""
-    record = parse_raw(text)
+    """A normalised alert record (vigie.alert.normalize_alert) from file text, with
+    "fingerprint" and "timeout" (seconds) when the file gives them."""
+    raw = parse_raw(text)
     try:
-        return normalize_alert(record)
+        record = normalize_alert({f: raw[f] for f in FIELDS})
+        extras = [f for f in EXTRA_KEYS.values() if f in raw]
+        if "fingerprint" in raw:
+            record["fingerprint"] = lifecycle.normalize_fingerprint(raw["fingerprint"])
+        if "timeout" in raw:
+            record["timeout"] = lifecycle.normalize_timeout(lifecycle.parse_seconds(raw["timeout"]))
     except AlertError as exc:
-        line = FIELDS.index(exc.field) + 1 if exc.field in FIELDS else None
+        line = (FIELDS.index(exc.field) + 1 if exc.field in FIELDS
+                else len(FIELDS) + 1 + extras.index(exc.field) if exc.field in extras else None)
         raise AlertFileError(line, exc.message) from None
+    return record
 
 
 def parse_bytes(data: bytes) -> dict:

@@ -27,11 +27,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from vigie import severity
-from vigie.alert import format_timestamp, parse_timestamp
+from vigie.alert import AlertError, format_timestamp, parse_timestamp
+from vigie.errors import InputError
 
 STATUSES = ("open", "acknowledged", "shelved", "resolved")
 DEFAULT_FINGERPRINT_FIELDS = ("server", "application", "environment", "severity", "message")
-FINGERPRINT_FIELDS = DEFAULT_FINGERPRINT_FIELDS  # the fields a setting may choose from
+FINGERPRINT_CHOICES = DEFAULT_FINGERPRINT_FIELDS + ("provider",)  # what the fingerprint_fields setting may name
 MAX_FINGERPRINT = 200
 MAX_TIMEOUT_SECONDS = 366 * 24 * 3600
 MAX_FLAP_CHANGES = 50  # recent changes kept per row: enough to count, bounded in size
@@ -54,6 +55,38 @@ def fingerprint(record: dict, fields=DEFAULT_FINGERPRINT_FIELDS) -> str:
     """The default deduplication key: a hash of the chosen fields of the record."""
     text = "\x1f".join(f"{name}={record[name]}" for name in fields)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def normalize_fingerprint(value):
+    """A sender's own deduplication key (None: the default one is made)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise AlertError("fingerprint", "fingerprint must be a non-empty string")
+    text = value.strip()
+    if len(value) > MAX_FINGERPRINT or "\n" in text or "\r" in text:
+        raise AlertError("fingerprint", f"fingerprint must be one line of at most {MAX_FINGERPRINT} characters")
+    return text
+
+
+def normalize_timeout(value):
+    """Seconds after which an alert not seen again resolves (None: never)."""
+    if value is None:
+        return None
+    value = whole_number(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TIMEOUT_SECONDS:
+        raise AlertError("timeout", f"timeout must be a whole number of seconds from 1 to {MAX_TIMEOUT_SECONDS}")
+    return value
+
+
+def whole_number(value):
+    """JSON's 60.0 is the integer 60 (as JSON Schema says); anything else as it is."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def parse_seconds(text: str):
+    """'3600' -> 3600 (anything else is left for normalize_timeout to refuse)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else text
 
 
 def plus_seconds(moment: str, seconds: float) -> str:
@@ -284,14 +317,14 @@ def _reopen(row: dict, alert: dict, actor: str, flap: Flapping) -> tuple:
 # ---------------------------------------------------------------- what a person does
 
 class TransitionError(ValueError):
-    """The change asked makes no sense for the alert as it is (answered 409)."""
+    """The change asked makes no sense for the alert as it is (the API answers 409)."""
 
 
 def acknowledge(row: dict, user: str, now: str, until=None, note: str = "") -> tuple:
     """Acknowledged by `user` until `until` (None: until it is resolved). A second
     acknowledgement keeps the first one's author and time and sets the new deadline."""
     if until is not None and until <= now:
-        raise ValueError("until must be in the future")
+        raise InputError("until", f"until ({until}) is not in the future")
     row = dict(row)
     if not is_acknowledged(row, now):
         row.update(acknowledged=1, acknowledged_by=user, acknowledged_at=now)
@@ -308,7 +341,7 @@ def unacknowledge(row: dict, user: str, now: str, note: str = "") -> tuple:
 
 def shelve(row: dict, user: str, now: str, until: str, note: str = "") -> tuple:
     if until <= now:
-        raise ValueError("until must be in the future")
+        raise InputError("until", f"until ({until}) is not in the future")
     if is_resolved(row, now):
         raise TransitionError("the alert is resolved: there is nothing to shelve")
     row = dict(row, shelved_until=until, shelved_by=user)

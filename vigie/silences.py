@@ -19,6 +19,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from vigie.alert import AlertError, clean_text, format_timestamp, normalize_severity, parse_timestamp
+from vigie.errors import InputError
 
 MATCHER_KEYS = ("server", "application", "environment", "provider", "severity", "message")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -30,13 +31,8 @@ MAX_COMMENT = 2000
 _CLOCK = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])|24:00")
 
 
-class SilenceError(ValueError):
+class SilenceError(InputError):
     """A bad silence; `field` names the field (e.g. "matchers.server", "schedule.timezone")."""
-
-    def __init__(self, field, message):
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 # ---------------------------------------------------------------- matchers
@@ -131,7 +127,8 @@ def _clock(field, value) -> str:
 
 
 def normalize_schedule(raw) -> dict:
-    """{"days": ["sun"], "start": "02:00", "end": "04:00", "timezone": "Europe/Paris"}."""
+    """{"days": ["sun"], "start": "02:00", "end": "04:00", "timezone": "Europe/Paris"}
+    (timezone: UTC when left out)."""
     if not isinstance(raw, dict):
         raise SilenceError("schedule", "schedule must be an object {days, start, end, timezone}")
     for key in raw:
@@ -153,7 +150,7 @@ def normalize_schedule(raw) -> dict:
         raise SilenceError("schedule.start", "start must be before 24:00")
     if start == end:
         raise SilenceError("schedule.end", "end equals start: the window would last no time (use 00:00-24:00 for all day)")
-    name = raw.get("timezone", "UTC")
+    name = raw["timezone"] if "timezone" in raw else "UTC"
     zone(name)
     return {"days": [DAYS[n] for n in sorted(numbers)], "start": start, "end": end, "timezone": name.strip()}
 
@@ -274,9 +271,9 @@ def normalize_silence(body, now: datetime) -> dict:
     if "matchers" not in body:
         raise SilenceError("matchers", "missing field 'matchers'")
     matchers = normalize_matchers(body["matchers"])
-    starts = parse_time("starts_at", body["starts_at"]) if body.get("starts_at") is not None else now
-    ends = parse_time("ends_at", body["ends_at"]) if body.get("ends_at") is not None else None
-    schedule = normalize_schedule(body["schedule"]) if body.get("schedule") is not None else None
+    starts = parse_time("starts_at", body["starts_at"]) if "starts_at" in body else now
+    ends = parse_time("ends_at", body["ends_at"]) if "ends_at" in body else None
+    schedule = normalize_schedule(body["schedule"]) if "schedule" in body else None
     if schedule is None and ends is None:
         raise SilenceError("ends_at", "a silence needs an end (ends_at), or a weekly schedule")
     if ends is not None and ends <= starts:

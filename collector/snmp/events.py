@@ -2,19 +2,33 @@
 
 `machine_events` and `interface_events` compare the previous state with the
 new one and return the events of this poll (pure); `alert_record` turns one
-into the shared alert record with the machine's tags; `write_alert` drops it
-in alertfiles/ atomically, so the watcher never sees half a file.
+into the shared alert record with the machine's tags and the fingerprint of its
+condition; `write_alert` drops it in alertfiles/ atomically, so the watcher
+never sees half a file.
+
+A problem and its return to normal carry the same fingerprint, one per machine and
+condition (whether the machine answers, the oper status of one interface, the
+utilisation of one interface): the API keeps one alert per fingerprint, which the
+"back to normal" INFO resolves, and a machine going down ten times is one alert
+reopened ten times, not twenty rows.
 """
 
+import hashlib
 import secrets
 from pathlib import Path
 
 from vigie.alert_file import render
+from vigie.lifecycle import MAX_FINGERPRINT
 from vigie.atomic import atomic_write_text
 from vigie.utc import iso_from_unix
 
 SEVERITY = {"down": "CRITICAL", "up": "INFO", "if_down": "ERROR", "if_up": "INFO",
             "util_high": "WARNING", "util_ok": "INFO"}
+
+
+# The condition each kind of event is about.
+CONDITION = {"down": "reachability", "up": "reachability", "if_down": "oper-status", "if_up": "oper-status",
+             "util_high": "utilisation", "util_ok": "utilisation"}
 
 
 def make_event(kind: str, ts: float, message: str, interface=None) -> dict:
@@ -55,12 +69,27 @@ def interface_events(name: str, previous: dict, current: dict, threshold_percent
     return events
 
 
+def fingerprint(machine: str, event: dict):
+    """snmp:<condition>:<machine>[:<interface>] (None for an event about no condition)."""
+    condition = CONDITION.get(event["kind"])
+    if condition is None:
+        return None
+    text = ":".join(["snmp", condition, machine] + ([str(event["interface"])] if event.get("interface") else []))
+    if len(text) > MAX_FINGERPRINT:  # a very long interface name: keep it unique, and short enough
+        text = text[:MAX_FINGERPRINT - 65] + ":" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return text
+
+
 def alert_record(machine: str, tags: dict, event: dict) -> dict:
-    return {
+    record = {
         "timestamp": event["time"], "server": machine, "severity": SEVERITY[event["kind"]],
         "message": event["message"], "provider": tags.get("provider", ""),
         "application": tags.get("application", ""), "environment": tags.get("environment", ""),
     }
+    key = fingerprint(machine, event)
+    if key is not None:
+        record["fingerprint"] = key
+    return record
 
 
 def alert_file_name(machine: str, event: dict) -> str:

@@ -24,6 +24,7 @@ PAGE_SIZE = 100           # default of the page_size setting
 MAX_PAGE_SIZE = 1000      # default of the max_page_size setting
 OFFSET_MAX = 2 ** 62
 MAX_BATCH = 10000         # default of the max_batch setting
+UNTIL_MINUTES_MAX = 366 * 24 * 60  # ack, shelve: "minutes" from now, at most a year
 
 # request bodies
 MAX_BODY_BYTES = 8 * 1024 * 1024  # default of the max_body_bytes setting

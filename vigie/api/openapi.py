@@ -10,6 +10,8 @@ import copy
 
 from vigie import machines
 from vigie import __version__, db, device_log
+from vigie import lifecycle as lc
+from vigie import silences as sil
 from vigie.api import limits
 from vigie.alert import MAX_TEXT, SEVERITIES, SEVERITY_ALIASES
 from vigie.notify.rules import (EVENTS, MAX_GROUP_WAIT_SECONDS, MAX_REPEAT_MINUTES, MAX_STEP_MINUTES, MAX_STEPS,
@@ -35,6 +37,14 @@ SEVERITY_LIST_PATTERN = f"^{SPACE}*{SEVERITY_WORD}{SPACE}*(,{SPACE}*{SEVERITY_WO
 _ORDER_WORD = "-?(" + "|".join(sorted(db.ORDERING_COLUMNS, key=len, reverse=True)) + ")"
 ORDERING_PATTERN = f"^({_ORDER_WORD}(,{_ORDER_WORD})*)?{END}"
 MACHINE_NAME_PATTERN = rf"^(?:{machines.NAME_PATTERN}){END}"
+_STATUS_WORD = "(" + "|".join(lc.STATUSES) + ")"
+STATUS_LIST_PATTERN = f"^{SPACE}*{_STATUS_WORD}{SPACE}*(,{SPACE}*{_STATUS_WORD}{SPACE}*)*{END}"
+ONE_LINE_PATTERN = rf"^[^\r\n]*{NOT_SPACE}[^\r\n]*{END}"  # what normalize_fingerprint keeps
+_DAY_WORD = "(" + "|".join(_any_case(d) for d in sorted(sil._DAY_NAMES, key=len, reverse=True)) + ")"
+DAY_PATTERN = f"^{SPACE}*{_DAY_WORD}{SPACE}*{END}"
+CLOCK_PATTERN = rf"^{SPACE}*(([01][0-9]|2[0-3]):[0-5][0-9]|24:00){SPACE}*{END}"
+ROWID = {"type": "integer", "minimum": 1, "maximum": 2 ** 63 - 1}
+NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 USERNAME_PATTERN = f"^{limits.USERNAME_RE.pattern}{END}"
 
 
@@ -109,22 +119,126 @@ def _rewrite_refs(node):
     return node
 
 
+FINGERPRINT = {"type": ["string", "null"], "maxLength": lc.MAX_FINGERPRINT, "pattern": ONE_LINE_PATTERN,
+               "description": "Deduplication key: alerts with the same one are one alert (counted, reopened, resolved "
+                              "by an INFO with it). Default: a hash of the fields of the fingerprint_fields setting."}
+TIMEOUT = {"type": ["integer", "null"], "minimum": 1, "maximum": lc.MAX_TIMEOUT_SECONDS,
+           "description": "Seconds: resolved on its own if not seen again within this time."}
+NOTE = {"type": "string", "maxLength": MAX_TEXT, "description": "Why, for the history."}
+
+
+def _alert_schema() -> dict:
+    nullable_text = {"type": ["string", "null"]}
+    properties = {
+        "id": {"type": "integer"}, **{k: {"type": "string"} for k in ALERT_FIELDS},
+        "severity": {"type": "string", "enum": list(SEVERITIES)},
+        "acknowledged": {"type": "boolean", "description": "Acknowledged now (an acknowledgement that expired is not)."},
+        "acknowledged_by": nullable_text, "acknowledged_at": NULLABLE_TIME, "source_id": nullable_text,
+        "fingerprint": {"type": "string"},
+        "status": {"type": "string", "enum": list(lc.STATUSES),
+                   "description": "Now: resolved, else shelved, else acknowledged, else open."},
+        "duplicate_count": {"type": "integer", "description": "Times it was seen again (0: once)."},
+        "first_seen": {"type": "string", "format": "date-time"}, "last_seen": {"type": "string", "format": "date-time"},
+        "reopen_count": {"type": "integer"}, "ack_until": NULLABLE_TIME, "shelved_until": NULLABLE_TIME,
+        "shelved_by": nullable_text, "resolved_at": NULLABLE_TIME, "resolved_by": nullable_text,
+        "resolution": nullable_text, "timeout": {"type": ["integer", "null"]}, "expires_at": NULLABLE_TIME,
+        "flapping": {"type": "boolean"}, "flap_count": {"type": "integer"},
+        "silenced": {"type": "boolean", "description": "A silence active now matches it."},
+        "silence_id": {"type": ["integer", "null"]},
+    }
+    return {"type": "object", "required": list(db.ALERT_COLUMNS), "properties": properties}
+
+
+def _matchers_schema() -> dict:
+    one = {"type": "string", "maxLength": MAX_TEXT, "pattern": NOT_SPACE}
+    return {"type": "object", "minProperties": 1, "additionalProperties": False,
+            "description": "Each one given must match: server exactly or as a glob (*, ?, [...]), severity among "
+                           "those listed, message containing the text (any case), the others exactly.",
+            "properties": {"server": one, "application": one, "environment": one, "provider": one, "message": one,
+                           "severity": {"oneOf": [{"type": "string", "pattern": SEVERITY_PATTERN},
+                                                  {"type": "array", "minItems": 1,
+                                                   "items": {"type": "string", "pattern": SEVERITY_PATTERN}}]}}}
+
+
+def _lifecycle_schemas() -> dict:
+    entry = {"type": "object", "required": ["id", "alert_id", "at", "kind", "actor", "note", "pending"], "properties": {
+        "id": {"type": ["integer", "null"]}, "alert_id": {"type": "integer"},
+        "at": {"type": "string", "format": "date-time", "description": "When it happened."},
+        "recorded_at": NULLABLE_TIME,
+        "kind": {"type": "string", "description": "created, duplicate, severity, reopened, resolved, clear, "
+                                                  "timed_out, acknowledged, unacknowledged, ack_expired, shelved, "
+                                                  "unshelved, shelve_expired, silenced, unsilenced, flapping, "
+                                                  "flapping_ended, edited, note, deleted."},
+        "actor": {"type": "string", "description": "A user, or \"system\"."}, "note": {"type": "string"},
+        "detail": {"type": ["object", "null"]},
+        "pending": {"type": "boolean", "description": "Made by time, not written down yet."}}}
+    until = {"until": {"type": "string", "format": "date-time", "description": "A time to come."},
+             "minutes": {"type": "integer", "minimum": 1, "maximum": limits.UNTIL_MINUTES_MAX,
+                         "description": "From now."}}
+    schedule = {"type": "object", "required": ["days", "start", "end"], "additionalProperties": False, "properties": {
+        "days": {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": DAY_PATTERN}},
+        "start": {"type": "string", "pattern": CLOCK_PATTERN, "description": "HH:MM, wall-clock time in the zone."},
+        "end": {"type": "string", "pattern": CLOCK_PATTERN, "description": "HH:MM (24:00: midnight); before start: "
+                                                                          "the next day."},
+        "timezone": {"type": "string", "description": "IANA name, e.g. Europe/Paris (default UTC)."}}}
+    silence = {"type": "object", "required": ["id", "matchers", "comment", "starts_at", "ends_at", "schedule",
+                                              "created_by", "created_at", "state", "active", "window", "matching",
+                                              "silencing"], "properties": {
+        "id": {"type": "integer"}, "matchers": {"type": "object"}, "comment": {"type": "string"},
+        "starts_at": {"type": "string", "format": "date-time"}, "ends_at": NULLABLE_TIME,
+        "schedule": {"type": ["object", "null"]}, "created_by": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"}, "ended_by": {"type": ["string", "null"]},
+        "ended_at": NULLABLE_TIME, "state": {"type": "string", "enum": ["active", "pending", "expired"]},
+        "active": {"type": "boolean"},
+        "window": {"type": ["object", "null"], "description": "The window on now, or the next one."},
+        "matching": {"type": "integer", "description": "Alerts not resolved that it matches."},
+        "silencing": {"type": "integer", "description": "Those it silences now."}}}
+    audit_entry = {"type": "object", "required": ["id", "at", "actor", "action", "target_kind", "target"],
+                   "properties": {"id": {"type": "integer"}, "at": {"type": "string"}, "actor": {"type": "string"},
+                                  "action": {"type": "string"}, "target_kind": {"type": "string"},
+                                  "target": {"type": "string"}, "detail": {"type": ["object", "null"]}}}
+    return {
+        "AckBody": {"type": "object", "additionalProperties": False, "not": {"required": ["until", "minutes"]},
+                    "properties": {**until, "note": NOTE},
+                    "description": "Until when (neither: until it is resolved), and why."},
+        "ShelveBody": {"type": "object", "additionalProperties": False, "properties": {**until, "note": NOTE},
+                       "oneOf": [{"required": ["until"]}, {"required": ["minutes"]}]},
+        "NoteBody": {"type": "object", "additionalProperties": False, "properties": {"note": NOTE}},
+        "NewNote": {"type": "object", "required": ["note"], "additionalProperties": False,
+                    "properties": {"note": dict(NOTE, pattern=NOT_SPACE)}},
+        "HistoryEntry": entry,
+        "History": {"type": "object", "required": ["count", "results"], "properties": {
+            "count": {"type": "integer"}, "results": {"type": "array",
+                                                      "items": {"$ref": "#/components/schemas/HistoryEntry"}}}},
+        "Matchers": _matchers_schema(),
+        "Schedule": schedule,
+        "NewSilence": {"type": "object", "required": ["matchers", "comment"], "additionalProperties": False,
+                       "anyOf": [{"required": ["ends_at"]}, {"required": ["schedule"]}],
+                       "properties": {"matchers": {"$ref": "#/components/schemas/Matchers"},
+                                      "starts_at": {"type": "string", "format": "date-time",
+                                                    "description": "Default: now."},
+                                      "ends_at": {"type": "string", "format": "date-time",
+                                                  "description": "A time to come, after starts_at; with a schedule, "
+                                                                 "its last day (left out: for ever)."},
+                                      "schedule": {"$ref": "#/components/schemas/Schedule"},
+                                      "comment": {"type": "string", "maxLength": sil.MAX_COMMENT,
+                                                  "pattern": NOT_SPACE, "description": "Why."}}},
+        "Silence": silence,
+        "SilenceList": {"type": "object", "required": ["count", "results"], "properties": {
+            "count": {"type": "integer"}, "results": {"type": "array", "items": {"$ref": "#/components/schemas/Silence"}}}},
+        "AuditPage": {"type": "object", "required": ["count", "results"], "properties": {
+            "count": {"type": "integer"}, "results": {"type": "array", "items": audit_entry}}},
+    }
+
+
 def components() -> dict:
     alert_props = dict(ALERT_FIELDS)
     schemas = {
         "Error": _error_schema(),
-        "Alert": {"type": "object", "required": ["id", *ALERT_FIELDS, "acknowledged", "acknowledged_by",
-                                                 "acknowledged_at", "source_id"],
-                  "properties": {
-                      "id": {"type": "integer"},
-                      **{k: {"type": "string"} for k in ALERT_FIELDS},
-                      "severity": {"type": "string", "enum": list(SEVERITIES)},
-                      "acknowledged": {"type": "boolean"},
-                      "acknowledged_by": {"type": ["string", "null"]},
-                      "acknowledged_at": {"type": ["string", "null"], "format": "date-time"},
-                      "source_id": {"type": ["string", "null"]}}},
+        "Alert": _alert_schema(),
         "NewAlert": {"type": "object", "required": list(ALERT_FIELDS), "additionalProperties": False,
-                     "properties": {**alert_props, "source_id": SOURCE_ID}},
+                     "properties": {**alert_props, "source_id": SOURCE_ID, "fingerprint": FINGERPRINT,
+                                    "timeout": TIMEOUT}},
         "AlertBatch": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/NewAlert"}},
         "AlertChanges": {"type": "object", "minProperties": 1, "additionalProperties": False,
                          "properties": {**alert_props, "acknowledged": {"type": "boolean"}},
@@ -138,14 +252,21 @@ def components() -> dict:
             "previous": {"type": ["string", "null"], "description": "URL of the previous page."},
             "results": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}}}},
         "BatchResult": {"type": "object", "required": ["ids", "created"], "properties": {
-            "ids": {"type": "array", "items": {"type": "integer"}, "description": "One id per alert sent, in order."},
-            "created": {"type": "integer", "description": "How many were new (the others had a known source_id)."}}},
+            "ids": {"type": "array", "items": {"type": "integer"},
+                    "description": "One id per alert sent, in order: the new alert, or the one it counted on."},
+            "created": {"type": "integer", "description": "How many made a new alert (the others counted on one: a "
+                                                          "duplicate, a return to normal, a known source_id)."}}},
         "AckFilters": {"type": "object", "additionalProperties": False, "properties": {
             "severity": {"oneOf": [{"type": "string", "pattern": SEVERITY_LIST_PATTERN},
                                    {"type": "array", "items": {"type": "string", "pattern": SEVERITY_LIST_PATTERN}}]},
             **{k: {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
                for k in db.EXACT_FILTERS},
-            "acknowledged": {"oneOf": [{"type": "boolean"}, {"type": "string", "enum": ["true", "false"]}]},
+            **{k: {"oneOf": [{"type": "boolean"}, {"type": "string", "enum": ["true", "false"]}]}
+               for k in ("acknowledged", "flapping", "silenced")},
+            "status": {"oneOf": [{"type": "string", "pattern": STATUS_LIST_PATTERN},
+                                 {"type": "array", "items": {"type": "string", "pattern": STATUS_LIST_PATTERN}}]},
+            "fingerprint": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+            "silence": ROWID,
             "q": {"type": "string"},
             "since": {"type": "string", "format": "date-time"},
             "until": {"type": "string", "format": "date-time"}}},
@@ -153,13 +274,22 @@ def components() -> dict:
                       "properties": {"acknowledged": {"type": "integer", "description": "Alerts acknowledged now."}}},
         "Stats": {"type": "object", "required": ["total", "unacknowledged", "by_severity", "by_server",
                                                  "by_environment", "by_application", "by_provider",
-                                                 "by_acknowledged", "unacknowledged_by_severity", "oldest", "newest"],
+                                                 "by_acknowledged", "unacknowledged_by_severity", "by_status",
+                                                 "needs_attention", "needs_attention_by_severity", "silenced",
+                                                 "flapping", "oldest", "newest"],
                   "properties": {
                       "total": {"type": "integer"}, "unacknowledged": {"type": "integer"},
                       **{f"by_{k}": {"type": "object", "additionalProperties": {"type": "integer"}}
-                         for k in ("severity", "server", "environment", "application", "provider", "acknowledged")},
+                         for k in ("severity", "server", "environment", "application", "provider", "acknowledged",
+                                   "status")},
                       "unacknowledged_by_severity": {"type": "object", "additionalProperties": {"type": "integer"}},
+                      "needs_attention": {"type": "integer", "description": "Alerts open and not silenced: what "
+                                                                            "needs a person."},
+                      "needs_attention_by_severity": {"type": "object", "additionalProperties": {"type": "integer"}},
+                      "silenced": {"type": "integer", "description": "Alerts not resolved that a silence mutes now."},
+                      "flapping": {"type": "integer"},
                       "oldest": {"type": ["string", "null"]}, "newest": {"type": ["string", "null"]}}},
+        **_lifecycle_schemas(),
         "MachineInput": {"allOf": [{"$ref": "#/components/schemas/MachineConfig"}, {
             "type": "object", "required": ["name"],
             "properties": {"name": {"type": "string", "pattern": MACHINE_NAME_PATTERN,
@@ -323,7 +453,15 @@ def _filter_params(with_paging: bool) -> list:
           "One or several severities (repeat the parameter or separate by commas).", style="form", explode=True),
         *[q(name, {"type": "array", "items": {"type": "string"}}, f"Exact {name} (repeat for several).",
             style="form", explode=True) for name in db.EXACT_FILTERS],
-        q("acknowledged", {"type": "string", "enum": ["true", "false"]}, "Only acknowledged (true) or not (false)."),
+        q("acknowledged", {"type": "string", "enum": ["true", "false"]}, "Only acknowledged now (true) or not (false)."),
+        q("status", {"type": "array", "items": {"type": "string", "pattern": STATUS_LIST_PATTERN}},
+          f"Status now: {', '.join(lc.STATUSES)} (repeat or separate by commas). What needs a person: "
+          "status=open&silenced=false.", style="form", explode=True),
+        q("flapping", {"type": "string", "enum": ["true", "false"]}, "Only flapping now (true) or not (false)."),
+        q("silenced", {"type": "string", "enum": ["true", "false"]}, "Only silenced now (true) or not (false)."),
+        q("fingerprint", {"type": "array", "items": {"type": "string"}}, "Exact fingerprint (repeat for several).",
+          style="form", explode=True),
+        q("silence", ROWID, "Only the alerts this silence matches."),
         q("q", {"type": "string"}, "Text the message contains (case-insensitive for ASCII)."),
         q("since", {"type": "string", "format": "date-time"}, "Alerts at or after this time (ISO 8601 with offset)."),
         q("until", {"type": "string", "format": "date-time"}, "Alerts at or before this time (ISO 8601 with offset)."),
@@ -351,13 +489,21 @@ def paths(settings: dict) -> dict:
     list_params[-2]["description"] = f"Page size (default {page_size})."
     one_alert = _json("Alert", "The alert.")
     changed = {"200": one_alert, "400": _ref("BadRequest"), "404": _ref("NotFound"), "413": _ref("TooLarge")}
+    silence_id = {"name": "silence_id", "in": "path", "required": True,
+                  "schema": {"type": "integer", "minimum": -(2 ** 63), "maximum": 2 ** 63 - 1}}
+
+    def action(summary, body, operation_id, required=False):
+        return {"parameters": [alert_id], "post": _op(summary, "operator", dict(
+            changed, **{"409": _ref("Conflict")}), operationId=operation_id,
+            requestBody={"required": required, "content": {JSON: {"schema": {"$ref": f"#/components/schemas/{body}"}}}})}
     return {
         "/api/alert": {
             "get": _op("List alerts, filtered, sorted and paginated", "viewer",
                        {"200": _json("AlertPage", "One page of alerts."), "400": _ref("BadRequest")},
                        anon, parameters=list_params, operationId="listAlerts"),
             "post": _op("Add one alert (object) or a batch (array, all or nothing)", "operator", {
-                "200": _json("Alert", "An alert with this source_id existed: it is returned, nothing added."),
+                "200": _json("Alert", "It counted on an alert (same fingerprint, or a source_id already sent): that "
+                                      "alert, as it is now."),
                 "201": _json("Alert", "Created: the alert, or for a batch {ids, created}.", {
                     "oneOf": [{"$ref": "#/components/schemas/Alert"}, {"$ref": "#/components/schemas/BatchResult"}]}),
                 "400": _ref("BadRequest"), "413": _ref("TooLarge")},
@@ -384,15 +530,66 @@ def paths(settings: dict) -> dict:
             "delete": _op("Delete an alert", "admin", {"204": {"description": "Deleted."}, "404": _ref("NotFound")},
                           operationId="deleteAlert"),
         },
-        "/api/alert/{alert_id}/ack": {
+        "/api/alert/{alert_id}/ack": action("Acknowledge an alert until a time, for some minutes, or until it is "
+                                            "resolved (records who and when)", "AckBody", "ackAlert"),
+        "/api/alert/{alert_id}/unack": action("Withdraw an alert's acknowledgement", "NoteBody", "unackAlert"),
+        "/api/alert/{alert_id}/shelve": action("Shelve (mute) an alert until a time or for some minutes", "ShelveBody",
+                                               "shelveAlert", required=True),
+        "/api/alert/{alert_id}/unshelve": action("Take an alert off the shelf", "NoteBody", "unshelveAlert"),
+        "/api/alert/{alert_id}/resolve": action("Resolve an alert by hand", "NoteBody", "resolveAlert"),
+        "/api/alert/{alert_id}/note": {
             "parameters": [alert_id],
-            "post": _op("Acknowledge an alert (records who and when)", "operator",
-                        {"200": one_alert, "404": _ref("NotFound")}, operationId="ackAlert"),
+            "post": _op("Add a note to an alert's history", "operator", {
+                "201": _json("HistoryEntry", "The note, as written."), "400": _ref("BadRequest"),
+                "404": _ref("NotFound"), "413": _ref("TooLarge")}, requestBody=_body("NewNote"), operationId="addNote"),
         },
-        "/api/alert/{alert_id}/unack": {
+        "/api/alert/{alert_id}/history": {
             "parameters": [alert_id],
-            "post": _op("Withdraw an alert's acknowledgement", "operator",
-                        {"200": one_alert, "404": _ref("NotFound")}, operationId="unackAlert"),
+            "get": _op("An alert's history, oldest first (kept after the alert is deleted)", "viewer", {
+                "200": _json("History", "Every change, who made it and when."), "404": _ref("NotFound")}, anon,
+                operationId="alertHistory"),
+        },
+        "/api/silence": {
+            "get": _op("Silences, newest first", "viewer", {"200": _json("SilenceList", "Silences."),
+                                                            "400": _ref("BadRequest")}, anon,
+                       parameters=[{"name": "state", "in": "query", "required": False,
+                                    "schema": {"type": "string", "enum": list(db.silences.STATES)},
+                                    "description": "current (default: active or to come), active, pending, "
+                                                   "expired or all."}],
+                       operationId="listSilences"),
+            "post": _op("Silence the alerts that match, for one window or on a weekly schedule", "operator", {
+                "201": dict(_json("Silence", "Made."), links={
+                    "GetSilence": {"operationId": "getSilence", "parameters": {"silence_id": "$response.body#/id"}},
+                    "EndSilence": {"operationId": "endSilence", "parameters": {"silence_id": "$response.body#/id"}}}),
+                "400": _ref("BadRequest"), "413": _ref("TooLarge")}, requestBody=_body("NewSilence"),
+                operationId="addSilence",
+                description="A time in the past, an end before the start, an unknown time zone or a schedule that "
+                            "never matches are refused (400 naming the field)."),
+        },
+        "/api/silence/{silence_id}": {
+            "parameters": [silence_id],
+            "get": _op("One silence, with how many alerts it matches and silences now", "viewer", {
+                "200": _json("Silence", "The silence."), "404": _ref("NotFound")}, anon, operationId="getSilence"),
+            "delete": _op("Delete a silence (its author or an admin); the alerts' histories keep what it did",
+                          "operator", {"204": {"description": "Deleted."}, "404": _ref("NotFound")},
+                          operationId="deleteSilence"),
+        },
+        "/api/silence/{silence_id}/end": {
+            "parameters": [silence_id],
+            "post": _op("End a silence now (its author or an admin); it stays listed as expired", "operator", {
+                "200": _json("Silence", "Ended."), "404": _ref("NotFound"), "409": _ref("Conflict")},
+                operationId="endSilence"),
+        },
+        "/api/audit": {
+            "get": _op("Who changed silences, machines and users, newest first", "admin", {
+                "200": _json("AuditPage", "Entries."), "400": _ref("BadRequest")}, parameters=[
+                {"name": "kind", "in": "query", "required": False,
+                 "schema": {"type": "string", "enum": ["silence", "machine", "user"]}},
+                {"name": "limit", "in": "query", "required": False,
+                 "schema": {"type": "integer", "minimum": 1, "maximum": max_page}},
+                {"name": "offset", "in": "query", "required": False,
+                 "schema": {"type": "integer", "minimum": 0, "maximum": limits.OFFSET_MAX}}],
+                operationId="audit"),
         },
         "/api/stats": {"get": _op("Counts for the dashboard", "viewer", {"200": _json("Stats", "Counts.")}, anon,
                                   operationId="stats")},

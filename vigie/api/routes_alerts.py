@@ -1,4 +1,5 @@
-"""/api/alert...: list, add (one or a batch), read, change, delete, acknowledge; /api/stats.
+"""/api/alert...: list, add (one or a batch), read, change, delete; acknowledge, shelve,
+resolve (with an end time and a note), the history and notes; /api/stats.
 
 The validators (parse_*) are pure: they take the request's values and return
 clean ones or raise AlertError naming the field, which the app turns into a
@@ -6,18 +7,23 @@ clean ones or raise AlertError naming the field, which the app turns into a
 """
 
 import re
+from datetime import datetime, timedelta, timezone
 
 from bottle import request, response
 
 from vigie import db
+from vigie import lifecycle as lc
 from vigie.alert import FIELDS, MAX_TEXT, AlertError, clean_text, normalize_alert, normalize_severity, normalize_timestamp
 from vigie.api import limits
-from vigie.api.context import context
+from vigie.api.context import context, reject_unknown_fields
 from vigie.api.errors import ApiError
+from vigie.utc import iso
 
-LIST_PARAMS = ("severity", "server", "environment", "application", "provider", "acknowledged", "q",
-               "since", "until", "ordering", "limit", "offset")
-FILTER_PARAMS = LIST_PARAMS[:9]
+FILTER_PARAMS = ("severity", "server", "environment", "application", "provider", "acknowledged", "status",
+                 "flapping", "silenced", "fingerprint", "silence", "q", "since", "until")
+LIST_PARAMS = FILTER_PARAMS + ("ordering", "limit", "offset")
+BOOLEAN_FILTERS = ("acknowledged", "flapping", "silenced")
+NEW_ALERT_EXTRAS = ("source_id", "fingerprint", "timeout")
 
 
 def utc_timestamp(value, field="timestamp") -> str:
@@ -37,7 +43,7 @@ _NORMALIZERS = {
     "application": lambda v: clean_text("application", v, required=False),
     "environment": lambda v: clean_text("environment", v, required=False).lower(),
 }
-READ_ONLY = ("id", "acknowledged_by", "acknowledged_at", "source_id")
+READ_ONLY = tuple(c for c in db.ALERT_COLUMNS if c not in FIELDS and c != "acknowledged")
 
 
 def check_lengths(record: dict):
@@ -47,14 +53,16 @@ def check_lengths(record: dict):
 
 
 def parse_new_alert(record) -> dict:
-    """The seven fields normalised plus source_id; raise AlertError."""
+    """The seven fields normalised plus source_id, fingerprint and timeout; raise AlertError."""
     if not isinstance(record, dict):
         raise AlertError(None, "an alert must be a JSON object")
     for key in record:
-        if key not in FIELDS and key != "source_id":
+        if key not in FIELDS and key not in NEW_ALERT_EXTRAS:
             raise AlertError(key, f"unknown field {key!r}")
     check_lengths(record)
     alert = normalize_alert(record)
+    alert["fingerprint"] = lc.normalize_fingerprint(record.get("fingerprint"))
+    alert["timeout"] = lc.normalize_timeout(record.get("timeout"))
     source_id = record.get("source_id")
     if source_id is not None:
         if not isinstance(source_id, str) or not source_id.strip() or len(source_id) > limits.SOURCE_ID_MAX:
@@ -94,7 +102,7 @@ def parse_changes(body, full: bool) -> dict:
 def _values(query, name) -> list:
     values = []
     for raw in query.getall(name):
-        values += [v.strip() for v in raw.split(",")] if name == "severity" else [raw]
+        values += [v.strip() for v in raw.split(",")] if name in ("severity", "status") else [raw]
     return values
 
 
@@ -111,11 +119,22 @@ def parse_filters(query, allowed=FILTER_PARAMS) -> dict:
         values = _values(query, name)
         if values:
             filters[name] = values if name != "environment" else [v.lower() for v in values]
-    ack = query.get("acknowledged")
-    if ack is not None:
-        if ack not in ("true", "false"):
-            raise AlertError("acknowledged", f"acknowledged must be true or false, not {ack!r}")
-        filters["acknowledged"] = ack == "true"
+    statuses = _values(query, "status")
+    for status in statuses:
+        if status not in lc.STATUSES:
+            raise AlertError("status", f"unknown status {status!r}: expected {', '.join(lc.STATUSES)}")
+    if statuses:
+        filters["status"] = sorted(set(statuses), key=lc.STATUSES.index)
+    for name in BOOLEAN_FILTERS:
+        value = query.get(name)
+        if value is not None:
+            if value not in ("true", "false"):
+                raise AlertError(name, f"{name} must be true or false, not {value!r}")
+            filters[name] = value == "true"
+    if _values(query, "fingerprint"):
+        filters["fingerprint"] = _values(query, "fingerprint")
+    if query.get("silence") is not None:
+        filters["silence"] = parse_int(query, "silence", None, 1, db.MAX_ROWID)
     if query.get("q"):
         filters["q"] = query.get("q")
     for name in ("since", "until"):
@@ -149,14 +168,17 @@ class JsonQuery:
     """A JSON body of filters ({"severity": [...], "server": "x", "acknowledged": false})
     checked and seen through the query's interface, so one parser serves both."""
 
-    SINGLE = ("q", "since", "until")
+    SINGLE = ("q", "since", "until") + BOOLEAN_FILTERS
 
     def __init__(self, body):
         self.data = {}
         for key, value in body.items():
-            if key == "acknowledged" and isinstance(value, bool):
+            if key in BOOLEAN_FILTERS and isinstance(value, bool):
                 value = "true" if value else "false"
-            if key in self.SINGLE or key == "acknowledged":
+            value = lc.whole_number(value)
+            if key == "silence" and isinstance(value, int) and not isinstance(value, bool):
+                value = str(value)
+            if key in self.SINGLE or key == "silence":
                 if not isinstance(value, str):
                     raise AlertError(key, f"{key} must be a string")
                 self.data[key] = [value]
@@ -176,6 +198,50 @@ class JsonQuery:
         values = self.data.get(name)
         return values[-1] if values else default
 
+
+
+# ---------------------------------------------------------------- what a person does: bodies
+
+def parse_until(body: dict, now: datetime, required: bool):
+    """The end asked for: "until" (ISO 8601 with an offset, in the future) or "minutes"
+    (from now); None when neither is given and none is required."""
+    if "until" in body and "minutes" in body:
+        raise AlertError("until", "give until or minutes, not both")
+    if "minutes" in body:
+        minutes = lc.whole_number(body["minutes"])
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= limits.UNTIL_MINUTES_MAX:
+            raise AlertError("minutes", f"minutes must be a whole number from 1 to {limits.UNTIL_MINUTES_MAX}")
+        return iso(now + timedelta(minutes=minutes))
+    if "until" in body:
+        until = utc_timestamp(body["until"], "until")
+        if until <= iso(now):
+            raise AlertError("until", f"until ({until}) is in the past: give a time to come")
+        return until
+    if required:
+        raise AlertError("until", "say until when: until (a time) or minutes")
+    return None
+
+
+def parse_note(body: dict, required: bool = False) -> str:
+    if "note" not in body:
+        if required:
+            raise AlertError("note", "missing field 'note'")
+        return ""
+    return clean_text("note", body["note"], required=required)
+
+
+def read_action(ctx, allowed) -> dict:
+    """The optional JSON object of an action (ack, shelve, resolve...)."""
+    if not ctx.has_body():
+        return {}
+    body = ctx.read_object("{" + ", ".join(f'"{k}"' for k in allowed) + "}")
+    reject_unknown_fields(body, allowed)
+    return body
+
+
+def lifecycle_settings(ctx) -> dict:
+    """The settings the lifecycle rules take, as keyword arguments of db's functions."""
+    return {"flap": lc.Flapping(ctx.settings["flap_threshold"], ctx.settings["flap_window_minutes"] * 60)}
 
 
 # ---------------------------------------------------------------- handlers
@@ -214,18 +280,25 @@ def list_alerts():
     return {"count": count, "next": nxt, "previous": prev, "results": results}
 
 
+def _insert(ctx, user, records) -> list:
+    return db.insert_alerts(ctx.conn(), records, actor=user["username"], **lifecycle_settings(ctx),
+                            fingerprint_fields=tuple(ctx.settings["fingerprint_fields"]))
+
+
 def add_alerts():
+    """201 with the new alert; 200 with the alert it counted on (a duplicate, an INFO
+    that resolved it, a source_id already seen)."""
     ctx = context()
-    ctx.require("operator")
+    user = ctx.require("operator")
     body = ctx.read_json()
     if isinstance(body, list):
-        return add_batch(ctx, body)
-    (alert_id, created), = db.insert_alerts(ctx.conn(), [parse_new_alert(body)])
+        return add_batch(ctx, user, body)
+    (alert_id, created), = _insert(ctx, user, [parse_new_alert(body)])
     response.status = 201 if created else 200
     return db.get_alert(ctx.conn(), alert_id)
 
 
-def add_batch(ctx, items):
+def add_batch(ctx, user, items):
     if not items:
         raise ApiError(400, "empty batch: send at least one alert", None, index=None)
     if len(items) > ctx.settings["max_batch"]:
@@ -237,7 +310,7 @@ def add_batch(ctx, items):
             records.append(parse_new_alert(item))
         except AlertError as exc:
             raise AlertError(exc.field, f"alert {index}: {exc.message}", index=index) from None
-    results = db.insert_alerts(ctx.conn(), records)
+    results = _insert(ctx, user, records)
     response.status = 201
     return {"ids": [i for i, _ in results], "created": sum(1 for _, c in results if c)}
 
@@ -253,32 +326,86 @@ def change_alert(alert_id):
     user = ctx.require("operator")
     load(ctx, alert_id)
     changes = parse_changes(ctx.read_json(), full=request.method == "PUT")
-    return still_there(db.update_alert(ctx.conn(), alert_id, changes, user["username"]), alert_id)
+    return still_there(db.update_alert(ctx.conn(), alert_id, changes, user["username"], **lifecycle_settings(ctx)),
+                       alert_id)
 
 
 def delete_alert(alert_id):
     ctx = context()
-    ctx.require("admin")
+    user = ctx.require("admin")
     load(ctx, alert_id)
-    if not db.delete_alert(ctx.conn(), alert_id):
+    if not db.delete_alert(ctx.conn(), alert_id, user["username"]):
         raise no_such_alert(alert_id)
     response.status = 204
     return ""
 
 
-def set_acknowledged(alert_id, value: bool):
+def act(alert_id, allowed, change):
+    """An operator's action on one alert: change(conn, user, body, now) -> alert."""
     ctx = context()
     user = ctx.require("operator")
     load(ctx, alert_id)
-    return still_there(db.set_acknowledged(ctx.conn(), alert_id, value, user["username"]), alert_id)
+    body = read_action(ctx, allowed)
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    try:
+        alert = change(ctx, user["username"], body, now)
+    except lc.TransitionError as exc:
+        raise ApiError(409, str(exc), "status") from None
+    return still_there(alert, alert_id)
 
 
 def ack(alert_id):
-    return set_acknowledged(alert_id, True)
+    """Acknowledged until `until` or for `minutes` (neither: until resolved)."""
+    return act(alert_id, ("until", "minutes", "note"), lambda ctx, user, body, now: db.acknowledge(
+        ctx.conn(), alert_id, user, parse_until(body, now, False), parse_note(body), iso(now),
+        **lifecycle_settings(ctx)))
 
 
 def unack(alert_id):
-    return set_acknowledged(alert_id, False)
+    return act(alert_id, ("note",), lambda ctx, user, body, now: db.unacknowledge(
+        ctx.conn(), alert_id, user, parse_note(body), iso(now), **lifecycle_settings(ctx)))
+
+
+def shelve(alert_id):
+    """Muted until `until` or for `minutes` (one is needed)."""
+    return act(alert_id, ("until", "minutes", "note"), lambda ctx, user, body, now: db.shelve(
+        ctx.conn(), alert_id, user, parse_until(body, now, True), parse_note(body), iso(now),
+        **lifecycle_settings(ctx)))
+
+
+def unshelve(alert_id):
+    return act(alert_id, ("note",), lambda ctx, user, body, now: db.unshelve(
+        ctx.conn(), alert_id, user, parse_note(body), iso(now), **lifecycle_settings(ctx)))
+
+
+def resolve(alert_id):
+    return act(alert_id, ("note",), lambda ctx, user, body, now: db.resolve(
+        ctx.conn(), alert_id, user, parse_note(body), iso(now), **lifecycle_settings(ctx)))
+
+
+def add_note(alert_id):
+    """201 with the new history entry."""
+    ctx = context()
+    user = ctx.require("operator")
+    load(ctx, alert_id)
+    body = ctx.read_object('{"note": "..."}')
+    reject_unknown_fields(body, ("note",))
+    entry = db.add_note(ctx.conn(), alert_id, user["username"], parse_note(body, required=True))
+    if entry is None:
+        raise no_such_alert(alert_id)
+    response.status = 201
+    return entry
+
+
+def history(alert_id):
+    """Every change of the alert, oldest first; those time made and nobody wrote down
+    yet last, "pending": true. A deleted alert keeps its history."""
+    ctx = context()
+    ctx.require("viewer")
+    entries = db.alert_history(ctx.conn(), alert_id, **lifecycle_settings(ctx)) if db.fits_rowid(alert_id) else None
+    if entries is None:
+        raise no_such_alert(alert_id)
+    return {"count": len(entries), "results": entries}
 
 
 def ack_matching():
@@ -291,7 +418,7 @@ def ack_matching():
         if not isinstance(body, dict):
             raise AlertError(None, "send a JSON object of filters, e.g. {\"server\": \"web-01\"}")
         filters.update(parse_filters(JsonQuery(body)))  # the body wins where both give a filter
-    return {"acknowledged": db.acknowledge_matching(ctx.conn(), filters, user["username"])}
+    return {"acknowledged": db.acknowledge_matching(ctx.conn(), filters, user["username"], **lifecycle_settings(ctx))}
 
 
 def stats():
@@ -309,5 +436,10 @@ ROUTES = (
     ("DELETE", "/api/alert/<alert_id:int>", delete_alert),
     ("POST", "/api/alert/<alert_id:int>/ack", ack),
     ("POST", "/api/alert/<alert_id:int>/unack", unack),
+    ("POST", "/api/alert/<alert_id:int>/shelve", shelve),
+    ("POST", "/api/alert/<alert_id:int>/unshelve", unshelve),
+    ("POST", "/api/alert/<alert_id:int>/resolve", resolve),
+    ("POST", "/api/alert/<alert_id:int>/note", add_note),
+    ("GET", "/api/alert/<alert_id:int>/history", history),
     ("GET", "/api/stats", stats),
 )

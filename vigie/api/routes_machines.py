@@ -5,6 +5,7 @@ import json
 
 from bottle import response
 
+from vigie import db
 from vigie import machines as mc
 from vigie.api.context import context
 from vigie.api.errors import ApiError
@@ -48,11 +49,14 @@ def read_raw(ctx, name):
         return None
 
 
-def write(ctx, name, body, created):
+def write(ctx, user, name, body, created):
     ctx.machines_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(path_of(ctx, name), body, mode=FILE_MODE, indent=2)
     response.status = 201 if created else 200
-    return shown(mc.load_machine(path_of(ctx, name)))
+    machine = shown(mc.load_machine(path_of(ctx, name)))
+    db.record_audit(ctx.conn(), user["username"], "create" if created else "replace", "machine", name,
+                    {"host": machine.get("host")})  # never the SNMP secrets
+    return machine
 
 
 def list_machines():
@@ -65,7 +69,7 @@ def list_machines():
 
 def add_machine():
     ctx = context()
-    ctx.require("admin")
+    user = ctx.require("admin")
     body = dict(ctx.read_object(': the machine file\'s content plus "name"'))
     name = body.pop("name", None)
     if name is None:
@@ -75,7 +79,7 @@ def add_machine():
         raise ApiError(409, f"machine {name!r} already exists: PUT /api/machine/{name} replaces it", "name")
     mc.validate(body)
     keep_masked_secrets(body, None)
-    return write(ctx, name, body, created=True)
+    return write(ctx, user, name, body, created=True)
 
 
 def get_machine(name):
@@ -92,22 +96,23 @@ def get_machine(name):
 
 def replace_machine(name):
     ctx = context()
-    ctx.require("admin")
+    user = ctx.require("admin")
     path = path_of(ctx, name)
     body = dict(ctx.read_object(": the machine file's content"))
     body.pop("name", None)  # the URL names the machine; a shown config may be sent back as it is
     keep_masked_secrets(body, read_raw(ctx, name), replacing=True)
     mc.validate(body)
-    return write(ctx, name, body, created=not path.exists())
+    return write(ctx, user, name, body, created=not path.exists())
 
 
 def delete_machine(name):
     ctx = context()
-    ctx.require("admin")
+    user = ctx.require("admin")
     try:
         path_of(ctx, name).unlink()
     except FileNotFoundError:
         raise ApiError(404, f"no machine {name!r}", "name") from None
+    db.record_audit(ctx.conn(), user["username"], "delete", "machine", name)
     response.status = 204
     return ""
 

@@ -19,7 +19,7 @@ def list_users():
 
 def add_user():
     ctx = context()
-    ctx.require("admin")
+    admin = ctx.require("admin")
     body = ctx.read_object('{"username", "role", "password"}')
     reject_unknown_fields(body, USER_FIELDS)
     username = auth.check_username(body.get("username"))
@@ -28,6 +28,7 @@ def add_user():
     if db.get_user(ctx.conn(), username):
         raise ApiError(409, f"user {username!r} already exists", "username")
     db.create_user(ctx.conn(), username, role, auth.hash_password(password))
+    db.record_audit(ctx.conn(), admin["username"], "create", "user", username, {"role": role})
     response.status = 201
     return {"username": username, "role": role}
 
@@ -39,6 +40,7 @@ def delete_user(name):
         raise ApiError(409, "you cannot delete yourself", "username")
     if not db.delete_user(ctx.conn(), name):
         raise ApiError(404, f"no user {name!r}", "username")
+    db.record_audit(ctx.conn(), user["username"], "delete", "user", name)
     response.status = 204
     return ""
 

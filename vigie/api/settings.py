@@ -6,7 +6,7 @@ flags override the file. The result is a plain dict handed to make_app.
 
 import tomllib
 
-from vigie import paths
+from vigie import lifecycle, paths
 from vigie.api import limits
 
 # key: (default, type, help)
@@ -32,6 +32,19 @@ SETTINGS = {
     "logs": (str(paths.LOGS_DIR), str, "folder of device logs (GET /api/machine/<name>/log)"),
     "alertfiles": (str(paths.ALERTFILES_DIR), str, "the watcher's drop folder (its backlog in /metrics)"),
     "metrics_open": (False, bool, "let anyone read /metrics without a login (else: a viewer's token)"),
+    "fingerprint_fields": (list(lifecycle.DEFAULT_FINGERPRINT_FIELDS), list,
+                           "alert fields whose values make the default deduplication key (fingerprint), among "
+                           + ", ".join(lifecycle.FINGERPRINT_CHOICES)),
+    "flap_threshold": (5, int, "an alert that opens and resolves more than this many times within flap_window_minutes "
+                               "is flapping"),
+    "flap_window_minutes": (30, int, "the flapping window; a flapping alert calms down after this long without change"),
+}
+# Checks beyond the type: key -> function(value) returning an error text or None.
+CHECKS = {
+    "fingerprint_fields": lambda v: None if v and set(v) <= set(lifecycle.FINGERPRINT_CHOICES) else
+    f"expected some of {', '.join(lifecycle.FINGERPRINT_CHOICES)}",
+    "flap_threshold": lambda v: None if v >= 1 else "expected at least 1",
+    "flap_window_minutes": lambda v: None if 1 <= v <= 7 * 24 * 60 else "expected 1 to 10080",
 }
 
 
@@ -55,16 +68,24 @@ def coerce(key: str, value):
         raise SettingsError(f"setting {key}: expected true or false, got {value!r}")
     if kind is list:
         if isinstance(value, str):
-            return [v.strip() for v in value.split(",") if v.strip()]
+            return checked(key, [v.strip() for v in value.split(",") if v.strip()])
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return value
+            return checked(key, value)
         raise SettingsError(f"setting {key}: expected a list of strings, got {value!r}")
     try:
         if kind is int and isinstance(value, float):
             raise ValueError
-        return kind(value)
+        value = kind(value)
     except (TypeError, ValueError):
         raise SettingsError(f"setting {key}: expected {kind.__name__}, got {value!r}") from None
+    return checked(key, value)
+
+
+def checked(key: str, value):
+    problem = CHECKS[key](value) if key in CHECKS else None
+    if problem:
+        raise SettingsError(f"setting {key}: {problem}, got {value!r}")
+    return value
 
 
 def read_settings(path=None, overrides: dict = None) -> dict:

@@ -346,21 +346,29 @@ def list_alerts(conn, filters: dict = None, ordering: str = DEFAULT_ORDERING, li
 def _change(conn, alert_id: int, rule, now: str, flap: lc.Flapping, relink_by: str = None):
     """Apply rule(row) -> (row, events) to one alert, its passed deadlines carried out
     first; return the alert as it is now, or None when there is no such alert.
-    lifecycle.TransitionError and ValueError from the rule pass through, nothing written.
+    lifecycle.TransitionError and InputError from the rule pass through, nothing written.
     With `relink_by`, what the alert says changed: its silences are looked at again."""
     now = now or utc_now()
     with transaction(conn):
-        row = rows.read_row(conn, alert_id)
-        if row is None:
+        if _apply(conn, alert_id, rule, now, flap, relink_by) is None:
             return None
-        settled, events = lc.settle(row, now, flap)
-        new, more = rule(settled)
-        rows.update_rows(conn, [(row, new)])
-        pairs = [(alert_id, e) for e in events + more]
-        if relink_by:
-            pairs += silence_db.link_rows(conn, [(new, True)], now, relink_by)
-        rows.write_events(conn, pairs, now)
     return get_alert(conn, alert_id, now)
+
+
+def _apply(conn, alert_id, rule, now, flap, relink_by=None):
+    """_change's work inside the caller's transaction; the id of the last history entry
+    written (0 when none), or None when there is no such alert."""
+    row = rows.read_row(conn, alert_id)
+    if row is None:
+        return None
+    settled, events = lc.settle(row, now, flap)
+    new, more = rule(settled)
+    rows.update_rows(conn, [(row, new)])
+    pairs = [(alert_id, e) for e in events + more]
+    if relink_by:
+        pairs += silence_db.link_rows(conn, [(new, True)], now, relink_by)
+    rows.write_events(conn, pairs, now)
+    return conn.execute("SELECT last_insert_rowid()").fetchone()[0] if pairs else 0
 
 
 def acknowledge(conn, alert_id: int, user: str, until: str = None, note: str = "", now: str = None,
@@ -391,8 +399,14 @@ def resolve(conn, alert_id: int, user: str, note: str = "", now: str = None, fla
 
 
 def add_note(conn, alert_id: int, user: str, note: str, now: str = None, flap: lc.Flapping = DEFAULT_FLAP):
+    """A note in the alert's history; return the entry (None: no such alert)."""
     now = now or utc_now()
-    return _change(conn, alert_id, lambda row: (dict(row), [lc.event("note", now, user, note)]), now, flap)
+    entry = lc.event("note", now, user, note)
+    with transaction(conn):
+        entry_id = _apply(conn, alert_id, lambda row: (dict(row), [entry]), now, flap)
+    if entry_id is None:
+        return None
+    return dict(entry, id=entry_id, alert_id=alert_id, recorded_at=now, pending=False)
 
 
 def update_alert(conn, alert_id: int, changes: dict, user: str = None, now: str = None,

@@ -77,23 +77,28 @@ def settle_due(conn, now: str = None, flap: lc.Flapping = lc.Flapping()) -> int:
     windows started or ended), dated when it happened; return how many entries."""
     now = now or utc_now()
     with transaction(conn):
-        ids = [r[0] for r in conn.execute(_DUE, (now,) * 4)]
-        pairs, events = [], []
-        for raw in rows_where_in(conn, rows.SELECT_ROWS, "id", ids):
-            row = rows.from_db(raw)
-            new, made = lc.settle(row, now, flap)
-            pairs.append((row, new))
-            events += [(row["id"], e) for e in made]
-        rows.update_rows(conn, pairs)
-        since = _settled_until(conn)
-        if since < now:
-            linked = _linked_rows(conn, since, now)
-            for alert_id, made in sorted(_silence_changes(conn, linked, since, now).items()):
-                events += [(alert_id, e) for e in made]
-        conn.execute("INSERT INTO meta (key, value) VALUES ('settled_until', ?)"
-                     " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (now,))
-        events.sort(key=lambda pair: pair[1]["at"])
-        rows.write_events(conn, events, now)
+        return settle_in(conn, now, flap)
+
+
+def settle_in(conn, now: str, flap: lc.Flapping = lc.Flapping()) -> int:
+    """settle_due inside the caller's transaction."""
+    ids = [r[0] for r in conn.execute(_DUE, (now,) * 4)]
+    pairs, events = [], []
+    for raw in rows_where_in(conn, rows.SELECT_ROWS, "id", ids):
+        row = rows.from_db(raw)
+        new, made = lc.settle(row, now, flap)
+        pairs.append((row, new))
+        events += [(row["id"], e) for e in made]
+    rows.update_rows(conn, pairs)
+    since = _settled_until(conn)
+    if since < now:
+        linked = _linked_rows(conn, since, now)
+        for alert_id, made in sorted(_silence_changes(conn, linked, since, now).items()):
+            events += [(alert_id, e) for e in made]
+    conn.execute("INSERT INTO meta (key, value) VALUES ('settled_until', ?)"
+                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (now,))
+    events.sort(key=lambda pair: pair[1]["at"])
+    rows.write_events(conn, events, now)
     return len(events)
 
 
@@ -179,3 +184,20 @@ def changes_since(conn, after_id: int = 0, now: str = None, limit: int = 1000,
     settle_due(conn, now, flap)
     entries = events_since(conn, after_id, limit)
     return entries, (entries[-1]["id"] if entries else int(after_id))
+
+
+def delete_silence(conn, silence_id: int, user: str, now, flap: lc.Flapping = lc.Flapping()) -> bool:
+    """Delete a silence: what its windows did until now is written down first (the
+    alerts' histories keep it), the alerts it silences now are "unsilenced" by `user`,
+    then the silence and its links go. False when there is no such silence."""
+    moment = silence_db.moment(now)
+    stamp = format_timestamp(moment)
+    with transaction(conn):
+        silence = silence_db.get(conn, silence_id)
+        if silence is None:
+            return False
+        settle_in(conn, stamp, flap)
+        silence_db.end_in(conn, silence, user, moment, "deleted")
+        conn.execute("DELETE FROM alert_silences WHERE silence_id = ?", (silence_id,))
+        conn.execute("DELETE FROM silences WHERE id = ?", (silence_id,))
+    return True

@@ -165,7 +165,9 @@ def create(conn, silence: dict, user: str, now) -> int:
             already = {a for a, ids in others.items() if set(ids) - {silence_id}}  # by another silence: no news
             rows.write_events(conn, [(r["id"], silenced_event(stored, stamp, user, [silence_id])) for r in matched
                                      if not lc.is_resolved(r, stamp) and r["id"] not in already], stamp)
-        audit.record(conn, user, "create", "silence", str(silence_id), _public(stored, now), stamp)
+        shown = _public(stored, now)
+        audit.record(conn, user, "create", "silence", str(silence_id),
+                     {k: shown[k] for k in ("matchers", "starts_at", "ends_at", "schedule", "comment")}, stamp)
     return silence_id
 
 
@@ -175,29 +177,38 @@ def get(conn, silence_id: int):
 
 
 def end(conn, silence_id: int, user: str, now) -> bool:
-    """End a silence now (its windows stop here); False when it was already over. The
-    alerts it was silencing and no other silence does are "unsilenced" by `user`."""
+    """End a silence now (its windows stop here); False when there is no such silence or
+    it was already over. The alerts it was silencing and no other silence does are
+    "unsilenced" by `user`."""
     now = moment(now)
-    stamp = format_timestamp(now)
     with transaction(conn):
         silence = get(conn, silence_id)
         if silence is None or (silence["ends_at"] is not None and silence["ends_at"] <= now):
             return False
-        was_active = rules.active_window(silence, now) is not None
-        linked = [r[0] for r in conn.execute("SELECT alert_id FROM alert_silences WHERE silence_id = ?", (silence_id,))]
-        before = silenced_map(conn, linked, now) if was_active else {}
+        end_in(conn, silence, user, now, "ended")
+    return True
+
+
+def end_in(conn, silence: dict, user: str, now: datetime, verb: str) -> None:
+    """end's work inside the caller's transaction (also used to delete a silence)."""
+    stamp = format_timestamp(now)
+    silence_id = silence["id"]
+    was_active = rules.active_window(silence, now) is not None
+    linked = [r[0] for r in conn.execute("SELECT alert_id FROM alert_silences WHERE silence_id = ?", (silence_id,))]
+    before = silenced_map(conn, linked, now) if was_active else {}
+    if silence["ends_at"] is None or silence["ends_at"] > now:
         conn.execute("UPDATE silences SET ends_at = ?, ended_by = ?, ended_at = ? WHERE id = ?",
                      (stamp, user, stamp, silence_id))
-        _bump_version(conn)
-        if was_active:
-            after = silenced_map(conn, linked, now)
-            freed = [a for a in before if a not in after]
-            live_rows = [r for r in (rows.read_row(conn, a) for a in freed) if r and not lc.is_resolved(r, stamp)]
-            note = f"silence {silence_id} ended by {user}: {silence['comment']}"
-            rows.write_events(conn, [(r["id"], lc.event("unsilenced", stamp, user, note, silences=[silence_id]))
-                                     for r in live_rows], stamp)
-        audit.record(conn, user, "end", "silence", str(silence_id), {"comment": silence["comment"]}, stamp)
-    return True
+    _bump_version(conn)
+    if was_active:
+        after = silenced_map(conn, linked, now)
+        freed = [a for a in before if a not in after]
+        live_rows = [r for r in (rows.read_row(conn, a) for a in freed) if r and not lc.is_resolved(r, stamp)]
+        note = f"silence {silence_id} {verb} by {user}: {silence['comment']}"
+        rows.write_events(conn, [(r["id"], lc.event("unsilenced", stamp, user, note, silences=[silence_id]))
+                                 for r in live_rows], stamp)
+    audit.record(conn, user, "end" if verb == "ended" else "delete", "silence", str(silence_id),
+                 {"comment": silence["comment"], "matchers": silence["matchers"]}, stamp)
 
 
 def list_silences(conn, now, state: str = "current") -> list:

@@ -1,0 +1,130 @@
+"""/api/silence...: silences and maintenance windows; /api/audit: who changed silences,
+machines and users.
+
+Operators make silences, and end or delete their own; admins end or delete anyone's.
+A silence ended early stays listed (state "expired"); a deleted one is gone, and what
+it silenced stays in the alerts' histories.
+"""
+
+from datetime import datetime, timezone
+
+from bottle import request, response
+
+from vigie import db
+from vigie import silences as rules
+from vigie.api import limits
+from vigie.api.context import context
+from vigie.api.errors import ApiError
+from vigie.api.routes_alerts import parse_int
+from vigie.errors import InputError
+from vigie.roles import role_allows
+
+AUDIT_KINDS = ("silence", "machine", "user")
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def no_such_silence(silence_id) -> ApiError:
+    return ApiError(404, f"no silence with id {silence_id}", "id")
+
+
+def load(ctx, silence_id) -> dict:
+    silence = db.silences.get(ctx.conn(), silence_id) if db.fits_rowid(silence_id) else None
+    if silence is None:
+        raise no_such_silence(silence_id)
+    return silence
+
+
+def parse_state(query) -> str:
+    for name in query.keys():
+        if name != "state":
+            raise InputError(name, f"unknown parameter {name!r}: expected state")
+    state = query.get("state")
+    state = "current" if state is None else state
+    if state not in db.silences.STATES:
+        raise InputError("state", f"unknown state {state!r}: expected {', '.join(db.silences.STATES)}")
+    return state
+
+
+def list_silences():
+    """Silences, newest first: by default those active or to come (state=current)."""
+    ctx = context()
+    ctx.require("viewer")
+    state = parse_state(request.query.decode())
+    moment = now()
+    found = db.silences.list_silences(ctx.conn(), moment, state)
+    results = [db.silences.public(ctx.conn(), db.silences.get(ctx.conn(), s["id"]), moment) for s in found]
+    return {"count": len(results), "results": results}
+
+
+def add_silence():
+    ctx = context()
+    user = ctx.require("operator")
+    moment = now()
+    silence = rules.normalize_silence(ctx.read_json(), moment)
+    silence_id = db.silences.create(ctx.conn(), silence, user["username"], moment)
+    response.status = 201
+    return db.silences.public(ctx.conn(), db.silences.get(ctx.conn(), silence_id), moment)
+
+
+def get_silence(silence_id):
+    ctx = context()
+    ctx.require("viewer")
+    return db.silences.public(ctx.conn(), load(ctx, silence_id), now())
+
+
+def own_or_admin(user, silence):
+    if silence["created_by"] != user["username"] and not role_allows(user["role"], "admin"):
+        raise ApiError(403, f"silence {silence['id']} is {silence['created_by']}'s: only its author or an admin may "
+                            f"end or delete it")
+
+
+def end_silence(silence_id):
+    """End a silence now; it stays listed as expired. Its author or an admin."""
+    ctx = context()
+    user = ctx.require("operator")
+    own_or_admin(user, load(ctx, silence_id))
+    moment = now()
+    if not db.silences.end(ctx.conn(), silence_id, user["username"], moment):
+        raise ApiError(409, f"silence {silence_id} is already over", "id")
+    return db.silences.public(ctx.conn(), db.silences.get(ctx.conn(), silence_id), moment)
+
+
+def delete_silence(silence_id):
+    """Delete a silence (ended now if it was not over). Its author or an admin."""
+    ctx = context()
+    user = ctx.require("operator")
+    own_or_admin(user, load(ctx, silence_id))
+    if not db.delete_silence(ctx.conn(), silence_id, user["username"], now()):
+        raise no_such_silence(silence_id)
+    response.status = 204
+    return ""
+
+
+def audit():
+    """Who changed silences, machines and users, newest first (admin)."""
+    ctx = context()
+    ctx.require("admin")
+    query = request.query.decode()
+    for name in query.keys():
+        if name not in ("kind", "limit", "offset"):
+            raise InputError(name, f"unknown parameter {name!r}: expected kind, limit, offset")
+    kind = query.get("kind")
+    if kind is not None and kind not in AUDIT_KINDS:
+        raise InputError("kind", f"unknown kind {kind!r}: expected {', '.join(AUDIT_KINDS)}")
+    limit = parse_int(query, "limit", ctx.settings["page_size"], 1, ctx.settings["max_page_size"])
+    offset = parse_int(query, "offset", 0, 0, limits.OFFSET_MAX)
+    count, entries = db.list_audit(ctx.conn(), kind, limit, offset)
+    return {"count": count, "results": entries}
+
+
+ROUTES = (
+    ("GET", "/api/silence", list_silences),
+    ("POST", "/api/silence", add_silence),
+    ("GET", "/api/silence/<silence_id:int>", get_silence),
+    ("DELETE", "/api/silence/<silence_id:int>", delete_silence),
+    ("POST", "/api/silence/<silence_id:int>/end", end_silence),
+    ("GET", "/api/audit", audit),
+)
