@@ -9,7 +9,9 @@ machine's own timeout and retries, so a dead device never delays the others.
 A bad machine file is logged with its name and field, once, and the others
 run. The machines folder is read again every --rescan seconds: adding a device
 is writing one JSON file. Alert files are written before the samples file, so
-a crash in between repeats an alert rather than losing it.
+a crash in between repeats an alert rather than losing it. A poll appends to
+the machine's samples (vigie/samples): its cost does not grow with the history
+kept.
 """
 
 import argparse
@@ -26,7 +28,7 @@ from collector.snmp.cycle import poll_machine
 from collector.snmp.session import Session, SnmpError, SnmpStack
 from collector.snmp.reading import OidNameError, extra_oid_specs, numeric_oid
 from vigie import heartbeat, paths
-from vigie.samples import SamplesError, add_event, empty_samples, read_samples, samples_path, set_interval, write_samples
+from vigie.samples import MachineSamples, SamplesError, SamplesStore, samples_path
 from vigie.logs import setup_logging
 from vigie.shard import ShardError, in_shard, parse_shard
 from vigie.severity import LEAST_SEVERE
@@ -76,16 +78,17 @@ def resolve_extra_oids(config: dict, reporter: Reporter) -> dict:
     return specs
 
 
-def load_samples(samples_dir, config: dict) -> dict:
-    path = samples_path(samples_dir, config["name"])
+def load_samples(store: SamplesStore, config: dict) -> MachineSamples:
+    """The machine's samples; a head file that cannot be read is kept aside and a new one
+    started (the archives, kept by interface name, carry on)."""
     try:
-        samples = read_samples(path)
+        return store.load(config["name"], config["interval"])
     except SamplesError as exc:
+        path = samples_path(store.samples_dir, config["name"])
         aside = path.with_name(f"{path.name}.unreadable-{int(time.time())}")
         path.replace(aside)
         log.error("%s; kept as %s, starting a new one", exc, aside.name)
-        samples = empty_samples(config["name"], config["interval"])
-    return samples
+        return MachineSamples(config["name"], config["interval"])
 
 
 def log_transition(name: str, before: dict, after: dict, interface_count: int, events: list) -> None:
@@ -103,11 +106,12 @@ class Collector:
         self.machines_dir = Path(machines_dir)
         self.shard = shard
         self.alertfiles_dir = Path(alertfiles_dir)
-        self.samples_dir = Path(samples_dir)
+        self.store = SamplesStore(samples_dir)
         self.reporter = Reporter()
         self.samples = {}
         self.semaphore = asyncio.Semaphore(concurrency)
         self.stack = SnmpStack()       # made inside the running event loop, used only there
+        self.stored = {"bytes": 0, "cpu_seconds": 0.0}
 
     async def open_session(self, config: dict):
         """The machine's SNMP session; SKIP when its configuration cannot be used (reported
@@ -123,14 +127,16 @@ class Collector:
         self.reporter.clear(("secret", config["name"]))
         return session
 
-    def save(self, config: dict, samples: dict, events: list) -> None:
+    def save(self, config: dict, samples: MachineSamples, events: list) -> None:
         """Alert files first, then the samples: a crash in between repeats an alert, never loses one."""
         name = config["name"]
         try:
             ev.emit(self.alertfiles_dir, name, config.get("tags") or {}, events)
         except OSError as exc:
             log.error("%s: cannot write alert files in %s: %s", name, self.alertfiles_dir, exc)
-        write_samples(samples_path(self.samples_dir, name), samples)
+        started = time.thread_time()
+        self.stored["bytes"] += self.store.save(samples)
+        self.stored["cpu_seconds"] += time.thread_time() - started
 
     async def cycle(self, config: dict, session=None) -> list:
         """Poll one machine once; write its alert files, then its samples.
@@ -139,20 +145,23 @@ class Collector:
         """
         name = config["name"]
         extra = resolve_extra_oids(config, self.reporter)
-        samples = self.samples.get(name) or load_samples(self.samples_dir, config)
-        if samples["archives"]["day"]["step"] != config["interval"]:
-            set_interval(samples, config["interval"])
-        before = dict(samples["status"])
+        samples = self.samples.get(name) or load_samples(self.store, config)
+        if samples.head["archives"]["fine"]["step"] != config["interval"]:
+            samples.set_interval(config["interval"])
+        before = dict(samples.status)
         async with self.semaphore:
             started = time.monotonic()
             events = await poll_machine(self.stack, config, samples, extra, session)
-            samples["status"]["poll_seconds"] = round(time.monotonic() - started, 3)
-        for event in events:
-            add_event(samples, event)
+            samples.now["poll_seconds"] = round(time.monotonic() - started, 3)
+        samples.events += events
         await asyncio.to_thread(self.save, config, samples, events)
         self.samples[name] = samples
-        log_transition(name, before, samples["status"], len(samples["interfaces"]), events)
+        log_transition(name, before, samples.status, len(samples.head["interfaces"]), events)
         heartbeat.beat("poll")
+        for notice in samples.head["notices"]:
+            self.reporter.problem(("notice", name), f"{name}: {notice}", logging.WARNING)
+        if not samples.head["notices"]:
+            self.reporter.clear(("notice", name))
         return events
 
     async def once(self) -> int:
@@ -170,8 +179,10 @@ class Collector:
             if isinstance(result, BaseException):
                 failed += 1
                 log.error("%s: poll failed: %s", config["name"], result, exc_info=result)
-        up = sum(1 for name in configs if self.samples.get(name, {}).get("status", {}).get("state") == "up")
-        log.info("polled %d machine(s) in %.2f s: %d up", len(configs), time.monotonic() - started, up)
+        up = sum(1 for name in configs if name in self.samples and self.samples[name].status["state"] == "up")
+        log.info("polled %d machine(s) in %.2f s: %d up; samples: %.0f kB written, %.2f s of CPU",
+                 len(configs), time.monotonic() - started, up, self.stored["bytes"] / 1000,
+                 self.stored["cpu_seconds"])
         await self.stack.close()
         return 1 if failed else 0
 
@@ -220,7 +231,7 @@ class Collector:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m collector.poll", description=__doc__.split("\n\n")[0],
-                                epilog="Samples are written to SAMPLES/<name>.json; alerts to ALERTFILES.")
+                                epilog="Samples are written to SAMPLES/<name>.json and SAMPLES/<name>/; alerts to ALERTFILES.")
     p.add_argument("--once", action="store_true", help="poll every machine once and exit")
     p.add_argument("--machines", default=str(paths.MACHINES_DIR), help="folder of machine files (default: %(default)s)")
     p.add_argument("--alertfiles", default=str(paths.ALERTFILES_DIR), help="drop folder for alert files (default: %(default)s)")
@@ -236,14 +247,22 @@ def parser() -> argparse.ArgumentParser:
 
 async def run(args) -> int:
     collector = Collector(args.machines, args.alertfiles, args.samples, args.concurrency, args.shard)
-    if args.once:
-        return await collector.once()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    log.info("collector started: machines in %s, every machine on its own interval", args.machines)
-    return await collector.forever(args.rescan, stop)
+    try:
+        collector.store.lock(args.shard)
+    except (SamplesError, OSError) as exc:
+        log.error("%s", exc)
+        return 1
+    try:
+        if args.once:
+            return await collector.once()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        log.info("collector started: machines in %s, every machine on its own interval", args.machines)
+        return await collector.forever(args.rescan, stop)
+    finally:
+        collector.store.unlock()
 
 
 def main(argv=None) -> int:

@@ -3,8 +3,8 @@
     python -m collector.status            # a table for a person
     python -m collector.status --json     # a list for scripts
 
-Reads machines/ for the list of machines and SAMPLES/<name>.json for their
-state; it never talks SNMP and never prints a secret.
+Reads machines/ for the list of machines and their samples (vigie.samples) for
+their state; it never talks SNMP and never prints a secret.
 """
 
 import argparse
@@ -14,7 +14,7 @@ import sys
 from vigie.machines import load_all
 from vigie import paths
 from vigie.units import MISSING, bits_per_second, duration
-from vigie.samples import SamplesError, empty_samples, read_samples, samples_path
+from vigie.samples import SamplesError, empty_view, read_current, samples_path
 
 EXIT_STATUS = ("Exit status: 0 when every samples file could be read; 1 when one could not (named on standard "
                "error, its machine shown as unknown). A bad machine file is named and skipped, as the collector does.")
@@ -65,7 +65,7 @@ def main(argv=None) -> int:
     statuses, code = [], 0
     for config in configs:
         try:
-            samples = read_samples(samples_path(args.samples, config["name"]))
+            samples = read_current(args.samples, config["name"])
             statuses.append(machine_status(config["name"], samples))
             continue
         except SamplesError as exc:
@@ -73,7 +73,7 @@ def main(argv=None) -> int:
         except (KeyError, TypeError, AttributeError, IndexError) as exc:
             print(f"vigie: {samples_path(args.samples, config['name'])}: not a usable samples file "
                   f"({type(exc).__name__}: {exc})", file=sys.stderr)
-        statuses.append(machine_status(config["name"], empty_samples(config["name"])))
+        statuses.append(machine_status(config["name"], empty_view(config["name"])))
         code = 1
     if args.json:
         print(json.dumps(statuses, indent=2))

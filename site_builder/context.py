@@ -63,20 +63,9 @@ def dashboard(rows, error_rows, stats, built_at) -> dict:
             "counts": counts, "built_at": built_at}
 
 
-def _peak(rows, column):
-    values = [r[column] for r in rows or () if len(r) > column and r[column] is not None]
-    return max(values) if values else None
-
-
 def interface_rows(samples) -> list:
     """The interface table: name, alias, speed, status, current and peak (last day) rates."""
-    rows = []
-    all_series = samples.get("series") or {}
-    for iface in samples.get("interfaces") or ():
-        day = (all_series.get(str(iface.get("index"))) or {}).get("day")
-        rows.append(dict(iface, in_peak_bps=_peak(day, 3) or _peak(day, 1),
-                         out_peak_bps=_peak(day, 4) or _peak(day, 2)))
-    return rows
+    return list(samples.get("interfaces") or ())
 
 
 def archive_steps(samples) -> dict:
@@ -84,7 +73,7 @@ def archive_steps(samples) -> dict:
     steps = {}
     for name, spec in (samples.get("archives") or {}).items():
         if isinstance(spec, dict) and isinstance(spec.get("step"), (int, float)):
-            steps[name] = spec["step"]
+            steps["day" if name == "fine" else name] = spec["step"]
     return steps
 
 
@@ -92,7 +81,7 @@ def interface_graphs(samples) -> list:
     graphs, steps = [], archive_steps(samples)
     all_series = samples.get("series") or {}
     for iface in samples.get("interfaces") or ():
-        archives = all_series.get(str(iface.get("index")))
+        archives = all_series.get(iface.get("key"))
         if not archives:
             continue
         title = iface.get("name") or iface.get("descr") or f"ifIndex {iface.get('index')}"
@@ -105,7 +94,7 @@ def interface_graphs(samples) -> list:
 def oid_graphs(samples) -> list:
     graphs, steps = [], archive_steps(samples)
     for name, oid in sorted((samples.get("oids") or {}).items()):
-        archives = {a: oid.get(a) for a in series.ARCHIVES}
+        archives = (samples.get("oid_series") or {}).get(name) or {}
         graphs.append({"id": f"graph-oid-{name}", "title": name, "unit": oid.get("unit") or "",
                        "type": oid.get("type") or "gauge", "last": oid.get("last"), "kind": "oid",
                        "data": series.oid_series(archives, steps)})
@@ -133,6 +122,7 @@ def machine_page(config, samples, samples_error, alerts, alert_count) -> dict:
             "tags": view.get("tags") or {}},
         "status": _status(samples), "samples_error": samples_error, "has_samples": bool(samples),
         "updated": samples.get("updated"), "interfaces": interface_rows(samples),
+        "notices": list(samples.get("notices") or ()),
         "graphs": interface_graphs(samples), "oid_graphs": oid_graphs(samples),
         "log": device_log(samples.get("events"), alerts), "alert_count": alert_count,
     }

@@ -81,10 +81,10 @@ def test_machine_view_from_samples_shows_no_secret():
     config = {"name": "fw-1", "host": "192.0.2.9", "tags": {}, "snmp": {"version": "3", "user": "u",
               "auth_protocol": "SHA", "auth_key": "auth-s3cret", "priv_protocol": "AES", "priv_key": "priv-s3cret"}}
     samples = {"status": {"state": "up", "last_seen": "2026-11-28T10:00:00+00:00", "uptime_seconds": 5},
-               "updated": "2026-11-28T10:00:01+00:00",
+               "updated": "2026-11-28T10:00:01+00:00", "counters_time": 1795903720.0,
                "interfaces": [{"index": 3, "name": "ge-0/0/2", "descr": "x", "alias": "", "speed_bps": 100,
-                               "oper_status": "down", "admin_status": "up", "in_bps": None, "out_bps": None}],
-               "state": {"last": {"time": 1795903720.0, "counters": {"3": {"in": 10, "out": 20}}}}}
+                               "oper_status": "down", "admin_status": "up", "in_bps": None, "out_bps": None,
+                               "in_octets": 10, "out_octets": 20}]}
     text = metrics.render([metrics.machine_view(config, samples)])
     assert "s3cret" not in text
     assert sample_line(text, "vigie_interface_out_octets_total", if_index="3").endswith(" 20 1795903720000")
@@ -176,7 +176,7 @@ def test_prometheus_rate_gives_the_bits_per_second_the_site_shows(scraped):
     wait_until(lambda: len(scraped["prometheus"].query('count_over_time(vigie_interface_in_octets_total[60s]) >= 2'))
                == 4, timeout=30, what="two polls in Prometheus from both jobs")
     samples = read_samples(path)
-    stamp = samples["state"]["last"]["time"]
+    stamp = samples["counters_time"]
     for job, interface in [(job, i) for job in ("file", "api") for i in samples["interfaces"]]:
         series = f'vigie_interface_in_octets_total{{job="{job}",machine="sim-sw",if_name="{interface["name"]}"}}'
         (t1, v1), (t2, v2) = last_two_points(scraped["prometheus"], series, stamp)

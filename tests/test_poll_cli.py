@@ -9,6 +9,7 @@ import time
 import pytest
 
 from vigie import simulated_devices as sim
+from vigie.samples import SamplesStore, read_current
 from tests.support.snmp_agents import SnmpsimAgent
 
 
@@ -60,8 +61,7 @@ def test_loop_picks_up_a_new_machine_file_and_stops_on_sigterm(tmp_path):
         (machines / ".second.json.tmp").rename(machines / "second.json")
         assert wait_for(lambda: (samples / "second.json").exists())
         # the first machine is polled again on its 5 s interval, with rates this time
-        assert wait_for(lambda: json.loads((samples / "first.json").read_text())["interfaces"][0]["in_bps"] is not None,
-                        timeout=15)
+        assert wait_for(lambda: read_current(samples, "first")["interfaces"][0]["in_bps"] is not None, timeout=15)
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=15)
     finally:
@@ -88,8 +88,8 @@ def test_missing_secret_is_reported_and_machine_skipped(tmp_path):
 def test_unreadable_samples_file_is_kept_aside_not_lost(tmp_path):
     from collector.poll import load_samples
     (tmp_path / "r1.json").write_text("{half a file")
-    samples = load_samples(tmp_path, {"name": "r1", "interval": 60})
-    assert samples["machine"] == "r1" and samples["status"]["state"] == "unknown"
+    samples = load_samples(SamplesStore(tmp_path), {"name": "r1", "interval": 60})
+    assert samples.machine == "r1" and samples.status["state"] == "unknown"
     kept = list(tmp_path.glob("r1.json.unreadable-*"))
     assert len(kept) == 1 and kept[0].read_text() == "{half a file"
 

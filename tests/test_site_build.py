@@ -15,6 +15,7 @@ from plotly.offline import get_plotlyjs
 from site_builder import build as site_build
 from site_builder import series
 from site_builder.writer import MANIFEST
+from tests.support import samples_history
 from tests.support import site_data as sd
 
 NOW = datetime(2026, 11, 22, 10, 0, 0, tzinfo=timezone.utc)
@@ -190,6 +191,16 @@ def test_bad_samples_file_only_affects_that_machine(inputs):
     assert re.search(r'data-machine="edge-rt-02">.*?samples error', html, re.S)
     assert "cannot read samples" in page(inputs, "machines/edge-rt-02.html")
     assert 'id="graph-if-1"' in page(inputs, "machines/core-sw-01.html")
+
+
+def test_a_machine_cut_to_its_interface_limit_says_so(inputs):
+    fam = samples_history.write_history(inputs["samples_dir"], "edge-rt-02", samples_history.interfaces(2),
+                                        NOW.timestamp(), days=2)
+    head = json.loads(fam.head.read_text())
+    head["notices"] = ["1000 interfaces to watch, more than the 256 a machine may have"]
+    fam.head.write_text(json.dumps(head))
+    run_build(inputs)
+    assert "1000 interfaces to watch, more than the 256" in page(inputs, "machines/edge-rt-02.html")
 
 
 def test_machine_without_samples_says_so(inputs):

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from collector import poll, status
+from vigie import samples as samples_lib
 from vigie import simulated_devices as sim
 from vigie.alert_file import parse
 from tests.support.snmp_agents import SnmpsimAgent
@@ -37,7 +38,18 @@ class Site:
                           str(self.alertfiles), "--samples", str(self.samples_dir)])
 
     def samples(self, name):
-        return json.loads((self.samples_dir / f"{name}.json").read_text())
+        """What every reader sees of the machine (vigie.samples.read_current)."""
+        return samples_lib.read_current(self.samples_dir, name)
+
+    def fine(self, name):
+        return samples_lib.read_archive(self.samples_dir, name, samples_lib.FINE)
+
+    def files_text(self, name):
+        return "".join(p.read_text() for p in [self.samples_dir / f"{name}.json",
+                                               *sorted((self.samples_dir / name).iterdir())])
+
+    def counters(self, name, key):
+        return json.loads((self.samples_dir / name / "now.json").read_text())["counters"][key]
 
     def alerts(self):
         if not self.alertfiles.exists():
@@ -86,8 +98,8 @@ def test_v2c_device_64bit_rates_and_discovery(tmp_path, site, agents):
     assert eth["ge-0/0/0"]["in_bps"] == pytest.approx(1_000_000, rel=0.1)
     assert eth["ge-0/0/0"]["out_bps"] == pytest.approx(2_000_000, rel=0.1)
     assert samples["status"]["state"] == "up" and samples["status"]["sys_name"] == "core-1"
-    assert samples["series"]["1"]["day"][-1][1] == pytest.approx(1_000_000, rel=0.1)
-    assert "public" not in json.dumps(samples) and "core-1\"" not in json.dumps(samples["state"]).replace("core-1\"", "")
+    assert site.fine("core-1")[-1]["if"]["ge-0/0/0"][samples_lib.IN] == pytest.approx(1_000_000, rel=0.1)
+    assert "public" not in site.files_text("core-1")
     assert site.alerts() == []
 
 
@@ -100,12 +112,12 @@ def test_32bit_only_device_uses_ifInOctets_and_unwraps(tmp_path, site, agents):
     agents.append(agent)
     site.add("old-switch", agent.machine("old-switch"))
     assert site.poll() == 0
-    first = site.samples("old-switch")["state"]["last"]["counters"]["1"]["in"]
+    first = site.counters("old-switch", "eth0")[samples_lib.COUNTER_IN]
     assert first > initial, "agent too slow to start: the counter wrapped before the first poll"
     time.sleep((2 ** 32 - first) / rate + 0.5)
     assert site.poll() == 0
     samples = site.samples("old-switch")
-    second = samples["state"]["last"]["counters"]["1"]["in"]
+    second = site.counters("old-switch", "eth0")[samples_lib.COUNTER_IN]
     assert samples["interfaces"][0]["counter_bits"] == 32
     assert second < first, "the simulated counter should have wrapped between the polls"
     in_bps, out_bps = site.rates("old-switch")["eth0"]
@@ -138,7 +150,7 @@ def test_v3_only_agent_authpriv_sha_aes(tmp_path, site, agents):
     assert site.samples("secure-fw-authnopriv")["status"]["state"] == "up"
     assert site.rates("secure-fw")["wan0"][0] == pytest.approx(400_000, rel=0.1)
     assert site.samples("secure-fw-v2c")["status"]["state"] == "down"
-    text = (site.samples_dir / "secure-fw.json").read_text()
+    text = site.files_text("secure-fw")
     assert "auth-secret" not in text and "priv-secret" not in text
 
 
@@ -172,7 +184,8 @@ def test_reboot_gives_gap_then_rates_again(tmp_path, site, agents):
     time.sleep(1.5)
     assert site.poll() == 0
     assert site.rates("rtr")["eth0"][0] == pytest.approx(800_000, rel=0.1)
-    assert all(row[1] is None or row[1] < 1_000_000 for row in site.samples("rtr")["series"]["1"]["day"])
+    assert all(x["if"]["eth0"][samples_lib.IN] is None or x["if"]["eth0"][samples_lib.IN] < 1_000_000
+               for x in site.fine("rtr"))
     assert site.alerts() == []
 
 
@@ -190,8 +203,8 @@ def test_silent_device_goes_down_once_without_delaying_others(tmp_path, site, ag
     for _ in range(3):
         started = time.time()
         assert site.poll() == 0
-        timings.append(((site.samples_dir / "healthy.json").stat().st_mtime - started,
-                        (site.samples_dir / "flaky.json").stat().st_mtime - started))
+        timings.append(((site.samples_dir / "healthy" / "now.json").stat().st_mtime - started,
+                        (site.samples_dir / "flaky" / "now.json").stat().st_mtime - started))
     # the silent device costs its own timeout x (retries + 1) = 2 s; the healthy one is done long before
     assert all(flaky >= 2.0 for _, flaky in timings), timings
     assert all(healthy < flaky - 1.0 for healthy, flaky in timings), f"the healthy machine waited: {timings}"
@@ -227,7 +240,10 @@ def test_interface_down_and_reindex_after_restart(tmp_path, site, agents):
     samples = site.samples("sw")
     assert [(i["index"], i["name"], i["oper_status"]) for i in samples["interfaces"]] == \
         [(1, "eth0", "down"), (2, "eth2", "up"), (3, "eth1", "up")]
-    assert sorted(samples["series"]) == ["1", "2", "3"]
+    fine = site.fine("sw")
+    assert sorted(fine[-1]["if"]) == ["eth0", "eth1", "eth2"]
+    # eth1 moved from ifIndex 2 to 3: one series under its name, before and after
+    assert all("eth1" in line["if"] for line in fine) and len(fine) == 3
     alerts = site.alerts()
     assert [(a["severity"], a["message"]) for a in alerts] == [("ERROR", "Interface eth0 is down")]
     assert alerts[0]["application"] == "lan"

@@ -3,7 +3,7 @@
 from collector.snmp import events
 from vigie import samples as samples_lib
 from vigie.alert_file import parse
-from collector.snmp.cycle import apply_failure, apply_reading, needs_discovery
+from collector.snmp.cycle import apply_failure, apply_reading, needs_discovery, watched_interfaces
 
 CONFIG = {"name": "edge-1", "threshold_percent": 90, "down_after": 2, "interfaces": "all",
           "tags": {"provider": "NetOps", "application": "core-network", "environment": "prod"}}
@@ -19,28 +19,32 @@ def reading(ts, uptime_s, in_octets, out_octets, oper="up", descr="eth0"):
 
 
 def fresh():
-    return samples_lib.empty_samples("edge-1", 60)
+    return samples_lib.MachineSamples("edge-1", 60)
+
+
+def eth0(samples):
+    return samples.view()["interfaces"][0]
 
 
 def test_rates_from_two_readings():
     samples = fresh()
     assert apply_reading(samples, CONFIG, [ETH0], reading(T0, 1000, 0, 0), {}) == []
     apply_reading(samples, CONFIG, [ETH0], reading(T0 + 60, 1060, 7_500_000, 750_000), {})
-    view = samples["interfaces"][0]
+    view = eth0(samples)
     assert view["in_bps"] == 1_000_000.0 and view["out_bps"] == 100_000.0
     assert view["utilisation_percent"] == 1.0
-    assert samples["series"]["1"]["day"][-1][1:3] == [1_000_000, 100_000]
-    assert samples["status"]["state"] == "up" and samples["status"]["uptime_seconds"] == 1060
+    assert samples.fine[-1] == {"t": T0 + 60, "if": {"eth0": [1_000_000, 100_000]}, "oid": {}}
+    assert samples.view()["status"]["state"] == "up" and samples.view()["status"]["uptime_seconds"] == 1060
 
 
 def test_reboot_gives_gap_not_spike():
     samples = fresh()
     apply_reading(samples, CONFIG, [ETH0], reading(T0, 100_000, 9_000_000_000, 9_000_000_000), {})
     apply_reading(samples, CONFIG, [ETH0], reading(T0 + 60, 30, 1_000, 2_000), {})
-    assert samples["interfaces"][0]["in_bps"] is None
-    assert samples["series"]["1"]["day"][-1][1:] == [None, None, None, None]
+    assert eth0(samples)["in_bps"] is None
+    assert samples.fine[-1]["if"]["eth0"] == [None, None]
     apply_reading(samples, CONFIG, [ETH0], reading(T0 + 120, 90, 751_000, 2_000), {})
-    assert samples["interfaces"][0]["in_bps"] == 100_000.0
+    assert eth0(samples)["in_bps"] == 100_000.0
 
 
 def test_reindexed_interface_gives_gap():
@@ -48,17 +52,36 @@ def test_reindexed_interface_gives_gap():
     apply_reading(samples, CONFIG, [ETH0], reading(T0, 1000, 0, 0), {})
     other = dict(ETH0, descr="eth9", name="eth9")
     apply_reading(samples, CONFIG, [other], reading(T0 + 60, 1060, 5_000_000, 5, descr="eth9"), {})
-    assert samples["interfaces"][0]["in_bps"] is None
+    assert eth0(samples)["in_bps"] is None and eth0(samples)["key"] == "eth9"
+
+
+def test_renumbered_interface_keeps_its_series_under_its_name():
+    """A device that gives eth0 another ifIndex (after a line card change, say): one gap,
+    then the same series, never a rate between two different counters."""
+    samples = fresh()
+    apply_reading(samples, CONFIG, [ETH0], reading(T0, 1000, 0, 0), {})
+    apply_reading(samples, CONFIG, [ETH0], reading(T0 + 60, 1060, 750_000, 0), {})
+    moved = dict(ETH0, index=7)
+    again = reading(T0 + 120, 1120, 90_000_000_000, 0)
+    again["interfaces"] = {7: again["interfaces"][1]}
+    apply_reading(samples, CONFIG, [moved], again, {})
+    after = reading(T0 + 180, 1180, 90_000_750_000, 0)
+    after["interfaces"] = {7: after["interfaces"][1]}
+    apply_reading(samples, CONFIG, [moved], after, {})
+    assert [line["if"] for line in samples.fine[1:]] == [{"eth0": [100_000, 0]}, {"eth0": [None, None]},
+                                                          {"eth0": [100_000, 0]}]
+    assert eth0(samples)["index"] == 7 and eth0(samples)["in_bps"] == 100_000.0
 
 
 def test_machine_down_after_n_failures_alerts_once_and_up_once():
     samples = fresh()
     apply_reading(samples, CONFIG, [ETH0], reading(T0, 1000, 0, 0), {})
     assert apply_failure(samples, CONFIG, "timeout", T0 + 60) == []
-    assert samples["status"]["state"] == "up"
+    assert samples.status["state"] == "up" and samples.fine[-1] == {"t": T0 + 60}
+    assert eth0(samples)["in_bps"] is None
     down = apply_failure(samples, CONFIG, "timeout", T0 + 120)
     assert [e["kind"] for e in down] == ["down"]
-    assert samples["status"]["state"] == "down" and samples["status"]["consecutive_failures"] == 2
+    assert samples.status["state"] == "down" and samples.status["consecutive_failures"] == 2
     assert apply_failure(samples, CONFIG, "timeout", T0 + 180) == []
     up = apply_reading(samples, CONFIG, [ETH0], reading(T0 + 240, 1240, 0, 0), {})
     assert [e["kind"] for e in up] == ["up"]
@@ -103,20 +126,32 @@ def test_extra_oids_gauge_and_counter():
     r = reading(T0 + 60, 1060, 0, 0)
     r["oids"] = {"load": 44, "packets": 7000}
     apply_reading(samples, CONFIG, [ETH0], r, extra)
-    assert samples["oids"]["load"]["last"] == 44 and samples["oids"]["load"]["unit"] == "%"
-    assert samples["oids"]["packets"]["last"] == 100.0
-    assert samples["oids"]["packets"]["day"][-1] == [T0 + 60, 100.0, 100.0]
+    oids = samples.view()["oids"]
+    assert oids["load"]["last"] == 44 and oids["load"]["unit"] == "%"
+    assert oids["packets"]["last"] == 100.0
+    assert samples.fine[-1]["oid"] == {"load": 44, "packets": 100.0}
 
 
 def test_discovery_needed_when_if_number_or_descr_changes():
     samples = fresh()
-    samples["state"]["discovery"] = {"if_number": 1, "interfaces": [ETH0], "time": T0}
+    samples.discovery = {"if_number": 1, "interfaces": [ETH0], "time": T0}
     assert not needs_discovery(samples, CONFIG, reading(T0, 10, 0, 0))
     changed = reading(T0, 10, 0, 0)
     changed["if_number"] = 2
     assert needs_discovery(samples, CONFIG, changed)
     assert needs_discovery(samples, CONFIG, reading(T0, 10, 0, 0, descr="eth7"))
     assert needs_discovery(samples, CONFIG, now=T0 + 7200)
+
+
+def test_a_device_with_too_many_interfaces_is_cut_with_a_notice():
+    samples = fresh()
+    samples.discovery = {"if_number": 1000, "time": T0,
+                         "interfaces": [dict(ETH0, index=i, name=f"ge-{i}", descr=f"ge-{i}") for i in range(1, 1001)]}
+    watched = watched_interfaces(samples, CONFIG)
+    assert len(watched) == samples_lib.MAX_INTERFACES and watched[-1]["index"] == samples_lib.MAX_INTERFACES
+    assert "1000 interfaces" in samples.head["notices"][0] and '"interfaces"' in samples.head["notices"][0]
+    listed = dict(CONFIG, interfaces=["ge-3", 5])
+    assert [i["index"] for i in watched_interfaces(samples, listed)] == [3, 5] and samples.head["notices"] == []
 
 
 def test_alert_file_round_trips_with_tags_and_severity(tmp_path):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from collector import poll
+from vigie import samples as samples_lib
 from tests.support.snmp_agents import SnmpdAgent
 
 pytestmark = pytest.mark.slow
@@ -40,6 +41,11 @@ def push_through_loopback(total_bytes):
     server.close()
 
 
+def counters(tmp_path):
+    """lo's raw counters as the collector kept them after its last poll."""
+    return json.loads((tmp_path / "samples" / "localhost" / "now.json").read_text())["counters"]["lo"]
+
+
 @pytest.mark.skipif(not SYSFS.exists(), reason="no /sys/class/net/lo")
 def test_lo_counters_match_the_kernel(tmp_path):
     rx_before, tx_before = lo_bytes()
@@ -52,21 +58,21 @@ def test_lo_counters_match_the_kernel(tmp_path):
                 "--samples", str(tmp_path / "samples")]
         assert poll.main(args) == 0
         rx_after, tx_after = lo_bytes()
-        samples = json.loads((tmp_path / "samples" / "localhost.json").read_text())
+        samples = samples_lib.read_current(tmp_path / "samples", "localhost")
         lo = samples["interfaces"]
         assert [i["name"] for i in lo] == ["lo"] and lo[0]["counter_bits"] == 64
-        first = samples["state"]["last"]["counters"][str(lo[0]["index"])]
-        assert rx_before <= first["in"] <= rx_after
-        assert tx_before <= first["out"] <= tx_after
+        first = counters(tmp_path)
+        assert rx_before <= first[samples_lib.COUNTER_IN] <= rx_after
+        assert tx_before <= first[samples_lib.COUNTER_OUT] <= tx_after
         assert samples["status"]["state"] == "up" and samples["status"]["sys_name"] == "vigie-snmpd"
 
         push_through_loopback(20_000_000)
         time.sleep(3.5)                     # snmpd refreshes interface counters about every 3 s
         assert poll.main(args) == 0
-        samples = json.loads((tmp_path / "samples" / "localhost.json").read_text())
-        second = samples["state"]["last"]["counters"][str(lo[0]["index"])]
-        assert second["in"] - first["in"] >= 20_000_000
-        assert second["in"] <= lo_bytes()[0]
+        samples = samples_lib.read_current(tmp_path / "samples", "localhost")
+        second = counters(tmp_path)
+        assert second[samples_lib.COUNTER_IN] - first[samples_lib.COUNTER_IN] >= 20_000_000
+        assert second[samples_lib.COUNTER_IN] <= lo_bytes()[0]
         in_bps = samples["interfaces"][0]["in_bps"]
         assert in_bps is not None and in_bps >= 20_000_000 * 8 / 10
     finally:

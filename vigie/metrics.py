@@ -4,9 +4,9 @@
     GET /metrics                                 # the same from the API (vigie/api/routes_metrics.py)
 
 `render` is pure: machine views and health figures in, text out. The edges
-read them: `machine_view` from a machine file and its samples file (through
+read them: `machine_view` from a machine file and its samples (through
 vigie.samples), `collect_machines` for a whole folder (re-reading only the
-samples files that changed since the last call), `intake_stats` and
+machines whose samples changed since the last call), `intake_stats` and
 `watcher_backlog` from files on disk.
 
 Per interface: in/out octet counters (stamped with the time of the poll that
@@ -35,7 +35,7 @@ from pathlib import Path
 from vigie import __version__, paths
 from vigie.atomic import atomic_write_bytes
 from vigie.machines import load_all
-from vigie.samples import SamplesError, read_samples, samples_path
+from vigie.samples import SamplesError, current_signature, read_current
 from vigie.shard import ShardError, in_shard, parse_shard
 
 log = logging.getLogger("vigie.metrics")
@@ -102,22 +102,16 @@ def iso_to_unix(text):
 
 
 def machine_view(config: dict, samples: dict) -> dict:
-    """What the exposition shows of one machine, from its config and samples (vigie.samples)."""
+    """What the exposition shows of one machine, from its config and its samples' current
+    view (vigie.samples.read_current)."""
     status = samples.get("status") or {}
-    last = (samples.get("state") or {}).get("last") or {}
-    counters = last.get("counters") or {}
-    interfaces = []
-    for interface in samples.get("interfaces") or []:
-        raw = counters.get(str(interface.get("index"))) or {}
-        interfaces.append(dict(interface, in_octets=raw.get("in"), out_octets=raw.get("out")))
-    oids = {name: dict(entry, raw=(last.get("oids") or {}).get(name)) for name, entry in (samples.get("oids") or {}).items()}
     return {
         "name": config["name"], "host": config.get("host", ""), "tags": config.get("tags") or {},
         "state": status.get("state") or "unknown", "sys_name": status.get("sys_name") or "",
         "uptime_seconds": status.get("uptime_seconds"), "consecutive_failures": status.get("consecutive_failures"),
         "last_poll": iso_to_unix(samples.get("updated")), "last_seen": iso_to_unix(status.get("last_seen")),
-        "poll_seconds": status.get("poll_seconds"), "counters_time": last.get("time"),
-        "interfaces": interfaces, "oids": oids,
+        "poll_seconds": status.get("poll_seconds"), "counters_time": samples.get("counters_time"),
+        "interfaces": list(samples.get("interfaces") or []), "oids": dict(samples.get("oids") or {}),
     }
 
 
@@ -245,17 +239,15 @@ class SamplesCache:
     def __init__(self):
         self.views = {}
 
-    def view(self, config: dict, path: Path) -> dict:
-        try:
-            stat = path.stat()
-            key = (stat.st_mtime_ns, stat.st_size, json.dumps(config, sort_keys=True, default=str))
-        except FileNotFoundError:
-            key = None
+    def view(self, config: dict, samples_dir, name: str) -> dict:
+        key = current_signature(samples_dir, name)
+        if key is not None:
+            key = (tuple(key), json.dumps(config, sort_keys=True, default=str))
         cached = self.views.get(config["name"])
         if key is not None and cached and cached[0] == key:
             return cached[1]
         try:
-            samples = read_samples(path)
+            samples = read_current(samples_dir, name)
         except SamplesError as exc:
             log.warning("%s", exc)
             samples = {}
@@ -268,7 +260,7 @@ def collect_machines(machines_dir, samples_dir, shard=None, cache: SamplesCache 
     """(views, bad machine files) for the machines of this shard."""
     cache = cache or SamplesCache()
     configs, errors = load_all(machines_dir)
-    views = [cache.view(c, samples_path(samples_dir, c["name"])) for c in configs if in_shard(c["name"], shard)]
+    views = [cache.view(c, samples_dir, c["name"]) for c in configs if in_shard(c["name"], shard)]
     for name in set(cache.views) - {v["name"] for v in views}:
         del cache.views[name]
     return views, len(errors)

@@ -1,12 +1,18 @@
 """One poll cycle of one machine: ask the device, update its samples, list the events.
 
-`apply_reading` and `apply_failure` take the samples (the machine's whole
-record, see vigie/samples.py) and what the poll brought, update them in
-place and return the events of this cycle; they do no I/O, so status, rate and
-event rules are tested on literal readings. `poll_machine` is the edge: it
-talks SNMP, re-discovers interfaces when the device's ifNumber or the ifDescr
-behind a watched ifIndex changed (or it rebooted, or an hour passed), then
-applies the result.
+`apply_reading` and `apply_failure` take the machine's samples (a
+vigie.samples.MachineSamples) and what the poll brought, update them in place
+(status and interfaces in its head, rates and counters in its `now`, one line
+queued for the fine archive) and return the events of this cycle; they do no
+I/O, so status, rate and event rules are tested on literal readings.
+`poll_machine` is the edge: it talks SNMP, re-discovers interfaces when the
+device's ifNumber or the ifDescr behind a watched ifIndex changed (or it
+rebooted, or an hour passed), then applies the result.
+
+Interfaces are known by name (vigie.samples.interface_key), not by ifIndex: a
+device that numbers them again keeps their series; a rate is only computed
+between two readings of the same ifIndex, so the poll after a renumbering is
+a gap, never a spike.
 """
 
 import asyncio
@@ -14,17 +20,15 @@ import time
 
 from collector.snmp import events as ev
 from collector.snmp import rates
-from vigie.samples import add_interface_point, add_oid_point, keep_only_interfaces, keep_only_oids
-from vigie.utc import iso_from_unix
 from collector.snmp.discovery import discover, select_interfaces
 from collector.snmp.reading import fetch_reading
 from collector.snmp.session import Session, SnmpError
+from vigie.samples import (COUNTER_BITS, COUNTER_IN, COUNTER_INDEX, COUNTER_OUT, IN, MAX_INTERFACES, OUT,
+                           MachineSamples, compact_number, interface_key)
+from vigie.samples.consolidate import fold_max
+from vigie.utc import iso_from_unix
 
 REDISCOVER_SECONDS = 3600
-
-
-def _status(samples):
-    return samples["status"]
 
 
 def _set_state(status: dict, state: str, ts: float) -> str:
@@ -34,29 +38,36 @@ def _set_state(status: dict, state: str, ts: float) -> str:
     return previous
 
 
-def interface_view(interface: dict, current: dict, in_bps, out_bps) -> dict:
-    """The public interface entry of the samples file (no collector state)."""
+def keyed(interfaces: list) -> list:
+    """[(key, interface)]: the name each interface's series are kept under."""
+    taken, out = set(), []
+    for interface in interfaces:
+        key = interface_key(interface, taken)
+        taken.add(key)
+        out.append((key, interface))
+    return out
+
+
+def identity(key: str, interface: dict, current: dict) -> dict:
+    """An interface's entry in the samples head: who it is and its status."""
     return {
-        "index": interface["index"], "name": interface["name"], "descr": interface["descr"],
+        "key": key, "index": interface["index"], "name": interface["name"], "descr": interface["descr"],
         "alias": interface["alias"], "speed_bps": interface["speed_bps"], "type": interface.get("type"),
         "oper_status": current.get("oper_status") or interface["oper_status"],
         "admin_status": interface["admin_status"], "counter_bits": interface["counter_bits"],
-        "in_bps": None if in_bps is None else round(in_bps, 1),
-        "out_bps": None if out_bps is None else round(out_bps, 1),
-        "utilisation_percent": rates.utilisation_percent(in_bps, out_bps, interface["speed_bps"]),
     }
 
 
 def _interface_rates(interface, current, previous, elapsed, rebooted):
-    """(in_bps, out_bps) or Nones: no previous reading, reboot, or another interface at this ifIndex."""
-    same = (previous and not rebooted and previous.get("descr") == current.get("descr")
-            and previous.get("bits") == interface["counter_bits"])
+    """(in_bps, out_bps) or Nones: no previous reading of this ifIndex, or a reboot."""
+    same = (previous and not rebooted and previous[COUNTER_INDEX] == interface["index"]
+            and previous[COUNTER_BITS] == interface["counter_bits"])
     if not same:
         return None, None
     speed = interface["speed_bps"]
     bits = interface["counter_bits"]
-    return (rates.interface_bps(previous.get("in"), current.get("in_octets"), bits, elapsed, speed),
-            rates.interface_bps(previous.get("out"), current.get("out_octets"), bits, elapsed, speed))
+    return (rates.interface_bps(previous[COUNTER_IN], current.get("in_octets"), bits, elapsed, speed),
+            rates.interface_bps(previous[COUNTER_OUT], current.get("out_octets"), bits, elapsed, speed))
 
 
 def _oid_value(spec, value, previous, elapsed, rebooted):
@@ -68,70 +79,99 @@ def _oid_value(spec, value, previous, elapsed, rebooted):
     return rates.counter_per_second(previous, value, bits, elapsed)
 
 
-def apply_reading(samples: dict, config: dict, watched: list, reading: dict, extra_oids: dict,
-                  system: dict = None) -> list:
-    """Fold one successful reading into the samples; return this cycle's events."""
-    state = samples.setdefault("state", {})
-    last = state.get("last") or {}
+def _counters(interface: dict, current: dict) -> list:
+    row = [None] * 4
+    row[COUNTER_INDEX], row[COUNTER_BITS] = interface["index"], interface["counter_bits"]
+    row[COUNTER_IN], row[COUNTER_OUT] = current.get("in_octets"), current.get("out_octets")
+    return row
+
+
+def _pair(in_bps, out_bps) -> list:
+    pair = [None, None]
+    pair[IN], pair[OUT] = compact_number(in_bps), compact_number(out_bps)
+    return pair
+
+
+def _fold_interfaces(samples: MachineSamples, config: dict, watched: list, reading: dict, elapsed, rebooted):
+    """Rates, identities, counters and events of the watched interfaces; returns
+    ({key: [in, out]} for the fine line, events)."""
+    head, now = samples.head, samples.now
     ts = reading["time"]
-    wall_elapsed = ts - last["time"] if last.get("time") else None
-    rebooted = rates.rebooted(last.get("uptime_ticks"), reading["uptime_ticks"], wall_elapsed or 0)
-    elapsed = rates.interval_seconds(wall_elapsed, last.get("uptime_ticks"), reading["uptime_ticks"])
-    if_state = state.setdefault("interfaces", {})
-    found, counters, views = [], {}, []
-    for interface in watched:
-        key = str(interface["index"])
+    if_state = head["state"].setdefault("interfaces", {})
+    identities, counters, rates_now, line, found = [], {}, {}, {}, []
+    for key, interface in keyed(watched):
         current = reading["interfaces"][interface["index"]]
-        in_bps, out_bps = _interface_rates(interface, current, last.get("counters", {}).get(key), elapsed, rebooted)
-        view = interface_view(interface, current, in_bps, out_bps)
-        views.append(view)
-        add_interface_point(samples, interface["index"], ts, view["in_bps"], view["out_bps"])
+        in_bps, out_bps = _interface_rates(interface, current, now["counters"].get(key), elapsed, rebooted)
+        entry = identity(key, interface, current)
+        identities.append(entry)
+        line[key] = _pair(in_bps, out_bps)
+        rates_now[key] = [None if in_bps is None else round(in_bps, 1), None if out_bps is None else round(out_bps, 1)]
+        fold_max(now["open_max"], key, line[key])
+        view = dict(entry, utilisation_percent=rates.utilisation_percent(in_bps, out_bps, interface["speed_bps"]))
         before = if_state.get(key, {})
-        changes = ev.interface_events(interface["name"], before, view, config["threshold_percent"], ts)
+        changes = ev.interface_events(key, before, view, config["threshold_percent"], ts)
         found += changes
         util_high = before.get("util_high", False)
         for change in changes:
             util_high = {"util_high": True, "util_ok": False}.get(change["kind"], util_high)
         if_state[key] = {"oper_status": view["oper_status"], "util_high": util_high}
-        counters[key] = {"in": current.get("in_octets"), "out": current.get("out_octets"),
-                         "descr": current.get("descr"), "bits": interface["counter_bits"]}
+        counters[key] = _counters(interface, current)
     for key in [k for k in if_state if k not in counters]:
         del if_state[key]
-    oid_last = {}
+    for key in [k for k in now["open_max"] if k not in counters]:
+        del now["open_max"][key]
+    head["interfaces"], now["counters"], now["rates"] = identities, counters, rates_now
+    return line, found
+
+
+def _fold_oids(samples: MachineSamples, reading: dict, extra_oids: dict, elapsed, rebooted) -> dict:
+    now = samples.now
+    values, raw = {}, {}
     for name, spec in extra_oids.items():
         value = reading["oids"].get(name)
-        shown = _oid_value(spec, value, last.get("oids", {}).get(name), elapsed, rebooted)
-        add_oid_point(samples, name, ts, shown, spec["type"], spec["unit"])
-        oid_last[name] = value
-    keep_only_interfaces(samples, [i["index"] for i in watched])
-    keep_only_oids(samples, set(extra_oids))
-    samples["interfaces"] = views
-    state["last"] = {"time": ts, "uptime_ticks": reading["uptime_ticks"], "counters": counters, "oids": oid_last}
-    status = _status(samples)
+        shown = _oid_value(spec, value, now["oid_counters"].get(name), elapsed, rebooted)
+        values[name] = compact_number(shown)
+        raw[name] = value
+    samples.head["oids"] = {name: {"type": spec["type"], "unit": spec["unit"]} for name, spec in extra_oids.items()}
+    now["oids"], now["oid_counters"] = values, raw
+    return values
+
+
+def apply_reading(samples: MachineSamples, config: dict, watched: list, reading: dict, extra_oids: dict,
+                  system: dict = None) -> list:
+    """Fold one successful reading into the samples; return this cycle's events."""
+    now = samples.now
+    ts = reading["time"]
+    wall_elapsed = ts - now["time"] if now.get("time") else None
+    rebooted = rates.rebooted(now.get("uptime_ticks"), reading["uptime_ticks"], wall_elapsed or 0)
+    elapsed = rates.interval_seconds(wall_elapsed, now.get("uptime_ticks"), reading["uptime_ticks"])
+    interfaces, found = _fold_interfaces(samples, config, watched, reading, elapsed, rebooted)
+    oids = _fold_oids(samples, reading, extra_oids, elapsed, rebooted)
+    samples.fine.append({"t": int(ts), "if": interfaces, "oid": oids})
+    now["time"], now["uptime_ticks"] = ts, reading["uptime_ticks"]
+    status = samples.status
     previous = _set_state(status, "up", ts)
-    status.update({"last_seen": iso_from_unix(ts), "consecutive_failures": 0, "last_error": None,
-                   "uptime_seconds": None if reading["uptime_ticks"] is None else reading["uptime_ticks"] // 100})
+    status.update({"consecutive_failures": 0, "last_error": None})
     if system:
         status["sys_name"], status["sys_descr"] = system.get("sys_name"), system.get("sys_descr")
     return ev.machine_events(previous, "up", ts) + found
 
 
-def apply_failure(samples: dict, config: dict, error: str, ts: float) -> list:
-    """Count a failed poll; past `down_after` failures in a row the machine is down."""
-    status = _status(samples)
+def apply_failure(samples: MachineSamples, config: dict, error: str, ts: float) -> list:
+    """Count a failed poll (a gap in the graphs); past `down_after` failures in a row the machine is down."""
+    status = samples.status
     status["consecutive_failures"] += 1
     status["last_error"] = error
-    for interface in samples.get("interfaces", []):
-        add_interface_point(samples, interface["index"], ts, None, None)
-        interface["in_bps"] = interface["out_bps"] = interface["utilisation_percent"] = None
+    samples.fine.append({"t": int(ts)})
+    samples.now["rates"] = {}
     if status["consecutive_failures"] < config["down_after"]:
         return []
     previous = _set_state(status, "down", ts)
     return ev.machine_events(previous, "down", ts, error)
 
 
-def needs_discovery(samples: dict, config: dict, reading: dict = None, now: float = None) -> bool:
-    found = samples.get("state", {}).get("discovery")
+def needs_discovery(samples: MachineSamples, config: dict, reading: dict = None, now: float = None) -> bool:
+    found = samples.discovery
     if not found:
         return True
     if now is not None and now - found.get("time", 0) > REDISCOVER_SECONDS:
@@ -140,48 +180,60 @@ def needs_discovery(samples: dict, config: dict, reading: dict = None, now: floa
         return False
     if reading["if_number"] is not None and reading["if_number"] != found.get("if_number"):
         return True
-    last = samples["state"].get("last") or {}
-    if last.get("uptime_ticks") is not None and reading["uptime_ticks"] is not None \
-            and reading["uptime_ticks"] < last["uptime_ticks"]:
+    last_uptime = samples.now.get("uptime_ticks")
+    if last_uptime is not None and reading["uptime_ticks"] is not None and reading["uptime_ticks"] < last_uptime:
         return True
     known = {i["index"]: i["descr"] for i in found["interfaces"]}
     return any(got.get("descr") != known.get(index) for index, got in reading["interfaces"].items())
 
 
-async def _discover(session, samples, now):
+def watched_interfaces(samples: MachineSamples, config: dict) -> list:
+    """The interfaces to poll: those the machine file asks for, at most MAX_INTERFACES
+    (the cut is said in the samples' notices)."""
+    chosen = select_interfaces(samples.discovery["interfaces"], config["interfaces"])
+    notices = []
+    if len(chosen) > MAX_INTERFACES:
+        notices.append(f"{len(chosen)} interfaces to watch, more than the {MAX_INTERFACES} a machine may have: only "
+                       f"the first {MAX_INTERFACES} by ifIndex are polled and graphed; list the interfaces wanted "
+                       f"in the machine file's \"interfaces\"")
+        chosen = chosen[:MAX_INTERFACES]
+    samples.head["notices"] = notices
+    return chosen
+
+
+async def _discover(session, samples: MachineSamples, now: float) -> dict:
     found = await discover(session)
     found["time"] = now
-    samples.setdefault("state", {})["discovery"] = found
+    samples.discovery, samples.discovery_changed = found, True
     return found
 
 
-async def read_device(session, samples: dict, config: dict, extra_oids: dict):
+async def read_device(session, samples: MachineSamples, config: dict, extra_oids: dict):
     """(watched interfaces, reading, system info), discovering again when the device changed."""
     now = time.time()
     if needs_discovery(samples, config, now=now):
         await _discover(session, samples, now)
-    found = samples["state"]["discovery"]
-    watched = select_interfaces(found["interfaces"], config["interfaces"])
+    watched = watched_interfaces(samples, config)
     reading = await fetch_reading(session, watched, extra_oids)
     if needs_discovery(samples, config, reading):
-        found = await _discover(session, samples, now)
-        watched = select_interfaces(found["interfaces"], config["interfaces"])
+        await _discover(session, samples, now)
+        watched = watched_interfaces(samples, config)
         reading = await fetch_reading(session, watched, extra_oids)
-    return watched, reading, found
+    return watched, reading, samples.discovery
 
 
-def attempt_seconds(config: dict, samples: dict = None) -> float:
+def attempt_seconds(config: dict, samples: MachineSamples = None) -> float:
     """Longest one cycle may take: its requests, each with its timeout and retries.
 
     pysnmp bounds every request; this is the safety net over the whole cycle, which
     on a device with many interfaces holds more requests (GETs of 40 values, walks).
     """
-    found = ((samples or {}).get("state") or {}).get("discovery") or {}
+    found = (samples.discovery if samples is not None else None) or {}
     requests = 4 + len(found.get("interfaces", [])) // 10
     return requests * config["timeout"] * (config["retries"] + 1) + 1
 
 
-async def poll_machine(stack, config: dict, samples: dict, extra_oids: dict, session=None) -> list:
+async def poll_machine(stack, config: dict, samples: MachineSamples, extra_oids: dict, session=None) -> list:
     """Poll one machine once and fold the outcome into `samples`; return the events."""
     try:
         if session is None:

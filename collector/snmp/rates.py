@@ -10,6 +10,8 @@ above the interface's speed is impossible and dropped. A gap is None, never a
 spike and never a negative number.
 """
 
+from vigie.samples.format import utilisation_percent  # noqa: F401 - the rule lives with the samples format
+
 COUNTER32_MODULO = 2 ** 32
 COUNTER64_MODULO = 2 ** 64
 TICKS_PER_SECOND = 100          # sysUpTime is in hundredths of a second
@@ -82,14 +84,6 @@ def interface_bps(previous_octets, octets, counter_bits, interval_seconds, speed
     """Bits per second over one interval from two octet counter readings, or None."""
     delta = counter_delta(previous_octets, octets, counter_bits)
     return plausible_bps(octets_to_bits_per_second(delta, interval_seconds), speed_bps)
-
-
-def utilisation_percent(in_bps, out_bps, speed_bps):
-    """The busier direction as a percentage of the interface speed, or None."""
-    if not speed_bps or (in_bps is None and out_bps is None):
-        return None
-    busiest = max(v for v in (in_bps, out_bps) if v is not None)
-    return round(100.0 * busiest / speed_bps, 2)
 
 
 def counter_per_second(previous, current, counter_bits, interval_seconds):
