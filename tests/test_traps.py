@@ -8,7 +8,7 @@ import pytest
 
 from collector import traps
 from vigie import alert_file
-from vigie.samples import empty_samples, samples_path, write_samples
+from vigie.samples import MachineSamples, SamplesStore
 from tests.support.syslog import read_jsonl, wait_until
 from tests.support.traps import COMMUNITY, Snmptrapd, send_trap, send_v1_trap
 
@@ -100,9 +100,9 @@ def trapd(tmp_path_factory):
     (folders["machines"] / "sw1.json").write_text(json.dumps(
         {"host": "127.0.0.1", "snmp": {"version": "2c", "community": "public"},
          "tags": {"application": "campus", "environment": "prod", "provider": "NetOps"}}))
-    samples = empty_samples("sw1")
-    samples["interfaces"] = [{"index": 7, "name": "ge-0/0/7", "descr": "GigabitEthernet0/0/7"}]
-    write_samples(samples_path(folders["samples"], "sw1"), samples)
+    samples = MachineSamples("sw1")
+    samples.head["interfaces"] = [{"key": "ge-0/0/7", "index": 7, "name": "ge-0/0/7", "descr": "GigabitEthernet0/0/7"}]
+    SamplesStore(folders["samples"]).save(samples)
     server = Snmptrapd(root, *folders.values(), handler_args=["--alert", "1.3.6.1.4.1.99999.1=critical"]).start()
     server.folders = folders
     yield server
