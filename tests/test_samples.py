@@ -300,6 +300,12 @@ def test_read_rejects_garbage_naming_the_file(tmp_path):
     bad.write_text(json.dumps({"format": 99}))
     with pytest.raises(sl.SamplesError, match="format"):
         sl.read_samples(bad)
+    for broken, what in (({"format": 2, "status": 5}, "status is not an object"),
+                         ({"format": 2, "interfaces": [{"index": 1}]}, r"interfaces\[0\] has no key"),
+                         ({"format": 1, "interfaces": [{"index": 1}]}, r"interfaces\[0\] has no name")):
+        bad.write_text(json.dumps(broken))
+        with pytest.raises(sl.SamplesError, match=what):
+            sl.read_current(tmp_path, "bad")
 
 
 def test_second_collector_on_the_same_folder_is_refused(tmp_path):

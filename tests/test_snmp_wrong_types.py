@@ -14,6 +14,7 @@ from collector import poll
 from tests.support.snmp_agents import SnmpsimAgent
 from vigie import simulated_devices as sim
 from vigie.alert_file import parse
+from vigie.samples import read_current
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +48,7 @@ def run_poll(tmp_path):
 
 
 def status_of(tmp_path, name):
-    return json.loads((tmp_path / "samples" / f"{name}.json").read_text())["status"]
+    return read_current(tmp_path / "samples", name)["status"]
 
 
 def alerts(tmp_path):

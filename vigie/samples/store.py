@@ -86,9 +86,28 @@ def _write_json(path, value, sync: bool = False) -> int:
 
 
 def _check_head(path, data):
+    """The head's value when it has the shape of a samples head (format 2, or 1 to convert);
+    SamplesError naming the file and what is wrong otherwise."""
     if not isinstance(data, dict) or data.get("format") not in (1, FORMAT):
         raise SamplesError(f"{path}: not a samples file of format {FORMAT} (or 1)")
+    problem = shape_problem(data)
+    if problem:
+        raise SamplesError(f"{path}: not a usable samples file: {problem}")
     return data
+
+
+def shape_problem(data: dict):
+    """What is wrong with a head's shape (the parts readers rely on), or None."""
+    for key, kind in (("status", dict), ("interfaces", list), ("oids", dict), ("state", dict), ("archives", dict),
+                      ("series", dict), ("p95", dict), ("notices", list)):
+        if key in data and not isinstance(data[key], kind):
+            return f"{key} is not {'an object' if kind is dict else 'a list'}"
+    name_key = "key" if data.get("format") == FORMAT else "name"
+    for n, interface in enumerate(data.get("interfaces") or ()):
+        if not isinstance(interface, dict) or not isinstance(interface.get(name_key), str) \
+                or not isinstance(interface.get("index"), int):
+            return f"interfaces[{n}] has no {name_key} and index"
+    return None
 
 
 def _head_bytes(head: dict) -> bytes:
