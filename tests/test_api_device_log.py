@@ -6,7 +6,7 @@ import json
 import pytest
 
 from vigie import device_log as dl
-from vigie.samples import empty_samples, samples_path, write_samples
+from vigie.samples import MachineSamples, SamplesStore
 from tests.support.api_wsgi import Api, alert
 
 T0 = 1_767_225_600.0
@@ -66,13 +66,13 @@ def test_a_machine_without_log_has_an_empty_one(api):
 
 
 def test_metrics_from_the_api(api, tmp_path):
-    samples = empty_samples("rt1")
-    samples["status"].update(state="up", last_seen="2026-01-01T00:00:00+00:00", uptime_seconds=99)
-    samples["interfaces"] = [{"index": 2, "name": "ge-0/0/1", "descr": "x", "alias": "", "speed_bps": 10 ** 9,
-                              "oper_status": "up", "admin_status": "up", "in_bps": 800.0, "out_bps": 80.0,
-                              "utilisation_percent": 0.0}]
-    samples["state"]["last"] = {"time": T0, "counters": {"2": {"in": 5000, "out": 600}}}
-    write_samples(samples_path(tmp_path / "samples", "rt1"), samples)
+    samples = MachineSamples("rt1")
+    samples.head["status"].update(state="up")
+    samples.head["interfaces"] = [{"key": "ge-0/0/1", "index": 2, "name": "ge-0/0/1", "descr": "x", "alias": "",
+                                   "speed_bps": 10 ** 9, "oper_status": "up", "admin_status": "up", "counter_bits": 64}]
+    samples.now.update(time=T0, uptime_ticks=9900, rates={"ge-0/0/1": [800.0, 80.0]},
+                       counters={"ge-0/0/1": [2, 64, 5000, 600]})
+    SamplesStore(tmp_path / "samples").save(samples, now_ts=T0)
     api.call("POST", "/api/alert", json=[alert(severity="CRITICAL"), alert(severity="WARNING", message="other")])
     (tmp_path / "alertfiles").mkdir()
     (tmp_path / "alertfiles" / "waiting.txt").write_text("x")
