@@ -178,11 +178,14 @@ def build(machines_dir=paths.MACHINES_DIR, samples_dir=paths.SAMPLES_DIR, db_pat
 
 def build_lists(site, writer, code, conn, configs, errors, rows) -> None:
     """The pages that link to machine pages, written after them."""
-    stats = inputs.alert_stats(conn)
-    count, snapshot = inputs.alert_snapshot(conn)
+    stats = inputs.alert_stats(conn, site.built_at)
+    count, snapshot = inputs.alert_snapshot(conn, now=site.built_at)
     alerts_sig = signature(code, site.api_url, count, snapshot, stats)
     writer.page("alerts.html", alerts_sig, lambda: site.render(
         "alerts.html", "", "alerts", a=context.alerts_page(count, snapshot, stats, site.built_at)))
+    silences = context.silences_page(inputs.silence_snapshot(conn, site.built_at), site.built_at)
+    writer.page("silences.html", signature(code, site.api_url, silences["snapshot"]["results"]),
+                lambda: site.render("silences.html", "", "silences", s=silences))
     devices = context.devices_page(configs, errors)
     writer.page("devices.html", signature(code, site.api_url, devices),
                 lambda: site.render("devices.html", "", "devices", d=devices))

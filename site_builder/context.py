@@ -6,6 +6,7 @@ time is passed in).
 
 from vigie.machines import NAME_MAX, NAME_PATTERN, min_secret_chars, public_view, schema as machine_schema
 from vigie.severity import RANK as SEVERITY_RANK, SEVERITIES as SEVERITY_ORDER
+from vigie.silences import DAYS, MATCHER_KEYS
 from site_builder import series
 
 LOG_ENTRIES = 60
@@ -44,15 +45,22 @@ def config_error_row(error) -> dict:
     return {"name": name, "error": str(error.message), "field": error.field}
 
 
+STATE_CARDS = (("acknowledged", "acknowledged"), ("shelved", "shelved"), ("silenced", "silenced"),
+               ("flapping", "flapping"))
+
+
 def alert_summary(stats) -> dict:
-    if not stats:
-        return {"available": False, "total": 0, "unacknowledged": 0,
-                "by_severity": {s: 0 for s in SEVERITY_ORDER}, "unacknowledged_critical": 0}
-    return {"available": True, "total": stats.get("total", 0), "unacknowledged": stats.get("unacknowledged", 0),
-            "by_severity": {s: stats.get("by_severity", {}).get(s, 0) for s in SEVERITY_ORDER},
-            "unacknowledged_by_severity": {s: stats.get("unacknowledged_by_severity", {}).get(s, 0)
-                                           for s in SEVERITY_ORDER},
-            "unacknowledged_critical": stats.get("unacknowledged_by_severity", {}).get("CRITICAL", 0)}
+    """The dashboard's alert cards: what needs a person (open and not silenced) by
+    severity, then how many are acknowledged, shelved, silenced, flapping."""
+    stats = stats or {}
+    attention = stats.get("needs_attention_by_severity", {})
+    by_status = stats.get("by_status", {})
+    states = {"acknowledged": by_status.get("acknowledged", 0), "shelved": by_status.get("shelved", 0),
+              "silenced": stats.get("silenced", 0), "flapping": stats.get("flapping", 0)}
+    return {"available": bool(stats), "total": stats.get("total", 0),
+            "needs_attention": stats.get("needs_attention", 0),  # INFO never does: it is information
+            "needs_attention_by_severity": {s: attention.get(s, 0) for s in SEVERITY_ORDER[:-1]},
+            "most_severe": SEVERITY_ORDER[0], "states": [(key, label, states[key]) for key, label in STATE_CARDS]}
 
 
 def dashboard(rows, error_rows, stats, built_at) -> dict:
@@ -128,12 +136,39 @@ def machine_page(config, samples, samples_error, alerts, alert_count) -> dict:
     }
 
 
+# The console's views: what each shows, as API filters. The first one is the default.
+ALERT_VIEWS = (
+    ("attention", "Needs attention (open, not silenced)", {"status": "open", "silenced": "false"}),
+    ("open", "Open", {"status": "open"}),
+    ("acknowledged", "Acknowledged", {"status": "acknowledged"}),
+    ("shelved", "Shelved", {"status": "shelved"}),
+    ("silenced", "Silenced", {"silenced": "true", "status": "open,acknowledged,shelved"}),
+    ("flapping", "Flapping", {"flapping": "true"}),
+    ("resolved", "Resolved", {"status": "resolved"}),
+    ("all", "All", {}),
+)
+ACK_DURATIONS = ((15, "15 min"), (60, "1 h"), (240, "4 h"), (None, "until resolved"))
+SHELVE_DURATIONS = ((60, "1 h"), (240, "4 h"), (1440, "1 day"), (10080, "1 week"))
+
+
 def alerts_page(count, alerts, stats, snapshot_at) -> dict:
     choices = {}
     for column in ("server", "environment", "application", "provider"):
         choices[column] = sorted((stats or {}).get(f"by_{column}", {}))
     return {"snapshot": {"count": count, "results": alerts, "taken_at": snapshot_at},
-            "choices": choices, "severities": list(SEVERITY_ORDER), "severity_rank": dict(SEVERITY_RANK)}
+            "choices": choices, "severities": list(SEVERITY_ORDER), "severity_rank": dict(SEVERITY_RANK),
+            "views": [{"name": n, "label": label, "filters": f} for n, label, f in ALERT_VIEWS],
+            "ack_durations": ACK_DURATIONS, "shelve_durations": SHELVE_DURATIONS}
+
+
+SILENCE_DURATIONS = ((60, "1 h"), (120, "2 h"), (240, "4 h"), (1440, "1 day"), (10080, "1 week"))
+
+
+def silences_page(silences, snapshot_at) -> dict:
+    """The silences page: the silences at build time, and what its form offers."""
+    return {"snapshot": {"results": silences, "taken_at": snapshot_at}, "severities": list(SEVERITY_ORDER),
+            "matchers": [k for k in MATCHER_KEYS if k != "severity"], "days": list(DAYS),
+            "durations": SILENCE_DURATIONS}
 
 
 def devices_page(configs, errors) -> dict:

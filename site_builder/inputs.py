@@ -15,6 +15,7 @@ from vigie import db
 
 RECENT_ALERTS_PER_MACHINE = 30
 SNAPSHOT_ALERTS = 500
+SNAPSHOT_SILENCES = 200
 
 
 class InputError(RuntimeError):
@@ -111,12 +112,19 @@ def machine_alerts(conn, name, limit=RECENT_ALERTS_PER_MACHINE):
     return db.list_alerts(conn, {"server": [name]}, "-timestamp", limit, 0)
 
 
-def alert_stats(conn):
-    return db.get_stats(conn) if conn is not None else None
+def alert_stats(conn, now=None):
+    return db.get_stats(conn, now) if conn is not None else None
 
 
-def alert_snapshot(conn, limit=SNAPSHOT_ALERTS):
-    """(count, newest alerts) for the console's offline view."""
+def alert_snapshot(conn, limit=SNAPSHOT_ALERTS, now=None):
+    """(count, newest alerts, as they are at `now`) for the console's offline view."""
     if conn is None:
         return 0, []
-    return db.list_alerts(conn, {}, "-timestamp", limit, 0)
+    return db.list_alerts(conn, {}, "-timestamp", limit, 0, now=now)
+
+
+def silence_snapshot(conn, now, limit=SNAPSHOT_SILENCES) -> list:
+    """The newest silences, as the API shows them at `now`, for the silences page."""
+    if conn is None:
+        return []
+    return db.silences.list_public(conn, now, "all", limit)

@@ -89,7 +89,8 @@ def test_every_page_loads_without_error_and_graphs_render(chromium, site):
     with new_context(chromium) as context:
         login(context, site, site.viewer)
         for path, ready in (("/", "#machines"), ("/alerts.html", "#alerts tbody tr[data-id]"),
-                            ("/devices.html", "#devices tbody tr"), ("/machines/core-sw-01.html", "#graph-oid-load[data-rendered]")):
+                            ("/devices.html", "#devices tbody tr"), ("/silences.html", "#silences tbody tr"),
+                            ("/machines/core-sw-01.html", "#graph-oid-load[data-rendered]")):
             wp = open_page(context, site.url + path, ready)
             wp.page.wait_for_load_state("networkidle")
             assert wp.errors == [], (path, wp.errors)
@@ -128,7 +129,7 @@ def test_range_buttons_switch_between_day_week_month_year(chromium, site):
 def test_filters_sorting_and_paging_change_the_rows(chromium, site):
     with new_context(chromium) as context:
         login(context, site, site.viewer)
-        wp = open_page(context, site.url + "/alerts.html", "#alerts tbody tr[data-id]")
+        wp = open_page(context, site.url + "/alerts.html?view=all", "#alerts tbody tr[data-id]")
         page = wp.page
         assert page.get_attribute("body", "data-mode") == "live"
         total = api_count(site)
@@ -141,14 +142,20 @@ def test_filters_sorting_and_paging_change_the_rows(chromium, site):
         wait_rows(page, lambda rows: all(r["cells"][2] == "db-01" and r["cells"][1] == "CRITICAL" for r in rows))
         assert "severity=CRITICAL" in page.url and "server=db-01" in page.url
         page.click("#clear-filters")
+        page.select_option('select[name="view"]', "all")
         wait_rows(page, lambda rows: len({r["cells"][2] for r in rows}) > 1)
         since = NOW - timedelta(minutes=20)
         page.fill('input[name="since"]', since.astimezone(ZoneInfo("Europe/Paris")).strftime("%Y-%m-%dT%H:%M:%S"))
         page.click("#filters button[type=submit]")
         expected = api_count(site, since=sd.iso(since))
         assert 0 < expected < total
-        page.wait_for_function(f"document.getElementById('result-count').textContent.startsWith('{expected} alert')")
-        page.click("#clear-filters")
+        wait_rows(page, lambda rows: page.text_content("#result-count").startswith(f"{expected} alert"))
+        page.click("#clear-filters")  # back to the default view: what needs attention
+        attention = api_count(site, status="open", silenced="false")
+        assert 0 < attention < total
+        wait_rows(page, lambda rows: page.text_content("#result-count").startswith(f"{attention} alert"))
+        assert "view=" not in page.url
+        page.select_option('select[name="view"]', "all")
         wait_rows(page, lambda rows: page.text_content("#result-count").startswith(f"{total} alert"))
         page.click('button.sort[data-field="server"]')  # -server: descending
         rows = wait_rows(page, lambda rows: rows[0]["cells"][2] == "edge-rt-02")
@@ -175,8 +182,8 @@ def test_operator_acknowledges_one_then_the_filtered_set(chromium, site):
         page.click("#bulk-ack")
         page.wait_for_selector("text=/\\d+ alerts acknowledged/")
         assert wp.dialogs and "Acknowledge all" in wp.dialogs[-1]
-        assert api_count(site, server="edge-rt-02", acknowledged="false") == 0
-        assert api_count(site, server="core-sw-01", acknowledged="false") > 0  # only the filtered set
+        assert api_count(site, server="edge-rt-02", acknowledged="false", status="open") == 0
+        assert api_count(site, server="core-sw-01", acknowledged="false", status="open") > 0  # only the filtered set
         assert wp.errors == []
         wp.close()
 
@@ -297,7 +304,8 @@ def test_phone_sized_screen_needs_no_sideways_scrolling(chromium, site):
     with new_context(chromium, width=390, height=844, is_mobile=True, has_touch=True) as context:
         login(context, site, site.operator)
         for path, ready in (("/", "#machines"), ("/alerts.html", "#alerts tbody tr[data-id]"),
-                            ("/machines/core-sw-01.html", "#graph-if-1[data-rendered]"), ("/devices.html", "#devices")):
+                            ("/machines/core-sw-01.html", "#graph-if-1[data-rendered]"), ("/devices.html", "#devices"),
+                            ("/silences.html", "#silence-form:not([hidden])")):
             wp = open_page(context, site.url + path, ready)
             overflow = wp.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 1, (path, overflow)
@@ -308,12 +316,13 @@ def test_phone_sized_screen_needs_no_sideways_scrolling(chromium, site):
 def test_plain_static_server_shows_everything_but_the_live_parts(chromium, site):
     with static_server(site.www_dir) as url, new_context(chromium) as context:
         for path, ready in (("/index.html", "#machines"), ("/machines/core-sw-01.html", "#graph-oid-load[data-rendered]"),
-                            ("/alerts.html", "#alerts tbody tr[data-id]"), ("/devices.html", "#devices")):
+                            ("/alerts.html?view=all", "#alerts tbody tr[data-id]"), ("/devices.html", "#devices"),
+                            ("/silences.html", "#silences")):
             wp = open_page(context, url + path, ready)
             wp.page.wait_for_load_state("networkidle")
             # the only failure is the probe for the API, which a static server does not have
             assert all("/api/me" in e for e in wp.errors), wp.errors
-            if path == "/alerts.html":
+            if path == "/alerts.html?view=all":
                 assert wp.page.get_attribute("body", "data-mode") == "snapshot"
                 assert "cannot be reached" in wp.page.text_content("#live-notice")
                 assert wp.page.locator("#alerts button.ack").count() == 0 and wp.page.locator("#bulk-ack").is_hidden()
@@ -326,6 +335,8 @@ def test_plain_static_server_shows_everything_but_the_live_parts(chromium, site)
                     wp.page.click('button.sort[data-field="severity"]')
                     wait_rows(wp.page, lambda rows: rows[0]["cells"][1] == first and [r["cells"][1] for r in rows] == sorted(
                         (r["cells"][1] for r in rows), key=SEVERITY_RANK.get, reverse=first == "CRITICAL"))
+            if path == "/silences.html":
+                assert wp.page.locator("#silence-form").is_hidden()
             if path == "/devices.html":
                 assert wp.page.locator("#add-device").is_hidden()
                 assert wp.page.locator('#devices tr.config-error[data-machine="broken"]').count() == 1

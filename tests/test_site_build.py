@@ -17,6 +17,7 @@ from site_builder import series
 from site_builder.writer import MANIFEST
 from tests.support import samples_history
 from tests.support import site_data as sd
+from vigie import db
 
 NOW = datetime(2026, 11, 22, 10, 0, 0, tzinfo=timezone.utc)
 REPO = Path(__file__).resolve().parent.parent
@@ -54,7 +55,7 @@ def page(inputs, relpath) -> str:
 def test_build_writes_every_page_and_shared_assets(inputs):
     report = run_build(inputs)
     out = inputs["out_dir"]
-    for relpath in ("index.html", "alerts.html", "devices.html", "login.html", "machines/core-sw-01.html",
+    for relpath in ("index.html", "alerts.html", "silences.html", "devices.html", "login.html", "machines/core-sw-01.html",
                     "machines/edge-rt-02.html", "machines/v3-box.html", "static/graphs.js", "static/vigie.css"):
         assert (out / relpath).is_file(), relpath
     assert not (out / "machines/broken.html").exists()
@@ -79,8 +80,17 @@ def test_dashboard_shows_states_and_config_error(inputs):
     assert re.search(r'data-machine="core-sw-01">.*?state-up', html, re.S)
     assert re.search(r'data-machine="edge-rt-02">.*?state-down', html, re.S)
     assert '<time datetime="2026-11-22T10:00:00+00:00">' in html  # build time, localised in the browser
+    # the alert cards count what needs a person (open, not silenced), as the database says at build time
     counts = re.findall(r'<span class="count">(\d+)</span><span class="label">(\w+)</span>', html)
-    assert sum(int(n) for n, label in counts if label in ("CRITICAL", "ERROR", "WARNING", "INFO")) == 41
+    by_severity = {label: int(n) for n, label in counts if label in ("CRITICAL", "ERROR", "WARNING", "INFO")}
+    conn = db.connect(inputs["db_path"], readonly=True)
+    stats = db.get_stats(conn, now=NOW.isoformat())
+    conn.close()
+    assert dict(by_severity, INFO=0) == stats["needs_attention_by_severity"] and "INFO" not in by_severity
+    attention = re.search(r'id="needs-attention".*?<span class="count">(\d+)</span>', html, re.S).group(1)
+    assert int(attention) == sum(by_severity.values()) == stats["needs_attention"] and 0 < int(attention) < 41
+    assert re.search(r'id="count-acknowledged".*?<span class="count">(\d+)</span>', html, re.S).group(1) == \
+        str(stats["by_status"]["acknowledged"])
 
 
 def test_machine_page_has_fixed_graph_ids_and_data(inputs):

@@ -1,13 +1,16 @@
-/* Alerts console: filters, sorting, paging, acknowledgement.
-   Live against the API when it answers and the user is logged in; otherwise
-   the snapshot written into the page at build time, filtered here. */
+/* Alerts console: views (what needs attention first), filters, sorting, paging, and an
+   alert's detail with its history, where an operator acknowledges for a while, shelves,
+   resolves, adds a note or makes a silence from it.
+   Live against the API when it answers and the user is logged in; otherwise the
+   snapshot written into the page at build time, filtered here. */
 "use strict";
 (function () {
   var PAGE = 50;
   var LIVE_REFRESH_MS = 30000;
   var RANK = JSON.parse(document.getElementById("severity-rank").textContent);  // least severe 0
+  var VIEWS = JSON.parse(document.getElementById("alert-views").textContent);   // the first is the default
   var TEXT_FILTERS = ["server", "environment", "application", "provider", "q"];
-  var state = { ordering: "-timestamp", offset: 0, live: false, who: null };
+  var state = { ordering: "-timestamp", offset: 0, live: false, who: null, detail: null };
   var snapshot = JSON.parse(document.getElementById("alerts-snapshot").textContent);
   var form, tbody;
 
@@ -23,8 +26,13 @@
     var d = new Date(localValue);  /* a datetime-local value is the viewer's local time */
     return isNaN(d.getTime()) ? "" : d.toISOString().replace(/\.\d{3}Z$/, "+00:00");
   }
+  function view(name) {
+    for (var i = 0; i < VIEWS.length; i++) if (VIEWS[i].name === name) return VIEWS[i];
+    return VIEWS[0];
+  }
 
-  function readFilters() {
+  /* What the form says (view included), and the API filters it means. */
+  function readForm() {
     var f = {};
     var sev = Array.prototype.filter.call(form.querySelectorAll('input[name="severity"]'), function (c) { return c.checked; })
       .map(function (c) { return c.value; });
@@ -34,12 +42,18 @@
     ["since", "until"].forEach(function (name) { var v = toUtc(form[name].value); if (v) f[name] = v; });
     return f;
   }
+  function readFilters() {
+    var f = readForm(), shown = view(form.view.value).filters;
+    Object.keys(shown).forEach(function (k) { f[k] = shown[k]; });
+    return f;
+  }
 
   function writeFilters(params) {
     var sev = (params.getAll("severity").join(",")).split(",").filter(Boolean);
     form.querySelectorAll('input[name="severity"]').forEach(function (c) { c.checked = sev.indexOf(c.value) >= 0; });
     TEXT_FILTERS.forEach(function (name) { form[name].value = params.get(name) || ""; });
     form.acknowledged.value = params.get("acknowledged") || "";
+    form.view.value = view(params.get("view")).name;
     ["since", "until"].forEach(function (name) { form[name].value = params.get(name) ? toLocalInput(params.get(name)) : ""; });
     if (params.get("ordering")) state.ordering = params.get("ordering");
   }
@@ -58,7 +72,9 @@
     if (f.severity && f.severity.indexOf(a.severity) < 0) return false;
     var exact = ["server", "environment", "application", "provider"];
     for (var i = 0; i < exact.length; i++) if (f[exact[i]] && a[exact[i]] !== f[exact[i]]) return false;
-    if (f.acknowledged && String(a.acknowledged) !== f.acknowledged) return false;
+    var flags = ["acknowledged", "silenced", "flapping"];
+    for (var j = 0; j < flags.length; j++) if (f[flags[j]] && String(a[flags[j]]) !== f[flags[j]]) return false;
+    if (f.status && f.status.split(",").indexOf(a.status) < 0) return false;
     if (f.q && a.message.toLowerCase().indexOf(f.q.toLowerCase()) < 0) return false;
     if (f.since && new Date(a.timestamp) < new Date(f.since)) return false;
     if (f.until && new Date(a.timestamp) > new Date(f.until)) return false;
@@ -66,9 +82,10 @@
   }
   function compare(ordering) {
     var desc = ordering.charAt(0) === "-", field = ordering.replace(/^-/, "");
+    var times = { timestamp: 1, last_seen: 1, first_seen: 1 };
+    function key(a) { return field === "severity" ? RANK[a.severity] : times[field] ? Date.parse(a[field]) : a[field]; }
     return function (a, b) {
-      var x = field === "severity" ? RANK[a.severity] : field === "timestamp" ? Date.parse(a.timestamp) : a[field];
-      var y = field === "severity" ? RANK[b.severity] : field === "timestamp" ? Date.parse(b.timestamp) : b[field];
+      var x = key(a), y = key(b);
       var c = x < y ? -1 : x > y ? 1 : (a.id - b.id);
       return desc ? -c : c;
     };
@@ -88,24 +105,51 @@
 
   var cell = Vigie.cell;
 
+  function element(tag, text, cls) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+  function badge(text, cls, title) {
+    var span = element("span", text, "badge " + cls);
+    if (title) span.title = title;
+    return span;
+  }
+
   function ackCell(tr, a) {
     var td = cell(tr, "");
     var operator = state.live && Vigie.can(state.who, "operator");
     if (a.acknowledged) {
-      var span = document.createElement("span");
-      span.className = "acked";
-      span.textContent = "✓ " + (a.acknowledged_by || "");
+      var span = element("span", "✓ " + (a.acknowledged_by || ""), "acked");
       if (a.acknowledged_at) span.title = Vigie.localTime(a.acknowledged_at);
       td.appendChild(span);
     }
-    if (operator) {
-      var b = document.createElement("button");
+    if (operator && a.status !== "resolved") {
+      var b = element("button", a.acknowledged ? "Undo" : "Acknowledge", a.acknowledged ? "unack" : "ack");
       b.type = "button";
-      b.className = a.acknowledged ? "unack" : "ack";
-      b.textContent = a.acknowledged ? "Undo" : "Acknowledge";
       b.addEventListener("click", function () { acknowledge(a.id, !a.acknowledged); });
       td.appendChild(b);
     }
+  }
+
+  function statusText(a) {
+    if (a.status === "acknowledged" && a.ack_until) return "acknowledged until " + Vigie.localTime(a.ack_until);
+    if (a.status === "shelved") return "shelved until " + Vigie.localTime(a.shelved_until);
+    if (a.status === "resolved" && a.resolved_at) return "resolved " + Vigie.localTime(a.resolved_at);
+    return a.status;
+  }
+
+  function messageCell(tr, a) {
+    var td = cell(tr, "", "message");
+    var open = element("button", a.message, "link open-detail");
+    open.type = "button";
+    open.title = "Details and history";
+    open.addEventListener("click", function () { openDetail(a.id); });
+    td.appendChild(open);
+    if (a.flapping) td.appendChild(badge("flapping ×" + a.flap_count, "flapping", "changes between open and resolved"));
+    if (a.silenced) td.appendChild(badge("silenced", "silenced", "by silence " + a.silence_id));
+    if (a.reopen_count) td.appendChild(badge("reopened ×" + a.reopen_count, "reopened"));
   }
 
   function show(page) {
@@ -113,14 +157,16 @@
     page.results.forEach(function (a) {
       var tr = document.createElement("tr");
       tr.dataset.id = a.id;
-      if (!a.acknowledged) tr.className = "open";
+      tr.dataset.status = a.status;
+      if (a.status === "open") tr.className = "open";
       cell(tr, Vigie.timeElement(a.timestamp));
-      var sev = document.createElement("span");
-      sev.className = "sev sev-" + String(a.severity).toLowerCase();
-      sev.textContent = a.severity;
-      cell(tr, sev);
+      cell(tr, element("span", a.severity, "sev sev-" + String(a.severity).toLowerCase()));
       cell(tr, a.server);
-      cell(tr, a.message, "message");
+      messageCell(tr, a);
+      cell(tr, element("span", statusText(a), "status status-" + a.status));
+      var count = cell(tr, "×" + (a.duplicate_count + 1), "num count");
+      count.title = "first seen " + Vigie.localTime(a.first_seen);
+      cell(tr, Vigie.timeElement(a.last_seen));
       cell(tr, a.environment);
       cell(tr, a.application);
       cell(tr, a.provider);
@@ -129,7 +175,7 @@
     });
     if (!page.results.length) {
       var tr = document.createElement("tr");
-      cell(tr, "No alert matches these filters.").colSpan = 8;
+      cell(tr, "No alert matches these filters.").colSpan = 11;
       tbody.appendChild(tr);
     }
     var first = page.count ? state.offset + 1 : 0, last = state.offset + page.results.length;
@@ -151,11 +197,11 @@
   }
 
   function message(text) { document.getElementById("action-message").textContent = text; }
+  function refused(r) { return "Refused: " + ((r.body && r.body.error) || "HTTP " + r.status); }
 
   function acknowledge(id, ack) {
     Vigie.api("POST", "/api/alert/" + id + (ack ? "/ack" : "/unack")).then(function (r) {
-      message(r.status === 200 ? (ack ? "Alert " + id + " acknowledged." : "Alert " + id + " reopened.")
-        : "Refused: " + ((r.body && r.body.error) || "HTTP " + r.status));
+      message(r.status === 200 ? (ack ? "Alert " + id + " acknowledged." : "Alert " + id + " reopened.") : refused(r));
       refresh();
     });
   }
@@ -164,14 +210,158 @@
     var f = readFilters();
     if (!window.confirm("Acknowledge all " + state.count + " matching alerts?")) return;
     Vigie.api("POST", "/api/alert/ack", f).then(function (r) {
-      message(r.status === 200 && r.body ? r.body.acknowledged + " alerts acknowledged."
-        : "Refused: " + ((r.body && r.body.error) || "HTTP " + r.status));
+      message(r.status === 200 && r.body ? r.body.acknowledged + " alerts acknowledged." : refused(r));
       refresh();
     });
   }
 
+  /* ---- one alert: its facts, its history, what an operator may do */
+  var FACTS = [["status", "Status"], ["severity", "Severity"], ["server", "Server"], ["environment", "Environment"],
+    ["application", "Application"], ["provider", "Provider"], ["first_seen", "First seen"], ["last_seen", "Last seen"],
+    ["duplicate_count", "Seen again"], ["reopen_count", "Reopened"], ["acknowledged_by", "Acknowledged by"],
+    ["ack_until", "Acknowledged until"], ["shelved_until", "Shelved until"], ["resolution", "Resolved"],
+    ["expires_at", "Resolves by itself at"], ["silence_id", "Silenced by silence"], ["fingerprint", "Fingerprint"]];
+  var TIMES = { first_seen: 1, last_seen: 1, ack_until: 1, shelved_until: 1, expires_at: 1 };
+
+  function showFacts(a) {
+    var dl = document.getElementById("detail-facts");
+    dl.textContent = "";
+    document.getElementById("detail-title").textContent = "#" + a.id + " " + a.message;
+    FACTS.forEach(function (pair) {
+      var value = a[pair[0]];
+      if (value === null || value === undefined || value === "" || (pair[0] === "reopen_count" && !value)) return;
+      dl.appendChild(element("dt", pair[1]));
+      var dd = element("dd");
+      if (pair[0] === "status") dd.textContent = statusText(a);
+      else if (TIMES[pair[0]]) dd.appendChild(Vigie.timeElement(value));
+      else if (pair[0] === "silence_id") dd.appendChild(link("silences.html#silence-" + value, "#" + value));
+      else dd.textContent = String(value);
+      dl.appendChild(dd);
+    });
+    var acked = a.acknowledged, resolved = a.status === "resolved", shelved = a.status === "shelved";
+    document.getElementById("detail-ack").hidden = resolved;
+    document.getElementById("ack-for").hidden = resolved;
+    document.getElementById("detail-unack").hidden = !acked;
+    document.getElementById("detail-shelve").hidden = resolved || shelved;
+    document.getElementById("shelve-for").hidden = resolved || shelved;
+    document.getElementById("detail-unshelve").hidden = !shelved;
+    document.getElementById("detail-resolve").hidden = resolved;
+    document.getElementById("detail-silence").href = "silences.html?" + query(silenceFields(a));
+  }
+
+  function silenceFields(a) {
+    var f = { server: a.server, severity: a.severity };
+    ["environment", "application"].forEach(function (k) { if (a[k]) f[k] = a[k]; });
+    f.comment = "like alert #" + a.id + ": " + a.message;
+    return f;
+  }
+
+  function link(href, text) {
+    var a = element("a", text);
+    a.href = href;
+    return a;
+  }
+
+  /* Consecutive sightings read as one line: "seen again ×N". */
+  function grouped(entries) {
+    var out = [];
+    entries.forEach(function (e) {
+      var prev = out[out.length - 1];
+      if (e.kind === "duplicate" && prev && prev.kind === "duplicate") {
+        prev.times += 1;
+        prev.last = e.at;
+      } else {
+        out.push({ kind: e.kind, at: e.at, actor: e.actor, note: e.note, pending: e.pending, times: 1, last: e.at });
+      }
+    });
+    return out;
+  }
+  var KIND_WORDS = { created: "created", duplicate: "seen again", severity: "severity changed", reopened: "reopened",
+    resolved: "resolved", clear: "back to normal (nothing to resolve)", timed_out: "resolved: timed out",
+    acknowledged: "acknowledged", unacknowledged: "acknowledgement withdrawn", ack_expired: "acknowledgement expired",
+    shelved: "shelved", unshelved: "unshelved", shelve_expired: "shelving ended", silenced: "silenced",
+    unsilenced: "no longer silenced", flapping: "flapping", flapping_ended: "stopped flapping", edited: "edited",
+    note: "note", deleted: "deleted" };
+
+  function showHistory(entries) {
+    var ol = document.getElementById("history");
+    ol.textContent = "";
+    grouped(entries).forEach(function (e) {
+      var li = element("li", null, "entry kind-" + e.kind + (e.pending ? " pending" : ""));
+      li.dataset.kind = e.kind;
+      li.appendChild(Vigie.timeElement(e.at));
+      li.appendChild(element("strong", " " + (KIND_WORDS[e.kind] || e.kind) + (e.times > 1 ? " ×" + e.times : "")));
+      li.appendChild(element("span", " by " + e.actor, "actor"));
+      if (e.note) li.appendChild(element("span", " — " + e.note, "note"));
+      if (e.times > 1) li.appendChild(element("span", " (last " + Vigie.localTime(e.last) + ")", "sub"));
+      ol.appendChild(li);
+    });
+  }
+
+  function openDetail(id, keepMessage) {
+    state.detail = id;
+    var panel = document.getElementById("detail");
+    panel.hidden = false;
+    if (!keepMessage) document.getElementById("detail-message").textContent = "";
+    if (!state.live) {
+      var found = snapshot.results.filter(function (a) { return a.id === id; })[0];
+      if (found) showFacts(found);
+      showHistory([]);
+      document.getElementById("history").appendChild(element("li", "The history needs the live console: log in."));
+      panel.scrollIntoView();
+      return Promise.resolve();
+    }
+    return Promise.all([Vigie.api("GET", "/api/alert/" + id), Vigie.api("GET", "/api/alert/" + id + "/history")])
+      .then(function (answers) {
+        if (answers[0].status !== 200) { detailMessage(refused(answers[0])); return; }
+        showFacts(answers[0].body);
+        showHistory(answers[1].status === 200 ? answers[1].body.results : []);
+        if (!keepMessage) panel.scrollIntoView();
+      });
+  }
+
+  function detailMessage(text) { document.getElementById("detail-message").textContent = text; }
+
+  function act(suffix, body, done) {
+    var id = state.detail;
+    return Vigie.api("POST", "/api/alert/" + id + "/" + suffix, body).then(function (r) {
+      detailMessage(r.status === 200 || r.status === 201 ? done : refused(r));
+      return Promise.all([openDetail(id, true), refresh()]);
+    });
+  }
+  function minutesBody(select) {
+    return select.value ? { minutes: Number(select.value) } : {};
+  }
+
+  function wireDetail() {
+    document.getElementById("detail-close").addEventListener("click", function () {
+      document.getElementById("detail").hidden = true;
+      state.detail = null;
+    });
+    document.getElementById("detail-ack").addEventListener("click", function () {
+      var select = document.getElementById("ack-for");
+      act("ack", minutesBody(select), "Acknowledged " + (select.value ? "for " : "") +
+        select.options[select.selectedIndex].text + ".");
+    });
+    document.getElementById("detail-unack").addEventListener("click", function () { act("unack", {}, "Acknowledgement withdrawn."); });
+    document.getElementById("detail-shelve").addEventListener("click", function () {
+      var select = document.getElementById("shelve-for");
+      act("shelve", minutesBody(select), "Shelved for " + select.options[select.selectedIndex].text + ".");
+    });
+    document.getElementById("detail-unshelve").addEventListener("click", function () { act("unshelve", {}, "Unshelved."); });
+    document.getElementById("detail-resolve").addEventListener("click", function () { act("resolve", {}, "Resolved."); });
+    document.getElementById("note-form").addEventListener("submit", function (e) {
+      e.preventDefault();
+      var text = e.target.note.value.trim();
+      if (!text) { detailMessage("Write the note first."); return; }
+      act("note", { note: text }, "Note added.").then(function () { e.target.note.value = ""; });
+    });
+  }
+
   function syncUrl() {
-    history.replaceState(null, "", "?" + query(readFilters(), state.ordering !== "-timestamp" ? { ordering: state.ordering } : {}));
+    var extra = state.ordering !== "-timestamp" ? { ordering: state.ordering } : {};
+    if (form.view.value !== VIEWS[0].name) extra.view = form.view.value;
+    history.replaceState(null, "", "?" + query(readForm(), extra));
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -193,6 +383,7 @@
     document.getElementById("prev-page").addEventListener("click", function () { state.offset = Math.max(0, state.offset - PAGE); refresh(); });
     document.getElementById("next-page").addEventListener("click", function () { state.offset += PAGE; refresh(); });
     document.getElementById("bulk-ack").addEventListener("click", bulkAcknowledge);
+    wireDetail();
     Vigie.me.then(function (who) {
       state.who = who;
       state.live = who.state === "user";

@@ -241,6 +241,12 @@ def _public(silence: dict, now: datetime) -> dict:
     }
 
 
+def list_public(conn, now, state: str = "current", limit: int = None) -> list:
+    """list_silences, each as `public` shows it (with its counts)."""
+    found = list_silences(conn, now, state)[:limit]
+    return [public(conn, get(conn, s["id"]), now) for s in found]
+
+
 def public(conn, silence: dict, now) -> dict:
     """A silence as the API shows it, with how many alerts not resolved it matches
     (`matching`) and how many of them it silences now (`silencing`)."""
