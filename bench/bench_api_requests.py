@@ -1,5 +1,5 @@
 """Requests per second and p99 latency with 16 concurrent clients (wrk), side by side:
-the API under gunicorn (as `api.py serve` runs it) and the same app under Bottle's
+the API as `api.py serve` runs it (gunicorn) and the same app under Bottle's
 development server (wsgiref). Also the peak RSS of each gunicorn worker.
 
     .venv/bin/python bench/bench_api_requests.py [--seconds 10] [--connections 16]
@@ -106,7 +106,7 @@ def main(argv=None) -> int:
             token = server.operator.token
             alert_id = requests.post(server.url + "/api/alert", json=alert(),
                                      headers=server.operator.headers).json()["id"]
-            print(f"gunicorn gthread {args.workers}x{args.threads} ... ", end="", flush=True)
+            print(f"api.py serve {args.workers}x{args.threads} ... ", end="", flush=True)
             g_get, g_post = measure(server.url, token, alert_id, args.seconds, args.connections, tmp,
                                     server_pids(server.process.pid, True))
             rss = worker_peak_rss_mb(server.process.pid)
@@ -132,7 +132,7 @@ def main(argv=None) -> int:
             dev.terminate()
             dev.wait()
     print(f"\n{args.connections} concurrent clients, {args.seconds} s per run (wrk)\n")
-    print(f"{'':34}{'gunicorn gthread':>22}{'bottle dev server':>22}")
+    print(f"{'':34}{'api.py serve':>22}{'bottle dev server':>22}")
     for name, g, d in (("GET /api/alert/<id>", g_get, d_get), ("POST /api/alert (one alert)", g_post, d_post)):
         print(f"{name + '  req/s':34}{g[0]:>22,.0f}{d[0]:>22,.0f}")
         print(f"{name + '  p99 ms':34}{g[1]:>22.1f}{d[1]:>22.1f}")

@@ -27,7 +27,7 @@ def test_first_start_creates_admin_with_a_private_password_file(api_server):
     assert me.json() == {"username": "admin", "role": "admin"}
     log = api_server.log_text()
     assert password not in log and "admin.password" in log  # shown on a terminal only, never logged
-    assert "gthread" in log
+    assert "vigie.api.worker.Worker" in log  # gunicorn, never a development server
 
 
 def test_health_and_spec_answer_anonymous_clients(api_server):

@@ -1,4 +1,9 @@
-"""Serving the app with gunicorn (gthread workers), never Bottle's development server.
+"""Serving the app with gunicorn, never Bottle's development server.
+
+The workers are gunicorn's asyncio workers (worker.py): each reads requests
+whole, within time and size limits, on its event loop, and runs the WSGI app
+on a bounded pool of threads (wsgi_bridge.py), so slow or oversize clients
+never hold the threads that answer everyone else.
 
 The listening socket is bound here, before gunicorn starts, and handed to it as
 `fd://N`: so port 0 works (the real port is read back, printed and optionally
@@ -16,9 +21,11 @@ from gunicorn.app.base import BaseApplication
 
 from vigie import db
 from vigie.api import auth
+from vigie.api.wsgi_bridge import WsgiBridge
 from vigie.atomic import atomic_write_text
 
 log = logging.getLogger("vigie.api")
+REQUEST_LINE_MAX = 64 * 1024  # long filter lists fit in a URL; 10 MiB lines get a 414
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -75,16 +82,27 @@ class GunicornApp(BaseApplication):
         return self.factory()
 
 
+def bridged(factory, settings: dict):
+    """A factory of the ASGI app the workers serve: the WSGI app behind the bridge."""
+    def make():
+        bridge = WsgiBridge(factory(), settings["threads"], settings["max_body_bytes"], settings["body_seconds"])
+        bridge.header_seconds = settings["header_seconds"]
+        return bridge
+    return make
+
+
 def gunicorn_options(settings: dict, fd: int) -> dict:
     return {
         "bind": [f"fd://{fd}"],
         "workers": max(1, settings["workers"]),
-        "threads": max(1, settings["threads"]),
-        "worker_class": "gthread",
+        "worker_class": "vigie.api.worker.Worker",
+        "worker_connections": settings["connections"],
         "timeout": settings["timeout"],
         "graceful_timeout": 10,
         "keepalive": 5,
-        "limit_request_line": 0,  # long filter lists in the query; bodies have their own limit
+        "limit_request_line": REQUEST_LINE_MAX,
+        "limit_request_fields": 100,
+        "limit_request_field_size": 8190,
         "proc_name": "vigie-api",
         "control_socket_disable": True,  # several instances (tests, benches) must not share one
         "accesslog": "-" if settings["access_log"] else None,
@@ -110,5 +128,5 @@ def serve(factory, settings: dict, port_file=None, out=sys.stdout) -> int:
              settings["db"], settings["www"], settings["machines"], settings["workers"], settings["threads"],
              "on" if settings["anonymous_read"] else "off",
              ", ".join(settings["cors_origins"]) if settings["cors_origins"] else "off")
-    GunicornApp(factory, gunicorn_options(settings, sock.fileno())).run()
+    GunicornApp(bridged(factory, settings), gunicorn_options(settings, sock.fileno())).run()
     return 0

@@ -1,0 +1,114 @@
+"""The real server (api.py serve, as shipped) against misbehaving clients: it keeps
+answering a normal client, refuses what is too large or too slow with a clear
+status, and accepts chunked bodies in linear time.
+
+The latency bounds are generous on purpose (a shared 2-core machine): they tell
+a server that answers from one that stalls, which is what failed before (every
+request of the normal client timed out)."""
+
+import json
+import socket
+import time
+
+import pytest
+import requests
+
+from tests.support.abuse import attack, chunked_request, probe
+from tests.support.api_server import start_api
+from tests.support.api_wsgi import alert
+
+pytestmark = pytest.mark.slow
+
+P99_BOUND_MS = 2000
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    server = start_api(tmp_path_factory.mktemp("abuse"), workers=1, threads=4,
+                       settings={"header_seconds": 2.0, "body_seconds": 2.0})
+    yield server
+    server.stop()
+
+
+def normal_client(server, seconds=4.0) -> dict:
+    return probe(server.url + "/api/alert?limit=10", seconds, server.viewer.headers)
+
+
+def assert_answered(figures):
+    assert figures["failed"] == 0 and figures["p99"] < P99_BOUND_MS, figures
+
+
+def test_slow_header_clients_do_not_stall_the_others(server):
+    with attack("SlowHeaders", "127.0.0.1", server.port, connections=16, interval=0.5):
+        time.sleep(0.5)
+        assert_answered(normal_client(server))
+
+
+def test_a_connection_whose_headers_never_end_is_closed(server):
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    started = time.monotonic()
+    sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n")
+    closed = False
+    try:
+        for n in range(40):  # 10 s of one header line every 0.25 s
+            sock.sendall(f"X-Line-{n}: {n}\r\n".encode())
+            time.sleep(0.25)
+    except OSError:
+        closed = True
+    if not closed:
+        sock.settimeout(5)
+        closed = sock.recv(1024) == b""
+    sock.close()
+    assert closed and time.monotonic() - started < 6  # header_seconds is 2 here
+
+
+def test_oversize_request_lines_are_refused_and_do_not_stall_the_others(server):
+    answer = requests.get(server.url + "/api/alert?q=" + "a" * (1024 * 1024), headers=server.viewer.headers)
+    assert answer.status_code == 414
+    with attack("LongRequestLines", "127.0.0.1", server.port, connections=8):
+        time.sleep(0.5)
+        assert_answered(normal_client(server))
+
+
+def test_slow_bodies_do_not_stall_the_others(server):
+    with attack("SlowBodies", "127.0.0.1", server.port, connections=16, interval=0.5):
+        time.sleep(0.5)
+        assert_answered(normal_client(server))
+
+
+def test_a_body_that_does_not_arrive_in_time_gets_408(server):
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    sock.sendall(b"POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: 1000\r\n\r\n{")
+    started = time.monotonic()
+    answer = sock.recv(4096)
+    sock.close()
+    assert answer.startswith(b"HTTP/1.1 408") and b'"error"' in answer
+    assert time.monotonic() - started < 6
+
+
+def test_a_small_chunked_login_is_accepted(server):
+    body = json.dumps({"username": "viewer", "password": server.viewer.password}).encode()
+    status, answer, _ = chunked_request("127.0.0.1", server.port, "/api/login", body, chunk=7)
+    assert status == 200, answer[:300]
+
+
+def test_a_chunked_batch_is_read_in_linear_time(server):
+    body = json.dumps([alert(message=f"{i} " + "x" * 900, source_id=f"chunked-{i}") for i in range(2200)]).encode()
+    assert len(body) > 2 * 1024 * 1024
+    status, answer, seconds = chunked_request("127.0.0.1", server.port, "/api/alert", body,
+                                              server.operator.headers, chunk=1024, timeout=60)
+    assert status == 201, answer[:300]
+    assert seconds < 20  # was 51 s for 2 MiB, one byte at a time
+    assert b'"created": 2200' in answer
+
+
+def test_a_chunked_body_over_the_limit_gets_413(tmp_path):
+    server = start_api(tmp_path, settings={"max_body_bytes": 100_000})
+    try:
+        status, answer, _ = chunked_request("127.0.0.1", server.port, "/api/alert", b"[" + b" " * 200_000 + b"]",
+                                            server.operator.headers, chunk=4096)
+        assert status == 413 and b"over the limit of 100000" in answer
+        assert requests.get(server.url + "/api/health").status_code == 200
+    finally:
+        server.stop()
