@@ -189,6 +189,9 @@ def build_lists(site, writer, code, conn, configs, errors, rows) -> None:
     devices = context.devices_page(configs, errors)
     writer.page("devices.html", signature(code, site.api_url, devices),
                 lambda: site.render("devices.html", "", "devices", d=devices))
+    notify = context.notify_page()
+    writer.page("notify.html", signature(code, site.api_url, notify),
+                lambda: site.render("notify.html", "", "notify", n=notify))
     writer.page("login.html", signature(code, site.api_url), lambda: site.render("login.html", "", "login"))
     dash = context.dashboard(rows, [context.config_error_row(e) for e in errors], stats, site.built_at)
     writer.page("index.html", signature(code, site.api_url, dash),

@@ -189,3 +189,14 @@ def form_rules() -> dict:
             "oid_name_pattern": properties["oids"]["propertyNames"]["pattern"],
             "oid_pattern": machine_schema()["$defs"]["oid"]["pattern"]}
 
+
+
+def notify_page() -> dict:
+    """What the notifications page's forms offer and check, from the rules themselves."""
+    from vigie.notify import rules
+    from vigie.notify.channels import URL_MAX
+
+    return {"name_max": rules.NAME_MAX, "url_max": URL_MAX, "severities": list(SEVERITY_ORDER),
+            "events": list(rules.EVENTS), "group_wait": rules.DEFAULT_GROUP_WAIT_SECONDS,
+            "repeat": rules.DEFAULT_REPEAT_MINUTES, "max_group_wait": rules.MAX_GROUP_WAIT_SECONDS,
+            "max_repeat": rules.MAX_REPEAT_MINUTES, "max_step_minutes": rules.MAX_STEP_MINUTES}

@@ -1,0 +1,198 @@
+/* Notifications page (admins): channels, with a "Send a test" button whose result is
+   read back from the API; rules; teams. Everything goes through the API, which checks
+   again and has the last word. Channel URLs are never shown: the API answers "********". */
+"use strict";
+(function () {
+  var cell = Vigie.cell;
+
+  function message(text) { document.getElementById("notify-message").textContent = text; }
+  function list(text) { return text.split(",").map(function (s) { return s.trim(); }).filter(Boolean); }
+  function refusal(r) {
+    return ((r.body && r.body.field) ? r.body.field + ": " : "") + ((r.body && r.body.error) || "HTTP " + r.status);
+  }
+  function button(label, cls, action) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.className = cls;
+    b.textContent = label;
+    b.addEventListener("click", action);
+    return b;
+  }
+  function scopeText(scope) {
+    return Object.keys(scope || {}).map(function (k) {
+      var v = scope[k];
+      return k + " " + (Array.isArray(v) ? v.join(" | ") : v);
+    }).join("; ") || "everything";
+  }
+
+  /* ---- channels */
+  function loadChannels() {
+    return Vigie.api("GET", "/api/notify/channel").then(function (r) {
+      if (r.status !== 200) throw new Error(refusal(r));
+      var tbody = document.querySelector("#channels tbody");
+      tbody.textContent = "";
+      r.body.results.forEach(function (c) {
+        var tr = document.createElement("tr");
+        tr.dataset.channel = c.name;
+        cell(tr, c.name);
+        cell(tr, (c.service || "?") + " (" + c.scheme + "://)");
+        cell(tr, c.team || "");
+        cell(tr, c.admin ? "yes" : "");
+        var actions = cell(tr, "");
+        actions.appendChild(button("Send a test", "test", function () { sendTest(c.name); }));
+        actions.appendChild(button("Remove", "remove", function () { remove("channel", c.name); }));
+        tbody.appendChild(tr);
+      });
+    });
+  }
+
+  /* Queue a test message, then follow it until it is delivered or an attempt failed. */
+  function sendTest(name) {
+    message("Sending a test through " + name + "...");
+    Vigie.api("POST", "/api/notify/channel/" + encodeURIComponent(name) + "/test").then(function (r) {
+      if (r.status !== 202) { message("Refused: " + refusal(r)); return; }
+      var id = r.body.message, tries = 0;
+      (function follow() {
+        Vigie.api("GET", "/api/notify/message/" + id).then(function (m) {
+          var b = m.body || {}, last = (b.attempts || [])[b.attempts ? b.attempts.length - 1 : 0];
+          if (b.state === "delivered") message("Test delivered through " + name + ": " + (last ? last.answer : ""));
+          else if (last && last.ok === false) message("Test through " + name + " failed (it will be retried): " + last.answer);
+          else if (++tries > 60) message("Test through " + name + " is still waiting: is the notifier running?");
+          else setTimeout(follow, 1000);
+        });
+      })();
+    });
+  }
+
+  function saveChannel(event) {
+    event.preventDefault();
+    var form = event.target, error = document.getElementById("channel-error");
+    error.textContent = "";
+    var body = { name: form.name.value.trim(), url: form.url.value.trim(), admin: form.admin.checked };
+    if (form.team.value.trim()) body.team = form.team.value.trim();
+    if (!body.name || !body.url) { error.textContent = "A channel needs a name and a URL."; return; }
+    Vigie.api("POST", "/api/notify/channel", body).then(function (r) {
+      if (r.status === 200 || r.status === 201) {
+        message("Channel " + body.name + " saved.");
+        form.reset();
+        loadChannels();
+      } else error.textContent = refusal(r);
+    });
+  }
+
+  /* ---- rules */
+  function loadRules() {
+    return Vigie.api("GET", "/api/notify/rule").then(function (r) {
+      if (r.status !== 200) throw new Error(refusal(r));
+      var tbody = document.querySelector("#rules tbody");
+      tbody.textContent = "";
+      r.body.results.forEach(function (rule) {
+        var tr = document.createElement("tr");
+        tr.dataset.rule = rule.name;
+        cell(tr, rule.name + (rule.enabled ? "" : " (off)"));
+        cell(tr, rule.team || "");
+        var match = Object.assign({}, rule.match);
+        var least = match.min_severity;
+        delete match.min_severity;
+        cell(tr, (least ? least + " and worse; " : "") + scopeText(match) + " [" + rule.events.join(", ") + "]");
+        cell(tr, rule.steps.map(function (s) {
+          return (s.after_minutes ? "after " + s.after_minutes + " min: " : "") + s.channels.join(", ");
+        }).join(" → "));
+        cell(tr, rule.group_wait_seconds + " s", "num");
+        cell(tr, rule.repeat_minutes ? rule.repeat_minutes + " min" : "never", "num");
+        cell(tr, "").appendChild(button("Remove", "remove", function () { remove("rule", rule.name); }));
+        tbody.appendChild(tr);
+      });
+    });
+  }
+
+  function saveRule(event) {
+    event.preventDefault();
+    var form = event.target, error = document.getElementById("rule-error");
+    error.textContent = "";
+    var match = {};
+    if (form.min_severity.value) match.min_severity = form.min_severity.value;
+    ["server", "provider", "application", "environment"].forEach(function (k) {
+      if (list(form[k].value).length) match[k] = list(form[k].value);
+    });
+    var steps = [{ channels: list(form.channels1.value) }];
+    if (list(form.channels2.value).length)
+      steps.push({ after_minutes: Number(form.after2.value || 15), channels: list(form.channels2.value) });
+    var body = {
+      name: form.name.value.trim(), match: match, steps: steps,
+      events: Array.prototype.filter.call(form.querySelectorAll("input[name=events]"), function (c) { return c.checked; })
+        .map(function (c) { return c.value; }),
+      group_wait_seconds: Number(form.group_wait_seconds.value || 0),
+      repeat_minutes: Number(form.repeat_minutes.value || 0)
+    };
+    if (form.team.value.trim()) body.team = form.team.value.trim();
+    Vigie.api("POST", "/api/notify/rule", body).then(function (r) {
+      if (r.status === 200 || r.status === 201) {
+        message("Rule " + body.name + " saved.");
+        form.reset();
+        loadRules();
+      } else error.textContent = refusal(r);
+    });
+  }
+
+  /* ---- teams */
+  function loadTeams() {
+    return Vigie.api("GET", "/api/team").then(function (r) {
+      if (r.status !== 200) throw new Error(refusal(r));
+      var tbody = document.querySelector("#teams tbody");
+      tbody.textContent = "";
+      r.body.results.forEach(function (team) {
+        var tr = document.createElement("tr");
+        tr.dataset.team = team.name;
+        cell(tr, team.name);
+        cell(tr, scopeText(team.scope));
+        cell(tr, team.members.join(", "));
+        cell(tr, "").appendChild(button("Remove", "remove", function () { remove("team", team.name); }));
+        tbody.appendChild(tr);
+      });
+    });
+  }
+
+  function saveTeam(event) {
+    event.preventDefault();
+    var form = event.target, error = document.getElementById("team-error");
+    error.textContent = "";
+    var scope = {};
+    ["provider", "application", "environment", "server"].forEach(function (k) {
+      if (list(form[k].value).length) scope[k] = list(form[k].value);
+    });
+    var body = { name: form.name.value.trim(), scope: scope, members: list(form.members.value) };
+    Vigie.api("POST", "/api/team", body).then(function (r) {
+      if (r.status === 200 || r.status === 201) {
+        message("Team " + body.name + " saved.");
+        form.reset();
+        loadTeams();
+      } else error.textContent = refusal(r);
+    });
+  }
+
+  function remove(kind, name) {
+    if (!window.confirm("Remove " + kind + " " + name + "?")) return;
+    var path = kind === "team" ? "/api/team/" : "/api/notify/" + kind + "/";
+    Vigie.api("DELETE", path + encodeURIComponent(name)).then(function (r) {
+      message(r.status === 204 ? kind + " " + name + " removed." : "Refused: " + refusal(r));
+      loadAll();
+    });
+  }
+
+  function loadAll() {
+    return Promise.all([loadChannels(), loadRules(), loadTeams()])
+      .catch(function (err) { message("Cannot load: " + err.message); });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.getElementById("channel-form").addEventListener("submit", saveChannel);
+    document.getElementById("rule-form").addEventListener("submit", saveRule);
+    document.getElementById("team-form").addEventListener("submit", saveTeam);
+    Vigie.me.then(function (who) {
+      if (Vigie.can(who, "admin")) loadAll();
+      else if (who.state === "offline") Vigie.notice("The API cannot be reached: notifications are managed through it.");
+      else Vigie.notice("Notifications are managed by admins: log in as an admin.");
+    });
+  });
+})();

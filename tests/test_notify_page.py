@@ -1,0 +1,98 @@
+"""The notifications page in headless Chromium, served by the real API: an admin adds a
+channel pointed at a real receiver, sends a test that the notifier delivers, adds a rule
+and a team; the channel's URL never comes back to the page; a viewer gets nothing."""
+
+import threading
+
+import pytest
+
+from site_builder.build import build
+from tests.support.api_server import start_api
+from tests.support.browser import WatchedPage, browser, new_context
+from tests.support.receivers import Receiver
+from vigie.notify.daemon import Notifier, Settings
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("notify-site")
+    server = start_api(root)
+    hook = Receiver().start()
+    stop = threading.Event()
+    notifier = threading.Thread(target=Notifier(server.db_path, Settings(heartbeat_dir=None)).run,
+                                args=(stop, 0.1), daemon=True)
+    notifier.start()
+    try:
+        build(server.machines_dir, root / "samples", server.db_path, server.www_dir)
+        server.hook = hook
+        yield server
+    finally:
+        stop.set()
+        notifier.join(10)
+        hook.stop()
+        server.stop()
+
+
+def open_as(chromium_context, site, user, ready):
+    answer = chromium_context.request.post(site.url + "/api/login",
+                                           data={"username": user.username, "password": user.password})
+    assert answer.status == 200
+    wp = WatchedPage(chromium_context)
+    wp.page.goto(site.url + "/notify.html")
+    wp.page.wait_for_selector(ready, state="attached")
+    return wp
+
+
+def test_admin_adds_a_channel_sends_a_test_and_adds_a_rule_and_a_team(site):
+    secret = f"json://hookuser:Pw-S3cret@127.0.0.1:{site.hook.port}/vigie-hook"
+    with browser() as chromium, new_context(chromium) as context:
+        wp = open_as(context, site, site.admin, "#channels-section:not([hidden])")
+        page = wp.page
+        page.fill('#channel-form [name="name"]', "ops")
+        page.fill('#channel-form [name="url"]', "nosuchscheme://x")
+        page.click('#channel-form button[type="submit"]')
+        page.wait_for_selector("#channel-error:has-text('url')")
+        page.fill('#channel-form [name="url"]', secret)
+        page.click('#channel-form button[type="submit"]')
+        page.wait_for_selector('#channels tr[data-channel="ops"]')
+        assert "JSON" in page.text_content('#channels tr[data-channel="ops"]')
+        assert "Pw-S3cret" not in page.content()
+        before = len(site.hook.received())
+        page.locator('#channels tr[data-channel="ops"] button.test').click()
+        page.wait_for_selector("#notify-message:has-text('Test delivered through ops')", timeout=20000)
+        arrival = site.hook.wait_for(before + 1)[before]
+        assert arrival.path == "/vigie-hook" and arrival.json()["title"] == "[INFO] Vigie: test of channel ops"
+
+        page.fill('#rule-form [name="name"]', "network")
+        page.select_option('#rule-form [name="min_severity"]', "ERROR")
+        page.fill('#rule-form [name="server"]', "edge-*, core-*")
+        page.fill('#rule-form [name="channels1"]', "nobody")
+        page.click('#rule-form button[type="submit"]')
+        page.wait_for_selector("#rule-error:has-text('no channel')")
+        page.fill('#rule-form [name="channels1"]', "ops")
+        page.fill('#rule-form [name="after2"]', "15")
+        page.fill('#rule-form [name="channels2"]', "ops")
+        page.click('#rule-form button[type="submit"]')
+        row = page.wait_for_selector('#rules tr[data-rule="network"]')
+        assert "ERROR and worse" in row.text_content() and "after 15 min: ops" in row.text_content()
+
+        page.fill('#team-form [name="name"]', "acme")
+        page.fill('#team-form [name="provider"]', "Acme")
+        page.fill('#team-form [name="members"]', "viewer")
+        page.click('#team-form button[type="submit"]')
+        row = page.wait_for_selector('#teams tr[data-team="acme"]')
+        assert "provider Acme" in row.text_content() and "viewer" in row.text_content()
+        assert [e for e in wp.errors if "400 (Bad Request)" not in e] == []
+        wp.close()
+
+
+def test_a_viewer_sees_no_notification_settings(site):
+    with browser() as chromium, new_context(chromium) as context:
+        wp = open_as(context, site, site.viewer, "#whoami:not([hidden])")
+        wp.page.wait_for_timeout(300)
+        assert wp.page.locator("#channels-section").is_hidden()
+        assert wp.page.locator('nav a[href$="notify.html"]').is_hidden()
+        assert "Notifications are managed by admins" in wp.page.content()
+        wp.close()
