@@ -22,7 +22,7 @@ from pathlib import Path
 from vigie.machines import public_view
 from site_builder import context, inputs, render
 from site_builder.writer import SiteWriter, signature
-from vigie import heartbeat, paths, utc
+from vigie import heartbeat, paths, scope, utc
 from vigie.logs import setup_logging
 from vigie.roles import ROLE_RANK
 
@@ -166,6 +166,7 @@ def build(machines_dir=paths.MACHINES_DIR, samples_dir=paths.SAMPLES_DIR, db_pat
         code = code_version()
         rows = build_machines(site, writer, code, samples_dir, conn, configs, workers)
         build_lists(site, writer, code, conn, configs, errors, rows)
+        build_scoped_lists(site, writer, code, conn, configs, rows)
     finally:
         if conn is not None:
             conn.close()
@@ -197,6 +198,43 @@ def build_lists(site, writer, code, conn, configs, errors, rows) -> None:
     writer.page("index.html", signature(code, site.api_url, dash),
                 lambda: site.render("index.html", "", "dashboard", d=dash,
                                                      refresh=REFRESH_SECONDS))
+
+
+def build_scoped_lists(site, writer, code, conn, configs, rows) -> None:
+    """The pages that mix every team's alerts and machines (dashboard, console, silences, devices),
+    once more for each set of scopes a team member sees, in .scoped/<key>/; the API
+    serves them to those members at the usual address. A copy per scope set costs a few
+    small pages per team, where cutting a page per user as it is served would mean
+    parsing it; a plain web server serving www/ has no users, so it shows the full
+    pages to whoever it lets in."""
+    kept = set()
+    for scopes in inputs.scope_sets(conn):
+        key = scope.scopes_key(scopes)
+        kept.add(key)
+        mine = [(c, r) for c, r in zip(configs, rows) if scope.in_any_scope(scopes, scope.machine_fields(c["name"], c))]
+        base = f"{scope.SCOPED_DIR}/{key}"
+        stats = inputs.alert_stats(conn, site.built_at, scopes)
+        count, snapshot = inputs.alert_snapshot(conn, now=site.built_at, scopes=scopes)
+        silences = context.silences_page([s for s in inputs.silence_snapshot(conn, site.built_at)
+                                          if scope.silence_inside(s["matchers"], scopes)], site.built_at)
+        writer.page(f"{base}/silences.html", signature(code, site.api_url, silences["snapshot"]["results"]),
+                    lambda: site.render("silences.html", "", "silences", s=silences))
+        writer.page(f"{base}/alerts.html", signature(code, site.api_url, count, snapshot, stats), lambda: site.render(
+            "alerts.html", "", "alerts", a=context.alerts_page(count, snapshot, stats, site.built_at)))
+        devices = context.devices_page([c for c, _ in mine], [])
+        writer.page(f"{base}/devices.html", signature(code, site.api_url, devices),
+                    lambda: site.render("devices.html", "", "devices", d=devices))
+        dash = context.dashboard([r for _, r in mine], [], stats, site.built_at)
+        writer.page(f"{base}/index.html", signature(code, site.api_url, dash),
+                    lambda: site.render("index.html", "", "dashboard", d=dash, refresh=REFRESH_SECONDS))
+    folder = writer.out_dir / scope.SCOPED_DIR
+    for stale in sorted(folder.iterdir()) if folder.is_dir() else ():
+        if stale.is_dir() and stale.name not in kept:
+            writer.remove_stale(f"{scope.SCOPED_DIR}/{stale.name}", set())
+            try:
+                stale.rmdir()
+            except OSError:
+                pass
 
 
 def parse_args(argv):

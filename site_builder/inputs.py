@@ -112,15 +112,16 @@ def machine_alerts(conn, name, limit=RECENT_ALERTS_PER_MACHINE):
     return db.list_alerts(conn, {"server": [name]}, "-timestamp", limit, 0)
 
 
-def alert_stats(conn, now=None):
-    return db.get_stats(conn, now) if conn is not None else None
+def alert_stats(conn, now=None, scopes=None):
+    return db.get_stats(conn, now, scopes=scopes) if conn is not None else None
 
 
-def alert_snapshot(conn, limit=SNAPSHOT_ALERTS, now=None):
-    """(count, newest alerts, as they are at `now`) for the console's offline view."""
+def alert_snapshot(conn, limit=SNAPSHOT_ALERTS, now=None, scopes=None):
+    """(count, newest alerts, as they are at `now`) for the console's offline view (only
+    those in `scopes`, when given)."""
     if conn is None:
         return 0, []
-    return db.list_alerts(conn, {}, "-timestamp", limit, 0, now=now)
+    return db.list_alerts(conn, {} if scopes is None else {"scopes": scopes}, "-timestamp", limit, 0, now=now)
 
 
 def silence_snapshot(conn, now, limit=SNAPSHOT_SILENCES) -> list:
@@ -128,3 +129,8 @@ def silence_snapshot(conn, now, limit=SNAPSHOT_SILENCES) -> list:
     if conn is None:
         return []
     return db.silences.list_public(conn, now, "all", limit)
+
+
+def scope_sets(conn) -> list:
+    """The sets of scopes some team member sees (vigie/scope.py)."""
+    return db.teams.scope_sets(conn) if conn is not None else []

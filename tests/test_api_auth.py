@@ -10,7 +10,7 @@ import pytest
 
 import api as api_cli
 from tests.support.api_wsgi import Api, Client, alert, password_hash
-from vigie import db
+from vigie import db, scope
 from vigie.api import auth
 from vigie.api.app import make_app
 from vigie.api.openapi import spec
@@ -120,6 +120,54 @@ def test_role_matrix(tmp_path, method, path, body, needed, role):
         assert answer.json["error"]
     else:
         assert answer.status == 403 and needed in answer.json["error"], answer
+
+
+# The scope dimension: the caller is in a team whose scope holds the prepared alert and
+# machine ("inside"), or holds neither ("outside").
+SCOPES = {"inside": {"provider": ["Acme", ""]}, "outside": {"provider": ["Elsewhere"]}}
+
+
+def scoped_status(method, path, role, where):
+    """What a team member gets where an unscoped user of the same role succeeds (None: the same)."""
+    if role == "admin":
+        return None  # admins see everything, teams or not
+    if path == "/metrics":
+        return 403  # every machine at once: for unscoped users only
+    if (method, path) == ("POST", "/api/silence"):
+        return 403  # SILENCE matches servers of any provider: not inside the scope
+    if path.startswith("/api/silence/{silence}"):
+        return None if role == "operator" else 404  # the operator's own silence; the viewer sees it not
+    if where == "outside":
+        if (method, path) == ("POST", "/api/alert"):
+            return 403
+        if "{id}" in path or path.startswith("/api/machine/box"):
+            return 404
+    return None
+
+
+@pytest.mark.parametrize("where", ["inside", "outside"])
+@pytest.mark.parametrize("role", ["viewer", "operator", "admin"])
+@pytest.mark.parametrize("method, path, body, needed", MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
+def test_role_matrix_for_team_members(tmp_path, method, path, body, needed, role, where):
+    api = prepared(tmp_path)
+    db.teams.put_team(api.conn, "mine", SCOPES[where], [role])
+    copy = api.www_dir / scope.SCOPED_DIR / scope.scopes_key([SCOPES[where]]) / "index.html"
+    copy.parent.mkdir(parents=True)
+    copy.write_text("<h1>Vigie, my team</h1>")
+    own_token = db.list_tokens(api.conn, role)[-1]["id"]
+    answer = api.call(method, path.replace("{id}", str(api.alert_id)).replace("{token}", str(own_token))
+                      .replace("{message}", str(api.message_id)).replace("{silence}", str(api.silence_id)), role,
+                      json=body)
+    if RANK[role] < RANK[needed]:
+        assert answer.status == 403, answer
+        return
+    expected = scoped_status(method, path, role, where)
+    if expected is None:
+        assert answer.status < 400 or answer.status == 401 and path == "/login", answer
+    else:
+        assert answer.status == expected, answer
+    if path == "/" and role != "admin":
+        assert b"my team" in answer.body
 
 
 def test_the_matrix_covers_every_route_and_every_documented_operation(tmp_path):

@@ -14,11 +14,17 @@ GLOB read the same way (`*` and `?`; no `[...]`).
 """
 
 import fnmatch
+import hashlib
+import json
 
 from vigie.alert import AlertError, clean_text
 from vigie.errors import InputError
 
 SCOPE_KEYS = ("provider", "application", "environment", "server")
+# The site's pages that mix every team's alerts and machines: the builder writes a copy
+# of each for every set of scopes a team member sees, in SCOPED_DIR/<scopes_key>/.
+SCOPED_DIR = ".scoped"
+SCOPED_PAGES = ("index.html", "alerts.html", "silences.html", "devices.html")
 MAX_VALUES = 100  # values per key
 
 
@@ -58,6 +64,10 @@ def normalize_scope(raw, field: str = "scope") -> dict:
     return scope
 
 
+def is_glob(pattern: str) -> bool:
+    return "*" in pattern or "?" in pattern
+
+
 def in_scope(scope: dict, alert: dict) -> bool:
     """Whether the alert (a dict with provider, application, environment, server) is in
     the scope."""
@@ -82,6 +92,42 @@ def user_scopes(role: str, team_scopes) -> list:
     if role == "admin" or not team_scopes or any(not scope for scope in team_scopes):
         return None
     return team_scopes
+
+
+def scopes_key(scopes) -> str:
+    """A short name for a set of scopes, the same for the same set in any order: the
+    site builder names its per-scope pages with it and the API finds them by it."""
+    canonical = sorted(json.dumps(s, sort_keys=True, ensure_ascii=False) for s in scopes)
+    return hashlib.sha256(json.dumps(canonical).encode("utf-8")).hexdigest()[:16]
+
+
+def machine_fields(name: str, config: dict) -> dict:
+    """What a scope looks at, for a machine: its name as the server, and its tags."""
+    tags = (config or {}).get("tags") or {}
+    return {"server": name, "provider": tags.get("provider", ""), "application": tags.get("application", ""),
+            "environment": str(tags.get("environment", "")).lower()}
+
+
+def silence_inside(matchers: dict, scopes) -> bool:
+    """Whether a silence's matchers hold it inside one of the scopes: every key of that
+    scope matched exactly (for servers: by a name the scope's patterns cover, or by the
+    very pattern the scope allows), so it can silence nothing outside."""
+    for one in scopes or ():
+        pinned = True
+        for key, allowed in one.items():
+            value = matchers.get(key)
+            if not isinstance(value, str):
+                pinned = False
+            elif key == "server":
+                pinned = value in allowed or (not is_glob(value) and any(
+                    fnmatch.fnmatchcase(value, p) for p in allowed))
+            else:
+                pinned = value in allowed
+            if not pinned:
+                break
+        if pinned:
+            return True
+    return False
 
 
 def sql_condition(scopes):

@@ -14,7 +14,7 @@ from bottle import request, response
 from vigie import db
 from vigie import lifecycle as lc
 from vigie.alert import FIELDS, MAX_TEXT, AlertError, clean_text, normalize_alert, normalize_severity, normalize_timestamp
-from vigie.api import limits
+from vigie.api import limits, scoping
 from vigie.api.context import context, reject_unknown_fields
 from vigie.api.errors import ApiError
 from vigie.utc import iso
@@ -251,8 +251,9 @@ def no_such_alert(alert_id) -> ApiError:
 
 
 def load(ctx, alert_id) -> dict:
+    """The alert, or a 404 when there is none, or none the user's scope shows."""
     alert = db.get_alert(ctx.conn(), alert_id) if db.fits_rowid(alert_id) else None
-    if alert is None:
+    if alert is None or not scoping.alert_visible(ctx, alert):
         raise no_such_alert(alert_id)
     return alert
 
@@ -272,7 +273,7 @@ def list_alerts():
     limit = parse_int(query, "limit", ctx.settings["page_size"], 1, ctx.settings["max_page_size"])
     offset = parse_int(query, "offset", 0, 0, limits.OFFSET_MAX)
     ordering = parse_ordering(query)
-    count, results = db.list_alerts(ctx.conn(), filters, ordering, limit, offset)
+    count, results = db.list_alerts(ctx.conn(), scoping.filters_in_scope(ctx, filters), ordering, limit, offset)
     params = {k: query.getall(k) for k in query.keys() if k not in ("limit", "offset")}
     params["limit"] = limit
     nxt = ctx.page_url(dict(params, offset=offset + limit)) if offset + limit < count else None
@@ -285,6 +286,14 @@ def _insert(ctx, user, records) -> list:
                             fingerprint_fields=tuple(ctx.settings["fingerprint_fields"]))
 
 
+def check_in_scope(ctx, records) -> None:
+    """A member of a scoped team posts only alerts inside the scope."""
+    for index, record in enumerate(records):
+        if not scoping.alert_visible(ctx, record):
+            raise ApiError(403, "this alert is outside your team's scope", "server",
+                           **({"index": index} if len(records) > 1 else {}))
+
+
 def add_alerts():
     """201 with the new alert; 200 with the alert it counted on (a duplicate, an INFO
     that resolved it, a source_id already seen)."""
@@ -293,7 +302,9 @@ def add_alerts():
     body = ctx.read_json()
     if isinstance(body, list):
         return add_batch(ctx, user, body)
-    (alert_id, created), = _insert(ctx, user, [parse_new_alert(body)])
+    record = parse_new_alert(body)
+    check_in_scope(ctx, [record])
+    (alert_id, created), = _insert(ctx, user, [record])
     response.status = 201 if created else 200
     return db.get_alert(ctx.conn(), alert_id)
 
@@ -310,6 +321,7 @@ def add_batch(ctx, user, items):
             records.append(parse_new_alert(item))
         except AlertError as exc:
             raise AlertError(exc.field, f"alert {index}: {exc.message}", index=index) from None
+    check_in_scope(ctx, records)
     results = _insert(ctx, user, records)
     response.status = 201
     return {"ids": [i for i, _ in results], "created": sum(1 for _, c in results if c)}
@@ -402,6 +414,8 @@ def history(alert_id):
     yet last, "pending": true. A deleted alert keeps its history."""
     ctx = context()
     ctx.require("viewer")
+    if scoping.current_scopes(ctx) is not None:
+        load(ctx, alert_id)  # a member sees the history of the alerts in scope (not of deleted ones)
     entries = db.alert_history(ctx.conn(), alert_id, **lifecycle_settings(ctx)) if db.fits_rowid(alert_id) else None
     if entries is None:
         raise no_such_alert(alert_id)
@@ -418,13 +432,14 @@ def ack_matching():
         if not isinstance(body, dict):
             raise AlertError(None, "send a JSON object of filters, e.g. {\"server\": \"web-01\"}")
         filters.update(parse_filters(JsonQuery(body)))  # the body wins where both give a filter
-    return {"acknowledged": db.acknowledge_matching(ctx.conn(), filters, user["username"], **lifecycle_settings(ctx))}
+    return {"acknowledged": db.acknowledge_matching(ctx.conn(), scoping.filters_in_scope(ctx, filters),
+                                                    user["username"], **lifecycle_settings(ctx))}
 
 
 def stats():
     ctx = context()
     ctx.require("viewer")
-    return db.get_stats(ctx.conn())
+    return db.get_stats(ctx.conn(), scopes=scoping.current_scopes(ctx))
 
 
 ROUTES = (

@@ -7,7 +7,7 @@ from bottle import request
 
 from vigie import device_log
 from vigie import machines as mc
-from vigie.api import limits
+from vigie.api import limits, scoping
 from vigie.api.context import context
 from vigie.api.errors import ApiError
 from vigie.api.routes_alerts import parse_int
@@ -29,10 +29,21 @@ def parse_log_query(query) -> dict:
             "offset": parse_int(query, "offset", 0, 0, limits.OFFSET_MAX)}
 
 
+def machine_shown(ctx, name, path) -> bool:
+    """Whether the user's scope shows this machine (a broken file: only to unscoped users)."""
+    if scoping.current_scopes(ctx) is None:
+        return True
+    try:
+        return scoping.machine_visible(ctx, name, mc.load_machine(path))
+    except mc.MachineConfigError:
+        return False
+
+
 def machine_log(name):
     ctx = context()
     ctx.require("viewer")
-    if not (ctx.machines_dir / f"{mc.check_name(name)}.json").exists():
+    path = ctx.machines_dir / f"{mc.check_name(name)}.json"
+    if not path.exists() or not machine_shown(ctx, name, path):
         raise ApiError(404, f"no machine {name!r}", "name")
     wanted = parse_log_query(request.query.decode())
     entries, more = device_log.read(Path(ctx.settings["logs"]), name, wanted["q"], wanted["severity"],

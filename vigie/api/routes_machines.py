@@ -7,6 +7,7 @@ from bottle import response
 
 from vigie import db
 from vigie import machines as mc
+from vigie.api import scoping
 from vigie.api.context import context
 from vigie.api.errors import ApiError
 from vigie.atomic import atomic_write_json
@@ -63,6 +64,8 @@ def list_machines():
     ctx = context()
     ctx.require("viewer")
     configs, errors = mc.load_all(ctx.machines_dir) if ctx.machines_dir.is_dir() else ([], [])
+    if scoping.current_scopes(ctx) is not None:  # a member: the machines in scope, no broken file's name
+        configs, errors = [c for c in configs if scoping.machine_visible(ctx, c["name"], c)], []
     return {"count": len(configs), "results": [shown(c) for c in configs],
             "errors": [{"file": e.source, "field": e.field, "error": e.message} for e in errors]}
 
@@ -89,9 +92,14 @@ def get_machine(name):
     if not path.exists():
         raise ApiError(404, f"no machine {name!r}", "name")
     try:
-        return shown(mc.load_machine(path))
+        config = mc.load_machine(path)
     except mc.MachineConfigError as exc:
+        if scoping.current_scopes(ctx) is not None:
+            raise ApiError(404, f"no machine {name!r}", "name") from None
         raise ApiError(500, f"machine file is invalid: {exc.message}", exc.field) from None
+    if not scoping.machine_visible(ctx, name, config):
+        raise ApiError(404, f"no machine {name!r}", "name")
+    return shown(config)
 
 
 def replace_machine(name):

@@ -14,6 +14,7 @@ from pathlib import Path
 from bottle import HTTPResponse, request
 
 from vigie import metrics
+from vigie.api import scoping
 from vigie.api.context import context
 from vigie.db.alerts import count_by_status_and_severity
 from vigie.db.notify import outbox_size
@@ -38,6 +39,7 @@ def metrics_page():
     ctx = context()
     if not ctx.settings["metrics_open"]:
         ctx.require("viewer")
+        scoping.refuse_if_scoped(ctx, "/metrics")
     body = exposition(ctx).encode("utf-8")
     headers = {"Content-Type": metrics.CONTENT_TYPE, "Cache-Control": "no-store"}
     if "gzip" in request.get_header("Accept-Encoding", ""):

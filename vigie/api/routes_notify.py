@@ -10,6 +10,7 @@ state and attempts are read back with GET /api/notify/message/<id>.
 from bottle import response
 
 from vigie import db, scope as scope_mod
+from vigie.api import scoping
 from vigie.api.context import context, reject_unknown_fields
 from vigie.api.errors import ApiError
 from vigie.notify import channels as channels_mod
@@ -128,7 +129,8 @@ def alert_notifications(alert_id):
     ctx = context()
     ctx.require("viewer")
     conn = ctx.conn()
-    if not db.fits_rowid(alert_id) or db.get_alert(conn, alert_id) is None:
+    alert = db.get_alert(conn, alert_id) if db.fits_rowid(alert_id) else None
+    if alert is None or not scoping.alert_visible(ctx, alert):
         raise ApiError(404, f"no alert with id {alert_id}", "id")
     found = db.notify.notifications_of_alert(conn, alert_id)
     return {"count": len(found), "results": found}

@@ -12,7 +12,7 @@ from bottle import request, response
 
 from vigie import db
 from vigie import silences as rules
-from vigie.api import limits
+from vigie.api import limits, scoping
 from vigie.api.context import context
 from vigie.api.errors import ApiError
 from vigie.api.routes_alerts import parse_int
@@ -31,7 +31,10 @@ def no_such_silence(silence_id) -> ApiError:
 
 
 def load(ctx, silence_id) -> dict:
+    """The silence, or a 404 when there is none, or none the user's scope shows."""
     silence = db.silences.get(ctx.conn(), silence_id) if db.fits_rowid(silence_id) else None
+    if silence is not None and not scoping.silence_visible(ctx, silence):
+        silence = None
     if silence is None:
         raise no_such_silence(silence_id)
     return silence
@@ -53,7 +56,7 @@ def list_silences():
     ctx = context()
     ctx.require("viewer")
     state = parse_state(request.query.decode())
-    results = db.silences.list_public(ctx.conn(), now(), state)
+    results = [s for s in db.silences.list_public(ctx.conn(), now(), state) if scoping.silence_visible(ctx, s)]
     return {"count": len(results), "results": results}
 
 
@@ -62,6 +65,7 @@ def add_silence():
     user = ctx.require("operator")
     moment = now()
     silence = rules.normalize_silence(ctx.read_json(), moment)
+    scoping.check_silence_in_scope(ctx, silence["matchers"])
     silence_id = db.silences.create(ctx.conn(), silence, user["username"], moment)
     response.status = 201
     return db.silences.public(ctx.conn(), db.silences.get(ctx.conn(), silence_id), moment)

@@ -14,7 +14,7 @@ columns, index names) come from the fixed tables below, never from a request.
 import json
 
 from vigie import lifecycle as lc
-from vigie import severity
+from vigie import scope, severity
 from vigie.alert import FIELDS, SEVERITIES
 from vigie.db import rows
 from vigie.db import silences as silence_db
@@ -240,6 +240,10 @@ def build_where(filters: dict, now: str = None, active_silences=()):
     if filters.get("q"):
         clauses.append("message LIKE ? ESCAPE '\\'")
         params.append(_like_pattern(filters["q"]))
+    if filters.get("scopes") is not None:  # a team member's view: the alerts in one of their scopes
+        sql, values = scope.sql_condition(filters["scopes"])
+        clauses.append(sql)
+        params += values
     if filters.get("since"):
         clauses.append("timestamp >= ?")
         params.append(filters["since"])
@@ -471,26 +475,29 @@ def acknowledge_matching(conn, filters: dict, user: str, now: str = None, flap: 
 
 # ---------------------------------------------------------------- counts
 
-def get_stats(conn, now: str = None) -> dict:
+def get_stats(conn, now: str = None, scopes=None) -> dict:
     """Counts for the dashboard at `now`: total, unacknowledged, by each grouping column,
-    by status, and what needs a person (open and not silenced), by severity."""
+    by status, and what needs a person (open and not silenced), by severity. With
+    `scopes` (a team member's, see vigie/scope.py), only the alerts in them count."""
     now = now or utc_now()
-    stats = {"total": conn.execute("SELECT COUNT(*) FROM alerts").fetchone()[0]}
-    stats["unacknowledged"] = count_alerts(conn, {"acknowledged": False}, now)
+    mine = {} if scopes is None else {"scopes": scopes}
+    where, params = build_where(mine, now)
+    stats = {"total": conn.execute("SELECT COUNT(*) FROM alerts" + where, params).fetchone()[0]}
+    stats["unacknowledged"] = count_alerts(conn, dict(mine, acknowledged=False), now)
     stats["by_severity"] = {s: 0 for s in SEVERITIES}
     for column in ("severity",) + EXACT_FILTERS:
         key = f"by_{column}"
         stats.setdefault(key, {})
-        for value, n in conn.execute(f"SELECT {column}, COUNT(*) FROM alerts GROUP BY {column}"):
+        for value, n in conn.execute(f"SELECT {column}, COUNT(*) FROM alerts{where} GROUP BY {column}", params):
             stats[key][value] = n
     stats["by_acknowledged"] = {"true": stats["total"] - stats["unacknowledged"], "false": stats["unacknowledged"]}
-    stats["unacknowledged_by_severity"] = _by_severity(conn, {"acknowledged": False}, now)
-    stats["by_status"] = {s: count_alerts(conn, {"status": [s]}, now) for s in lc.STATUSES}
-    stats["needs_attention_by_severity"] = _by_severity(conn, {"status": ["open"], "silenced": False}, now)
+    stats["unacknowledged_by_severity"] = _by_severity(conn, dict(mine, acknowledged=False), now)
+    stats["by_status"] = {s: count_alerts(conn, dict(mine, status=[s]), now) for s in lc.STATUSES}
+    stats["needs_attention_by_severity"] = _by_severity(conn, dict(mine, status=["open"], silenced=False), now)
     stats["needs_attention"] = sum(stats["needs_attention_by_severity"].values())
-    stats["silenced"] = count_alerts(conn, {"status": ["open", "acknowledged", "shelved"], "silenced": True}, now)
-    stats["flapping"] = count_alerts(conn, {"flapping": True}, now)
-    row = conn.execute("SELECT MIN(timestamp), MAX(timestamp) FROM alerts").fetchone()
+    stats["silenced"] = count_alerts(conn, dict(mine, status=["open", "acknowledged", "shelved"], silenced=True), now)
+    stats["flapping"] = count_alerts(conn, dict(mine, flapping=True), now)
+    row = conn.execute("SELECT MIN(timestamp), MAX(timestamp) FROM alerts" + where, params).fetchone()
     stats["oldest"], stats["newest"] = row[0], row[1]
     return stats
 

@@ -66,3 +66,16 @@ def scopes_of_user(conn, username: str) -> list:
 def team_scopes(conn) -> dict:
     """Team id -> scope, for the notifier's rules."""
     return {r[0]: json.loads(r[1]) for r in conn.execute("SELECT id, scope FROM teams")}
+
+
+def scope_sets(conn) -> list:
+    """The distinct sets of scopes that restrict some user (admins and users in no
+    scoped team are restricted by none), each as a list of scopes."""
+    from vigie.scope import scopes_key, user_scopes
+
+    found = {}
+    for user in conn.execute("SELECT username, role FROM users"):
+        scopes = user_scopes(user[1], scopes_of_user(conn, user[0]))
+        if scopes is not None:
+            found.setdefault(scopes_key(scopes), scopes)
+    return [found[k] for k in sorted(found)]
