@@ -51,6 +51,7 @@ MATRIX = [
     ("DELETE", "/api/machine/box", None, "admin"),
     ("GET", "/api/machine/box/log", None, "viewer"),
     ("GET", "/metrics", None, "viewer"),
+    ("POST", "/api/webhook/alertmanager", {"version": "4", "alerts": []}, "operator"),
     ("GET", "/api/user", None, "admin"),
     ("POST", "/api/user", {"username": "newbie", "role": "viewer", "password": "long-enough"}, "admin"),
     ("DELETE", "/api/user/victim", None, "admin"),

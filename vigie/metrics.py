@@ -34,7 +34,7 @@ from pathlib import Path
 
 from vigie import __version__, paths
 from vigie.atomic import atomic_write_bytes
-from vigie.machines import load_all
+from vigie.machines import MachineConfigError, load_machine, machine_files
 from vigie.samples import SamplesError, current_signature, read_current
 from vigie.shard import ShardError, in_shard, parse_shard
 
@@ -78,14 +78,15 @@ class Family:
         if value is not None:
             self.samples.append((label_text, value, timestamp_ms))
 
-    def text(self, out: list) -> None:
-        if not self.samples:
-            return
-        out.append(f"# HELP {self.name} {self.help}\n# TYPE {self.name} {self.kind}\n")
+    def body(self) -> str:
+        """The sample lines, without the family's header."""
         name = self.name
-        for label_text, value, stamp in self.samples:
-            out.append(f"{name}{label_text} {number(value)}\n" if stamp is None
-                       else f"{name}{label_text} {number(value)} {stamp}\n")
+        return "".join(f"{name}{label_text} {number(value)}\n" if stamp is None
+                       else f"{name}{label_text} {number(value)} {stamp}\n"
+                       for label_text, value, stamp in self.samples)
+
+    def header(self) -> str:
+        return f"# HELP {self.name} {self.help}\n# TYPE {self.name} {self.kind}\n"
 
 
 def bits_to_bytes(bits):
@@ -219,17 +220,42 @@ def _health_families(health: dict) -> list:
     return families
 
 
-def render(views: list, health: dict = None) -> str:
-    """The whole exposition text for these machine views and health figures."""
-    machine, interface = _machine_families(), _interface_families()
-    oid = {"value": Family("vigie_oid_value", "gauge", "Last value of an extra OID (a gauge) of the machine file."),
-           "rate": Family("vigie_oid_rate_per_second", "gauge", "Per-second rate of an extra OID counter."),
-           "total": Family("vigie_oid_total", "counter", "Raw value of an extra OID counter, stamped with the poll time.")}
-    for view in sorted(views, key=lambda v: v["name"]):
-        _add_machine(view, machine, interface, oid)
+def _oid_families() -> dict:
+    return {"value": Family("vigie_oid_value", "gauge", "Last value of an extra OID (a gauge) of the machine file."),
+            "rate": Family("vigie_oid_rate_per_second", "gauge", "Per-second rate of an extra OID counter."),
+            "total": Family("vigie_oid_total", "counter", "Raw value of an extra OID counter, stamped with the "
+                                                          "poll time.")}
+
+
+def _families() -> tuple:
+    return _machine_families(), _interface_families(), _oid_families()
+
+
+# Every per-machine family, in the order of the exposition.
+FAMILY_ORDER = [f for group in _families() for f in group.values()]
+
+
+def machine_text(view: dict) -> dict:
+    """{family name: sample lines} of one machine: what a scrape joins, computed once per poll."""
+    machine, interface, oid = _families()
+    _add_machine(view, machine, interface, oid)
+    return {f.name: f.body() for group in (machine, interface, oid) for f in group.values() if f.samples}
+
+
+def render(views: list, health: dict = None, texts: dict = None) -> str:
+    """The whole exposition text for these machine views and health figures. `texts` holds
+    machine_text(view) by machine name, when the caller keeps them between scrapes."""
+    texts = texts or {}
+    blocks = [texts.get(v["name"]) or machine_text(v) for v in sorted(views, key=lambda v: v["name"])]
     out = []
-    for family in [*machine.values(), *interface.values(), *oid.values(), *_health_families(health or {})]:
-        family.text(out)
+    for family in FAMILY_ORDER:
+        bodies = [b[family.name] for b in blocks if family.name in b]
+        if bodies:
+            out.append(family.header())
+            out.extend(bodies)
+    for family in _health_families(health or {}):
+        if family.samples:
+            out += [family.header(), family.body()]
     return "".join(out)
 
 
@@ -238,6 +264,26 @@ class SamplesCache:
 
     def __init__(self):
         self.views = {}
+        self.texts = {}
+        self.configs = {}
+
+    def config(self, path: Path) -> dict:
+        """The machine file's config (vigie.machines.load_machine), read again when it changed."""
+        try:
+            stat = path.stat()
+            key = (stat.st_mtime_ns, stat.st_size)
+        except FileNotFoundError:
+            key = None
+        cached = self.configs.get(path)
+        if key is None or cached is None or cached[0] != key:
+            try:
+                cached = (key, load_machine(path), None)
+            except MachineConfigError as exc:
+                cached = (key, None, exc)
+            self.configs[path] = cached
+        if cached[2] is not None:
+            raise cached[2]
+        return cached[1]
 
     def view(self, config: dict, samples_dir, name: str) -> dict:
         key = current_signature(samples_dir, name)
@@ -253,17 +299,30 @@ class SamplesCache:
             samples = {}
         view = machine_view(config, samples)
         self.views[config["name"]] = (key, view)
+        self.texts[config["name"]] = machine_text(view)
         return view
 
 
 def collect_machines(machines_dir, samples_dir, shard=None, cache: SamplesCache = None):
-    """(views, bad machine files) for the machines of this shard."""
+    """(views, bad machine files) for the machines of this shard; with a cache, a machine
+    file or samples file is read again only when it changed."""
     cache = cache or SamplesCache()
-    configs, errors = load_all(machines_dir)
-    views = [cache.view(c, samples_dir, c["name"]) for c in configs if in_shard(c["name"], shard)]
+    configs, bad = [], 0
+    for path in machine_files(machines_dir):
+        if not in_shard(path.stem, shard):
+            continue
+        try:
+            configs.append(cache.config(path))
+        except MachineConfigError:
+            bad += 1
+    views = [cache.view(c, samples_dir, c["name"]) for c in configs]
+    listed = set(machine_files(machines_dir))
+    for path in set(cache.configs) - listed:
+        del cache.configs[path]
     for name in set(cache.views) - {v["name"] for v in views}:
         del cache.views[name]
-    return views, len(errors)
+        cache.texts.pop(name, None)
+    return views, bad
 
 
 def intake_stats(logs_dir) -> dict:
@@ -310,7 +369,7 @@ def parser() -> argparse.ArgumentParser:
 def write_once(args, cache: SamplesCache) -> int:
     views, bad = collect_machines(args.machines, args.samples, args.shard, cache)
     health = dict(watcher_backlog(args.alertfiles), machine_file_errors=bad, syslog=intake_stats(args.logs))
-    text = render(views, health).encode("utf-8")
+    text = render(views, health, cache.texts).encode("utf-8")
     if args.out:
         atomic_write_bytes(args.out, text)
     else:

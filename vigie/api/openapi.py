@@ -384,7 +384,24 @@ def _device_log_schemas() -> dict:
         "machine": {"type": "string"},
         "results": {"type": "array", "items": {"$ref": "#/components/schemas/DeviceLogEntry"}},
         "next": {"type": ["string", "null"]}, "previous": {"type": ["string", "null"]}}}
-    return {"DeviceLogEntry": entry, "DeviceLogPage": page}
+    labels = {"type": "object", "additionalProperties": {"type": "string"}}
+    # only what the route reads and checks; the payload's other keys are taken as they come
+    am_alert = {"type": "object", "required": ["status", "labels", "startsAt", "fingerprint"], "properties": {
+        "status": {"type": "string", "enum": ["firing", "resolved"]}, "labels": labels,
+        "annotations": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
+        "startsAt": {"type": "string", "format": "date-time"},
+        "fingerprint": {"type": "string", "pattern": NOT_SPACE}},
+        "if": {"properties": {"status": {"const": "resolved"}}},
+        "then": {"required": ["endsAt"], "properties": {"endsAt": {"type": "string", "format": "date-time"}}}}
+    payload = {"type": "object", "required": ["version", "alerts"], "properties": {
+        "version": {"const": "4"}, "alerts": {"type": "array", "items": am_alert}},
+        "description": "Alertmanager's (and Grafana alerting's) webhook payload, version 4; endsAt is read "
+                       "when an alert is resolved."}
+    result = {"type": "object", "required": ["received", "firing", "resolved", "ids", "created"], "properties": {
+        "received": {"type": "integer"}, "firing": {"type": "integer"}, "resolved": {"type": "integer"},
+        "ids": {"type": "array", "items": {"type": "integer"}}, "created": {"type": "integer"}}}
+    return {"DeviceLogEntry": entry, "DeviceLogPage": page, "AlertmanagerPayload": payload,
+            "AlertmanagerResult": result}
 
 
 LOG_SEVERITY_WORD = "(" + "|".join(_any_case(w) for w in sorted(
@@ -410,6 +427,13 @@ def _device_paths(settings: dict, machine_name: dict) -> dict:
                     q("limit", {"type": "integer", "minimum": 1, "maximum": 1000}, "Page size (default 100)."),
                     q("offset", {"type": "integer", "minimum": 0, "maximum": limits.OFFSET_MAX},
                       "Entries to skip.")]),
+        },
+        "/api/webhook/alertmanager": {
+            "post": _op("Alertmanager's webhook: each alert becomes a Vigie alert with Alertmanager's fingerprint; "
+                        "resolved ones resolve it", "operator", {
+                            "200": _json("AlertmanagerResult", "Taken."), "400": _ref("BadRequest"),
+                            "413": _ref("TooLarge")},
+                        requestBody=_body("AlertmanagerPayload"), operationId="alertmanagerWebhook"),
         },
         "/metrics": {"get": _op("Prometheus metrics (text format 0.0.4)", metrics_role, {
             "200": {"description": "The exposition.", "content": {"text/plain": {"schema": {"type": "string"}}}}},

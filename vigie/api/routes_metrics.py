@@ -28,11 +28,12 @@ def exposition(ctx) -> str:
     with _LOCK:  # one scrape at a time reads the samples; a second waits and shares the cache
         cache = _CACHES.setdefault(ctx, metrics.SamplesCache())
         views, bad_files = metrics.collect_machines(ctx.machines_dir, Path(ctx.settings["samples"]), cache=cache)
+        texts = dict(cache.texts)
     health = dict(metrics.watcher_backlog(Path(ctx.settings["alertfiles"])), machine_file_errors=bad_files,
                   syslog=metrics.intake_stats(Path(ctx.settings["logs"])),
                   alerts=count_by_status_and_severity(ctx.conn()),
                   outbox={"waiting_events": outbox_size(ctx.conn())})
-    return metrics.render(views, health)
+    return metrics.render(views, health, texts)
 
 
 def metrics_page():

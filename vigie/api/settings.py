@@ -4,6 +4,7 @@ A TOML file (`api.py serve --config FILE`) overrides the defaults, command-line
 flags override the file. The result is a plain dict handed to make_app.
 """
 
+import re
 import tomllib
 
 from vigie import lifecycle, paths
@@ -41,13 +42,19 @@ SETTINGS = {
     "flap_threshold": (5, int, "an alert that opens and resolves more than this many times within flap_window_minutes "
                                "is flapping"),
     "flap_window_minutes": (30, int, "the flapping window; a flapping alert calms down after this long without change"),
+    "alertmanager_labels": ([], list, "POST /api/webhook/alertmanager: FIELD=label,label entries overriding which "
+                                      "labels give server, application, environment, provider and severity"),
 }
+ALERTMANAGER_ENTRY = re.compile(r"\s*(server|application|environment|provider|severity)\s*=[^=]*\w[^=]*")
 # Checks beyond the type: key -> function(value) returning an error text or None.
 CHECKS = {
     "fingerprint_fields": lambda v: None if v and set(v) <= set(lifecycle.FINGERPRINT_CHOICES) else
     f"expected some of {', '.join(lifecycle.FINGERPRINT_CHOICES)}",
     "flap_threshold": lambda v: None if v >= 1 else "expected at least 1",
     "flap_window_minutes": lambda v: None if 1 <= v <= 7 * 24 * 60 else "expected 1 to 10080",
+    "alertmanager_labels": lambda v: next((
+        f"{entry!r}: expected FIELD=label,label with FIELD one of server, application, environment, provider, "
+        "severity" for entry in v if not ALERTMANAGER_ENTRY.fullmatch(entry)), None),
 }
 
 
