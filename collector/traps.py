@@ -14,6 +14,10 @@ an alert file:
 | --- | --- |
 | linkDown | ERROR `Interface NAME is down (linkDown trap)`, none when it was taken down by an administrator |
 | linkUp | INFO `Interface NAME is up (linkUp trap)`, same fingerprint: it resolves the linkDown |
+
+A link trap's fingerprint is the collector's own for that interface's oper status
+(collector/snmp/events.py), so a trap and a poll that see the same link go down count
+on one alert, and the "up" of either resolves it.
 | coldStart, warmStart | WARNING `Device restarted (coldStart trap)` |
 | authenticationFailure | WARNING `SNMP authentication failure reported by the device` |
 | each `--alert OID=SEVERITY` | that severity, the trap's OID and variables |
@@ -32,6 +36,7 @@ import time
 from pathlib import Path
 
 from collector.device_alerts import alert_record, fingerprint, write_alert
+from collector.snmp import events as snmp_events
 from collector.senders import SenderIndex, normalize_address
 from vigie import device_log, paths
 from vigie.alert import normalize_severity
@@ -158,7 +163,10 @@ def describe(trap: dict, machine: str, known_interfaces: dict, extra_alerts: dic
         state = "down" if name == "linkDown" else "up"
         message = f"Interface {interface} is {state} ({name} trap)"
         if not (name == "linkDown" and admin == 2):
-            alert = (ALERTS[name], message, fingerprint("interface", machine, interface))
+            # the collector's own key for this interface's oper status: a trap and a poll that see
+            # the same link go down count on one alert, and either one's "up" resolves it
+            mark = snmp_events.fingerprint(machine or "", {"kind": "if_down", "interface": interface})
+            alert = (ALERTS[name], message, mark)
         else:
             message += ", taken down by an administrator"
     elif name in ("coldStart", "warmStart"):

@@ -56,6 +56,8 @@ def test_grave_messages_become_alert_files_the_watcher_accepts(intake):
     assert all((r["server"], r["severity"], r["application"], r["provider"]) == ("rt1", "ERROR", "core-network", "NetOps")
                for r in records)
     assert all(f.name.startswith("syslog-rt1-") for f in files)
+    # the repeat carries the same fingerprint: the API counts it on the first alert
+    assert records[0]["fingerprint"] == records[1]["fingerprint"] and records[0]["fingerprint"].startswith("syslog:rt1:")
 
 
 def test_holddown_keeps_one_alert_file_per_repeated_message(tmp_path):

@@ -64,6 +64,9 @@ def test_link_up_has_the_fingerprint_of_its_link_down():
     up_alert = traps.describe(traps.parse_trap(up), "sw1", {}, {})["alert"]
     assert up_alert[0] == "INFO" and up_alert[1] == "Interface eth0 is up (linkUp trap)"
     assert up_alert[2] == down_alert[2]
+    # the collector's key for the same interface's oper status: a poll's "up again" resolves it too
+    from collector.snmp import events
+    assert down_alert[2] == events.fingerprint("sw1", {"kind": "if_up", "interface": "eth0"})
     other = traps.describe(traps.parse_trap(LINK_DOWN.replace('"eth0"', '"eth1"')), "sw1", {}, {})["alert"]
     assert other[2] != down_alert[2]
 
@@ -133,6 +136,7 @@ def test_v2c_link_down_then_link_up(trapd):
     assert sorted((r["severity"], r["message"]) for r in new) == [
         ("ERROR", "Interface uplink-1 is down (linkDown trap)"), ("INFO", "Interface uplink-1 is up (linkUp trap)")]
     assert all((r["server"], r["application"], r["environment"]) == ("sw1", "campus", "prod") for r in new)
+    assert new[0]["fingerprint"] == new[1]["fingerprint"] == "snmp:oper-status:sw1:uplink-1"
 
 
 def test_v3_auth_priv_link_down_named_from_the_samples(trapd):
