@@ -22,7 +22,7 @@ from pathlib import Path
 from vigie.machines import public_view
 from site_builder import context, inputs, render
 from site_builder.writer import SiteWriter, signature
-from vigie import heartbeat, paths, scope, utc
+from vigie import device_log, heartbeat, paths, scope, utc
 from vigie.logs import setup_logging
 from vigie.roles import ROLE_RANK
 
@@ -96,7 +96,8 @@ def render_machine(site, samples_dir, config, alerts, alert_count) -> tuple:
     if error:
         log.warning("machine %s: %s", name, error)
     row = context.dashboard_row(config, samples, error)
-    return row, site.render("machine.html", "../", "machine", m=page, refresh=REFRESH_SECONDS)
+    return row, site.render("machine.html", "../", "machine", m=page, refresh=REFRESH_SECONDS,
+                            device_severities=device_log.SEVERITIES)
 
 
 _worker_site = None
