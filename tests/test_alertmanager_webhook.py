@@ -131,3 +131,14 @@ def test_alertmanager_fires_then_resolves_a_vigie_alert(alertmanager):
                                     timeout=10).json()["status"] == "resolved", timeout=30,
                what="the alert resolved in Vigie")
     assert "Traceback" not in api.log_text()
+
+
+def test_a_team_member_posts_only_inside_the_team_scope(tmp_path):
+    from vigie import db
+
+    api = Api(tmp_path)
+    db.teams.put_team(api.conn, "dba", {"provider": ["DBA"]}, ["operator"])
+    outside = api.call("POST", "/api/webhook/alertmanager", "operator", json=payload(am_alert()))
+    assert outside.status == 403 and outside.json["field"] == "server"
+    inside = api.call("POST", "/api/webhook/alertmanager", "operator", json=payload(am_alert(team="DBA")))
+    assert inside.status == 200 and inside.json["created"] == 1

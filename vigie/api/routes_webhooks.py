@@ -22,6 +22,7 @@ from vigie import db
 from vigie.alert import MAX_TEXT, AlertError, normalize_alert, parse_timestamp
 from vigie.api.context import context
 from vigie.api.errors import ApiError
+from vigie.api.routes_alerts import check_in_scope
 from vigie.errors import InputError
 
 FIELDS = ("server", "application", "environment", "provider", "severity")
@@ -146,6 +147,7 @@ def alertmanager_webhook():
         raise ApiError(500, f"the server's setting is wrong: {exc.message}") from None
     alerts = parse_payload(ctx.read_json())
     records = [to_record(alert, mapping) for alert in alerts]
+    check_in_scope(ctx, records)
     results = db.insert_alerts(ctx.conn(), records, actor=user["username"]) if records else []
     response.status = 200
     return {"received": len(records), "firing": sum(a["status"] == "firing" for a in alerts),
