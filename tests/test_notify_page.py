@@ -3,6 +3,7 @@ channel pointed at a real receiver, sends a test that the notifier delivers, add
 and a team; the channel's URL never comes back to the page; a viewer gets nothing."""
 
 import threading
+import time
 
 import pytest
 
@@ -95,4 +96,33 @@ def test_a_viewer_sees_no_notification_settings(site):
         assert wp.page.locator("#channels-section").is_hidden()
         assert wp.page.locator('nav a[href$="notify.html"]').is_hidden()
         assert "Notifications are managed by admins" in wp.page.content()
+        wp.close()
+
+
+def test_the_alerts_detail_shows_what_was_sent_where_and_a_link_opens_it(site):
+    import requests
+
+    admin = site.admin.headers
+    requests.post(site.url + "/api/notify/channel", headers=admin, timeout=10,
+                  json={"name": "detail-hook", "url": f"json://127.0.0.1:{site.hook.port}/detail"}).raise_for_status()
+    requests.post(site.url + "/api/notify/channel", headers=admin, timeout=10,
+                  json={"name": "down-hook", "url": "json://127.0.0.1:9/nobody"}).raise_for_status()
+    requests.post(site.url + "/api/notify/rule", headers=admin, timeout=10, json={
+        "name": "detail", "match": {"server": ["detail-*"]}, "group_wait_seconds": 0,
+        "steps": [{"channels": ["detail-hook", "down-hook"]}]}).raise_for_status()
+    time.sleep(0.5)
+    made = requests.post(site.url + "/api/alert", headers=site.operator.headers, timeout=10, json={
+        "timestamp": "2026-11-22T10:15:03+00:00", "server": "detail-01", "severity": "CRITICAL",
+        "message": "Disk full", "provider": "", "application": "", "environment": ""}).json()
+    arrival = site.hook.wait_for(len(site.hook.received()) + 1)[-1]
+    link = arrival.json()["message"].split("http://127.0.0.1:8080", 1)[1].split()[0]
+    assert link == f"/alerts.html?id={made['id']}"
+    with browser() as chromium, new_context(chromium) as context:
+        wp = open_as(context, site, site.operator, "#whoami:not([hidden])")  # the viewer is in team acme now
+        wp.page.goto(site.url + link)
+        wp.page.wait_for_selector("#notifications li.notify-delivered")
+        text = wp.page.text_content("#notifications")
+        assert "opened → detail-hook" in text and "delivered" in text
+        wp.page.wait_for_selector("#notifications li.notify-pending")
+        assert "opened → down-hook" in wp.page.text_content("#notifications")
         wp.close()

@@ -298,6 +298,24 @@
     });
   }
 
+  /* What was told of the alert: where, when, and what failed (newest first). */
+  function showNotifications(sent) {
+    var ol = document.getElementById("notifications");
+    ol.textContent = "";
+    if (!sent.length) ol.appendChild(element("li", "Nothing was sent about this alert.", "sub"));
+    sent.forEach(function (n) {
+      var li = element("li", null, "entry notify-" + n.state);
+      li.dataset.kind = n.kind;
+      li.appendChild(Vigie.timeElement(n.delivered_at || n.created_at));
+      li.appendChild(element("strong", " " + n.kind + " → " + (n.channel || "a deleted channel")));
+      li.appendChild(element("span", (n.rule ? " (rule " + n.rule + ")" : "") + ": " + n.state +
+        (n.attempts.length > 1 ? " after " + n.attempts.length + " attempts" : ""), "actor"));
+      var last = n.attempts[n.attempts.length - 1];
+      if (last && last.ok === false) li.appendChild(element("span", " — " + last.answer, "note"));
+      ol.appendChild(li);
+    });
+  }
+
   function openDetail(id, keepMessage) {
     state.detail = id;
     var panel = document.getElementById("detail");
@@ -307,15 +325,18 @@
       var found = snapshot.results.filter(function (a) { return a.id === id; })[0];
       if (found) showFacts(found);
       showHistory([]);
+      document.getElementById("notifications").textContent = "";
       document.getElementById("history").appendChild(element("li", "The history needs the live console: log in."));
       panel.scrollIntoView();
       return Promise.resolve();
     }
-    return Promise.all([Vigie.api("GET", "/api/alert/" + id), Vigie.api("GET", "/api/alert/" + id + "/history")])
+    return Promise.all([Vigie.api("GET", "/api/alert/" + id), Vigie.api("GET", "/api/alert/" + id + "/history"),
+                        Vigie.api("GET", "/api/alert/" + id + "/notifications")])
       .then(function (answers) {
         if (answers[0].status !== 200) { detailMessage(refused(answers[0])); return; }
         showFacts(answers[0].body);
         showHistory(answers[1].status === 200 ? answers[1].body.results : []);
+        showNotifications(answers[2].status === 200 ? answers[2].body.results : []);
         if (!keepMessage) panel.scrollIntoView();
       });
   }
@@ -395,6 +416,8 @@
           : "The API cannot be reached: showing the snapshot of " + snapshot.results.length + " recent alerts (of " + snapshot.count + ") taken at " + when + ".");
       }
       refresh();
+      var asked = Number(new URLSearchParams(location.search).get("id"));  /* a link from a notification */
+      if (asked > 0) openDetail(asked);
       if (state.live) {  /* new alerts arrive all the time: reload the rows now and then */
         setInterval(function () { if (!document.hidden) refresh(); }, LIVE_REFRESH_MS);
       }
