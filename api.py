@@ -15,6 +15,7 @@ import argparse
 import getpass
 import os
 import pwd
+import sqlite3
 import sys
 from functools import partial
 
@@ -105,6 +106,7 @@ def cmd_serve(args, log) -> int:
     overrides.update(anonymous_read=args.anonymous_read, cors_origins=args.cors_origin, access_log=args.access_log,
                      metrics_open=args.metrics_open)
     settings = read_settings(args.config, overrides)
+    args.db = settings["db"]  # named by the error, if it cannot be used
     conn = db.connect(settings["db"])  # create or migrate the schema once, before the workers
     conn.close()
     server.ensure_admin(settings["db"])
@@ -205,6 +207,9 @@ def main(argv=None) -> int:
         return commands[args.command](args, log)
     except (SettingsError, ValueError, OSError, db.DatabaseError) as exc:
         log.error("%s", exc)
+        return 1
+    except sqlite3.Error as exc:  # e.g. a file that is not a database, or a corrupt one
+        log.error("cannot use the database %s: %s", getattr(args, "db", None), exc)
         return 1
 
 

@@ -8,13 +8,15 @@ request of the normal client timed out)."""
 
 import json
 import socket
+import subprocess
+import sys
 import time
 
 import pytest
 import requests
 
 from tests.support.abuse import attack, chunked_request, probe
-from tests.support.api_server import start_api
+from tests.support.api_server import REPO_ROOT, start_api
 from tests.support.api_wsgi import alert
 
 pytestmark = pytest.mark.slow
@@ -112,3 +114,50 @@ def test_a_chunked_body_over_the_limit_gets_413(tmp_path):
         assert requests.get(server.url + "/api/health").status_code == 200
     finally:
         server.stop()
+
+
+# ---- bad input gets a clear 4xx, never a 500
+
+BIG_INTEGER = "1" * 4301
+
+
+@pytest.mark.parametrize("method, path, body, who, field", [
+    ("POST", "/api/login", '{"username": "admin", "password": ' + BIG_INTEGER + '}', None, None),
+    ("POST", "/api/alert", '{"server": ' + BIG_INTEGER + '}', "operator", None),
+    ("POST", "/api/token", '{"days": ' + BIG_INTEGER + '}', "viewer", None),
+    ("POST", "/api/token", '{"days": NaN}', "viewer", None),
+    ("POST", "/api/token", '{"days": Infinity}', "viewer", None),
+    ("POST", "/api/token", '{"days": 1e999}', "viewer", "days"),
+])
+def test_bodies_that_python_parses_but_json_does_not_allow_are_400(server, method, path, body, who, field):
+    headers = {"Content-Type": "application/json", **(getattr(server, who).headers if who else {})}
+    answer = requests.request(method, server.url + path, data=body.encode(), headers=headers)
+    assert answer.status_code == 400 and answer.json()["field"] == field, answer.text[:300]
+
+
+@pytest.mark.parametrize("params, field", [
+    ({"ordering": ",".join(["-timestamp"] * 2000)}, "ordering"),
+    ({"ordering": "--timestamp"}, "ordering"),
+    ({"ordering": "timestamp,,id"}, "ordering"),
+    ({"q": "a" * 49_999}, "q"),
+])
+def test_list_parameters_over_what_sqlite_takes_are_400(server, params, field):
+    answer = requests.get(server.url + "/api/alert", params=params, headers=server.viewer.headers)
+    assert answer.status_code == 400 and answer.json()["field"] == field, answer.text[:300]
+
+
+def test_an_ordering_naming_a_field_twice_keeps_the_first(server):
+    answer = requests.get(server.url + "/api/alert", params={"ordering": "-severity,timestamp,severity"},
+                          headers=server.viewer.headers)
+    assert answer.status_code == 200
+
+
+def test_a_corrupt_database_is_one_clear_line_and_a_non_zero_exit(tmp_path):
+    database = tmp_path / "vigie.db"
+    database.write_bytes(b"this is not a database, it only has the name of one\n" * 100)
+    run = subprocess.run([sys.executable, str(REPO_ROOT / "api.py"), "serve", "--port", "0", "--db", str(database),
+                          "--www", str(tmp_path), "--machines", str(tmp_path)], capture_output=True, text=True,
+                         timeout=60, cwd=tmp_path)
+    assert run.returncode != 0
+    assert "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert str(database) in run.stderr and "not a database" in run.stderr

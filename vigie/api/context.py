@@ -9,6 +9,7 @@ and what JSON did they send.
 
 import json
 import os
+import sys
 import threading
 from pathlib import Path
 from urllib.parse import urlencode
@@ -130,13 +131,15 @@ class Context:
             raise ApiError(400, "request body is empty: send JSON")
         try:
             text = raw.decode("utf-8")
-            data = json.loads(text)
+            data = json.loads(text, parse_int=json_int, parse_constant=no_json_constant)
         except UnicodeDecodeError:
             raise ApiError(400, "request body is not UTF-8") from None
         except json.JSONDecodeError as exc:
             raise ApiError(400, f"malformed JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from None
         except RecursionError:
             raise ApiError(400, "JSON nested too deeply") from None
+        except JsonValueError as exc:
+            raise ApiError(400, f"malformed JSON: {exc}") from None
         return replace_lone_surrogates(data) if "\\u" in text else data
 
     def read_object(self, what: str) -> dict:
@@ -149,6 +152,23 @@ class Context:
     def page_url(self, params: dict) -> str:
         parts = request.urlparts
         return f"{parts.scheme}://{parts.netloc}{parts.path}?{urlencode(params, doseq=True)}"
+
+
+class JsonValueError(ValueError):
+    pass
+
+
+def json_int(text: str) -> int:
+    """JSON integers as Python ints, refusing those too long to convert (Python's limit)."""
+    if len(text.lstrip("-")) > sys.get_int_max_str_digits():
+        raise JsonValueError(f"an integer of {len(text.lstrip('-'))} digits is too long "
+                             f"(at most {sys.get_int_max_str_digits()})")
+    return int(text)
+
+
+def no_json_constant(name: str):
+    """NaN and Infinity, which Python's parser accepts but JSON does not have."""
+    raise JsonValueError(f"{name} is not a JSON number")
 
 
 def replace_lone_surrogates(value):

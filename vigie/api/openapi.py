@@ -35,7 +35,7 @@ SEVERITY_WORD = "(" + "|".join(_any_case(a) for a in sorted(SEVERITY_ALIASES, ke
 SEVERITY_PATTERN = f"^{SPACE}*{SEVERITY_WORD}{SPACE}*{END}"
 SEVERITY_LIST_PATTERN = f"^{SPACE}*{SEVERITY_WORD}{SPACE}*(,{SPACE}*{SEVERITY_WORD}{SPACE}*)*{END}"
 _ORDER_WORD = "-?(" + "|".join(sorted(db.ORDERING_COLUMNS, key=len, reverse=True)) + ")"
-ORDERING_PATTERN = f"^({_ORDER_WORD}(,{_ORDER_WORD})*)?{END}"
+ORDERING_PATTERN = f"^({_ORDER_WORD}(,{_ORDER_WORD}){{0,{len(db.ORDERING_COLUMNS) - 1}}})?{END}"
 MACHINE_NAME_PATTERN = rf"^(?:{machines.NAME_PATTERN}){END}"
 _STATUS_WORD = "(" + "|".join(lc.STATUSES) + ")"
 STATUS_LIST_PATTERN = f"^{SPACE}*{_STATUS_WORD}{SPACE}*(,{SPACE}*{_STATUS_WORD}{SPACE}*)*{END}"
@@ -267,7 +267,7 @@ def components() -> dict:
                                  {"type": "array", "items": {"type": "string", "pattern": STATUS_LIST_PATTERN}}]},
             "fingerprint": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
             "silence": ROWID,
-            "q": {"type": "string"},
+            "q": {"type": "string", "maxLength": MAX_TEXT},
             "since": {"type": "string", "format": "date-time"},
             "until": {"type": "string", "format": "date-time"}}},
         "AckResult": {"type": "object", "required": ["acknowledged"],
@@ -486,7 +486,7 @@ def _filter_params(with_paging: bool) -> list:
         q("fingerprint", {"type": "array", "items": {"type": "string"}}, "Exact fingerprint (repeat for several).",
           style="form", explode=True),
         q("silence", ROWID, "Only the alerts this silence matches."),
-        q("q", {"type": "string"}, "Text the message contains (case-insensitive for ASCII)."),
+        q("q", {"type": "string", "maxLength": MAX_TEXT}, "Text the message contains (case-insensitive for ASCII)."),
         q("since", {"type": "string", "format": "date-time"}, "Alerts at or after this time (ISO 8601 with offset)."),
         q("until", {"type": "string", "format": "date-time"}, "Alerts at or before this time (ISO 8601 with offset)."),
     ]

@@ -136,6 +136,8 @@ def parse_filters(query, allowed=FILTER_PARAMS) -> dict:
     if query.get("silence") is not None:
         filters["silence"] = parse_int(query, "silence", None, 1, db.MAX_ROWID)
     if query.get("q"):
+        if len(query.get("q")) > MAX_TEXT:  # no field is longer: it could match nothing
+            raise AlertError("q", f"q is longer than {MAX_TEXT} characters")
         filters["q"] = query.get("q")
     for name in ("since", "until"):
         if query.get(name) is not None:
@@ -143,13 +145,25 @@ def parse_filters(query, allowed=FILTER_PARAMS) -> dict:
     return filters
 
 
+ORDER_TERM = re.compile(r"(-?)([a-z_]+)")
+
+
 def parse_ordering(query) -> str:
-    ordering = query.get("ordering") or db.DEFAULT_ORDERING
-    try:
-        db.order_by(ordering)
-    except ValueError as exc:
-        raise AlertError("ordering", str(exc)) from None
-    return ordering
+    """'field,-field' checked term by term (one '-' at most), at most one term per field
+    that can be sorted on; a field named again is dropped, as it cannot change the order."""
+    terms, seen = [], set()
+    sent = (query.get("ordering") or db.DEFAULT_ORDERING).split(",")
+    if len(sent) > len(db.ORDERING_COLUMNS):
+        raise AlertError("ordering", f"ordering has {len(sent)} fields: at most {len(db.ORDERING_COLUMNS)}")
+    for term in sent:
+        match = ORDER_TERM.fullmatch(term)
+        if not match or match.group(2) not in db.ORDERING_COLUMNS:
+            raise AlertError("ordering", f"cannot order by {term[:40]!r}: expected one of "
+                                         f"{', '.join(sorted(db.ORDERING_COLUMNS))}, each maybe after one '-'")
+        if match.group(2) not in seen:
+            seen.add(match.group(2))
+            terms.append(term)
+    return ",".join(terms)
 
 
 def parse_int(query, name, default, low, high):

@@ -31,9 +31,9 @@ def parse_new_token(body, default_days: int) -> tuple:
     if not isinstance(label, str) or len(label) > limits.TOKEN_LABEL_MAX:
         raise InputError("label", f"label must be a string of at most {limits.TOKEN_LABEL_MAX} characters")
     days = body.get("days", default_days)
-    # JSON's 30.0 is the integer 30 (as JSON Schema says); true is not a number.
-    if isinstance(days, bool) or not isinstance(days, (int, float)) or days != int(days) \
-            or not 1 <= days <= limits.TOKEN_DAYS_MAX:
+    # JSON's 30.0 is the integer 30 (as JSON Schema says); true is not a number; nor is 1e999.
+    if isinstance(days, bool) or not isinstance(days, (int, float)) or not 1 <= days <= limits.TOKEN_DAYS_MAX \
+            or days != int(days):
         raise InputError("days", f"days must be a whole number from 1 to {limits.TOKEN_DAYS_MAX}")
     return label.strip(), int(days)
 
