@@ -252,3 +252,29 @@ def test_sockets_handed_over_by_systemd(tmp_path):
         proc.send_signal(signal.SIGTERM)
         output = proc.communicate(timeout=15)[0]
     assert f"udp://127.0.0.1:{udp_port}" in output and f"tcp://127.0.0.1:{tcp_port}" in output
+
+
+def test_repeats_reach_the_api_as_duplicates_of_one_alert(tmp_path, api_server):
+    """Intake -> alert files -> watcher -> API: the same grave message twice is one alert seen twice."""
+    intake = SyslogIntake(tmp_path, machines={"rt1": {"host": "127.0.0.1"}}, args=["--alert-holddown", "0"]).start()
+    try:
+        intake.send_udp(b"<11>Jan  1 00:00:00 rt1 raid: array degraded")
+        wait_until(lambda: len(list(intake.alertfiles_dir.glob("*.txt"))) == 1)
+        intake.send_udp(b"<11>Jan  1 00:00:00 rt1 raid: array degraded")
+        wait_until(lambda: len(list(intake.alertfiles_dir.glob("*.txt"))) == 2)
+    finally:
+        intake.stop()
+    token = tmp_path / "token"
+    token.write_text(api_server.operator.token)
+    token.chmod(0o600)
+    sent = subprocess.run([sys.executable, "-m", "collector.watch", "--once", "--dir", str(intake.alertfiles_dir),
+                           "--api", api_server.url, "--token-file", str(token)], capture_output=True, text=True,
+                          timeout=60)
+    assert sent.returncode == 0, sent.stderr
+    import requests
+
+    alerts = requests.get(f"{api_server.url}/api/alert", params={"server": "rt1"}, headers=api_server.viewer.headers,
+                          timeout=10).json()["results"]
+    assert [(a["message"], a["severity"], a["duplicate_count"]) for a in alerts] == [
+        ("raid: array degraded", "ERROR", 1)]
+    assert alerts[0]["fingerprint"].startswith("syslog:rt1:")
