@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from tests.support import watcher
+from tests.support.snmp_agents import stop_process
 
 RSYSLOGD = "/usr/sbin/rsyslogd"
 
@@ -172,13 +173,7 @@ class Rsyslog:
                        check=True, timeout=10)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.log.close()
 
 

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.support.snmp_agents import free_udp_port
+from tests.support.snmp_agents import free_udp_port, stop_process
 
 COMMUNITY = "trap-s3cret"
 V3_USER, V3_AUTH, V3_PRIV, V3_ENGINE = "vigie-traps", "trap-auth-pass", "trap-priv-pass", "0x8000000001020304"
@@ -52,13 +52,7 @@ class Snmptrapd:
         return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.log.close()
 
 
