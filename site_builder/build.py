@@ -22,7 +22,8 @@ from pathlib import Path
 from vigie.machines import public_view
 from site_builder import context, inputs, render
 from site_builder.writer import SiteWriter, signature
-from vigie import device_log, heartbeat, paths, scope, utc
+from vigie import device_log, heartbeat, metrics, paths, scope, utc
+from vigie.atomic import atomic_write_bytes
 from vigie.logs import setup_logging
 from vigie.roles import ROLE_RANK
 
@@ -255,6 +256,8 @@ def parse_args(argv):
     parser.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1), metavar="N",
                         help="processes rendering machine pages (default: %(default)s)")
     parser.add_argument("--force", action="store_true", help="render every page even if its inputs did not change")
+    parser.add_argument("--metrics", action="store_true",
+                        help="also write OUT/metrics, the Prometheus exposition (vigie.metrics), for a plain web server")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     parser.add_argument("-q", "--quiet", action="store_true", help="log only warnings and errors")
     return parser.parse_args(argv)
@@ -272,6 +275,12 @@ def main(argv=None) -> int:
     except OSError as exc:
         log.error("cannot write the site to %s: %s", args.out, exc)
         return 1
+    if args.metrics:
+        try:
+            atomic_write_bytes(args.out / "metrics", metrics.exposition(args.machines, args.samples, db_path=args.db))
+        except OSError as exc:
+            log.error("cannot write %s: %s", args.out / "metrics", exc)
+            return 1
     heartbeat.beat("build")
     log.info("site built in %s: %d machines, %d pages written, %d unchanged, %d skipped, %d removed (%.2f s)",
              args.out, report["machines"], report["written"], report["unchanged"], report["skipped"],

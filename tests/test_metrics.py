@@ -209,3 +209,19 @@ def test_the_served_file_passes_promtool_and_the_scrape_is_healthy(scraped):
     duration = scraped["prometheus"].query('vigie_machine_poll_duration_seconds{machine="sim-sw"}')
     assert duration and 0 < float(duration[0]["value"][1]) < 5
     assert re.search(r'vigie_machine_info\{machine="sim-sw",host="127\.0\.0\.1"', text)
+
+
+def test_the_site_builder_writes_the_exposition_beside_the_pages(tmp_path):
+    from tests.support.api_wsgi import Api, alert
+
+    api = Api(tmp_path)
+    api.call("POST", "/api/alert", json=alert(severity="ERROR"))
+    (tmp_path / "machines" / "rt1.json").write_text(json.dumps({"host": "127.0.0.1", "snmp": {
+        "version": "2c", "community": "s3cret"}}))
+    result = subprocess.run([sys.executable, "-m", "site_builder", "--machines", str(tmp_path / "machines"),
+                             "--samples", str(tmp_path / "samples"), "--db", str(tmp_path / "vigie.db"), "--out",
+                             str(tmp_path / "www"), "--metrics"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "www" / "metrics").read_text()
+    assert 'vigie_machine_up{machine="rt1"} 0' in text and 'vigie_alerts{status="open",severity="ERROR"} 1' in text
+    assert "s3cret" not in text and promtool(text).returncode == 0

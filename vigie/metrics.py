@@ -1,6 +1,7 @@
 """Vigie's numbers in the Prometheus text format (exposition format 0.0.4).
 
     python -m vigie.metrics --out www/metrics    # a file any web server can serve
+    python -m site_builder --metrics             # the same, written with the site
     GET /metrics                                 # the same from the API (vigie/api/routes_metrics.py)
 
 `render` is pure: machine views and health figures in, text out. The edges
@@ -360,16 +361,40 @@ def parser() -> argparse.ArgumentParser:
                    help="drop folder, for the watcher's backlog (default: %(default)s)")
     p.add_argument("--logs", default=str(paths.LOGS_DIR), help="device logs, for the syslog intake's counters "
                    "(default: %(default)s)")
+    p.add_argument("--db", help="alerts database, for the alert counts (default: none; a collector host has none)")
     p.add_argument("--shard", metavar="K/N", help="only the machines of this shard (what `collector.poll --shard` polls)")
     p.add_argument("--out", metavar="FILE", help="write here atomically (default: standard output)")
     p.add_argument("--every", type=float, metavar="SECONDS", help="write again every SECONDS until stopped")
     return p
 
 
+def alert_counts(db_path) -> dict:
+    """{(status, severity): count} read-only from the database; {} when there is none."""
+    from vigie import db
+    from vigie.db.alerts import count_by_status_and_severity
+
+    if not db_path or not Path(db_path).exists():
+        return {}
+    conn = db.connect(db_path, readonly=True)
+    try:
+        return count_by_status_and_severity(conn)
+    finally:
+        conn.close()
+
+
+def exposition(machines_dir, samples_dir, alertfiles_dir=None, logs_dir=None, db_path=None, shard=None,
+               cache: SamplesCache = None) -> bytes:
+    """The whole exposition from folders on disk (what `python -m vigie.metrics` and the site
+    builder's --metrics write)."""
+    cache = cache or SamplesCache()
+    views, bad = collect_machines(machines_dir, samples_dir, shard, cache)
+    health = dict(watcher_backlog(alertfiles_dir) if alertfiles_dir else {}, machine_file_errors=bad,
+                  syslog=intake_stats(logs_dir) if logs_dir else {}, alerts=alert_counts(db_path))
+    return render(views, health, cache.texts).encode("utf-8")
+
+
 def write_once(args, cache: SamplesCache) -> int:
-    views, bad = collect_machines(args.machines, args.samples, args.shard, cache)
-    health = dict(watcher_backlog(args.alertfiles), machine_file_errors=bad, syslog=intake_stats(args.logs))
-    text = render(views, health, cache.texts).encode("utf-8")
+    text = exposition(args.machines, args.samples, args.alertfiles, args.logs, args.db, args.shard, cache)
     if args.out:
         atomic_write_bytes(args.out, text)
     else:
