@@ -330,13 +330,14 @@
       panel.scrollIntoView();
       return Promise.resolve();
     }
-    return Promise.all([Vigie.api("GET", "/api/alert/" + id), Vigie.api("GET", "/api/alert/" + id + "/history"),
-                        Vigie.api("GET", "/api/alert/" + id + "/notifications")])
+    Vigie.api("GET", "/api/alert/" + id + "/notifications").then(function (r) {  /* beside, not before, the rest */
+      if (state.detail === id) showNotifications(r.status === 200 ? r.body.results : []);
+    });
+    return Promise.all([Vigie.api("GET", "/api/alert/" + id), Vigie.api("GET", "/api/alert/" + id + "/history")])
       .then(function (answers) {
         if (answers[0].status !== 200) { detailMessage(refused(answers[0])); return; }
         showFacts(answers[0].body);
         showHistory(answers[1].status === 200 ? answers[1].body.results : []);
-        showNotifications(answers[2].status === 200 ? answers[2].body.results : []);
         if (!keepMessage) panel.scrollIntoView();
       });
   }
