@@ -14,7 +14,7 @@ from vigie import metrics
 from vigie import simulated_devices as sim
 from vigie.samples import read_samples, samples_path
 from tests.support.api_server import start_api
-from tests.support.prometheus import Prometheus, StaticServer, Target
+from tests.support.prometheus import Prometheus, StaticServer, Target, VictoriaMetrics
 from tests.support.snmp_agents import SnmpsimAgent
 from tests.support.syslog import wait_until
 
@@ -225,3 +225,20 @@ def test_the_site_builder_writes_the_exposition_beside_the_pages(tmp_path):
     text = (tmp_path / "www" / "metrics").read_text()
     assert 'vigie_machine_up{machine="rt1"} 0' in text and 'vigie_alerts{status="open",severity="ERROR"} 1' in text
     assert "s3cret" not in text and promtool(text).returncode == 0
+
+
+@pytest.mark.slow
+def test_victoria_metrics_scrapes_the_same_file_and_api(scraped, tmp_path):
+    token_file = tmp_path / "viewer.token"
+    token_file.write_text(scraped["api"].viewer.token)
+    victoria = VictoriaMetrics(tmp_path, [Target(scraped["web"].url, job="file"),
+                                          Target(scraped["api"].url, token_file=token_file, job="api")]).start()
+    try:
+        up = wait_until(lambda: (lambda r: r if len(r) == 2 else None)(
+            victoria.query('vigie_machine_up{machine="sim-sw"}')), timeout=60, what="both jobs in VictoriaMetrics")
+        assert sorted(u["metric"]["job"] for u in up) == ["api", "file"] and all(u["value"][1] == "1" for u in up)
+        octets = wait_until(lambda: victoria.query('vigie_interface_in_octets_total{job="file",if_name="eth0"}'),
+                            timeout=30, what="the counters")
+        assert float(octets[0]["value"][1]) > 10 ** 12
+    finally:
+        victoria.stop()

@@ -159,3 +159,19 @@ class Alertmanager(Process):
     def post_alerts(self, alerts: list) -> None:
         answer = requests.post(self.url + "/api/v2/alerts", json=alerts, timeout=10)
         assert answer.status_code == 200, answer.text
+
+
+class VictoriaMetrics(Prometheus):
+    """Debian's single-node VictoriaMetrics scraping the same targets (its -promscrape.config
+    reads Prometheus' scrape_configs) and answering the same query API."""
+
+    def __init__(self, root, targets: list, scrape_interval: str = "1s"):
+        super().__init__(Path(root) / "victoria", targets, scrape_interval)
+        self.name = "victoria-metrics"
+
+    def start(self, timeout=60.0) -> "VictoriaMetrics":
+        self.spawn(["/usr/bin/victoria-metrics", f"-promscrape.config={self.config}",
+                    f"-storageDataPath={self.root / 'data'}", f"-httpListenAddr=127.0.0.1:{self.port}",
+                    "-loggerLevel=ERROR", "-retentionPeriod=1d"])
+        wait_http(self.url + "/health", self.proc, timeout, "victoria-metrics", self.log_path)
+        return self
