@@ -53,7 +53,7 @@ class Flapping:
 
 def fingerprint(record: dict, fields=DEFAULT_FINGERPRINT_FIELDS) -> str:
     """The default deduplication key: a hash of the chosen fields of the record."""
-    text = "\x1f".join(f"{name}={record[name]}" for name in fields)
+    text = "\x1f".join([f"{name}={record[name]}" for name in fields])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -221,16 +221,20 @@ def _count_change(row: dict, at: str, flap: Flapping) -> list:
 
 def new_row(alert: dict, actor: str, now: str, flap: Flapping) -> tuple:
     """(row, events) for the first alert of a fingerprint (an INFO one is resolved at once)."""
-    t = alert["timestamp"]
-    row = {name: alert[name] for name in ("timestamp", "server", "severity", "message", "provider",
-                                          "application", "environment", "fingerprint")}
-    row.update(first_seen=t, last_seen=t, duplicate_count=0, reopen_count=0, source_id=alert.get("source_id"),
-               timeout=alert.get("timeout"), expires_at=_expiry(t, alert.get("timeout")),
-               shelved_until=None, shelved_by=None, flap_changes=[], flapping_until=None,
-               resolved_at=None, resolved_by=None, resolution=None, **_NO_ACK)
-    events = [event("created", t, actor, alert["message"], severity=alert["severity"])]
-    if alert["severity"] == CLEAR_SEVERITY:
-        row.update(resolved_at=t, resolved_by=actor, resolution=INFORMATION, expires_at=None)
+    t, timeout = alert["timestamp"], alert.get("timeout")
+    clear = alert["severity"] == CLEAR_SEVERITY
+    row = {"timestamp": t, "server": alert["server"], "severity": alert["severity"], "message": alert["message"],
+           "provider": alert["provider"], "application": alert["application"], "environment": alert["environment"],
+           "fingerprint": alert["fingerprint"], "first_seen": t, "last_seen": t, "duplicate_count": 0,
+           "reopen_count": 0, "source_id": alert.get("source_id"), "timeout": timeout,
+           "expires_at": _expiry(t, timeout) if timeout and not clear else None,
+           "shelved_until": None, "shelved_by": None, "flap_changes": [], "flapping_until": None,
+           "resolved_at": t if clear else None, "resolved_by": actor if clear else None,
+           "resolution": INFORMATION if clear else None,
+           "acknowledged": 0, "acknowledged_by": None, "acknowledged_at": None, "ack_until": None}
+    events = [{"kind": "created", "at": t, "actor": actor, "note": alert["message"], "detail": None}]
+    if row["expires_at"] is None:  # a new row's only possible deadline is its timeout
+        return row, events
     row, later = settle(row, now, flap)
     return row, events + later
 

@@ -11,7 +11,6 @@ The few identifiers that vary in these statements (ordering columns, filter
 columns, index names) come from the fixed tables below, never from a request.
 """
 
-import json
 
 from vigie import lifecycle as lc
 from vigie import scope, severity
@@ -98,10 +97,11 @@ def _ingest(conn, records, actor, now, flap, fingerprint_fields) -> list:
         row = latest.get(fp) or current.get(fp)
         if row is None:
             new, changes = lc.new_row(record, actor, now, flap)
-            new.update(id=next(ids), created_at=now)
-            created.add(new["id"])
-            relink[new["id"]] = False
-            results.append((new["id"], True))
+            new["id"] = new_id = next(ids)
+            new["created_at"] = now
+            created.add(new_id)
+            relink[new_id] = False
+            results.append((new_id, True))
         else:
             if row["id"] not in created:
                 originals.setdefault(row["id"], row)
@@ -115,7 +115,8 @@ def _ingest(conn, records, actor, now, flap, fingerprint_fields) -> list:
         latest[fp] = new
         if source_id is not None:
             known[source_id] = new["id"]
-        events += [(new["id"], e) for e in changes]
+        for change in changes:
+            events.append((new["id"], change))
     final = {row["id"]: row for row in latest.values()}
     rows.insert_rows(conn, [final[i] for i in sorted(created)])
     rows.update_rows(conn, [(old, final[i]) for i, old in originals.items()])
@@ -185,8 +186,9 @@ _STATUS_SQL = {
     "shelved": "shelved_until > ?",
     "resolved": "(resolved_at IS NOT NULL OR expires_at <= ?)",
 }
-_SILENCED_SQL = ("EXISTS (SELECT 1 FROM alert_silences l WHERE l.alert_id = alerts.id"
-                 " AND l.silence_id IN (SELECT value FROM json_each(?)))")
+# The alerts a silence active now is linked to, held by the connection's own table
+# (vigie.db.silences.silenced_table): each row is one lookup of its key.
+_SILENCED_SQL = f"id IN (SELECT alert_id FROM {silence_db.SILENCED_TABLE})"
 
 
 def _status_clauses(statuses, now):
@@ -203,11 +205,12 @@ def _status_clauses(statuses, now):
     return clauses, params
 
 
-def build_where(filters: dict, now: str = None, active_silences=()):
+def build_where(filters: dict, now: str = None, silences_active: bool = False):
     """(sql, params) for the filters: severity/server/.../fingerprint lists of values,
     acknowledged, flapping and silenced booleans, status list, silence id, q text,
-    since/until ISO UTC strings, all as they are at `now`, with `active_silences` the
-    ids of the silences active then. Values are already checked by the caller."""
+    since/until ISO UTC strings, all as they are at `now`; `silences_active` says whether
+    a silence is active then (the connection's table of silenced alerts is ready: see
+    _active). Values are already checked by the caller."""
     now = now or utc_now()
     clauses, params = [], []
     for column in ("severity",) + EXACT_FILTERS + ("fingerprint",):
@@ -229,9 +232,8 @@ def build_where(filters: dict, now: str = None, active_silences=()):
         clauses.append("flapping_until > ?" if filters["flapping"] else "(flapping_until IS NULL OR flapping_until <= ?)")
         params.append(now)
     if filters.get("silenced") is not None:
-        if active_silences:
-            clauses.append(_SILENCED_SQL if filters["silenced"] else "NOT " + _SILENCED_SQL)
-            params.append(json.dumps(list(active_silences)))
+        if silences_active:
+            clauses.append(_SILENCED_SQL if filters["silenced"] else _SILENCED_SQL.replace("id IN", "id NOT IN", 1))
         elif filters["silenced"]:
             clauses.append("id < 0")  # no silence is active: nothing is silenced (callers skip the query)
     if filters.get("silence") is not None:
@@ -313,8 +315,9 @@ def count_alerts(conn, filters: dict = None, now: str = None) -> int:
                         params).fetchone()[0]
 
 
-def _active(conn, filters, now) -> tuple:
-    return silence_db.active_ids(conn, now) if filters.get("silenced") is not None else ()
+def _active(conn, filters, now) -> bool:
+    """Whether a silence is active at `now`, its silenced alerts made ready for the filters."""
+    return silence_db.silenced_table(conn, now) if filters.get("silenced") is not None else False
 
 
 def list_alerts(conn, filters: dict = None, ordering: str = DEFAULT_ORDERING, limit: int = 100, offset: int = 0,

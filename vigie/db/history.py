@@ -200,4 +200,5 @@ def delete_silence(conn, silence_id: int, user: str, now, flap: lc.Flapping = lc
         silence_db.end_in(conn, silence, user, moment, "deleted")
         conn.execute("DELETE FROM alert_silences WHERE silence_id = ?", (silence_id,))
         conn.execute("DELETE FROM silences WHERE id = ?", (silence_id,))
+        silence_db._bump_version(conn, "links_version")
     return True

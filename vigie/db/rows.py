@@ -9,6 +9,7 @@ not at all.
 """
 
 import json
+from operator import itemgetter
 
 from vigie.alert import FIELDS
 from vigie.db import notify
@@ -43,8 +44,19 @@ def read_row(conn, alert_id: int):
     return from_db(found) if found else None
 
 
+_ROW_VALUES = itemgetter(*_INSERT_COLUMNS)
+_FLAP = _INSERT_COLUMNS.index("flap_changes")
+
+
+def _row_values(row: dict) -> tuple:
+    values = _ROW_VALUES(row)
+    if values[_FLAP]:
+        return values[:_FLAP] + (_to_db("flap_changes", values[_FLAP]),) + values[_FLAP + 1:]
+    return values[:_FLAP] + (None,) + values[_FLAP + 1:]
+
+
 def insert_rows(conn, rows) -> None:
-    conn.executemany(INSERT_ROW, [tuple(_to_db(c, row[c]) for c in _INSERT_COLUMNS) for row in rows])
+    conn.executemany(INSERT_ROW, [_row_values(row) for row in rows])
 
 
 def update_rows(conn, pairs) -> None:

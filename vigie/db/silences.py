@@ -88,9 +88,35 @@ def active_ids(conn, now) -> tuple:
     return live(conn, now).active_ids(moment(now))
 
 
-def _bump_version(conn) -> None:
-    conn.execute("INSERT INTO meta (key, value) VALUES ('silences_version', '1')"
-                 " ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+SILENCED_TABLE = "temp.vigie_silenced"
+
+
+def silenced_table(conn, now) -> bool:
+    """Make temp.vigie_silenced (this connection's own) hold the ids of the alerts that a
+    silence active at `now` is linked to; False when no silence is active. Filled again
+    only when the active silences or the links changed since it was last filled, so a
+    listing probes a table's key instead of gathering the links on every query."""
+    active = active_ids(conn, now)
+    if not active:
+        return False
+    versions = conn.execute("SELECT group_concat(key || '=' || value, ',') FROM meta WHERE key IN"
+                            " ('instance', 'silences_version', 'links_version')").fetchone()[0]
+    key = f"{versions};{','.join(map(str, active))}"
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS vigie_silenced (alert_id INTEGER PRIMARY KEY)")
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS vigie_silenced_key (key TEXT NOT NULL)")
+    held = conn.execute("SELECT key FROM temp.vigie_silenced_key").fetchone()
+    if held is None or held[0] != key:
+        conn.execute("DELETE FROM temp.vigie_silenced")
+        conn.execute("INSERT OR IGNORE INTO temp.vigie_silenced SELECT alert_id FROM alert_silences"
+                     " WHERE silence_id IN (SELECT value FROM json_each(?))", (json.dumps(list(active)),))
+        conn.execute("DELETE FROM temp.vigie_silenced_key")
+        conn.execute("INSERT INTO temp.vigie_silenced_key (key) VALUES (?)", (key,))
+    return True
+
+
+def _bump_version(conn, key: str = "silences_version") -> None:
+    conn.execute("INSERT INTO meta (key, value) VALUES (?, '1')"
+                 " ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1", (key,))
 
 
 # ---------------------------------------------------------------- links
@@ -113,7 +139,10 @@ def link_rows(conn, alert_rows, now, actor: str) -> list:
         on = sorted(s["id"] for s in found if s["id"] in active)
         if on and not lc.is_resolved(row, stamp):
             events.append((row["id"], silenced_event(current.by_id[on[0]], stamp, actor, on)))
-    conn.executemany("INSERT OR IGNORE INTO alert_silences (alert_id, silence_id, linked_at) VALUES (?, ?, ?)", links)
+    if links or any(changed for _, changed in alert_rows):
+        conn.executemany("INSERT OR IGNORE INTO alert_silences (alert_id, silence_id, linked_at) VALUES (?, ?, ?)",
+                         links)
+        _bump_version(conn, "links_version")
     return events
 
 
@@ -160,6 +189,7 @@ def create(conn, silence: dict, user: str, now) -> int:
         matched = [r for r in candidates if rules.matches(silence["matchers"], r)]
         conn.executemany("INSERT OR IGNORE INTO alert_silences (alert_id, silence_id, linked_at) VALUES (?, ?, ?)",
                          [(r["id"], silence_id, stamp) for r in matched])
+        _bump_version(conn, "links_version")
         if active:
             others = silenced_map(conn, [r["id"] for r in matched], now)
             already = {a for a, ids in others.items() if set(ids) - {silence_id}}  # by another silence: no news

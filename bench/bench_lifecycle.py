@@ -1,0 +1,296 @@
+"""The alert lifecycle's costs, side by side with what they compare to.
+
+1. Batch ingest through the real server (POST /api/alert, batches of 1,000 with
+   source_id): all new alerts, beside a run where half are duplicates of open alerts
+   (counted on them: duplicate_count, last_seen, history).
+   Goal: the half-duplicate run within 1.5x of the all-new one, and >= 20,000 alerts/s.
+2. Listing what needs a person (GET /api/alert?status=open&silenced=false: count and
+   the first page) over 1,000,000 alerts with 1,000 active silences, through the real
+   server and straight on SQLite, beside the same listing with no silence active.
+   Goal: p95 <= 50 ms.
+
+    .venv/bin/python bench/bench_lifecycle.py [--alerts 50000] [--rows 1000000] [--requests 60]
+
+The 1,000,000-row database is built once into bench/out/ (git-ignored) and reused.
+"""
+
+import argparse
+import os
+import random
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+import requests  # noqa: E402
+
+from bench.bench_api_ingest import make_alerts  # noqa: E402
+from tests.support.api_server import start_api  # noqa: E402
+from vigie import db  # noqa: E402
+from vigie import lifecycle as lc  # noqa: E402
+from vigie import silences as sil  # noqa: E402
+from vigie.db import rows as db_rows  # noqa: E402
+from vigie.utc import iso  # noqa: E402
+from proc_stats import cpu_seconds  # noqa: E402
+
+GOAL_RATE = 20000
+GOAL_RATIO = 1.5
+GOAL_P95_MS = 50
+OUT = REPO_ROOT / "bench" / "out"
+SERVERS = 4000
+LIVE_SHARE = 0.05  # alerts not resolved among the rows: one row per fingerprint, most of them resolved long ago
+
+
+def percentile(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+# ---------------------------------------------------------------- 1. ingest
+
+def post_all(session, url, alerts, batch):
+    for i in range(0, len(alerts), batch):
+        session.post(url, json=alerts[i:i + batch]).raise_for_status()
+
+
+def ingest_run(tmp, batch, preload, alerts) -> tuple:
+    """(alerts/s wall, alerts/s per server CPU second, rows after) for `alerts`, after
+    `preload` went in untimed."""
+    server = start_api(Path(tmp) / "api")
+    try:
+        session = requests.Session()
+        session.headers.update(server.operator.headers)
+        url = server.url + "/api/alert"
+        post_all(session, url, preload, batch)
+        workers = [int(p) for p in Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
+                   .read_text().split()]
+        cpu_before = cpu_seconds(workers)
+        start = time.perf_counter()
+        post_all(session, url, alerts, batch)
+        elapsed = time.perf_counter() - start
+        cpu = cpu_seconds(workers) - cpu_before
+        count = session.get(url, params={"limit": 1}).json()["count"]
+        return len(alerts) / elapsed, len(alerts) / cpu, count
+    finally:
+        server.stop()
+
+
+def half_duplicates(count: int) -> tuple:
+    """(preload, alerts): `count` alerts, every other one a later sighting (new source_id,
+    same seven fields) of one of the preloaded open alerts, the others new."""
+    preload = [a for a in make_alerts(count // 2, seed=11, first=10_000_000) if a["severity"] != "INFO"]
+    fresh = make_alerts(count - count // 2, seed=3)
+    alerts, rnd = [], random.Random(5)
+    for i in range(count):
+        if i % 2 == 0 and preload:
+            seen = dict(rnd.choice(preload), source_id=f"sha256:dup-{i:060d}")
+            seen["timestamp"] = iso(datetime(2026, 11, 20, tzinfo=timezone.utc) + timedelta(seconds=i))
+            alerts.append(seen)
+        else:
+            alerts.append(fresh[i // 2])
+    return preload, alerts
+
+
+def bench_ingest(count: int, batch: int, runs: int) -> dict:
+    results = {"new": [], "dup": []}
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            results["new"].append(ingest_run(tmp, batch, [], make_alerts(count)))
+        with tempfile.TemporaryDirectory() as tmp:
+            preload, alerts = half_duplicates(count)
+            results["dup"].append(ingest_run(tmp, batch, preload, alerts))
+            results["preloaded"] = len(preload)
+    return results
+
+
+# ---------------------------------------------------------------- 2. listing over 1,000,000 rows
+
+def live_state(rnd, moment: datetime) -> dict:
+    """The state of an alert that is not resolved by hand: open mostly; some acknowledged
+    (some of those acknowledgements ended), shelved, or timed out by now."""
+    roll, now = rnd.random(), datetime.now(timezone.utc)
+    if roll < 0.60:
+        return {}
+    if roll < 0.80:
+        return {"acknowledged": 1, "acknowledged_by": "bench", "acknowledged_at": iso(moment)}
+    if roll < 0.88:
+        return {"acknowledged": 1, "acknowledged_by": "bench", "acknowledged_at": iso(moment),
+                "ack_until": iso(now + timedelta(hours=rnd.choice((-2, 3))))}
+    if roll < 0.94:
+        return {"shelved_until": iso(now + timedelta(hours=rnd.choice((-1, 5)))), "shelved_by": "bench"}
+    return {"timeout": 3600, "expires_at": iso(moment + timedelta(hours=1))}
+
+
+def build(path: Path, count: int, silences: int):
+    """`count` rows, one per fingerprint over a year, LIVE_SHARE of them not resolved;
+    loaded first, indexed after; then `silences` active silences made through the API's
+    own code (each linked to the live alerts of one server)."""
+    tmp = path.with_suffix(".building")
+    for p in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+        p.unlink(missing_ok=True)
+    conn = db.connect(tmp)
+    named = list(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"))
+    for name, _ in named:
+        conn.execute(f'DROP INDEX "{name}"')
+    rnd = random.Random(17)
+    start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=365)
+    severities = ("CRITICAL", "ERROR", "WARNING", "INFO")
+    step = 50_000
+    for first in range(0, count, step):
+        batch = []
+        for i in range(first, min(count, first + step)):
+            moment = start + timedelta(seconds=i * 365 * 86400 // count)
+            t = iso(moment)
+            severity = rnd.choice(severities)
+            row = {"id": i + 1, "timestamp": t, "server": f"srv-{rnd.randrange(SERVERS):04d}", "severity": severity,
+                   "message": f"Event {i}: disk usage at {rnd.randrange(100)}% on /var",
+                   "provider": rnd.choice(("Acme", "NetOps", "CloudCo")),
+                   "application": rnd.choice(("billing", "shop", "crm", "mail")),
+                   "environment": rnd.choice(("prod", "preprod", "testing", "dev")),
+                   "acknowledged": 0, "acknowledged_by": None, "acknowledged_at": None, "source_id": None,
+                   "created_at": t, "fingerprint": f"bench:{i}", "first_seen": t, "last_seen": t,
+                   "duplicate_count": rnd.choice((0, 0, 0, 1, 4)), "reopen_count": 0, "ack_until": None,
+                   "shelved_until": None, "shelved_by": None, "resolved_at": iso(moment + timedelta(minutes=20)),
+                   "resolved_by": "system", "resolution": "back to normal", "timeout": None, "expires_at": None,
+                   "flap_changes": [], "flapping_until": None}
+            if severity != "INFO" and rnd.random() < LIVE_SHARE / 0.75:
+                row.update(resolved_at=None, resolved_by=None, resolution=None, **live_state(rnd, moment))
+            batch.append(row)
+        with db.transaction(conn):
+            db_rows.insert_rows(conn, batch)
+        print(f"\r  loading {first + len(batch):,}/{count:,}", end="", flush=True)
+    print("\n  building indexes", flush=True)
+    for _, statement in named:
+        conn.execute(statement)
+    conn.execute("ANALYZE")
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    for k in range(silences):
+        silence = sil.normalize_silence({"matchers": {"server": f"srv-{k:04d}"}, "comment": f"maintenance {k}",
+                                         "ends_at": iso(now + timedelta(days=365))}, now)
+        db.silences.create(conn, silence, "bench", now)
+        if k % 100 == 99:
+            print(f"\r  silences {k + 1:,}/{silences:,}", end="", flush=True)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    tmp.rename(path)
+    print()
+
+
+QUERIES = [
+    ("open, not silenced (the console)", {"status": "open", "silenced": "false"}),
+    ("the same, CRITICAL only", {"status": "open", "silenced": "false", "severity": "CRITICAL"}),
+    ("silenced (not resolved)", {"status": "open,acknowledged,shelved", "silenced": "true"}),
+    ("open, by gravity", {"status": "open", "ordering": "-severity,-timestamp"}),
+]
+
+
+def as_filters(params: dict) -> tuple:
+    filters = {}
+    for key, value in params.items():
+        if key == "status":
+            filters[key] = value.split(",")
+        elif key in ("silenced", "flapping"):
+            filters[key] = value == "true"
+        elif key != "ordering":
+            filters[key] = [value]
+    return filters, params.get("ordering", "-timestamp")
+
+
+def bench_listing(source: Path, requests_per_query: int, page: int) -> list:
+    tmp = OUT / "lifecycle-run"
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "api" / "data").mkdir(parents=True)
+    shutil.copy(source, tmp / "api" / "data" / "vigie.db")
+    server = start_api(tmp, workers=2, threads=4)
+    results = []
+    try:
+        session = requests.Session()
+        session.headers.update(server.viewer.headers)
+        direct = db.connect(server.db_path, readonly=True)
+        active = len(db.silences.active_ids(direct, db.utc_now()))
+        for label, params in QUERIES:
+            http_ms, sql_ms, counts = [], [], []
+            filters, ordering = as_filters(params)
+            for _ in range(requests_per_query):
+                start = time.perf_counter()
+                answer = session.get(server.url + "/api/alert", params=dict(params, limit=page))
+                http_ms.append((time.perf_counter() - start) * 1000)
+                answer.raise_for_status()
+                counts.append(answer.json()["count"])
+                start = time.perf_counter()
+                db.list_alerts(direct, filters, ordering, page, 0)
+                sql_ms.append((time.perf_counter() - start) * 1000)
+            results.append((label, counts[-1], statistics.median(http_ms), percentile(http_ms, 95),
+                            percentile(sql_ms, 95)))
+        direct.close()
+    finally:
+        server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return active, results
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--alerts", type=int, default=50000, help="alerts sent per ingest run (default 50,000)")
+    parser.add_argument("--batch", type=int, default=1000, help="alerts per request (default 1,000)")
+    parser.add_argument("--runs", type=int, default=3, help="ingest runs of each kind; the median is shown (3)")
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the listing database (1,000,000)")
+    parser.add_argument("--silences", type=int, default=1000, help="active silences in it (1,000)")
+    parser.add_argument("--requests", type=int, default=60, help="requests per listing (60)")
+    parser.add_argument("--page", type=int, default=50, help="page size, as the console asks (50)")
+    parser.add_argument("--rebuild", action="store_true", help="build the listing database again")
+    parser.add_argument("--only", choices=("ingest", "listing"), help="run one half only")
+    args = parser.parse_args(argv)
+
+    if args.only != "listing":
+        print(f"ingest: {args.runs} x 2 runs of {args.alerts:,} alerts ...", flush=True)
+        found = bench_ingest(args.alerts, args.batch, args.runs)
+        new = sorted(found["new"])[len(found["new"]) // 2]
+        dup = sorted(found["dup"])[len(found["dup"]) // 2]
+        print(f"\n{args.alerts:,} alerts in batches of {args.batch:,} with source_id, through the real server "
+              f"(median of {args.runs}; runs: new {', '.join(f'{r[0]:,.0f}' for r in found['new'])}; "
+              f"half duplicates {', '.join(f'{r[0]:,.0f}' for r in found['dup'])})\n")
+        print(f"{'':44}{'alerts/s':>10}{'per CPU s':>11}{'rows added':>12}")
+        print(f"{'all new':44}{new[0]:>10,.0f}{new[1]:>11,.0f}{new[2]:>12,}")
+        print(f"{'half duplicates of ' + format(found['preloaded'], ',') + ' open alerts':44}{dup[0]:>10,.0f}"
+              f"{dup[1]:>11,.0f}{dup[2] - found['preloaded']:>12,}")
+        ratio = new[0] / dup[0]
+        met = dup[0] >= GOAL_RATE and ratio <= GOAL_RATIO
+        print(f"\nall new / half duplicates: {ratio:.2f}x; goal within {GOAL_RATIO}x and >= {GOAL_RATE:,}/s: "
+              f"{'met' if met else 'NOT met'}")
+
+    if args.only != "ingest":
+        OUT.mkdir(parents=True, exist_ok=True)
+        source = OUT / f"lifecycle-{args.rows}-{args.silences}.db"
+        if source.exists() and not args.rebuild:
+            with sqlite3.connect(source) as old:
+                args.rebuild = old.execute("PRAGMA user_version").fetchone()[0] != len(db.MIGRATIONS)
+        if args.rebuild or not source.exists():
+            print(f"\nbuilding {source} ...", flush=True)
+            build(source, args.rows, args.silences)
+        active, results = bench_listing(source, args.requests, args.page)
+        conn = sqlite3.connect(source)
+        live = conn.execute("SELECT COUNT(*) FROM alerts WHERE resolved_at IS NULL").fetchone()[0]
+        links = conn.execute("SELECT COUNT(*) FROM alert_silences").fetchone()[0]
+        conn.close()
+        print(f"\nGET /api/alert (count + first page of {args.page}, newest first) over {args.rows:,} rows "
+              f"({live:,} not resolved), {active:,} active silences linked to {links:,} alerts; "
+              f"{args.requests} requests each, ms\n")
+        print(f"{'listing':36}{'matches':>9}{'HTTP p50':>10}{'HTTP p95':>10}{'SQL p95':>9}")
+        for label, count, p50, p95, sql95 in results:
+            print(f"{label:36}{count:>9,}{p50:>10.1f}{p95:>10.1f}{sql95:>9.1f}")
+        goal = results[0][3]
+        print(f"\nthe console's listing: p95 {goal:.1f} ms (goal <= {GOAL_P95_MS} ms: "
+              f"{'met' if goal <= GOAL_P95_MS else 'NOT met'})")
+    print(f"\nload average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work shares them)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
