@@ -161,3 +161,83 @@ def test_a_corrupt_database_is_one_clear_line_and_a_non_zero_exit(tmp_path):
     assert run.returncode != 0
     assert "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) == 1, run.stderr
     assert str(database) in run.stderr and "not a database" in run.stderr
+
+
+# ---- the database: another process's write lock, a read-only file
+
+def test_an_external_write_lock_leaves_reads_and_health_alone_and_writes_get_503(tmp_path):
+    import sqlite3
+    import threading
+
+    server = start_api(tmp_path, settings={"busy_seconds": 2.0})
+    holder = sqlite3.connect(server.db_path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # as a backup tool or a stray sqlite3 shell would
+        writes = []
+
+        def write():
+            writes.append(requests.post(server.url + "/api/alert", json=alert(), headers=server.operator.headers,
+                                        timeout=30))
+
+        writers = [threading.Thread(target=write) for _ in range(8)]
+        for writer in writers:
+            writer.start()
+        time.sleep(0.3)
+        assert_answered(normal_client(server, seconds=2.0))
+        health = requests.get(server.url + "/api/health", timeout=5)
+        assert health.status_code == 200 and health.json()["writes"].startswith("busy")
+        for writer in writers:
+            writer.join(30)
+        assert [w.status_code for w in writes] == [503] * 8
+        assert all(w.headers["Retry-After"].isdigit() and "busy" in w.json()["error"] for w in writes)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    try:
+        after = requests.post(server.url + "/api/alert", json=alert(), headers=server.operator.headers, timeout=10)
+        assert after.status_code == 201
+    finally:
+        server.stop()
+
+
+WITHOUT_ROOTS_OVERRIDE = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner", "--"]
+
+
+def test_a_read_only_database_is_503_naming_the_cause_and_recovers_without_a_restart(tmp_path):
+    server = start_api(tmp_path)
+    server.stop()
+    files = [server.db_path] + [server.db_path.with_name(server.db_path.name + s) for s in ("-wal", "-shm")]
+    for path in files:
+        if path.exists():
+            path.chmod(0o444)
+    server.wrapper = WITHOUT_ROOTS_OVERRIDE  # root ignores file modes; the service user does not
+    server.start(healthy=False)
+    try:
+        health = requests.get(server.url + "/api/health")
+        assert health.status_code == 503 and "read-only" in health.json()["database"]
+        assert str(tmp_path) not in health.text
+        write = requests.post(server.url + "/api/alert", json=alert(), headers=server.operator.headers)
+        assert write.status_code == 503 and "read-only" in write.json()["error"]
+        assert str(tmp_path) not in write.text
+        login = requests.post(server.url + "/api/login", json={"username": "viewer",
+                                                                "password": server.viewer.password})
+        assert login.status_code == 503
+        assert requests.get(server.url + "/api/alert", headers=server.viewer.headers).status_code == 200
+        for path in files:
+            if path.exists():
+                path.chmod(0o640)
+        assert requests.get(server.url + "/api/health").status_code == 200
+        statuses = [requests.post(server.url + "/api/alert", json=alert(message=f"m{i}"),
+                                  headers=server.operator.headers).status_code for i in range(8)]
+        assert statuses == [201] * 8  # every thread's connection, not only the first
+        assert "readonly database" in server.log_text() and str(server.db_path) in server.log_text()
+    finally:
+        server.stop()
+
+
+def test_the_database_and_its_wal_files_are_not_world_readable(server):
+    import stat
+    requests.post(server.url + "/api/alert", json=alert(message="for the wal"), headers=server.operator.headers)
+    for suffix in ("", "-wal", "-shm"):
+        path = server.db_path.with_name(server.db_path.name + suffix)
+        assert stat.S_IMODE(path.stat().st_mode) & 0o007 == 0, (path, oct(path.stat().st_mode))

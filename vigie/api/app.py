@@ -9,6 +9,7 @@ JSON shape of errors.py, Bottle's own 404/405/413/500 included.
 import bottle
 from bottle import request, response
 
+from vigie import db
 from vigie.api import (auth, routes_alerts, routes_auth, routes_device_log, routes_machines, routes_meta,
                        routes_metrics, routes_notify, routes_silences, routes_site, routes_tokens, routes_users,
                        routes_webhooks, settings as settings_mod)
@@ -51,11 +52,11 @@ def make_app(db_path, www_dir, machines_dir, settings=None):
     settings = dict(settings_mod.defaults(), **(settings or {}))
     bottle.BaseRequest.MEMFILE_MAX = settings["max_body_bytes"]
     ctx = Context(db_path, www_dir, machines_dir, settings)
-    ctx.conn()  # creates the schema now, not on the first request
+    db.connect(ctx.db_path).close()  # creates the schema now, not on the first request
     app = bottle.Bottle(catchall=True)
     app.config[CONTEXT_KEY] = ctx
     app.default_error_handler = bottle_error
-    app.install(convert_errors)
+    app.install(convert_errors(ctx.database_failed, ctx.give_back))
     app.add_hook("before_request", strip_trailing_slash)
     app.add_hook("after_request", common_headers)
     routes = [route for module in ROUTE_MODULES for route in module.ROUTES]

@@ -8,7 +8,9 @@ and what JSON did they send.
 """
 
 import json
+import logging
 import os
+import sqlite3
 import sys
 import threading
 from pathlib import Path
@@ -18,10 +20,11 @@ from bottle import request
 
 from vigie import db
 from vigie.api import auth
-from vigie.api.errors import ApiError, unauthorized
+from vigie.api.errors import ApiError, is_transient, unauthorized
 from vigie.errors import InputError
 from vigie.roles import role_allows
 
+log = logging.getLogger("vigie.api")
 CONTEXT_KEY = "vigie.context"
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -37,17 +40,66 @@ class Context:
         self.www_dir = Path(www_dir)
         self.machines_dir = Path(machines_dir)
         self.settings = settings
-        self.local = threading.local()
         self.basic_cache = auth.BasicCache()
+        # Idle SQLite connections, (connection, generation, pid), lent to one request at
+        # a time. A lasting failure raises the generation: every idle connection is
+        # closed and every lent one is closed when given back, because SQLite keeps a
+        # file's state (a read-only shared-memory file...) while any connection to it
+        # is open in the process.
+        self.idle = []
+        self.lock = threading.Lock()
+        self.generation = 0
 
     # -- database
     def conn(self):
-        """This thread's connection (opened again after a fork)."""
-        local = self.local
-        if getattr(local, "pid", None) != os.getpid():
-            local.conn = db.connect(self.db_path)
-            local.pid = os.getpid()
-        return local.conn
+        """The connection of the current request (the same for all its calls)."""
+        lent = request.environ.get("vigie.conn")
+        if lent is None:
+            lent = request.environ["vigie.conn"] = self._take()
+        return lent[0]
+
+    def _take(self):
+        with self.lock:
+            while self.idle:
+                conn, generation, pid = self.idle.pop()
+                if pid == os.getpid() and generation == self.generation:
+                    return conn, generation, pid
+                if pid == os.getpid():
+                    conn.close()
+            generation = self.generation
+        return db.connect(self.db_path, timeout=self.settings["busy_seconds"]), generation, os.getpid()
+
+    def give_back(self):
+        """At the end of a request: its connection goes back to the idle ones."""
+        lent = request.environ.pop("vigie.conn", None)
+        if lent is None:
+            return
+        conn, generation, pid = lent
+        try:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            conn.close()
+            return
+        with self.lock:
+            if generation == self.generation and pid == os.getpid():
+                self.idle.append(lent)
+                return
+        conn.close()
+
+    def database_failed(self, exc):
+        """A request met a database error: logged with the file's name; unless the write
+        lock was merely busy, every connection is opened again on its next use."""
+        if is_transient(exc):
+            log.warning("database %s busy: %s", self.db_path, exc)
+            return
+        log.error("database %s: %s", self.db_path, exc)
+        with self.lock:
+            self.generation += 1
+            stale, self.idle = self.idle, []
+        for conn, _, pid in stale:
+            if pid == os.getpid():
+                conn.close()
 
     # -- who is asking
     def identify(self):

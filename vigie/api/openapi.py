@@ -343,8 +343,10 @@ def components() -> dict:
                                                            "Authorization: Bearer <token>."}}}]},
         "TokenList": {"type": "object", "required": ["count", "results"], "properties": {
             "count": {"type": "integer"}, "results": {"type": "array", "items": {"$ref": "#/components/schemas/Token"}}}},
-        "Health": {"type": "object", "required": ["status", "database", "version"], "properties": {
-            "status": {"type": "string", "enum": ["ok", "error"]}, "database": {"type": "string"},
+        "Health": {"type": "object", "required": ["status", "database", "writes", "version"], "properties": {
+            "status": {"type": "string", "enum": ["ok", "error"]},
+            "database": {"type": "string", "description": "ok, or why it cannot be used."},
+            "writes": {"type": "string", "description": "ok; busy (another process holds the write lock); no."},
             "version": {"type": "string"}}},
         "Logout": {"type": "object", "required": ["logged_out"], "properties": {"logged_out": {"type": "boolean"}}},
     }
@@ -357,9 +359,14 @@ def components() -> dict:
                             ("Forbidden", "The user's role is too low, or the CSRF header is missing."),
                             ("NotFound", "No such resource."),
                             ("Conflict", "It already exists, or the change conflicts with the current state."),
-                            ("TooLarge", "The body (or batch) is over the size limit."))
+                            ("TooLarge", "The body (or batch) is over the size limit."),
+                            ("Unavailable", "The database cannot serve the request now; the error says why (busy "
+                                            "with another writer: try again after Retry-After seconds; read-only, "
+                                            "full or damaged: the server's log names the file)."))
     }
     responses["Unauthorized"]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
+    responses["Unavailable"]["headers"] = {"Retry-After": {"schema": {"type": "string"},
+                                                           "description": "Seconds, when the database is busy."}}
     security_schemes = {
         "basic": {"type": "http", "scheme": "basic"},
         "bearer": {"type": "http", "scheme": "bearer",
@@ -464,6 +471,7 @@ def _op(summary, role, responses, anonymous_read=False, **extra):
         op["description"] = (extra.pop("description", "") + f" Role needed: {role}.").strip()
         op["security"] = [{"basic": []}, {"bearer": []}, {"session": []}] + ([{}] if anonymous_read else [])
         op["responses"] = dict(responses, **{"401": _ref("Unauthorized"), "403": _ref("Forbidden")})
+    op["responses"] = dict({"503": _ref("Unavailable")}, **op["responses"])
     op.update(extra)
     return op
 
@@ -685,8 +693,9 @@ def paths(settings: dict) -> dict:
                     "security": [{"basic": []}, {"bearer": []}, {"session": []}],
                     "responses": {"200": _json("Me", "The user."), "401": _ref("Unauthorized")}},
         },
-        "/api/health": {"get": _op("Health: 200 when the database answers", None, {
-            "200": _json("Health", "Healthy."), "503": _json("Health", "The database does not answer.")},
+        "/api/health": {"get": _op("Health: 200 when the database can be read and written", None, {
+            "200": _json("Health", "Healthy."),
+            "503": _json("Health", "The database cannot be read or written (read-only, full, damaged...).")},
             operationId="health")},
         "/api/openapi.json": {"get": _op("This document", None, {
             "200": {"description": "OpenAPI 3.1 document.", "content": {JSON: {"schema": {"type": "object"}}}}},

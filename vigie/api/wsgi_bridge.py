@@ -8,6 +8,10 @@ then does the request go to a bounded pool of threads running the app, which
 reads a plain in-memory body of known length. The answer goes back chunk by
 chunk: the thread reads the next chunk of the app's answer only when the
 loop asks for it, so a client that reads slowly holds no thread either.
+
+Reads (GET, HEAD) and writes have a pool each: writes waiting for SQLite's
+write lock (another process holding it, a slow disk) never leave the reads
+without a thread.
 """
 
 import asyncio
@@ -33,13 +37,16 @@ class RequestRefused(Exception):
 
 
 class WsgiBridge:
-    """An ASGI app running a WSGI `app` in a pool of `threads` threads."""
+    """An ASGI app running a WSGI `app` on `threads` threads for reads and as many for writes."""
+
+    READS = ("GET", "HEAD")
 
     def __init__(self, app, threads: int, max_body_bytes: int, body_seconds: float = 60.0):
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.body_seconds = body_seconds
-        self.pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="vigie-api")
+        self.read_pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="vigie-read")
+        self.write_pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="vigie-write")
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "lifespan":
@@ -60,7 +67,8 @@ class WsgiBridge:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                self.pool.shutdown(wait=False, cancel_futures=True)
+                self.read_pool.shutdown(wait=False, cancel_futures=True)
+                self.write_pool.shutdown(wait=False, cancel_futures=True)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -96,6 +104,7 @@ class WsgiBridge:
 
     async def run_app(self, scope, body: bytes, send):
         loop = asyncio.get_running_loop()
+        pool = self.read_pool if scope["method"] in self.READS else self.write_pool
         started = {}
 
         def write(data):
@@ -109,9 +118,9 @@ class WsgiBridge:
             result = self.app(environ(scope, body), start_response)
             return result, iter(result)
 
-        result, chunks = await loop.run_in_executor(self.pool, call)
+        result, chunks = await loop.run_in_executor(pool, call)
         try:
-            first = await loop.run_in_executor(self.pool, next, chunks, None)
+            first = await loop.run_in_executor(pool, next, chunks, None)
             status = int(started["status"].split(" ", 1)[0])
             headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in started["headers"]]
             await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -119,11 +128,11 @@ class WsgiBridge:
             while chunk is not None:
                 if chunk:
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                chunk = await loop.run_in_executor(self.pool, next, chunks, None)
+                chunk = await loop.run_in_executor(pool, next, chunks, None)
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             if hasattr(result, "close"):
-                await loop.run_in_executor(self.pool, result.close)
+                await loop.run_in_executor(pool, result.close)
 
 
 def header(scope, name: bytes):

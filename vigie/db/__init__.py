@@ -15,7 +15,7 @@ sessions). The names below are the package's interface:
 """
 
 from vigie.db.connection import (  # noqa: F401
-    MAX_ROWID, DatabaseError, connect, fits_rowid, migrate, rows_where_in, transaction, utc_now,
+    MAX_ROWID, DatabaseError, can_write, connect, fits_rowid, migrate, rows_where_in, transaction, utc_now,
 )
 from vigie.db.schema import INDEX_COLUMNS, LIVE_INDEX, MIGRATIONS, TIME_INDEX  # noqa: F401
 from vigie.db.alerts import (  # noqa: F401

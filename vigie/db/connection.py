@@ -1,5 +1,6 @@
 """Opening the database: WAL mode, the schema brought up to date, transactions."""
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -7,8 +8,20 @@ from vigie.db.schema import MIGRATIONS
 from vigie.utc import now_iso as utc_now
 
 
+FILE_MODE = 0o640  # SQLite gives its -wal and -shm files the mode of the database file
+
+
 class DatabaseError(RuntimeError):
     pass
+
+
+def create_private(path: Path):
+    """Create an empty database file readable by its owner and group only (a new
+    file would otherwise get the umask's mode, often world-readable)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    except FileExistsError:
+        pass
 
 
 def connect(path, readonly: bool = False, timeout: float = 30.0) -> sqlite3.Connection:
@@ -21,6 +34,8 @@ def connect(path, readonly: bool = False, timeout: float = 30.0) -> sqlite3.Conn
                                check_same_thread=False, isolation_level=None)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            create_private(path)
         conn = sqlite3.connect(str(path), timeout=timeout, check_same_thread=False, isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
@@ -52,6 +67,29 @@ def migrate(conn) -> int:
             conn.execute("ROLLBACK")
             raise
     return len(MIGRATIONS)
+
+
+def can_write(conn, wait_seconds: float = 0.2) -> bool:
+    """Whether a write could start now: False while another connection holds the write
+    lock (after waiting `wait_seconds`); raises sqlite3.Error when the database cannot be
+    written at all (read-only file or folder, I/O error). Nothing is written: the
+    transaction is rolled back."""
+    before = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    conn.execute(f"PRAGMA busy_timeout={int(wait_seconds * 1000)}")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY:
+            return False
+        raise
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={before}")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        conn.execute(f"PRAGMA user_version={version}")  # a write of the header, never committed
+    finally:
+        conn.execute("ROLLBACK")
+    return True
 
 
 class transaction:
