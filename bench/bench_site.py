@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/bench_site.py [--machines 100] [--alerts 100000]
 
-Data: N machines x 8 interfaces with a year of consolidated samples (day
-archive at 60 s, then week/month/year, as the collector writes them) and
+Data: N machines x 8 interfaces with a year of samples (a day and an hour of
+60 s polls, then week/month/year lines, as the collector writes them) and
 100,000 alerts in the SQLite database. The build runs as `python -m
 site_builder` in a child process so its peak RSS is measured alone.
 Goals: full build <= 10 s and <= 400 MB, no-change rebuild <= 2 s,
@@ -62,7 +62,7 @@ def main(argv=None) -> int:
         root = Path(tmp)
         started = time.perf_counter()
         names = make_inputs(root, args.machines, args.alerts)
-        samples_mb = sum(p.stat().st_size for p in (root / "samples").iterdir()) / 1e6
+        samples_mb = sum(p.stat().st_size for p in (root / "samples").rglob("*") if p.is_file()) / 1e6
         print(f"inputs: {args.machines} machines x 8 interfaces, a year of samples ({samples_mb:.0f} MB of JSON),"
               f" {args.alerts} alerts; made in {time.perf_counter() - started:.1f} s")
         load = os.getloadavg()[0]

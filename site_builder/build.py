@@ -21,7 +21,9 @@ from pathlib import Path
 
 from vigie.machines import public_view
 from site_builder import context, inputs, render
-from site_builder.writer import SiteWriter, signature
+from site_builder.graphs import LIVE, MachineGraphs
+from site_builder.writer import Files, SiteWriter, signature
+from vigie.samples import journal
 from vigie import device_log, heartbeat, metrics, paths, scope, utc
 from vigie.atomic import atomic_write_bytes
 from vigie.logs import setup_logging
@@ -76,73 +78,85 @@ class Site:
                                                       role_rank=ROLE_RANK))
 
 
-def machine_signature(site, code, samples_dir, conn, config) -> tuple:
-    """(signature of everything machines/<name>.html shows, its alerts, their count)."""
-    alert_count, alerts = inputs.machine_alerts(conn, config["name"])
-    sig = signature(code, site.api_url, public_view(config), inputs.samples_signature(samples_dir, config["name"]),
-                    alert_count, alerts)
-    return sig, alerts, alert_count
+class MachineJob:
+    """One machine's part of a build: its graph files, its live.json, its page when
+    what the page shows changed, its dashboard row. Runs in a worker process when
+    there are many; writes its own files and returns what the manifest keeps."""
+
+    def __init__(self, config, alerts, alert_count, previous: dict):
+        self.config, self.alerts, self.alert_count, self.previous = config, alerts, alert_count, previous
+
+    def run(self, site, code, samples_dir, out_dir, now: float) -> dict:
+        name = self.config["name"]
+        relpath = f"machines/{name}.html"
+        files = Files(out_dir)
+        view, error = inputs.read_current(samples_dir, name)
+        graph_state, graph_info, cut = self.previous.get("graphs"), {}, False
+        if view is not None:
+            try:
+                graphs = MachineGraphs(out_dir, samples_dir, name, graph_state, files)
+                if self.previous.get("samples") != inputs.samples_signature(samples_dir, name) or not graph_state \
+                        or graphs.due(view, now):
+                    graph_state = graphs.refresh(view, now)
+                graph_info, cut = graphs.info(), graphs.cut_done
+                files.write(f"machines/{name}/{LIVE}", journal.dumps(context.live_data(view, graph_info)))
+            except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+                view, error = None, f"cannot use samples: {type(exc).__name__}: {exc}"
+        if error:
+            log.warning("machine %s: %s", name, error)
+        sig = signature(code, site.api_url, public_view(self.config), context.page_facts(view, error),
+                        inputs.events_signature(samples_dir, name), self.alert_count, self.alerts)
+        current = self.previous.get("inputs") == sig and (Path(out_dir) / relpath).is_file()
+        if not current:
+            events = inputs.read_events(samples_dir, name) if view is not None else []
+            page = context.machine_page(self.config, view, error, events, self.alerts, self.alert_count)
+            files.write(relpath, site.render("machine.html", "../", "machine", m=page, refresh=REFRESH_SECONDS,
+                                             device_severities=device_log.SEVERITIES))
+        row = context.dashboard_row(self.config, view, error)
+        entry = {"inputs": sig, "row": row, "graphs": graph_state,
+                 "samples": inputs.samples_signature(samples_dir, name)}
+        return {"relpath": relpath, "entry": entry, "skipped": current, "cut": cut,
+                "files": {"written": files.written, "unchanged": files.unchanged, "removed": files.removed,
+                          "bytes": files.bytes}}
 
 
-def render_machine(site, samples_dir, config, alerts, alert_count) -> tuple:
-    """(dashboard row, page bytes) for one machine: reads its samples, renders its page.
-    A sample file the builder cannot make sense of only affects this machine."""
-    name = config["name"]
-    samples, error = inputs.read_samples(samples_dir, name)
-    try:
-        page = context.machine_page(config, samples, error, alerts, alert_count)
-    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
-        samples, error = None, f"cannot use samples: {type(exc).__name__}: {exc}"
-        page = context.machine_page(config, None, error, alerts, alert_count)
-    if error:
-        log.warning("machine %s: %s", name, error)
-    row = context.dashboard_row(config, samples, error)
-    return row, site.render("machine.html", "../", "machine", m=page, refresh=REFRESH_SECONDS,
-                            device_severities=device_log.SEVERITIES)
+_worker = {}
 
 
-_worker_site = None
+def _worker_init(versions, api_url, built_at, code, samples_dir, out_dir, now):
+    _worker.update(site=Site(versions, api_url, built_at), code=code, samples_dir=samples_dir, out_dir=out_dir,
+                   now=now)
 
 
-def _worker_init(versions, api_url, built_at):
-    global _worker_site
-    _worker_site = Site(versions, api_url, built_at)
+def _worker_run(job):
+    return job.run(_worker["site"], _worker["code"], _worker["samples_dir"], _worker["out_dir"], _worker["now"])
 
 
-def _worker_render(job):
-    samples_dir, config, alerts, alert_count = job
-    return render_machine(_worker_site, samples_dir, config, alerts, alert_count)
-
-
-def render_machines(site, samples_dir, jobs, workers) -> list:
-    """render_machine for each job, over `workers` processes when there is enough work."""
-    if workers <= 1 or len(jobs) < 4:
-        return [render_machine(site, samples_dir, *job) for job in jobs]
+def run_jobs(site, code, samples_dir, out_dir, jobs, workers, now) -> list:
+    """MachineJob.run for each job, over `workers` processes when there is enough work."""
+    if workers <= 1 or len(jobs) < 8:
+        return [job.run(site, code, samples_dir, out_dir, now) for job in jobs]
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
-                             initargs=(site.versions, site.api_url, site.built_at)) as pool:
-        return list(pool.map(_worker_render, [(samples_dir,) + tuple(job) for job in jobs], chunksize=2))
+                             initargs=(site.versions, site.api_url, site.built_at, code, samples_dir, out_dir,
+                                       now)) as pool:
+        return list(pool.map(_worker_run, jobs, chunksize=max(1, min(16, len(jobs) // (workers * 4)))))
 
 
-def build_machines(site, writer, code, samples_dir, conn, configs, workers) -> list:
-    """Write the machine pages whose inputs changed; return every machine's dashboard row."""
-    rows, todo = {}, []
+def build_machines(site, writer, code, samples_dir, conn, configs, workers, now: float) -> list:
+    """Bring every machine's files up to date; return every machine's dashboard row."""
+    jobs = []
     for config in configs:
-        relpath = f"machines/{config['name']}.html"
-        sig, alerts, alert_count = machine_signature(site, code, samples_dir, conn, config)
-        previous = writer.previous(relpath)
-        if writer.is_current(relpath, sig) and "row" in previous:
-            writer.page(relpath, sig, None, {"row": previous["row"]})
-            rows[config["name"]] = previous["row"]
-        else:
-            todo.append((relpath, sig, config, alerts, alert_count))
-    if todo:
-        log.info("rendering %d of %d machine pages", len(todo), len(configs))
-    results = render_machines(site, samples_dir, [t[2:] for t in todo], workers)
-    for (relpath, sig, config, _, _), (row, data) in zip(todo, results):
-        writer.page(relpath, sig, lambda data=data: data, {"row": row})
-        rows[config["name"]] = row
-    return [rows[c["name"]] for c in configs]
+        alert_count, alerts = inputs.machine_alerts(conn, config["name"])
+        jobs.append(MachineJob(config, alerts, alert_count, writer.previous(f"machines/{config['name']}.html")))
+    results = run_jobs(site, code, samples_dir, writer.out_dir, jobs, workers, now)
+    rendered = sum(1 for r in results if not r["skipped"])
+    if rendered:
+        log.info("rendering %d of %d machine pages", rendered, len(configs))
+    log.info("graph files: %d machines cut, the others given their new polls", sum(1 for r in results if r["cut"]))
+    for result in results:
+        writer.keep(result["relpath"], result["entry"], result["files"], result["skipped"])
+    return [r["entry"]["row"] for r in results]
 
 
 def build(machines_dir=paths.MACHINES_DIR, samples_dir=paths.SAMPLES_DIR, db_path=paths.DB_PATH,
@@ -166,7 +180,7 @@ def build(machines_dir=paths.MACHINES_DIR, samples_dir=paths.SAMPLES_DIR, db_pat
     try:
         site = Site(write_assets(writer), api_url, built_at)
         code = code_version()
-        rows = build_machines(site, writer, code, samples_dir, conn, configs, workers)
+        rows = build_machines(site, writer, code, samples_dir, conn, configs, workers, now.timestamp())
         build_lists(site, writer, code, conn, configs, errors, rows)
         build_scoped_lists(site, writer, code, conn, configs, rows)
     finally:

@@ -7,7 +7,7 @@ time is passed in).
 from vigie.machines import NAME_MAX, NAME_PATTERN, min_secret_chars, public_view, schema as machine_schema
 from vigie.severity import RANK as SEVERITY_RANK, SEVERITIES as SEVERITY_ORDER
 from vigie.silences import DAYS, MATCHER_KEYS
-from site_builder import series
+from site_builder.graphs import graph_id
 
 LOG_ENTRIES = 60
 STATUS_KEYS = ("state", "since", "last_seen", "uptime_seconds", "consecutive_failures", "last_error",
@@ -24,11 +24,14 @@ def _status(samples) -> dict:
 
 
 def busiest_interface(interfaces):
-    """The interface with the highest current in+out rate, or None."""
+    """{"name", "in_bps", "out_bps"} of the interface with the highest current in+out rate, or None."""
     def load(i):
         return (i.get("in_bps") or 0) + (i.get("out_bps") or 0)
     rated = [i for i in interfaces or () if i.get("in_bps") is not None or i.get("out_bps") is not None]
-    return max(rated, key=load) if rated else None
+    if not rated:
+        return None
+    top = max(rated, key=load)
+    return {"name": top.get("name") or top.get("key"), "in_bps": top.get("in_bps"), "out_bps": top.get("out_bps")}
 
 
 def dashboard_row(config, samples, samples_error=None) -> dict:
@@ -71,42 +74,62 @@ def dashboard(rows, error_rows, stats, built_at) -> dict:
             "counts": counts, "built_at": built_at}
 
 
+# What live.json holds of each interface, in this order (graphs.js reads the names).
+LIVE_COLUMNS = ("oper_status", "in_bps", "out_bps", "utilisation_percent", "in_peak_bps", "out_peak_bps",
+                "p95_day_in_bps", "p95_day_out_bps", "p95_month_in_bps", "p95_month_out_bps")
+LIVE_STATUS = ("state", "since", "last_seen", "uptime_seconds", "consecutive_failures", "last_error")
+PAGE_FACTS = ("key", "index", "name", "descr", "alias", "speed_bps", "admin_status")
+
+
+def percentile_cells(p95: dict) -> dict:
+    """The 95th percentiles of an interface's view as the table shows them."""
+    day, month = (p95 or {}).get("day") or {}, (p95 or {}).get("month") or {}
+    return {"p95_day": day.get("date"), "p95_day_in_bps": day.get("in_bps"), "p95_day_out_bps": day.get("out_bps"),
+            "p95_month": month.get("month"), "p95_month_days": month.get("days"),
+            "p95_month_in_bps": month.get("in_bps"), "p95_month_out_bps": month.get("out_bps")}
+
+
 def interface_rows(samples) -> list:
-    """The interface table: name, alias, speed, status, current and peak (last day) rates."""
-    return list(samples.get("interfaces") or ())
-
-
-def archive_steps(samples) -> dict:
-    """{"day": 60, "week": 1800, ...} from the sample file's "archives"."""
-    steps = {}
-    for name, spec in (samples.get("archives") or {}).items():
-        if isinstance(spec, dict) and isinstance(spec.get("step"), (int, float)):
-            steps["day" if name == "fine" else name] = spec["step"]
-    return steps
+    """The interface table: name, alias, speed, status, current and peak (24 h) rates,
+    95th percentiles of the last day and of the month; each with its graph's id."""
+    return [dict(iface, graph=graph_id("interface", iface["key"]), **percentile_cells(iface.get("p95")))
+            for iface in (samples or {}).get("interfaces") or ()]
 
 
 def interface_graphs(samples) -> list:
-    graphs, steps = [], archive_steps(samples)
-    all_series = samples.get("series") or {}
-    for iface in samples.get("interfaces") or ():
-        archives = all_series.get(iface.get("key"))
-        if not archives:
-            continue
-        title = iface.get("name") or iface.get("descr") or f"ifIndex {iface.get('index')}"
-        graphs.append({"id": f"graph-if-{iface.get('index')}", "title": title, "alias": iface.get("alias") or "",
-                       "speed_bps": iface.get("speed_bps"), "kind": "interface",
-                       "data": series.interface_series(archives, steps)})
-    return graphs
+    return [{"gid": graph_id("interface", i["key"]), "title": i.get("name") or i["key"], "key": i["key"],
+             "alias": i.get("alias") or "", "speed_bps": i.get("speed_bps"), "kind": "interface", "unit": "b/s"}
+            for i in (samples or {}).get("interfaces") or ()]
 
 
 def oid_graphs(samples) -> list:
-    graphs, steps = [], archive_steps(samples)
-    for name, oid in sorted((samples.get("oids") or {}).items()):
-        archives = (samples.get("oid_series") or {}).get(name) or {}
-        graphs.append({"id": f"graph-oid-{name}", "title": name, "unit": oid.get("unit") or "",
-                       "type": oid.get("type") or "gauge", "last": oid.get("last"), "kind": "oid",
-                       "data": series.oid_series(archives, steps)})
-    return graphs
+    return [{"gid": graph_id("oid", name), "title": name, "key": name, "unit": oid.get("unit") or "",
+             "type": oid.get("type") or "gauge", "last": oid.get("last"), "kind": "oid"}
+            for name, oid in sorted(((samples or {}).get("oids") or {}).items())]
+
+
+def live_data(samples, graphs_info: dict) -> dict:
+    """live.json: what changes at every poll, for the open page to show without a reload."""
+    status = _status(samples)
+    rows = {}
+    for row in interface_rows(samples):
+        rows[row["key"]] = [row.get(c) for c in LIVE_COLUMNS]
+    return {"updated": (samples or {}).get("updated"), "status": {k: status[k] for k in LIVE_STATUS},
+            "columns": list(LIVE_COLUMNS), "interfaces": rows,
+            "oids": {name: oid.get("last") for name, oid in ((samples or {}).get("oids") or {}).items()},
+            "graphs": graphs_info or {}}
+
+
+def page_facts(samples, samples_error) -> dict:
+    """What a machine page shows that does not change at every poll: when these change,
+    the page is rendered again (the rest comes from live.json)."""
+    status = _status(samples)
+    return {"status": {k: status[k] for k in ("state", "since", "last_error", "sys_name", "sys_descr")},
+            "error": samples_error, "has_samples": samples is not None,
+            "interfaces": [[i.get(k) for k in PAGE_FACTS] for i in (samples or {}).get("interfaces") or ()],
+            "oids": [[g["key"], g["unit"], g["type"]] for g in oid_graphs(samples)],
+            "notices": list((samples or {}).get("notices") or ()),
+            "step": ((samples or {}).get("archives") or {}).get("fine", {}).get("step")}
 
 
 def device_log(events, alerts, limit=LOG_ENTRIES) -> list:
@@ -119,7 +142,7 @@ def device_log(events, alerts, limit=LOG_ENTRIES) -> list:
     return entries[:limit]
 
 
-def machine_page(config, samples, samples_error, alerts, alert_count) -> dict:
+def machine_page(config, samples, samples_error, events, alerts, alert_count) -> dict:
     view = public_view(config)
     samples = samples or {}
     snmp = view.get("snmp") or {}
@@ -132,7 +155,7 @@ def machine_page(config, samples, samples_error, alerts, alert_count) -> dict:
         "updated": samples.get("updated"), "interfaces": interface_rows(samples),
         "notices": list(samples.get("notices") or ()),
         "graphs": interface_graphs(samples), "oid_graphs": oid_graphs(samples),
-        "log": device_log(samples.get("events"), alerts), "alert_count": alert_count,
+        "log": device_log(events, alerts), "alert_count": alert_count,
     }
 
 

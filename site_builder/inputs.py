@@ -34,60 +34,34 @@ def read_machines(machines_dir):
 
 
 def samples_signature(samples_dir, name):
-    """(mtime_ns, size) of the machine's samples head and last poll, or None when there is none."""
-    found = []
-    for path in (samples_path(samples_dir, name), Family(samples_dir, name).now):
-        try:
-            st = os.stat(path)
-        except OSError:
-            continue
-        found += [st.st_mtime_ns, st.st_size]
-    return found or None
+    """Changes when the machine's current view may have (vigie.samples.current_signature)."""
+    return samples.current_signature(samples_dir, name)
 
 
-def _rows(lines, section, key, columns):
-    rows = []
-    for line in lines:
-        value = (line.get(section) or {}).get(key)
-        if value is not None:
-            rows.append([line["t"]] + [value[c] if isinstance(value, list) and len(value) > c else
-                                       (value if not isinstance(value, list) else None) for c in columns])
-    return rows
+def events_signature(samples_dir, name):
+    """[mtime_ns, size] of the machine's events, so a page is rendered again when they change."""
+    try:
+        st = os.stat(Family(samples_dir, name).events)
+    except OSError:
+        return None
+    return [st.st_mtime_ns, st.st_size]
 
 
-def series_by_name(samples_dir, name, view):
-    """({interface: {archive: rows}}, {oid: {archive: rows}}) with rows [t, in, out, in max, out max]
-    and [t, avg, max], the shape site_builder/series.py packs."""
-    archives = {a: samples.read_archive(samples_dir, name, a) for a in samples.ARCHIVES}
-    s = samples
-    interfaces, oids = {}, {}
-    for iface in view["interfaces"]:
-        key = iface["key"]
-        entry = {"day": _rows(archives[s.FINE], "if", key, (s.IN, s.OUT, s.IN, s.OUT))}
-        for a in (s.WEEK, s.MONTH, s.YEAR):
-            entry[a] = _rows(archives[a], "if", key, (s.IN_AVG, s.OUT_AVG, s.IN_MAX, s.OUT_MAX))
-        interfaces[key] = entry
-    for oid in view["oids"]:
-        entry = {"day": [[r[0], r[1], r[1]] for r in _rows(archives[s.FINE], "oid", oid, (0,))]}
-        for a in (s.WEEK, s.MONTH, s.YEAR):
-            entry[a] = _rows(archives[a], "oid", oid, (s.AVG, s.MAX))
-        oids[oid] = entry
-    return interfaces, oids
-
-
-def read_samples(samples_dir, name):
-    """(samples dict or None, error text or None) for one machine: its current view
-    (vigie.samples.read_current), its events and its series by interface name."""
-    path = samples_path(samples_dir, name)
-    if not path.exists():
+def read_current(samples_dir, name):
+    """(the machine's current view (vigie.samples.read_current) or None, error text or None)."""
+    if not samples_path(samples_dir, name).exists():
         return None, None
     try:
-        view = samples.read_current(samples_dir, name)
-        view["events"] = samples.read_events(samples_dir, name)
-        view["series"], view["oid_series"] = series_by_name(samples_dir, name, view)
-        return view, None
+        return samples.read_current(samples_dir, name), None
     except (OSError, ValueError) as exc:
         return None, f"cannot read samples: {exc}"
+
+
+def read_events(samples_dir, name) -> list:
+    try:
+        return samples.read_events(samples_dir, name)
+    except (OSError, ValueError):
+        return []
 
 
 def open_alerts(db_path):

@@ -1,13 +1,14 @@
 """Graph data for the machine pages, packed small.
 
-A sample file holds four consolidated archives per interface (day, week,
-month, year), each a list of rows. `merge_archives` joins them into one time
-line using the finest archive available for each period, so one graph with
-day / week / month / year range buttons shows all of it. `pack_series` then
-writes timestamps as runs of (start, step, count) and each value column as
-little-endian unsigned 16-bit integers scaled to the column's maximum, base64
-encoded: 2 bytes a point instead of ~8 for decimal JSON, with a precision of
-1/65534 of the column's peak, far below a pixel. 0xFFFF marks a gap (null).
+A graph's data come in two files (site_builder/graphs.py): the fine rows of
+its last day, and the coarse rows (week, month, year archives) before them.
+`merge_archives` joins coarse archives into one time line using the finest
+available for each period, so one graph with day / week / month / year range
+buttons shows all of it. The files write timestamps as runs of (start, step,
+count) and each value column as little-endian unsigned 16-bit integers scaled
+to the column's maximum, base64 encoded: 2 bytes a point instead of ~8 for
+decimal JSON, with a precision of 1/65534 of the column's peak, far below a
+pixel. 0xFFFF marks a gap (null). graphs.js unpacks them.
 """
 
 import base64
@@ -16,7 +17,7 @@ import sys
 from array import array
 from operator import itemgetter
 
-ARCHIVES = ("day", "week", "month", "year")
+ARCHIVES = ("day", "week", "month", "year")   # finest first; "day" is the fine archive
 GAP = 0xFFFF
 TOP = GAP - 1
 _time = itemgetter(0)
@@ -106,31 +107,28 @@ def unpack_u16(packed: dict) -> list:
     return [None if v == GAP else v * packed["scale"] for v in raw]
 
 
-def pack_series(archives: dict, columns: tuple, peak_columns: tuple = (), steps: dict = None) -> dict:
-    """Merged, packed graph data: `columns` over the whole time line, `peak_columns`
-    (per-period maxima) only over the oldest `peak_points` rows, from the coarse archives:
-    in the finest archive a period is one poll, so its maximum is its average."""
-    rows, fine_count = merge_archives(archives, steps)
-    width = len(columns) + len(peak_columns)
-    if rows and min(map(len, rows)) <= width:
-        rows = [list(r) + [None] * (width + 1 - len(r)) for r in rows]
-    coarse = len(rows) - fine_count
-    data = {"runs": time_runs(r[0] for r in rows), "points": len(rows), "peak_points": coarse}
-    for i, name in enumerate(columns, start=1):
-        data[name] = pack_u16([r[i] for r in rows])
-    for i, name in enumerate(peak_columns, start=len(columns) + 1):
-        data[name] = pack_u16([r[i] for r in rows[:coarse]])
+def _pack_columns(rows: list, names: tuple) -> dict:
+    data = {"runs": time_runs(r[0] for r in rows), "points": len(rows)}
+    for i, name in enumerate(names, start=1):
+        data[name] = pack_u16([r[i] if len(r) > i else None for r in rows])
     return data
 
 
-def interface_series(archives: dict, steps: dict = None) -> dict:
-    """Rows [ts, in_avg, out_avg, in_max, out_max] -> packed in/out with peaks."""
-    return pack_series(archives, ("in", "out"), ("in_max", "out_max"), steps)
+def fine_series(rows: list, interface: bool = True) -> dict:
+    """A graph's fine rows [t, in, out] (interface) or [t, value], packed:
+    {"runs", "points", "in", "out"} or {"runs", "points", "avg"}."""
+    return _pack_columns(rows, ("in", "out") if interface else ("avg",))
 
 
-def oid_series(archives: dict, steps: dict = None) -> dict:
-    """Rows [ts, avg, max] -> packed value with peaks."""
-    return pack_series(archives, ("avg",), ("max",), steps)
+def coarse_series(archives: dict, steps: dict, until: int, interface: bool = True) -> dict:
+    """A graph's week, month and year rows ([t, in avg, out avg, in max, out max] or
+    [t, avg, max]) whose period ends by `until` (where the fine rows start), merged finest
+    first and packed with their peaks: {"runs", "points", "in", "out", "in_max", "out_max"}
+    or {"runs", "points", "avg", "max"}."""
+    ended = {name: [r for r in rows or () if r and r[0] is not None and r[0] + (steps or {}).get(name, 0) <= until]
+             for name, rows in archives.items()}
+    rows, _ = merge_archives(ended, steps)
+    return _pack_columns(rows, ("in", "out", "in_max", "out_max") if interface else ("avg", "max"))
 
 
 def last_value(rows):

@@ -1,11 +1,15 @@
 """Write stage: www/ as a web server sees it, always whole.
 
 Every file goes through temp + rename (vigie.atomic), so a reader gets the old
-version or the new one. The build writes assets before the pages that use
+version or the new one; the one exception is a machine's recent.jsonl, which
+grows by whole lines (site_builder/graphs.py) and whose reader ignores a last
+line caught half written. The build writes assets before the pages that use
 them, and removes a page only after the pages linking to it are rewritten.
-A manifest (.vigie-build.json) records, per page, a signature of its inputs:
-when the signature is unchanged and the file is still there, the page is not
-even rendered; when a rendered page equals the file on disk it is not written.
+A manifest (.vigie-build.json) records, per page, a signature of its inputs
+(and, for a machine, where its graph files stand): when the signature is
+unchanged and the file is still there, the page is not even rendered; when a
+rendered file equals the one on disk it is not written. Nothing in www/ is
+flushed to the disk on each write: the builder can write all of it again.
 """
 
 import hashlib
@@ -13,7 +17,7 @@ import json
 import os
 from pathlib import Path
 
-from vigie.atomic import atomic_write_bytes, atomic_write_json
+from vigie.atomic import atomic_write_bytes
 
 MANIFEST = ".vigie-build.json"
 
@@ -24,22 +28,16 @@ def signature(*parts) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-class SiteWriter:
+class Files:
+    """Writes under out_dir, keeping count of what was written, left as it was, removed."""
+
     def __init__(self, out_dir):
         self.out_dir = Path(out_dir)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        self.old = self._load_manifest()
-        self.new = {}
-        self.written, self.unchanged, self.skipped, self.removed = [], [], [], []
+        self.written, self.unchanged, self.removed = [], [], []
+        self.bytes = 0
 
-    def _load_manifest(self) -> dict:
-        try:
-            data = json.loads((self.out_dir / MANIFEST).read_text(encoding="utf-8"))
-            return data.get("pages", {}) if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            return {}
-
-    def _write_if_changed(self, relpath: str, data: bytes) -> None:
+    def write(self, relpath: str, data: bytes) -> None:
+        """Write the file when its content changed (atomic)."""
         path = self.out_dir / relpath
         try:
             same = path.stat().st_size == len(data) and path.read_bytes() == data
@@ -49,8 +47,51 @@ class SiteWriter:
             self.unchanged.append(relpath)
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, data)
+        atomic_write_bytes(path, data, sync=False)
         self.written.append(relpath)
+        self.bytes += len(data)
+
+    def append(self, relpath: str, data: bytes) -> None:
+        """Add whole lines at the end of a file (one write(2))."""
+        path = self.out_dir / relpath
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+        self.written.append(relpath)
+        self.bytes += len(data)
+
+    def remove_others(self, folder: str, keep: set) -> None:
+        """Delete the files of folder/ whose names are not in keep (graphs no longer shown)."""
+        base = self.out_dir / folder
+        for path in sorted(base.iterdir()) if base.is_dir() else ():
+            if path.is_file() and path.name not in keep and not path.name.startswith("."):
+                os.unlink(path)
+                self.removed.append(f"{folder.rstrip('/')}/{path.name}")
+
+    def counts(self) -> dict:
+        return {"written": len(self.written), "unchanged": len(self.unchanged), "removed": len(self.removed),
+                "bytes": self.bytes}
+
+
+class SiteWriter(Files):
+    def __init__(self, out_dir):
+        super().__init__(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.old = self._load_manifest()
+        self.new = {}
+        self.skipped = []
+
+    def _load_manifest(self) -> dict:
+        try:
+            data = json.loads((self.out_dir / MANIFEST).read_text(encoding="utf-8"))
+            return data.get("pages", {}) if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def _write_if_changed(self, relpath: str, data: bytes) -> None:
+        self.write(relpath, data)
 
     def asset(self, relpath: str, data: bytes) -> str:
         """Write a static file when it changed; return its content hash (for ?v= links)."""
@@ -77,18 +118,36 @@ class SiteWriter:
         self.new[relpath] = dict(extra or {}, inputs=sig)
         return rendered
 
+    def keep(self, relpath: str, entry: dict, files: dict = None, skipped: bool = False) -> None:
+        """Record a page another process built (its manifest entry and what it wrote)."""
+        self.new[relpath] = entry
+        for name in ("written", "unchanged", "removed"):
+            getattr(self, name).extend((files or {}).get(name, ()))
+        self.bytes += (files or {}).get("bytes", 0)
+        if skipped:
+            self.skipped.append(relpath)
+
     def remove_stale(self, folder: str, keep: set) -> None:
-        """Delete folder/*.html pages not in `keep` (machines that were removed)."""
+        """Delete folder/*.html pages not in `keep` (machines that were removed), and their
+        folder of graph files."""
         base = self.out_dir / folder
         for path in sorted(base.glob("*.html")) if base.is_dir() else ():
             relpath = f"{folder}/{path.name}"
             if relpath not in keep:
                 os.unlink(path)
                 self.removed.append(relpath)
+        for path in sorted(p for p in base.iterdir() if p.is_dir()) if base.is_dir() else ():
+            if f"{folder}/{path.name}.html" not in keep:
+                for child in path.iterdir():
+                    os.unlink(child)
+                path.rmdir()
+                self.removed.append(f"{folder}/{path.name}/")
 
     def finish(self) -> None:
-        atomic_write_json(self.out_dir / MANIFEST, {"format": 1, "pages": self.new})
+        data = json.dumps({"format": 2, "pages": self.new}, ensure_ascii=False, separators=(",", ":"))
+        atomic_write_bytes(self.out_dir / MANIFEST, data.encode("utf-8") + b"\n", sync=False)
+        self.bytes += len(data)
 
     def report(self) -> dict:
         return {"written": len(self.written), "unchanged": len(self.unchanged),
-                "skipped": len(self.skipped), "removed": len(self.removed)}
+                "skipped": len(self.skipped), "removed": len(self.removed), "bytes": self.bytes}

@@ -12,6 +12,7 @@ import requests
 
 from site_builder.build import build
 from tests.support import site_data as sd
+from vigie import samples as samples_lib
 from vigie.severity import RANK as SEVERITY_RANK
 from tests.support.api_server import start_api
 from tests.support.browser import WatchedPage, browser, new_context, static_server
@@ -39,6 +40,8 @@ def site(tmp_path_factory):
             sd.write_machine(server.machines_dir, name, oids={"load": "1.3.6.1.4.1.2021.10.1.3.1"})
             sd.write_samples(samples, sd.make_samples(name, NOW, interfaces=3, day_rows=240, seed=i,
                                                       oids={"load": "load"}, aliases={1: ALIAS}))
+        sd.write_machine(server.machines_dir, "big-sw")
+        sd.write_samples(samples, sd.make_samples("big-sw", NOW, interfaces=48, day_rows=1500, seed=7))
         (server.machines_dir / "broken.json").write_text('{"host": "h"}')
         alerts = sd.make_alerts(150, NOW - timedelta(minutes=1), ["core-sw-01", "edge-rt-02", "db-01"])
         alerts += [dict(alerts[0], server="core-sw-01", message=m, timestamp=sd.iso(NOW), severity="CRITICAL")
@@ -63,6 +66,29 @@ def open_page(context, url, ready="body"):
     wp.page.goto(url)
     wp.page.wait_for_selector(ready, state="attached")
     return wp
+
+
+def show_graph(page, gid, timeout=10_000):
+    """Scroll a graph into view (graphs are fetched and drawn only then) and wait for it."""
+    page.locator(f"#graph-{gid}").scroll_into_view_if_needed()
+    page.wait_for_selector(f"#graph-{gid}[data-rendered]", timeout=timeout)
+
+
+def graph_facts(page, gid):
+    return page.evaluate("""gid => { const d = document.getElementById('graph-' + gid);
+        return {points: +d.dataset.points, peak_points: +d.dataset.peakPoints, traces: d.data.length,
+                x: d.data[0].x.length, peak: d.data[d.data.length > 2 ? 2 : 1].x.length,
+                last: d.data[0].x[d.data[0].x.length - 1].getTime() / 1000,
+                svg: !!d.querySelector('svg.main-svg')}; }""", gid)
+
+
+def until(predicate, timeout=15):
+    """Wait for a condition read from the page (the pages' CSP forbids wait_for_function's eval)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("the page never got there")
+        time.sleep(0.2)
 
 
 def api_count(site, **params):
@@ -90,34 +116,123 @@ def test_every_page_loads_without_error_and_graphs_render(chromium, site):
         login(context, site, site.viewer)
         for path, ready in (("/", "#machines"), ("/alerts.html", "#alerts tbody tr[data-id]"),
                             ("/devices.html", "#devices tbody tr"), ("/silences.html", "#silences tbody tr"),
-                            ("/machines/core-sw-01.html", "#graph-oid-load[data-rendered]")):
+                            ("/machines/core-sw-01.html", "#graph-specs")):
             wp = open_page(context, site.url + path, ready)
+            if "machines" in path:
+                ids = wp.page.eval_on_selector_all(".graph", "divs => divs.map(d => d.id)")
+                assert ids == ["graph-if-eth0", "graph-if-eth1", "graph-if-eth2", "graph-oid-load"]
+                for gid in ("if-eth0", "if-eth1", "if-eth2", "oid-load"):
+                    show_graph(wp.page, gid)
+                    g = graph_facts(wp.page, gid)
+                    assert g["svg"] and g["x"] == g["points"] and g["points"] > 240
+                    assert g["traces"] == (4 if gid.startswith("if-") else 2)
+                    assert g["peak"] == g["peak_points"] == g["points"] - 240
             wp.page.wait_for_load_state("networkidle")
             assert wp.errors == [], (path, wp.errors)
-            if "machines" in path:
-                graphs = wp.page.evaluate("""Array.from(document.querySelectorAll('.graph')).map(d =>
-                    ({id: d.id, points: +d.dataset.points, traces: d.data.length, x: d.data[0].x.length,
-                      peak: d.data.length > 2 ? d.data[2].x.length : 0, svg: !!d.querySelector('svg.main-svg')}))""")
-                assert [g["id"] for g in graphs] == ["graph-if-1", "graph-if-2", "graph-if-3", "graph-oid-load"]
-                for g in graphs:
-                    assert g["svg"] and g["x"] == g["points"] and g["points"] > 240
-                    assert g["traces"] == (4 if g["id"].startswith("graph-if") else 2)
-                    assert g["peak"] == g["points"] - 240 if g["traces"] == 4 else True
             wp.close()
+
+
+def expected_points(site, machine, key):
+    """What a graph shows, from the samples themselves: the fine polls of the day before the
+    builder's last cut, the polls since, and before them the coarse rows whose period ended
+    before the fine polls start, finest archive first."""
+    fine = samples_lib.read_archive(site.samples_dir, machine, samples_lib.FINE)
+    manifest = json.loads((site.www_dir / ".vigie-build.json").read_text())
+    cut = manifest["pages"][f"machines/{machine}.html"]["graphs"]["cut_t"]
+    window = [x for x in fine if cut - 86400 < x["t"] <= cut]
+    since = [x for x in fine if x["t"] > cut]
+    start, coarse = window[0]["t"], 0
+    for archive, (step, _) in samples_lib.COARSE_ARCHIVES.items():
+        rows = [x for x in samples_lib.read_archive(site.samples_dir, machine, archive)
+                if key in x["if"] and x["t"] + step <= start]
+        coarse += len(rows)
+        start = min([start] + [x["t"] for x in rows])
+    return len(window) + len(since), coarse
+
+
+def test_a_graph_is_fetched_when_scrolled_into_view_and_shows_every_point(chromium, site):
+    store = samples_lib.SamplesStore(site.samples_dir)
+    record = store.load("big-sw", 60)
+    for n in (1, 2):                       # two polls since the build's cut: in recent.jsonl
+        t = int(NOW.timestamp()) + 60 * n
+        rates = {i["key"]: [1e6 * n, 2e6 * n] for i in record.head["interfaces"]}
+        record.now.update(rates=rates, time=t)
+        record.fine.append({"t": t, "if": rates, "oid": {}})
+        store.save(record, now_ts=t)
+    site.rebuild()
+    with new_context(chromium) as context:
+        login(context, site, site.viewer)
+        wp = open_page(context, site.url + "/machines/big-sw.html", "#graph-specs")
+        asked = []
+        wp.page.on("request", lambda r: asked.append(r.url))
+        wp.page.wait_for_selector("#interfaces tbody tr[data-key]")
+        wp.page.wait_for_timeout(500)
+        assert not wp.page.locator("#graph-if-eth30[data-rendered]").count()
+        assert not [u for u in asked if "if-eth30." in u]              # not fetched before it is seen
+        show_graph(wp.page, "if-eth30")
+        fine, coarse = expected_points(site, "big-sw", "eth30")
+        g = graph_facts(wp.page, "if-eth30")
+        assert (g["points"], g["peak_points"]) == (fine + coarse, coarse) and g["x"] == fine + coarse
+        assert g["last"] == int(NOW.timestamp()) + 120
+        assert [u for u in asked if "if-eth30.fine.json" in u] and not [u for u in asked if "if-eth40." in u]
+        assert wp.errors == []
+        wp.close()
+
+
+def test_a_machine_page_with_48_interfaces_loads_with_no_console_error(chromium, site):
+    with new_context(chromium) as context:
+        login(context, site, site.viewer)
+        wp = open_page(context, site.url + "/machines/big-sw.html", "#graph-specs")
+        sizes = []
+        wp.page.on("response", lambda r: sizes.append((r.url, len(r.body()))) if r.ok else None)
+        wp.page.reload()
+        wp.page.wait_for_load_state("networkidle")
+        graph_data = (".fine.json", ".coarse.json", "recent.jsonl")    # fetched as graphs come into view
+        first_load = sum(n for url, n in sizes if "plotly" not in url and not any(g in url for g in graph_data))
+        assert first_load <= 300_000, sizes
+        for i in list(range(0, 48, 6)) + [47]:       # down the page to its last graph
+            show_graph(wp.page, f"if-eth{i}")
+        assert 9 <= wp.page.locator(".graph[data-rendered]").count() < 48
+        assert wp.page.locator("#interfaces tbody tr[data-key]").count() == 48
+        assert wp.errors == []
+        wp.close()
+
+
+def test_an_open_machine_page_takes_new_polls_without_reloading(chromium, site):
+    with new_context(chromium) as context:
+        login(context, site, site.viewer)
+        wp = open_page(context, site.url + "/machines/edge-rt-02.html?refresh=1", "#graph-specs")
+        show_graph(wp.page, "if-eth1")
+        before = graph_facts(wp.page, "if-eth1")
+        wp.page.evaluate("window.__same_page = 1")
+        store = samples_lib.SamplesStore(site.samples_dir)
+        record = store.load("edge-rt-02", 60)
+        t = int(before["last"]) + 60
+        rates = {i["key"]: [4_321_000.0, 1e3] for i in record.head["interfaces"]}
+        record.now.update(rates=rates, time=t)
+        record.fine.append({"t": t, "if": rates, "oid": {"load": 1.0}})
+        store.save(record, now_ts=t)
+        site.rebuild()
+        until(lambda: wp.page.text_content('#interfaces tr[data-key="eth1"] [data-live=in_bps]') == "4.32 Mb/s")
+        until(lambda: graph_facts(wp.page, "if-eth1")["points"] == before["points"] + 1)
+        assert wp.page.evaluate("window.__same_page") == 1 and graph_facts(wp.page, "if-eth1")["last"] == t
+        assert wp.errors == []
+        wp.close()
 
 
 def test_range_buttons_switch_between_day_week_month_year(chromium, site):
     with new_context(chromium) as context:
         login(context, site, site.viewer)
-        wp = open_page(context, site.url + "/machines/core-sw-01.html", "#graph-if-1[data-rendered]")
+        wp = open_page(context, site.url + "/machines/core-sw-01.html", "#graph-specs")
+        show_graph(wp.page, "if-eth0")
 
         def span_days():
-            lo, hi = wp.page.evaluate("(() => { const r = document.getElementById('graph-if-1').layout.xaxis.range;"
+            lo, hi = wp.page.evaluate("(() => { const r = document.getElementById('graph-if-eth0').layout.xaxis.range;"
                                       " return [new Date(r[0]).getTime(), new Date(r[1]).getTime()]; })()")
             return (hi - lo) / 86400000
 
         assert span_days() == pytest.approx(1, abs=0.01)
-        buttons = wp.page.locator("#graph-if-1 .rangeselector .button")
+        buttons = wp.page.locator("#graph-if-eth0 .rangeselector .button")
         for index, days in ((1, 7), (2, 30), (3, 365)):
             buttons.nth(index).click()
             wp.page.wait_for_timeout(300)
@@ -270,7 +385,7 @@ def test_hostile_text_is_shown_as_text_and_runs_nothing(chromium, site):
         messages = {r["cells"][3] for r in wait_rows(wp.page, lambda rows: len(rows) == 2)}
         assert messages == set(XSS_MESSAGES)
         wp.page.goto(site.url + "/machines/core-sw-01.html")
-        wp.page.wait_for_selector("#graph-if-1[data-rendered]")
+        show_graph(wp.page, "if-eth0")
         assert ALIAS in wp.page.text_content("#interfaces tbody tr:first-child .alias")
         assert all(m in wp.page.text_content("#device-log") for m in XSS_MESSAGES)
         wp.page.hover("#interfaces tbody tr:first-child .alias")
@@ -304,9 +419,11 @@ def test_phone_sized_screen_needs_no_sideways_scrolling(chromium, site):
     with new_context(chromium, width=390, height=844, is_mobile=True, has_touch=True) as context:
         login(context, site, site.operator)
         for path, ready in (("/", "#machines"), ("/alerts.html", "#alerts tbody tr[data-id]"),
-                            ("/machines/core-sw-01.html", "#graph-if-1[data-rendered]"), ("/devices.html", "#devices"),
+                            ("/machines/core-sw-01.html", "#graph-specs"), ("/devices.html", "#devices"),
                             ("/silences.html", "#silence-form:not([hidden])")):
             wp = open_page(context, site.url + path, ready)
+            if "machines" in path:
+                show_graph(wp.page, "if-eth0")
             overflow = wp.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 1, (path, overflow)
             assert wp.errors == []
@@ -315,10 +432,12 @@ def test_phone_sized_screen_needs_no_sideways_scrolling(chromium, site):
 
 def test_plain_static_server_shows_everything_but_the_live_parts(chromium, site):
     with static_server(site.www_dir) as url, new_context(chromium) as context:
-        for path, ready in (("/index.html", "#machines"), ("/machines/core-sw-01.html", "#graph-oid-load[data-rendered]"),
+        for path, ready in (("/index.html", "#machines"), ("/machines/core-sw-01.html", "#graph-specs"),
                             ("/alerts.html?view=all", "#alerts tbody tr[data-id]"), ("/devices.html", "#devices"),
                             ("/silences.html", "#silences")):
             wp = open_page(context, url + path, ready)
+            if "machines" in path:
+                show_graph(wp.page, "oid-load")
             wp.page.wait_for_load_state("networkidle")
             # the only failure is the probe for the API, which a static server does not have
             assert all("/api/me" in e for e in wp.errors), wp.errors

@@ -15,6 +15,7 @@ from plotly.offline import get_plotlyjs
 from site_builder import build as site_build
 from site_builder import series
 from site_builder.writer import MANIFEST
+from vigie import samples as samples_lib
 from tests.support import samples_history
 from tests.support import site_data as sd
 from vigie import db
@@ -93,17 +94,100 @@ def test_dashboard_shows_states_and_config_error(inputs):
         str(stats["by_status"]["acknowledged"])
 
 
-def test_machine_page_has_fixed_graph_ids_and_data(inputs):
+def graph_file(inputs, machine, name):
+    return json.loads((inputs["out_dir"] / "machines" / machine / name).read_text())
+
+
+def recent_lines(inputs, machine):
+    return (inputs["out_dir"] / "machines" / machine / "recent.jsonl").read_text().splitlines()
+
+
+def test_machine_page_has_fixed_graph_ids_and_lazy_data_files(inputs):
     run_build(inputs)
     html = page(inputs, "machines/core-sw-01.html")
     assert re.findall(r'<div class="graph" id="([^"]+)"', html) == [
-        "graph-if-1", "graph-if-2", "graph-if-3", "graph-oid-load"]
-    data = json.loads(re.search(r'<script type="application/json" id="graph-data">(.*?)</script>', html, re.S).group(1))
-    assert [g["id"] for g in data] == ["graph-if-1", "graph-if-2", "graph-if-3", "graph-oid-load"]
-    first = data[0]["data"]
-    # 120 day rows, then the week/month/year rows older than the day archive
-    assert first["points"] == len(series.expand_runs(first["runs"]))
-    assert first["points"] > 120 + 300 and first["peak_points"] == first["points"] - 120
+        "graph-if-eth0", "graph-if-eth1", "graph-if-eth2", "graph-oid-load"]
+    specs = json.loads(re.search(r'<script type="application/json" id="graph-specs">(.*?)</script>', html, re.S).group(1))
+    assert specs["base"] == "core-sw-01/"
+    assert [g["gid"] for g in specs["graphs"]] == ["if-eth0", "if-eth1", "if-eth2", "oid-load"]
+    assert "runs" not in html and len(html) < 60_000       # no graph data inlined
+    fine = graph_file(inputs, "core-sw-01", "if-eth0.fine.json")
+    coarse = graph_file(inputs, "core-sw-01", "if-eth0.coarse.json")
+    # 120 polls at the poll step, then the week/month/year rows older than them, with their peaks
+    assert fine["points"] == len(series.expand_runs(fine["runs"])) == 120
+    coarse_times = series.expand_runs(coarse["runs"])
+    assert coarse["points"] == len(coarse_times) > 300 and coarse_times[-1] + 1800 <= series.expand_runs(fine["runs"])[0]
+    assert set(coarse) >= {"in", "out", "in_max", "out_max"} and set(fine) >= {"in", "out"}
+    samples_view = samples_lib.read_current(inputs["samples_dir"], "core-sw-01")
+    last = samples_lib.read_archive(inputs["samples_dir"], "core-sw-01", samples_lib.FINE)[-1]
+    assert series.unpack_u16(fine["in"])[-1] == pytest.approx(last["if"]["eth0"][samples_lib.IN], rel=1e-4)
+    assert json.loads(recent_lines(inputs, "core-sw-01")[0])["cut"] == last["t"]
+    live = graph_file(inputs, "core-sw-01", "live.json")
+    row = dict(zip(live["columns"], live["interfaces"]["eth0"]))
+    assert row["in_bps"] == samples_view["interfaces"][0]["in_bps"]
+    assert row["p95_day_in_bps"] == samples_view["interfaces"][0]["p95"]["day"]["in_bps"]
+    assert live["graphs"]["cut"] == last["t"]
+
+
+def poll_once(inputs, machine, t, value):
+    """One more poll in the machine's samples, through the collector's store."""
+    store = samples_lib.SamplesStore(inputs["samples_dir"])
+    record = store.load(machine, 60)
+    rates = {i["key"]: [value, value / 2] for i in record.head["interfaces"]}
+    record.now.update(rates=rates, time=t)
+    record.fine.append({"t": t, "if": rates, "oid": {"load": 1.5}})
+    store.save(record, now_ts=t)
+
+
+def mtimes(inputs, machine):
+    folder = inputs["out_dir"] / "machines" / machine
+    return {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+
+
+def test_a_poll_appends_a_line_and_rewrites_no_graph(inputs):
+    run_build(inputs)
+    before = mtimes(inputs, "core-sw-01")
+    page_before = (inputs["out_dir"] / "machines/core-sw-01.html").stat().st_mtime_ns
+    t = int(NOW.timestamp()) + 60
+    poll_once(inputs, "core-sw-01", t, 7_777_000.0)
+    report = run_build(inputs, now=NOW + timedelta(seconds=61))
+    after = mtimes(inputs, "core-sw-01")
+    changed = sorted(name for name in after if after[name] != before.get(name))
+    assert changed == ["live.json", "recent.jsonl"], changed
+    assert (inputs["out_dir"] / "machines/core-sw-01.html").stat().st_mtime_ns == page_before
+    lines = recent_lines(inputs, "core-sw-01")
+    header, row = json.loads(lines[0]), json.loads(lines[1])
+    assert len(lines) == 2 and row[0] == t
+    assert row[1 + header["columns"].index(["if", "eth1", samples_lib.IN])] == 7_777_000
+    live = graph_file(inputs, "core-sw-01", "live.json")
+    assert live["interfaces"]["eth1"][live["columns"].index("in_bps")] == 7_777_000
+    assert report["bytes"] < 40_000
+
+
+def test_the_hourly_cut_rewrites_the_fine_files_and_starts_recent_again(inputs):
+    run_build(inputs)
+    fine_before = graph_file(inputs, "core-sw-01", "if-eth0.fine.json")
+    t = int(NOW.timestamp())
+    for n in range(1, 4):
+        poll_once(inputs, "core-sw-01", t + 60 * n, 1e6 * n)
+        run_build(inputs, now=NOW + timedelta(seconds=60 * n + 1))
+    assert len(recent_lines(inputs, "core-sw-01")) == 4
+    run_build(inputs, now=NOW + timedelta(hours=1, seconds=200))    # this machine's cut slot has changed
+    lines = recent_lines(inputs, "core-sw-01")
+    assert len(lines) == 1 and json.loads(lines[0])["cut"] == t + 180
+    fine = graph_file(inputs, "core-sw-01", "if-eth0.fine.json")
+    assert series.expand_runs(fine["runs"])[-1] == t + 180 and fine != fine_before
+    assert series.unpack_u16(fine["in"])[-1] == pytest.approx(3e6, rel=1e-4)
+
+
+def test_removed_interface_loses_its_graph_files(inputs):
+    run_build(inputs)
+    sd.write_samples(inputs["samples_dir"], sd.make_samples("core-sw-01", NOW, interfaces=2, day_rows=120,
+                                                            oids={"load": "load"}))
+    run_build(inputs)
+    folder = inputs["out_dir"] / "machines" / "core-sw-01"
+    assert not (folder / "if-eth2.fine.json").exists() and (folder / "if-eth1.fine.json").exists()
+    assert 'id="graph-if-eth2"' not in page(inputs, "machines/core-sw-01.html")
 
 
 def test_output_is_repeatable(inputs, tmp_path):
@@ -160,8 +244,9 @@ def test_changed_samples_rewrite_only_that_machine(inputs):
     run_build(inputs)
     samples = sd.make_samples("edge-rt-02", NOW + timedelta(minutes=1), interfaces=3, day_rows=120, seed=9)
     sd.write_samples(inputs["samples_dir"], samples)
+    before = mtimes(inputs, "core-sw-01")
     report = run_build(inputs, now=NOW + timedelta(minutes=1))
-    assert report["written"] >= 2
+    assert report["written"] >= 2 and mtimes(inputs, "core-sw-01") == before
     html = page(inputs, "index.html")
     assert re.search(r'data-machine="edge-rt-02">.*?state-up', html, re.S)
     manifest = json.loads((inputs["out_dir"] / MANIFEST).read_text())
@@ -170,13 +255,13 @@ def test_changed_samples_rewrite_only_that_machine(inputs):
 
 def test_write_order_assets_then_machines_then_lists(inputs, monkeypatch):
     order = []
-    real = site_build.SiteWriter._write_if_changed
+    real = site_build.Files.write
 
     def spy(self, relpath, data):
         order.append(relpath)
         return real(self, relpath, data)
 
-    monkeypatch.setattr(site_build.SiteWriter, "_write_if_changed", spy)
+    monkeypatch.setattr(site_build.Files, "write", spy)
     run_build(inputs)
     last_asset = max(i for i, p in enumerate(order) if p.startswith("static/"))
     first_page = min(i for i, p in enumerate(order) if p.endswith(".html"))
@@ -189,8 +274,9 @@ def test_removed_machine_loses_its_page(inputs):
     run_build(inputs)
     (inputs["machines_dir"] / "edge-rt-02.json").unlink()
     report = run_build(inputs)
-    assert report["removed"] == 1
+    assert report["removed"] == 2         # the page and its folder of graph files
     assert not (inputs["out_dir"] / "machines/edge-rt-02.html").exists()
+    assert not (inputs["out_dir"] / "machines/edge-rt-02").exists()
     assert "edge-rt-02.html" not in page(inputs, "index.html")
 
 
@@ -200,7 +286,7 @@ def test_bad_samples_file_only_affects_that_machine(inputs):
     html = page(inputs, "index.html")
     assert re.search(r'data-machine="edge-rt-02">.*?samples error', html, re.S)
     assert "cannot read samples" in page(inputs, "machines/edge-rt-02.html")
-    assert 'id="graph-if-1"' in page(inputs, "machines/core-sw-01.html")
+    assert 'id="graph-if-eth0"' in page(inputs, "machines/core-sw-01.html")
 
 
 def test_a_machine_cut_to_its_interface_limit_says_so(inputs):
@@ -264,12 +350,14 @@ def test_database_is_opened_read_only(inputs):
 
 
 def test_samples_with_nonsense_values_only_affect_that_machine(inputs):
-    samples = sd.make_samples("edge-rt-02", NOW, interfaces=2, day_rows=10)
-    samples["series"]["1"]["day"][3][1] = "lots"
-    sd.write_samples(inputs["samples_dir"], samples)
+    sd.write_samples(inputs["samples_dir"], sd.make_samples("edge-rt-02", NOW, interfaces=2, day_rows=10))
+    fine = inputs["samples_dir"] / "edge-rt-02" / "fine.jsonl"
+    lines = fine.read_text().splitlines()
+    lines[3] = lines[3].replace('"eth0":[', '"eth0":["lots",', 1)
+    fine.write_text("\n".join(lines) + "\n")
     run_build(inputs)
     assert "cannot use samples" in page(inputs, "machines/edge-rt-02.html")
-    assert 'id="graph-if-1"' in page(inputs, "machines/core-sw-01.html")
+    assert 'id="graph-if-eth0"' in page(inputs, "machines/core-sw-01.html")
 
 
 def test_worker_processes_give_the_same_site(inputs, tmp_path):

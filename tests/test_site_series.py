@@ -1,5 +1,7 @@
 """Graph data packing (site_builder/series.py): pure functions on literal rows."""
 
+import re
+
 import pytest
 
 from site_builder import series
@@ -58,10 +60,36 @@ def test_pack_all_gaps_and_zeros():
     assert series.unpack_u16(series.pack_u16([0, 0])) == [0, 0]
 
 
-def test_interface_series_peaks_only_for_coarse_rows():
-    archives = {"day": [[3600, 5, 6, 5, 6], [3660, 7, 8, 7, 8]],
-                "week": [[0, 1, 2, 3, 4], [1800, 9, 9, 9, 10]]}
-    data = series.interface_series(archives, {"day": 60, "week": 1800})
-    assert data["points"] == 4 and data["peak_points"] == 2
-    assert [round(v) for v in series.unpack_u16(data["in"])] == [1, 9, 5, 7]
-    assert [round(v) for v in series.unpack_u16(data["out_max"])] == [4, 10]
+def test_coarse_series_keeps_only_periods_ended_before_the_fine_rows_with_their_peaks():
+    archives = {"week": [[0, 1, 2, 3, 4], [1800, 9, 9, 9, 10], [3600, 5, 5, 5, 5]],
+                "month": [[-7200, 7, 7, 8, 8], [0, 6, 6, 6, 6]]}
+    data = series.coarse_series(archives, {"week": 1800, "month": 7200}, until=3600)
+    assert series.expand_runs(data["runs"]) == [-7200, 0, 1800] and data["points"] == 3
+    assert [round(v) for v in series.unpack_u16(data["in"])] == [7, 1, 9]
+    assert [round(v) for v in series.unpack_u16(data["out_max"])] == [8, 4, 10]
+
+
+def test_fine_series_packs_values_and_gaps():
+    data = series.fine_series([[60, 5, None], [120, 7, 8]])
+    assert data["points"] == 2 and series.unpack_u16(data["out"])[0] is None
+    assert [round(v) for v in series.unpack_u16(data["in"])] == [5, 7]
+    assert set(series.fine_series([[60, 1.5]], interface=False)) == {"runs", "points", "avg"}
+
+
+def test_graph_ids_are_safe_and_distinct_for_distinct_names():
+    from site_builder.graphs import graph_id, slug
+    names = ["eth0", "ge-0/0/1", "ge-0_0_1", "GigabitEthernet1/0/1", "Port 1", "port_1", "..", "é", "x~1"]
+    slugs = [slug(n) for n in names]
+    assert len(set(slugs)) == len(names)
+    assert slug("eth0") == "eth0" and graph_id("interface", "eth0") == "if-eth0" and graph_id("oid", "load") == "oid-load"
+    assert all(re.fullmatch(r"[A-Za-z0-9._~-]+", s) and not s.startswith(".") for s in slugs)
+
+
+def test_recent_rows_follow_the_header_columns():
+    from site_builder.graphs import columns_of, recent_row
+    view = {"interfaces": [{"key": "a"}, {"key": "b"}], "oids": {"load": {}}}
+    columns = columns_of(view)
+    assert columns == [["if", "a", 0], ["if", "a", 1], ["if", "b", 0], ["if", "b", 1], ["oid", "load", None]]
+    line = {"t": 60, "if": {"a": [1, 2], "b": [None, "x"]}, "oid": {"load": 0.5}}
+    assert recent_row(line, columns) == [60, 1, 2, None, None, 0.5]
+    assert recent_row({"t": 120}, columns) == [120, None, None, None, None, None]

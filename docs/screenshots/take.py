@@ -49,10 +49,15 @@ def populate(server, samples_dir, now):
     answer.raise_for_status()
 
 
-def shoot(context, url, ready, path, full_page=False, clip_height=None):
+def shoot(context, url, ready, path, full_page=False, clip_height=None, graphs=False):
     page = WatchedPage(context)
     page.page.goto(url)
     page.page.wait_for_selector(ready, state="attached")
+    if graphs:   # graphs are drawn as they come into view
+        for graph in page.page.locator(".graph").all():
+            graph.scroll_into_view_if_needed()
+            page.page.wait_for_selector(f"#{graph.get_attribute('id')}[data-rendered]")
+        page.page.evaluate("window.scrollTo(0, 0)")
     page.page.wait_for_timeout(800)
     options = {"path": str(OUT / path), "full_page": full_page}
     if clip_height:
@@ -74,8 +79,8 @@ def main():
                     context.request.post(server.url + "/api/login",
                                          data={"username": server.operator.username, "password": server.operator.password})
                     shoot(context, server.url + "/", "#machines", "dashboard.png")
-                    shoot(context, server.url + "/machines/core-sw-01.html", "#graph-if-4[data-rendered]",
-                          "machine.png", full_page=True, clip_height=1500)
+                    shoot(context, server.url + "/machines/core-sw-01.html", "#graph-specs",
+                          "machine.png", full_page=True, clip_height=1500, graphs=True)
                     shoot(context, server.url + "/alerts.html?acknowledged=false", "#alerts button.ack", "alerts.png")
                 with new_context(chromium, width=1280, height=900) as context:
                     context.request.post(server.url + "/api/login",

@@ -1,17 +1,26 @@
-/* Machine page graphs: unpack the data written by site_builder/series.py and
-   draw one Plotly graph per interface / extra value, with day, week, month and
-   year buttons (the finest archive is used for each period). */
+/* Machine page: live numbers, and graphs drawn when they come into view.
+
+   Beside the page, in machines/<name>/ (site_builder/graphs.py):
+     live.json             the numbers of the last poll and the versions of the graph files
+     <graph>.fine.json     a graph's polls of the day before the last cut (packed)
+     <graph>.coarse.json   its week, month and year rows before that, with their peaks
+     recent.jsonl          every graph's polls since the cut: a header line, then a line a poll
+   A graph fetches its two files and the shared recent.jsonl when it scrolls into view,
+   and is drawn with Plotly; every REFRESH seconds live.json is read again, the numbers
+   updated in place and the drawn graphs given the new polls. */
 "use strict";
-(function () {
+var VigieGraphs = (function () {
   var GAP = 0xFFFF;
+  var PEAK_STYLE = { width: 1, dash: "dot" };
+  var COLORS = { "in": "#00a000", out: "#1f3fbf", in_max: "#006400", out_max: "#b000b0", avg: "#1f3fbf", max: "#b000b0" };
+  var specs = null, live = null, recent = null, drawn = {};
+
+  /* ---- data files ---- */
 
   function unpack(packed) {
-    var bin = atob(packed.data);
-    var view = new DataView(new ArrayBuffer(bin.length));
-    for (var i = 0; i < bin.length; i++) view.setUint8(i, bin.charCodeAt(i));
-    var out = new Array(bin.length / 2);
+    var bin = atob(packed.data), out = new Array(bin.length / 2);
     for (var j = 0; j < out.length; j++) {
-      var v = view.getUint16(j * 2, true);
+      var v = bin.charCodeAt(2 * j) | (bin.charCodeAt(2 * j + 1) << 8);
       out[j] = v === GAP ? null : v * packed.scale;
     }
     return out;
@@ -20,34 +29,121 @@
   function times(runs) {
     var xs = [];
     runs.forEach(function (run) {
-      for (var i = 0; i < run[2]; i++) xs.push(new Date((run[0] + run[1] * i) * 1000));
+      for (var i = 0; i < run[2]; i++) xs.push(run[0] + run[1] * i);
     });
     return xs;
   }
 
-  function traces(graph) {
-    var d = graph.data, x = times(d.runs), peakX = x.slice(0, d.peak_points);
-    var hover = graph.kind === "interface" ? "%{y:.3s}b/s<extra>%{fullData.name}</extra>" :
-      "%{y:.4~g}" + (graph.unit ? " " + graph.unit : "") + "<extra>%{fullData.name}</extra>";
-    function line(name, xs, ys, color, extra) {
-      var t = { type: "scatter", mode: "lines", name: name, x: xs, y: ys, line: { color: color, width: 1.5 },
-                hovertemplate: hover, connectgaps: false };
+  function getJSON(url, cache) {
+    return fetch(url, { credentials: "same-origin", cache: cache || "default" }).then(function (r) {
+      if (!r.ok) throw new Error(url + ": HTTP " + r.status);
+      return r.json();
+    });
+  }
+
+  /* recent.jsonl: {header, rows}; a last line without its newline is being written: left out */
+  function parseRecent(text) {
+    var lines = text.split("\n"), rows = [];
+    lines.pop();
+    var header = lines.length ? JSON.parse(lines[0]) : { columns: [] };
+    for (var i = 1; i < lines.length; i++) if (lines[i]) rows.push(JSON.parse(lines[i]));
+    return { header: header, rows: rows };
+  }
+
+  function loadRecent() {
+    var g = live.graphs, version = g.cut + "-" + g.recent;
+    if (!recent || recent.version !== version) {
+      recent = { version: version, promise: fetch(specs.base + "recent.jsonl?v=" + version,
+        { credentials: "same-origin", cache: "no-cache" }).then(function (r) {
+          if (!r.ok) throw new Error("recent.jsonl: HTTP " + r.status);
+          return r.text();
+        }).then(parseRecent) };
+    }
+    return recent.promise;
+  }
+
+  function loadGraph(spec) {
+    var g = live.graphs, base = specs.base + spec.gid;
+    return Promise.all([getJSON(base + ".fine.json?v=" + g.cut), getJSON(base + ".coarse.json?v=" + g.coarse),
+                        loadRecent()]);
+  }
+
+  /* ---- one graph's time line: coarse rows, then the fine day, then the polls since ---- */
+
+  function columnsOf(spec) {
+    return spec.kind === "interface" ? { main: ["in", "out"], peaks: ["in_max", "out_max"], recent: [0, 1] }
+                                     : { main: ["avg"], peaks: ["max"], recent: [null] };
+  }
+
+  function timeline(spec, fine, coarse, rec) {
+    var cols = columnsOf(spec), coarseX = times(coarse.runs), fineX = times(fine.runs);
+    var data = { x: coarseX.concat(fineX), y: {}, peakX: coarseX, peaks: {} };
+    cols.main.forEach(function (name) { data.y[name] = unpack(coarse[name]).concat(unpack(fine[name])); });
+    cols.peaks.forEach(function (name) { data.peaks[name] = unpack(coarse[name]); });
+    var last = data.x.length ? data.x[data.x.length - 1] : -Infinity;
+    var index = cols.main.map(function (name, i) {
+      var want = cols.recent[i];
+      return rec.header.columns.findIndex(function (c) {
+        return c[0] === (spec.kind === "interface" ? "if" : "oid") && c[1] === spec.key &&
+               (want === null || c[2] === want);
+      });
+    });
+    rec.rows.forEach(function (row) {
+      if (row[0] <= last) return;
+      data.x.push(row[0]);
+      cols.main.forEach(function (name, i) { data.y[name].push(index[i] >= 0 ? row[index[i] + 1] : null); });
+    });
+    return data;
+  }
+
+  /* ---- drawing ---- */
+
+  function dates(xs) { return xs.map(function (t) { return new Date(t * 1000); }); }
+
+  function traces(spec, data) {
+    var hover = spec.kind === "interface" ? "%{y:.3s}b/s<extra>%{fullData.name}</extra>" :
+      "%{y:.4~g}" + (spec.unit ? " " + spec.unit : "") + "<extra>%{fullData.name}</extra>";
+    function line(name, xs, ys, column, extra) {
+      var t = { type: "scatter", mode: "lines", name: name, x: xs, y: ys, hovertemplate: hover, connectgaps: false,
+                line: { color: COLORS[column], width: 1.5 } };
       for (var k in extra) t[k] = extra[k];
       return t;
     }
-    var out = [];
-    if (graph.kind === "interface") {
-      out.push(line("in", x, unpack(d["in"]), "#00a000", { fill: "tozeroy", fillcolor: "rgba(0,200,0,0.35)" }));
-      out.push(line("out", x, unpack(d.out), "#1f3fbf", {}));
+    var x = dates(data.x), peakX = dates(data.peakX), out = [];
+    if (spec.kind === "interface") {
+      out.push(line("in", x, data.y["in"], "in", { fill: "tozeroy", fillcolor: "rgba(0,200,0,0.35)" }));
+      out.push(line("out", x, data.y.out, "out", {}));
       if (peakX.length) {
-        out.push(line("in peak", peakX, unpack(d.in_max), "#006400", { line: { color: "#006400", width: 1, dash: "dot" } }));
-        out.push(line("out peak", peakX, unpack(d.out_max), "#b000b0", { line: { color: "#b000b0", width: 1, dash: "dot" } }));
+        out.push(line("in peak", peakX, data.peaks.in_max, "in_max", { line: dashed("in_max") }));
+        out.push(line("out peak", peakX, data.peaks.out_max, "out_max", { line: dashed("out_max") }));
       }
     } else {
-      out.push(line(graph.title, x, unpack(d.avg), "#1f3fbf", {}));
-      if (peakX.length) out.push(line("peak", peakX, unpack(d.max), "#b000b0", { line: { color: "#b000b0", width: 1, dash: "dot" } }));
+      out.push(line(spec.title, x, data.y.avg, "avg", {}));
+      if (peakX.length) out.push(line("peak", peakX, data.peaks.max, "max", { line: dashed("max") }));
     }
     return out;
+  }
+
+  function dashed(column) {
+    return { color: COLORS[column], width: PEAK_STYLE.width, dash: PEAK_STYLE.dash };
+  }
+
+  function layout(spec, data) {
+    var last = data.x.length ? data.x[data.x.length - 1] : Date.now() / 1000;
+    /* the last day, or less when there is less (a device added a few minutes ago) */
+    var first = Math.max(last - 86400, data.x.length ? data.x[0] : 0);
+    return {
+      height: 260, margin: { l: 60, r: 10, t: 10, b: 30 }, showlegend: true,
+      legend: { orientation: "h", y: -0.2 }, hovermode: "x unified",
+      xaxis: { type: "date", range: [new Date(first * 1000), new Date(last * 1000)], rangeselector: { buttons: [
+        { count: 1, label: "day", step: "day", stepmode: "backward" },
+        { count: 7, label: "week", step: "day", stepmode: "backward" },
+        { count: 1, label: "month", step: "month", stepmode: "backward" },
+        { count: 1, label: "year", step: "year", stepmode: "backward" },
+        { step: "all", label: "all" }] } },
+      yaxis: { rangemode: "tozero", ticksuffix: spec.kind === "interface" ? "b/s" : (spec.unit ? " " + spec.unit : ""),
+               tickformat: spec.kind === "interface" ? ".3s" : "" }
+    };
   }
 
   function visibleMax(div) {
@@ -67,40 +163,170 @@
     Plotly.relayout(div, { "yaxis.range": [0, top > 0 ? top * 1.08 : 1] });
   }
 
-  function draw(graph) {
-    var div = document.getElementById(graph.id);
-    if (!div) return;
-    var data = traces(graph);
-    var x = data[0].x, last = x.length ? x[x.length - 1] : new Date();
-    /* the last day, or less when there is less (a device added a few minutes ago) */
-    var first = new Date(Math.max(last.getTime() - 86400000, x.length ? x[0].getTime() : 0));
-    var layout = {
-      height: 260, margin: { l: 60, r: 10, t: 10, b: 30 }, showlegend: true,
-      legend: { orientation: "h", y: -0.2 }, hovermode: "x unified",
-      xaxis: { type: "date", range: [first, last], rangeselector: { buttons: [
-        { count: 1, label: "day", step: "day", stepmode: "backward" },
-        { count: 7, label: "week", step: "day", stepmode: "backward" },
-        { count: 1, label: "month", step: "month", stepmode: "backward" },
-        { count: 1, label: "year", step: "year", stepmode: "backward" },
-        { step: "all", label: "all" }] } },
-      yaxis: { rangemode: "tozero", ticksuffix: graph.kind === "interface" ? "b/s" : (graph.unit ? " " + graph.unit : ""),
-               tickformat: graph.kind === "interface" ? ".3s" : "" }
-    };
-    Plotly.newPlot(div, data, layout, { responsive: true, displaylogo: false }).then(function () {
-      fitY(div);
-      div.on("plotly_relayout", function (ev) {
-        if (ev && (ev["xaxis.range[0]"] !== undefined || ev["xaxis.range"] !== undefined || ev["xaxis.autorange"])) {
-          Vigie.state.busy = !ev["xaxis.autorange"];  /* zoomed in: do not reload under the user */
+  function mark(div, data) {
+    div.dataset.points = data.x.length;
+    div.dataset.peakPoints = data.peakX.length;
+    div.dataset.rendered = "1";
+  }
+
+  function draw(spec) {
+    var div = document.getElementById("graph-" + spec.gid);
+    if (!div || drawn[spec.gid]) return Promise.resolve();
+    drawn[spec.gid] = { spec: spec, div: div };
+    div.classList.add("loading");
+    return Promise.all([loadGraph(spec), plotlyReady]).then(function (got) {
+      var files = got[0], data = timeline(spec, files[0], files[1], files[2]);
+      return Plotly.newPlot(div, traces(spec, data), layout(spec, data), { responsive: true, displaylogo: false })
+        .then(function () {
           fitY(div);
-        }
-      });
-      div.dataset.rendered = "1";
+          div.on("plotly_relayout", function (ev) {
+            if (ev && (ev["xaxis.range[0]"] !== undefined || ev["xaxis.range"] !== undefined || ev["xaxis.autorange"])) {
+              Vigie.state.busy = !ev["xaxis.autorange"];  /* zoomed in: do not reload under the user */
+              fitY(div);
+            }
+          });
+          div.classList.remove("loading");
+          mark(div, data);
+        });
+    }).catch(function (err) {
+      div.classList.remove("loading");
+      div.textContent = "Graph data cannot be read: " + err.message;
+      div.classList.add("error");
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () {
-    var holder = document.getElementById("graph-data");
-    if (!holder || typeof Plotly === "undefined") return;
-    JSON.parse(holder.textContent).forEach(draw);
+  /* New polls (or a new cut) for the graphs already drawn, keeping what the user looks at. */
+  function redraw() {
+    Object.keys(drawn).forEach(function (gid) {
+      var d = drawn[gid];
+      if (!d.div.dataset.rendered) return;
+      loadGraph(d.spec).then(function (files) {
+        var data = timeline(d.spec, files[0], files[1], files[2]);
+        var keep = Vigie.state.busy ? d.div.layout : layout(d.spec, data);
+        return Plotly.react(d.div, traces(d.spec, data), keep).then(function () {
+          if (!Vigie.state.busy) fitY(d.div);
+          mark(d.div, data);
+        });
+      }).catch(function () {});
+    });
+  }
+
+  /* ---- numbers ---- */
+
+  function bps(value) {
+    if (value === null || value === undefined) return "–";
+    var units = ["b/s", "kb/s", "Mb/s", "Gb/s", "Tb/s"];
+    for (var i = 0; i < units.length; i++) {
+      if (Math.abs(value) < 1000 || i === units.length - 1) {
+        return i === 0 ? value.toFixed(0) + " b/s" : Number(value.toPrecision(3)) + " " + units[i];
+      }
+      value /= 1000;
+    }
+    return "–";
+  }
+
+  function duration(seconds) {
+    if (seconds === null || seconds === undefined) return "–";
+    var d = Math.floor(seconds / 86400), h = Math.floor(seconds % 86400 / 3600), m = Math.floor(seconds % 3600 / 60);
+    if (d) return d + " d " + h + " h";
+    if (h) return h + " h " + m + " min";
+    return m ? m + " min" : seconds + " s";
+  }
+
+  var FORMAT = {
+    in_bps: bps, out_bps: bps, in_peak_bps: bps, out_peak_bps: bps,
+    utilisation_percent: function (v) { return v === null || v === undefined ? "–" : v.toFixed(1) + " %"; }
+  };
+
+  function pair(values, inName, outName) {
+    return bps(values[inName]) + " / " + bps(values[outName]);
+  }
+
+  function showNumbers() {
+    var rows = document.querySelectorAll("#interfaces tbody tr[data-key]");
+    for (var i = 0; i < rows.length; i++) {
+      var found = live.interfaces[rows[i].dataset.key];
+      if (!found) continue;
+      var values = {};
+      live.columns.forEach(function (name, c) { values[name] = found[c]; });
+      var cells = rows[i].querySelectorAll("[data-live]");
+      for (var j = 0; j < cells.length; j++) {
+        var name = cells[j].dataset.live;
+        if (name === "oper_status") {
+          cells[j].textContent = values.oper_status || "?";
+          cells[j].className = "state state-" + (values.oper_status === "up" ? "up" : "down");
+        } else if (name === "p95_day") {
+          cells[j].textContent = pair(values, "p95_day_in_bps", "p95_day_out_bps");
+        } else if (name === "p95_month") {
+          cells[j].textContent = pair(values, "p95_month_in_bps", "p95_month_out_bps");
+        } else if (FORMAT[name]) {
+          cells[j].textContent = FORMAT[name](values[name]);
+        }
+      }
+    }
+    var status = live.status || {};
+    var seen = document.querySelector('[data-status="last_seen"]');
+    if (seen && status.last_seen) { seen.textContent = ""; seen.appendChild(Vigie.timeElement(status.last_seen)); }
+    var up = document.querySelector('[data-status="uptime_seconds"]');
+    if (up) up.textContent = duration(status.uptime_seconds);
+    var oids = document.querySelectorAll("[data-oid]");
+    for (var k = 0; k < oids.length; k++) {
+      var v = live.oids[oids[k].dataset.oid];
+      oids[k].textContent = v === null || v === undefined ? "–" : Number(v.toPrecision(4)).toString();
+    }
+  }
+
+  /* ---- wiring ---- */
+
+  function readLive() {
+    return getJSON(specs.base + "live.json", "no-store").then(function (data) {
+      var before = live;
+      live = data;
+      showNumbers();
+      if (before && (before.graphs.cut !== live.graphs.cut || before.graphs.recent !== live.graphs.recent ||
+                     before.graphs.coarse !== live.graphs.coarse)) redraw();
+    });
+  }
+
+  function watch() {
+    var divs = document.querySelectorAll(".graph[data-graph]"), byId = {};
+    specs.graphs.forEach(function (s) { byId[s.gid] = s; });
+    if (!("IntersectionObserver" in window)) {
+      specs.graphs.forEach(draw);
+      return;
+    }
+    var observer = new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) {
+        if (!entry.isIntersecting) return;
+        observer.unobserve(entry.target);
+        draw(byId[entry.target.dataset.graph]);
+      });
+    }, { rootMargin: "300px 0px" });
+    for (var i = 0; i < divs.length; i++) observer.observe(divs[i]);
+  }
+
+  /* This script runs before plotly.min.js (both deferred, in that order): the numbers and the
+     first graphs' data are fetched while the browser is still reading Plotly; drawing waits
+     for it (DOMContentLoaded comes after every deferred script). */
+  var plotlyReady = new Promise(function (resolve) {
+    if (document.readyState !== "loading" && typeof Plotly !== "undefined") resolve();
+    else document.addEventListener("DOMContentLoaded", resolve);
   });
+
+  function start() {
+    var holder = document.getElementById("graph-specs");
+    if (!holder) return;
+    specs = JSON.parse(holder.textContent);
+    readLive().then(watch, function (err) {
+      var notice = document.querySelector(".graph[data-graph]");
+      if (notice) notice.textContent = "The graph data cannot be read: " + err.message;
+    });
+    var seconds = Number(new URLSearchParams(location.search).get("refresh")) || Number(document.body.dataset.refresh) || 0;
+    if (seconds) setInterval(function () { if (!document.hidden) readLive().catch(function () {}); }, seconds * 1000);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+
+  return { draw: draw, timeline: timeline, unpack: unpack, bps: bps };
 })();

@@ -20,11 +20,12 @@ def traffic(ts: float, peak: float, phase: float) -> float:
     return peak * (0.55 + 0.4 * math.sin(2 * math.pi * (ts / 86400 + phase)))
 
 
-def interfaces(count: int, prefix: str = "ge-0/0/") -> list:
-    """Interface identities as discovery finds them: names, 1 Gb/s, every fourth one down."""
+def interfaces(count: int, prefix: str = "ge-0/0/", aliases: dict = None) -> list:
+    """Interface identities as discovery finds them: names, 1 Gb/s, every fourth one down.
+    `aliases` maps an ifIndex (1, 2...) to its alias."""
     return [{"key": f"{prefix}{i}", "index": i + 1, "name": f"{prefix}{i}", "descr": f"GigabitEthernet0/0/{i}",
-             "alias": f"uplink {i + 1}" if i % 3 == 0 else "", "speed_bps": 10**9, "type": 6,
-             "oper_status": "up" if (i + 1) % 4 else "down", "admin_status": "up", "counter_bits": 64}
+             "alias": (aliases or {}).get(i + 1, f"uplink {i + 1}" if i % 3 == 0 else ""), "speed_bps": 10**9,
+             "type": 6, "oper_status": "up" if (i + 1) % 4 else "down", "admin_status": "up", "counter_bits": 64}
             for i in range(count)]
 
 
@@ -64,14 +65,20 @@ def coarse_lines(curves: Curves, keys: list, end: int, step: int, count: int, oi
 
 
 def write_history(samples_dir, machine: str, identities: list, now: float, days: int = 365, interval: int = 60,
-                  oids=(), seed: int = 1, state: str = "up") -> Family:
-    """The samples family of `machine` as after `days` of polls every `interval` s until `now`."""
+                  oids=(), seed: int = 1, state: str = "up", fine_rows: int = None, events: list = None) -> Family:
+    """The samples family of `machine` as after `days` of polls every `interval` s until `now`
+    (`fine_rows` polls kept at the poll step: 25 h by default). `oids` are names, or
+    {name: unit}."""
     fam = Family(samples_dir, machine)
     fam.dir.mkdir(parents=True, exist_ok=True)
     curves = Curves(identities, seed)
     keys = [i["key"] for i in identities]
+    units = dict(oids) if isinstance(oids, dict) else {o: None for o in oids}
+    oids = sorted(units)
     last = int(now) // interval * interval
-    fine = fine_lines(curves, keys, last, interval, min(days * 86400, 86400 + 3600) // interval, oids)
+    if fine_rows is None:
+        fine_rows = min(days * 86400, 86400 + 3600) // interval
+    fine = fine_lines(curves, keys, last, interval, fine_rows, oids)
     journal.rewrite(fam.archive(sl.FINE), fine)
     head = sl.empty_head(machine, interval)
     cursors = {}
@@ -90,7 +97,7 @@ def write_history(samples_dir, machine: str, identities: list, now: float, days:
             head["state"]["peak_window"] = consolidate.peak_window(lines, end)
     head["state"]["consolidated"] = cursors
     head["interfaces"] = [dict(i) for i in identities]
-    head["oids"] = {o: {"type": "gauge", "unit": None} for o in oids}
+    head["oids"] = {o: {"type": "gauge", "unit": units[o]} for o in oids}
     head["status"].update(state=state, since=sl.iso(last - 3 * 86400), sys_name=machine, sys_descr="Simulated switch",
                           consecutive_failures=0 if state == "up" else 3,
                           last_error=None if state == "up" else "timeout")
@@ -100,8 +107,8 @@ def write_history(samples_dir, machine: str, identities: list, now: float, days:
                       rates={k: fine[-1]["if"][k] for k in keys}, oids=dict(fine[-1]["oid"]),
                       open_max=consolidate.running_max([x for x in fine if x["t"] >= cursors[sl.WEEK]]))
     _write_json(fam.now, now_record)
-    journal.rewrite(fam.events, [{"time": sl.iso(last - 3 * 86400), "kind": "up", "interface": None,
-                                  "message": "Machine is answering SNMP again"}])
+    journal.rewrite(fam.events, events if events is not None else [
+        {"time": sl.iso(last - 3 * 86400), "kind": "up", "interface": None, "message": f"{machine} answers again"}])
     _write_json(fam.head, head)
     return fam
 

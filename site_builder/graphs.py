@@ -1,0 +1,194 @@
+"""A machine page's graph data: static files written incrementally, fetched by the browser.
+
+    www/machines/<name>/recent.jsonl     the polls since the last cut: a header line
+                                         {"cut", "step", "columns"}, then [t, v1, v2, ...]
+                                         a line; appended at every build
+    www/machines/<name>/<graph>.fine.json    one graph's polls of the day before the cut
+                                         (packed, site_builder/series.py); rewritten at
+                                         each cut, once an hour
+    www/machines/<name>/<graph>.coarse.json  its week, month and year rows before that
+                                         (with their peaks); rewritten once a day
+
+A build costs a line a machine plus, for the machines whose cut is due, their
+graph files: each machine cuts at its own minute of the hour (and rebuilds its
+coarse files at its own hour of the day), so a fleet's rewrites spread evenly.
+The browser fetches a graph's two files and the shared recent.jsonl when the
+graph comes into view. An appended line may be caught half written by a
+reader: graphs.js ignores a last line without its newline.
+"""
+
+import hashlib
+import os
+import re
+import zlib
+from pathlib import Path
+
+from site_builder import series
+from vigie import samples as sl
+from vigie.samples import journal
+
+CUT_SECONDS = 3600
+COARSE_SECONDS = 86400
+COARSE_MAX_AGE = 20 * 3600      # coarse rows must reach the start of the fine window
+RECENT = "recent.jsonl"
+LIVE = "live.json"          # written by the build beside the graph files
+_SAFE = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def slug(key: str) -> str:
+    """A file and HTML id safe form of an interface or OID name, distinct for distinct names."""
+    if _SAFE.fullmatch(key) and not key.startswith("."):
+        return key
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", key).strip("._") or "x"
+    return f"{cleaned}~{zlib.crc32(key.encode('utf-8')):08x}"
+
+
+def graph_id(kind: str, key: str) -> str:
+    """"if-<slug>" or "oid-<slug>": the graph's element id and file names."""
+    return f"{'if' if kind == 'interface' else 'oid'}-{slug(key)}"
+
+
+def slot(machine: str, what: str, now: float, period: int) -> int:
+    """The period number, shifted by an offset fixed for the machine: when it changes, the work is due."""
+    offset = zlib.crc32(f"{machine}\0{what}".encode()) % period
+    return int((now + offset) // period)
+
+
+def columns_of(view: dict) -> list:
+    """The values a recent line holds: in and out of each interface, then each extra OID."""
+    cols = []
+    for iface in view.get("interfaces") or ():
+        cols += [["if", iface["key"], sl.IN], ["if", iface["key"], sl.OUT]]
+    for name in sorted(view.get("oids") or {}):
+        cols.append(["oid", name, None])
+    return cols
+
+
+def columns_signature(columns: list) -> str:
+    return hashlib.sha256(journal.dumps(columns)).hexdigest()[:16]
+
+
+def recent_row(line: dict, columns: list) -> list:
+    row = [line["t"]]
+    for section, key, index in columns:
+        value = (line.get(section) or {}).get(key)
+        if index is not None:
+            value = value[index] if isinstance(value, list) and len(value) > index else None
+        row.append(value if isinstance(value, (int, float)) and not isinstance(value, bool) else None)
+    return row
+
+
+def _fine_rows(lines: list, section: str, key: str) -> list:
+    rows = []
+    for line in lines:
+        value = (line.get(section) or {}).get(key)
+        if section == "if":
+            pair = value if isinstance(value, list) else [None, None]
+            rows.append([line["t"], pair[sl.IN], pair[sl.OUT]])
+        else:
+            rows.append([line["t"], value])
+    return rows
+
+
+def _coarse_rows(lines: list, section: str, key: str) -> list:
+    rows = []
+    for line in lines:
+        value = (line.get(section) or {}).get(key)
+        if not isinstance(value, list):
+            continue
+        if section == "if":
+            rows.append([line["t"], value[sl.IN_AVG], value[sl.OUT_AVG], value[sl.IN_MAX], value[sl.OUT_MAX]])
+        else:
+            rows.append([line["t"], value[sl.AVG], value[sl.MAX]])
+    return rows
+
+
+class MachineGraphs:
+    """The graph files of one machine, brought up to date with its samples."""
+
+    def __init__(self, out_dir, samples_dir, machine: str, state: dict = None, files=None):
+        self.dir = Path(out_dir) / "machines" / machine
+        self.relprefix = f"machines/{machine}/"
+        self.samples_dir = samples_dir
+        self.machine = machine
+        self.state = dict(state or {})
+        self.files = files          # site_builder.writer.Files: write, append, remove_others
+        self.cut_done = False
+
+    def graphs(self, view: dict) -> list:
+        """[(graph id, section, key)] of the machine's graphs, in page order."""
+        out = [(graph_id("interface", i["key"]), "if", i["key"]) for i in view.get("interfaces") or ()]
+        out += [(graph_id("oid", name), "oid", name) for name in sorted(view.get("oids") or {})]
+        return out
+
+    def due(self, view: dict, now: float) -> bool:
+        """Whether the graph files must be cut again: the hour's slot came, the graphs
+        changed, or the files are gone."""
+        return (self.state.get("columns") != columns_signature(columns_of(view))
+                or self.state.get("cut") != slot(self.machine, "cut", now, CUT_SECONDS)
+                or not (self.dir / RECENT).exists())
+
+    def refresh(self, view: dict, now: float) -> dict:
+        """Append the new polls, or cut when due; return the state to keep for the next build."""
+        columns = columns_of(view)
+        if self.due(view, now):
+            self._cut(view, columns, slot(self.machine, "cut", now, CUT_SECONDS), now)
+        else:
+            self._append(columns)
+        return self.state
+
+    def _append(self, columns: list) -> None:
+        lines, cursor = sl.follow_fine(self.samples_dir, self.machine, self.state.get("follow"))
+        self.state["follow"] = cursor
+        rows = [recent_row(x, columns) for x in lines if x["t"] > self.state.get("cut_t", -1)]
+        if rows:
+            self.files.append(self.relprefix + RECENT, b"".join(journal.dumps(r) + b"\n" for r in rows))
+            self.state["recent"] = self.state.get("recent", 0) + len(rows)
+
+    def _cut(self, view: dict, columns: list, cut: int, now: float) -> None:
+        lines, cursor = sl.follow_fine(self.samples_dir, self.machine, None)
+        step = (view.get("archives") or {}).get(sl.FINE, {}).get("step") or 60
+        cut_t = lines[-1]["t"] if lines else int(now)
+        window = [x for x in lines if x["t"] > cut_t - sl.DAY_SECONDS]
+        fine_start = window[0]["t"] if window else cut_t
+        graphs = self.graphs(view)
+        keep = {RECENT, LIVE}
+        for gid, section, key in graphs:
+            packed = series.fine_series(_fine_rows(window, section, key), section == "if")
+            self.files.write(f"{self.relprefix}{gid}.fine.json", journal.dumps(packed))
+            keep |= {f"{gid}.fine.json", f"{gid}.coarse.json"}
+        coarse_slot = slot(self.machine, "coarse", now, COARSE_SECONDS)
+        signature = columns_signature(columns)
+        if (self.state.get("columns") != signature or self.state.get("coarse") != coarse_slot
+                or self.state.get("coarse_t", -1) < fine_start - COARSE_MAX_AGE):
+            self._coarse(view, graphs, fine_start)
+            self.state.update(coarse=coarse_slot, coarse_t=fine_start)
+        header = {"cut": cut_t, "step": step, "columns": [c[:2] + ([c[2]] if c[2] is not None else []) for c in columns]}
+        self.files.write(self.relprefix + RECENT, journal.dumps(header) + b"\n")
+        self.files.remove_others(self.relprefix, keep)
+        self.state.update(columns=signature, cut=cut, cut_t=cut_t, fine_start=fine_start, follow=cursor, recent=0)
+        self.cut_done = True
+
+    def _coarse(self, view: dict, graphs: list, fine_start: int) -> None:
+        archives = {a: sl.read_archive(self.samples_dir, self.machine, a) for a in (sl.WEEK, sl.MONTH, sl.YEAR)}
+        steps = {a: (view.get("archives") or {}).get(a, {}).get("step") or sl.COARSE_ARCHIVES[a][0]
+                 for a in archives}
+        for gid, section, key in graphs:
+            rows = {a: _coarse_rows(lines, section, key) for a, lines in archives.items()}
+            packed = series.coarse_series(rows, steps, fine_start, section == "if")
+            self.files.write(f"{self.relprefix}{gid}.coarse.json", journal.dumps(packed))
+
+    def info(self) -> dict:
+        """What live.json tells the browser about the graph files (their versions)."""
+        return {"cut": self.state.get("cut_t"), "coarse": self.state.get("coarse_t"),
+                "recent": self.state.get("recent", 0), "fine_start": self.state.get("fine_start")}
+
+
+def remove_tree(path) -> None:
+    """Remove a machine's folder of graph files (the machine is gone)."""
+    path = Path(path)
+    if not path.is_dir():
+        return
+    for child in path.iterdir():
+        os.unlink(child)
+    path.rmdir()
