@@ -101,6 +101,16 @@ def log_transition(name: str, before: dict, after: dict, interface_count: int, e
         log.info("%s: answering, %d interface(s) watched", name, interface_count)
 
 
+def log_notices(name: str, before: list, after: list) -> None:
+    """A notice (an interface limit reached) is logged when it appears, not at every poll:
+    the samples keep it, so `--once` runs do not repeat it either."""
+    for notice in after:
+        if notice not in before:
+            log.warning("%s: %s", name, notice)
+    if before and not after:
+        log.info("%s: no notice any more", name)
+
+
 class Collector:
     def __init__(self, machines_dir, alertfiles_dir, samples_dir, concurrency=32, shard=None):
         self.machines_dir = Path(machines_dir)
@@ -148,7 +158,7 @@ class Collector:
         samples = self.samples.get(name) or load_samples(self.store, config)
         if samples.head["archives"]["fine"]["step"] != config["interval"]:
             samples.set_interval(config["interval"])
-        before = dict(samples.status)
+        before, notices = dict(samples.status), list(samples.head["notices"])
         async with self.semaphore:
             started = time.monotonic()
             events = await poll_machine(self.stack, config, samples, extra, session)
@@ -158,10 +168,7 @@ class Collector:
         self.samples[name] = samples
         log_transition(name, before, samples.status, len(samples.head["interfaces"]), events)
         heartbeat.beat("poll")
-        for notice in samples.head["notices"]:
-            self.reporter.problem(("notice", name), f"{name}: {notice}", logging.WARNING)
-        if not samples.head["notices"]:
-            self.reporter.clear(("notice", name))
+        log_notices(name, notices, samples.head["notices"])
         return events
 
     async def once(self) -> int:

@@ -307,3 +307,19 @@ def test_bad_machine_file_is_named_and_others_still_run(tmp_path, site, agents):
     assert listed[0]["status"] == "up" and listed[0]["interfaces"][0]["name"] == "eth0"
     assert set(listed[0]["interfaces"][0]) == {"index", "name", "oper_status", "in_bps", "out_bps"}
     assert "ok\"" not in out.getvalue().replace('"ok"', "") and agent.machine("ok")["snmp"]["community"] == "ok"
+
+
+def test_a_device_with_more_interfaces_than_a_machine_may_have_is_cut_and_says_so(tmp_path, site, agents, capfd):
+    count = samples_lib.MAX_INTERFACES + 20
+    ifs = [sim.interface(i, f"port{i}", 1_000_000_000, KB, KB) for i in range(1, count + 1)]
+    agent = start_agent(tmp_path, {"chassis": sim.device_snmprec("chassis", ifs)})
+    agents.append(agent)
+    site.add("chassis", agent.machine("chassis", timeout=5))
+    two_polls(site, gap=1.0)
+    samples = site.samples("chassis")
+    assert len(samples["interfaces"]) == samples_lib.MAX_INTERFACES
+    assert samples["interfaces"][-1]["name"] == f"port{samples_lib.MAX_INTERFACES}"
+    assert samples["notices"] and f"{count} interfaces" in samples["notices"][0]
+    assert len(site.fine("chassis")[-1]["if"]) == samples_lib.MAX_INTERFACES
+    err = capfd.readouterr().err
+    assert err.count(f"{count} interfaces to watch") == 1          # said once, not at every poll
