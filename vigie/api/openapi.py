@@ -376,6 +376,7 @@ def components() -> dict:
                                    "X-CSRF-Token header equal to the vigie_csrf cookie."},
     }
     schemas.update(_device_log_schemas())
+    schemas.update(_percentile_schemas())
     return {"schemas": schemas, "responses": responses, "securitySchemes": security_schemes}
 
 
@@ -416,6 +417,31 @@ LOG_SEVERITY_WORD = "(" + "|".join(_any_case(w) for w in sorted(
 LOG_SEVERITY_PATTERN = f"^{SPACE}*({LOG_SEVERITY_WORD}{SPACE}*)?{END}"
 
 
+def _percentile_schemas() -> dict:
+    rate = {"type": ["number", "null"], "description": "Bits per second (null: not known)."}
+    directions = {"in_bps": rate, "out_bps": rate, "busier_bps": dict(rate, description="The greater of in and out.")}
+    interface = {"type": "object", "required": ["name", "in_bps", "out_bps", "p95_day", "p95_month"], "properties": {
+        "name": {"type": "string", "description": "The interface's name (ifName, else ifDescr): its series' key."},
+        "index": {"type": ["integer", "null"]}, "in_bps": rate, "out_bps": rate,
+        "in_peak_bps": rate, "out_peak_bps": rate,
+        "p95_day": {"type": "object", "description": "95th percentile of the last whole UTC day (exact).",
+                    "properties": dict(directions, date={"type": ["string", "null"]})},
+        "p95_month": {"type": "object", "description": "95th percentile of the calendar month up to its last "
+                      "whole day (within 0.5 %).", "properties": dict(
+                          directions, month={"type": ["string", "null"]}, days={"type": ["integer", "null"]})}}}
+    by_name = {"type": "object", "additionalProperties": {"type": "object", "properties": directions}}
+    return {"InterfacePercentiles": interface, "MachinePercentiles": {
+        "type": "object", "required": ["machine", "interfaces", "days", "months"], "properties": {
+            "machine": {"type": "string"}, "updated": {"type": ["string", "null"]},
+            "interfaces": {"type": "array", "items": {"$ref": "#/components/schemas/InterfacePercentiles"}},
+            "days": {"type": "array", "description": "The last 31 whole UTC days, oldest first.", "items": {
+                "type": "object", "properties": {"date": {"type": "string"}, "interfaces": by_name}}},
+            "months": {"type": "array", "description": "Calendar months, oldest first (the current one to date).",
+                       "items": {"type": "object", "properties": {"month": {"type": "string"},
+                                                                  "days": {"type": "integer"},
+                                                                  "interfaces": by_name}}}}}}
+
+
 def _device_paths(settings: dict, machine_name: dict) -> dict:
     def q(name, schema, description):
         return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
@@ -434,6 +460,12 @@ def _device_paths(settings: dict, machine_name: dict) -> dict:
                     q("limit", {"type": "integer", "minimum": 1, "maximum": 1000}, "Page size (default 100)."),
                     q("offset", {"type": "integer", "minimum": 0, "maximum": limits.OFFSET_MAX},
                       "Entries to skip.")]),
+        },
+        "/api/machine/{name}/percentiles": {
+            "parameters": [machine_name],
+            "get": _op("Each interface's rates, 24 h peaks and 95th percentiles by day and by month", "viewer", {
+                "200": _json("MachinePercentiles", "The machine's percentiles."), "400": _ref("BadRequest"),
+                "404": _ref("NotFound")}, anon, operationId="machinePercentiles"),
         },
         "/api/webhook/alertmanager": {
             "post": _op("Alertmanager's webhook: each alert becomes a Vigie alert with Alertmanager's fingerprint; "

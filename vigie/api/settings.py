@@ -33,7 +33,7 @@ SETTINGS = {
     "session_hours": (12.0, float, "lifetime of a login (token and browser session)"),
     "token_days": (365, int, "default lifetime of tokens made by `api.py mktoken` or POST /api/token"),
     "access_log": (False, bool, "log every request (gunicorn access log)"),
-    "samples": (str(paths.SAMPLES_DIR), str, "folder of the collector's samples files (for /metrics)"),
+    "samples": (str(paths.SAMPLES_DIR), str, "folder of the collector's samples (for /metrics and the percentiles)"),
     "logs": (str(paths.LOGS_DIR), str, "folder of device logs (GET /api/machine/<name>/log)"),
     "alertfiles": (str(paths.ALERTFILES_DIR), str, "the watcher's drop folder (its backlog in /metrics)"),
     "metrics_open": (False, bool, "let anyone read /metrics without a login (else: a viewer's token)"),
