@@ -65,5 +65,12 @@
   });
   form.addEventListener("submit", function (event) { event.preventDefault(); load(0); });
   older.addEventListener("click", function () { load(shown); });
-  load(0);
+  // ask for the messages only where the API answers and someone is logged in: a page served
+  // by a plain web server probes the API once (/api/me), never more
+  Vigie.me.then(function (who) {
+    if (who.state === "user") return load(0);
+    form.hidden = true;
+    note(who.state === "anonymous" ? "Log in to see the device's messages."
+                                   : "The device's messages come from the API, which does not answer here.");
+  });
 })();
