@@ -358,7 +358,7 @@ def unshelve(row: dict, user: str, now: str, note: str = "") -> tuple:
     return dict(row, shelved_until=None, shelved_by=None), [event("unshelved", now, user, note)]
 
 
-def resolve(row: dict, user: str, now: str, flap: Flapping, note: str = "") -> tuple:
+def resolve(row: dict, user: str, now: str, flap: Flapping = Flapping(), note: str = "") -> tuple:
     """Resolved by hand; resolving a resolved alert changes nothing."""
     if is_resolved(row, now):
         return dict(row), []

@@ -366,47 +366,52 @@ def delete_alert(alert_id):
     return ""
 
 
-def act(alert_id, allowed, change):
-    """An operator's action on one alert: change(conn, user, body, now) -> alert."""
+# An operator's action on one alert: verb -> (body fields, "until" needed (None: not
+# taken), what vigie.db.act does).
+ACTIONS = {
+    "ack": (("until", "minutes", "note"), False, "acknowledge"),  # neither until nor minutes: until resolved
+    "unack": (("note",), None, "unacknowledge"),
+    "shelve": (("until", "minutes", "note"), True, "shelve"),
+    "unshelve": (("note",), None, "unshelve"),
+    "resolve": (("note",), None, "resolve"),
+}
+
+
+def act(alert_id, verb):
     ctx = context()
     user = ctx.require("operator")
     load(ctx, alert_id)
+    allowed, needs_until, action = ACTIONS[verb]
     body = read_action(ctx, allowed)
     now = datetime.now(timezone.utc).replace(microsecond=0)
+    args = {"note": parse_note(body)}
+    if needs_until is not None:
+        args["until"] = parse_until(body, now, needs_until)
     try:
-        alert = change(ctx, user["username"], body, now)
+        alert = db.act(ctx.conn(), alert_id, action, user["username"], iso(now), **lifecycle_settings(ctx), **args)
     except lc.TransitionError as exc:
         raise ApiError(409, str(exc), "status") from None
     return still_there(alert, alert_id)
 
 
 def ack(alert_id):
-    """Acknowledged until `until` or for `minutes` (neither: until resolved)."""
-    return act(alert_id, ("until", "minutes", "note"), lambda ctx, user, body, now: db.acknowledge(
-        ctx.conn(), alert_id, user, parse_until(body, now, False), parse_note(body), iso(now),
-        **lifecycle_settings(ctx)))
+    return act(alert_id, "ack")
 
 
 def unack(alert_id):
-    return act(alert_id, ("note",), lambda ctx, user, body, now: db.unacknowledge(
-        ctx.conn(), alert_id, user, parse_note(body), iso(now), **lifecycle_settings(ctx)))
+    return act(alert_id, "unack")
 
 
 def shelve(alert_id):
-    """Muted until `until` or for `minutes` (one is needed)."""
-    return act(alert_id, ("until", "minutes", "note"), lambda ctx, user, body, now: db.shelve(
-        ctx.conn(), alert_id, user, parse_until(body, now, True), parse_note(body), iso(now),
-        **lifecycle_settings(ctx)))
+    return act(alert_id, "shelve")
 
 
 def unshelve(alert_id):
-    return act(alert_id, ("note",), lambda ctx, user, body, now: db.unshelve(
-        ctx.conn(), alert_id, user, parse_note(body), iso(now), **lifecycle_settings(ctx)))
+    return act(alert_id, "unshelve")
 
 
 def resolve(alert_id):
-    return act(alert_id, ("note",), lambda ctx, user, body, now: db.resolve(
-        ctx.conn(), alert_id, user, parse_note(body), iso(now), **lifecycle_settings(ctx)))
+    return act(alert_id, "resolve")
 
 
 def add_note(alert_id):

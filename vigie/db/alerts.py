@@ -378,31 +378,38 @@ def _apply(conn, alert_id, rule, now, flap, relink_by=None):
     return conn.execute("SELECT last_insert_rowid()").fetchone()[0] if pairs else 0
 
 
-def acknowledge(conn, alert_id: int, user: str, until: str = None, note: str = "", now: str = None,
-                flap: lc.Flapping = DEFAULT_FLAP):
+_BY_HAND = {"acknowledge": lc.acknowledge, "unacknowledge": lc.unacknowledge, "shelve": lc.shelve,
+            "unshelve": lc.unshelve, "resolve": lc.resolve}
+
+
+def act(conn, alert_id: int, action: str, user: str, now: str = None, flap: lc.Flapping = DEFAULT_FLAP, **args):
+    """What a person does to one alert: one of _BY_HAND, with its arguments (`until`,
+    `note`); the alert as it is now, or None when there is no such alert."""
     now = now or utc_now()
-    return _change(conn, alert_id, lambda row: lc.acknowledge(row, user, now, until, note), now, flap)
+    rule = _BY_HAND[action]
+    if action == "resolve":
+        args["flap"] = flap
+    return _change(conn, alert_id, lambda row: rule(row, user, now, **args), now, flap)
 
 
-def unacknowledge(conn, alert_id: int, user: str, note: str = "", now: str = None, flap: lc.Flapping = DEFAULT_FLAP):
-    now = now or utc_now()
-    return _change(conn, alert_id, lambda row: lc.unacknowledge(row, user, now, note), now, flap)
+def acknowledge(conn, alert_id: int, user: str, until: str = None, note: str = "", **kw):
+    return act(conn, alert_id, "acknowledge", user, until=until, note=note, **kw)
 
 
-def shelve(conn, alert_id: int, user: str, until: str, note: str = "", now: str = None,
-           flap: lc.Flapping = DEFAULT_FLAP):
-    now = now or utc_now()
-    return _change(conn, alert_id, lambda row: lc.shelve(row, user, now, until, note), now, flap)
+def unacknowledge(conn, alert_id: int, user: str, note: str = "", **kw):
+    return act(conn, alert_id, "unacknowledge", user, note=note, **kw)
 
 
-def unshelve(conn, alert_id: int, user: str, note: str = "", now: str = None, flap: lc.Flapping = DEFAULT_FLAP):
-    now = now or utc_now()
-    return _change(conn, alert_id, lambda row: lc.unshelve(row, user, now, note), now, flap)
+def shelve(conn, alert_id: int, user: str, until: str, note: str = "", **kw):
+    return act(conn, alert_id, "shelve", user, until=until, note=note, **kw)
 
 
-def resolve(conn, alert_id: int, user: str, note: str = "", now: str = None, flap: lc.Flapping = DEFAULT_FLAP):
-    now = now or utc_now()
-    return _change(conn, alert_id, lambda row: lc.resolve(row, user, now, flap, note), now, flap)
+def unshelve(conn, alert_id: int, user: str, note: str = "", **kw):
+    return act(conn, alert_id, "unshelve", user, note=note, **kw)
+
+
+def resolve(conn, alert_id: int, user: str, note: str = "", **kw):
+    return act(conn, alert_id, "resolve", user, note=note, **kw)
 
 
 def add_note(conn, alert_id: int, user: str, note: str, now: str = None, flap: lc.Flapping = DEFAULT_FLAP):
