@@ -287,3 +287,20 @@ def test_kill_9_in_the_middle_of_deliveries_loses_nothing(conn, tmp_path):
     ok_twice = conn.execute("SELECT message_id FROM notify_attempts WHERE ok = 1 GROUP BY message_id"
                             " HAVING COUNT(*) > 1").fetchall()
     assert ok_twice == []
+
+
+def test_a_flapping_alert_is_told_once_as_flapping_then_nothing_while_it_flaps(conn, hook, tmp_path):
+    notifier = lifecycle_setup(conn, hook, tmp_path)
+    problem = {"timestamp": T0, "server": "edge-rt-02", "severity": "CRITICAL", "message": "Link down",
+               "provider": "", "application": "", "environment": "", "fingerprint": "edge-rt-02 link"}
+    clear = dict(problem, severity="INFO", message="Link up again")
+    alert_id = None
+    for minute in range(12):  # down and up again every minute
+        record = problem if minute % 2 == 0 else clear
+        [(found, _)] = db.insert_alerts(conn, [dict(record, timestamp=at(minute * 60))], now=at(minute * 60))
+        alert_id = alert_id or found
+        notifier.plan(at(minute * 60 + 1))
+    kinds = [kind for kind, _ in told(conn, alert_id)]
+    assert kinds.count("flapping") == 1
+    assert kinds[-1] == "flapping"  # and nothing after it while it flaps
+    assert kinds[:2] == ["opened", "resolved"]
