@@ -50,6 +50,7 @@ MATRIX = [
     ("PUT", "/api/machine/box", MACHINE, "admin"),
     ("DELETE", "/api/machine/box", None, "admin"),
     ("GET", "/api/machine/box/log", None, "viewer"),
+    ("GET", "/api/machine/box/percentiles", None, "viewer"),
     ("GET", "/metrics", None, "viewer"),
     ("POST", "/api/webhook/alertmanager", {"version": "4", "alerts": []}, "operator"),
     ("GET", "/api/user", None, "admin"),

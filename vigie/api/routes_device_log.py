@@ -29,21 +29,11 @@ def parse_log_query(query) -> dict:
             "offset": parse_int(query, "offset", 0, 0, limits.OFFSET_MAX)}
 
 
-def machine_shown(ctx, name, path) -> bool:
-    """Whether the user's scope shows this machine (a broken file: only to unscoped users)."""
-    if scoping.current_scopes(ctx) is None:
-        return True
-    try:
-        return scoping.machine_visible(ctx, name, mc.load_machine(path))
-    except mc.MachineConfigError:
-        return False
-
-
 def machine_log(name):
     ctx = context()
     ctx.require("viewer")
     path = ctx.machines_dir / f"{mc.check_name(name)}.json"
-    if not path.exists() or not machine_shown(ctx, name, path):
+    if not path.exists() or not scoping.machine_file_visible(ctx, name, path):
         raise ApiError(404, f"no machine {name!r}", "name")
     wanted = parse_log_query(request.query.decode())
     entries, more = device_log.read(Path(ctx.settings["logs"]), name, wanted["q"], wanted["severity"],

@@ -8,6 +8,7 @@ from bottle import request
 
 from vigie import machines as mc
 from vigie import samples
+from vigie.api import scoping
 from vigie.api.context import context
 from vigie.api.errors import ApiError
 from vigie.errors import InputError
@@ -37,7 +38,8 @@ def interface_percentiles(view: dict) -> list:
 def machine_percentiles(name):
     ctx = context()
     ctx.require("viewer")
-    if not (ctx.machines_dir / f"{mc.check_name(name)}.json").exists():
+    path = ctx.machines_dir / f"{mc.check_name(name)}.json"
+    if not path.exists() or not scoping.machine_file_visible(ctx, name, path):
         raise ApiError(404, f"no machine {name!r}", "name")
     for key in request.query.keys():
         raise InputError(key, f"unknown parameter {key!r}: this resource takes none")

@@ -10,7 +10,7 @@ cannot even learn that it exists.
 
 from bottle import request
 
-from vigie import db, scope
+from vigie import db, machines as mc, scope
 from vigie.api.errors import ApiError
 
 _KEY = "vigie.scopes"
@@ -31,6 +31,17 @@ def alert_visible(ctx, alert: dict) -> bool:
 
 def machine_visible(ctx, name: str, config: dict) -> bool:
     return scope.in_any_scope(current_scopes(ctx), scope.machine_fields(name, config))
+
+
+def machine_file_visible(ctx, name: str, path) -> bool:
+    """Whether the user may see the machine whose file is `path` (a file that does not
+    load: only unscoped users, who are told what is wrong with it)."""
+    if current_scopes(ctx) is None:
+        return True
+    try:
+        return machine_visible(ctx, name, mc.load_machine(path))
+    except mc.MachineConfigError:
+        return False
 
 
 def filters_in_scope(ctx, filters: dict) -> dict:
