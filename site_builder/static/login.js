@@ -10,9 +10,14 @@ document.addEventListener("DOMContentLoaded", function () {
     }
   });
   function target() {
+    /* only a page of this site: the URL the browser would go to must keep this origin
+       (a browser drops tabs and reads "\\" as "/", so "/\\evil" would leave it) */
     var next = new URLSearchParams(location.search).get("next") || "";
-    /* only same-site paths, never another origin */
-    return /^\/(?!\/)/.test(next) ? next : Vigie.root + "index.html";
+    if (next.charAt(0) === "/") {
+      var url = new URL(next, location.href);
+      if (url.origin === location.origin) return url.pathname + url.search + url.hash;
+    }
+    return Vigie.root + "index.html";
   }
   form.addEventListener("submit", function (event) {
     event.preventDefault();

@@ -2,7 +2,7 @@
 POST /api/logout and GET /api/me."""
 
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from bottle import HTTPResponse, request, response
 
@@ -30,10 +30,29 @@ def clear_session_cookies():
 
 
 def safe_next(target) -> str:
-    """Only same-site paths after login: '/x' yes, '//evil' or 'http://...' no."""
-    if isinstance(target, str) and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/"
+    """Only a path of this site after login: '/x' yes; '//evil', 'http://...', and
+    anything a browser would turn into one ('/\\evil', '/<tab>/evil': browsers drop tabs
+    and line breaks and read a backslash as a slash) no."""
+    if not isinstance(target, str) or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return "/"
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else "/"
+
+
+def check_same_site():
+    """Refuse a login posted from another site's page (login CSRF: a hidden form that
+    logs the victim into the attacker's account). Browsers say where a POST comes from
+    (Sec-Fetch-Site, Origin); clients that say nothing are not browsers."""
+    fetch_site = request.get_header("Sec-Fetch-Site")
+    origin = request.get_header("Origin")
+    if fetch_site in ("same-origin", "none") or (fetch_site is None and origin is None):
+        return
+    if origin and (urlsplit(origin).netloc == request.get_header("Host")
+                   or origin in context().settings["cors_origins"]):
+        return
+    raise ApiError(403, "login refused: it was posted from another site", "Origin")
 
 
 def check_credentials(username, password):
@@ -59,6 +78,7 @@ SECURE_COOKIES = False  # served on 127.0.0.1 over HTTP; a TLS proxy in front ma
 
 def api_login():
     ctx = context()
+    check_same_site()
     body = ctx.read_object('{"username": ..., "password": ...}')
     reject_unknown_fields(body, LOGIN_FIELDS)
     token, expires_at, user = login_user(ctx, body.get("username"), body.get("password"))
@@ -93,6 +113,7 @@ def login_page():
 def login_form():
     """The page's no-JavaScript path: a classic form post, then a redirect."""
     ctx = context()
+    check_same_site()
     form = request.forms.decode()
     target = safe_next(form.get("next") or request.query.get("next"))
     try:
