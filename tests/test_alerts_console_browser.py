@@ -145,7 +145,7 @@ def test_an_operator_acknowledges_for_15_minutes_notes_shelves_and_resolves_from
         page.click("#detail-resolve")
         page.wait_for_selector("text=Resolved.")
         assert api(site, "GET", f"/api/alert/{alert_id}").json()["resolved_by"] == "operator"
-        assert history_kinds(page) == ["created", "acknowledged", "note", "shelved", "resolved"]
+        wait_for(lambda: history_kinds(page) == ["created", "acknowledged", "note", "shelved", "resolved"])
         assert page.is_hidden("#detail-ack") and page.is_hidden("#detail-resolve")
         assert wp.errors == []
         wp.close()
@@ -158,8 +158,9 @@ def test_an_operator_makes_a_silence_from_an_alert_and_ends_it_early(chromium, s
         wp = open_page(context, site.url + "/alerts.html?server=maint-01", f'#alerts tr[data-id="{alert_id}"]')
         page = wp.page
         page.locator(f'#alerts tr[data-id="{alert_id}"] button.open-detail').click()
-        page.click("#detail-silence")
-        page.wait_for_selector("#silence-form:not([hidden])")
+        # the link gets the alert's fields once the detail has loaded
+        page.click('#detail-silence[href*="server=maint-01"]')
+        page.wait_for_selector('body[data-page="silences"][data-mode="live"] #silence-form:not([hidden])')
         assert page.input_value('#silence-form [name="server"]') == "maint-01"
         assert page.is_checked('#silence-form input[name="severity"][value="ERROR"]')
         page.fill('#silence-form [name="comment"]', "kernel update")
