@@ -152,6 +152,31 @@ class SlowBodies(Attacker):
                         pass
 
 
+class LoginFlood(Attacker):
+    """`connections` clients posting logins for `username` as fast as they can: wrong
+    passwords, or the right one when `password` is given (a script logging in too often)."""
+
+    def __init__(self, host, port, connections=16, username="admin", password=None):
+        super().__init__(host, port)
+        self.connections, self.username, self.password = connections, username, password
+
+    def one(self, n):
+        url = f"http://{self.host}:{self.port}/api/login"
+        while not self.stop.is_set():
+            try:
+                requests.post(url, json={"username": self.username, "password": self.password or f"guess-{n}"},
+                              timeout=10)
+            except requests.RequestException:
+                pass
+
+    def run(self):
+        workers = [threading.Thread(target=self.one, args=(n,), daemon=True) for n in range(self.connections)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+
+
 def chunked_request(host, port, path, body: bytes, headers=None, chunk=1024, timeout=120.0):
     """POST `body` with Transfer-Encoding: chunked in chunks of `chunk` bytes; return
     (status, response bytes, seconds taken)."""
@@ -208,7 +233,8 @@ def probe(url, seconds=10.0, headers=None, timeout=5.0, pause=0.02) -> dict:
             "max": latencies[-1]}
 
 
-ATTACKERS = {"SlowHeaders": SlowHeaders, "LongRequestLines": LongRequestLines, "SlowBodies": SlowBodies}
+ATTACKERS = {"SlowHeaders": SlowHeaders, "LongRequestLines": LongRequestLines, "SlowBodies": SlowBodies,
+             "LoginFlood": LoginFlood}
 
 
 @contextlib.contextmanager

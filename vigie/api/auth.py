@@ -11,12 +11,15 @@ the server checks it matches the session it belongs to).
 
 import base64
 import binascii
+import collections
+import functools
 import hashlib
 import hmac
 import secrets
 import threading
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from vigie import db, utc
 from vigie.api import limits
@@ -29,9 +32,19 @@ CSRF_COOKIE = "vigie_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 
 
+# scrypt costs about 50 ms of CPU and 16 MiB on purpose; one at a time per process,
+# so a flood of logins waits its turn instead of taking every core from the others.
+HASHING = threading.BoundedSemaphore(1)
+
+
+def scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    with HASHING:
+        return hashlib.scrypt(password.encode("utf-8"), salt=salt, dklen=32, n=n, r=r, p=p)
+
+
 def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, dklen=32, **SCRYPT)
+    digest = scrypt(password, salt, **SCRYPT)
     return f"scrypt${SCRYPT['n']}${SCRYPT['r']}${SCRYPT['p']}${salt.hex()}${digest.hex()}"
 
 
@@ -40,8 +53,7 @@ def verify_password(password: str, stored: str) -> bool:
         scheme, n, r, p, salt, digest = stored.split("$")
         if scheme != "scrypt":
             return False
-        computed = hashlib.scrypt(password.encode("utf-8"), salt=bytes.fromhex(salt), dklen=32,
-                                  n=int(n), r=int(r), p=int(p))
+        computed = scrypt(password, bytes.fromhex(salt), int(n), int(r), int(p))
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(computed.hex(), digest)
@@ -74,9 +86,10 @@ def generate_password() -> str:
     return secrets.token_urlsafe(15)
 
 
-class BasicCache:
-    """Remembers recently verified Basic credentials for a short while, so a script
-    sending them on every request does not pay a full scrypt each time. Keyed by a
+class PasswordCache:
+    """Remembers recently verified credentials for a short while, so a script sending
+    Basic credentials on every request, or logging in again and again, does not pay a
+    full scrypt each time. Keyed by a
     hash of user and password; a changed password simply misses."""
 
     def __init__(self, ttl_seconds: float = 60.0, size: int = 256):
@@ -109,7 +122,7 @@ def parse_basic(header: str):
     return (username, password) if sep else None
 
 
-def check_login(conn, username: str, password: str, cache: BasicCache = None):
+def check_login(conn, username: str, password: str, cache: PasswordCache = None):
     """The user dict when the password is right, else None."""
     user = db.get_user(conn, username) if isinstance(username, str) else None
     if user is None or not isinstance(password, str):
@@ -141,7 +154,63 @@ def check_role(role) -> str:
     return role
 
 
+COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
+
+
+@functools.lru_cache(maxsize=1)
+def common_passwords() -> frozenset:
+    lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
+
+
 def check_password(password) -> str:
     if not isinstance(password, str) or len(password) < limits.PASSWORD_MIN:
         raise UserError("password", f"password must be a string of at least {limits.PASSWORD_MIN} characters")
+    if password.lower() in common_passwords():
+        raise UserError("password", "password is among the most common ones: choose another")
     return password
+
+
+class LoginThrottle:
+    """Failed logins remembered for `window_seconds`, per user name and per client
+    address: past `per_user` (or `per_address`) failures, logins are refused without
+    checking the password until the oldest failure leaves the window. A success clears
+    the user's failures. Kept in memory by each worker process."""
+
+    def __init__(self, per_user=limits.LOGIN_FAILURES_PER_USER, per_address=limits.LOGIN_FAILURES_PER_ADDRESS,
+                 window_seconds=limits.LOGIN_WINDOW_SECONDS, clock=time.monotonic):
+        self.limits = {"user": per_user, "address": per_address}
+        self.window_seconds, self.clock = window_seconds, clock
+        self.failures = {}  # (kind, value) -> deque of times
+        self.lock = threading.Lock()
+
+    def _recent(self, key, now):
+        times = self.failures.get(key)
+        while times and now - times[0] >= self.window_seconds:
+            times.popleft()
+        if times is not None and not times:
+            del self.failures[key]
+        return times or ()
+
+    def retry_after(self, username, address) -> int:
+        """Seconds before this user, from this address, may try again (0: now)."""
+        now = self.clock()
+        wait = 0.0
+        with self.lock:
+            for kind, value in (("user", username), ("address", address)):
+                times = self._recent((kind, value), now)
+                if len(times) >= self.limits[kind]:
+                    wait = max(wait, self.window_seconds - (now - times[-self.limits[kind]]))
+        return int(wait) + 1 if wait else 0
+
+    def failed(self, username, address):
+        now = self.clock()
+        with self.lock:
+            if len(self.failures) > 100_000:  # a flood of names: forget the oldest rather than grow
+                self.failures.clear()
+            for key in (("user", username), ("address", address)):
+                self.failures.setdefault(key, collections.deque(maxlen=1000)).append(now)
+
+    def succeeded(self, username):
+        with self.lock:
+            self.failures.pop(("user", username), None)

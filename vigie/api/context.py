@@ -20,7 +20,7 @@ from bottle import request
 
 from vigie import db
 from vigie.api import auth
-from vigie.api.errors import ApiError, is_transient, unauthorized
+from vigie.api.errors import AUTH_CHALLENGE, ApiError, is_transient, unauthorized
 from vigie.errors import InputError
 from vigie.roles import role_allows
 
@@ -40,7 +40,8 @@ class Context:
         self.www_dir = Path(www_dir)
         self.machines_dir = Path(machines_dir)
         self.settings = settings
-        self.basic_cache = auth.BasicCache()
+        self.password_cache = auth.PasswordCache()
+        self.throttle = auth.LoginThrottle()
         # Idle SQLite connections, (connection, generation, pid), lent to one request at
         # a time. A lasting failure raises the generation: every idle connection is
         # closed and every lent one is closed when given back, because SQLite keeps a
@@ -130,10 +131,28 @@ class Context:
 
     def _basic(self, header):
         pair = auth.parse_basic(header)
-        user = auth.check_login(self.conn(), *pair, cache=self.basic_cache) if pair else None
+        try:
+            user = self.login(*pair, cache=self.password_cache) if pair else None
+        except ApiError as refused:  # throttled: for HTTP authentication, a 401 saying so
+            raise ApiError(401, refused.message, headers=dict(refused.headers, **AUTH_CHALLENGE)) from None
         if user is None:
             raise unauthorized("wrong user name or password")
         return {"username": user["username"], "role": user["role"], "via": "basic"}
+
+    def login(self, username, password, cache=None):
+        """The user when the password is right, else None; a 429 while this user or this
+        address has failed too often (the password is then not even checked)."""
+        address = request.environ.get("REMOTE_ADDR", "")  # never X-Forwarded-For: a client writes it
+        wait = self.throttle.retry_after(username, address)
+        if wait:
+            log.warning("login of %r from %s refused for %d s: too many failures", username, address, wait)
+            raise ApiError(429, f"too many failed logins: try again in {wait} s", headers={"Retry-After": str(wait)})
+        user = auth.check_login(self.conn(), username, password, cache=cache)
+        if user is None:
+            self.throttle.failed(username, address)
+        else:
+            self.throttle.succeeded(username)
+        return user
 
     def _bearer(self, header):
         token = header.split(" ", 1)[1].strip() if " " in header else ""

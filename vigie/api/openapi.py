@@ -7,12 +7,13 @@ columns, the machine file's JSON Schema).
 """
 
 import copy
+import re
 
 from vigie import machines
 from vigie import __version__, db, device_log
 from vigie import lifecycle as lc
 from vigie import silences as sil
-from vigie.api import limits
+from vigie.api import auth, limits
 from vigie.alert import MAX_TEXT, SEVERITIES, SEVERITY_ALIASES
 from vigie.notify.rules import (EVENTS, MAX_GROUP_WAIT_SECONDS, MAX_REPEAT_MINUTES, MAX_STEP_MINUTES, MAX_STEPS,
                                  NAME_MAX as NOTIFY_NAME_MAX)
@@ -46,6 +47,7 @@ CLOCK_PATTERN = rf"^{SPACE}*(([01][0-9]|2[0-3]):[0-5][0-9]|24:00){SPACE}*{END}"
 ROWID = {"type": "integer", "minimum": 1, "maximum": 2 ** 63 - 1}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 USERNAME_PATTERN = f"^{limits.USERNAME_RE.pattern}{END}"
+NOT_COMMON_PASSWORD = "^(?!(" + "|".join(_any_case(re.escape(p)) for p in sorted(auth.common_passwords())) + f"){END})"
 
 
 def text(required: bool, description: str) -> dict:
@@ -323,7 +325,9 @@ def components() -> dict:
         "NewUser": {"type": "object", "required": ["username", "role", "password"], "additionalProperties": False,
                     "properties": {"username": {"type": "string", "pattern": USERNAME_PATTERN},
                                    "role": {"type": "string", "enum": list(ROLES)},
-                                   "password": {"type": "string", "minLength": limits.PASSWORD_MIN}}},
+                                   "password": {"type": "string", "minLength": limits.PASSWORD_MIN,
+                                                "pattern": NOT_COMMON_PASSWORD,
+                                                "description": "Not one of the most common passwords."}}},
         "UserList": {"type": "object", "required": ["count", "results"], "properties": {
             "count": {"type": "integer"}, "results": {"type": "array", "items": {"$ref": "#/components/schemas/User"}}}},
         "Token": {"type": "object", "required": ["id", "username", "label", "created_at", "expires_at",
@@ -360,11 +364,14 @@ def components() -> dict:
                             ("NotFound", "No such resource."),
                             ("Conflict", "It already exists, or the change conflicts with the current state."),
                             ("TooLarge", "The body (or batch) is over the size limit."),
+                            ("Throttled", "Too many failed logins for this user or from this address: the "
+                                          "credentials are not checked until Retry-After seconds have passed."),
                             ("Unavailable", "The database cannot serve the request now; the error says why (busy "
                                             "with another writer: try again after Retry-After seconds; read-only, "
                                             "full or damaged: the server's log names the file)."))
     }
     responses["Unauthorized"]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
+    responses["Throttled"]["headers"] = {"Retry-After": {"schema": {"type": "string"}}}
     responses["Unavailable"]["headers"] = {"Retry-After": {"schema": {"type": "string"},
                                                            "description": "Seconds, when the database is busy."}}
     security_schemes = {
@@ -502,7 +509,8 @@ def _op(summary, role, responses, anonymous_read=False, **extra):
     else:
         op["description"] = (extra.pop("description", "") + f" Role needed: {role}.").strip()
         op["security"] = [{"basic": []}, {"bearer": []}, {"session": []}] + ([{}] if anonymous_read else [])
-        op["responses"] = dict(responses, **{"401": _ref("Unauthorized"), "403": _ref("Forbidden")})
+        op["responses"] = dict(responses, **{"401": _ref("Unauthorized"), "403": _ref("Forbidden"),
+                                             "429": _ref("Throttled")})
     op["responses"] = dict({"503": _ref("Unavailable")}, **op["responses"])
     op.update(extra)
     return op
@@ -713,7 +721,8 @@ def paths(settings: dict) -> dict:
                 "200": dict(_json("LoginResult", "Logged in."), headers={
                     "Set-Cookie": {"schema": {"type": "string"},
                                    "description": "vigie_session (HttpOnly, SameSite=Strict) and vigie_csrf."}}),
-                "400": _ref("BadRequest"), "401": _ref("Unauthorized"), "413": _ref("TooLarge")},
+                "400": _ref("BadRequest"), "401": _ref("Unauthorized"), "403": _ref("Forbidden"),
+                "413": _ref("TooLarge"), "429": _ref("Throttled")},
                 requestBody=_body("Login"), operationId="login"),
         },
         "/api/logout": {

@@ -65,11 +65,10 @@ def check_credentials(username, password):
 def login_user(ctx, username, password):
     """(token, expires_at, user) for good credentials; raise InputError or a 401 otherwise."""
     check_credentials(username, password)
-    conn = ctx.conn()
-    user = auth.check_login(conn, username, password)
+    user = ctx.login(username, password, cache=ctx.password_cache)
     if user is None:
         raise unauthorized("wrong user name or password")
-    token, expires_at = auth.issue(conn, "sessions", username, ctx.settings["session_hours"])
+    token, expires_at = auth.issue(ctx.conn(), "sessions", username, ctx.settings["session_hours"])
     return token, expires_at, user
 
 
@@ -118,8 +117,9 @@ def login_form():
     target = safe_next(form.get("next") or request.query.get("next"))
     try:
         token, _, _ = login_user(ctx, form.get("username"), form.get("password"))
-    except (InputError, ApiError):
-        raise HTTPResponse(status=303, headers={"Location": f"/login?failed=1&next={quote(target)}"}) from None
+    except (InputError, ApiError) as exc:
+        why = "throttled" if getattr(exc, "status", None) == 429 else "1"
+        raise HTTPResponse(status=303, headers={"Location": f"/login?failed={why}&next={quote(target)}"}) from None
     set_session_cookies(token, ctx.settings["session_hours"], SECURE_COOKIES)
     response.status = 303
     response.set_header("Location", target)
