@@ -501,3 +501,17 @@ def test_every_command_has_help(capsys):
             api_cli.main(command + ["--help"])
         assert exit_.value.code == 0
     assert "usage" in capsys.readouterr().out
+
+
+def test_a_new_password_ends_the_users_tokens_and_sessions(tmp_path):
+    api = Api(tmp_path)
+    login = api.client.post("/api/login", json={"username": "operator", "password": "operator-password"})
+    session = login.cookies()["vigie_session"].value
+    assert api.call("GET", "/api/me", "operator").status == 200
+    pwfile = tmp_path / "pw"
+    pwfile.write_text("a brand new passphrase\n")
+    assert api_cli.main(["adduser", "operator", "--role", "operator", "--update", "--password-file", str(pwfile),
+                         "--db", str(api.db_path)]) == 0
+    assert api.call("GET", "/api/me", "operator").status == 401
+    assert api.client.get("/api/me", cookies={"vigie_session": session}).status == 401
+    assert api.call("GET", "/api/me", "viewer").status == 200  # others keep theirs

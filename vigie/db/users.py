@@ -13,6 +13,8 @@ def create_user(conn, username: str, role: str, password_hash: str) -> int:
 
 
 def set_user(conn, username: str, role: str = None, password_hash: str = None) -> bool:
+    """Change a user's role and/or password. A new password ends every token and session
+    of the user: whoever held the old one keeps nothing it gave."""
     with transaction(conn):
         n = 0
         if role is not None:
@@ -20,6 +22,9 @@ def set_user(conn, username: str, role: str = None, password_hash: str = None) -
         if password_hash is not None:
             n = conn.execute("UPDATE users SET password_hash = ? WHERE username = ?",
                              (password_hash, username)).rowcount
+            for table in ("tokens", "sessions"):
+                conn.execute(f"UPDATE {table} SET revoked_at = ? WHERE revoked_at IS NULL AND user_id ="
+                             " (SELECT id FROM users WHERE username = ?)", (utc_now(), username))
         return n > 0
 
 
