@@ -515,3 +515,24 @@ def test_a_new_password_ends_the_users_tokens_and_sessions(tmp_path):
     assert api.call("GET", "/api/me", "operator").status == 401
     assert api.client.get("/api/me", cookies={"vigie_session": session}).status == 401
     assert api.call("GET", "/api/me", "viewer").status == 200  # others keep theirs
+
+
+def test_session_cookies_are_secure_over_https_or_when_the_setting_says_so(tmp_path):
+    def cookies(api, **environ):
+        answer = api.client.post("/api/login", json={"username": "viewer", "password": "viewer-password"},
+                                 headers=environ)
+        return answer.cookies()
+
+    plain = Api(tmp_path / "plain")
+    assert not any(m["secure"] for m in cookies(plain).values())
+    forced = Api(tmp_path / "forced", secure_cookies=True)
+    assert all(m["secure"] for m in cookies(forced).values())
+
+
+def test_session_cookies_are_secure_behind_a_trusted_https_proxy(api_server):
+    import requests
+    answer = requests.post(api_server.url + "/api/login", json={"username": "viewer",
+                                                                 "password": api_server.viewer.password},
+                           headers={"X-Forwarded-Proto": "https"})
+    assert answer.status_code == 200
+    assert all("secure" in c.lower() for c in answer.raw.headers.getlist("Set-Cookie")), answer.headers

@@ -72,7 +72,10 @@ def login_user(ctx, username, password):
     return token, expires_at, user
 
 
-SECURE_COOKIES = False  # served on 127.0.0.1 over HTTP; a TLS proxy in front may add Secure
+def secure_cookies(ctx) -> bool:
+    """Cookies only over HTTPS: when the setting says so, or when this request came over
+    HTTPS (directly, or through a proxy gunicorn trusts: forwarded_allow_ips)."""
+    return ctx.settings["secure_cookies"] or request.environ.get("wsgi.url_scheme") == "https"
 
 
 def api_login():
@@ -81,7 +84,7 @@ def api_login():
     body = ctx.read_object('{"username": ..., "password": ...}')
     reject_unknown_fields(body, LOGIN_FIELDS)
     token, expires_at, user = login_user(ctx, body.get("username"), body.get("password"))
-    set_session_cookies(token, ctx.settings["session_hours"], SECURE_COOKIES)
+    set_session_cookies(token, ctx.settings["session_hours"], secure_cookies(ctx))
     return {"token": token, "expires_at": expires_at, "user": user["username"], "role": user["role"]}
 
 
@@ -120,7 +123,7 @@ def login_form():
     except (InputError, ApiError) as exc:
         why = "throttled" if getattr(exc, "status", None) == 429 else "1"
         raise HTTPResponse(status=303, headers={"Location": f"/login?failed={why}&next={quote(target)}"}) from None
-    set_session_cookies(token, ctx.settings["session_hours"], SECURE_COOKIES)
+    set_session_cookies(token, ctx.settings["session_hours"], secure_cookies(ctx))
     response.status = 303
     response.set_header("Location", target)
     return ""

@@ -30,6 +30,8 @@ SETTINGS = {
     "max_batch": (limits.MAX_BATCH, int, "most alerts in one POST /api/alert batch"),
     "page_size": (limits.PAGE_SIZE, int, "default page size of GET /api/alert"),
     "max_page_size": (limits.MAX_PAGE_SIZE, int, "largest limit accepted by GET /api/alert"),
+    "secure_cookies": (False, bool, "session cookies only over HTTPS (on by itself for requests that came over "
+                                    "HTTPS, through a proxy gunicorn trusts)"),
     "session_hours": (12.0, float, "lifetime of a login (token and browser session)"),
     "token_days": (365, int, "default lifetime of tokens made by `api.py mktoken` or POST /api/token"),
     "access_log": (False, bool, "log every request (gunicorn access log)"),
