@@ -218,19 +218,30 @@ def test_basic_auth_right_and_wrong(tmp_path):
     assert api.client.get("/api/me", headers={"Authorization": "Digest x"}).status == 401
 
 
-def test_login_returns_a_token_and_logout_revokes_it(tmp_path):
+def test_login_sets_the_session_only_in_its_cookie_and_logout_revokes_it(tmp_path):
     api = Api(tmp_path)
     answer = api.client.post("/api/login", json={"username": "viewer", "password": "viewer-password"})
     assert answer.status == 200
     body = answer.json
-    assert body["user"] == "viewer" and body["role"] == "viewer" and body["expires_at"] > db.utc_now()
-    bearer = {"Authorization": f"Bearer {body['token']}"}
-    assert api.client.get("/api/me", headers=bearer).json["username"] == "viewer"
-    assert api.client.post("/api/logout", headers=bearer).json == {"logged_out": True}
-    assert api.client.get("/api/me", headers=bearer).status == 401
+    assert body == {"user": "viewer", "role": "viewer", "expires_at": body["expires_at"]}
+    assert body["expires_at"] > db.utc_now()
+    session, csrf = answer.cookies()["vigie_session"].value, answer.cookies()["vigie_csrf"].value
+    assert session.encode() not in answer.body  # the HttpOnly secret never reaches a script
+    cookies = {"vigie_session": session, "vigie_csrf": csrf}
+    assert api.client.get("/api/me", cookies=cookies).json["username"] == "viewer"
+    assert api.client.post("/api/logout", cookies=cookies, headers={"X-CSRF-Token": csrf}).json == {"logged_out": True}
+    assert api.client.get("/api/me", cookies=cookies).status == 401
     # only the hash is stored
     stored = [r[0] for r in api.conn.execute("SELECT token_hash FROM sessions")]
-    assert body["token"] not in stored and auth.token_hash(body["token"]) in stored
+    assert session not in stored and auth.token_hash(session) in stored
+
+
+def test_a_script_gets_a_bearer_token_with_its_password(tmp_path):
+    api = Api(tmp_path)
+    made = api.client.post("/api/token", json={"label": "script", "days": 1}, auth=("viewer", "viewer-password"))
+    assert made.status == 201
+    bearer = {"Authorization": f"Bearer {made.json['token']}"}
+    assert api.client.get("/api/me", headers=bearer).json == {"username": "viewer", "role": "viewer"}
 
 
 @pytest.mark.parametrize("body, status, field", [

@@ -314,8 +314,8 @@ def components() -> dict:
         "Login": {"type": "object", "required": ["username", "password"], "additionalProperties": False,
                   "properties": {"username": {"type": "string", "minLength": 1},
                                  "password": {"type": "string", "minLength": 1}}},
-        "LoginResult": {"type": "object", "required": ["token", "expires_at", "user", "role"], "properties": {
-            "token": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"},
+        "LoginResult": {"type": "object", "required": ["expires_at", "user", "role"], "properties": {
+            "expires_at": {"type": "string", "format": "date-time"},
             "user": {"type": "string"}, "role": {"type": "string", "enum": list(ROLES)}}},
         "Me": {"type": "object", "required": ["username", "role"],
                "properties": {"username": {"type": "string"}, "role": {"type": "string", "enum": list(ROLES)}}},
@@ -717,7 +717,8 @@ def paths(settings: dict) -> dict:
                 operationId="revokeToken"),
         },
         "/api/login": {
-            "post": _op("Log in: a token for the Authorization header, and the browser's session cookies", None, {
+            "post": _op("Log in: the browser's session cookies (a script gets a bearer token from POST /api/token)",
+                        None, {
                 "200": dict(_json("LoginResult", "Logged in."), headers={
                     "Set-Cookie": {"schema": {"type": "string"},
                                    "description": "vigie_session (HttpOnly, SameSite=Strict) and vigie_csrf."}}),

@@ -85,7 +85,9 @@ def api_login():
     reject_unknown_fields(body, LOGIN_FIELDS)
     token, expires_at, user = login_user(ctx, body.get("username"), body.get("password"))
     set_session_cookies(token, ctx.settings["session_hours"], secure_cookies(ctx))
-    return {"token": token, "expires_at": expires_at, "user": user["username"], "role": user["role"]}
+    # The session lives in its HttpOnly cookie only, out of reach of the page's scripts;
+    # a script wanting a bearer token asks POST /api/token (with Basic credentials).
+    return {"expires_at": expires_at, "user": user["username"], "role": user["role"]}
 
 
 def api_logout():
