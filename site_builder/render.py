@@ -44,10 +44,21 @@ def content_security_policy(api_url: str = "") -> str:
             f"connect-src {connect}; font-src 'self'; base-uri 'none'; form-action 'self'")
 
 
+_CONTROLS = {c: "\ufffd" for c in list(range(0x20)) + [0x7F] if chr(c) not in "\t\n\r"}
+
+
+def no_controls(value):
+    """Every value written into a page: NUL and the other control characters (which
+    HTML does not allow) shown as U+FFFD, as a browser shows a character it cannot."""
+    if isinstance(value, Markup):  # already safe HTML (json_data): stays so, minus the controls
+        return Markup(str.translate(value, _CONTROLS))
+    return value.translate(_CONTROLS) if isinstance(value, str) else value
+
+
 def make_environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True,
-                             keep_trailing_newline=True)
+                             keep_trailing_newline=True, finalize=no_controls)
     env.filters.update(json_data=json_data, bps=units.bits_per_second, duration=units.duration, percent=percent)
     return env
 

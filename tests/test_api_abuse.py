@@ -274,3 +274,18 @@ def test_the_most_common_passwords_are_refused(server, password):
     body = {"username": "operator-2", "role": "viewer", "password": password}
     answer = requests.post(server.url + "/api/user", json=body, headers=server.admin.headers)
     assert answer.status_code == 400 and answer.json()["field"] == "password"
+
+
+def test_control_characters_never_reach_the_alerts_page_raw(tmp_path):
+    from site_builder.build import build
+
+    server = start_api(tmp_path)
+    try:
+        hostile = alert(server="web\x00-01\x07", message="disk\x00full\x1b[31m", application="bill\x0bing")
+        assert requests.post(server.url + "/api/alert", json=hostile, headers=server.operator.headers).ok
+        build(server.machines_dir, tmp_path / "samples", server.db_path, server.www_dir)
+        for page in ("alerts.html", "index.html"):
+            data = (server.www_dir / page).read_bytes()
+            assert not any(b < 0x20 and b not in b"\t\n\r" or b == 0x7F for b in data), page
+    finally:
+        server.stop()

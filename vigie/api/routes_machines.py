@@ -2,6 +2,7 @@
 shown with their SNMP secrets masked."""
 
 import json
+from pathlib import Path
 
 from bottle import response
 
@@ -67,7 +68,8 @@ def list_machines():
     if scoping.current_scopes(ctx) is not None:  # a member: the machines in scope, no broken file's name
         configs, errors = [c for c in configs if scoping.machine_visible(ctx, c["name"], c)], []
     return {"count": len(configs), "results": [shown(c) for c in configs],
-            "errors": [{"file": e.source, "field": e.field, "error": e.message} for e in errors]}
+            "errors": [{"file": Path(e.source).name if e.source else None, "field": e.field, "error": e.message}
+                       for e in errors]}  # the file's name: a viewer never sees the server's folders
 
 
 def add_machine():
