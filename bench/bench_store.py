@@ -40,7 +40,6 @@ def time_polls(samples_dir: Path, machine: str, identities: list, start: int, po
         values = {i["key"]: [sl.compact_number(rng.uniform(1e6, 9e8)), sl.compact_number(rng.uniform(1e5, 9e7))]
                   for i in identities}
         wall, cpu = time.perf_counter(), time.process_time()
-        record.now["rates"] = values
         record.now["time"] = t
         record.fine.append({"t": t, "if": values, "oid": {}})
         written = store.save(record, now_ts=t)

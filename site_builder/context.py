@@ -8,6 +8,7 @@ from vigie.machines import NAME_MAX, NAME_PATTERN, min_secret_chars, public_view
 from vigie.severity import RANK as SEVERITY_RANK, SEVERITIES as SEVERITY_ORDER
 from vigie.silences import DAYS, MATCHER_KEYS
 from site_builder.graphs import graph_id
+from vigie.samples import compact_number
 
 LOG_ENTRIES = 60
 STATUS_KEYS = ("state", "since", "last_seen", "uptime_seconds", "consecutive_failures", "last_error",
@@ -74,9 +75,9 @@ def dashboard(rows, error_rows, stats, built_at) -> dict:
             "counts": counts, "built_at": built_at}
 
 
-# What live.json holds of each interface, in this order (graphs.js reads the names).
-LIVE_COLUMNS = ("oper_status", "in_bps", "out_bps", "utilisation_percent", "in_peak_bps", "out_peak_bps",
-                "p95_day_in_bps", "p95_day_out_bps", "p95_month_in_bps", "p95_month_out_bps")
+# What live.json holds of each interface, in this order (graphs.js reads the names): what
+# changes at every poll. The 95th percentiles change once a day and are in the page.
+LIVE_COLUMNS = ("oper_status", "in_bps", "out_bps", "utilisation_percent", "in_peak_bps", "out_peak_bps")
 LIVE_STATUS = ("state", "since", "last_seen", "uptime_seconds", "consecutive_failures", "last_error")
 PAGE_FACTS = ("key", "index", "name", "descr", "alias", "speed_bps", "admin_status")
 
@@ -112,8 +113,8 @@ def live_data(samples, graphs_info: dict) -> dict:
     """live.json: what changes at every poll, for the open page to show without a reload."""
     status = _status(samples)
     rows = {}
-    for row in interface_rows(samples):
-        rows[row["key"]] = [row.get(c) for c in LIVE_COLUMNS]
+    for iface in (samples or {}).get("interfaces") or ():
+        rows[iface["key"]] = [compact_number(iface.get(c)) if c != "oper_status" else iface.get(c) for c in LIVE_COLUMNS]
     return {"updated": (samples or {}).get("updated"), "status": {k: status[k] for k in LIVE_STATUS},
             "columns": list(LIVE_COLUMNS), "interfaces": rows,
             "oids": {name: oid.get("last") for name, oid in ((samples or {}).get("oids") or {}).items()},
@@ -126,7 +127,7 @@ def page_facts(samples, samples_error) -> dict:
     status = _status(samples)
     return {"status": {k: status[k] for k in ("state", "since", "last_error", "sys_name", "sys_descr")},
             "error": samples_error, "has_samples": samples is not None,
-            "interfaces": [[i.get(k) for k in PAGE_FACTS] for i in (samples or {}).get("interfaces") or ()],
+            "interfaces": [[i.get(k) for k in PAGE_FACTS] + [i.get("p95")] for i in (samples or {}).get("interfaces") or ()],
             "oids": [[g["key"], g["unit"], g["type"]] for g in oid_graphs(samples)],
             "notices": list((samples or {}).get("notices") or ()),
             "step": ((samples or {}).get("archives") or {}).get("fine", {}).get("step")}

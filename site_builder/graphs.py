@@ -5,13 +5,15 @@
                                          a line; appended at every build
     www/machines/<name>/<graph>.fine.json    one graph's polls of the day before the cut
                                          (packed, site_builder/series.py); rewritten at
-                                         each cut, once an hour
+                                         each cut, every two hours
     www/machines/<name>/<graph>.coarse.json  its week, month and year rows before that
                                          (with their peaks); rewritten once a day
 
 A build costs a line a machine plus, for the machines whose cut is due, their
-graph files: each machine cuts at its own minute of the hour (and rebuilds its
-coarse files at its own hour of the day), so a fleet's rewrites spread evenly.
+graph files: each machine cuts at its own minute of every two hours (and
+rebuilds its coarse files at its own moment of the day), so a fleet's rewrites
+spread evenly. Two hours balance the rewrites against the size of recent.jsonl,
+which a page fetches whole (about 1 kB a poll for 48 interfaces).
 The browser fetches a graph's two files and the shared recent.jsonl when the
 graph comes into view. An appended line may be caught half written by a
 reader: graphs.js ignores a last line without its newline.
@@ -27,7 +29,7 @@ from site_builder import series
 from vigie import samples as sl
 from vigie.samples import journal
 
-CUT_SECONDS = 3600
+CUT_SECONDS = 7200          # how often a machine's fine graph files are written again
 COARSE_SECONDS = 86400
 COARSE_MAX_AGE = 20 * 3600      # coarse rows must reach the start of the fine window
 RECENT = "recent.jsonl"

@@ -70,8 +70,8 @@ def test_metrics_from_the_api(api, tmp_path):
     samples.head["status"].update(state="up")
     samples.head["interfaces"] = [{"key": "ge-0/0/1", "index": 2, "name": "ge-0/0/1", "descr": "x", "alias": "",
                                    "speed_bps": 10 ** 9, "oper_status": "up", "admin_status": "up", "counter_bits": 64}]
-    samples.now.update(time=T0, uptime_ticks=9900, rates={"ge-0/0/1": [800.0, 80.0]},
-                       counters={"ge-0/0/1": [2, 64, 5000, 600]})
+    samples.now.update(time=T0, uptime_ticks=9900, counters={"ge-0/0/1": [5000, 600]})
+    samples.fine.append({"t": int(T0), "if": {"ge-0/0/1": [800.0, 80.0]}})
     SamplesStore(tmp_path / "samples").save(samples, now_ts=T0)
     api.call("POST", "/api/alert", json=[alert(severity="CRITICAL"), alert(severity="WARNING", message="other")])
     (tmp_path / "alertfiles").mkdir()

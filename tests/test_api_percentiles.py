@@ -29,7 +29,7 @@ def poll_two_days(samples_dir):
         t = DAY + minute * 60
         rates = {"ge-0/0/0": [float(minute % 97) * 1e6, 5e5], "ge-0/0/1": [None, float(minute % 13)]}
         values[t] = rates
-        record.now.update(rates=rates, time=t)
+        record.now.update(time=t)
         consolidate.fold_max(record.now["open_max"], "ge-0/0/0", rates["ge-0/0/0"])
         record.fine.append({"t": t, "if": rates, "oid": {}})
         store.save(record, now_ts=t)

@@ -156,7 +156,7 @@ def test_a_graph_is_fetched_when_scrolled_into_view_and_shows_every_point(chromi
     for n in (1, 2):                       # two polls since the build's cut: in recent.jsonl
         t = int(NOW.timestamp()) + 60 * n
         rates = {i["key"]: [1e6 * n, 2e6 * n] for i in record.head["interfaces"]}
-        record.now.update(rates=rates, time=t)
+        record.now.update(time=t)
         record.fine.append({"t": t, "if": rates, "oid": {}})
         store.save(record, now_ts=t)
     site.rebuild()
@@ -209,7 +209,7 @@ def test_an_open_machine_page_takes_new_polls_without_reloading(chromium, site):
         record = store.load("edge-rt-02", 60)
         t = int(before["last"]) + 60
         rates = {i["key"]: [4_321_000.0, 1e3] for i in record.head["interfaces"]}
-        record.now.update(rates=rates, time=t)
+        record.now.update(time=t)
         record.fine.append({"t": t, "if": rates, "oid": {"load": 1.0}})
         store.save(record, now_ts=t)
         site.rebuild()

@@ -134,7 +134,7 @@ def poll_once(inputs, machine, t, value):
     store = samples_lib.SamplesStore(inputs["samples_dir"])
     record = store.load(machine, 60)
     rates = {i["key"]: [value, value / 2] for i in record.head["interfaces"]}
-    record.now.update(rates=rates, time=t)
+    record.now.update(time=t)
     record.fine.append({"t": t, "if": rates, "oid": {"load": 1.5}})
     store.save(record, now_ts=t)
 

@@ -2,8 +2,8 @@
 
 `apply_reading` and `apply_failure` take the machine's samples (a
 vigie.samples.MachineSamples) and what the poll brought, update them in place
-(status and interfaces in its head, rates and counters in its `now`, one line
-queued for the fine archive) and return the events of this cycle; they do no
+(status and interfaces in its head, counters in its `now`, one line with the
+rates queued for the fine archive) and return the events of this cycle; they do no
 I/O, so status, rate and event rules are tested on literal readings.
 `poll_machine` is the edge: it talks SNMP, re-discovers interfaces when the
 device's ifNumber or the ifDescr behind a watched ifIndex changed (or it
@@ -23,8 +23,8 @@ from collector.snmp import rates
 from collector.snmp.discovery import discover, select_interfaces
 from collector.snmp.reading import fetch_reading
 from collector.snmp.session import Session, SnmpError
-from vigie.samples import (COUNTER_BITS, COUNTER_IN, COUNTER_INDEX, COUNTER_OUT, IN, MAX_INTERFACES, OUT,
-                           MachineSamples, compact_number, interface_key)
+from vigie.samples import (COUNTER_IN, COUNTER_OUT, IN, MAX_INTERFACES, OUT, MachineSamples, compact_number,
+                           interface_key)
 from vigie.samples.consolidate import fold_max
 from vigie.utc import iso_from_unix
 
@@ -58,10 +58,11 @@ def identity(key: str, interface: dict, current: dict) -> dict:
     }
 
 
-def _interface_rates(interface, current, previous, elapsed, rebooted):
-    """(in_bps, out_bps) or Nones: no previous reading of this ifIndex, or a reboot."""
-    same = (previous and not rebooted and previous[COUNTER_INDEX] == interface["index"]
-            and previous[COUNTER_BITS] == interface["counter_bits"])
+def _interface_rates(interface, current, previous, before, elapsed, rebooted):
+    """(in_bps, out_bps) or Nones: no previous reading of this ifIndex (`before` is the
+    interface's entry of the last poll, whose ifIndex its counters were read from), or a reboot."""
+    same = (previous and before and not rebooted and before.get("index") == interface["index"]
+            and before.get("counter_bits") == interface["counter_bits"])
     if not same:
         return None, None
     speed = interface["speed_bps"]
@@ -79,9 +80,8 @@ def _oid_value(spec, value, previous, elapsed, rebooted):
     return rates.counter_per_second(previous, value, bits, elapsed)
 
 
-def _counters(interface: dict, current: dict) -> list:
-    row = [None] * 4
-    row[COUNTER_INDEX], row[COUNTER_BITS] = interface["index"], interface["counter_bits"]
+def _counters(current: dict) -> list:
+    row = [None, None]
     row[COUNTER_IN], row[COUNTER_OUT] = current.get("in_octets"), current.get("out_octets")
     return row
 
@@ -98,14 +98,15 @@ def _fold_interfaces(samples: MachineSamples, config: dict, watched: list, readi
     head, now = samples.head, samples.now
     ts = reading["time"]
     if_state = head["state"].setdefault("interfaces", {})
-    identities, counters, rates_now, line, found = [], {}, {}, {}, []
+    last_poll = {i["key"]: i for i in head.get("interfaces") or () if isinstance(i, dict) and "key" in i}
+    identities, counters, line, found = [], {}, {}, []
     for key, interface in keyed(watched):
         current = reading["interfaces"][interface["index"]]
-        in_bps, out_bps = _interface_rates(interface, current, now["counters"].get(key), elapsed, rebooted)
+        in_bps, out_bps = _interface_rates(interface, current, now["counters"].get(key), last_poll.get(key),
+                                           elapsed, rebooted)
         entry = identity(key, interface, current)
         identities.append(entry)
         line[key] = _pair(in_bps, out_bps)
-        rates_now[key] = [None if in_bps is None else round(in_bps, 1), None if out_bps is None else round(out_bps, 1)]
         fold_max(now["open_max"], key, line[key])
         view = dict(entry, utilisation_percent=rates.utilisation_percent(in_bps, out_bps, interface["speed_bps"]))
         before = if_state.get(key, {})
@@ -115,12 +116,12 @@ def _fold_interfaces(samples: MachineSamples, config: dict, watched: list, readi
         for change in changes:
             util_high = {"util_high": True, "util_ok": False}.get(change["kind"], util_high)
         if_state[key] = {"oper_status": view["oper_status"], "util_high": util_high}
-        counters[key] = _counters(interface, current)
+        counters[key] = _counters(current)
     for key in [k for k in if_state if k not in counters]:
         del if_state[key]
     for key in [k for k in now["open_max"] if k not in counters]:
         del now["open_max"][key]
-    head["interfaces"], now["counters"], now["rates"] = identities, counters, rates_now
+    head["interfaces"], now["counters"] = identities, counters
     return line, found
 
 
@@ -163,7 +164,6 @@ def apply_failure(samples: MachineSamples, config: dict, error: str, ts: float) 
     status["consecutive_failures"] += 1
     status["last_error"] = error
     samples.fine.append({"t": int(ts)})
-    samples.now["rates"] = {}
     if status["consecutive_failures"] < config["down_after"]:
         return []
     previous = _set_state(status, "down", ts)

@@ -238,10 +238,6 @@ var VigieGraphs = (function () {
     utilisation_percent: function (v) { return v === null || v === undefined ? "–" : v.toFixed(1) + " %"; }
   };
 
-  function pair(values, inName, outName) {
-    return bps(values[inName]) + " / " + bps(values[outName]);
-  }
-
   function showNumbers() {
     var rows = document.querySelectorAll("#interfaces tbody tr[data-key]");
     for (var i = 0; i < rows.length; i++) {
@@ -255,10 +251,6 @@ var VigieGraphs = (function () {
         if (name === "oper_status") {
           cells[j].textContent = values.oper_status || "?";
           cells[j].className = "state state-" + (values.oper_status === "up" ? "up" : "down");
-        } else if (name === "p95_day") {
-          cells[j].textContent = pair(values, "p95_day_in_bps", "p95_day_out_bps");
-        } else if (name === "p95_month") {
-          cells[j].textContent = pair(values, "p95_month_in_bps", "p95_month_out_bps");
         } else if (FORMAT[name]) {
           cells[j].textContent = FORMAT[name](values[name]);
         }

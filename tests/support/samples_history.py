@@ -104,7 +104,7 @@ def write_history(samples_dir, machine: str, identities: list, now: float, days:
     head["updated"] = sl.iso(last)
     now_record = sl.empty_now()
     now_record.update(polled=sl.iso(last), time=last, uptime_ticks=(3 * 86400 + 1234) * 100, fine_t=last,
-                      rates={k: fine[-1]["if"][k] for k in keys}, oids=dict(fine[-1]["oid"]),
+                      oids=dict(fine[-1]["oid"]),
                       open_max=consolidate.running_max([x for x in fine if x["t"] >= cursors[sl.WEEK]]))
     _write_json(fam.now, now_record)
     journal.rewrite(fam.events, events if events is not None else [

@@ -10,7 +10,7 @@ writes what `from_format1` returns.
 """
 
 from vigie.samples import consolidate
-from vigie.samples.format import (AVG, COARSE_ARCHIVES, COUNTER_BITS, COUNTER_IN, COUNTER_INDEX, COUNTER_OUT,
+from vigie.samples.format import (AVG, COARSE_ARCHIVES, COUNTER_IN, COUNTER_OUT,
                                   FINE, IDENTITY_KEYS, IN, IN_AVG, IN_MAX, MAX, MAX_EVENTS, OUT, OUT_AVG, OUT_MAX,
                                   STATUS_KEYS, empty_head, empty_now, interface_key)
 
@@ -115,17 +115,13 @@ def from_format1(data: dict) -> dict:
         head["state"]["peak_window"] = consolidate.peak_window(archives["week"], week_end)
 
     last = state.get("last") or {}
-    views = {str(i.get("index")): i for i in data.get("interfaces") or () if isinstance(i, dict)}
     now = empty_now()
-    now.update(polled=data.get("updated"), time=last.get("time"), uptime_ticks=last.get("uptime_ticks"))
+    now.update(polled=data.get("updated"), time=last.get("time"), uptime_ticks=last.get("uptime_ticks"),
+               fine_t=fine[-1]["t"] if fine else None)
     for index, key in keys.items():
-        view = views.get(index) or {}
-        if view.get("in_bps") is not None or view.get("out_bps") is not None:
-            now["rates"][key] = [view.get("in_bps"), view.get("out_bps")]
         counters = (last.get("counters") or {}).get(index)
         if counters:
-            row = [None] * 4
-            row[COUNTER_INDEX], row[COUNTER_BITS] = int(index), counters.get("bits")
+            row = [None, None]
             row[COUNTER_IN], row[COUNTER_OUT] = counters.get("in"), counters.get("out")
             now["counters"][key] = row
     now["oids"] = {name: oid.get("last") for name, oid in (data.get("oids") or {}).items()}

@@ -4,7 +4,8 @@ One machine's samples are a family of files in the samples folder:
 
     <name>.json               the head: status, interfaces (by name), extra OIDs,
                               95th percentiles; rewritten only when one of these changes
-    <name>/now.json           the last poll: rates, peaks, raw counters; rewritten each poll
+    <name>/now.json           the last poll's raw counters and running peaks; rewritten each
+                              poll (its rates are the fine archive's last line)
     <name>/fine.jsonl         one line a poll: {"t": unix time, "if": {name: [in, out]},
                               "oid": {name: value}}; a line {"t": ...} alone is a failed poll
     <name>/week.jsonl         one line a closed 30 min bucket, {"t", "if": {name: [in avg,
@@ -42,8 +43,8 @@ IN_AVG, OUT_AVG, IN_MAX, OUT_MAX = 0, 1, 2, 3
 IN_P95, OUT_P95, IN_P95_MONTH, OUT_P95_MONTH = 4, 5, 6, 7
 # An extra OID's value in a coarse line (in a fine line it is the value itself).
 AVG, MAX = 0, 1
-# An interface's raw counters in now.json.
-COUNTER_INDEX, COUNTER_BITS, COUNTER_IN, COUNTER_OUT = 0, 1, 2, 3
+# An interface's raw octet counters in now.json (read from the ifIndex its head entry names).
+COUNTER_IN, COUNTER_OUT = 0, 1
 
 HEAD_SUFFIX = ".json"
 NOW_FILE = "now.json"
@@ -97,7 +98,7 @@ def empty_head(machine: str, interval_seconds: int = 60) -> dict:
 
 
 def empty_now() -> dict:
-    return {"polled": None, "time": None, "uptime_ticks": None, "poll_seconds": None, "fine_t": None, "rates": {},
+    return {"polled": None, "time": None, "uptime_ticks": None, "poll_seconds": None, "fine_t": None,
             "open_max": {},
             "oids": {}, "counters": {}, "oid_counters": {}}
 
@@ -120,6 +121,7 @@ class MachineSamples:
         self.now = now or empty_now()
         self.discovery = discovery
         self.fine = []
+        self.last_line = None       # the fine archive's last line: the rates of the last poll
         self.events = []
         self.discovery_changed = False
         self.head_on_disk = None
@@ -137,7 +139,7 @@ class MachineSamples:
         self.head["archives"] = archive_layout(interval_seconds)
 
     def view(self) -> dict:
-        return current_view(self.head, self.now)
+        return current_view(self.head, self.now, self.fine[-1] if self.fine else self.last_line)
 
 
 def utilisation_percent(in_bps, out_bps, speed_bps):
@@ -153,15 +155,22 @@ def _peak(*values):
     return max(found) if found else None
 
 
-def interface_view(identity: dict, now: dict, window: dict, p95: dict) -> dict:
+def last_rates(last_line) -> dict:
+    """{interface: [in, out]} of the last poll: the fine line it appended ({} when it failed)."""
+    if not last_line:
+        return {}
+    return {k: v for k, v in (last_line.get("if") or {}).items() if isinstance(v, list) and len(v) > OUT}
+
+
+def interface_view(identity: dict, now: dict, rates: dict, window: dict, p95: dict) -> dict:
     """An interface as readers see it: identity, current rates, peaks, 95th percentiles."""
     key = identity["key"]
-    rate = now.get("rates", {}).get(key) or [None, None]
+    rate = rates.get(key) or [None, None]
     open_max = now.get("open_max", {}).get(key) or [None, None]
     window_max = window.get(key) or [None, None]
     in_bps = None if rate[IN] is None else round(rate[IN], 1)
     out_bps = None if rate[OUT] is None else round(rate[OUT], 1)
-    counters = now.get("counters", {}).get(key) or [None] * 4
+    counters = now.get("counters", {}).get(key) or [None, None]
     return dict(identity, in_bps=in_bps, out_bps=out_bps,
                 in_octets=counters[COUNTER_IN], out_octets=counters[COUNTER_OUT],
                 utilisation_percent=utilisation_percent(in_bps, out_bps, identity.get("speed_bps")),
@@ -170,7 +179,7 @@ def interface_view(identity: dict, now: dict, window: dict, p95: dict) -> dict:
                 p95=p95.get(key) or {})
 
 
-def current_view(head: dict, now: dict) -> dict:
+def current_view(head: dict, now: dict, last_line: dict = None) -> dict:
     """The machine as readers see it: the head joined with the last poll.
 
     {"format", "machine", "updated" (the last poll, answered or not), "status" (state,
@@ -179,7 +188,8 @@ def current_view(head: dict, now: dict) -> dict:
     "archives", "interfaces" (identity, oper and admin status, in_bps, out_bps,
     utilisation_percent, in_peak_bps and out_peak_bps over 24 h, p95, and the raw
     in_octets and out_octets counters), "oids" ({name: {type, unit, last, raw}}),
-    "notices"}. The shape stays; new keys may be added.
+    "notices"}. The shape stays; new keys may be added. `last_line` is the fine archive's
+    last line, which holds the last poll's rates.
     """
     now = now or empty_now()
     status = {k: head.get("status", {}).get(k) for k in STATUS_KEYS}
@@ -191,7 +201,8 @@ def current_view(head: dict, now: dict) -> dict:
     status["poll_seconds"] = now.get("poll_seconds")
     window = head.get("state", {}).get("peak_window", {})
     p95 = head.get("p95") or {}
-    interfaces = [interface_view(i, now, window, p95) for i in head.get("interfaces") or ()]
+    rates = last_rates(last_line)
+    interfaces = [interface_view(i, now, rates, window, p95) for i in head.get("interfaces") or ()]
     oids = {name: dict(spec, last=now.get("oids", {}).get(name), raw=now.get("oid_counters", {}).get(name))
             for name, spec in (head.get("oids") or {}).items()}
     return {"format": FORMAT, "machine": head.get("machine"), "updated": now.get("polled") or head.get("updated"),

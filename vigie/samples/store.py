@@ -177,6 +177,7 @@ class SamplesStore:
                                 now=dict(empty_now(), **now) if isinstance(now, dict) else None,
                                 discovery=_read_json(fam.discovery, strict=False))
         record.head_on_disk = _head_bytes(record.head)
+        record.last_line = journal.last(fam.archive(FINE))
         return record
 
     def convert(self, fam: Family, data: dict) -> MachineSamples:
@@ -195,6 +196,7 @@ class SamplesStore:
         _write_json(fam.head, head)
         record = MachineSamples(fam.machine, head=head, now=converted["now"], discovery=converted["discovery"])
         record.head_on_disk = _head_bytes(head)
+        record.last_line = converted["archives"][FINE][-1] if converted["archives"][FINE] else None
         return record
 
     def save(self, record: MachineSamples, now_ts: float = None) -> int:
@@ -211,6 +213,7 @@ class SamplesStore:
                 last_t = line["t"]
         record.fine, record.now["fine_t"] = fresh, last_t
         if record.fine:
+            record.last_line = record.fine[-1]
             written += journal.append(fam.archive(FINE), record.fine)
             first = record.state.setdefault("first", {})
             if first.get(FINE) is None:
@@ -384,9 +387,11 @@ def read_current(samples_dir, machine: str) -> dict:
         return current_view(empty_head(machine), empty_now())
     if _check_head(fam.head, data).get("format") == 1:
         converted = _converted_family(fam)
-        return current_view(converted["head"], converted["now"])
+        fine = converted["archives"][FINE]
+        return current_view(converted["head"], converted["now"], fine[-1] if fine else None)
     now = _read_json(fam.now, strict=False)
-    return current_view(_with_defaults(data, machine), now if isinstance(now, dict) else empty_now())
+    return current_view(_with_defaults(data, machine), now if isinstance(now, dict) else empty_now(),
+                        journal.last(fam.archive(FINE)))
 
 
 def current_signature(samples_dir, machine: str):
