@@ -14,6 +14,7 @@ from plotly.offline import get_plotlyjs
 
 from site_builder import build as site_build
 from site_builder import series
+from vigie import units
 from site_builder.writer import MANIFEST
 from vigie import samples as samples_lib
 from tests.support import samples_history
@@ -125,7 +126,10 @@ def test_machine_page_has_fixed_graph_ids_and_lazy_data_files(inputs):
     live = graph_file(inputs, "core-sw-01", "live.json")
     row = dict(zip(live["columns"], live["interfaces"]["eth0"]))
     assert row["in_bps"] == samples_view["interfaces"][0]["in_bps"]
-    assert row["p95_day_in_bps"] == samples_view["interfaces"][0]["p95"]["day"]["in_bps"]
+    p95 = samples_view["interfaces"][0]["p95"]
+    cells = re.search(r'<tr data-key="eth0".*?</tr>', html, re.S).group(0)
+    assert f'title="{p95["day"]["date"]}"' in cells and f'title="{p95["month"]["month"]}, 1 days"' in cells
+    assert units.bits_per_second(p95["day"]["in_bps"]) in cells
     assert live["graphs"]["cut"] == last["t"]
 
 

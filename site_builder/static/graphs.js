@@ -213,12 +213,14 @@ var VigieGraphs = (function () {
 
   /* ---- numbers ---- */
 
+  /* The same rules as vigie/units.py, which formats the numbers the page is built with. */
   function bps(value) {
     if (value === null || value === undefined) return "–";
     var units = ["b/s", "kb/s", "Mb/s", "Gb/s", "Tb/s"];
     for (var i = 0; i < units.length; i++) {
-      if (Math.abs(value) < 1000 || i === units.length - 1) {
-        return i === 0 ? value.toFixed(0) + " b/s" : Number(value.toPrecision(3)) + " " + units[i];
+      if (Math.abs(value) < 999.5 || i === units.length - 1) {
+        return (i === 0 || Math.abs(value) >= 999.5 ? value.toFixed(0) : String(Number(value.toPrecision(3)))) +
+          " " + units[i];
       }
       value /= 1000;
     }
@@ -227,10 +229,16 @@ var VigieGraphs = (function () {
 
   function duration(seconds) {
     if (seconds === null || seconds === undefined) return "–";
-    var d = Math.floor(seconds / 86400), h = Math.floor(seconds % 86400 / 3600), m = Math.floor(seconds % 3600 / 60);
-    if (d) return d + " d " + h + " h";
-    if (h) return h + " h " + m + " min";
-    return m ? m + " min" : seconds + " s";
+    var rest = Math.max(0, Math.floor(seconds)), parts = [];
+    [["d", 86400], ["h", 3600], ["min", 60], ["s", 1]].forEach(function (u) {
+      if (parts.length === 2) return;
+      var count = Math.floor(rest / u[1]);
+      rest -= count * u[1];
+      if (count || parts.length) parts.push([count, u[0]]);
+    });
+    if (!parts.length) return "0 s";
+    if (parts.length === 2 && parts[1][0] === 0) parts.pop();
+    return parts.map(function (p) { return p[0] + " " + p[1]; }).join(" ");
   }
 
   var FORMAT = {
