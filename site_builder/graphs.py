@@ -34,15 +34,16 @@ COARSE_SECONDS = 86400
 COARSE_MAX_AGE = 20 * 3600      # coarse rows must reach the start of the fine window
 RECENT = "recent.jsonl"
 LIVE = "live.json"          # written by the build beside the graph files
-_SAFE = re.compile(r"[A-Za-z0-9._-]+")
+_SAFE = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def slug(key: str) -> str:
-    """A file and HTML id safe form of an interface or OID name, distinct for distinct names."""
+    """A form of an interface or OID name safe in a file name, an HTML id and a CSS
+    selector: the name itself when it is, else its safe characters and a hash of it."""
     if _SAFE.fullmatch(key) and not key.startswith("."):
         return key
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", key).strip("._") or "x"
-    return f"{cleaned}~{zlib.crc32(key.encode('utf-8')):08x}"
+    cleaned = re.sub(r"[^A-Za-z0-9_-]+", "_", key).strip("_") or "x"
+    return f"{cleaned}-{zlib.crc32(key.encode('utf-8')):08x}"
 
 
 def graph_id(kind: str, key: str) -> str:

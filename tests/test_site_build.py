@@ -68,7 +68,9 @@ def test_build_writes_every_page_and_shared_assets(inputs):
 def test_plotly_is_shared_not_inlined_and_no_cdn(inputs):
     run_build(inputs)
     html = page(inputs, "machines/core-sw-01.html")
-    assert '<script src="../static/plotly.min.js?v=' in html
+    assert '<link rel="preload" href="../static/plotly.min.js?v=' in html
+    specs = json.loads(re.search(r'id="graph-specs">(.*?)</script>', html, re.S).group(1))
+    assert specs["plotly"].startswith("../static/plotly.min.js?v=")
     assert len(html) < 300_000
     for path in inputs["out_dir"].rglob("*.html"):
         assert "cdn.plot.ly" not in path.read_text() and "https://" not in path.read_text()

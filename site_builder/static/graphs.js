@@ -174,7 +174,7 @@ var VigieGraphs = (function () {
     if (!div || drawn[spec.gid]) return Promise.resolve();
     drawn[spec.gid] = { spec: spec, div: div };
     div.classList.add("loading");
-    return Promise.all([loadGraph(spec), plotlyReady]).then(function (got) {
+    return Promise.all([loadGraph(spec), loadPlotly()]).then(function (got) {
       var files = got[0], data = timeline(spec, files[0], files[1], files[2]);
       return Plotly.newPlot(div, traces(spec, data), layout(spec, data), { responsive: true, displaylogo: false })
         .then(function () {
@@ -305,18 +305,29 @@ var VigieGraphs = (function () {
     for (var i = 0; i < divs.length; i++) observer.observe(divs[i]);
   }
 
-  /* This script runs before plotly.min.js (both deferred, in that order): the numbers and the
-     first graphs' data are fetched while the browser is still reading Plotly; drawing waits
-     for it (DOMContentLoaded comes after every deferred script). */
-  var plotlyReady = new Promise(function (resolve) {
-    if (document.readyState !== "loading" && typeof Plotly !== "undefined") resolve();
-    else document.addEventListener("DOMContentLoaded", resolve);
-  });
+  /* plotly.min.js (4.8 MB) is downloading from the page's preload link; it is run once the
+     page is shown, so the table and its numbers never wait for it, and the first graphs'
+     data are fetched while it is being read. */
+  var plotlyReady = null;
+  function loadPlotly() {
+    if (!plotlyReady) {
+      plotlyReady = new Promise(function (resolve, reject) {
+        if (typeof Plotly !== "undefined") return resolve();
+        var script = document.createElement("script");
+        script.src = specs.plotly;
+        script.onload = function () { resolve(); };
+        script.onerror = function () { reject(new Error("plotly.min.js cannot be loaded")); };
+        document.head.appendChild(script);
+      });
+    }
+    return plotlyReady;
+  }
 
   function start() {
     var holder = document.getElementById("graph-specs");
     if (!holder) return;
     specs = JSON.parse(holder.textContent);
+    loadPlotly().catch(function () {});
     readLive().then(watch, function (err) {
       var notice = document.querySelector(".graph[data-graph]");
       if (notice) notice.textContent = "The graph data cannot be read: " + err.message;
