@@ -258,7 +258,16 @@ def test_clock_set_back_never_reorders_lines(tmp_path):
     record = sl.MachineSamples("sw", 60)
     for t in (START + 120, START + 60, START + 120, START + 180):
         poll(store, record, t, {"eth0": [1.0, 1.0]})
-    assert [x["t"] for x in sl.read_archive(tmp_path, "sw", sl.FINE)] == [START + 120, START + 180]
+    assert [x["t"] for x in sl.read_archive(tmp_path, "sw", sl.FINE)] == [START + 120, START + 121, START + 180]
+
+
+def test_two_polls_in_one_second_both_count_and_the_later_rates_are_current(tmp_path):
+    store = sl.SamplesStore(tmp_path)
+    record = sl.MachineSamples("sw", 60)
+    poll(store, record, START + 10, {"eth0": [None, None]})      # a first poll: no rates yet
+    poll(store, record, START + 10, {"eth0": [800.0, 80.0]})     # `poll --once` again within the second
+    assert sl.read_current(tmp_path, "sw")["interfaces"][0]["in_bps"] == 800.0
+    assert [x["t"] for x in sl.read_archive(tmp_path, "sw", sl.FINE)] == [START + 10, START + 11]
 
 
 def test_a_reader_following_the_fine_archive_sees_each_line_once(tmp_path):

@@ -135,7 +135,9 @@ def all_entries(logs_dir, name):
 def test_a_flood_neither_stalls_the_intake_nor_grows_the_logs_past_their_bounds(tmp_path):
     max_bytes, keep, count = 200_000, 2, 100_000
     # both machines are 127.0.0.1: the host name in each message picks the machine
-    intake = SyslogIntake(tmp_path, machines={"rt1": {"host": "127.0.0.1"}, "rt2": {"host": "127.0.0.1"}},
+    # rt3 takes the UDP flood, so that it cannot rotate the TCP flood's last message out of rt1's log
+    intake = SyslogIntake(tmp_path, machines={"rt1": {"host": "127.0.0.1"}, "rt2": {"host": "127.0.0.1"},
+                                              "rt3": {"host": "127.0.0.1"}},
                           args=["--log-max-bytes", str(max_bytes), "--log-keep", str(keep),
                                 "--alert-severity", "none"]).start()
     last = b"<13>Jan  1 00:00:00 rt1 flood: message number %d" % (count - 1)
@@ -151,20 +153,20 @@ def test_a_flood_neither_stalls_the_intake_nor_grows_the_logs_past_their_bounds(
         intake.send_tcp(b"<13>Jan  1 00:00:00 rt2 other: a second client during the flood\n")
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
             for i in range(count):
-                udp.sendto(b"<13>Jan  1 00:00:00 rt1 udp: flood %d" % i, ("127.0.0.1", intake.udp_port))
+                udp.sendto(b"<13>Jan  1 00:00:00 rt3 udp: flood %d" % i, ("127.0.0.1", intake.udp_port))
         thread.join(60)
         wanted = last.split(b": ", 1)[1].decode()
         wait_until(lambda: any(e["message"] == wanted for e in all_entries(intake.logs_dir, "rt1")), timeout=60,
                    what="the last message of the TCP flood")
         elapsed = time.monotonic() - started
         assert intake.proc.poll() is None
-        files = list(intake.logs_dir.glob("rt1.jsonl*"))
+        files = {name: list(intake.logs_dir.glob(f"{name}.jsonl*")) for name in ("rt1", "rt3")}
         flood_entries = all_entries(intake.logs_dir, "rt1")
         second = intake.entries("rt2")
     finally:
         assert intake.stop() == 0
     print(f"200,000 messages offered (100,000 TCP + 100,000 UDP) in {elapsed:.1f} s")
-    assert len(files) <= keep + 1 and all(f.stat().st_size <= max_bytes for f in files)
+    assert all(len(kept) <= keep + 1 and all(f.stat().st_size <= max_bytes for f in kept) for kept in files.values())
     assert len(flood_entries) > 1000
     # the second client was served while the flood went on, not after it
     assert [e["message"] for e in second] == ["a second client during the flood"]

@@ -31,11 +31,12 @@ def wait_until(predicate, timeout=15.0, what="condition"):
 
 def read_jsonl(path) -> list:
     """The entries of a JSON Lines file, skipping a line caught half-written."""
-    path = Path(path)
-    if not path.exists():
+    try:    # the intake may be rotating it: absent between the rename and the next write
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
         return []
     entries = []
-    for line in path.read_bytes().splitlines():
+    for line in data.splitlines():
         try:
             entries.append(json.loads(line))
         except ValueError:  # the line being written right now

@@ -208,6 +208,8 @@ class SamplesStore:
         last_t = record.now.get("fine_t")
         fresh = []
         for line in record.fine:      # strictly increasing times: a clock set back loses polls, not order
+            if last_t is not None and line["t"] == last_t:
+                line = dict(line, t=last_t + 1)   # two polls in one second: the later one is kept a second on
             if last_t is None or line["t"] > last_t:
                 fresh.append(line)
                 last_t = line["t"]
