@@ -1,7 +1,6 @@
-"""How the API package is built: no import circle, handlers a reader can jump to,
+"""How the API package is built (import circles: tests/test_layout.py): handlers a reader can jump to,
 validators that raise domain errors, and each rule (roles, limits) defined once."""
 
-import ast
 import json
 import inspect
 import sqlite3
@@ -16,39 +15,6 @@ from vigie.api import auth, limits, openapi, routes_alerts, routes_machines, rou
 from vigie.api.app import ROUTE_MODULES
 from vigie.errors import InputError
 from vigie.roles import ROLE_RANK, ROLES, role_allows
-
-API_DIR = Path(openapi.__file__).parent
-
-
-def api_imports() -> dict:
-    """module name -> the vigie.api modules it imports (at any depth of its code)."""
-    names = {p.stem for p in API_DIR.glob("*.py")}
-    graph = {}
-    for path in API_DIR.glob("*.py"):
-        found = set()
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module == "vigie.api":
-                found |= {a.name for a in node.names if a.name in names}
-            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("vigie.api."):
-                found.add(node.module.split(".")[2])
-            elif isinstance(node, ast.Import):
-                found |= {a.name.split(".")[2] for a in node.names if a.name.startswith("vigie.api.")}
-        graph[path.stem] = found - {path.stem}
-    return graph
-
-
-def test_the_api_package_has_no_import_circle():
-    graph = api_imports()
-    assert graph["app"] and graph["openapi"] is not None
-
-    def walk(module, trail):
-        for imported in sorted(graph.get(module, ())):
-            assert imported not in trail, " -> ".join(trail + [imported])
-            walk(imported, trail + [imported])
-
-    for module in graph:
-        walk(module, [module])
-
 
 def test_every_route_handler_is_a_module_level_function(tmp_path):
     app = Api(tmp_path).app

@@ -16,3 +16,8 @@ class InputError(ValueError):
         self.field = field
         self.message = message
         self.extra = extra
+
+
+class ChannelError(InputError):
+    """A notification channel URL that cannot be used; the message never repeats the URL
+    (it often holds a password or a token)."""

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 
 from vigie import utc
+from vigie.errors import ChannelError
 
 SCHEMES = {"alertmanager": "http", "alertmanagers": "https"}
 API_PATH = "/api/v2/alerts"
@@ -35,8 +36,6 @@ def is_alertmanager_url(url: str) -> bool:
 
 def endpoint(url: str):
     """(API URL without credentials, (user, password) or None); ValueError when unusable."""
-    from vigie.notify.channels import ChannelError
-
     split = urlsplit(url.strip())
     scheme = SCHEMES.get(split.scheme.lower(), split.scheme.lower())
     if scheme not in ("http", "https") or not split.hostname:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from vigie.notify import alertmanager
-from vigie.errors import InputError
+from vigie.errors import ChannelError
 
 MASK = "********"
 URL_MAX = 2000
@@ -31,10 +31,6 @@ SEND_TIMEOUT_SECONDS = 30
 IDEMPOTENCY_HEADER = "X-Vigie-Notification"
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
 _apprise_lock = threading.Lock()
-
-
-class ChannelError(InputError):
-    """A channel URL that cannot be used; the message never repeats the URL."""
 
 
 @dataclass(frozen=True)
