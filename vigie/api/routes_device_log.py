@@ -6,10 +6,8 @@ from pathlib import Path
 from bottle import request
 
 from vigie import device_log
-from vigie import machines as mc
 from vigie.api import limits, scoping
 from vigie.api.context import context
-from vigie.api.errors import ApiError
 from vigie.api.routes_alerts import parse_int
 from vigie.errors import InputError
 
@@ -32,9 +30,7 @@ def parse_log_query(query) -> dict:
 def machine_log(name):
     ctx = context()
     ctx.require("viewer")
-    path = ctx.machines_dir / f"{mc.check_name(name)}.json"
-    if not path.exists() or not scoping.machine_file_visible(ctx, name, path):
-        raise ApiError(404, f"no machine {name!r}", "name")
+    scoping.require_visible_machine(ctx, name)
     wanted = parse_log_query(request.query.decode())
     entries, more = device_log.read(Path(ctx.settings["logs"]), name, wanted["q"], wanted["severity"],
                                     wanted["limit"], wanted["offset"])

@@ -33,24 +33,39 @@ def public_channel(channel: dict) -> dict:
             "created_at": channel["created_at"], "updated_at": channel["updated_at"]}
 
 
-def _channel_or_404(conn, name):
-    channel = db.notify.get_channel(conn, name)
-    if channel is None:
-        raise ApiError(404, f"no channel {name!r}", "name")
-    return channel
-
-
-def list_channels():
+def _admin_conn():
+    """The database connection, for an admin only (these resources are an admin's)."""
     ctx = context()
     ctx.require("admin")
-    found = [public_channel(c) for c in db.notify.list_channels(ctx.conn())]
+    return ctx.conn()
+
+
+def _or_404(found, kind: str, name):
+    if found is None:
+        raise ApiError(404, f"no {kind} {name!r}", "name")
+    return found
+
+
+def _listing(found: list) -> dict:
     return {"count": len(found), "results": found}
 
 
+def _deleted(done: bool, kind: str, name):
+    _or_404(done or None, kind, name)
+    response.status = 204
+    return ""
+
+
+def _channel_or_404(conn, name):
+    return _or_404(db.notify.get_channel(conn, name), "channel", name)
+
+
+def list_channels():
+    return _listing([public_channel(c) for c in db.notify.list_channels(_admin_conn())])
+
+
 def get_channel(name):
-    ctx = context()
-    ctx.require("admin")
-    return public_channel(_channel_or_404(ctx.conn(), name))
+    return public_channel(_channel_or_404(_admin_conn(), name))
 
 
 def put_channel():
@@ -83,9 +98,7 @@ def put_channel():
 
 
 def delete_channel(name):
-    ctx = context()
-    ctx.require("admin")
-    conn = ctx.conn()
+    conn = _admin_conn()
     _channel_or_404(conn, name)
     users = db.notify.rules_using_channel(conn, name)
     if users:
@@ -132,8 +145,7 @@ def alert_notifications(alert_id):
     alert = db.get_alert(conn, alert_id) if db.fits_rowid(alert_id) else None
     if alert is None or not scoping.alert_visible(ctx, alert):
         raise ApiError(404, f"no alert with id {alert_id}", "id")
-    found = db.notify.notifications_of_alert(conn, alert_id)
-    return {"count": len(found), "results": found}
+    return _listing(db.notify.notifications_of_alert(conn, alert_id))
 
 
 # ---------------------------------------------------------------- rules
@@ -144,19 +156,11 @@ def _rule_view(rule: dict) -> dict:
 
 
 def list_rules():
-    ctx = context()
-    ctx.require("admin")
-    found = [_rule_view(r) for r in db.notify.list_rules(ctx.conn())]
-    return {"count": len(found), "results": found}
+    return _listing([_rule_view(r) for r in db.notify.list_rules(_admin_conn())])
 
 
 def get_rule(name):
-    ctx = context()
-    ctx.require("admin")
-    rule = db.notify.get_rule(ctx.conn(), name)
-    if rule is None:
-        raise ApiError(404, f"no rule {name!r}", "name")
-    return _rule_view(rule)
+    return _rule_view(_or_404(db.notify.get_rule(_admin_conn(), name), "rule", name))
 
 
 def put_rule():
@@ -179,30 +183,17 @@ def put_rule():
 
 
 def delete_rule(name):
-    ctx = context()
-    ctx.require("admin")
-    if not db.notify.delete_rule(ctx.conn(), name):
-        raise ApiError(404, f"no rule {name!r}", "name")
-    response.status = 204
-    return ""
+    return _deleted(db.notify.delete_rule(_admin_conn(), name), "rule", name)
 
 
 # ---------------------------------------------------------------- teams
 
 def list_teams():
-    ctx = context()
-    ctx.require("admin")
-    found = db.teams.list_teams(ctx.conn())
-    return {"count": len(found), "results": found}
+    return _listing(db.teams.list_teams(_admin_conn()))
 
 
 def get_team(name):
-    ctx = context()
-    ctx.require("admin")
-    team = db.teams.get_team(ctx.conn(), name)
-    if team is None:
-        raise ApiError(404, f"no team {name!r}", "name")
-    return team
+    return _or_404(db.teams.get_team(_admin_conn(), name), "team", name)
 
 
 def put_team():
@@ -226,12 +217,7 @@ def put_team():
 
 
 def delete_team(name):
-    ctx = context()
-    ctx.require("admin")
-    if not db.teams.delete_team(ctx.conn(), name):
-        raise ApiError(404, f"no team {name!r}", "name")
-    response.status = 204
-    return ""
+    return _deleted(db.teams.delete_team(_admin_conn(), name), "team", name)
 
 
 ROUTES = (

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from bottle import request
 
-from vigie import machines as mc
 from vigie import samples
 from vigie.api import scoping
 from vigie.api.context import context
@@ -38,9 +37,7 @@ def interface_percentiles(view: dict) -> list:
 def machine_percentiles(name):
     ctx = context()
     ctx.require("viewer")
-    path = ctx.machines_dir / f"{mc.check_name(name)}.json"
-    if not path.exists() or not scoping.machine_file_visible(ctx, name, path):
-        raise ApiError(404, f"no machine {name!r}", "name")
+    scoping.require_visible_machine(ctx, name)
     for key in request.query.keys():
         raise InputError(key, f"unknown parameter {key!r}: this resource takes none")
     samples_dir = Path(ctx.settings["samples"])

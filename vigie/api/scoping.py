@@ -44,6 +44,15 @@ def machine_file_visible(ctx, name: str, path) -> bool:
         return False
 
 
+def require_visible_machine(ctx, name: str):
+    """The file of machine `name` when the user may see it; a 404 otherwise, the same
+    whether it does not exist or lies outside the user's scope."""
+    path = ctx.machines_dir / f"{mc.check_name(name)}.json"
+    if not path.exists() or not machine_file_visible(ctx, name, path):
+        raise ApiError(404, f"no machine {name!r}", "name")
+    return path
+
+
 def filters_in_scope(ctx, filters: dict) -> dict:
     """The filters of a list, count or bulk action, kept to the user's scopes."""
     scopes = current_scopes(ctx)
