@@ -251,6 +251,43 @@ def test_interface_down_and_reindex_after_restart(tmp_path, site, agents):
     assert len(site.alerts()) == 1
 
 
+def test_renumbered_interfaces_continue_their_graphs_under_their_names(tmp_path, site, agents):
+    """A reboot that swaps two ports' ifIndex: each port's series and graph carry on under
+    its name, with its own rates, never the other port's counters."""
+    from site_builder import series
+    from site_builder.build import build
+    from site_builder.graphs import graph_id
+    before = [sim.interface(1, "ge-0/0/0", 1_000_000_000, 10 * KB, 10 * KB),
+              sim.interface(2, "ge-0/0/1", 1_000_000_000, 20 * KB, 20 * KB),
+              sim.interface(3, "ge-0/0/2", 1_000_000_000, 80 * KB, 80 * KB)]
+    agent = start_agent(tmp_path, {"sw": sim.device_snmprec("sw", before)})
+    agents.append(agent)
+    site.add("sw", agent.machine("sw"))
+    two_polls(site)
+    swapped = [dict(before[0]), dict(before[2], index=2), dict(before[1], index=3)]
+    agent.stop()
+    agent.write_device("sw", sim.device_snmprec("sw", swapped))
+    agent.start()
+    two_polls(site)
+    view = site.samples("sw")
+    assert sorted((i["name"], i["index"]) for i in view["interfaces"]) == [("ge-0/0/0", 1), ("ge-0/0/1", 3),
+                                                                          ("ge-0/0/2", 2)]
+    fine = site.fine("sw")
+    assert len(fine) == 4 and all(sorted(x["if"]) == ["ge-0/0/0", "ge-0/0/1", "ge-0/0/2"] for x in fine)
+    assert fine[2]["if"]["ge-0/0/1"] == [None, None]              # the reboot: a gap, not a spike
+    for name, rate in (("ge-0/0/1", 160_000), ("ge-0/0/2", 640_000)):
+        assert [x["if"][name][samples_lib.IN] for x in (fine[1], fine[3])] == [pytest.approx(rate, rel=0.2)] * 2
+    www = tmp_path / "www"
+    build(site.machines, site.samples_dir, tmp_path / "vigie.db", www)
+    files = www / "machines" / "sw"
+    assert sorted(p.name for p in files.glob("*.fine.json")) == sorted(
+        f"{graph_id('interface', i['name'])}.fine.json" for i in before)      # one graph a name, none an index
+    eth1 = json.loads((files / f"{graph_id('interface', 'ge-0/0/1')}.fine.json").read_text())
+    points = series.unpack_u16(eth1["in"])
+    assert eth1["points"] == 4 and points[2] is None
+    assert [points[i] for i in (1, 3)] == [pytest.approx(160_000, rel=0.2)] * 2
+
+
 def test_utilisation_over_threshold_alerts_once(tmp_path, site, agents):
     ifs = [sim.interface(1, "dsl0", 10_000_000, 1_200 * KB, 10 * KB)]    # 9.6 of 10 Mbit/s
     agent = start_agent(tmp_path, {"cpe": sim.device_snmprec("cpe", ifs)})
