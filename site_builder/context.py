@@ -9,6 +9,7 @@ from vigie.severity import RANK as SEVERITY_RANK, SEVERITIES as SEVERITY_ORDER
 from vigie.silences import DAYS, MATCHER_KEYS
 from site_builder.graphs import graph_id
 from vigie.samples import compact_number
+from vigie.samples.percentile import busier_direction
 
 LOG_ENTRIES = 60
 STATUS_KEYS = ("state", "since", "last_seen", "uptime_seconds", "consecutive_failures", "last_error",
@@ -86,8 +87,10 @@ def percentile_cells(p95: dict) -> dict:
     """The 95th percentiles of an interface's view as the table shows them."""
     day, month = (p95 or {}).get("day") or {}, (p95 or {}).get("month") or {}
     return {"p95_day": day.get("date"), "p95_day_in_bps": day.get("in_bps"), "p95_day_out_bps": day.get("out_bps"),
+            "p95_day_busier": busier_direction(day.get("in_bps"), day.get("out_bps")),
             "p95_month": month.get("month"), "p95_month_days": month.get("days"),
-            "p95_month_in_bps": month.get("in_bps"), "p95_month_out_bps": month.get("out_bps")}
+            "p95_month_in_bps": month.get("in_bps"), "p95_month_out_bps": month.get("out_bps"),
+            "p95_month_busier": busier_direction(month.get("in_bps"), month.get("out_bps"))}
 
 
 def interface_rows(samples) -> list:

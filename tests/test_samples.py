@@ -111,6 +111,8 @@ def test_histogram_of_zeros_and_of_nothing():
     assert percentile.histogram([None]) is None and percentile.histogram_percentile(None) is None
     assert percentile.merge(None, [2, 0]) == [2, 0]
     assert percentile.busier(3, 5) == 5 and percentile.busier(None, 2) == 2 and percentile.busier(None, None) is None
+    assert [percentile.busier_direction(*pair) for pair in ((3, 5), (5, 3), (4, 4), (None, 0), (0, None), (None, None))] \
+        == ["out", "in", "in", "out", "in", None]
 
 
 # ------------------------------------------------------------------ consolidation rules

@@ -113,7 +113,16 @@ def histogram_percentile(h, percent: float = PERCENT):
     return bin_value(h[1] + len(h) - 3)  # pragma: no cover - the counts add up to n
 
 
+def busier_direction(in_value, out_value):
+    """"in" or "out", whichever is greater (in on a tie), or None when both are unknown."""
+    if in_value is None and out_value is None:
+        return None
+    if out_value is None or (in_value is not None and in_value >= out_value):
+        return "in"
+    return "out"
+
+
 def busier(in_value, out_value):
     """The busier direction's figure: transit is billed on the greater of in and out."""
-    values = [v for v in (in_value, out_value) if v is not None]
-    return max(values) if values else None
+    direction = busier_direction(in_value, out_value)
+    return None if direction is None else (in_value if direction == "in" else out_value)
