@@ -179,6 +179,30 @@ def test_a_graph_is_fetched_when_scrolled_into_view_and_shows_every_point(chromi
         wp.close()
 
 
+def test_the_last_day_is_drawn_before_plotly_runs_and_stays_when_it_cannot(chromium, site):
+    fine = samples_lib.read_archive(site.samples_dir, "big-sw", samples_lib.FINE)
+    day = [x for x in fine if x["t"] > fine[-1]["t"] - 86400]         # the 24 h up to the last poll
+    with new_context(chromium) as context:
+        login(context, site, site.viewer)
+        context.route("**/plotly.min.js*", lambda route: route.abort())
+        wp = open_page(context, site.url + "/machines/big-sw.html", "#graph-specs")
+        wp.page.locator("#graph-if-eth3").scroll_into_view_if_needed()
+        wp.page.wait_for_selector("#graph-if-eth3 svg.preview path")
+        assert int(wp.page.get_attribute("#graph-if-eth3", "data-preview-points")) == len(day)
+        wp.page.wait_for_selector("#graph-if-eth3 p.error")
+        assert "interactive graph cannot be shown" in wp.page.text_content("#graph-if-eth3 p.error")
+        assert wp.page.locator("#graph-if-eth3 svg.preview").count() == 1
+        assert not wp.page.locator(".graph[data-rendered]").count()
+        assert [e for e in wp.errors if "plotly" not in e] == []
+        wp.close()
+        context.unroute("**/plotly.min.js*")
+        wp = open_page(context, site.url + "/machines/big-sw.html", "#graph-specs")
+        show_graph(wp.page, "if-eth3")                 # then Plotly's graph takes its place
+        assert wp.page.locator("#graph-if-eth3 svg.preview").count() == 0
+        assert wp.page.locator("#graph-if-eth3 svg.main-svg").count() >= 1 and wp.errors == []
+        wp.close()
+
+
 def test_a_machine_page_with_48_interfaces_loads_with_no_console_error(chromium, site):
     with new_context(chromium) as context:
         login(context, site, site.viewer)

@@ -96,6 +96,69 @@ var VigieGraphs = (function () {
     return data;
   }
 
+  /* ---- a first look: the last day as a plain SVG, drawn as soon as the data are in ----
+     Plotly (4.8 MB of script) takes a second or more to start on a small machine; the
+     person sees the day's traffic at once, and the interactive graph replaces it. */
+
+  var SVG = "http://www.w3.org/2000/svg";
+
+  function svgElement(name, attrs) {
+    var el = document.createElementNS(SVG, name);
+    for (var k in attrs) el.setAttribute(k, attrs[k]);
+    return el;
+  }
+
+  /* "M x y L x y ..." of the points, broken at gaps; closed down to the axis for an area */
+  function pathOf(xs, ys, toX, toY, area) {
+    var d = "", run = [];
+    function flush() {
+      if (!run.length) return;
+      d += "M" + run[0][0] + " " + (area ? toY(0) + "L" + run[0][0] + " " : "") + run[0][1];
+      for (var j = 1; j < run.length; j++) d += "L" + run[j][0] + " " + run[j][1];
+      if (area) d += "L" + run[run.length - 1][0] + " " + toY(0) + "Z";
+      run = [];
+    }
+    for (var i = 0; i < xs.length; i++) {
+      if (ys[i] === null || ys[i] === undefined) flush();
+      else run.push([toX(xs[i]).toFixed(1), toY(ys[i]).toFixed(1)]);
+    }
+    flush();
+    return d;
+  }
+
+  function preview(div, spec, data) {
+    var last = data.x.length ? data.x[data.x.length - 1] : 0, first = last - 86400, xs = [], columns = {};
+    var names = columnsOf(spec).main, top = 0;
+    names.forEach(function (name) { columns[name] = []; });
+    data.x.forEach(function (t, i) {
+      if (t <= first) return;
+      xs.push(t);
+      names.forEach(function (name) {
+        var v = data.y[name][i];
+        columns[name].push(v);
+        if (v !== null && v > top) top = v;
+      });
+    });
+    var width = Math.max(300, div.clientWidth || 1000), height = 260, pad = 30, lo = xs.length ? xs[0] : first;
+    var toX = function (t) { return pad + (t - lo) / Math.max(1, last - lo) * (width - pad - 10); };
+    var toY = function (v) { return height - pad - v / (top > 0 ? top * 1.08 : 1) * (height - pad - 10); };
+    var svg = svgElement("svg", { "class": "preview", viewBox: "0 0 " + width + " " + height,
+                                  role: "img",
+                                  "aria-label": spec.title + ": the last day, the interactive graph is loading" });
+    names.forEach(function (name, n) {
+      var area = spec.kind === "interface" && n === 0;
+      svg.appendChild(svgElement("path", { d: pathOf(xs, columns[name], toX, toY, area),
+        fill: area ? "rgba(0,200,0,0.35)" : "none", stroke: COLORS[name], "stroke-width": 1.5 }));
+    });
+    var label = svgElement("text", { x: pad, y: 14, "class": "preview-top" });
+    label.textContent = (spec.kind === "interface" ? bps(top) : Number(top.toPrecision(4)) + (spec.unit ? " " + spec.unit : "")) +
+      " at most in the last day";
+    svg.appendChild(label);
+    div.textContent = "";
+    div.appendChild(svg);
+    div.dataset.previewPoints = xs.length;
+  }
+
   /* ---- drawing ---- */
 
   function dates(xs) { return xs.map(function (t) { return new Date(t * 1000); }); }
@@ -174,8 +237,19 @@ var VigieGraphs = (function () {
     if (!div || drawn[spec.gid]) return Promise.resolve();
     drawn[spec.gid] = { spec: spec, div: div };
     div.classList.add("loading");
-    return Promise.all([loadGraph(spec), loadPlotly()]).then(function (got) {
-      var files = got[0], data = timeline(spec, files[0], files[1], files[2]);
+    var data = null;
+    return loadGraph(spec).then(function (files) {
+      data = timeline(spec, files[0], files[1], files[2]);
+      preview(div, spec, data);
+      return afterPaint().then(loadPlotly).catch(function (err) {
+        var note = document.createElement("p");
+        note.className = "error";
+        note.textContent = "The interactive graph cannot be shown: " + err.message;
+        div.appendChild(note);
+        throw null;
+      });
+    }).then(function () {
+      div.textContent = "";
       return Plotly.newPlot(div, traces(spec, data), layout(spec, data), { responsive: true, displaylogo: false })
         .then(function () {
           fitY(div);
@@ -190,6 +264,7 @@ var VigieGraphs = (function () {
         });
     }).catch(function (err) {
       div.classList.remove("loading");
+      if (err === null) return;          /* the first look stays, with its note */
       div.textContent = "Graph data cannot be read: " + err.message;
       div.classList.add("error");
     });
@@ -306,9 +381,17 @@ var VigieGraphs = (function () {
   }
 
   /* plotly.min.js (4.8 MB) is downloading from the page's preload link; it is run once the
-     page is shown, so the table and its numbers never wait for it, and the first graphs'
-     data are fetched while it is being read. */
+     first graph's first look is drawn, so neither the table nor a first look ever waits for
+     it: running it holds the page for a second or more on a small machine. */
   var plotlyReady = null;
+
+  /* resolves once what was just put in the page has been painted */
+  function afterPaint() {
+    return new Promise(function (resolve) {
+      requestAnimationFrame(function () { setTimeout(resolve, 0); });
+    });
+  }
+
   function loadPlotly() {
     if (!plotlyReady) {
       plotlyReady = new Promise(function (resolve, reject) {
@@ -327,7 +410,6 @@ var VigieGraphs = (function () {
     var holder = document.getElementById("graph-specs");
     if (!holder) return;
     specs = JSON.parse(holder.textContent);
-    loadPlotly().catch(function () {});
     readLive().then(watch, function (err) {
       var notice = document.querySelector(".graph[data-graph]");
       if (notice) notice.textContent = "The graph data cannot be read: " + err.message;
