@@ -323,11 +323,14 @@ new MutationObserver(function () {
 """
 
 
-def page_figures(www: Path, machine: str) -> dict:
+def page_figures(www: Path, samples: Path, machine: str) -> dict:
     """A machine page in Chromium, cold and warm browser cache: bytes of its first load
     without plotly.js; seconds from navigation to its first graph's first look and to its
-    interactive graph when the person goes straight to the graphs (below the interface
-    table); seconds to draw a graph further down once scrolled to."""
+    interactive graph when the person goes straight to it (the link of its row in the
+    interface table, below which the graphs are); seconds to draw a graph further down
+    once scrolled to."""
+    from site_builder.graphs import graph_id
+    first_id = "graph-" + graph_id("interface", sl.read_current(samples, machine)["interfaces"][0]["key"])
     from tests.support.browser import WatchedPage, browser, new_context, static_server
     out = {}
     graph_data = (".fine.json", ".coarse.json", "recent.jsonl")
@@ -345,10 +348,8 @@ def page_figures(www: Path, machine: str) -> dict:
 
             wp.page.on("response", note)
             started = time.perf_counter()
-            wp.page.goto(f"{url}/machines/{machine}.html", wait_until="domcontentloaded")
-            first = wp.page.locator(".graph").first
-            first.scroll_into_view_if_needed()
-            wp.page.wait_for_selector(f"[id=\"{first.get_attribute('id')}\"][data-rendered]", timeout=60_000)
+            wp.page.goto(f"{url}/machines/{machine}.html#{first_id}", wait_until="domcontentloaded")
+            wp.page.wait_for_selector(f"[id=\"{first_id}\"][data-rendered]", timeout=60_000)
             first_graph = time.perf_counter() - started
             marks = wp.page.evaluate("window.__marks")
             wp.page.wait_for_load_state("networkidle")
@@ -530,7 +531,7 @@ def main(argv=None) -> int:
                 new = run_new(args, network, port, communities, root)
                 if not args.no_page:
                     try:
-                        page = page_figures(new["tick"].www, communities[0])
+                        page = page_figures(new["tick"].www, new["tick"].samples, communities[0])
                     except Exception as exc:     # the other figures still count
                         log(f"page figures failed: {type(exc).__name__}: {exc}")
                 if args.baseline_ticks:
