@@ -12,6 +12,7 @@ import pytest
 from vigie import db
 from vigie import lifecycle as lc
 from vigie import silences as sil
+from vigie.db import rows as db_rows, schema
 
 SCHEMA3 = Path(__file__).parent / "data" / "db_schema3.sql"
 T0 = "2026-11-22T10:00:00+00:00"
@@ -79,6 +80,77 @@ def test_a_database_made_before_the_lifecycle_is_upgraded_in_place_and_loses_not
     assert db.list_tokens(conn)[0]["label"] == "watcher"
     assert db.migrate(conn) == len(db.MIGRATIONS)  # nothing left to do
     conn.close()
+
+
+def database_before_fingerprint_keys(path):
+    """A database as the code before the fingerprint keys made it (every migration up to
+    there), with rows that share a default fingerprint and one with a sender's own."""
+    raw = sqlite3.connect(path)
+    for number, step in enumerate(db.MIGRATIONS[:KEYS_STEP], start=1):
+        if callable(step):
+            step(raw)
+        else:
+            for statement in step.split(";"):
+                if statement.strip():
+                    raw.execute(statement)
+        raw.execute(f"PRAGMA user_version={number}")
+    for i, (fp, clock) in enumerate([(lc.fingerprint(record()), "10:00:00"), (lc.fingerprint(record()), "10:05:00"),
+                                     ("reach:edge-rt-02", "10:10:00"), (lc.fingerprint(record(message="x")), "10:20:00")]):
+        t = at(clock)
+        raw.execute("INSERT INTO alerts (timestamp, server, severity, message, provider, application, environment,"
+                    " source_id, created_at, fingerprint, first_seen, last_seen) VALUES (?, 'edge-rt-02', 'CRITICAL',"
+                    " ?, 'NetOps', 'core-network', 'prod', ?, ?, ?, ?, ?)",
+                    (t, "x" if i == 3 else "Machine is not answering SNMP", f"file-{i}", t, fp, t, t))
+    raw.commit()
+    raw.close()
+
+
+KEYS_STEP = db.MIGRATIONS.index(schema._fingerprint_keys)
+
+
+def test_fingerprint_keys_are_added_to_a_database_made_before_them_and_deduplication_still_finds_its_rows(tmp_path):
+    path = tmp_path / "before-keys.db"
+    database_before_fingerprint_keys(path)
+    before = sqlite3.connect(path).execute("SELECT * FROM alerts ORDER BY id").fetchall()
+    conn = db.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(db.MIGRATIONS)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert [tuple(r)[:-1] for r in conn.execute("SELECT * FROM alerts ORDER BY id")] == before  # nothing lost
+    keys = conn.execute("SELECT fingerprint, fingerprint_key FROM alerts ORDER BY id").fetchall()
+    assert [k for _, k in keys] == [lc.fingerprint_key(fp) for fp, _ in keys]
+    indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "alerts_fingerprint_key" in indexes and "alerts_fingerprint" not in indexes
+    plan = " ".join(r[-1] for r in conn.execute("EXPLAIN QUERY PLAN SELECT id FROM alerts WHERE fingerprint_key = 1"))
+    assert "alerts_fingerprint_key" in plan
+    now = at("11:00:00")
+    # a new sighting counts on the newest row of its fingerprint; a sender's own one finds its row
+    assert db.insert_alerts(conn, [record("10:30:00")], now=now) == [(2, False)]
+    assert db.insert_alerts(conn, [record("10:31:00", fingerprint="reach:edge-rt-02")], now=now) == [(3, False)]
+    assert db.insert_alerts(conn, [record("10:32:00", fingerprint="reach:edge-rt-03")], now=now) == [(5, True)]
+    assert [a["id"] for a in db.list_alerts(conn, {"fingerprint": ["reach:edge-rt-02"]}, now=now)[1]] == [3]
+    assert [a["id"] for a in db.list_alerts(conn, {"fingerprint": [keys[0][0]]}, "id", now=now)[1]] == [1, 2]
+    assert one(conn, 2, now)["duplicate_count"] == 1 and one(conn, 3, now)["duplicate_count"] == 1
+    conn.close()
+
+
+def test_fingerprints_sharing_a_key_stay_apart(conn, monkeypatch):
+    """Two fingerprints may share a key: the text decides which row an alert counts on."""
+    monkeypatch.setattr(lc, "fingerprint_key", lambda fp: 7)
+    now = at("11:00:00")
+    assert db.insert_alerts(conn, [record(fingerprint="a"), record(fingerprint="b")], now=now) == [(1, True), (2, True)]
+    assert db.insert_alerts(conn, [record("10:01:00", fingerprint="b")], now=now) == [(2, False)]
+    assert db.insert_alerts(conn, [record("10:02:00", fingerprint="a")], now=now) == [(1, False)]
+    assert [tuple(r) for r in conn.execute("SELECT DISTINCT fingerprint_key FROM alerts")] == [(7,)]
+    assert [a["id"] for a in db.list_alerts(conn, {"fingerprint": ["b"]}, now=now)[1]] == [2]
+
+
+def test_a_row_whose_fingerprint_changes_is_found_by_the_new_one(conn):
+    now = at("11:00:00")
+    db.insert_alerts(conn, [record(fingerprint="old")], now=now)
+    old = db_rows.read_row(conn, 1)
+    with db.transaction(conn):
+        db_rows.update_rows(conn, [(old, dict(old, fingerprint="new"))])
+    assert db.insert_alerts(conn, [record("10:01:00", fingerprint="new")], now=now) == [(1, False)]
 
 
 # ---- deduplication and idempotency

@@ -41,6 +41,14 @@ def test_the_default_fingerprint_is_a_hash_of_the_chosen_fields():
     assert lc.fingerprint(DOWN, ("server",)) == lc.fingerprint(dict(DOWN, message="x", severity="INFO"), ("server",))
 
 
+def test_the_fingerprint_key_is_a_fixed_signed_64_bit_integer_of_the_text():
+    # fixed values: a database keeps them, so they may never change
+    assert lc.fingerprint_key("reach:edge-rt-02") == -8127111315549418633
+    assert lc.fingerprint_key("é") == -3811523526868657873
+    keys = {lc.fingerprint_key(lc.fingerprint(dict(DOWN, message=f"m{i}"))) for i in range(1000)}
+    assert len(keys) == 1000 and all(-2 ** 63 <= k < 2 ** 63 for k in keys)
+
+
 # ---- arrival
 
 def test_a_first_problem_opens_a_row_and_a_first_info_is_resolved_at_once():

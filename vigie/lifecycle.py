@@ -57,6 +57,15 @@ def fingerprint(record: dict, fields=DEFAULT_FINGERPRINT_FIELDS) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def fingerprint_key(fingerprint: str) -> int:
+    """A signed 64-bit integer made from a fingerprint: what the database looks a
+    fingerprint up by (an index of integers is about a fifth the size of one of the
+    texts, and a batch dirties that many fewer pages). Two fingerprints may share a
+    key; the text decides which row is which."""
+    digest = hashlib.blake2b(fingerprint.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 def normalize_fingerprint(value):
     """A sender's own deduplication key (None: the default one is made)."""
     if value is None:

@@ -134,12 +134,15 @@ def _known_sources(conn, source_ids) -> dict:
 
 
 def _rows_by_fingerprint(conn, fingerprints) -> dict:
-    """fingerprint -> its row (the newest, when rows from before deduplication share one)."""
+    """fingerprint -> its row (the newest, when rows from before deduplication share one),
+    found by the fingerprints' integer keys."""
     found = {}
-    for raw in rows_where_in(conn, rows.SELECT_ROWS, "fingerprint", fingerprints):
+    keys = {lc.fingerprint_key(fp) for fp in fingerprints}
+    for raw in rows_where_in(conn, rows.SELECT_ROWS, "fingerprint_key", keys):
         row = rows.from_db(raw)
-        if row["fingerprint"] not in found or found[row["fingerprint"]]["id"] < row["id"]:
-            found[row["fingerprint"]] = row
+        fp = row["fingerprint"]
+        if fp in fingerprints and (fp not in found or found[fp]["id"] < row["id"]):
+            found[fp] = row
     return found
 
 
@@ -216,10 +219,12 @@ def build_where(filters: dict, now: str = None, silences_active: bool = False):
     for column in ("severity",) + EXACT_FILTERS + ("fingerprint",):
         values = filters.get(column)
         if values:
-            if isinstance(values, str):
-                values = [values]
+            values = [values] if isinstance(values, str) else list(values)
             clauses.append(f"{column} IN ({','.join('?' * len(values))})")
-            params += list(values)
+            params += values
+            if column == "fingerprint":  # found through the index of their keys
+                clauses.append(f"fingerprint_key IN ({','.join('?' * len(values))})")
+                params += [lc.fingerprint_key(v) for v in values]
     if filters.get("status"):
         more, values = _status_clauses(filters["status"], now)
         clauses += more

@@ -3,7 +3,8 @@
 `read_rows` gives plain dicts with every column (the flapping changes as a list);
 `insert_rows` and `update_rows` write back what `vigie.lifecycle` returned, changing
 only the columns whose value changed (an unchanged indexed column costs nothing);
-`write_events` appends history entries. Every change of an alert goes through these,
+`write_events` appends history entries. The `fingerprint_key` column (what lookups
+by fingerprint use) is written here from the fingerprint, never read into a row. Every change of an alert goes through these,
 inside the caller's transaction, so a change and its history are written together or
 not at all.
 """
@@ -11,6 +12,7 @@ not at all.
 import json
 from operator import itemgetter
 
+from vigie import lifecycle
 from vigie.alert import FIELDS
 from vigie.db import notify
 
@@ -21,8 +23,8 @@ ROW_COLUMNS = ("id",) + FIELDS + (
 MUTABLE = ROW_COLUMNS[1:]  # what an UPDATE may set (never the id)
 SELECT_ROWS = "SELECT " + ", ".join(ROW_COLUMNS) + " FROM alerts"
 _INSERT_COLUMNS = ROW_COLUMNS  # ids are chosen by the caller (see alerts.ingest)
-INSERT_ROW = (f"INSERT INTO alerts ({', '.join(_INSERT_COLUMNS)}) "
-              f"VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})")
+INSERT_ROW = (f"INSERT INTO alerts ({', '.join(_INSERT_COLUMNS)}, fingerprint_key) "
+              f"VALUES ({', '.join('?' * (len(_INSERT_COLUMNS) + 1))})")
 INSERT_EVENT = ("INSERT INTO alert_events (alert_id, at, recorded_at, kind, actor, note, detail)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)")
 
@@ -50,9 +52,10 @@ _FLAP = _INSERT_COLUMNS.index("flap_changes")
 
 def _row_values(row: dict) -> tuple:
     values = _ROW_VALUES(row)
+    key = (lifecycle.fingerprint_key(row["fingerprint"]),)
     if values[_FLAP]:
-        return values[:_FLAP] + (_to_db("flap_changes", values[_FLAP]),) + values[_FLAP + 1:]
-    return values[:_FLAP] + (None,) + values[_FLAP + 1:]
+        return values[:_FLAP] + (_to_db("flap_changes", values[_FLAP]),) + values[_FLAP + 1:] + key
+    return values[:_FLAP] + (None,) + values[_FLAP + 1:] + key
 
 
 def insert_rows(conn, rows) -> None:
@@ -65,7 +68,11 @@ def update_rows(conn, pairs) -> None:
     for old, new in pairs:
         changed = tuple(c for c in MUTABLE if old[c] != new[c])
         if changed:
-            groups.setdefault(changed, []).append(tuple(_to_db(c, new[c]) for c in changed) + (new["id"],))
+            values = tuple(_to_db(c, new[c]) for c in changed)
+            if "fingerprint" in changed:
+                key = lifecycle.fingerprint_key(new["fingerprint"])
+                changed, values = changed + ("fingerprint_key",), values + (key,)
+            groups.setdefault(changed, []).append(values + (new["id"],))
     for columns, values in groups.items():
         conn.executemany("UPDATE alerts SET " + ", ".join(f"{c} = ?" for c in columns) + " WHERE id = ?", values)
 

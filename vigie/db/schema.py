@@ -210,6 +210,20 @@ _NOTIFY_SQL = """
 """
 
 
+def _fingerprint_keys(conn):
+    """6: alerts are looked up by an integer key of their fingerprint
+    (`lifecycle.fingerprint_key`) instead of the text: the index of 64-character
+    hashes was the largest of the table, and a batch of new alerts, spread at random
+    over it, rewrote most of its pages. Every existing row gets its key."""
+    from vigie import lifecycle
+
+    conn.execute("ALTER TABLE alerts ADD COLUMN fingerprint_key INTEGER NOT NULL DEFAULT 0")
+    conn.create_function("vigie_fingerprint_key", 1, lifecycle.fingerprint_key, deterministic=True)
+    conn.execute("UPDATE alerts SET fingerprint_key = vigie_fingerprint_key(fingerprint)")
+    conn.execute("DROP INDEX alerts_fingerprint")
+    conn.execute("CREATE INDEX alerts_fingerprint_key ON alerts (fingerprint_key)")
+
+
 MIGRATIONS = [
     # 1: alerts, users, tokens, sessions. The severity and role CHECKs come from their
     # one definition (vigie/severities.txt, vigie/roles.py); changing either needs a new
@@ -301,6 +315,7 @@ MIGRATIONS = [
     """,
     _lifecycle,  # 4
     _NOTIFY_SQL,  # notifications and teams
+    _fingerprint_keys,  # 6
 ]
 
 # Index name -> the filter columns it holds, in order (each also ends with timestamp,
