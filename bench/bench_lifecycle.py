@@ -10,16 +10,19 @@
    Goal: p95 <= 50 ms.
 
     .venv/bin/python bench/bench_lifecycle.py [--alerts 50000] [--rows 1000000] [--requests 60]
+    .venv/bin/python bench/bench_lifecycle.py --only ingest --peer REV [--peer REV2]
 
 The 1,000,000-row database is built once into bench/out/ (git-ignored) and reused.
 """
 
 import argparse
+import json
 import os
 import random
 import shutil
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -37,7 +40,6 @@ from vigie import lifecycle as lc  # noqa: E402
 from vigie import silences as sil  # noqa: E402
 from vigie.db import rows as db_rows  # noqa: E402
 from vigie.utc import iso  # noqa: E402
-from proc_stats import cpu_seconds  # noqa: E402
 
 GOAL_RATE = 20000
 GOAL_RATIO = 1.5
@@ -54,31 +56,25 @@ def percentile(values, q):
 
 # ---------------------------------------------------------------- 1. ingest
 
-def post_all(session, url, alerts, batch):
-    for i in range(0, len(alerts), batch):
-        session.post(url, json=alerts[i:i + batch]).raise_for_status()
+def export(rev: str, into: Path) -> str:
+    """The checkout at git revision `rev`, written into `into`; its short id."""
+    short = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", rev], check=True,
+                           capture_output=True, text=True).stdout.strip()
+    archive = subprocess.Popen(["git", "-C", str(REPO_ROOT), "archive", short], stdout=subprocess.PIPE)
+    subprocess.run(["tar", "-x", "-C", str(into)], stdin=archive.stdout, check=True)
+    if archive.wait() != 0:
+        raise SystemExit(f"git archive {rev} failed")
+    return short
 
 
-def ingest_run(tmp, batch, preload, alerts) -> tuple:
-    """(alerts/s wall, alerts/s per server CPU second, rows after) for `alerts`, after
-    `preload` went in untimed."""
-    server = start_api(Path(tmp) / "api")
-    try:
-        session = requests.Session()
-        session.headers.update(server.operator.headers)
-        url = server.url + "/api/alert"
-        post_all(session, url, preload, batch)
-        workers = [int(p) for p in Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
-                   .read_text().split()]
-        cpu_before = cpu_seconds(workers)
-        start = time.perf_counter()
-        post_all(session, url, alerts, batch)
-        elapsed = time.perf_counter() - start
-        cpu = cpu_seconds(workers) - cpu_before
-        count = session.get(url, params={"limit": 1}).json()["count"]
-        return len(alerts) / elapsed, len(alerts) / cpu, count
-    finally:
-        server.stop()
+def ingest_run(checkout: Path, data_file: Path, batch: int) -> tuple:
+    """(alerts/s wall, alerts/s per server CPU second, alerts stored after): one run of
+    bench/ingest_run.py against the server of `checkout`."""
+    env = dict(os.environ, PYTHONPATH=f"{checkout}{os.pathsep}{checkout / 'bench'}")
+    done = subprocess.run([sys.executable, str(REPO_ROOT / "bench" / "ingest_run.py"), str(data_file), str(batch)],
+                          cwd=checkout, env=env, check=True, capture_output=True, text=True)
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    return found["rate"], found["cpu_rate"], found["count"]
 
 
 def half_duplicates(count: int) -> tuple:
@@ -97,16 +93,56 @@ def half_duplicates(count: int) -> tuple:
     return preload, alerts
 
 
-def bench_ingest(count: int, batch: int, runs: int) -> dict:
-    results = {"new": [], "dup": []}
-    for _ in range(runs):
-        with tempfile.TemporaryDirectory() as tmp:
-            results["new"].append(ingest_run(tmp, batch, [], make_alerts(count)))
-        with tempfile.TemporaryDirectory() as tmp:
-            preload, alerts = half_duplicates(count)
-            results["dup"].append(ingest_run(tmp, batch, preload, alerts))
-            results["preloaded"] = len(preload)
+def bench_ingest(count: int, batch: int, runs: int, peers=()) -> dict:
+    """{(code, kind): [runs]} for this checkout ("this") and each peer revision, the
+    runs interleaved so that every code meets the same load; kind is "new" (all new
+    alerts) or "dup" (half_duplicates)."""
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        preload, alerts = half_duplicates(count)
+        inputs = {"new": tmp / "new.json", "dup": tmp / "dup.json"}
+        inputs["new"].write_text(json.dumps({"preload": [], "alerts": make_alerts(count)}))
+        inputs["dup"].write_text(json.dumps({"preload": preload, "alerts": alerts}))
+        codes = {"this": REPO_ROOT}
+        for rev in peers:
+            folder = tmp / f"peer-{len(codes)}"
+            folder.mkdir()
+            codes[export(rev, folder)] = folder
+        for n in range(runs):
+            for code, checkout in codes.items():
+                for kind, data_file in inputs.items():
+                    results.setdefault((code, kind), []).append(ingest_run(checkout, data_file, batch))
+                    print(f"\r  run {n + 1}/{runs}: {code} {kind} done", end="", flush=True)
+        results["preloaded"] = len(preload)
     return results
+
+
+def print_ingest(found: dict, args) -> None:
+    def median(key):
+        return sorted(found[key])[len(found[key]) // 2]
+
+    codes = list(dict.fromkeys(code for code, _ in (k for k in found if isinstance(k, tuple))))
+    print(f"\n\n{args.alerts:,} alerts in batches of {args.batch:,} with source_id, through the real server, "
+          f"median of {args.runs} interleaved runs:\n")
+    print(f"{'code':10}{'alerts':46}{'alerts/s':>10}{'per CPU s':>11}{'rows added':>12}   runs (alerts/s)")
+    dup_label = f"half duplicates of {found['preloaded']:,} open alerts"
+    for code in codes:
+        for kind, label in (("new", "all new"), (("dup", dup_label))):
+            rate, cpu_rate, rows = median((code, kind))
+            added = rows - (found["preloaded"] if kind == "dup" else 0)
+            runs = ", ".join(f"{r[0]:,.0f}" for r in found[(code, kind)])
+            print(f"{code:10}{label:46}{rate:>10,.0f}{cpu_rate:>11,.0f}{added:>12,}   {runs}")
+    new, dup = median(("this", "new")), median(("this", "dup"))
+    print(f"\nthis code, all new / half duplicates: {new[0] / dup[0]:.2f}x of wall time, "
+          f"{new[1] / dup[1]:.2f}x per CPU second")
+    for code in codes[1:]:
+        peer = median((code, "new"))
+        print(f"{code} all new / this code half duplicates: {peer[0] / dup[0]:.2f}x of wall time, "
+              f"{peer[1] / dup[1]:.2f}x per CPU second")
+    met = dup[0] >= GOAL_RATE and new[0] / dup[0] <= GOAL_RATIO
+    print(f"goal: half duplicates within {GOAL_RATIO}x of all new and >= {GOAL_RATE:,} alerts/s: "
+          f"{'met' if met else 'NOT met'} ({dup[0]:,.0f}/s)")
 
 
 # ---------------------------------------------------------------- 2. listing over 1,000,000 rows
@@ -246,24 +282,15 @@ def main(argv=None) -> int:
     parser.add_argument("--page", type=int, default=50, help="page size, as the console asks (50)")
     parser.add_argument("--rebuild", action="store_true", help="build the listing database again")
     parser.add_argument("--only", choices=("ingest", "listing"), help="run one half only")
+    parser.add_argument("--peer", action="append", default=[], metavar="REV",
+                        help="also run the ingest of the code at this git revision (its own server, the same "
+                             "client and input, runs interleaved), e.g. the commit before a change; repeatable")
     args = parser.parse_args(argv)
 
     if args.only != "listing":
-        print(f"ingest: {args.runs} x 2 runs of {args.alerts:,} alerts ...", flush=True)
-        found = bench_ingest(args.alerts, args.batch, args.runs)
-        new = sorted(found["new"])[len(found["new"]) // 2]
-        dup = sorted(found["dup"])[len(found["dup"]) // 2]
-        print(f"\n{args.alerts:,} alerts in batches of {args.batch:,} with source_id, through the real server "
-              f"(median of {args.runs}; runs: new {', '.join(f'{r[0]:,.0f}' for r in found['new'])}; "
-              f"half duplicates {', '.join(f'{r[0]:,.0f}' for r in found['dup'])})\n")
-        print(f"{'':44}{'alerts/s':>10}{'per CPU s':>11}{'rows added':>12}")
-        print(f"{'all new':44}{new[0]:>10,.0f}{new[1]:>11,.0f}{new[2]:>12,}")
-        print(f"{'half duplicates of ' + format(found['preloaded'], ',') + ' open alerts':44}{dup[0]:>10,.0f}"
-              f"{dup[1]:>11,.0f}{dup[2] - found['preloaded']:>12,}")
-        ratio = new[0] / dup[0]
-        met = dup[0] >= GOAL_RATE and ratio <= GOAL_RATIO
-        print(f"\nall new / half duplicates: {ratio:.2f}x; goal within {GOAL_RATIO}x and >= {GOAL_RATE:,}/s: "
-              f"{'met' if met else 'NOT met'}")
+        print(f"ingest: {args.runs} x 2 runs of {args.alerts:,} alerts for this code"
+              + "".join(f" and {rev}" for rev in args.peer) + " ...", flush=True)
+        print_ingest(bench_ingest(args.alerts, args.batch, args.runs, args.peer), args)
 
     if args.only != "ingest":
         OUT.mkdir(parents=True, exist_ok=True)
