@@ -67,11 +67,13 @@ def export(rev: str, into: Path) -> str:
     return short
 
 
-def ingest_run(checkout: Path, data_file: Path, batch: int) -> tuple:
+def ingest_run(checkout: Path, data_file: Path, batch: int, in_process: bool = False) -> tuple:
     """(alerts/s wall, alerts/s per server CPU second, alerts stored after): one run of
-    bench/ingest_run.py against the server of `checkout`."""
+    bench/ingest_run.py against the server of `checkout` (or its db.insert_alerts, in
+    the process, with `in_process`)."""
     env = dict(os.environ, PYTHONPATH=f"{checkout}{os.pathsep}{checkout / 'bench'}")
-    done = subprocess.run([sys.executable, str(REPO_ROOT / "bench" / "ingest_run.py"), str(data_file), str(batch)],
+    done = subprocess.run([sys.executable, str(REPO_ROOT / "bench" / "ingest_run.py"), str(data_file), str(batch)]
+                          + (["--in-process"] if in_process else []),
                           cwd=checkout, env=env, check=True, capture_output=True, text=True)
     found = json.loads(done.stdout.strip().splitlines()[-1])
     return found["rate"], found["cpu_rate"], found["count"]
@@ -93,7 +95,7 @@ def half_duplicates(count: int) -> tuple:
     return preload, alerts
 
 
-def bench_ingest(count: int, batch: int, runs: int, peers=()) -> dict:
+def bench_ingest(count: int, batch: int, runs: int, peers=(), in_process: bool = False) -> dict:
     """{(code, kind): [runs]} for this checkout ("this") and each peer revision, the
     runs interleaved so that every code meets the same load; kind is "new" (all new
     alerts) or "dup" (half_duplicates)."""
@@ -112,7 +114,7 @@ def bench_ingest(count: int, batch: int, runs: int, peers=()) -> dict:
         for n in range(runs):
             for code, checkout in codes.items():
                 for kind, data_file in inputs.items():
-                    results.setdefault((code, kind), []).append(ingest_run(checkout, data_file, batch))
+                    results.setdefault((code, kind), []).append(ingest_run(checkout, data_file, batch, in_process))
                     print(f"\r  run {n + 1}/{runs}: {code} {kind} done", end="", flush=True)
         results["preloaded"] = len(preload)
     return results
@@ -123,7 +125,9 @@ def print_ingest(found: dict, args) -> None:
         return sorted(found[key])[len(found[key]) // 2]
 
     codes = list(dict.fromkeys(code for code, _ in (k for k in found if isinstance(k, tuple))))
-    print(f"\n\n{args.alerts:,} alerts in batches of {args.batch:,} with source_id, through the real server, "
+    where = ("db.insert_alerts in one process (no server, no HTTP)" if args.in_process
+             else "through the real server")
+    print(f"\n\n{args.alerts:,} alerts in batches of {args.batch:,} with source_id, {where}, "
           f"median of {args.runs} interleaved runs:\n")
     print(f"{'code':10}{'alerts':46}{'alerts/s':>10}{'per CPU s':>11}{'rows added':>12}   runs (alerts/s)")
     dup_label = f"half duplicates of {found['preloaded']:,} open alerts"
@@ -140,6 +144,9 @@ def print_ingest(found: dict, args) -> None:
         peer = median((code, "new"))
         print(f"{code} all new / this code half duplicates: {peer[0] / dup[0]:.2f}x of wall time, "
               f"{peer[1] / dup[1]:.2f}x per CPU second")
+    if args.in_process:
+        print("the goal is through the server: run without --in-process")
+        return
     met = dup[0] >= GOAL_RATE and new[0] / dup[0] <= GOAL_RATIO
     print(f"goal: half duplicates within {GOAL_RATIO}x of all new and >= {GOAL_RATE:,} alerts/s: "
           f"{'met' if met else 'NOT met'} ({dup[0]:,.0f}/s)")
@@ -285,12 +292,14 @@ def main(argv=None) -> int:
     parser.add_argument("--peer", action="append", default=[], metavar="REV",
                         help="also run the ingest of the code at this git revision (its own server, the same "
                              "client and input, runs interleaved), e.g. the commit before a change; repeatable")
+    parser.add_argument("--in-process", action="store_true",
+                        help="time the ingest of db.insert_alerts in one process instead of through the server")
     args = parser.parse_args(argv)
 
     if args.only != "listing":
         print(f"ingest: {args.runs} x 2 runs of {args.alerts:,} alerts for this code"
               + "".join(f" and {rev}" for rev in args.peer) + " ...", flush=True)
-        print_ingest(bench_ingest(args.alerts, args.batch, args.runs, args.peer), args)
+        print_ingest(bench_ingest(args.alerts, args.batch, args.runs, args.peer, args.in_process), args)
 
     if args.only != "ingest":
         OUT.mkdir(parents=True, exist_ok=True)

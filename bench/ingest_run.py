@@ -2,11 +2,13 @@
 PYTHONPATH: bench_lifecycle.py runs it for this checkout and for an earlier one (its
 --peer), so both are measured by the same client in the same way.
 
-    PYTHONPATH=CHECKOUT:CHECKOUT/bench python bench/ingest_run.py ALERTS.json BATCH
+    PYTHONPATH=CHECKOUT:CHECKOUT/bench python bench/ingest_run.py ALERTS.json BATCH [--in-process]
 
 ALERTS.json holds {"preload": [...], "alerts": [...]}: the preload goes in untimed,
 then the alerts are timed. Prints one JSON line: alerts/s of wall time, alerts per
-CPU second of the server's workers, and the number of alerts stored after.
+CPU second of the server's workers, and the number of alerts stored after. With
+--in-process, no server: the alerts (checked by vigie.alert.normalize_alert) go
+straight to vigie.db.insert_alerts in this process, and its CPU is counted.
 """
 
 import json
@@ -46,13 +48,33 @@ def run(preload, alerts, batch: int) -> dict:
     return {"rate": len(alerts) / elapsed, "cpu_rate": len(alerts) / cpu, "count": count}
 
 
+def run_in_process(preload, alerts, batch: int) -> dict:
+    from vigie import db
+    from vigie.alert import normalize_alert
+
+    def insert_all(conn, items):
+        for i in range(0, len(items), batch):
+            db.insert_alerts(conn, [dict(normalize_alert(a), source_id=a.get("source_id")) for a in items[i:i + batch]])
+
+    with tempfile.TemporaryDirectory() as tmp:
+        conn = db.connect(Path(tmp) / "vigie.db")
+        insert_all(conn, preload)
+        cpu_before, start = time.process_time(), time.perf_counter()
+        insert_all(conn, alerts)
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_before
+        count = conn.execute("SELECT COUNT(*) FROM alerts").fetchone()[0]
+        conn.close()
+    return {"rate": len(alerts) / elapsed, "cpu_rate": len(alerts) / cpu, "count": count}
+
+
 def main(argv=None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 2 or args[0] in ("-h", "--help"):
+    if len(args) not in (2, 3) or args[0] in ("-h", "--help") or args[2:] not in ([], ["--in-process"]):
         print(__doc__)
         return 0 if args and args[0] in ("-h", "--help") else 2
     data = json.loads(Path(args[0]).read_text())
-    print(json.dumps(run(data["preload"], data["alerts"], int(args[1]))))
+    measure = run_in_process if args[2:] else run
+    print(json.dumps(measure(data["preload"], data["alerts"], int(args[1]))))
     return 0
 
 
