@@ -4,9 +4,9 @@
 `insert_rows` and `update_rows` write back what `vigie.lifecycle` returned, changing
 only the columns whose value changed (an unchanged indexed column costs nothing);
 `write_events` appends history entries. The `fingerprint_key` column (what lookups
-by fingerprint use) is written here from the fingerprint, never read into a row. Every change of an alert goes through these,
-inside the caller's transaction, so a change and its history are written together or
-not at all.
+by fingerprint use) is written here from the fingerprint, never read into a row.
+Every change of an alert goes through these, inside the caller's transaction, so a
+change and its history are written together or not at all.
 """
 
 import json
