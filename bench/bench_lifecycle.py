@@ -197,11 +197,12 @@ def build(path: Path, count: int, silences: int):
                    "application": rnd.choice(("billing", "shop", "crm", "mail")),
                    "environment": rnd.choice(("prod", "preprod", "testing", "dev")),
                    "acknowledged": 0, "acknowledged_by": None, "acknowledged_at": None, "source_id": None,
-                   "created_at": t, "fingerprint": f"bench:{i}", "first_seen": t, "last_seen": t,
+                   "created_at": t, "fingerprint": None, "first_seen": t, "last_seen": t,
                    "duplicate_count": rnd.choice((0, 0, 0, 1, 4)), "reopen_count": 0, "ack_until": None,
                    "shelved_until": None, "shelved_by": None, "resolved_at": iso(moment + timedelta(minutes=20)),
                    "resolved_by": "system", "resolution": "back to normal", "timeout": None, "expires_at": None,
                    "flap_changes": [], "flapping_until": None}
+            row["fingerprint"] = lc.fingerprint(row)  # the default one, as the API makes it
             if severity != "INFO" and rnd.random() < LIVE_SHARE / 0.75:
                 row.update(resolved_at=None, resolved_by=None, resolution=None, **live_state(rnd, moment))
             batch.append(row)
