@@ -146,9 +146,10 @@ var VigieGraphs = (function () {
                                   role: "img",
                                   "aria-label": spec.title + ": the last day, the interactive graph is loading" });
     names.forEach(function (name, n) {
-      var area = spec.kind === "interface" && n === 0;
-      svg.appendChild(svgElement("path", { d: pathOf(xs, columns[name], toX, toY, area),
-        fill: area ? "rgba(0,200,0,0.35)" : "none", stroke: COLORS[name], "stroke-width": 1.5 }));
+      if (spec.kind === "interface" && n === 0)      /* in: filled down to zero, as in the Plotly graph */
+        svg.appendChild(svgElement("path", { d: pathOf(xs, columns[name], toX, toY, true), fill: "rgba(0,200,0,0.35)" }));
+      svg.appendChild(svgElement("path", { d: pathOf(xs, columns[name], toX, toY, false), fill: "none",
+                                           stroke: COLORS[name], "stroke-width": 1.5 }));
     });
     var label = svgElement("text", { x: pad, y: 14, "class": "preview-top" });
     label.textContent = (spec.kind === "interface" ? bps(top) : Number(top.toPrecision(4)) + (spec.unit ? " " + spec.unit : "")) +
