@@ -24,6 +24,7 @@ FILTER_PARAMS = ("severity", "server", "environment", "application", "provider",
 LIST_PARAMS = FILTER_PARAMS + ("ordering", "limit", "offset")
 BOOLEAN_FILTERS = ("acknowledged", "flapping", "silenced")
 NEW_ALERT_EXTRAS = ("source_id", "fingerprint", "timeout")
+_NEW_ALERT_KEYS = frozenset(FIELDS + NEW_ALERT_EXTRAS)
 
 
 def utc_timestamp(value, field="timestamp") -> str:
@@ -56,9 +57,10 @@ def parse_new_alert(record) -> dict:
     """The seven fields normalised plus source_id, fingerprint and timeout; raise AlertError."""
     if not isinstance(record, dict):
         raise AlertError(None, "an alert must be a JSON object")
-    for key in record:
-        if key not in FIELDS and key not in NEW_ALERT_EXTRAS:
-            raise AlertError(key, f"unknown field {key!r}")
+    if not record.keys() <= _NEW_ALERT_KEYS:
+        for key in record:
+            if key not in _NEW_ALERT_KEYS:
+                raise AlertError(key, f"unknown field {key!r}")
     check_lengths(record)
     alert = normalize_alert(record)
     alert["fingerprint"] = lc.normalize_fingerprint(record.get("fingerprint"))

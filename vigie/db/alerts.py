@@ -12,6 +12,8 @@ columns, index names) come from the fixed tables below, never from a request.
 """
 
 
+from operator import itemgetter
+
 from vigie import lifecycle as lc
 from vigie import scope, severity
 from vigie.alert import FIELDS, SEVERITIES
@@ -40,6 +42,7 @@ ORDERING_COLUMNS = {
 }
 DEFAULT_ORDERING = "-timestamp"
 MATCHED_FIELDS = tuple(f for f in FIELDS if f != "timestamp")  # what silences look at
+_MATCHED_VALUES = itemgetter(*MATCHED_FIELDS)
 
 
 def to_alert(row: dict, now: str, silenced_by=()) -> dict:
@@ -108,7 +111,7 @@ def _ingest(conn, records, actor, now, flap, fingerprint_fields) -> list:
             new, changes, outcome = lc.arrive(row, record, actor, now, flap)
             if source_id is not None:
                 sources.append((source_id, row["id"]))
-            said_otherwise = any(row[f] != new[f] for f in MATCHED_FIELDS)
+            said_otherwise = _MATCHED_VALUES(row) != _MATCHED_VALUES(new)
             if outcome == "reopened" or said_otherwise:
                 relink[row["id"]] = relink.get(row["id"], False) or said_otherwise
             results.append((row["id"], False))

@@ -47,6 +47,7 @@ def read_row(conn, alert_id: int):
 
 
 _ROW_VALUES = itemgetter(*_INSERT_COLUMNS)
+_MUTABLE_VALUES = itemgetter(*MUTABLE)
 _FLAP = _INSERT_COLUMNS.index("flap_changes")
 
 
@@ -66,7 +67,8 @@ def update_rows(conn, pairs) -> None:
     """[(old, new)]: one UPDATE per set of changed columns, for the rows that changed."""
     groups = {}
     for old, new in pairs:
-        changed = tuple(c for c in MUTABLE if old[c] != new[c])
+        before, after = _MUTABLE_VALUES(old), _MUTABLE_VALUES(new)
+        changed = tuple(c for c, b, a in zip(MUTABLE, before, after) if b != a) if before != after else ()
         if changed:
             values = tuple(_to_db(c, new[c]) for c in changed)
             if "fingerprint" in changed:
