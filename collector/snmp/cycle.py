@@ -109,13 +109,9 @@ def _fold_interfaces(samples: MachineSamples, config: dict, watched: list, readi
         line[key] = _pair(in_bps, out_bps)
         fold_max(now["open_max"], key, line[key])
         view = dict(entry, utilisation_percent=rates.utilisation_percent(in_bps, out_bps, interface["speed_bps"]))
-        before = if_state.get(key, {})
-        changes = ev.interface_events(key, before, view, config["threshold_percent"], ts)
+        changes, if_state[key] = ev.interface_events(key, if_state.get(key, {}), view,
+                                                     ev.utilisation_rule(config, interface), ts)
         found += changes
-        util_high = before.get("util_high", False)
-        for change in changes:
-            util_high = {"util_high": True, "util_ok": False}.get(change["kind"], util_high)
-        if_state[key] = {"oper_status": view["oper_status"], "util_high": util_high}
         counters[key] = _counters(current)
     for key in [k for k in if_state if k not in counters]:
         del if_state[key]

@@ -17,14 +17,17 @@ import hashlib
 import secrets
 from pathlib import Path
 
+from collector.snmp import thresholds
 from vigie.alert_file import render
 from vigie.lifecycle import MAX_FINGERPRINT
+from vigie.machines import defaults as machine_defaults
 from vigie.atomic import atomic_write_text
 from vigie.utc import iso_from_unix
 
 SEVERITY = {"down": "CRITICAL", "up": "INFO", "if_down": "ERROR", "if_up": "INFO",
             "util_high": "WARNING", "util_ok": "INFO"}
 
+THRESHOLD_KEYS = ("threshold_percent", "threshold_polls", "threshold_hysteresis")
 
 # The condition each kind of event is about.
 CONDITION = {"down": "reachability", "up": "reachability", "if_down": "oper-status", "if_up": "oper-status",
@@ -44,12 +47,44 @@ def machine_events(previous_state: str, new_state: str, ts: float, detail: str =
     return []
 
 
-def interface_events(name: str, previous: dict, current: dict, threshold_percent: float, ts: float) -> list:
-    """Oper status and utilisation changes of one interface between two polls.
+def utilisation_rule(config: dict, interface: dict = None) -> dict:
+    """The utilisation threshold of one interface: the machine's threshold_percent,
+    threshold_polls and threshold_hysteresis, each overridden by the interface's own
+    entry in interface_thresholds (by name, ifDescr or ifIndex) when it has one."""
+    settings = {key: config.get(key, machine_defaults()[key]) for key in THRESHOLD_KEYS}
+    settings.update(interface_overrides(config, interface))
+    return thresholds.rule(settings["threshold_percent"], above=True, polls=settings["threshold_polls"],
+                           hysteresis=settings["threshold_hysteresis"])
 
-    `previous` holds {"oper_status", "util_high"} from the last poll (empty on
-    the first one: no event then, there is no change to report). An interface
-    taken down by an administrator (ifAdminStatus down) is not an incident.
+
+def interface_overrides(config: dict, interface: dict = None) -> dict:
+    """The interface_thresholds entry of this interface ({} when none): by ifName first,
+    then ifDescr, then ifIndex."""
+    table = config.get("interface_thresholds") or {}
+    for key in (interface or {}).get("name"), (interface or {}).get("descr"), (interface or {}).get("index"):
+        if key is not None and str(key) in table:
+            return table[str(key)]
+    return {}
+
+
+def utilisation_message(name: str, change: str, util: float, r: dict) -> str:
+    if change == thresholds.RAISE:
+        held = f" for {r['polls']} polls" if r["polls"] > 1 else ""
+        return (f"Interface {name} at {thresholds.shown(util, '>=', r['limit'])}% of its speed{held} "
+                f"(threshold {r['limit']:g}%)")
+    level = thresholds.clear_level(r)
+    return (f"Interface {name} back under {level:g}% of its speed "
+            f"({thresholds.shown(util, '<', level)}%; threshold {r['limit']:g}%)")
+
+
+def interface_events(name: str, previous: dict, current: dict, rule: dict, ts: float) -> tuple:
+    """(events, new state) of one interface between two polls.
+
+    `previous` is the state this returned last time ({"oper_status", "util_high",
+    "util_count"}; empty on the first poll: no oper-status event then, there is no
+    change to report). An interface taken down by an administrator (ifAdminStatus
+    down) is not an incident. Utilisation goes through the threshold `rule`
+    (thresholds.py): raised after its polls in a row, cleared under its hysteresis.
     """
     events = []
     before, now = previous.get("oper_status"), current.get("oper_status")
@@ -59,14 +94,12 @@ def interface_events(name: str, previous: dict, current: dict, threshold_percent
         elif now == "up" and before == "down":
             events.append(make_event("if_up", ts, f"Interface {name} is up again", name))
     util = current.get("utilisation_percent")
-    if util is not None:
-        if util >= threshold_percent and not previous.get("util_high"):
-            events.append(make_event("util_high", ts, f"Interface {name} at {util:.0f}% of its speed "
-                                     f"(threshold {threshold_percent:g}%)", name))
-        elif util < threshold_percent and previous.get("util_high"):
-            events.append(make_event("util_ok", ts, f"Interface {name} back under {threshold_percent:g}% "
-                                     f"({util:.0f}%)", name))
-    return events
+    held = {"count": previous.get("util_count", 0), "raised": previous.get("util_high", False)}
+    held, change = thresholds.step(held, util, rule)
+    if change is not None:
+        kind = "util_high" if change == thresholds.RAISE else "util_ok"
+        events.append(make_event(kind, ts, utilisation_message(name, change, util, rule), name))
+    return events, {"oper_status": now, "util_high": held["raised"], "util_count": held["count"]}
 
 
 def fingerprint(machine: str, event: dict):
