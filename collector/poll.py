@@ -30,6 +30,7 @@ from collector.snmp.reading import OidNameError, extra_oid_specs, numeric_oid
 from vigie import heartbeat, paths
 from vigie.samples import MachineSamples, SamplesError, SamplesStore, samples_path
 from vigie.logs import setup_logging
+from vigie.reported import Reported
 from vigie.shard import ShardError, in_shard, parse_shard
 from vigie.severity import LEAST_SEVERE
 
@@ -37,20 +38,18 @@ log = logging.getLogger("vigie.collector")
 SKIP = "skip"   # open_session: the machine's configuration cannot be used this cycle
 
 
-class Reporter:
-    """Logs a problem when it appears or changes, not on every cycle."""
+class Reporter(Reported):
+    """Logs a problem when it appears or changes, not on every cycle; with a file, across
+    runs too (a timer's `--once` is a new process every minute)."""
 
-    def __init__(self):
-        self.seen = {}
+    def __init__(self, path=None):
+        super().__init__(log, path)
 
-    def problem(self, key, message, level=logging.ERROR):
-        if self.seen.get(key) != message:
-            self.seen[key] = message
-            log.log(level, "%s", message)
 
-    def clear(self, key, message=None):
-        if self.seen.pop(key, None) is not None and message:
-            log.info("%s", message)
+def reported_path(samples_dir, shard=None) -> Path:
+    """Where a collector keeps what it has logged about lasting problems, one file per shard."""
+    suffix = f"-{shard[0]}-of-{shard[1]}" if shard else ""
+    return Path(samples_dir) / f".poll-reported{suffix}.json"
 
 
 def load_machines(machines_dir, reporter: Reporter, shard=None) -> dict:
@@ -62,8 +61,10 @@ def load_machines(machines_dir, reporter: Reporter, shard=None) -> dict:
         key = ("file", error.source)
         bad.add(key)
         reporter.problem(key, f"machine file skipped: {error}")
-    for key in [k for k in reporter.seen if k[0] == "file" and k not in bad]:
-        reporter.clear(key, f"machine file {key[1]} is valid again")
+    reporter.keep_only("file", bad, lambda key: f"machine file {key[1]} is valid again")
+    names = {c["name"] for c in configs}
+    for kind in ("oid", "secret", "notice"):   # problems of machines no longer polled here are over
+        reporter.keep_only(kind, {k for k in reporter.seen if len(k) > 1 and k[1] in names}, lambda key: None)
     return {config["name"]: config for config in configs}
 
 
@@ -75,6 +76,8 @@ def resolve_extra_oids(config: dict, reporter: Reporter) -> dict:
             specs[name] = dict(spec, oid=numeric_oid(spec["oid"]))
         except OidNameError as exc:
             reporter.problem(("oid", config["name"], name), f"{config['name']}: oids.{name}: {exc}")
+        else:
+            reporter.clear(("oid", config["name"], name), f"{config['name']}: oids.{name} resolves again")
     return specs
 
 
@@ -117,7 +120,7 @@ class Collector:
         self.shard = shard
         self.alertfiles_dir = Path(alertfiles_dir)
         self.store = SamplesStore(samples_dir)
-        self.reporter = Reporter()
+        self.reporter = Reporter(reported_path(samples_dir, shard))
         self.samples = {}
         self.semaphore = asyncio.Semaphore(concurrency)
         self.stack = SnmpStack()       # made inside the running event loop, used only there
@@ -174,7 +177,9 @@ class Collector:
     async def once(self) -> int:
         configs = load_machines(self.machines_dir, self.reporter, self.shard)
         if not configs:
-            log.warning("no machine to poll in %s", self.machines_dir)
+            self.reporter.problem(("empty",), f"no machine to poll in {self.machines_dir}", logging.WARNING)
+        else:
+            self.reporter.clear(("empty",))
         started = time.monotonic()
         # every target is registered with the engine before the first request goes out
         sessions = [await self.open_session(c) for c in configs.values()]
@@ -190,6 +195,7 @@ class Collector:
         log.info("polled %d machine(s) in %.2f s: %d up; samples: %.0f kB written, %.2f s of CPU",
                  len(configs), time.monotonic() - started, up, self.stored["bytes"] / 1000,
                  self.stored["cpu_seconds"])
+        self.reporter.save()
         await self.stack.close()
         return 1 if failed else 0
 
@@ -214,6 +220,7 @@ class Collector:
         tasks, running = {}, {}
         while not stop.is_set():
             configs = load_machines(self.machines_dir, self.reporter, self.shard)
+            self.reporter.save()
             for name in list(tasks):
                 if name not in configs or configs[name] != running[name]:
                     tasks.pop(name).cancel()

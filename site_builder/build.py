@@ -27,6 +27,7 @@ from vigie.samples import journal
 from vigie import device_log, heartbeat, metrics, paths, scope, utc
 from vigie.atomic import atomic_write_bytes
 from vigie.logs import setup_logging
+from vigie.reported import Reported
 from vigie.roles import ROLE_RANK
 
 log = logging.getLogger("vigie.site")
@@ -35,6 +36,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 STATIC_DIR = PACKAGE_DIR / "static"
 PLOTLY_ASSET = "static/plotly.min.js"
 REFRESH_SECONDS = 30  # how often an open dashboard or machine page looks for a newer build
+REPORTED_FILE = ".vigie-reported.json"  # what the builder has logged about lasting problems
 
 
 def plotly_js() -> bytes:
@@ -102,8 +104,6 @@ class MachineJob:
                 files.write(f"machines/{name}/{LIVE}", journal.dumps(context.live_data(view, graph_info)))
             except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
                 view, error = None, f"cannot use samples: {type(exc).__name__}: {exc}"
-        if error:
-            log.warning("machine %s: %s", name, error)
         sig = signature(code, site.api_url, public_view(self.config), context.page_facts(view, error),
                         inputs.events_signature(samples_dir, name), self.alert_count, self.alerts)
         current = self.previous.get("inputs") == sig and (Path(out_dir) / relpath).is_file()
@@ -159,6 +159,16 @@ def build_machines(site, writer, code, samples_dir, conn, configs, workers, now:
     return [r["entry"]["row"] for r in results]
 
 
+def report_samples_errors(reported, rows) -> None:
+    """A samples file the builder cannot use is logged when that first happens, not every build."""
+    for row in rows:
+        if row.get("error"):
+            reported.problem(("samples", row["name"]), f"machine {row['name']}: {row['error']}", logging.WARNING)
+        else:
+            reported.clear(("samples", row["name"]))
+    reported.keep_only("samples", {("samples", row["name"]) for row in rows}, lambda key: None)
+
+
 def build(machines_dir=paths.MACHINES_DIR, samples_dir=paths.SAMPLES_DIR, db_path=paths.DB_PATH,
           out_dir=paths.WWW_DIR, api_url: str = "", now: datetime = None, force: bool = False,
           workers: int = 1) -> dict:
@@ -166,14 +176,22 @@ def build(machines_dir=paths.MACHINES_DIR, samples_dir=paths.SAMPLES_DIR, db_pat
     started = time.monotonic()
     now = now or datetime.now(timezone.utc)
     built_at = utc.iso(now)
+    reported = Reported(log, Path(out_dir) / REPORTED_FILE)
     configs, errors = inputs.read_machines(machines_dir)
     for error in errors:
-        log.warning("skipping machine file %s", error)
+        reported.problem(("file", error.source), f"skipping machine file {error}", logging.WARNING)
+    reported.keep_only("file", {("file", e.source) for e in errors},
+                       lambda key: f"machine file {key[1]} is valid again")
     conn = inputs.open_alerts(db_path)
     if conn is None:
-        log.warning("no alerts database at %s yet: alert pages will be empty", db_path)
+        reported.problem(("db",), f"no alerts database at {db_path} yet: alert pages will be empty", logging.WARNING)
+    else:
+        reported.clear(("db",))
     if not Path(samples_dir).is_dir():
-        log.warning("no samples folder at %s yet: machines have no data", samples_dir)
+        reported.problem(("samples-folder",), f"no samples folder at {samples_dir} yet: machines have no data",
+                         logging.WARNING)
+    else:
+        reported.clear(("samples-folder",))
     writer = SiteWriter(out_dir)
     if force:
         writer.old = {}
@@ -181,6 +199,7 @@ def build(machines_dir=paths.MACHINES_DIR, samples_dir=paths.SAMPLES_DIR, db_pat
         site = Site(write_assets(writer), api_url, built_at)
         code = code_version()
         rows = build_machines(site, writer, code, samples_dir, conn, configs, workers, now.timestamp())
+        report_samples_errors(reported, rows)
         build_lists(site, writer, code, conn, configs, errors, rows)
         build_scoped_lists(site, writer, code, conn, configs, rows)
     finally:
@@ -188,6 +207,7 @@ def build(machines_dir=paths.MACHINES_DIR, samples_dir=paths.SAMPLES_DIR, db_pat
             conn.close()
     writer.remove_stale("machines", {f"machines/{c['name']}.html" for c in configs})
     writer.finish()
+    reported.save()
     report = dict(writer.report(), machines=len(configs), config_errors=len(errors),
                   seconds=round(time.monotonic() - started, 3))
     return report
