@@ -9,10 +9,11 @@ count=20
 span=${VIGIE_GENERATE_SPAN:-15m}
 keep_csv=""
 seed=""
+servers=""
 
 usage() {
   cat <<EOF
-Usage: bash collector/generate_and_split.sh [--count N] [--span SPAN] [--seed S] [--csv FILE] OUTDIR
+Usage: bash collector/generate_and_split.sh [--count N] [--span SPAN] [--seed S] [--servers LIST] [--csv FILE] OUTDIR
 
 Generate N fake alerts (python -m collector.generate) dated within the last SPAN
 and split them into alert files in OUTDIR (collector/split_alerts.sh).
@@ -22,6 +23,8 @@ Options:
   --span SPAN   how far back they are dated: 45s, 30m, 12h, 7d
                 (default \$VIGIE_GENERATE_SPAN or 15m)
   --seed S      reproducible alerts (default: new ones every run)
+  --servers L   the servers the alerts are about: a count or a comma-separated list of
+                names, e.g. your machines' names (default: a fleet of 20, web-01...)
   --csv FILE    keep the generated CSV in FILE (default: a temporary file, removed)
   -h, --help    show this help
 
@@ -36,14 +39,16 @@ outdir=""
 while [ $# -gt 0 ]; do
   case $1 in
     -h|--help) usage; exit 0 ;;
-    --count|--span|--seed|--csv)
+    --count|--span|--seed|--csv|--servers)
       [ $# -ge 2 ] || die "$1 needs a value"
-      case $1 in --count) count=$2 ;; --span) span=$2 ;; --seed) seed=$2 ;; --csv) keep_csv=$2 ;; esac
+      case $1 in --count) count=$2 ;; --span) span=$2 ;; --seed) seed=$2 ;; --csv) keep_csv=$2 ;;
+                 --servers) servers=$2 ;; esac
       shift 2 ;;
     --count=*) count=${1#*=}; shift ;;
     --span=*) span=${1#*=}; shift ;;
     --seed=*) seed=${1#*=}; shift ;;
     --csv=*) keep_csv=${1#*=}; shift ;;
+    --servers=*) servers=${1#*=}; shift ;;
     -?*) die "unknown option '$1' (see --help)" ;;
     *) [ -z "$outdir" ] || die "one OUTDIR only ('$outdir' and '$1' given)"; outdir=$1; shift ;;
   esac
@@ -66,6 +71,7 @@ fi
 
 generate=(--count "$count" --start="-$span" --end=now --out "$csv")
 [ -n "$seed" ] && generate+=(--seed "$seed")
+[ -n "$servers" ] && generate+=(--servers "$servers")
 PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}" "$python" -m collector.generate "${generate[@]}" \
   || die "generating the alerts failed"
 # few files per run: flushing them to disk before they appear costs little

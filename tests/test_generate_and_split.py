@@ -56,6 +56,12 @@ def test_keeps_the_csv_when_asked_and_files_match_it(tmp_path):
     assert sorted(map(key, alerts(tmp_path / "out"))) == sorted(key(normalize_alert(r)) for r in rows)
 
 
+def test_alerts_are_about_the_servers_given(tmp_path):
+    result = run(tmp_path, "--count", 30, "--servers", "sim-core-router,sim-edge-switch", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert {a["server"] for a in alerts(tmp_path / "out")} == {"sim-core-router", "sim-edge-switch"}
+
+
 def test_each_run_adds_new_alerts(tmp_path):
     run(tmp_path, "--count", 10, tmp_path / "out")
     run(tmp_path, "--count", 10, tmp_path / "out")

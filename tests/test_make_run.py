@@ -1,8 +1,11 @@
 """`make run` / `python -m vigie.run`: the whole system starts, answers, and stops
 without leaving a process behind."""
 
+import json
 import os
+import pty
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -167,17 +170,23 @@ def test_run_serves_site_and_api_then_stops_everything(tmp_path):
         run.wait_for(lambda: "Vigie is running" in run.output(), "the start banner")
         assert f"open {run.url}/" in run.output()
         user, password = run.admin()
-        assert password in run.output(), "the admin password is printed"
+        assert password not in run.output(), "the admin password never goes to a log file"
+        assert f"the password in {run.workdir / 'data' / 'admin.password'}" in run.output()
         auth = (user, password)
         assert requests.get(f"{run.url}/api/health", timeout=5).status_code == 200
         assert requests.get(f"{run.url}/api/me", auth=auth, timeout=5).json()["role"] == "admin"
 
-        # generated alerts travel splitter -> alert files -> watcher -> API
-        count = run.wait_for(lambda: (lambda n: n >= 40 and n)(requests.get(
-            f"{run.url}/api/alert", auth=auth, timeout=5).json()["count"]), "a week of past alerts in the API")
+        # generated alerts travel splitter -> alert files -> watcher -> API (which keeps one
+        # row per server and message: three servers repeat themselves)
+        run.wait_for(lambda: len(list((run.workdir / "alertfiles" / "done").glob("*.txt"))) >= 40,
+                     "a week of past alerts taken in by the API")
+        assert requests.get(f"{run.url}/api/alert", auth=auth, timeout=5).json()["count"] >= 3
         history = (run.workdir / "data" / "alerts.csv").read_text().splitlines()
         assert history[0] == "timestamp,server,severity,message,provider,application,environment"
         assert len(history) == 41, "the first run keeps its week of alerts as a CSV"
+        servers = set(requests.get(f"{run.url}/api/stats", auth=auth, timeout=5).json()["by_server"])
+        assert servers <= {"sim-core-router", "sim-edge-switch", "sim-office-gw"}, \
+            "the invented alerts are about the simulated machines"
         assert list((run.workdir / "alertfiles" / "done").glob("*.txt"))
         # the collector polls the simulated devices
         run.wait_for(lambda: any(p.name.startswith("sim-") for p in (run.workdir / "data" / "samples")
@@ -270,3 +279,87 @@ def test_bad_options_are_refused(tmp_path, args, message):
                             cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def free_udp_ports(count: int) -> int:
+    """The first of `count` consecutive free UDP ports on 127.0.0.1."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", 0))
+            first = s.getsockname()[1]
+        if first + count > 65535:
+            continue
+        try:
+            held = []
+            for port in range(first, first + count):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                held.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for sock in held:
+                sock.close()
+    raise RuntimeError("no consecutive free UDP ports")
+
+
+def machine_states(run) -> dict:
+    out = subprocess.run([sys.executable, "-m", "collector.status", "--json", "--machines",
+                          str(run.workdir / "machines"), "--samples", str(run.workdir / "data" / "samples")],
+                         capture_output=True, text=True, timeout=60, cwd=REPO).stdout
+    return {m["name"]: m["status"] for m in json.loads(out)}
+
+
+def test_one_simulated_device_stops_and_starts_on_its_own(tmp_path):
+    first = free_udp_ports(2)
+    run = Run(tmp_path, extra=["--devices", "2", "--sim-port", str(first), "--generate-every", "0"])
+    try:
+        run.wait_for(lambda: "Vigie is running" in run.output(), "the start banner")
+        assert f"sim-edge-switch (udp 127.0.0.1:{first + 1})" in run.output()
+        stop = f"-m vigie.run --workdir {run.workdir} --stop-device sim-edge-switch"
+        assert stop in run.output(), "the banner says how to stop one device"
+        machine = json.loads((run.workdir / "machines" / "sim-edge-switch.json").read_text())
+        assert machine["port"] == first + 1
+        both_up = {"sim-core-router": "up", "sim-edge-switch": "up"}
+        run.wait_for(lambda: machine_states(run) == both_up, "both devices up", timeout=120)
+
+        control = [sys.executable, "-m", "vigie.run", "--workdir", str(run.workdir)]
+        result = subprocess.run(control + ["--stop-device", "sim-edge-switch"], cwd=REPO, capture_output=True,
+                                text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        run.wait_for(lambda: "simulated device sim-edge-switch stopped" in run.output(), "the device to stop")
+        run.wait_for(lambda: machine_states(run) == {"sim-core-router": "up", "sim-edge-switch": "down"},
+                     "the stopped device to be down, the other still up", timeout=120)
+
+        subprocess.run(control + ["--start-device", "sim-edge-switch"], cwd=REPO, check=True, timeout=60)
+        run.wait_for(lambda: machine_states(run) == both_up, "the device back up", timeout=120)
+        assert run.interrupt() == 0
+        assert_nothing_left(run)
+    finally:
+        run.kill()
+
+
+def test_admin_password_is_shown_on_a_terminal(tmp_path):
+    main, side = pty.openpty()
+    port = free_tcp_port()
+    proc = subprocess.Popen([sys.executable, "-m", "vigie.run", "--port", str(port), "--workdir", str(tmp_path / "v"),
+                             "--devices", "0", "--generate-every", "0"], cwd=REPO, stdin=subprocess.DEVNULL,
+                            stdout=side, stderr=side, start_new_session=True)
+    os.close(side)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 90
+        while b"Ctrl-C stops everything" not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([main], [], [], 1)
+            if ready:
+                try:
+                    seen += os.read(main, 65536)
+                except OSError:
+                    break
+        password = (tmp_path / "v" / "data" / "admin.password").read_text().strip()
+        assert f"password: {password}" in seen.decode(errors="replace")
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
+        os.close(main)

@@ -1,9 +1,12 @@
 """`make run`: the whole of Vigie on one machine, without systemd, for a first look.
 
-Starts simulated SNMP devices (snmpsim on loopback, counters that move), writes
-their machine files, starts the API serving the site, gives the watcher a token
-and starts it, then runs the alert generator, one SNMP poll and the site builder
-on short intervals. Every line a component prints is prefixed with its name.
+Starts simulated SNMP devices (one snmpsim each on loopback, counters that
+move; one can be stopped and started with --stop-device / --start-device),
+writes their machine files, starts the API serving the site, the SNMP collector
+(each machine on its own interval, as under systemd) and the watcher with a token
+of its own, then runs the alert generator (about the simulated machines) and the
+site builder on short intervals. Every line a component prints is prefixed with
+its name. The admin password is shown only on a terminal.
 
 Each child runs in its own process group, so Ctrl-C in the terminal reaches
 this supervisor only; it then stops every group it started (SIGTERM, then
@@ -60,8 +63,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"database, samples, tokens, simulator data (default: {paths.DATA_DIR})")
     parser.add_argument("--devices", type=int, default=len(SIM_DEVICES), choices=range(0, len(SIM_DEVICES) + 1),
                         metavar="N", help="simulated devices to start, 0-%(default)s (default: %(default)s)")
+    parser.add_argument("--sim-port", type=int, metavar="PORT",
+                        help="UDP port of the first simulated device, the others on the next ports "
+                             "(default: free ports)")
+    parser.add_argument("--stop-device", metavar="NAME",
+                        help="stop one simulated device of a running `make run` (same --workdir/--data), then exit")
+    parser.add_argument("--start-device", metavar="NAME",
+                        help="start a simulated device stopped with --stop-device again, then exit")
     parser.add_argument("--poll-every", type=float, default=15.0, metavar="SECONDS",
-                        help="SNMP poll period, also the machines' interval, at least 5 (default: %(default)s)")
+                        help="poll interval of the simulated devices, at least 5 (default: %(default)s)")
     parser.add_argument("--build-every", type=float, default=30.0, metavar="SECONDS",
                         help="site rebuild period (default: %(default)s)")
     parser.add_argument("--generate-every", type=float, default=60.0, metavar="SECONDS",
@@ -111,6 +121,15 @@ def free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def udp_port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def udp_port_is_bound(port: int) -> bool:
@@ -210,6 +229,17 @@ class Supervisor:
                 self.output.line("run", f"{name} (pid {proc.pid}) still has not exited after SIGKILL")
         self.children = []
 
+    def stop(self, proc) -> None:
+        """Stop one child (its whole group) and forget it."""
+        self._signal(proc, signal.SIGTERM)
+        try:
+            proc.wait(timeout=STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            self._signal(proc, signal.SIGKILL)
+            proc.wait(timeout=STOP_GRACE_SECONDS)
+        self.daemons.discard(proc.pid)
+        self.children = [(n, p) for n, p in self.children if p is not proc]
+
     @staticmethod
     def _signal(proc, signum) -> None:
         try:
@@ -218,25 +248,96 @@ class Supervisor:
             pass
 
 
-def write_simulated_devices(folders: dict, port: int, interval: float, count: int) -> list:
-    """snmpsim data files and the matching machine files; returns the device names."""
+def write_simulated_devices(folders: dict, ports: list, interval: float) -> list:
+    """snmpsim data files (one folder per device, each served by its own snmpsim) and the
+    matching machine files; returns the device names."""
     from vigie import simulated_devices
 
-    data_dir = folders["sim"] / "data"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    names = list(SIM_DEVICES[:count])
-    for index, name in enumerate(names):
+    names = list(SIM_DEVICES[:len(ports)])
+    for index, (name, port) in enumerate(zip(names, ports)):
+        data_dir = folders["sim"] / name / "data"
+        data_dir.mkdir(parents=True, exist_ok=True)
         text = simulated_devices.lively_device(name, interface_count=4 - index % 2, seed=index,
-                                          counter_bits=64 if index != 1 else 32)
+                                               counter_bits=64 if index != 1 else 32)
         atomic_write_text(data_dir / f"{name}.snmprec", text)
         machine = {
             "host": "127.0.0.1", "port": port,
+            "description": f"simulated device (snmpsim on udp 127.0.0.1:{port})",
             "snmp": {"version": "2c", "community": name},
             "interfaces": "all", "interval": max(MIN_POLL_SECONDS, int(interval)),
             "tags": {"application": "network", "environment": "demo", "provider": "Vigie simulator"},
         }
         atomic_write_json(folders["machines"] / f"{name}.json", machine, mode=0o600, indent=2)
     return names
+
+
+def stop_flag(folders: dict, name: str) -> Path:
+    """The file whose presence asks a running `make run` to keep device `name` stopped."""
+    return folders["sim"] / "control" / f"{name}.stopped"
+
+
+def sim_ports(first, count: int) -> list:
+    """The UDP ports of `count` devices: first, first+1, ... or free ones."""
+    if first is None:
+        ports = []
+        while len(ports) < count:
+            port = free_udp_port()
+            if port not in ports:
+                ports.append(port)
+        return ports
+    return [first + i for i in range(count)]
+
+
+class SimulatedDevices:
+    """One snmpsim per simulated device, so one can be stopped and started on its own.
+
+    A device is stopped while its stop flag exists (`--stop-device` writes it,
+    `--start-device` removes it); started again, it begins from zero like a rebooted
+    device. A device that ends without being asked to is an error, as any daemon's end."""
+
+    def __init__(self, supervisor, folders: dict, names: list, ports: list):
+        self.supervisor, self.folders = supervisor, folders
+        self.ports = dict(zip(names, ports))
+        self.procs = {}
+        (folders["sim"] / "control").mkdir(parents=True, exist_ok=True)
+        for name in names:
+            stop_flag(folders, name).unlink(missing_ok=True)
+
+    def command(self, name: str) -> list:
+        base = self.folders["sim"] / name
+        return [Path(PYTHON).parent / "snmpsim-command-responder", f"--data-dir={base / 'data'}",
+                f"--cache-dir={base / 'cache'}", f"--agent-udpv4-endpoint=127.0.0.1:{self.ports[name]}",
+                "--log-level=error"]
+
+    def start(self, name: str, stopping) -> None:
+        proc = self.supervisor.start("snmpsim", self.command(name), daemon=True)
+        deadline = time.monotonic() + 30
+        while not udp_port_is_bound(self.ports[name]):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the simulated device {name} did not start on udp port {self.ports[name]} "
+                                   "(taken? see --sim-port)")
+            if stopping.wait(0.1):
+                raise Stop()
+        self.procs[name] = proc
+
+    def start_all(self, stopping) -> None:
+        for name in self.ports:
+            self.start(name, stopping)
+
+    def tick(self, stopping) -> None:
+        """Follow the stop flags; raise RuntimeError when a device ended by itself."""
+        for name, port in self.ports.items():
+            wanted = not stop_flag(self.folders, name).exists()
+            proc = self.procs.get(name)
+            if proc is not None and proc.poll() is not None:
+                raise RuntimeError(f"the simulated device {name} stopped unexpectedly (status {proc.returncode})")
+            if proc is not None and not wanted:
+                self.supervisor.stop(proc)
+                del self.procs[name]
+                self.supervisor.output.line("run", f"simulated device {name} stopped (udp 127.0.0.1:{port})")
+            elif proc is None and wanted:
+                self.start(name, stopping)
+                self.supervisor.output.line("run", f"simulated device {name} started again (udp 127.0.0.1:{port})")
 
 
 def wait_for_http(url: str, timeout: float, proc: subprocess.Popen) -> bool:
@@ -373,14 +474,17 @@ def run(args, output: Output) -> int:
         signal.signal(signum, on_signal)
     url = f"http://{args.host}:{args.port}"
     try:
+        devices = start_devices(args, folders, supervisor, output, stopping)
         daemons = start_daemons(args, folders, supervisor, output, url, env, stopping)
-        jobs = periodic_jobs(args, folders, url)
-        banner(output, url, folders)
+        jobs = periodic_jobs(args, folders, url, list(devices.ports) if devices else [])
+        banner(output, url, folders, args, list(devices.ports) if devices else [])
         while not stopping.is_set():
             for name, proc in daemons:
                 if proc.poll() is not None:
                     output.line("run", f"{name} stopped unexpectedly (status {proc.returncode}): stopping everything")
                     return 1
+            if devices is not None:
+                devices.tick(stopping)
             now = time.monotonic()
             for job in jobs:
                 job.tick(supervisor, now)
@@ -398,23 +502,24 @@ def run(args, output: Output) -> int:
         output.line("run", "everything stopped")
 
 
+def start_devices(args, folders, supervisor, output, stopping):
+    """The simulated devices, each on its own port; None when there are none."""
+    if not args.devices:
+        return None
+    ports = sim_ports(args.sim_port, args.devices)
+    taken = [port for port in ports if not udp_port_is_free(port)]
+    if taken:
+        raise RuntimeError(f"udp port {', '.join(map(str, taken))} on 127.0.0.1 is taken: "
+                           "pick other ports for the simulated devices with --sim-port")
+    names = write_simulated_devices(folders, ports, args.poll_every)
+    devices = SimulatedDevices(supervisor, folders, names, ports)
+    devices.start_all(stopping)
+    output.line("run", "simulated devices: " + ", ".join(f"{n} (udp 127.0.0.1:{p})" for n, p in zip(names, ports)))
+    return devices
+
+
 def start_daemons(args, folders, supervisor, output, url, env, stopping) -> list:
     daemons = []
-    if args.devices:
-        sim_port = free_udp_port()
-        names = write_simulated_devices(folders, sim_port, args.poll_every, args.devices)
-        sim = supervisor.start("snmpsim", daemon=True, cmd=[
-            Path(PYTHON).parent / "snmpsim-command-responder", f"--data-dir={folders['sim'] / 'data'}",
-            f"--cache-dir={folders['sim'] / 'cache'}", f"--agent-udpv4-endpoint=127.0.0.1:{sim_port}",
-            "--log-level=error"])
-        deadline = time.monotonic() + 30
-        while not udp_port_is_bound(sim_port):
-            if sim.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the SNMP simulator did not start")
-            if stopping.wait(0.1):
-                raise Stop()
-        output.line("run", f"simulated devices on udp 127.0.0.1:{sim_port}: {', '.join(names)}")
-        daemons.append(("snmpsim", sim))
     api = supervisor.start("api", daemon=True, cmd=[
         PYTHON, "api.py", "serve", "--host", args.host, "--port", args.port, "--db", folders["data"] / "vigie.db",
         "--www", folders["www"], "--machines", folders["machines"], "--samples", folders["samples"],
@@ -425,6 +530,12 @@ def start_daemons(args, folders, supervisor, output, url, env, stopping) -> list
     if stopping.is_set():
         raise Stop()
     token = ensure_watcher_token(folders, output, paths.REPO_ROOT, env)
+    # the collector as under systemd: each machine on its own interval (a device added
+    # through the site keeps the interval it was given), the folder read every 5 s
+    poll = supervisor.start("poll", daemon=True, cmd=[
+        PYTHON, "-m", "collector.poll", "--machines", folders["machines"], "--alertfiles", folders["alertfiles"],
+        "--samples", folders["samples"], "--rescan", "5"])
+    daemons.append(("poll", poll))
     watch = supervisor.start("watch", daemon=True, cmd=[
         PYTHON, "-m", "collector.watch", "--dir", folders["alertfiles"], "--api", url, "--token-file", token])
     daemons.append(("watch", watch))
@@ -489,10 +600,12 @@ def start_syslog(args, folders, supervisor, output, stopping) -> subprocess.Pope
     return proc
 
 
-def periodic_jobs(args, folders, url) -> list:
+def periodic_jobs(args, folders, url, device_names) -> list:
     jobs = []
     if args.generate_every > 0:
         script = ["bash", paths.REPO_ROOT / "collector" / "generate_and_split.sh"]
+        if device_names:   # the invented alerts are about the machines on the site
+            script += ["--servers", ",".join(device_names)]
         cmd = script + ["--count", args.generate_count, folders["alertfiles"]]
         history_csv = folders["data"] / "alerts.csv"
         first_cmd = None
@@ -501,26 +614,64 @@ def periodic_jobs(args, folders, url) -> list:
             # kept as a CSV to explore with collector/explore.sh.
             first_cmd = script + ["--count", args.history, "--span", "7d", "--csv", history_csv, folders["alertfiles"]]
         jobs.append(Periodic("generate", cmd, args.generate_every, first_cmd=first_cmd))
-    jobs.append(Periodic("poll", [PYTHON, "-m", "collector.poll", "--once", "--machines", folders["machines"],
-                                  "--alertfiles", folders["alertfiles"], "--samples", folders["samples"]],
-                         args.poll_every))
     jobs.append(Periodic("build", [PYTHON, "-m", "site_builder", "--machines", folders["machines"],
                                    "--samples", folders["samples"], "--db", folders["data"] / "vigie.db",
                                    "--out", folders["www"]], args.build_every, first_delay=2.0))
     return jobs
 
 
-def banner(output: Output, url: str, folders: dict) -> None:
-    password = admin_password(folders["data"])
-    for text in ("", f"Vigie is running: open {url}/",
-                 f"  log in as 'admin', password: {password}  (saved in {folders['data'] / 'admin.password'})",
-                 "  Ctrl-C stops everything.", ""):
+def banner(output: Output, url: str, folders: dict, args, device_names: list) -> None:
+    """How to use what started. The admin password only goes to a terminal: when the
+    output is a log file or a pipe, the banner says where to read it instead."""
+    password_file = folders["data"] / "admin.password"
+    if output.stream.isatty():
+        login = f"  log in as 'admin', password: {admin_password(folders['data'])}  (saved in {password_file})"
+    else:
+        login = f"  log in as 'admin' with the password in {password_file}"
+    lines = ["", f"Vigie is running: open {url}/", login]
+    if device_names:
+        again = " ".join(f"--{option.replace('_', '-')} {getattr(args, option)}"
+                         for option in ("workdir", "data") if getattr(args, option))
+        command = f"{Path(PYTHON).name} -m vigie.run {again + ' ' if again else ''}"
+        lines += [f"  stop one simulated device:  {command}--stop-device {device_names[-1]}",
+                  f"  start it again:             {command}--start-device {device_names[-1]}"]
+    lines += ["  Ctrl-C stops everything.", ""]
+    for text in lines:
         output.line("run", text)
+
+
+def control_device(args) -> int:
+    """--stop-device / --start-device: ask a running `make run` to stop or start one device."""
+    folders = resolve_folders(args)
+    name = args.stop_device or args.start_device
+    if name not in SIM_DEVICES:
+        log.error("no simulated device named %r (the devices are %s)", name, ", ".join(SIM_DEVICES))
+        return 2
+    flag = stop_flag(folders, name)
+    if not flag.parent.is_dir():
+        log.error("no simulated devices in %s: is `make run` running with the same --workdir/--data?",
+                  folders["sim"])
+        return 1
+    if args.stop_device:
+        atomic_write_text(flag, "stopped by --stop-device\n")
+        print(f"{name}: stopping (within a second); --start-device {name} starts it again")
+    else:
+        flag.unlink(missing_ok=True)
+        print(f"{name}: starting (within a few seconds)")
+    return 0
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging("vigie.run", verbose=args.verbose)
+    if args.stop_device and args.start_device:
+        log.error("--stop-device and --start-device go one at a time")
+        return 2
+    if args.stop_device or args.start_device:
+        return control_device(args)
+    if args.sim_port is not None and not 1 <= args.sim_port <= 65535 - len(SIM_DEVICES):
+        log.error("--sim-port must be between 1 and %d, got %s", 65535 - len(SIM_DEVICES), args.sim_port)
+        return 2
     if not 0 <= args.port <= 65535:
         log.error("--port must be between 0 and 65535, got %s", args.port)
         return 2
