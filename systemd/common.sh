@@ -7,8 +7,10 @@ STATE=/var/lib/vigie
 UNIT_DIR=/etc/systemd/system
 USER_NAME=vigie
 UNITS_SERVICE="vigie-api.service vigie-watch.service vigie-watchd.service vigie-generate.service vigie-poll.service vigie-build.service vigie-notify.service vigie-syslog.service"
-UNITS_TIMER="vigie-watch.timer vigie-generate.timer vigie-poll.timer vigie-build.timer"
+UNITS_TIMER="vigie-watch.timer vigie-generate.timer vigie-build.timer"
 UNITS_SOCKET="vigie-syslog.socket"
+# Units an older Vigie installed and this one no longer has (removed on update and uninstall).
+UNITS_OLD="vigie-poll.timer"
 # Drop-ins, as paths under the unit folder: the sandbox every vigie-*.service shares.
 DROPINS="vigie-.service.d/10-sandbox.conf"
 

@@ -16,6 +16,7 @@ SCRIPT=install
 . "$(dirname "${BASH_SOURCE[0]}")/traps.sh"
 WHEELHOUSE=
 WATCHER=timer
+DEMO=no
 START=yes
 PYTHON=python3
 
@@ -29,6 +30,8 @@ Installs or updates Vigie under systemd (run as root, from a checkout).
   --wheelhouse DIR   install Python packages from this folder only (no network)
   --watcher MODE     'timer' (vigie-watch.timer, default) or 'daemon' (vigie-watchd.service)
   --python PATH      Python 3.11+ used to make the virtualenv (default $PYTHON)
+  --demo             also enable vigie-generate.timer: invented alerts for a demonstration
+                     (without it, an update turns that timer off)
   --no-start         install and enable, but start nothing
   -h, --help         this help
 EOF
@@ -40,6 +43,7 @@ while [ $# -gt 0 ]; do
     --wheelhouse) WHEELHOUSE=${2:?--wheelhouse needs a folder}; shift 2 ;;
     --watcher) WATCHER=${2:?--watcher needs timer or daemon}; shift 2 ;;
     --python) PYTHON=${2:?--python needs a path}; shift 2 ;;
+    --demo) DEMO=yes; shift ;;
     --no-start) START=no; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;
@@ -153,8 +157,9 @@ VIGIE_HOST=127.0.0.1
 VIGIE_PORT=8080
 # Where the watcher posts alerts:
 VIGIE_API=http://127.0.0.1:8080
-# Alerts made by each run of vigie-generate.service (demonstration data),
-# dated within the last VIGIE_GENERATE_SPAN (45s, 30m, 12h, 7d):
+# Alerts made by each run of vigie-generate.service (invented alerts for a
+# demonstration: its timer runs only after `install.sh --demo`), dated within
+# the last VIGIE_GENERATE_SPAN (45s, 30m, 12h, 7d):
 VIGIE_GENERATE_COUNT=20
 VIGIE_GENERATE_SPAN=15m
 EOF
@@ -163,7 +168,21 @@ EOF
   fi
 }
 
+# remove_old_units: units an older version installed that this one replaced.
+remove_old_units() {
+  local u
+  for u in $UNITS_OLD; do
+    [ -f "$UNIT_DIR/$u" ] || continue
+    if [ -d /run/systemd/system ]; then systemctl disable -q --now "$u" 2>/dev/null || true
+    else systemctl disable -q "$u" 2>/dev/null || true; fi
+    rm -f "$UNIT_DIR/$u"
+    CHANGED_UNITS=yes
+    say "removed $u (replaced by a service)"
+  done
+}
+
 install_units() {
+  remove_old_units
   local u tmp
   tmp=$(mktemp -d)
   for u in $UNITS_SERVICE $UNITS_TIMER $UNITS_SOCKET $DROPINS; do
@@ -200,21 +219,25 @@ bootstrap_accounts() {
 }
 
 enable_units() {
-  local wanted=(vigie-api.service vigie-notify.service vigie-syslog.socket vigie-syslog.service vigie-generate.timer
-                vigie-poll.timer vigie-build.timer) unwanted
-  if [ "$WATCHER" = daemon ]; then wanted+=(vigie-watchd.service); unwanted=vigie-watch.timer
-  else wanted+=(vigie-watch.timer); unwanted=vigie-watchd.service; fi
-  if systemctl is-enabled -q "$unwanted" 2>/dev/null; then
-    systemctl disable -q "$unwanted"; say "disabled $unwanted"
-    [ -d /run/systemd/system ] && systemctl stop "$unwanted"
-  fi
+  local wanted=(vigie-api.service vigie-notify.service vigie-syslog.socket vigie-syslog.service vigie-poll.service
+                vigie-build.timer) unwanted=()
+  if [ "$WATCHER" = daemon ]; then wanted+=(vigie-watchd.service); unwanted+=(vigie-watch.timer)
+  else wanted+=(vigie-watch.timer); unwanted+=(vigie-watchd.service); fi
+  # Invented alerts only on a demonstration install: a real one collects real ones.
+  if [ "$DEMO" = yes ]; then wanted+=(vigie-generate.timer); else unwanted+=(vigie-generate.timer); fi
   local u
+  for u in "${unwanted[@]}"; do
+    if systemctl is-enabled -q "$u" 2>/dev/null; then
+      systemctl disable -q "$u"; say "disabled $u"
+      if [ -d /run/systemd/system ]; then systemctl stop "$u"; fi
+    fi
+  done
   for u in "${wanted[@]}"; do
     systemctl is-enabled -q "$u" 2>/dev/null || { systemctl enable -q "$u"; say "enabled $u"; }
   done
   [ "$START" = yes ] && [ -d /run/systemd/system ] || return 0
   if [ "$CHANGED_APP" = yes ] || [ "$CHANGED_UNITS" = yes ]; then
-    systemctl try-restart vigie-api.service vigie-watchd.service vigie-notify.service vigie-syslog.service
+    systemctl try-restart vigie-api.service vigie-poll.service vigie-watchd.service vigie-notify.service vigie-syslog.service
   fi
   for u in "${wanted[@]}"; do
     systemctl is-active -q "$u" || { systemctl start "$u"; say "started $u"; }

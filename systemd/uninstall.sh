@@ -33,7 +33,7 @@ require_root
 require_absolute_prefix
 
 running=no; [ -d /run/systemd/system ] && running=yes
-for u in $UNITS_TIMER $UNITS_SOCKET $UNITS_SERVICE; do  # timers and sockets first: nothing restarts a stopped service
+for u in $UNITS_OLD $UNITS_TIMER $UNITS_SOCKET $UNITS_SERVICE; do  # timers and sockets first: nothing restarts a stopped service
   [ -f "$UNIT_DIR/$u" ] || continue
   if [ $running = yes ]; then systemctl disable -q --now "$u" 2>/dev/null || true
   else systemctl disable -q "$u" 2>/dev/null || true; fi

@@ -35,7 +35,6 @@ SIM_COMMUNITY = "s3cret-community"
 # An empty On...= line resets every trigger of the timer, then the short ones follow.
 TIMER_DROPINS = {
     "vigie-watch.timer": "[Timer]\nOnActiveSec=\nOnActiveSec=3s\nOnUnitActiveSec=5s\n",
-    "vigie-poll.timer": "[Timer]\nOnCalendar=\nOnCalendar=*:*:0/10\nRandomizedDelaySec=0\n",
     "vigie-generate.timer": "[Timer]\nOnCalendar=\nOnCalendar=*:*:0/10\nAccuracySec=1s\n",
     "vigie-build.timer": "[Timer]\nOnCalendar=\nOnCalendar=*:*:0/10\nAccuracySec=1s\n",
 }
@@ -309,6 +308,7 @@ def test_install_reports_what_it_did(box):
     out = box.install_output
     assert "system user vigie created" in out
     assert "enabled vigie-api.service" in out and "enabled vigie-watch.timer" in out
+    assert "enabled vigie-poll.service" in out
     assert "admin account created" in out
     assert "http://127.0.0.1:8080/" in out
 
@@ -334,9 +334,38 @@ def test_machine_added_through_the_api_is_polled(box):
         samples = json.loads(box.read(f"/var/lib/vigie/samples/{SIM_DEVICE}.json"))
         return samples["status"]["state"] == "up" and samples
 
-    samples = box.wait_for(polled, "a poll of the simulated device by vigie-poll.timer")
+    samples = box.wait_for(polled, "a poll of the simulated device by vigie-poll.service")
     assert samples["status"]["sys_name"] == SIM_DEVICE
     assert len(samples["interfaces"]) == 2
+
+
+def test_demonstration_alerts_are_opt_in(box):
+    assert "enabled vigie-generate.timer" not in box.install_output
+    assert box.run("systemctl", "is-enabled", "vigie-generate.timer", check=False).stdout.strip() == "disabled"
+    out = box.run("bash", "/src/systemd/install.sh", "--wheelhouse", "/wheels", "--demo", timeout=900).stdout
+    assert "enabled vigie-generate.timer" in out
+    assert box.run("systemctl", "is-active", "vigie-generate.timer", check=False).stdout.strip() == "active"
+
+
+def status_of(box) -> dict:
+    out = box.sh("cd /opt/vigie && runuser -u vigie -- .venv/bin/python -m collector.status --json "
+                 "--machines /etc/vigie/machines --samples /var/lib/vigie/samples")
+    return {s["name"]: s for s in json.loads(out)}
+
+
+def test_each_machine_is_polled_on_its_own_interval(box):
+    assert unit_property(box, "vigie-poll.service", "ActiveState") == "active"
+    for name, interval in (("fast-poll", 5), ("slow-poll", 600)):
+        machine = {"name": name, "host": "127.0.0.1", "port": SIM_PORT, "interval": interval,
+                   "snmp": {"version": "2c", "community": SIM_COMMUNITY}}
+        code, text = box.http("POST", "/api/machine", auth=admin_auth(box), body=machine)
+        assert code in (200, 201), text
+    first = box.wait_for(lambda: (lambda s: all(s.get(n, {}).get("last_seen") for n in ("fast-poll", "slow-poll"))
+                                  and s)(status_of(box)), "a first poll of both machines")
+    time.sleep(12)
+    later = status_of(box)
+    assert later["fast-poll"]["last_seen"] > first["fast-poll"]["last_seen"]
+    assert later["slow-poll"]["last_seen"] == first["slow-poll"]["last_seen"]
 
 
 def test_generated_alerts_reach_the_api_through_the_watcher(box):
@@ -359,7 +388,7 @@ def test_builder_writes_the_site(box):
 
 
 def test_timers_fired_the_services(box):
-    for name in ("vigie-watch", "vigie-generate", "vigie-poll", "vigie-build"):
+    for name in ("vigie-watch", "vigie-generate", "vigie-build"):
         box.wait_for(lambda: unit_property(box, f"{name}.timer", "LastTriggerUSec") not in ("", "n/a", "0"),
                      f"{name}.timer to fire")
         box.wait_for(lambda: unit_property(box, f"{name}.service", "ExecMainExitTimestampMonotonic") != "0",
@@ -397,7 +426,7 @@ def test_no_secret_in_the_site_or_the_journal(box):
 def test_installed_units_verify_cleanly(box):
     units = box.sh("ls /etc/systemd/system/vigie-*.service /etc/systemd/system/vigie-*.timer "
                    "/etc/systemd/system/vigie-*.socket").split()
-    assert len(units) == 13
+    assert len(units) == 12
     result = box.run("systemd-analyze", "verify", "--man=no", *units, check=False)
     assert result.returncode == 0 and result.stderr.strip() == "", result.stderr
 
@@ -448,7 +477,7 @@ def test_api_comes_back_after_a_crash(box):
 def test_installing_again_changes_nothing(box):
     before = snapshot(box)
     api_pid = unit_property(box, "vigie-api.service", "MainPID")
-    out = box.run("bash", "/src/systemd/install.sh", "--wheelhouse", "/wheels", timeout=900).stdout
+    out = box.run("bash", "/src/systemd/install.sh", "--wheelhouse", "/wheels", "--demo", timeout=900).stdout
     assert snapshot(box) == before
     assert unit_property(box, "vigie-api.service", "MainPID") == api_pid, "the API was not restarted"
     lines = [line for line in out.splitlines() if not line.startswith("vigie-install: done")
@@ -461,6 +490,8 @@ def test_daemon_watcher_replaces_the_timer(box):
     assert box.run("systemctl", "is-active", "vigie-watchd.service", check=False).stdout.strip() == "active"
     assert box.run("systemctl", "is-enabled", "vigie-watch.timer", check=False).stdout.strip() == "disabled"
     assert box.run("systemctl", "is-active", "vigie-watch.timer", check=False).stdout.strip() == "inactive"
+    # without --demo again, an update turns the invented alerts off
+    assert box.run("systemctl", "is-enabled", "vigie-generate.timer", check=False).stdout.strip() == "disabled"
     box.run("systemctl", "restart", "vigie-generate.service")
     auth = admin_auth(box)
     before = json.loads(box.http("GET", "/api/alert?limit=1", auth=auth)[1])["count"]

@@ -78,8 +78,7 @@ def verify(paths):
 def test_units_are_there():
     assert {"vigie-api.service", "vigie-watch.service", "vigie-watchd.service",
             "vigie-generate.service", "vigie-poll.service", "vigie-build.service"} <= set(SERVICES)
-    assert {"vigie-watch.timer", "vigie-generate.timer", "vigie-poll.timer",
-            "vigie-build.timer"} <= set(TIMERS)
+    assert {"vigie-watch.timer", "vigie-generate.timer", "vigie-build.timer"} <= set(TIMERS)
 
 
 @pytest.mark.parametrize("name", SERVICES + TIMERS + SOCKETS)
@@ -93,9 +92,9 @@ def test_verify_would_report_an_unknown_key(rendered, tmp_path):
     """The check above can fail: a misspelt key shows on stderr."""
     bad = tmp_path / "vigie-poll.service"
     bad.write_text((rendered / "vigie-poll.service").read_text().replace(
-        "TimeoutStartSec=", "TimeoutStartSecs="))
+        "TimeoutStopSec=", "TimeoutStopSecs="))
     result = verify([bad])
-    assert "TimeoutStartSecs" in result.stderr
+    assert "TimeoutStopSecs" in result.stderr
     dropin = tmp_path / "vigie-.service.d" / "10-sandbox.conf"  # and in the shared drop-in
     dropin.parent.mkdir()
     dropin.write_text(SANDBOX.read_text().replace("ProtectHome=yes", "ProtectHomes=yes"))
@@ -136,9 +135,13 @@ def test_calendar_check_would_reject_a_bad_spec():
     assert result.returncode != 0
 
 
-def test_poll_timer_spreads_its_start():
-    section = read_unit(UNIT_DIR / "vigie-poll.timer")["Timer"]
-    assert section.get("RandomizedDelaySec")
+def test_poller_is_a_service_that_keeps_each_machines_interval():
+    """A timer running `poll --once` every minute would poll every machine every minute,
+    whatever its `interval`: the poller runs as a service with its own schedule."""
+    assert not (UNIT_DIR / "vigie-poll.timer").exists()
+    unit = read_unit(UNIT_DIR / "vigie-poll.service")
+    assert unit["Service"]["Type"] == "exec" and "--once" not in unit["Service"]["ExecStart"]
+    assert unit["Install"]["WantedBy"] == "multi-user.target"
 
 
 def exposure(path):
