@@ -324,7 +324,7 @@ def test_site_is_behind_the_login(tmp_path):
     assert api.client.get("/nothing.html", cookies=cookies).status == 404
     assert api.client.get("/../vigie.db", cookies=cookies).status in (403, 404)
     login = api.client.get("/login")
-    assert login.status == 200 and b"/api/login" in login.body
+    assert login.status == 200 and b'action="/login"' in login.body
 
 
 def test_anonymous_reads_when_the_setting_is_on(tmp_path):

@@ -428,14 +428,18 @@ def test_logout_ends_the_session(chromium, site):
         wp.close()
 
 
-def test_times_are_shown_in_the_viewers_zone(chromium, site):
-    with new_context(chromium, timezone_id="Asia/Tokyo") as context:
+@pytest.mark.parametrize("zone, suffix", [("Asia/Tokyo", "+09:00"), ("America/St_Johns", "-03:30"), ("UTC", "UTC")])
+def test_times_are_shown_in_the_viewers_zone_and_say_which(chromium, site, zone, suffix):
+    with new_context(chromium, timezone_id=zone) as context:
         login(context, site, site.viewer)
         wp = open_page(context, site.url + "/machines/core-sw-01.html", "#device-log time[data-local]")
         iso = wp.page.get_attribute("#device-log time", "datetime")
         shown = wp.page.text_content("#device-log time")
-        expected = datetime.fromisoformat(iso).astimezone(ZoneInfo("Asia/Tokyo")).strftime("%Y-%m-%d %H:%M:%S")
-        assert shown == expected
+        local = datetime.fromisoformat(iso).astimezone(ZoneInfo(zone))
+        if zone == "America/St_Johns" and local.utcoffset() != timedelta(hours=-3, minutes=-30):
+            suffix = "-02:30"   # summer time
+        assert shown == local.strftime("%Y-%m-%d %H:%M:%S") + " " + suffix
+        assert zone in wp.page.get_attribute("#device-log time", "title")
         wp.close()
 
 

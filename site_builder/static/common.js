@@ -42,18 +42,31 @@ var Vigie = (function () {
   }
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }
+  var zoneName = (window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone) || "local time";
+  /* "+09:00" for Tokyo, "UTC" for UTC: every time shown says which zone it is in. */
+  function zoneOffset(d) {
+    var minutes = -d.getTimezoneOffset();
+    if (minutes === 0) return "UTC";
+    var sign = minutes < 0 ? "-" : "+";
+    minutes = Math.abs(minutes);
+    return sign + pad(Math.floor(minutes / 60)) + ":" + pad(minutes % 60);
+  }
   function localTime(iso) {
     var d = new Date(iso);
     if (isNaN(d.getTime())) return iso;
     return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " +
-      pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
+      pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds()) + " " + zoneOffset(d);
+  }
+  function timeTitle(iso) {
+    var d = new Date(iso);
+    return (isNaN(d.getTime()) ? iso : d.toISOString().replace(".000Z", "Z")) + " (UTC); shown in " + zoneName;
   }
   function showLocalTimes(scope) {
     var items = (scope || document).querySelectorAll("time[datetime]");
     for (var i = 0; i < items.length; i++) {
       var t = items[i];
       if (t.dataset.local) continue;
-      t.title = t.getAttribute("datetime") + " (UTC)";
+      t.title = timeTitle(t.getAttribute("datetime"));
       t.textContent = localTime(t.getAttribute("datetime"));
       t.dataset.local = "1";
     }
@@ -63,7 +76,7 @@ var Vigie = (function () {
     if (!iso) { t.textContent = "–"; return t; }
     t.setAttribute("datetime", iso);
     t.textContent = localTime(iso);
-    t.title = iso + " (UTC)";
+    t.title = timeTitle(iso);
     t.dataset.local = "1";
     return t;
   }

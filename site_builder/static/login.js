@@ -9,16 +9,20 @@ document.addEventListener("DOMContentLoaded", function () {
       form.querySelector("button").disabled = true;
     }
   });
+  var params = new URLSearchParams(location.search);
   function target() {
     /* only a page of this site: the URL the browser would go to must keep this origin
        (a browser drops tabs and reads "\\" as "/", so "/\\evil" would leave it) */
-    var next = new URLSearchParams(location.search).get("next") || "";
+    var next = params.get("next") || "";
     if (next.charAt(0) === "/") {
       var url = new URL(next, location.href);
       if (url.origin === location.origin) return url.pathname + url.search + url.hash;
     }
     return Vigie.root + "index.html";
   }
+  form.next.value = target();
+  if (params.get("failed")) error.textContent = params.get("failed") === "throttled" ?
+    "Too many failed logins: try again in a few minutes." : "Wrong user name or password.";
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     error.textContent = "";

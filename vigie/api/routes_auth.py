@@ -7,7 +7,7 @@ from urllib.parse import quote, urlsplit
 from bottle import HTTPResponse, request, response
 
 from vigie import db
-from vigie.api import auth
+from vigie.api import auth, routes_site
 from vigie.api.context import context, reject_unknown_fields
 from vigie.api.errors import ApiError, unauthorized
 from vigie.errors import InputError
@@ -108,10 +108,12 @@ def api_me():
 
 
 def login_page():
+    """The site's own login page; before the site is built, a plain form posting to /login."""
     response.content_type = "text/html; charset=utf-8"
     response.set_header("Cache-Control", "no-store")
     response.set_header("X-Frame-Options", "DENY")
-    return LOGIN_PAGE.read_text(encoding="utf-8")
+    built = routes_site.built_login_page(context())
+    return built if built is not None else LOGIN_PAGE.read_text(encoding="utf-8")
 
 
 def login_form():

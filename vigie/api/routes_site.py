@@ -3,7 +3,9 @@
 A member of a scoped team gets only what the scope shows (scoped_page below).
 
 An anonymous browser is sent to /login?next=<page>; a page found is served
-with no-cache so a rebuilt site shows at once.
+with no-cache so a rebuilt site shows at once. The login page and the static
+files it needs are open to anyone. A page that does not exist is a 404 page
+to a browser and the API's JSON error to any other client.
 """
 
 from urllib.parse import quote
@@ -15,13 +17,40 @@ from vigie.api import scoping
 from vigie.api.context import context
 from vigie.api.errors import ApiError
 
+LOGIN_PAGE = "login.html"
+NOT_FOUND_PAGE = "404.html"
+FALLBACK_404 = ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found · Vigie</title>"
+                "</head><body><h1>No page at this address</h1><p><a href=\"/\">Back to the dashboard</a></p>"
+                "</body></html>")
+
 
 def login_redirect() -> HTTPResponse:
     target = quote(request.fullpath + (f"?{request.query_string}" if request.query_string else ""))
     return HTTPResponse(status=303, headers={"Location": f"/login?next={target}"})
 
 
-SHARED = ("login.html", "notify.html")  # pages holding no alert nor machine
+def open_to_anyone(path: str) -> bool:
+    """The login page and the static files (code and style, no data) need no login."""
+    return path == LOGIN_PAGE or (path.startswith("static/") and ".." not in path)
+
+
+def wants_html() -> bool:
+    """A browser asking for a page (Accept names text/html before any JSON)."""
+    accept = request.get_header("Accept") or ""
+    return "text/html" in accept and "application/json" not in accept.split("text/html")[0]
+
+
+def not_found(ctx):
+    if not wants_html():
+        raise ApiError(404, f"no page {request.path} (has the site been built?)")
+    page = ctx.www_dir / NOT_FOUND_PAGE
+    body = page.read_bytes() if page.is_file() else FALLBACK_404.encode("utf-8")
+    raise HTTPResponse(body=body, status=404, headers={"Content-Type": "text/html; charset=utf-8",
+                                                        "Cache-Control": "no-cache"})
+
+
+# pages holding no alert nor machine
+SHARED = ("login.html", "notify.html", "404.html", "users.html", "account.html")
 
 
 def scoped_page(ctx, path: str, scopes) -> str:
@@ -29,7 +58,6 @@ def scoped_page(ctx, path: str, scopes) -> str:
     hold nothing of any team; the machine pages of the machines in scope; the builder's
     copy for their scopes of the pages that mix every team's (dashboard, console,
     devices). Anything else answers as a page that does not exist."""
-    missing = ApiError(404, f"no page {request.path}")
     if path.startswith("static/") or path in SHARED:
         return path
     if path.startswith("machines/") and path.endswith(".html") and path.count("/") == 1:
@@ -37,26 +65,27 @@ def scoped_page(ctx, path: str, scopes) -> str:
         try:
             config = mc.load_machine(ctx.machines_dir / f"{mc.check_name(name)}.json")
         except (mc.MachineConfigError, OSError):
-            raise missing from None
+            not_found(ctx)
         if not scope.in_any_scope(scopes, scope.machine_fields(name, config)):
-            raise missing
+            not_found(ctx)
         return path
     if path in scope.SCOPED_PAGES:
         copy = f"{scope.SCOPED_DIR}/{scope.scopes_key(scopes)}/{path}"
         if not (ctx.www_dir / copy).is_file():
             raise ApiError(503, "your team's pages are written at the next site build: try again in a few minutes")
         return copy
-    raise missing
+    not_found(ctx)
 
 
 def serve(path):
     ctx = context()
-    try:
-        ctx.require("viewer")
-    except ApiError as refused:
-        if refused.status == 401 and not request.get_header("Authorization"):
-            raise login_redirect() from None
-        raise
+    if not open_to_anyone(path.lstrip("/")):
+        try:
+            ctx.require("viewer")
+        except ApiError as refused:
+            if refused.status == 401 and not request.get_header("Authorization"):
+                raise login_redirect() from None
+            raise
     target = ctx.www_dir / path
     if path and not path.endswith("/") and target.is_dir():
         raise HTTPResponse(status=301, headers={"Location": request.path + "/"})
@@ -67,7 +96,7 @@ def serve(path):
         path = scoped_page(ctx, path.lstrip("/"), scopes)
     answer = static_file(path.lstrip("/"), root=str(ctx.www_dir))
     if answer.status_code == 404:
-        raise ApiError(404, f"no page {request.path} (has the site been built?)")
+        not_found(ctx)
     if answer.status_code >= 400:
         raise ApiError(answer.status_code, f"cannot serve {request.path}")
     answer.set_header("Cache-Control", "no-cache")
@@ -76,6 +105,12 @@ def serve(path):
 
 def index():
     return serve("")
+
+
+def built_login_page(ctx):
+    """The site's login page (www/login.html), or None before the first build."""
+    built = ctx.www_dir / LOGIN_PAGE
+    return built.read_bytes() if built.is_file() else None
 
 
 ROUTES = (
