@@ -189,3 +189,17 @@ def test_the_alert_file_carries_the_fingerprint_line(tmp_path):
     text = path.read_text(encoding="utf-8")
     assert text.splitlines()[7] == "Fingerprint : snmp:oper-status:edge-1:eth0" and len(text.splitlines()) == 8
     assert parse(text)["fingerprint"] == "snmp:oper-status:edge-1:eth0"
+
+
+def test_extra_oid_scale_applies_to_gauges_and_to_counter_rates():
+    samples = fresh()
+    extra = {"load": {"oid": "1.3.6.1.4.1.2021.10.1.5.1", "type": "gauge", "unit": None, "scale": 0.01},
+             "octets": {"oid": "1.3.6.1.9.9", "type": "counter", "unit": "B/s", "scale": 0.5}}
+    r = reading(T0, 1000, 0, 0)
+    r["oids"] = {"load": 12, "octets": 1000}
+    apply_reading(samples, CONFIG, [ETH0], r, extra)
+    r = reading(T0 + 60, 1060, 0, 0)
+    r["oids"] = {"load": 37, "octets": 7000}
+    apply_reading(samples, CONFIG, [ETH0], r, extra)
+    assert samples["oids"]["load"]["last"] == 0.37
+    assert samples["oids"]["octets"]["last"] == 50.0

@@ -72,12 +72,13 @@ def _interface_rates(interface, current, previous, before, elapsed, rebooted):
 
 
 def _oid_value(spec, value, previous, elapsed, rebooted):
-    if spec["type"] != "counter":
-        return value
-    if rebooted or previous is None:
-        return None
-    bits = 32 if value is not None and value < 2 ** 32 and previous < 2 ** 32 else 64
-    return rates.counter_per_second(previous, value, bits, elapsed)
+    if spec["type"] == "counter":
+        if rebooted or previous is None:
+            return None
+        bits = 32 if value is not None and value < 2 ** 32 and previous < 2 ** 32 else 64
+        value = rates.counter_per_second(previous, value, bits, elapsed)
+    scale = spec.get("scale", 1)
+    return value if value is None or scale == 1 else value * scale
 
 
 def _counters(current: dict) -> list:

@@ -7,6 +7,7 @@ them, 32-bit otherwise) and ifOperStatus, then the machine's extra OIDs.
 `poll_oids` and `parse_reading` are pure; `fetch_reading` does the request.
 """
 
+import re
 import time
 from functools import lru_cache
 
@@ -30,13 +31,35 @@ def interface_oids(interface: dict) -> dict:
 
 
 def extra_oid_specs(oids_config: dict) -> dict:
-    """The machine's "oids" section as {name: {"oid", "type", "unit"}}."""
+    """The machine's "oids" section as {name: {"oid", "type", "unit", "scale"}}."""
     specs = {}
     for name, value in (oids_config or {}).items():
         if isinstance(value, str):
             value = {"oid": value}
-        specs[name] = {"oid": value["oid"], "type": value.get("type", "gauge"), "unit": value.get("unit")}
+        specs[name] = {"oid": value["oid"], "type": value.get("type", "gauge"), "unit": value.get("unit"),
+                       "scale": value.get("scale", 1)}
     return specs
+
+
+NUMBER_TEXT = re.compile(r"\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*")
+
+
+def oid_number(value, scale=1) -> tuple:
+    """(number, None) for an extra OID's answer, or (None, why it cannot be graphed).
+
+    Many agents answer numbers as text (UCD-SNMP laLoad: "0.12"): a string that holds
+    one decimal number is that number. `scale` multiplies it (0.01 turns laLoadInt's
+    12 into 0.12)."""
+    if value is None:
+        return None, "the device has no such object (check the OID)"
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None, "the device answers something that is not a number"
+    if isinstance(value, str):
+        if not NUMBER_TEXT.fullmatch(value):
+            shown = value if len(value) <= 40 else value[:40] + "..."
+            return None, f"the device answers text ({shown!r}), not a number"
+        value = int(value) if value.strip().lstrip("+-").isdigit() else float(value)
+    return (value if scale == 1 else value * scale), None
 
 
 class OidNameError(ValueError):
@@ -90,9 +113,12 @@ def parse_reading(values: dict, interfaces: list, extra_oids: dict, when: float)
         got = {what: values.get(oid) for what, oid in interface_oids(interface).items()}
         got["oper_status"] = d.status_name(got["oper_status"])
         reading["interfaces"][interface["index"]] = got
+    reading["oid_problems"] = {}
     for name, spec in extra_oids.items():
-        value = values.get(spec["oid"])
-        reading["oids"][name] = value if isinstance(value, (int, float)) else None
+        number, problem = oid_number(values.get(spec["oid"]))   # scaled by the cycle, after any rate
+        reading["oids"][name] = number
+        if problem:
+            reading["oid_problems"][name] = problem
     return reading
 
 
