@@ -230,6 +230,8 @@ def build_lists(site, writer, code, conn, configs, errors, rows) -> None:
     writer.page("notify.html", signature(code, site.api_url, notify),
                 lambda: site.render("notify.html", "", "notify", n=notify))
     writer.page("login.html", signature(code, site.api_url), lambda: site.render("login.html", "", "login"))
+    writer.page("users.html", signature(code, site.api_url), lambda: site.render("users.html", "", "users"))
+    writer.page("account.html", signature(code, site.api_url), lambda: site.render("account.html", "", "account"))
     writer.page("404.html", signature(code, site.api_url), lambda: site.render("404.html", "/", "not-found"))  # served at any depth
     dash = context.dashboard(rows, [context.config_error_row(e) for e in errors], stats, site.built_at)
     writer.page("index.html", signature(code, site.api_url, dash),

@@ -56,11 +56,14 @@ MATRIX = [
     ("GET", "/api/user", None, "admin"),
     ("POST", "/api/user", {"username": "newbie", "role": "viewer", "password": "long-enough"}, "admin"),
     ("DELETE", "/api/user/victim", None, "admin"),
+    ("PATCH", "/api/user/victim", {"role": "operator"}, "admin"),
+    ("DELETE", "/api/user/victim/sessions", None, "admin"),
     ("POST", "/api/logout", None, "viewer"),
     ("GET", "/api/token", None, "viewer"),
     ("POST", "/api/token", {"label": "script"}, "viewer"),
     ("DELETE", "/api/token/{token}", None, "viewer"),
     ("GET", "/api/me", None, "viewer"),
+    ("POST", "/api/me/password", {"current": "{password}", "new": "a-new-password"}, "viewer"),
     ("GET", "/api/health", None, None),
     ("GET", "/api/openapi.json", None, None),
     ("POST", "/api/login", {"username": "viewer", "password": "viewer-password"}, None),
@@ -109,6 +112,8 @@ def prepared(tmp_path, **settings):
 def test_role_matrix(tmp_path, method, path, body, needed, role):
     api = prepared(tmp_path)
     own_token = db.list_tokens(api.conn, role)[-1]["id"] if role else 1  # a spare token of the caller's
+    if isinstance(body, dict) and body.get("current") == "{password}":   # the caller's own password
+        body = dict(body, current=api.passwords.get(role, "none"))
     answer = api.call(method, path.replace("{id}", str(api.alert_id)).replace("{token}", str(own_token))
                       .replace("{message}", str(api.message_id)).replace("{silence}", str(api.silence_id)), role,
                       json=body)

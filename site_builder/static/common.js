@@ -37,6 +37,38 @@ var Vigie = (function () {
     return { state: "offline" };
   }, function () { return { state: "offline" }; });
 
+  /* The API's own rules for a request body ({properties, required...}), read from its
+     OpenAPI document, so a form checks what the API checks without a copy of it. */
+  var specPromise = null;
+  function rules(schemaName) {
+    if (!specPromise) specPromise = api("GET", "/api/openapi.json").then(function (r) { return r.body || {}; });
+    return specPromise.then(function (spec) {
+      return ((spec.components || {}).schemas || {})[schemaName] || { properties: {} };
+    });
+  }
+
+  /* An API error in the page's words: its field names become the form's labels
+     ({"snmp.community": "Community"}), a missing field reads as such, and what is
+     said for API clients (methods, paths) is left out. */
+  function explain(body, labels) {
+    labels = labels || {};
+    var text = String((body && body.error) || "");
+    var missing = /^missing field '([^']+)'$/.exec(text);
+    if (missing) return (labels[missing[1]] || missing[1]) + " is missing.";
+    text = text.replace(/:? *(GET|POST|PUT|PATCH|DELETE) \/api\/\S*( \w+)*/g, "");
+    var fields = Object.keys(labels).sort(function (a, b) { return b.length - a.length; });
+    for (var i = 0; i < fields.length; i++) {
+      var field = fields[i];
+      if (text.indexOf(field + " ") === 0 || text.indexOf(field + ":") === 0) {
+        text = labels[field] + text.slice(field.length);
+        break;
+      }
+    }
+    fields.forEach(function (f) { text = text.split("'" + f + "'").join(labels[f]); });
+    text = text.charAt(0).toUpperCase() + text.slice(1);
+    return /[.!?]$/.test(text) ? text : text + ".";
+  }
+
   function can(who, role) {
     return who.state === "user" && (ROLE_RANK[who.role] || 0) >= ROLE_RANK[role];
   }
@@ -142,6 +174,7 @@ var Vigie = (function () {
     });
   });
 
-  return { state: state, api: api, me: me, can: can, localTime: localTime, timeElement: timeElement,
+  return { state: state, api: api, me: me, can: can, rules: rules, explain: explain,
+           localTime: localTime, timeElement: timeElement,
            showLocalTimes: showLocalTimes, notice: notice, root: root, cookie: cookie, cell: cell };
 })();

@@ -328,6 +328,19 @@ def components() -> dict:
                                    "password": {"type": "string", "minLength": limits.PASSWORD_MIN,
                                                 "pattern": NOT_COMMON_PASSWORD,
                                                 "description": "Not one of the most common passwords."}}},
+        "UserChange": {"type": "object", "minProperties": 1, "additionalProperties": False, "properties": {
+            "role": {"type": "string", "enum": list(ROLES)},
+            "password": {"type": "string", "minLength": limits.PASSWORD_MIN, "pattern": NOT_COMMON_PASSWORD}}},
+        "UserChanged": {"type": "object", "required": ["username", "role", "sessions_ended", "tokens_revoked"],
+                        "properties": {"username": {"type": "string"}, "role": {"type": "string", "enum": list(ROLES)},
+                                       "sessions_ended": {"type": "integer"}, "tokens_revoked": {"type": "integer"}}},
+        "SessionsEnded": {"type": "object", "required": ["username", "sessions_ended"], "properties": {
+            "username": {"type": "string"}, "sessions_ended": {"type": "integer"},
+            "tokens_revoked": {"type": "integer"}}},
+        "PasswordChange": {"type": "object", "required": ["current", "new"], "additionalProperties": False,
+                           "properties": {"current": {"type": "string", "minLength": 1},
+                                          "new": {"type": "string", "minLength": limits.PASSWORD_MIN,
+                                                  "pattern": NOT_COMMON_PASSWORD}}},
         "UserList": {"type": "object", "required": ["count", "results"], "properties": {
             "count": {"type": "integer"}, "results": {"type": "array", "items": {"$ref": "#/components/schemas/User"}}}},
         "Token": {"type": "object", "required": ["id", "username", "label", "created_at", "expires_at",
@@ -698,6 +711,22 @@ def paths(settings: dict) -> dict:
             "delete": _op("Delete a user (and their tokens); not yourself", "admin", {
                 "204": {"description": "Deleted."}, "404": _ref("NotFound"), "409": _ref("Conflict")},
                 operationId="deleteUser"),
+            "patch": _op("Change a user's role, or reset their password (which ends their browser sessions); "
+                         "not your own role", "admin", {
+                             "200": _json("UserChanged", "Changed."), "400": _ref("BadRequest"),
+                             "404": _ref("NotFound"), "409": _ref("Conflict"), "413": _ref("TooLarge")},
+                         requestBody=_body("UserChange"), operationId="changeUser"),
+        },
+        "/api/user/{username}/sessions": {
+            "parameters": [{"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "delete": _op("End a user's browser sessions (yours, the one in use aside)", "admin", {
+                "200": _json("SessionsEnded", "Ended."), "404": _ref("NotFound")}, operationId="endSessions"),
+        },
+        "/api/me/password": {
+            "post": _op("Change your own password (your other browser sessions end)", "viewer", {
+                "200": _json("SessionsEnded", "Changed."), "400": _ref("BadRequest"), "413": _ref("TooLarge")},
+                requestBody=_body("PasswordChange"), operationId="changeOwnPassword",
+                description="403 also when the current password is wrong."),
         },
         "/api/token": {
             "get": _op("Bearer tokens: yours (an admin: everyone's), never their secret", "viewer", {

@@ -29,6 +29,7 @@ from vigie.db.history import alert_history, changes_since, delete_silence, event
 from vigie.db import silences  # noqa: F401,E402
 from vigie.db.users import (  # noqa: F401
     ROLES, add_credential, count_users, create_user, delete_user, find_credential, find_token, get_token,
-    get_user, list_tokens, list_users, revoke_credential, revoke_token, revoke_user_credentials, set_user,
+    get_user, list_tokens, list_users, revoke_credential, revoke_token, revoke_user_credentials, revoke_user_sessions,
+    set_user,
 )
 from vigie.db import notify, teams  # noqa: F401,E402  (db.notify.*, db.teams.*)

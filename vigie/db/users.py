@@ -90,6 +90,14 @@ def revoke_user_credentials(conn, username: str) -> int:
     return n
 
 
+def revoke_user_sessions(conn, username: str, keep: str = None) -> int:
+    """End a user's live browser sessions, except the one whose hash is `keep`; how many."""
+    with transaction(conn):
+        return conn.execute("UPDATE sessions SET revoked_at = ? WHERE revoked_at IS NULL AND expires_at > ?"
+                            " AND token_hash IS NOT ? AND user_id = (SELECT id FROM users WHERE username = ?)",
+                            (utc_now(), utc_now(), keep, username)).rowcount
+
+
 _TOKEN_SELECT = ("SELECT t.id, u.username, t.label, t.created_at, t.expires_at, t.revoked_at"
                  " FROM tokens t JOIN users u ON u.id = t.user_id")
 
