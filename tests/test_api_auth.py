@@ -46,6 +46,7 @@ MATRIX = [
     ("GET", "/api/audit", None, "admin"),
     ("GET", "/api/machine", None, "viewer"),
     ("POST", "/api/machine", dict(MACHINE, name="new-box"), "admin"),
+    ("POST", "/api/machine/test", dict(MACHINE, name="box", port=9, timeout=0.1, retries=0), "admin"),
     ("GET", "/api/machine/box", None, "viewer"),
     ("PUT", "/api/machine/box", MACHINE, "admin"),
     ("DELETE", "/api/machine/box", None, "admin"),

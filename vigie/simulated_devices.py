@@ -76,7 +76,8 @@ def interface_records(spec: dict, counter_bits: int) -> list:
 
 
 def device_snmprec(sys_name: str, interfaces: list, counter_bits: int = 64,
-                   sys_descr: str = "Vigie simulated router", extra: dict = None) -> str:
+                   sys_descr: str = "Vigie simulated router", extra: dict = None,
+                   location: str = "", contact: str = "") -> str:
     """The data file text of one device; `extra` maps OID -> raw `tag|value` records."""
     records = [
         (f"{SYS}.1.0", f"4|{sys_descr}"),
@@ -85,6 +86,7 @@ def device_snmprec(sys_name: str, interfaces: list, counter_bits: int = 64,
         (f"{SYS}.5.0", f"4|{sys_name}"),
         (IF_NUMBER, f"2|{len(interfaces)}"),
     ]
+    records += [(f"{SYS}.{n}.0", f"4|{text}") for n, text in ((4, contact), (6, location)) if text]
     for spec in interfaces:
         records += interface_records(spec, counter_bits)
     records += list((extra or {}).items())
@@ -107,4 +109,6 @@ def lively_device(sys_name: str, interface_count: int = 4, seed: int = 0, counte
             initial_octets=rng.randrange(0, 2 ** 31), jitter=0.4,
         ))
     load = {"1.3.6.1.4.1.2021.10.1.5.1": "2:numeric|function=sin,rate=0.01,scale=40,offset=50,min=0,max=100"}
-    return device_snmprec(sys_name, specs, counter_bits, sys_descr=f"{sys_name} (simulated)", extra=load)
+    site = rng.choice(["Paris, rack B3", "Lyon, room 2", "Nantes, cabinet 1"])
+    return device_snmprec(sys_name, specs, counter_bits, sys_descr=f"{sys_name} (simulated)", extra=load,
+                          location=site, contact="NOC <noc@example.org>")

@@ -29,6 +29,8 @@ from vigie.samples.consolidate import fold_max
 from vigie.utc import iso_from_unix
 
 REDISCOVER_SECONDS = 3600
+# what discovery learns of the device itself, kept in its status
+SYSTEM_KEYS = ("sys_name", "sys_descr", "sys_object_id", "sys_contact", "sys_location")
 
 
 def _set_state(status: dict, state: str, ts: float) -> str:
@@ -151,7 +153,7 @@ def apply_reading(samples: MachineSamples, config: dict, watched: list, reading:
     previous = _set_state(status, "up", ts)
     status.update({"consecutive_failures": 0, "last_error": None})
     if system:
-        status["sys_name"], status["sys_descr"] = system.get("sys_name"), system.get("sys_descr")
+        status.update({key: system.get(key) for key in SYSTEM_KEYS})
     return ev.machine_events(previous, "up", ts) + found
 
 

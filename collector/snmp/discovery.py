@@ -8,7 +8,8 @@ index, names, speed, status, and whether 64-bit counters are there.
 from collector.snmp import rates
 from collector.snmp.mib import (  # noqa: F401 (the OIDs, for the modules that read them)
     IF_ADMIN_STATUS, IF_ALIAS, IF_DESCR, IF_HC_IN_OCTETS, IF_HC_OUT_OCTETS, IF_HIGH_SPEED, IF_IN_OCTETS, IF_NAME,
-    IF_NUMBER, IF_OPER_STATUS, IF_OUT_OCTETS, IF_SPEED, IF_TYPE, SYS_DESCR, SYS_NAME, SYS_UPTIME, answers_from, checked_table, checked_values,
+    IF_NUMBER, IF_OPER_STATUS, IF_OUT_OCTETS, IF_SPEED, IF_TYPE, INVENTORY, SYS_DESCR, SYS_NAME, SYS_UPTIME,
+    answers_from, checked_table, checked_values,
 )
 from collector.snmp.session import walk_columns
 
@@ -61,8 +62,9 @@ def select_interfaces(interfaces: list, wanted) -> list:
 
 
 async def discover(session, max_repetitions: int = 25) -> dict:
-    """{"if_number", "sys_name", "sys_descr", "interfaces"} as the device reports them now."""
-    system = await session.get([SYS_NAME, SYS_DESCR, IF_NUMBER])
+    """{"if_number", "sys_name", "sys_descr", "sys_object_id", "sys_contact", "sys_location",
+    "interfaces"} as the device reports them now."""
+    system = await session.get([SYS_NAME, SYS_DESCR, IF_NUMBER] + list(INVENTORY.values()))
     with answers_from(session):
         checked_values(system)
     if isinstance(system.get(IF_NUMBER), int):
@@ -71,5 +73,7 @@ async def discover(session, max_repetitions: int = 25) -> dict:
     columns = await walk_columns(session, DISCOVERY_COLUMNS, max_repetitions)
     with answers_from(session):
         interfaces = interfaces_from_columns(columns)
-    return {"if_number": system.get(IF_NUMBER), "sys_name": system.get(SYS_NAME),
-            "sys_descr": system.get(SYS_DESCR), "interfaces": interfaces}
+    found = {"if_number": system.get(IF_NUMBER), "sys_name": system.get(SYS_NAME),
+             "sys_descr": system.get(SYS_DESCR), "interfaces": interfaces}
+    found.update({key: system.get(oid) for key, oid in INVENTORY.items()})
+    return found

@@ -20,6 +20,11 @@ KIND_WORDS = {COUNT: "a number of 0 or more", ENUM: "an integer", TEXT: "text"}
 SYS_DESCR = "1.3.6.1.2.1.1.1.0"
 SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
 SYS_NAME = "1.3.6.1.2.1.1.5.0"
+SYS_OBJECT_ID = "1.3.6.1.2.1.1.2.0"
+SYS_CONTACT = "1.3.6.1.2.1.1.4.0"
+SYS_LOCATION = "1.3.6.1.2.1.1.6.0"
+# the inventory read with the system group at discovery: key -> OID
+INVENTORY = {"sys_object_id": SYS_OBJECT_ID, "sys_contact": SYS_CONTACT, "sys_location": SYS_LOCATION}
 IF_NUMBER = "1.3.6.1.2.1.2.1.0"
 
 IF_DESCR = "1.3.6.1.2.1.2.2.1.2"
@@ -38,6 +43,7 @@ IF_ALIAS = "1.3.6.1.2.1.31.1.1.1.18"
 # OID (a scalar's instance, or a table column) -> (name, kind of value)
 OBJECTS = {
     SYS_DESCR: ("sysDescr.0", TEXT), SYS_UPTIME: ("sysUpTime.0", COUNT), SYS_NAME: ("sysName.0", TEXT),
+    SYS_OBJECT_ID: ("sysObjectID.0", TEXT), SYS_CONTACT: ("sysContact.0", TEXT), SYS_LOCATION: ("sysLocation.0", TEXT),
     IF_NUMBER: ("ifNumber.0", COUNT),
     IF_DESCR: ("ifDescr", TEXT), IF_TYPE: ("ifType", ENUM), IF_SPEED: ("ifSpeed", COUNT),
     IF_ADMIN_STATUS: ("ifAdminStatus", ENUM), IF_OPER_STATUS: ("ifOperStatus", ENUM),

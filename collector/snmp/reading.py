@@ -90,8 +90,10 @@ def _resolve_mib_name(text: str) -> str:
         identity.resolve_with_mib(view.MibViewController(mib_builder))
         return str(identity.get_oid())
     except Exception as exc:
-        first_line = (str(exc).splitlines() or [""])[0][:160]
-        raise OidNameError(f"cannot resolve {text!r} (give it as a numeric OID): {first_line}") from None
+        first_line = (str(exc).splitlines() or [""])[0]
+        if "not found in search path" in first_line:   # the message goes on with folder names
+            first_line = f"the MIB {module} is not one Vigie has compiled"
+        raise OidNameError(f"cannot resolve {text!r} (give it as a numeric OID): {first_line[:160]}") from None
 
 
 def poll_oids(interfaces: list, extra_oids: dict) -> list:

@@ -368,6 +368,15 @@ def components() -> dict:
         "Logout": {"type": "object", "required": ["logged_out"], "properties": {"logged_out": {"type": "boolean"}}},
     }
     schemas.update(_machine_schemas())
+    schemas["ProbeResult"] = {
+        "type": "object", "required": ["ok"], "description": "What the device answered, or why it did not.",
+        "properties": {
+            "ok": {"type": "boolean"}, "error": {"type": "string"}, "seconds": {"type": "number"},
+            "system": {"type": "object", "additionalProperties": {"type": ["string", "integer", "null"]}},
+            "interface_count": {"type": "integer"},
+            "interfaces": {"type": "array", "items": {"type": "object"}},
+            "oids": {"type": "object", "additionalProperties": {"type": "object", "properties": {
+                "value": {"type": ["number", "null"]}, "problem": {"type": ["string", "null"]}}}}}}
     schemas.update(_notify_schemas())
     responses = {
         name: {"description": text_, "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -381,7 +390,8 @@ def components() -> dict:
                                           "credentials are not checked until Retry-After seconds have passed."),
                             ("Unavailable", "The database cannot serve the request now; the error says why (busy "
                                             "with another writer: try again after Retry-After seconds; read-only, "
-                                            "full or damaged: the server's log names the file)."))
+                                            "full or damaged: the server's log names the file)."),
+                            ("Busy", "Too many at once: try again in a moment."))
     }
     responses["Unauthorized"]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
     responses["Throttled"]["headers"] = {"Retry-After": {"schema": {"type": "string"}}}
@@ -684,6 +694,14 @@ def paths(settings: dict) -> dict:
             "post": _op("Add a machine: validated, then written to machines/<name>.json", "admin", {
                 "201": _json("Machine", "Created."), "400": _ref("BadRequest"), "409": _ref("Conflict"),
                 "413": _ref("TooLarge")}, requestBody=_body("MachineInput"), operationId="addMachine"),
+        },
+        "/api/machine/test": {
+            "post": _op("Ask a device once, as the collector would, before saving it: what it answers or why "
+                        "it does not (the machine is not saved)", "admin", {
+                            "200": _json("ProbeResult", "The device's answer, or why there was none."),
+                            "400": _ref("BadRequest"), "409": _ref("Conflict"), "413": _ref("TooLarge"),
+                            "429": _ref("Busy")},
+                        requestBody=_body("MachineInput"), operationId="testMachine"),
         },
         "/api/machine/{name}": {
             "parameters": [machine_name],
