@@ -12,6 +12,9 @@ from vigie.samples import compact_number
 from vigie.samples.percentile import busier_direction
 
 LOG_ENTRIES = 60
+# machine-file keys the devices form offers, with the schema's defaults and bounds
+FORM_DEFAULTS = ("port", "interval", "timeout", "retries", "down_after", "threshold_percent", "threshold_polls",
+                 "threshold_hysteresis")
 STATUS_KEYS = ("state", "since", "last_seen", "uptime_seconds", "consecutive_failures", "last_error",
                "sys_name", "sys_descr")
 
@@ -214,7 +217,10 @@ def form_rules() -> dict:
     return {"name_pattern": NAME_PATTERN, "name_max": NAME_MAX, "v3_key_min": min_secret_chars("auth_key"),
             "host_pattern": properties["host"]["pattern"], "host_max": properties["host"]["maxLength"],
             "oid_name_pattern": properties["oids"]["propertyNames"]["pattern"],
-            "oid_pattern": machine_schema()["$defs"]["oid"]["pattern"]}
+            "oid_pattern": machine_schema()["$defs"]["oid"]["pattern"],
+            "defaults": {key: properties[key]["default"] for key in FORM_DEFAULTS},
+            "bounds": {key: [properties[key].get("minimum", properties[key].get("exclusiveMinimum")),
+                             properties[key].get("maximum")] for key in FORM_DEFAULTS}}
 
 
 
