@@ -201,5 +201,6 @@ def test_extra_oid_scale_applies_to_gauges_and_to_counter_rates():
     r = reading(T0 + 60, 1060, 0, 0)
     r["oids"] = {"load": 37, "octets": 7000}
     apply_reading(samples, CONFIG, [ETH0], r, extra)
-    assert samples["oids"]["load"]["last"] == 0.37
-    assert samples["oids"]["octets"]["last"] == 50.0
+    oids = samples.view()["oids"]
+    assert oids["load"]["last"] == 0.37
+    assert oids["octets"]["last"] == 50.0
