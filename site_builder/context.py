@@ -140,11 +140,18 @@ def page_facts(samples, samples_error) -> dict:
 
 
 def device_log(events, alerts, limit=LOG_ENTRIES) -> list:
-    """Status changes and alerts of one machine, newest first."""
-    entries = [{"time": e.get("time"), "source": "event", "kind": e.get("kind") or "",
-                "interface": e.get("interface"), "message": e.get("message") or ""} for e in events or ()]
-    entries += [{"time": a["timestamp"], "source": "alert", "kind": a["severity"], "interface": None,
-                 "message": a["message"], "acknowledged": a["acknowledged"], "id": a["id"]} for a in alerts or ()]
+    """Status changes and alerts of one machine, newest first. A change of state the
+    collector also sent as an alert is listed once, as the alert (which can be
+    acknowledged): same message, same time."""
+    alerts = list(alerts or ())
+    entries = [{"time": a["timestamp"], "source": "alert", "kind": a["severity"], "interface": None,
+                "message": a["message"], "acknowledged": a["acknowledged"], "id": a["id"]} for a in alerts]
+    for e in events or ():
+        # times are UTC text in one spelling (vigie/utc.py): equal text, equal instant
+        if any(a["message"] == e.get("message") and a["timestamp"] == e.get("time") for a in alerts):
+            continue
+        entries.append({"time": e.get("time"), "source": "event", "kind": e.get("kind") or "",
+                        "interface": e.get("interface"), "message": e.get("message") or ""})
     entries.sort(key=lambda e: e["time"] or "", reverse=True)
     return entries[:limit]
 

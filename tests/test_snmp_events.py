@@ -204,3 +204,22 @@ def test_extra_oid_scale_applies_to_gauges_and_to_counter_rates():
     oids = samples.view()["oids"]
     assert oids["load"]["last"] == 0.37
     assert oids["octets"]["last"] == 50.0
+
+
+def test_a_machine_that_stops_answering_has_its_interfaces_unknown_since_its_last_answer():
+    samples = fresh()
+    apply_reading(samples, CONFIG, [ETH0], reading(T0, 1000, 0, 0), {})
+    apply_reading(samples, CONFIG, [ETH0], reading(T0 + 60, 1060, 7_500_000, 0), {})
+    assert eth0(samples)["oper_status"] == "up" and samples.view()["status"]["answering"] is True
+    apply_failure(samples, CONFIG, "timeout", T0 + 120)
+    apply_failure(samples, CONFIG, "timeout", T0 + 180)
+    view = samples.view()
+    assert view["status"]["state"] == "down" and view["status"]["answering"] is False
+    interface = view["interfaces"][0]
+    assert interface["oper_status"] == "unknown" and interface["last_oper_status"] == "up"
+    assert interface["unknown_since"] == view["status"]["last_seen"] == "2026-01-01T00:01:00+00:00"
+    assert interface["in_bps"] is None
+    assert view["status"]["uptime_seconds"] == 1060, "the uptime as last read, not counted on"
+    assert view["status"]["uptime_as_of"] == "2026-01-01T00:01:00+00:00"
+    apply_reading(samples, CONFIG, [ETH0], reading(T0 + 240, 1240, 7_500_000, 0), {})
+    assert eth0(samples)["oper_status"] == "up" and "unknown_since" not in eth0(samples)

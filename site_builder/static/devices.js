@@ -120,6 +120,7 @@
     function fail(field, text) { throw { field: field, message: text }; }
     var v = function (name) { return form[name].value.trim(); };
     var machine = editing ? JSON.parse(JSON.stringify(editing)) : {};   // keeps what the form does not show
+    delete machine.live;   // the collector's view of it, not part of the machine file
     var name = editing ? editing.name : v("name");
     if (!NAME.test(name))
       fail("name", "Name: up to " + RULES.name_max + " letters, digits, '.', '_', '-', not starting with '.'.");

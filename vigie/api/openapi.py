@@ -302,9 +302,23 @@ def components() -> dict:
         "MachineReplacement": {"allOf": [{"$ref": "#/components/schemas/MachineConfig"}, {
             "type": "object", "properties": {"name": {"description": "Ignored: the URL names the machine."}}}]},
         "Machine": {"type": "object", "required": ["name", "host", "snmp"],
-                    "description": "A machine's config with defaults filled in and SNMP secrets masked.",
+                    "description": "A machine's config with defaults filled in and SNMP secrets masked; GET adds "
+                                   "\"live\", the collector's view of it now.",
                     "properties": {"name": {"type": "string"}, "host": {"type": "string"},
-                                   "snmp": {"type": "object"}}},
+                                   "snmp": {"type": "object"}, "live": {"$ref": "#/components/schemas/LiveState"}}},
+        "LiveState": {"type": "object", "description": "Up or down and since when, last answer, uptime as last "
+                      "read (uptime_as_of), inventory, each interface's status and rates (unknown since the last "
+                      "answer when the machine does not answer), the extra OIDs' last values; or an error.",
+                      "properties": {
+                          "status": {"type": "object", "properties": {
+                              "state": {"type": "string", "enum": ["up", "down", "unknown"]},
+                              "since": {"type": ["string", "null"]}, "last_seen": {"type": ["string", "null"]},
+                              "answering": {"type": "boolean"},
+                              "uptime_seconds": {"type": ["integer", "null"]},
+                              "uptime_as_of": {"type": ["string", "null"]}}},
+                          "polled_at": {"type": ["string", "null"]},
+                          "interfaces": {"type": "array", "items": {"type": "object"}},
+                          "oids": {"type": "object"}, "error": {"type": "string"}}},
         "MachineList": {"type": "object", "required": ["count", "results", "errors"], "properties": {
             "count": {"type": "integer"},
             "results": {"type": "array", "items": {"$ref": "#/components/schemas/Machine"}},

@@ -13,6 +13,7 @@ from vigie.api.context import context
 from vigie.api.errors import ApiError
 from vigie.atomic import atomic_write_json
 from vigie.errors import InputError
+from vigie.machine_state import read_live
 
 FILE_MODE = 0o640  # holds SNMP secrets: not world-readable
 
@@ -61,13 +62,18 @@ def write(ctx, user, name, body, created):
     return machine
 
 
+def with_live(ctx, config: dict) -> dict:
+    """The machine as shown, with its live state from the collector's samples."""
+    return dict(shown(config), live=read_live(Path(ctx.settings["samples"]), config["name"]))
+
+
 def list_machines():
     ctx = context()
     ctx.require("viewer")
     configs, errors = mc.load_all(ctx.machines_dir) if ctx.machines_dir.is_dir() else ([], [])
     if scoping.current_scopes(ctx) is not None:  # a member: the machines in scope, no broken file's name
         configs, errors = [c for c in configs if scoping.machine_visible(ctx, c["name"], c)], []
-    return {"count": len(configs), "results": [shown(c) for c in configs],
+    return {"count": len(configs), "results": [with_live(ctx, c) for c in configs],
             "errors": [{"file": Path(e.source).name if e.source else None, "field": e.field, "error": e.message}
                        for e in errors]}  # the file's name: a viewer never sees the server's folders
 
@@ -77,6 +83,7 @@ def add_machine():
     user = ctx.require("admin")
     body = dict(ctx.read_object(': the machine file\'s content plus "name"'))
     name = body.pop("name", None)
+    body.pop("live", None)  # what GET adds: the collector's, never the file's
     if name is None:
         raise InputError("name", "missing field 'name'")
     path = path_of(ctx, name)
@@ -101,7 +108,7 @@ def get_machine(name):
         raise ApiError(500, f"machine file is invalid: {exc.message}", exc.field) from None
     if not scoping.machine_visible(ctx, name, config):
         raise ApiError(404, f"no machine {name!r}", "name")
-    return shown(config)
+    return with_live(ctx, config)
 
 
 def replace_machine(name):
@@ -110,6 +117,7 @@ def replace_machine(name):
     path = path_of(ctx, name)
     body = dict(ctx.read_object(": the machine file's content"))
     body.pop("name", None)  # the URL names the machine; a shown config may be sent back as it is
+    body.pop("live", None)
     keep_masked_secrets(body, read_raw(ctx, name), replacing=True)
     mc.validate(body)
     return write(ctx, user, name, body, created=not path.exists())

@@ -52,7 +52,8 @@ EVENTS_FILE = "events.jsonl"
 DISCOVERY_FILE = "discovery.json"
 HIST_FILE = "month-hist.json"
 
-STATUS_KEYS = ("state", "since", "consecutive_failures", "last_error", "sys_name", "sys_descr")
+STATUS_KEYS = ("state", "since", "consecutive_failures", "last_error", "sys_name", "sys_descr", "sys_object_id",
+               "sys_contact", "sys_location")
 IDENTITY_KEYS = ("key", "index", "name", "descr", "alias", "speed_bps", "type", "oper_status", "admin_status",
                  "counter_bits")
 
@@ -162,6 +163,13 @@ def last_rates(last_line) -> dict:
     return {k: v for k, v in (last_line.get("if") or {}).items() if isinstance(v, list) and len(v) > OUT}
 
 
+def unknown_since(interface: dict, last_seen) -> dict:
+    """An interface of a machine that stopped answering: its status is unknown since the
+    last answer (the status then is kept as last_oper_status), its rates are gone."""
+    return dict(interface, oper_status="unknown", last_oper_status=interface.get("oper_status"),
+                unknown_since=last_seen, in_bps=None, out_bps=None, utilisation_percent=None)
+
+
 def interface_view(identity: dict, now: dict, rates: dict, window: dict, p95: dict) -> dict:
     """An interface as readers see it: identity, current rates, peaks, 95th percentiles."""
     key = identity["key"]
@@ -199,10 +207,15 @@ def current_view(head: dict, now: dict, last_line: dict = None) -> dict:
     ticks = now.get("uptime_ticks")
     status["uptime_seconds"] = None if ticks is None or not now.get("time") else ticks // 100
     status["poll_seconds"] = now.get("poll_seconds")
+    # the last poll failed: what the device said before is no longer known to hold
+    status["answering"] = status["state"] != "unknown" and not status["consecutive_failures"]
+    status["uptime_as_of"] = status["last_seen"]   # sysUpTime as read then, not counted on since
     window = head.get("state", {}).get("peak_window", {})
     p95 = head.get("p95") or {}
     rates = last_rates(last_line)
     interfaces = [interface_view(i, now, rates, window, p95) for i in head.get("interfaces") or ()]
+    if status["state"] != "unknown" and not status["answering"]:
+        interfaces = [unknown_since(i, status["last_seen"]) for i in interfaces]
     oids = {name: dict(spec, last=now.get("oids", {}).get(name), raw=now.get("oid_counters", {}).get(name))
             for name, spec in (head.get("oids") or {}).items()}
     return {"format": FORMAT, "machine": head.get("machine"), "updated": now.get("polled") or head.get("updated"),
