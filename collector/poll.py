@@ -69,13 +69,15 @@ def load_machines(machines_dir, reporter: Reporter, shard=None) -> dict:
 
 
 def resolve_extra_oids(config: dict, reporter: Reporter) -> dict:
-    """The machine's extra OIDs with numeric OIDs; an unresolvable name is reported and left out."""
+    """The machine's extra OIDs with numeric OIDs; an unresolvable name is reported (once) and
+    kept without an OID, with its problem, so its page says why it has no graph."""
     specs = {}
     for name, spec in extra_oid_specs(config["oids"]).items():
         try:
             specs[name] = dict(spec, oid=numeric_oid(spec["oid"]))
         except OidNameError as exc:
             reporter.problem(("oid", config["name"], name), f"{config['name']}: oids.{name}: {exc}")
+            specs[name] = dict(spec, oid=None, problem=str(exc))   # not asked; the page says why
         else:
             reporter.clear(("oid", config["name"], name), f"{config['name']}: oids.{name} resolves again")
     return specs

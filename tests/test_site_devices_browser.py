@@ -96,7 +96,8 @@ def test_edit_a_device_keeps_its_secret_and_sets_thresholds(chromium, world):
         assert page.input_value('#device-form [name="community"]') == ""   # never shown
         assert page.get_attribute('#device-form [name="name"]', "readonly") is not None
         fill(page, interval=30, threshold_percent=75, threshold_polls=3,
-             interface_thresholds="ge-0/0/0 = 60 hysteresis 5\nuplink-2 = 95 polls 1")
+             interface_thresholds="ge-0/0/0 = 60 hysteresis 5\nuplink-2 = 95 polls 1",
+             oids=f"load = {LA_LOAD} above 4 for 3 hysteresis 0.5\nfree = 1.3.6.1.4.1.2021.4.11.0 unit kB below 50000")
         page.click("#test-device")   # with the stored secret
         wait_text(page, "#probe-result", "The device answered")
         page.click("#save-device")
@@ -106,11 +107,15 @@ def test_edit_a_device_keeps_its_secret_and_sets_thresholds(chromium, world):
         assert saved["threshold_percent"] == 75 and saved["threshold_polls"] == 3
         assert saved["interface_thresholds"] == {"ge-0/0/0": {"threshold_percent": 60, "threshold_hysteresis": 5},
                                                  "uplink-2": {"threshold_percent": 95, "threshold_polls": 1}}
+        assert saved["oids"] == {"load": {"oid": LA_LOAD, "above": 4, "for": 3, "hysteresis": 0.5},
+                                 "free": {"oid": "1.3.6.1.4.1.2021.4.11.0", "unit": "kB", "below": 50000}}
         page.click('#devices tr[data-machine="edit-me"] button.edit')   # the form shows what was saved
         wait_text(page, "#form-title", "Edit edit-me")
         assert page.input_value('#device-form [name="interface_thresholds"]') == \
             "ge-0/0/0 = 60 hysteresis 5\nuplink-2 = 95 polls 1"
         assert page.input_value('#device-form [name="threshold_percent"]') == "75"
+        assert page.input_value('#device-form [name="oids"]') == \
+            f"free = 1.3.6.1.4.1.2021.4.11.0 unit kB below 50000\nload = {LA_LOAD} above 4 for 3 hysteresis 0.5"
         assert [e for e in wp.errors if "Failed to load resource" not in e] == []
 
 

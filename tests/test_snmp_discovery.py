@@ -87,8 +87,9 @@ def test_unknown_mib_name_is_reported_with_machine_and_field_and_left_out():
         numeric_oid("NO-SUCH-MIB::thing.1")
     reporter = Reporter()
     config = {"name": "srv", "oids": {"ok": ".1.3.6.1.2.1.1.3.0", "bad": "NO-SUCH-MIB::thing.1"}}
-    assert resolve_extra_oids(config, reporter) == {"ok": {"oid": "1.3.6.1.2.1.1.3.0", "type": "gauge", "unit": None,
-                                                           "scale": 1}}
+    specs = resolve_extra_oids(config, reporter)
+    assert specs["ok"] == {"oid": "1.3.6.1.2.1.1.3.0", "type": "gauge", "unit": None, "scale": 1}
+    assert specs["bad"]["oid"] is None and "cannot resolve" in specs["bad"]["problem"], "kept, for the page to say why"
     assert any("srv: oids.bad:" in message for message in reporter.seen.values())
 
 

@@ -57,10 +57,11 @@ def test_polls_of_one_raises_on_the_first_poll():
     (28.99, "<", 29, "28.99"),
     (28.999, "<", 29, "28.99"),    # cut, not rounded, past two decimals
     (21.4, "<", 29, "21"),         # only as precise as needed
-    (39.2, ">=", 39, "39"),
-    (38.999, ">=", 38.9999, "39"),
-    (85.56, ">=", 85.6, "86"),
-    (4.96, "<=", 5, "5"),
+    (39.0, ">=", 39, "39"),        # at the limit: written as the limit
+    (39.2, ">=", 39, "39.2"),      # over it: never written as the limit
+    (85.64, ">=", 85.6, "86"),
+    (4.6, "<=", 5, "4.6"),
+    (4.96, "<=", 5, "4.96"),
     (5.04, ">", 5, "5.04"),
 ])
 def test_values_are_written_on_the_side_they_are(value, side, level, text):
@@ -78,7 +79,7 @@ def test_interface_messages_agree_with_their_numbers():
         got, state = events.interface_events("eth0", state, view(util), rule, 0)
         found += got
     assert [(e["kind"], e["message"]) for e in found] == [
-        ("util_high", "Interface eth0 at 39% of its speed for 2 polls (threshold 39%)"),
+        ("util_high", "Interface eth0 at 39% of its speed for 2 polls (threshold 39%)"),   # 39.0 exactly
         ("util_ok", "Interface eth0 back under 29% of its speed (28.96%; threshold 39%)"),
     ]
 

@@ -151,7 +151,7 @@ def describe(error) -> tuple:
         return field, f"{subject} must be {_BOUNDS[keyword]} {expected:g}{unit.get(keyword, '')}{plural}"
     if keyword == "additionalProperties":
         return field, f"{subject} has a field that is not allowed here (allowed: {_words(error.schema.get('properties', {}))})"
-    described = error.schema.get("description")
+    described = expected.get("description") if keyword == "not" else error.schema.get("description")
     return field, f"{subject} is not valid" + (f": {described}" if described else "")
 
 

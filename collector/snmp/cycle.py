@@ -124,17 +124,27 @@ def _fold_interfaces(samples: MachineSamples, config: dict, watched: list, readi
     return line, found
 
 
-def _fold_oids(samples: MachineSamples, reading: dict, extra_oids: dict, elapsed, rebooted) -> dict:
-    now = samples.now
-    values, raw = {}, {}
+def _fold_oids(samples: MachineSamples, config: dict, reading: dict, extra_oids: dict, elapsed, rebooted):
+    """({name: value} for the fine line, events of the OIDs' thresholds). Why a value
+    cannot be graphed (text that is no number, a name that does not resolve...) is kept
+    with the OID, for the page to say."""
+    now, problems = samples.now, reading.get("oid_problems") or {}
+    values, raw, found = {}, {}, []
+    alerts = samples.head["state"].setdefault("oid_alerts", {})
     for name, spec in extra_oids.items():
         value = reading["oids"].get(name)
         shown = _oid_value(spec, value, now["oid_counters"].get(name), elapsed, rebooted)
         values[name] = compact_number(shown)
         raw[name] = value
-    samples.head["oids"] = {name: {"type": spec["type"], "unit": spec["unit"]} for name, spec in extra_oids.items()}
+        changes, alerts[name] = ev.oid_events(name, alerts.get(name) or {}, shown, spec, config, reading["time"])
+        found += changes
+    for name in [n for n in alerts if n not in extra_oids or not alerts[n]]:
+        del alerts[name]
+    samples.head["oids"] = {name: dict({"type": spec["type"], "unit": spec["unit"]},
+                                       **({"problem": problems[name]} if problems.get(name) else {}))
+                            for name, spec in extra_oids.items()}
     now["oids"], now["oid_counters"] = values, raw
-    return values
+    return values, found
 
 
 def apply_reading(samples: MachineSamples, config: dict, watched: list, reading: dict, extra_oids: dict,
@@ -146,7 +156,8 @@ def apply_reading(samples: MachineSamples, config: dict, watched: list, reading:
     rebooted = rates.rebooted(now.get("uptime_ticks"), reading["uptime_ticks"], wall_elapsed or 0)
     elapsed = rates.interval_seconds(wall_elapsed, now.get("uptime_ticks"), reading["uptime_ticks"])
     interfaces, found = _fold_interfaces(samples, config, watched, reading, elapsed, rebooted)
-    oids = _fold_oids(samples, reading, extra_oids, elapsed, rebooted)
+    oids, oid_found = _fold_oids(samples, config, reading, extra_oids, elapsed, rebooted)
+    found += oid_found
     samples.fine.append({"t": int(ts), "if": interfaces, "oid": oids})
     now["time"], now["uptime_ticks"] = ts, reading["uptime_ticks"]
     status = samples.status

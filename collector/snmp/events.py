@@ -25,13 +25,13 @@ from vigie.atomic import atomic_write_text
 from vigie.utc import iso_from_unix
 
 SEVERITY = {"down": "CRITICAL", "up": "INFO", "if_down": "ERROR", "if_up": "INFO",
-            "util_high": "WARNING", "util_ok": "INFO"}
+            "util_high": "WARNING", "util_ok": "INFO", "oid_high": "WARNING", "oid_ok": "INFO"}
 
 THRESHOLD_KEYS = ("threshold_percent", "threshold_polls", "threshold_hysteresis")
 
 # The condition each kind of event is about.
 CONDITION = {"down": "reachability", "up": "reachability", "if_down": "oper-status", "if_up": "oper-status",
-             "util_high": "utilisation", "util_ok": "utilisation"}
+             "util_high": "utilisation", "util_ok": "utilisation", "oid_high": "threshold", "oid_ok": "threshold"}
 
 
 def make_event(kind: str, ts: float, message: str, interface=None) -> dict:
@@ -107,10 +107,48 @@ def fingerprint(machine: str, event: dict):
     condition = CONDITION.get(event["kind"])
     if condition is None:
         return None
-    text = ":".join(["snmp", condition, machine] + ([str(event["interface"])] if event.get("interface") else []))
+    subject = event.get("interface") or event.get("oid")   # the interface, or the extra OID, it is about
+    text = ":".join(["snmp", condition, machine] + ([str(subject)] if subject else []))
     if len(text) > MAX_FINGERPRINT:  # a very long interface name: keep it unique, and short enough
         text = text[:MAX_FINGERPRINT - 65] + ":" + hashlib.sha256(text.encode("utf-8")).hexdigest()
     return text
+
+
+def oid_rule(spec: dict, config: dict):
+    """The threshold of an extra OID ({"above": X} or {"below": X}, "for" polls, "hysteresis"),
+    or None when it has none."""
+    for side in ("above", "below"):
+        if spec.get(side) is not None:
+            polls = spec.get("for") or config.get("threshold_polls", machine_defaults()["threshold_polls"])
+            return thresholds.rule(spec[side], above=side == "above", polls=polls,
+                                   hysteresis=spec.get("hysteresis") or 0)
+    return None
+
+
+def _with_unit(text: str, unit) -> str:
+    return f"{text} {unit}" if unit else text
+
+
+def oid_events(name: str, previous: dict, value, spec: dict, config: dict, ts: float) -> tuple:
+    """(events, new state) of one extra OID with a threshold; ([], {}) without one."""
+    r = oid_rule(spec, config)
+    if r is None:
+        return [], {}
+    state, change = thresholds.step(previous, value, r)
+    if change is None:
+        return [], state
+    word, unit = ("above" if r["above"] else "below"), spec.get("unit")
+    limit = f"threshold: {word} {_with_unit(format(r['limit'], 'g'), unit)}"
+    if change == thresholds.RAISE:
+        held = f" for {r['polls']} polls" if r["polls"] > 1 else ""
+        shown = thresholds.shown(value, ">=" if r["above"] else "<=", r["limit"])
+        message, kind = f"{name} at {_with_unit(shown, unit)}{held} ({limit})", "oid_high"
+    else:
+        shown = thresholds.shown(value, "<" if r["above"] else ">", thresholds.clear_level(r))
+        message, kind = f"{name} back to {_with_unit(shown, unit)} ({limit})", "oid_ok"
+    event = make_event(kind, ts, message)
+    event["oid"] = name
+    return [event], state
 
 
 def alert_record(machine: str, tags: dict, event: dict) -> dict:

@@ -38,9 +38,11 @@ def extra_oid_specs(oids_config: dict) -> dict:
             value = {"oid": value}
         specs[name] = {"oid": value["oid"], "type": value.get("type", "gauge"), "unit": value.get("unit"),
                        "scale": value.get("scale", 1)}
+        specs[name].update({key: value[key] for key in THRESHOLD_KEYS if key in value})
     return specs
 
 
+THRESHOLD_KEYS = ("above", "below", "for", "hysteresis")   # an extra OID's alert, when it has one
 NUMBER_TEXT = re.compile(r"\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*")
 
 
@@ -100,7 +102,7 @@ def poll_oids(interfaces: list, extra_oids: dict) -> list:
     oids = [SYS_UPTIME, IF_NUMBER]
     for interface in interfaces:
         oids += list(interface_oids(interface).values())
-    oids += [spec["oid"] for spec in extra_oids.values()]
+    oids += [spec["oid"] for spec in extra_oids.values() if spec.get("oid")]
     return oids
 
 
@@ -117,6 +119,9 @@ def parse_reading(values: dict, interfaces: list, extra_oids: dict, when: float)
         reading["interfaces"][interface["index"]] = got
     reading["oid_problems"] = {}
     for name, spec in extra_oids.items():
+        if not spec.get("oid"):   # a MIB name that did not resolve: nothing was asked
+            reading["oids"][name], reading["oid_problems"][name] = None, spec.get("problem") or "no OID"
+            continue
         number, problem = oid_number(values.get(spec["oid"]))   # scaled by the cycle, after any rate
         reading["oids"][name] = number
         if problem:

@@ -54,10 +54,15 @@ SIDES = {">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b, "<": lambda a, b:
 
 def shown(value: float, side: str, level: float) -> str:
     """`value` rounded to the fewest decimals (0 to 2) that keep `value side level` true
-    as written: a message never says "back under 39% (39%)". Past two decimals the
-    value is cut towards the right side instead of rounded."""
+    as written, and that write it as the limit only when it is the limit: a message never
+    says "back under 39% (39%)". Past two decimals the value is cut towards the right
+    side instead of rounded."""
+    if value != level and side in (">=", "<="):
+        side = side[0]   # not at the limit: never written as if it were
     holds = SIDES[side]
-    for decimals in range(3):
+    # at least two significant digits (3.4 stays 3.4; 21.4 may read 21), none for a whole number
+    first = 0 if float(value).is_integer() or abs(value) >= 10 else (1 if abs(value) >= 1 else 2)
+    for decimals in range(first, 3):
         if holds(round(value, decimals), level):
             return f"{value:.{decimals}f}"
     cut = math.floor if side in ("<", "<=") else math.ceil

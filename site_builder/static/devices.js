@@ -51,8 +51,15 @@
         if (word === "counter" || word === "gauge") spec.type = word;
         else if (word === "unit" && words.length) spec.unit = words.shift();
         else if (word === "scale" && words.length && Number(words[0]) > 0) spec.scale = Number(words.shift());
-        else fail("oids", "Extra OIDs, " + key + ": after the OID, only unit U, scale S (a number over 0) or counter.");
+        else if ((word === "above" || word === "below") && words.length && words[0] !== "" && isFinite(Number(words[0])))
+          spec[word] = Number(words.shift());
+        else if (word === "for" && intIn(words[0], 1, 100) !== null) spec["for"] = Number(words.shift());
+        else if (word === "hysteresis" && numberIn(words[0] || "", 0, 1e15) !== null) spec.hysteresis = Number(words.shift());
+        else fail("oids", "Extra OIDs, " + key + ": after the OID, only unit U, scale S, counter, above X or below X, " +
+                  "for N (polls) and hysteresis H.");
       }
+      if (spec.above !== undefined && spec.below !== undefined)
+        fail("oids", "Extra OIDs, " + key + ": one threshold, above or below, not both.");
       oids[key] = Object.keys(spec).length === 1 ? oid : spec;
     });
     return oids;
@@ -65,6 +72,7 @@
       if (spec.unit) line += " unit " + spec.unit;
       if (spec.scale !== undefined && spec.scale !== 1) line += " scale " + spec.scale;
       if (spec.type === "counter") line += " counter";
+      ["above", "below", "for", "hysteresis"].forEach(function (k) { if (spec[k] !== undefined) line += " " + k + " " + spec[k]; });
       return line;
     }).join("\n");
   }
