@@ -16,7 +16,7 @@ PAGES = [("/index.html", "#machines"), ("/alerts.html", "#alerts"), ("/devices.h
 
 # every visible element's background and text colour, as [r, g, b, alpha]
 COLOURS = """() => Array.from(document.querySelectorAll('body, body *')).filter(e => (e.offsetParent !== null
-  || e === document.body) && !e.closest('.graph')).map(e => {
+  || e === document.body) && !e.closest('.graph')).map(e => {   // the graphs: Plotly's own colours
     const s = getComputedStyle(e);
     const rgba = c => (c.match(/[\\d.]+/g) || []).map(Number);
     return {tag: e.tagName + (e.id ? '#' + e.id : '') + (e.className && e.className.baseVal === undefined ?
