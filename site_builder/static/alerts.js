@@ -96,6 +96,9 @@
   }
 
   function fromApi(f) {
+    var csv = document.getElementById("export-csv");   /* the same filters and order, every page, as CSV */
+    csv.href = Vigie.apiBase + "/api/alert?" + query(f, { ordering: state.ordering, format: "csv" });
+    csv.hidden = false;
     return Vigie.api("GET", "/api/alert?" + query(f, { ordering: state.ordering, limit: PAGE, offset: state.offset }))
       .then(function (r) {
         if (r.status !== 200 || !r.body) throw new Error((r.body && r.body.error) || ("HTTP " + r.status));

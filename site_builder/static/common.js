@@ -174,7 +174,7 @@ var Vigie = (function () {
     });
   });
 
-  return { state: state, api: api, me: me, can: can, rules: rules, explain: explain,
+  return { state: state, api: api, apiBase: apiBase, me: me, can: can, rules: rules, explain: explain,
            localTime: localTime, timeElement: timeElement,
            showLocalTimes: showLocalTimes, notice: notice, root: root, cookie: cookie, cell: cell };
 })();

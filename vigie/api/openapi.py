@@ -581,6 +581,8 @@ def _filter_params(with_paging: bool) -> list:
               f"Sort fields, comma separated, '-' for descending (default -timestamp); -severity puts {SEVERITIES[0]} first."),
             q("limit", {"type": "integer", "minimum": 1, "maximum": limits.MAX_PAGE_SIZE}, "Page size."),
             q("offset", {"type": "integer", "minimum": 0, "maximum": limits.OFFSET_MAX}, "Alerts to skip."),
+            q("format", {"type": "string", "enum": ["json", "csv"]},
+              "csv: every match of the filters (all pages, or `limit` when given) as a CSV file, streamed."),
         ]
     return params
 
@@ -607,8 +609,10 @@ def paths(settings: dict) -> dict:
             requestBody={"required": required, "content": {JSON: {"schema": {"$ref": f"#/components/schemas/{body}"}}}})}
     return {
         "/api/alert": {
-            "get": _op("List alerts, filtered, sorted and paginated", "viewer",
-                       {"200": _json("AlertPage", "One page of alerts."), "400": _ref("BadRequest")},
+            "get": _op("List alerts, filtered, sorted and paginated (or, with format=csv, all of them as CSV)",
+                       "viewer", {"200": dict(_json("AlertPage", "One page of alerts."), content={
+                           JSON: {"schema": {"$ref": "#/components/schemas/AlertPage"}},
+                           "text/csv": {"schema": {"type": "string"}}}), "400": _ref("BadRequest")},
                        anon, parameters=list_params, operationId="listAlerts"),
             "post": _op("Add one alert (object) or a batch (array, all or nothing)", "operator", {
                 "200": _json("Alert", "It counted on an alert (same fingerprint, or a source_id already sent): that "

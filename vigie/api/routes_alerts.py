@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 from bottle import request, response
 
-from vigie import db
+from vigie import alert_csv, db
 from vigie import lifecycle as lc
 from vigie.alert import FIELDS, MAX_TEXT, AlertError, clean_text, normalize_alert, normalize_severity, normalize_timestamp
 from vigie.api import limits, scoping
@@ -21,7 +21,8 @@ from vigie.utc import iso
 
 FILTER_PARAMS = ("severity", "server", "environment", "application", "provider", "acknowledged", "status",
                  "flapping", "silenced", "fingerprint", "silence", "q", "since", "until")
-LIST_PARAMS = FILTER_PARAMS + ("ordering", "limit", "offset")
+LIST_PARAMS = FILTER_PARAMS + ("ordering", "limit", "offset", "format")
+FORMATS = ("json", "csv")
 BOOLEAN_FILTERS = ("acknowledged", "flapping", "silenced")
 NEW_ALERT_EXTRAS = ("source_id", "fingerprint", "timeout")
 _NEW_ALERT_KEYS = frozenset(FIELDS + NEW_ALERT_EXTRAS)
@@ -281,11 +282,25 @@ def still_there(alert, alert_id) -> dict:
     return alert
 
 
+def csv_export(ctx, query, filters):
+    """Every match of the filters (all pages; `limit` when given), streamed as CSV."""
+    limit = parse_int(query, "limit", None, 1, limits.OFFSET_MAX) if query.get("limit") else None
+    chunks = db.iter_alerts(ctx.conn(), scoping.filters_in_scope(ctx, filters), parse_ordering(query), limit=limit)
+    response.content_type = "text/csv; charset=utf-8"
+    response.set_header("Content-Disposition", 'attachment; filename="vigie-alerts.csv"')
+    return (text.encode("utf-8") for text in alert_csv.lines(chunks))
+
+
 def list_alerts():
     ctx = context()
     ctx.require("viewer")
     query = request.query.decode()
     filters = parse_filters(query, LIST_PARAMS)
+    answer_format = query.get("format") or "json"
+    if answer_format not in FORMATS:
+        raise AlertError("format", f"format must be json or csv, not {answer_format!r}")
+    if answer_format == "csv":
+        return csv_export(ctx, query, filters)
     limit = parse_int(query, "limit", ctx.settings["page_size"], 1, ctx.settings["max_page_size"])
     offset = parse_int(query, "offset", 0, 0, limits.OFFSET_MAX)
     ordering = parse_ordering(query)

@@ -21,7 +21,7 @@ from vigie.db.schema import INDEX_COLUMNS, LIVE_INDEX, MIGRATIONS, TIME_INDEX  #
 from vigie.db.alerts import (  # noqa: F401
     ALERT_COLUMNS, DEFAULT_FLAP, DEFAULT_ORDERING, EXACT_FILTERS, ORDERING_COLUMNS, acknowledge, act,
     acknowledge_matching, add_note, build_where, count_alerts, covering_index, delete_alert, get_alert, get_alerts,
-    get_stats, insert_alerts, list_alerts, order_by, resolve, set_acknowledged, shelve, unacknowledge, unshelve,
+    get_stats, insert_alerts, iter_alerts, list_alerts, order_by, resolve, set_acknowledged, shelve, unacknowledge, unshelve,
     update_alert,
 )
 from vigie.db.audit import list_audit, record as record_audit  # noqa: F401

@@ -356,6 +356,28 @@ def list_alerts(conn, filters: dict = None, ordering: str = DEFAULT_ORDERING, li
     return count, get_alerts(conn, ids, now)
 
 
+def iter_alerts(conn, filters: dict = None, ordering: str = DEFAULT_ORDERING, now: str = None,
+                chunk: int = 1000, limit: int = None):
+    """Every matching alert, in `ordering`, `chunk` at a time: a list of up to `chunk`
+    alert dicts per step, so an export of a million rows holds one chunk at a time.
+    The ids are read from one cursor walking the matches; each chunk's rows after."""
+    filters = filters or {}
+    now = now or utc_now()
+    active = _active(conn, filters, now)
+    if _nothing_silenced(filters, active):
+        return
+    where, params = build_where(filters, now, active)
+    sql = "SELECT id FROM alerts" + where + order_by(ordering)
+    if limit is not None:
+        sql, params = sql + " LIMIT ?", params + [int(limit)]
+    cursor = conn.execute(sql, params)
+    while True:
+        ids = [row[0] for row in cursor.fetchmany(chunk)]
+        if not ids:
+            return
+        yield get_alerts(conn, ids, now)
+
+
 # ---------------------------------------------------------------- changes a person makes
 
 def _change(conn, alert_id: int, rule, now: str, flap: lc.Flapping, relink_by: str = None):
