@@ -217,9 +217,10 @@ def build_lists(site, writer, code, conn, configs, errors, rows) -> None:
     """The pages that link to machine pages, written after them."""
     stats = inputs.alert_stats(conn, site.built_at)
     count, snapshot = inputs.alert_snapshot(conn, now=site.built_at)
-    alerts_sig = signature(code, site.api_url, count, snapshot, stats)
+    names = [c["name"] for c in configs]
+    alerts_sig = signature(code, site.api_url, count, snapshot, stats, names)
     writer.page("alerts.html", alerts_sig, lambda: site.render(
-        "alerts.html", "", "alerts", a=context.alerts_page(count, snapshot, stats, site.built_at)))
+        "alerts.html", "", "alerts", a=context.alerts_page(count, snapshot, stats, site.built_at, names)))
     silences = context.silences_page(inputs.silence_snapshot(conn, site.built_at), site.built_at)
     writer.page("silences.html", signature(code, site.api_url, silences["snapshot"]["results"]),
                 lambda: site.render("silences.html", "", "silences", s=silences))
@@ -232,7 +233,8 @@ def build_lists(site, writer, code, conn, configs, errors, rows) -> None:
     writer.page("login.html", signature(code, site.api_url), lambda: site.render("login.html", "", "login"))
     writer.page("users.html", signature(code, site.api_url), lambda: site.render("users.html", "", "users"))
     writer.page("account.html", signature(code, site.api_url), lambda: site.render("account.html", "", "account"))
-    writer.page("404.html", signature(code, site.api_url), lambda: site.render("404.html", "/", "not-found"))  # served at any depth
+    # served at any depth: its links start at /
+    writer.page("404.html", signature(code, site.api_url), lambda: site.render("404.html", "/", "not-found"))
     dash = context.dashboard(rows, [context.config_error_row(e) for e in errors], stats, site.built_at)
     writer.page("index.html", signature(code, site.api_url, dash),
                 lambda: site.render("index.html", "", "dashboard", d=dash,
@@ -258,8 +260,10 @@ def build_scoped_lists(site, writer, code, conn, configs, rows) -> None:
                                           if scope.silence_inside(s["matchers"], scopes)], site.built_at)
         writer.page(f"{base}/silences.html", signature(code, site.api_url, silences["snapshot"]["results"]),
                     lambda: site.render("silences.html", "", "silences", s=silences))
-        writer.page(f"{base}/alerts.html", signature(code, site.api_url, count, snapshot, stats), lambda: site.render(
-            "alerts.html", "", "alerts", a=context.alerts_page(count, snapshot, stats, site.built_at)))
+        names = [c["name"] for c, _ in mine]
+        writer.page(f"{base}/alerts.html", signature(code, site.api_url, count, snapshot, stats, names),
+                    lambda: site.render("alerts.html", "", "alerts",
+                                        a=context.alerts_page(count, snapshot, stats, site.built_at, names)))
         devices = context.devices_page([c for c, _ in mine], [])
         writer.page(f"{base}/devices.html", signature(code, site.api_url, devices),
                     lambda: site.render("devices.html", "", "devices", d=devices))

@@ -188,14 +188,15 @@ ACK_DURATIONS = ((15, "15 min"), (60, "1 h"), (240, "4 h"), (None, "until resolv
 SHELVE_DURATIONS = ((60, "1 h"), (240, "4 h"), (1440, "1 day"), (10080, "1 week"))
 
 
-def alerts_page(count, alerts, stats, snapshot_at) -> dict:
+def alerts_page(count, alerts, stats, snapshot_at, machines=()) -> dict:
+    """The console's data; `machines` are the names with a page (an alert's server links to it)."""
     choices = {}
     for column in ("server", "environment", "application", "provider"):
         choices[column] = sorted((stats or {}).get(f"by_{column}", {}))
     return {"snapshot": {"count": count, "results": alerts, "taken_at": snapshot_at},
             "choices": choices, "severities": list(SEVERITY_ORDER), "severity_rank": dict(SEVERITY_RANK),
             "views": [{"name": n, "label": label, "filters": f} for n, label, f in ALERT_VIEWS],
-            "ack_durations": ACK_DURATIONS, "shelve_durations": SHELVE_DURATIONS}
+            "ack_durations": ACK_DURATIONS, "shelve_durations": SHELVE_DURATIONS, "machines": sorted(machines)}
 
 
 SILENCE_DURATIONS = ((60, "1 h"), (120, "2 h"), (240, "4 h"), (1440, "1 day"), (10080, "1 week"))

@@ -12,6 +12,19 @@
   var TEXT_FILTERS = ["server", "environment", "application", "provider", "q"];
   var state = { ordering: "-timestamp", offset: 0, live: false, who: null, detail: null };
   var snapshot = JSON.parse(document.getElementById("alerts-snapshot").textContent);
+  var MACHINES = {};   // servers with a machine page
+  JSON.parse(document.getElementById("alert-machines").textContent).forEach(function (m) { MACHINES[m] = true; });
+
+  /* The server, linked to its machine page when it has one. */
+  function serverNode(name) {
+    if (!MACHINES[name]) return document.createTextNode(name);
+    var a = document.createElement("a");
+    a.href = "machines/" + encodeURIComponent(name) + ".html";
+    a.className = "machine-link";
+    a.textContent = name;
+    a.title = "Machine page of " + name;
+    return a;
+  }
   var form, tbody;
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }
@@ -123,10 +136,13 @@
   function ackCell(tr, a) {
     var td = cell(tr, "");
     var operator = state.live && Vigie.can(state.who, "operator");
+    td.className = "ack";
     if (a.acknowledged) {
-      var span = element("span", "✓ " + (a.acknowledged_by || ""), "acked");
-      if (a.acknowledged_at) span.title = Vigie.localTime(a.acknowledged_at);
+      var span = element("span", "✓ " + (a.acknowledged_by || "acknowledged"), "acked");
+      span.title = "Acknowledged" + (a.acknowledged_by ? " by " + a.acknowledged_by : "") +
+        (a.acknowledged_at ? ", " + Vigie.localTime(a.acknowledged_at) : "");
       td.appendChild(span);
+      td.appendChild(document.createTextNode(" "));
     }
     if (operator && a.status !== "resolved") {
       var b = element("button", a.acknowledged ? "Undo" : "Acknowledge", a.acknowledged ? "unack" : "ack");
@@ -164,7 +180,7 @@
       if (a.status === "open") tr.className = "open";
       cell(tr, Vigie.timeElement(a.timestamp));
       cell(tr, element("span", a.severity, "sev sev-" + String(a.severity).toLowerCase()));
-      cell(tr, a.server);
+      cell(tr, serverNode(a.server));
       messageCell(tr, a);
       cell(tr, element("span", statusText(a), "status status-" + a.status));
       var count = cell(tr, "×" + (a.duplicate_count + 1), "num count");
@@ -238,6 +254,7 @@
       if (pair[0] === "status") dd.textContent = statusText(a);
       else if (TIMES[pair[0]]) dd.appendChild(Vigie.timeElement(value));
       else if (pair[0] === "silence_id") dd.appendChild(link("silences.html#silence-" + value, "#" + value));
+      else if (pair[0] === "server") dd.appendChild(serverNode(value));
       else dd.textContent = String(value);
       dl.appendChild(dd);
     });
