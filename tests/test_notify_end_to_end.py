@@ -36,7 +36,9 @@ def test_one_mail_when_the_device_stops_no_repeat_once_acknowledged_one_when_it_
         assert api("POST", "/api/notify/channel", json={
             "name": "me", "url": f"mailto://127.0.0.1:{smtp_port}?from=vigie@localhost&to=me@example.org"}).status_code == 201
         assert api("POST", "/api/notify/rule", json={
-            "name": "router", "match": {"server": ["sim-core-router"]}, "steps": [{"channels": ["me"]}],
+            # the collector's alerts (the machine's tags), not the invented ones about the same machine
+            "name": "router", "match": {"server": ["sim-core-router"], "environment": ["demo"]},
+            "steps": [{"channels": ["me"]}],
             "group_wait_seconds": 0, "repeat_minutes": 1}).status_code == 201
         run.wait_for(lambda: any(p.name == "sim-core-router.json" for p in (run.workdir / "data" / "samples").glob("*.json")),
                      "a first poll of the device")
@@ -49,7 +51,7 @@ def test_one_mail_when_the_device_stops_no_repeat_once_acknowledged_one_when_it_
         [down] = subjects(run)
         assert down.startswith("[CRITICAL] opened: sim-core-router:")
         alerts = api("GET", "/api/alert", params={"server": "sim-core-router", "status": "open"}).json()["results"]
-        [alert] = [a for a in alerts if a["severity"] == "CRITICAL"]
+        [alert] = [a for a in alerts if a["severity"] == "CRITICAL" and a["environment"] == "demo"]
         assert api("POST", f"/api/alert/{alert['id']}/ack").status_code == 200
         sent = api("GET", f"/api/alert/{alert['id']}/notifications").json()["results"]
         assert [(n["channel"], n["kind"], n["state"]) for n in sent] == [("me", "opened", "delivered")]

@@ -11,7 +11,7 @@ from collector.snmp.mib import (  # noqa: F401 (the OIDs, for the modules that r
     IF_NUMBER, IF_OPER_STATUS, IF_OUT_OCTETS, IF_SPEED, IF_TYPE, INVENTORY, SYS_DESCR, SYS_NAME, SYS_UPTIME,
     answers_from, checked_table, checked_values,
 )
-from collector.snmp.session import walk_columns
+from collector.snmp.session import SnmpError, walk_columns
 
 SOFTWARE_LOOPBACK = 24
 
@@ -61,10 +61,29 @@ def select_interfaces(interfaces: list, wanted) -> list:
     return [i for i in interfaces if i["index"] in indexes or i["name"] in names or i["descr"] in names]
 
 
+def speaks_v1(session) -> bool:
+    return session.context is None and getattr(session.auth, "mpModel", 1) == 0
+
+
+async def inventory_v1(session) -> dict:
+    """sysObjectID, sysContact, sysLocation from an SNMPv1 agent, which refuses a whole GET
+    for one object it does not have: each is asked alone, and a refusal is a missing value."""
+    found = {}
+    for oid in INVENTORY.values():
+        try:
+            found.update(await session.get([oid]))
+        except SnmpError:
+            found[oid] = None
+    return found
+
+
 async def discover(session, max_repetitions: int = 25) -> dict:
     """{"if_number", "sys_name", "sys_descr", "sys_object_id", "sys_contact", "sys_location",
     "interfaces"} as the device reports them now."""
-    system = await session.get([SYS_NAME, SYS_DESCR, IF_NUMBER] + list(INVENTORY.values()))
+    asked = [SYS_NAME, SYS_DESCR, IF_NUMBER] + ([] if speaks_v1(session) else list(INVENTORY.values()))
+    system = await session.get(asked)
+    if speaks_v1(session):
+        system.update(await inventory_v1(session))
     with answers_from(session):
         checked_values(system)
     if isinstance(system.get(IF_NUMBER), int):

@@ -596,8 +596,9 @@ def paths(settings: dict) -> dict:
     machine_name = {"name": "name", "in": "path", "required": True,
                     "schema": {"type": "string", "pattern": MACHINE_NAME_PATTERN}, "description": "Machine name."}
     list_params = _filter_params(True)
-    list_params[-2]["schema"]["maximum"] = max_page
-    list_params[-2]["description"] = f"Page size (default {page_size})."
+    limit_param = next(p for p in list_params if p["name"] == "limit")
+    limit_param["schema"]["maximum"] = max_page
+    limit_param["description"] = f"Page size (default {page_size})."
     one_alert = _json("Alert", "The alert.")
     changed = {"200": one_alert, "400": _ref("BadRequest"), "404": _ref("NotFound"), "413": _ref("TooLarge")}
     silence_id = {"name": "silence_id", "in": "path", "required": True,
