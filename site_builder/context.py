@@ -16,7 +16,7 @@ LOG_ENTRIES = 60
 FORM_DEFAULTS = ("port", "interval", "timeout", "retries", "down_after", "threshold_percent", "threshold_polls",
                  "threshold_hysteresis")
 STATUS_KEYS = ("state", "since", "last_seen", "uptime_seconds", "consecutive_failures", "last_error",
-               "sys_name", "sys_descr")
+               "sys_name", "sys_descr", "sys_location", "sys_contact", "sys_object_id", "answering", "uptime_as_of")
 
 
 def _status(samples) -> dict:
@@ -81,8 +81,10 @@ def dashboard(rows, error_rows, stats, built_at) -> dict:
 
 # What live.json holds of each interface, in this order (graphs.js reads the names): what
 # changes at every poll. The 95th percentiles change once a day and are in the page.
-LIVE_COLUMNS = ("oper_status", "in_bps", "out_bps", "utilisation_percent", "in_peak_bps", "out_peak_bps")
-LIVE_STATUS = ("state", "since", "last_seen", "uptime_seconds", "consecutive_failures", "last_error")
+LIVE_COLUMNS = ("oper_status", "in_bps", "out_bps", "utilisation_percent", "in_peak_bps", "out_peak_bps",
+                "unknown_since")
+LIVE_STATUS = ("state", "since", "last_seen", "uptime_seconds", "consecutive_failures", "last_error", "answering",
+               "uptime_as_of")
 PAGE_FACTS = ("key", "index", "name", "descr", "alias", "speed_bps", "admin_status")
 
 
@@ -110,8 +112,10 @@ def interface_graphs(samples) -> list:
 
 
 def oid_graphs(samples) -> list:
+    """One graph per extra OID; `problem` says why it has no value, when it has none."""
     return [{"gid": graph_id("oid", name), "title": name, "key": name, "unit": oid.get("unit") or "",
-             "type": oid.get("type") or "gauge", "last": oid.get("last"), "kind": "oid"}
+             "type": oid.get("type") or "gauge", "last": oid.get("last"), "kind": "oid",
+             "problem": oid.get("problem")}
             for name, oid in sorted(((samples or {}).get("oids") or {}).items())]
 
 
@@ -131,10 +135,11 @@ def page_facts(samples, samples_error) -> dict:
     """What a machine page shows that does not change at every poll: when these change,
     the page is rendered again (the rest comes from live.json)."""
     status = _status(samples)
-    return {"status": {k: status[k] for k in ("state", "since", "last_error", "sys_name", "sys_descr")},
+    return {"status": {k: status.get(k) for k in ("state", "since", "last_error", "answering", "sys_name",
+                                                  "sys_descr", "sys_location", "sys_contact", "sys_object_id")},
             "error": samples_error, "has_samples": samples is not None,
             "interfaces": [[i.get(k) for k in PAGE_FACTS] + [i.get("p95")] for i in (samples or {}).get("interfaces") or ()],
-            "oids": [[g["key"], g["unit"], g["type"]] for g in oid_graphs(samples)],
+            "oids": [[g["key"], g["unit"], g["type"], g["problem"]] for g in oid_graphs(samples)],
             "notices": list((samples or {}).get("notices") or ()),
             "step": ((samples or {}).get("archives") or {}).get("fine", {}).get("step")}
 

@@ -12,11 +12,11 @@ from datetime import datetime, timezone
 NOW = datetime(2026, 11, 22, 10, 15, tzinfo=timezone.utc)
 PAGES = [("/index.html", "#machines"), ("/alerts.html", "#alerts"), ("/devices.html", "#devices"),
          ("/silences.html", "main"), ("/users.html", "#users tbody tr"), ("/account.html", "#password-form"),
-         ("/machines/core-sw-01.html", "#interfaces"), ("/login.html", "#login-form")]
+         ("/machines/core-sw-01.html", ".graph[data-rendered]"), ("/login.html", "#login-form")]
 
 # every visible element's background and text colour, as [r, g, b, alpha]
 COLOURS = """() => Array.from(document.querySelectorAll('body, body *')).filter(e => (e.offsetParent !== null
-  || e === document.body) && !e.closest('.graph')).map(e => {   // the graphs: Plotly's own colours
+  || e === document.body)).map(e => {
     const s = getComputedStyle(e);
     const rgba = c => (c.match(/[\\d.]+/g) || []).map(Number);
     return {tag: e.tagName + (e.id ? '#' + e.id : '') + (e.className && e.className.baseVal === undefined ?

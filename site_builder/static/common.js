@@ -175,6 +175,7 @@ var Vigie = (function () {
   });
 
   return { state: state, api: api, apiBase: apiBase, me: me, can: can, rules: rules, explain: explain,
+           zoneText: zoneOffset,
            localTime: localTime, timeElement: timeElement,
            showLocalTimes: showLocalTimes, notice: notice, root: root, cookie: cookie, cell: cell };
 })();

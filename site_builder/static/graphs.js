@@ -164,11 +164,18 @@ var VigieGraphs = (function () {
 
   function dates(xs) { return xs.map(function (t) { return new Date(t * 1000); }); }
 
+  /* A value as the axis and the hover write it: bits per second with k, M, G, T (never
+     below 1 b/s: no "m" that would read as mega), other values with their unit. */
+  function valueText(spec, v) {
+    if (v === null || v === undefined) return "–";
+    return spec.kind === "interface" ? bps(v) : number(v) + (spec.unit ? " " + spec.unit : "");
+  }
+
   function traces(spec, data) {
-    var hover = spec.kind === "interface" ? "%{y:.3s}b/s<extra>%{fullData.name}</extra>" :
-      "%{y:.4~g}" + (spec.unit ? " " + spec.unit : "") + "<extra>%{fullData.name}</extra>";
+    var hover = "%{customdata}<extra>%{fullData.name}</extra>";
     function line(name, xs, ys, column, extra) {
       var t = { type: "scatter", mode: "lines", name: name, x: xs, y: ys, hovertemplate: hover, connectgaps: false,
+                customdata: ys.map(function (v) { return valueText(spec, v); }),
                 line: { color: COLORS[column], width: 1.5 } };
       for (var k in extra) t[k] = extra[k];
       return t;
@@ -192,22 +199,57 @@ var VigieGraphs = (function () {
     return { color: COLORS[column], width: PEAK_STYLE.width, dash: PEAK_STYLE.dash };
   }
 
+  /* Colours from the page's own palette (vigie.css), so dark mode reaches the graphs. */
+  function palette() {
+    var css = getComputedStyle(document.documentElement);
+    function v(name, fallback) { return (css.getPropertyValue(name) || "").trim() || fallback; }
+    return { fg: v("--fg", "#1b1f24"), muted: v("--muted", "#5b6570"), line: v("--line", "#d8dde3"),
+             button: v("--button", "#eef3fa"), accent: v("--accent", "#1f5fbf"), card: v("--card", "#fff") };
+  }
+
+  var PHONE = window.matchMedia ? window.matchMedia("(max-width: 640px)") : { matches: false };
+
+  function colours(c) {
+    return {
+      paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", font: { color: c.fg },
+      "xaxis.gridcolor": c.line, "yaxis.gridcolor": c.line, "xaxis.linecolor": c.line, "yaxis.linecolor": c.line,
+      "xaxis.rangeselector.bgcolor": c.button, "xaxis.rangeselector.activecolor": c.accent,
+      "xaxis.rangeselector.bordercolor": c.line, "xaxis.rangeselector.font.color": c.fg,
+      "hoverlabel.bgcolor": c.card, "hoverlabel.font.color": c.fg, "legend.font.color": c.fg
+    };
+  }
+
   function layout(spec, data) {
     var last = data.x.length ? data.x[data.x.length - 1] : Date.now() / 1000;
     /* the last day, or less when there is less (a device added a few minutes ago) */
     var first = Math.max(last - 86400, data.x.length ? data.x[0] : 0);
-    return {
-      height: 260, margin: { l: 60, r: 10, t: 10, b: 30 }, showlegend: true,
-      legend: { orientation: "h", y: -0.2 }, hovermode: "x unified",
-      xaxis: { type: "date", range: [new Date(first * 1000), new Date(last * 1000)], rangeselector: { buttons: [
-        { count: 1, label: "day", step: "day", stepmode: "backward" },
-        { count: 7, label: "week", step: "day", stepmode: "backward" },
-        { count: 1, label: "month", step: "month", stepmode: "backward" },
-        { count: 1, label: "year", step: "year", stepmode: "backward" },
-        { step: "all", label: "all" }] } },
-      yaxis: { rangemode: "tozero", ticksuffix: spec.kind === "interface" ? "b/s" : (spec.unit ? " " + spec.unit : ""),
-               tickformat: spec.kind === "interface" ? ".3s" : "" }
+    var c = palette();
+    var out = {
+      height: 260, margin: { l: 10, r: 10, t: 34, b: 30 }, showlegend: true,
+      legend: { orientation: "h", y: -0.2, font: { color: c.fg } }, hovermode: "x unified",
+      paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", font: { color: c.fg },
+      hoverlabel: { bgcolor: c.card, font: { color: c.fg } },
+      xaxis: { type: "date", range: [new Date(first * 1000), new Date(last * 1000)], gridcolor: c.line,
+               linecolor: c.line, hoverformat: "%Y-%m-%d %H:%M:%S " + Vigie.zoneText(new Date(last * 1000)),
+               rangeselector: {
+                 x: 0, y: 1.02, xanchor: "left", yanchor: "bottom", bgcolor: c.button, activecolor: c.accent,
+                 bordercolor: c.line, borderwidth: 1, font: { color: c.fg },
+                 buttons: [
+                   { count: 1, label: "day", step: "day", stepmode: "backward" },
+                   { count: 7, label: "week", step: "day", stepmode: "backward" },
+                   { count: 1, label: "month", step: "month", stepmode: "backward" },
+                   { count: 1, label: "year", step: "year", stepmode: "backward" },
+                   { step: "all", label: "all" }] } },
+      /* ticks written by fitY (niceTicks); the margin grows to fit them, whatever the unit */
+      yaxis: { rangemode: "tozero", automargin: true, gridcolor: c.line, linecolor: c.line, tickmode: "array" }
     };
+    if (spec.kind !== "interface" && spec.unit) out.yaxis.title = { text: spec.unit, standoff: 6, font: { color: c.muted } };
+    return out;
+  }
+
+  /* The Plotly options: on a phone no tool bar, which would cover the period buttons. */
+  function plotConfig() {
+    return { responsive: true, displaylogo: false, displayModeBar: PHONE.matches ? false : "hover" };
   }
 
   function visibleMax(div) {
@@ -221,10 +263,23 @@ var VigieGraphs = (function () {
     return top;
   }
 
-  /* Plotly keeps the y range of all the data; fit it to the period shown. */
+  /* Five or so round ticks from 0 to top: 1, 2 or 5 times a power of ten. */
+  function niceTicks(top) {
+    var raw = top / 5, power = Math.pow(10, Math.floor(Math.log10(raw))), step = power * 10;
+    [1, 2, 5, 10].some(function (m) { if (m * power >= raw) { step = m * power; return true; } return false; });
+    var ticks = [];
+    for (var v = 0; v <= top + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
+    return ticks;
+  }
+
+  /* Plotly keeps the y range of all the data; fit it to the period shown. An idle interface
+     still gets an axis from 0 to 1 kb/s, never fractions of a bit per second. */
   function fitY(div) {
-    var top = visibleMax(div);
-    Plotly.relayout(div, { "yaxis.range": [0, top > 0 ? top * 1.08 : 1] });
+    var spec = div.vigieSpec, floor = spec.kind === "interface" ? 1000 : 0;
+    var top = Math.max(visibleMax(div) * 1.08, floor) || 1;
+    var ticks = niceTicks(top);
+    Plotly.relayout(div, { "yaxis.range": [0, top], "yaxis.tickvals": ticks,
+                           "yaxis.ticktext": ticks.map(function (v) { return spec.kind === "interface" ? bps(v) : number(v); }) });
   }
 
   function mark(div, data) {
@@ -239,6 +294,7 @@ var VigieGraphs = (function () {
     drawn[spec.gid] = { spec: spec, div: div };
     div.classList.add("loading");
     var data = null;
+    div.vigieSpec = spec;
     return loadGraph(spec).then(function (files) {
       data = timeline(spec, files[0], files[1], files[2]);
       preview(div, spec, data);
@@ -251,7 +307,7 @@ var VigieGraphs = (function () {
       });
     }).then(function () {
       div.textContent = "";
-      return Plotly.newPlot(div, traces(spec, data), layout(spec, data), { responsive: true, displaylogo: false })
+      return Plotly.newPlot(div, traces(spec, data), layout(spec, data), plotConfig())
         .then(function () {
           fitY(div);
           div.on("plotly_relayout", function (ev) {
@@ -292,6 +348,7 @@ var VigieGraphs = (function () {
   /* The same rules as vigie/units.py, which formats the numbers the page is built with. */
   function bps(value) {
     if (value === null || value === undefined) return "–";
+    if (value > 0 && value < 1) return "< 1 b/s";
     var units = ["b/s", "kb/s", "Mb/s", "Gb/s", "Tb/s"];
     for (var i = 0; i < units.length; i++) {
       if (Math.abs(value) < 999.5 || i === units.length - 1) {
@@ -301,6 +358,16 @@ var VigieGraphs = (function () {
       value /= 1000;
     }
     return "–";
+  }
+
+  /* Another value: three significant digits, k / M / G / T past a thousand, never "m". */
+  function number(value) {
+    if (value === null || value === undefined) return "–";
+    var abs = Math.abs(value), units = [[1e12, " T"], [1e9, " G"], [1e6, " M"], [1e3, " k"]];
+    for (var i = 0; i < units.length; i++) {
+      if (abs >= units[i][0]) return Number((value / units[i][0]).toPrecision(3)) + units[i][1];
+    }
+    return String(Number(value.toPrecision(3)));
   }
 
   function duration(seconds) {
@@ -333,8 +400,11 @@ var VigieGraphs = (function () {
       for (var j = 0; j < cells.length; j++) {
         var name = cells[j].dataset.live;
         if (name === "oper_status") {
-          cells[j].textContent = values.oper_status || "?";
-          cells[j].className = "state state-" + (values.oper_status === "up" ? "up" : "down");
+          var oper = values.oper_status;
+          cells[j].textContent = oper || "?";
+          cells[j].className = "state state-" + (oper === "up" ? "up" : oper === "unknown" ? "unknown" : "down");
+          cells[j].title = oper === "unknown" && values.unknown_since ?
+            "unknown since " + Vigie.localTime(values.unknown_since) + ", the machine's last answer" : "";
         } else if (FORMAT[name]) {
           cells[j].textContent = FORMAT[name](values[name]);
         }
@@ -344,7 +414,16 @@ var VigieGraphs = (function () {
     var seen = document.querySelector('[data-status="last_seen"]');
     if (seen && status.last_seen) { seen.textContent = ""; seen.appendChild(Vigie.timeElement(status.last_seen)); }
     var up = document.querySelector('[data-status="uptime_seconds"]');
-    if (up) up.textContent = duration(status.uptime_seconds);
+    if (up) {
+      up.textContent = duration(status.uptime_seconds);
+      if (status.answering === false && status.uptime_seconds !== null && status.uptime_seconds !== undefined) {
+        var note = document.createElement("span");
+        note.className = "sub";
+        note.textContent = "(last known, read " + Vigie.localTime(status.uptime_as_of) + ")";
+        up.appendChild(document.createTextNode(" "));
+        up.appendChild(note);
+      }
+    }
     var oids = document.querySelectorAll("[data-oid]");
     for (var k = 0; k < oids.length; k++) {
       var v = live.oids[oids[k].dataset.oid];
@@ -407,10 +486,21 @@ var VigieGraphs = (function () {
     return plotlyReady;
   }
 
+  function recolour() {
+    var update = colours(palette());
+    Object.keys(drawn).forEach(function (gid) {
+      if (drawn[gid].div.dataset.rendered) Plotly.relayout(drawn[gid].div, update);
+    });
+  }
+
   function start() {
     var holder = document.getElementById("graph-specs");
     if (!holder) return;
     specs = JSON.parse(holder.textContent);
+    if (window.matchMedia) {
+      var dark = window.matchMedia("(prefers-color-scheme: dark)");
+      if (dark.addEventListener) dark.addEventListener("change", recolour);
+    }
     readLive().then(watch, function (err) {
       var notice = document.querySelector(".graph[data-graph]");
       if (notice) notice.textContent = "The graph data cannot be read: " + err.message;
@@ -422,5 +512,5 @@ var VigieGraphs = (function () {
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 
-  return { draw: draw, timeline: timeline, unpack: unpack, bps: bps };
+  return { draw: draw, timeline: timeline, unpack: unpack, bps: bps, number: number, niceTicks: niceTicks };
 })();
