@@ -82,7 +82,7 @@ async def ask(config: dict) -> dict:
             "oids": oid_results(specs, values, problems)}
 
 
-PROBE_TIMEOUT_MAX, PROBE_RETRIES_MAX = 5.0, 1   # a test answers within seconds, whatever the machine allows
+PROBE_TIMEOUT_MAX, PROBE_RETRIES_MAX = 2.0, 1   # a test answers within seconds, whatever the machine allows
 PROBE_SECONDS_MAX = 60
 
 

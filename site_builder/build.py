@@ -9,6 +9,7 @@ One bad machine file or sample file only affects that machine.
 """
 
 import argparse
+import gzip
 import hashlib
 import logging
 import multiprocessing
@@ -53,9 +54,38 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
+def hashed_name(relpath: str, digest: str) -> str:
+    """static/plotly.min.js -> static/plotly-<digest>.min.js: a name that changes with the
+    content, so the file can be cached for good (the API and the nginx example do)."""
+    folder, _, name = relpath.rpartition("/")
+    stem, _, rest = name.partition(".")
+    return f"{folder}/{stem}-{digest}.{rest}"
+
+
+def write_plotly(writer: SiteWriter) -> str:
+    """plotly.min.js (4.8 MB) under its content-hashed name, beside a gzip copy (1.4 MB) for
+    servers that send it compressed; older copies are removed. Returns its name."""
+    data = plotly_js()
+    relpath = hashed_name(PLOTLY_ASSET, hashlib.sha256(data).hexdigest()[:12])
+    writer.asset(relpath, data)
+    gz = writer.out_dir / (relpath + ".gz")
+    if not gz.is_file():
+        writer.asset(relpath + ".gz", gzip.compress(data, compresslevel=9, mtime=0))
+    else:
+        writer.new[relpath + ".gz"] = {"sha256": "gzip"}
+    keep = {relpath, relpath + ".gz"}
+    for old in sorted((writer.out_dir / "static").glob("plotly*.js*")):
+        if f"static/{old.name}" not in keep:
+            os.unlink(old)
+            writer.removed.append(f"static/{old.name}")
+    return relpath
+
+
 def write_assets(writer: SiteWriter) -> dict:
-    """Static files first, so no page ever links to a file not yet written."""
-    versions = {PLOTLY_ASSET: writer.asset(PLOTLY_ASSET, plotly_js())}
+    """Static files first, so no page ever links to a file not yet written. {relpath: link
+    suffix}: "?v=<hash>" for the small files, the hashed name for plotly."""
+    (writer.out_dir / "static").mkdir(parents=True, exist_ok=True)
+    versions = {PLOTLY_ASSET: {"name": write_plotly(writer)}}
     for path in sorted(STATIC_DIR.iterdir()):
         if path.is_file() and not path.name.startswith("."):
             relpath = f"static/{path.name}"
@@ -74,7 +104,8 @@ class Site:
         self.csp = render.content_security_policy(self.api_url)
 
     def render(self, template: str, root: str, page: str, **ctx) -> bytes:
-        assets = {rel: f"{root}{rel}?v={v}" for rel, v in self.versions.items()}
+        assets = {rel: f"{root}{v['name']}" if isinstance(v, dict) else f"{root}{rel}?v={v}"
+                  for rel, v in self.versions.items()}
         return render.render(self.env, template, dict(ctx, root=root, page=page, assets=assets,
                                                       csp=self.csp, api_url=self.api_url,
                                                       role_rank=ROLE_RANK))
@@ -197,7 +228,7 @@ def build(machines_dir=paths.MACHINES_DIR, samples_dir=paths.SAMPLES_DIR, db_pat
         writer.old = {}
     try:
         site = Site(write_assets(writer), api_url, built_at)
-        code = code_version()
+        code = signature(code_version(), site.versions[PLOTLY_ASSET])   # pages link plotly by its hashed name
         rows = build_machines(site, writer, code, samples_dir, conn, configs, workers, now.timestamp())
         report_samples_errors(reported, rows)
         build_lists(site, writer, code, conn, configs, errors, rows)

@@ -1,5 +1,6 @@
 """The site builder's output, page by page, without a browser."""
 
+import gzip
 import json
 from html import unescape
 import re
@@ -61,16 +62,19 @@ def test_build_writes_every_page_and_shared_assets(inputs):
                     "machines/edge-rt-02.html", "machines/v3-box.html", "static/graphs.js", "static/vigie.css"):
         assert (out / relpath).is_file(), relpath
     assert not (out / "machines/broken.html").exists()
-    assert (out / "static/plotly.min.js").read_text(encoding="utf-8") == get_plotlyjs()
+    [plotly] = sorted((out / "static").glob("plotly-*.min.js"))
+    assert plotly.read_text(encoding="utf-8") == get_plotlyjs()
+    assert gzip.decompress((out / "static" / (plotly.name + ".gz")).read_bytes()) == plotly.read_bytes()
+    assert not (out / "static/plotly.min.js").exists()
     assert report["machines"] == 3 and report["config_errors"] == 1
 
 
 def test_plotly_is_shared_not_inlined_and_no_cdn(inputs):
     run_build(inputs)
     html = page(inputs, "machines/core-sw-01.html")
-    assert '<link rel="preload" href="../static/plotly.min.js?v=' in html
+    assert re.search(r'<link rel="preload" href="\.\./static/plotly-[0-9a-f]{12}\.min\.js" as="script">', html)
     specs = json.loads(re.search(r'id="graph-specs">(.*?)</script>', html, re.S).group(1))
-    assert specs["plotly"].startswith("../static/plotly.min.js?v=")
+    assert re.fullmatch(r"\.\./static/plotly-[0-9a-f]{12}\.min\.js", specs["plotly"])
     assert len(html) < 300_000
     for path in inputs["out_dir"].rglob("*.html"):
         assert "cdn.plot.ly" not in path.read_text() and "https://" not in path.read_text()

@@ -145,3 +145,26 @@ def test_dark_mode_reaches_the_graphs(chromium, site):
         for fill in fills:
             r, g, b = [int(x) for x in re.findall(r"\d+", fill)[:3]]
             assert (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255 > 0.6, fills
+
+
+def test_plotly_arrives_compressed_once_then_from_the_cache(chromium, site):
+    with new_context(chromium) as context:
+        context.request.post(site.url + "/api/login", data={"username": "viewer", "password": site.viewer.password})
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        seen = []
+        cdp.on("Network.responseReceived", lambda e: seen.append(("response", e["response"]["url"],
+                                                                 e["response"].get("fromDiskCache"), e["requestId"])))
+        cdp.on("Network.requestServedFromCache", lambda e: seen.append(("cache", e["requestId"])))
+        sizes = {}
+        cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], e["encodedDataLength"]))
+        for _ in range(2):
+            page.goto(site.url + "/machines/rt-graphs.html")
+            page.wait_for_selector(".graph[data-rendered]")
+        plotly = [(kind, rest) for kind, *rest in seen if kind == "response" and "/static/plotly-" in rest[0]]
+        assert len(plotly) == 2, seen
+        (first_url, first_cached, first_id), (_, second_cached, second_id) = plotly[0][1], plotly[1][1]
+        assert first_cached is False and sizes[first_id] < 2_000_000, "sent once, gzip-compressed"
+        served_from_cache = {e[1] for e in seen if e[0] == "cache"}
+        assert second_cached or second_id in served_from_cache, "then taken from the browser's cache"

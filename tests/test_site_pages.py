@@ -1,6 +1,9 @@
 """The pages the API serves around the site: one login page (the site's own), and a
 404 that is a page to a browser and the API's JSON error to any other client."""
 
+import gzip
+import hashlib
+
 import pytest
 import requests
 
@@ -67,3 +70,24 @@ def test_unknown_page_is_a_page_to_a_browser_and_json_to_a_client(server):
     assert client.status_code == 404 and client.json()["error"].startswith("no page /machines/no-such-machine.html")
     api = browser.get(server.url + "/api/no-such-thing", headers=HTML)
     assert api.status_code == 404 and api.headers["Content-Type"].startswith("application/json")
+
+
+def test_plotly_is_sent_compressed_under_its_content_hash_and_cached_for_good(server):
+    build_site(server)
+    browser = requests.Session()
+    browser.post(server.url + "/api/login", json={"username": "viewer", "password": server.viewer.password})
+    [path] = server.www_dir.glob("static/plotly-*.min.js")
+    name = path.relative_to(server.www_dir).as_posix()
+    raw = (server.www_dir / name).read_bytes()
+    assert name.split("-")[1][:12] == hashlib.sha256(raw).hexdigest()[:12]
+    packed = browser.get(f"{server.url}/{name}", headers={"Accept-Encoding": "gzip"}, stream=True)
+    assert packed.status_code == 200 and packed.headers["Content-Encoding"] == "gzip"
+    assert int(packed.headers["Content-Length"]) < len(raw) / 2
+    assert packed.headers["Content-Type"].startswith(("application/javascript", "text/javascript"))
+    assert "immutable" in packed.headers["Cache-Control"] and "max-age=31536000" in packed.headers["Cache-Control"]
+    assert packed.headers["Vary"] == "Accept-Encoding"
+    assert gzip.decompress(packed.raw.read()) == raw
+    plain = browser.get(f"{server.url}/{name}", headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in plain.headers and plain.content == raw
+    other = browser.get(f"{server.url}/static/vigie.css")
+    assert other.headers["Cache-Control"] == "no-cache", "files without a hashed name are checked each time"

@@ -8,6 +8,8 @@ files it needs are open to anyone. A page that does not exist is a 404 page
 to a browser and the API's JSON error to any other client.
 """
 
+import mimetypes
+import re
 from urllib.parse import quote
 
 from bottle import HTTPResponse, request, static_file
@@ -18,6 +20,8 @@ from vigie.api.context import context
 from vigie.api.errors import ApiError
 
 LOGIN_PAGE = "login.html"
+HASHED = re.compile(r"static/[A-Za-z0-9_.]+-[0-9a-f]{12}\.[A-Za-z0-9.]+")   # a content-hashed asset
+IMMUTABLE_SECONDS = 365 * 24 * 3600
 NOT_FOUND_PAGE = "404.html"
 FALLBACK_404 = ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found · Vigie</title>"
                 "</head><body><h1>No page at this address</h1><p><a href=\"/\">Back to the dashboard</a></p>"
@@ -94,12 +98,32 @@ def serve(path):
     scopes = scoping.current_scopes(ctx)
     if scopes is not None:
         path = scoped_page(ctx, path.lstrip("/"), scopes)
-    answer = static_file(path.lstrip("/"), root=str(ctx.www_dir))
+    path = path.lstrip("/")
+    if HASHED.fullmatch(path):
+        return hashed_asset(ctx, path)
+    answer = static_file(path, root=str(ctx.www_dir))
     if answer.status_code == 404:
         not_found(ctx)
     if answer.status_code >= 400:
         raise ApiError(answer.status_code, f"cannot serve {request.path}")
     answer.set_header("Cache-Control", "no-cache")
+    return answer
+
+
+def hashed_asset(ctx, path: str):
+    """A file whose name holds its content's hash (static/plotly-<hash>.min.js): cached for
+    good, and sent gzip-compressed when the client takes it and the builder wrote the .gz."""
+    compressed = "gzip" in (request.get_header("Accept-Encoding") or "") and (ctx.www_dir / (path + ".gz")).is_file()
+    mimetype = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    answer = static_file(path + ".gz" if compressed else path, root=str(ctx.www_dir), mimetype=mimetype)
+    if answer.status_code == 404:
+        not_found(ctx)
+    if answer.status_code >= 400:
+        raise ApiError(answer.status_code, f"cannot serve {request.path}")
+    if compressed:
+        answer.set_header("Content-Encoding", "gzip")
+    answer.set_header("Vary", "Accept-Encoding")
+    answer.set_header("Cache-Control", f"public, max-age={IMMUTABLE_SECONDS}, immutable")
     return answer
 
 
