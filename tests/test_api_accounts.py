@@ -23,7 +23,8 @@ def as_cookie(api, method, path, cookies, json=None):
 def test_admin_changes_a_role_and_it_is_audited(tmp_path):
     api = Api(tmp_path)
     answer = api.call("PATCH", "/api/user/viewer", json={"role": "operator"})
-    assert answer.status == 200 and answer.json == {"username": "viewer", "role": "operator", "sessions_ended": 0}
+    assert answer.status == 200 and answer.json == {"username": "viewer", "role": "operator", "sessions_ended": 0,
+                                                    "tokens_revoked": 0}
     assert me(api, auth=("viewer", "viewer-password")).json["role"] == "operator"
     audit = api.call("GET", "/api/audit").json["results"][0]
     assert (audit["actor"], audit["action"], audit["target"], audit["detail"]["role"]) == \
@@ -37,13 +38,14 @@ def test_admin_cannot_change_their_own_role(tmp_path):
     assert me(api, auth=("admin", "admin-password")).json["role"] == "admin"
 
 
-def test_password_reset_ends_the_users_sessions_but_not_the_admins(tmp_path):
+def test_password_reset_ends_the_users_sessions_and_tokens_but_not_the_admins(tmp_path):
     api = Api(tmp_path)
     victim = session_of(api, "viewer", "viewer-password")
     admin = session_of(api, "admin", "admin-password")
     answer = as_cookie(api, "PATCH", "/api/user/viewer", admin, json={"password": "brand-new-pass"})
-    assert answer.status == 200 and answer.json["sessions_ended"] == 1
+    assert answer.status == 200 and answer.json["sessions_ended"] == 1 and answer.json["tokens_revoked"] == 1
     assert me(api, cookies=victim).status == 401
+    assert api.call("GET", "/api/me", "viewer").status == 401, "the user's bearer token ended too"
     assert me(api, auth=("viewer", "viewer-password")).status == 401
     assert me(api, auth=("viewer", "brand-new-pass")).status == 200
     assert me(api, cookies=admin).status == 200
@@ -78,7 +80,7 @@ def test_everyone_changes_their_own_password(tmp_path):
     assert short.status == 400 and short.json["field"] == "new" and "new password" in short.json["error"]
     answer = as_cookie(api, "POST", "/api/me/password", here,
                        json={"current": "viewer-password", "new": "long-enough-1"})
-    assert answer.status == 200 and answer.json["sessions_ended"] == 1
+    assert answer.status == 200 and answer.json["sessions_ended"] == 1 and answer.json["tokens_revoked"] == 1
     assert me(api, cookies=elsewhere).status == 401
     rotated = {name: morsel.value for name, morsel in answer.cookies().items()}
     assert rotated["vigie_session"] != here["vigie_session"]
@@ -92,3 +94,12 @@ def test_changing_a_password_needs_a_login_not_anonymous_read(tmp_path):
     answer = api.client.post("/api/me/password", json={"current": "x", "new": "long-enough-1"})
     assert answer.status == 401
     assert db.get_user(api.conn, "viewer") is not None
+
+
+def test_an_admin_resetting_their_own_password_from_the_page_stays_logged_in(tmp_path):
+    api = Api(tmp_path)
+    admin = session_of(api, "admin", "admin-password")
+    answer = as_cookie(api, "PATCH", "/api/user/admin", admin, json={"password": "admin-new-pass-1"})
+    assert answer.status == 200
+    renewed = {name: morsel.value for name, morsel in answer.cookies().items()}
+    assert me(api, cookies=renewed).status == 200 and me(api, cookies=admin).status == 401

@@ -21,7 +21,8 @@ document.addEventListener("DOMContentLoaded", function () {
     Vigie.api("POST", "/api/me/password", { current: form.current.value, new: form.new.value }).then(function (r) {
       if (r.status === 200) {
         done.textContent = "Password changed. " + (r.body.sessions_ended ? r.body.sessions_ended +
-          " other browser session(s) ended." : "");
+          " other browser session(s) ended. " : "") + (r.body.tokens_revoked ? r.body.tokens_revoked +
+          " token(s) revoked: scripts need new ones." : "");
         form.reset();
       } else if (r.status === 403 && r.body && r.body.field === "current") {
         error.textContent = "The current password is wrong.";

@@ -67,7 +67,7 @@
     set.type = "submit";
     set.textContent = "Set password";
     form.appendChild(set);
-    form.appendChild(document.createTextNode(" Their browser sessions end."));
+    form.appendChild(document.createTextNode(" Their browser sessions and tokens end."));
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       if (input.value.length < RULES.password_min) {
@@ -76,7 +76,7 @@
       }
       Vigie.api("PATCH", "/api/user/" + encodeURIComponent(user.username), { password: input.value }).then(function (r) {
         message(r.status === 200 ? "Password of " + user.username + " reset; " + r.body.sessions_ended +
-                " browser session(s) ended." : refusal(r, "reset a password"));
+                " browser session(s) and " + r.body.tokens_revoked + " token(s) ended." : refusal(r, "reset a password"));
         if (r.status === 200) row.remove();
       });
     });

@@ -1,16 +1,17 @@
 """Looking after accounts from the web page: an admin changes a user's role, resets a
-password or ends a user's sessions; everyone changes their own password.
+password or ends a user's browser sessions; everyone changes their own password.
 
-A password set by someone else, or changed, ends the user's browser sessions (the
-one making the change keeps theirs); bearer tokens, made for scripts, stay until
-revoked on their own (`DELETE /api/token/<id>`, `api.py revoke`).
+A new password ends every token and session of the user (vigie.db.set_user): whoever
+held the old one keeps nothing it gave. Whoever makes the change from a browser gets a
+new session at once, so they stay logged in. Ending a user's sessions leaves their
+bearer tokens, made for scripts, to be revoked on their own (`DELETE /api/token/<id>`).
 """
 
 from vigie import db
 from vigie.api import auth
 from vigie.api.context import context, reject_unknown_fields
 from vigie.api.errors import ApiError, unauthorized
-from vigie.api.routes_auth import SECURE_COOKIES, set_session_cookies
+from vigie.api.routes_auth import secure_cookies, set_session_cookies
 from vigie.errors import InputError
 
 CHANGE_FIELDS = ("role", "password")
@@ -38,11 +39,13 @@ def change_user(name):
     if role is not None and name == admin["username"] and role != user["role"]:
         raise ApiError(409, "you cannot change your own role (another admin can)", "role")
     conn = ctx.conn()
+    ended = ended_by_password(conn, name, admin) if password else {"sessions_ended": 0, "tokens_revoked": 0}
     db.set_user(conn, name, role=role, password_hash=auth.hash_password(password) if password else None)
-    ended = db.revoke_user_sessions(conn, name, keep=_own_session(admin)) if password else 0
+    if password and name == admin["username"]:
+        stay_logged_in(ctx, admin)
     changes = {k: v for k, v in (("role", role), ("password", "reset" if password else None)) if v is not None}
-    db.record_audit(conn, admin["username"], "change", "user", name, dict(changes, sessions_ended=ended))
-    return {"username": name, "role": role or user["role"], "sessions_ended": ended}
+    db.record_audit(conn, admin["username"], "change", "user", name, dict(changes, **ended))
+    return dict({"username": name, "role": role or user["role"]}, **ended)
 
 
 def end_sessions(name):
@@ -73,15 +76,25 @@ def change_own_password():
         raise ApiError(403, "the current password is wrong", "current")
     if new == current:
         raise InputError("new", "the new password is the current one")
+    ended = ended_by_password(conn, me["username"], me)
     db.set_user(conn, me["username"], password_hash=auth.hash_password(new))
-    ended = db.revoke_user_sessions(conn, me["username"], keep=_own_session(me))
-    db.record_audit(conn, me["username"], "change", "user", me["username"], {"password": "changed",
-                                                                              "sessions_ended": ended})
-    if me.get("via") == "cookie":   # a new session replaces the one in use (rotated with the password)
-        token, _ = auth.issue(conn, "sessions", me["username"], ctx.settings["session_hours"])
-        db.revoke_credential(conn, "sessions", auth.token_hash(me["token"]))
-        set_session_cookies(token, ctx.settings["session_hours"], SECURE_COOKIES)
-    return {"username": me["username"], "sessions_ended": ended}
+    stay_logged_in(ctx, me)
+    db.record_audit(conn, me["username"], "change", "user", me["username"], dict({"password": "changed"}, **ended))
+    return dict({"username": me["username"]}, **ended)
+
+
+def ended_by_password(conn, username: str, caller: dict) -> dict:
+    """What a new password of `username` ends (counted before): their other sessions, their tokens."""
+    own = _own_session(caller) if caller["username"] == username else None
+    return {"sessions_ended": db.count_live_credentials(conn, "sessions", username, keep=own),
+            "tokens_revoked": db.count_live_credentials(conn, "tokens", username, keep=own)}
+
+
+def stay_logged_in(ctx, caller: dict) -> None:
+    """After one's own new password (which ended every session), a browser gets a new one."""
+    if caller.get("via") == "cookie":
+        token, _ = auth.issue(ctx.conn(), "sessions", caller["username"], ctx.settings["session_hours"])
+        set_session_cookies(token, ctx.settings["session_hours"], secure_cookies(ctx))
 
 
 def _own_session(user):

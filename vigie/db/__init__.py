@@ -28,7 +28,7 @@ from vigie.db.audit import list_audit, record as record_audit  # noqa: F401
 from vigie.db.history import alert_history, changes_since, delete_silence, events_since, settle_due  # noqa: F401
 from vigie.db import silences  # noqa: F401,E402
 from vigie.db.users import (  # noqa: F401
-    ROLES, add_credential, count_users, create_user, delete_user, find_credential, find_token, get_token,
+    ROLES, add_credential, count_live_credentials, count_users, create_user, delete_user, find_credential, find_token, get_token,
     get_user, list_tokens, list_users, revoke_credential, revoke_token, revoke_user_credentials, revoke_user_sessions,
     set_user,
 )

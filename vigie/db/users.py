@@ -90,6 +90,14 @@ def revoke_user_credentials(conn, username: str) -> int:
     return n
 
 
+def count_live_credentials(conn, kind: str, username: str, keep: str = None) -> int:
+    """How many live tokens or sessions a user has (the one whose hash is `keep` aside)."""
+    table = _credential_table(kind)
+    return conn.execute(f"SELECT COUNT(*) FROM {table} WHERE revoked_at IS NULL AND expires_at > ?"
+                        " AND token_hash IS NOT ? AND user_id = (SELECT id FROM users WHERE username = ?)",
+                        (utc_now(), keep, username)).fetchone()[0]
+
+
 def revoke_user_sessions(conn, username: str, keep: str = None) -> int:
     """End a user's live browser sessions, except the one whose hash is `keep`; how many."""
     with transaction(conn):
