@@ -266,6 +266,8 @@ def build_lists(site, writer, code, conn, configs, errors, rows) -> None:
     writer.page("account.html", signature(code, site.api_url), lambda: site.render("account.html", "", "account"))
     # served at any depth: its links start at /
     writer.page("404.html", signature(code, site.api_url), lambda: site.render("404.html", "/", "not-found"))
+    search = render.json_data(context.search_index(rows)).encode("utf-8")
+    writer.page("search.json", signature(code, search.decode("utf-8")), lambda: search)
     dash = context.dashboard(rows, [context.config_error_row(e) for e in errors], stats, site.built_at)
     writer.page("index.html", signature(code, site.api_url, dash),
                 lambda: site.render("index.html", "", "dashboard", d=dash,
@@ -298,6 +300,8 @@ def build_scoped_lists(site, writer, code, conn, configs, rows) -> None:
         devices = context.devices_page([c for c, _ in mine], [])
         writer.page(f"{base}/devices.html", signature(code, site.api_url, devices),
                     lambda: site.render("devices.html", "", "devices", d=devices))
+        search = render.json_data(context.search_index([r for _, r in mine])).encode("utf-8")
+        writer.page(f"{base}/search.json", signature(code, search.decode("utf-8")), lambda: search)
         dash = context.dashboard([r for _, r in mine], [], stats, site.built_at)
         writer.page(f"{base}/index.html", signature(code, site.api_url, dash),
                     lambda: site.render("index.html", "", "dashboard", d=dash, refresh=REFRESH_SECONDS))

@@ -41,11 +41,25 @@ def busiest_interface(interfaces):
 
 def dashboard_row(config, samples, samples_error=None) -> dict:
     view = public_view(config)
+    status = _status(samples)
     return {
         "name": config["name"], "host": view.get("host"), "description": view.get("description", ""),
-        "status": _status(samples), "busiest": busiest_interface((samples or {}).get("interfaces")),
+        "status": status, "busiest": busiest_interface((samples or {}).get("interfaces")),
         "error": samples_error, "has_samples": samples is not None,
+        "tags": {k: v for k, v in sorted((view.get("tags") or {}).items()) if v},
+        "location": status.get("sys_location") or "",
+        # what the search box finds: each interface's name and alias, and its graph on the page
+        "interfaces": [[i.get("name") or i.get("key"), i.get("alias") or "", graph_id("interface", i["key"])]
+                       for i in (samples or {}).get("interfaces") or () if i.get("key")],
     }
+
+
+def search_index(rows) -> list:
+    """search.json: what the search box at the top of every page looks through, per machine:
+    name, address, description, location, tags, and its interfaces (name, alias, graph id)."""
+    return [{"name": r["name"], "host": r.get("host") or "", "description": r.get("description") or "",
+             "location": r.get("location") or "", "tags": r.get("tags") or {}, "state": r["status"]["state"],
+             "interfaces": r.get("interfaces") or []} for r in rows]
 
 
 def config_error_row(error) -> dict:
@@ -75,8 +89,9 @@ def dashboard(rows, error_rows, stats, built_at) -> dict:
     counts = {"up": 0, "down": 0, "unknown": 0}
     for row in rows:
         counts[row["status"]["state"]] += 1
+    tag_keys = sorted({key for row in rows for key in (row.get("tags") or {})})
     return {"machines": rows, "config_errors": error_rows, "alerts": alert_summary(stats),
-            "counts": counts, "built_at": built_at}
+            "counts": counts, "built_at": built_at, "tag_keys": tag_keys}
 
 
 # What live.json holds of each interface, in this order (graphs.js reads the names): what

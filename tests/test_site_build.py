@@ -85,8 +85,8 @@ def test_dashboard_shows_states_and_config_error(inputs):
     html = page(inputs, "index.html")
     row = re.search(r'<tr class="config-error" data-machine="broken">.*?</tr>', html, re.S).group(0)
     assert "config error" in row and "community" in row
-    assert re.search(r'data-machine="core-sw-01">.*?state-up', html, re.S)
-    assert re.search(r'data-machine="edge-rt-02">.*?state-down', html, re.S)
+    assert re.search(r'data-machine="core-sw-01"[^>]*>.*?state-up', html, re.S)
+    assert re.search(r'data-machine="edge-rt-02"[^>]*>.*?state-down', html, re.S)
     assert '<time datetime="2026-11-22T10:00:00+00:00">' in html  # build time, localised in the browser
     # the alert cards count what needs a person (open, not silenced), as the database says at build time
     counts = re.findall(r'<span class="count">(\d+)</span><span class="label">(\w+)</span>', html)
@@ -262,7 +262,7 @@ def test_changed_samples_rewrite_only_that_machine(inputs):
     report = run_build(inputs, now=NOW + timedelta(minutes=1))
     assert report["written"] >= 2 and mtimes(inputs, "core-sw-01") == before
     html = page(inputs, "index.html")
-    assert re.search(r'data-machine="edge-rt-02">.*?state-up', html, re.S)
+    assert re.search(r'data-machine="edge-rt-02"[^>]*>.*?state-up', html, re.S)
     manifest = json.loads((inputs["out_dir"] / MANIFEST).read_text())
     assert "machines/core-sw-01.html" in manifest["pages"]
 
@@ -298,7 +298,7 @@ def test_bad_samples_file_only_affects_that_machine(inputs):
     (inputs["samples_dir"] / "edge-rt-02.json").write_text("{not json")
     run_build(inputs)
     html = page(inputs, "index.html")
-    assert re.search(r'data-machine="edge-rt-02">.*?samples error', html, re.S)
+    assert re.search(r'data-machine="edge-rt-02"[^>]*>.*?samples error', html, re.S)
     assert "cannot read samples" in page(inputs, "machines/edge-rt-02.html")
     assert 'id="graph-if-eth0"' in page(inputs, "machines/core-sw-01.html")
 

@@ -132,6 +132,10 @@ var Vigie = (function () {
       login.href = root + "login.html?next=" + encodeURIComponent(location.pathname + location.search);
       login.hidden = false;
     }
+    applyRoles(who);
+  }
+
+  function applyRoles(who) {
     var gated = document.querySelectorAll("[data-needs-role]");
     for (var i = 0; i < gated.length; i++) gated[i].hidden = !can(who, gated[i].dataset.needsRole);
   }
@@ -140,19 +144,43 @@ var Vigie = (function () {
      request every N seconds (or ?refresh=N) compares Last-Modified / ETag with the
      first answer. Not while the tab is hidden or the user is busy (zoomed graph). */
   var state = { busy: false };
+  /* The dashboard takes a new build in place: its <main> is swapped for the new one, the
+     rest of the page (the search box, the scroll, the chosen grouping) stays. */
+  function takeInPlace() {
+    return fetch(location.href, { cache: "no-store", credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.text();
+    }).then(function (html) {
+      var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("main");
+      var main = document.querySelector("main");
+      if (!fresh || !main) throw new Error("no <main>");
+      main.replaceWith(document.importNode(fresh, true));
+      showLocalTimes();
+      me.then(applyRoles);
+      document.body.dataset.updated = String(Number(document.body.dataset.updated || 0) + 1);
+      document.dispatchEvent(new Event("vigie:page-updated"));
+    });
+  }
+
   function watchForNewBuild() {
     var seconds = Number(new URLSearchParams(location.search).get("refresh")) || Number(document.body.dataset.refresh);
     if (!seconds) return;
-    var first = null;
-    setInterval(function () {
+    var first = null, inPlace = document.body.dataset.page === "dashboard";
+    function look() {
       if (document.hidden || state.busy) return;
       fetch(location.href, { method: "HEAD", cache: "no-store", credentials: "same-origin" }).then(function (r) {
         if (!r.ok) return;
         var mark = (r.headers.get("ETag") || "") + "|" + (r.headers.get("Last-Modified") || "");
         if (first === null) first = mark;
-        else if (mark !== first) location.reload();
+        else if (mark !== first) {
+          if (!inPlace) { location.reload(); return; }
+          first = mark;
+          takeInPlace().catch(function () { location.reload(); });
+        }
       }, function () {});
-    }, seconds * 1000);
+    }
+    look();   /* at once: a build landing in the first seconds is not missed */
+    setInterval(look, seconds * 1000);
   }
 
   // A table cell holding a node, or text (never parsed as HTML).
