@@ -98,6 +98,7 @@ def dashboard(rows, error_rows, stats, built_at) -> dict:
 # changes at every poll. The 95th percentiles change once a day and are in the page.
 LIVE_COLUMNS = ("oper_status", "in_bps", "out_bps", "utilisation_percent", "in_peak_bps", "out_peak_bps",
                 "unknown_since")
+LIVE_TEXT = ("oper_status", "unknown_since")
 LIVE_STATUS = ("state", "since", "last_seen", "uptime_seconds", "consecutive_failures", "last_error", "answering",
                "uptime_as_of")
 PAGE_FACTS = ("key", "index", "name", "descr", "alias", "speed_bps", "admin_status")
@@ -139,7 +140,7 @@ def live_data(samples, graphs_info: dict) -> dict:
     status = _status(samples)
     rows = {}
     for iface in (samples or {}).get("interfaces") or ():
-        rows[iface["key"]] = [compact_number(iface.get(c)) if c != "oper_status" else iface.get(c) for c in LIVE_COLUMNS]
+        rows[iface["key"]] = [iface.get(c) if c in LIVE_TEXT else compact_number(iface.get(c)) for c in LIVE_COLUMNS]
     return {"updated": (samples or {}).get("updated"), "status": {k: status[k] for k in LIVE_STATUS},
             "columns": list(LIVE_COLUMNS), "interfaces": rows,
             "oids": {name: oid.get("last") for name, oid in ((samples or {}).get("oids") or {}).items()},

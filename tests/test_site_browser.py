@@ -184,7 +184,7 @@ def test_the_last_day_is_drawn_before_plotly_runs_and_stays_when_it_cannot(chrom
     day = [x for x in fine if x["t"] > fine[-1]["t"] - 86400]         # the 24 h up to the last poll
     with new_context(chromium) as context:
         login(context, site, site.viewer)
-        context.route("**/plotly.min.js*", lambda route: route.abort())
+        context.route("**/plotly-*.min.js", lambda route: route.abort())
         wp = open_page(context, site.url + "/machines/big-sw.html", "#graph-specs")
         wp.page.locator("#graph-if-eth3").scroll_into_view_if_needed()
         wp.page.wait_for_selector("#graph-if-eth3 svg.preview path")
@@ -195,7 +195,7 @@ def test_the_last_day_is_drawn_before_plotly_runs_and_stays_when_it_cannot(chrom
         assert not wp.page.locator(".graph[data-rendered]").count()
         assert [e for e in wp.errors if "plotly" not in e] == []
         wp.close()
-        context.unroute("**/plotly.min.js*")
+        context.unroute("**/plotly-*.min.js")
         wp = open_page(context, site.url + "/machines/big-sw.html", "#graph-specs")
         show_graph(wp.page, "if-eth3")                 # then Plotly's graph takes its place
         assert wp.page.locator("#graph-if-eth3 svg.preview").count() == 0

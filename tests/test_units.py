@@ -4,7 +4,7 @@ from vigie import units
 
 
 @pytest.mark.parametrize("value, text", [
-    (None, "–"), (0, "0 b/s"), (999, "999 b/s"), (999.6, "1 kb/s"), (1000, "1 kb/s"), (1234567, "1.23 Mb/s"),
+    (None, "–"), (0, "0 b/s"), (0.4, "< 1 b/s"), (999, "999 b/s"), (999.6, "1 kb/s"), (1000, "1 kb/s"), (1234567, "1.23 Mb/s"),
     (999_700, "1 Mb/s"), (10_000_000_000, "10 Gb/s"), (5e12, "5 Tb/s"), (1e15, "1000 Tb/s"), (-2500, "-2.5 kb/s"),
 ])
 def test_bits_per_second(value, text):

@@ -7,10 +7,13 @@ _DURATION_UNITS = (("d", 86400), ("h", 3600), ("min", 60), ("s", 1))
 
 
 def bits_per_second(value) -> str:
-    """1234567 -> '1.23 Mb/s' (three significant digits, SI prefixes); None -> '–'."""
+    """1234567 -> '1.23 Mb/s' (three significant digits, SI prefixes), never below 1 b/s
+    (a trickle reads '< 1 b/s', not '0.4 b/s' nor a milli); None -> '–'."""
     if value is None:
         return MISSING
     value = float(value)
+    if 0 < value < 1:
+        return "< 1 b/s"
     for unit in _RATE_UNITS:
         if abs(value) < 999.5 or unit == _RATE_UNITS[-1]:
             return f"{value:.0f} {unit}" if unit == "b/s" or abs(value) >= 999.5 else f"{value:.3g} {unit}"

@@ -497,6 +497,7 @@ var VigieGraphs = (function () {
     var holder = document.getElementById("graph-specs");
     if (!holder) return;
     specs = JSON.parse(holder.textContent);
+    if (!specs.live) return;   /* no samples yet: no numbers nor graphs to read (the page is rebuilt when they come) */
     if (window.matchMedia) {
       var dark = window.matchMedia("(prefers-color-scheme: dark)");
       if (dark.addEventListener) dark.addEventListener("change", recolour);
