@@ -195,7 +195,8 @@ class Tick:
     def __init__(self, code: Path, root: Path, machines: Path, prefix: list, label: str):
         self.code, self.root, self.label = code, root, label
         self.samples, self.www = root / "samples", root / "www"
-        self.env = {**os.environ, "PYTHONPATH": str(code), "MIBS": ""}
+        self.env = {**os.environ, "PYTHONPATH": str(code), "MIBS": "",
+                    "VIGIE_HEARTBEAT_DIR": str(root / "heartbeat")}     # not the checkout's data/
         self.poll_cmd = prefix + [PYTHON, "-m", "collector.poll", "--once", "--machines", str(machines),
                                   "--samples", str(self.samples), "--alertfiles", str(root / "alertfiles")]
         self.site_cmd = [PYTHON, "-m", "site_builder", "--machines", str(machines), "--samples", str(self.samples),
