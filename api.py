@@ -27,14 +27,14 @@ from vigie.api.app import make_app
 from vigie.api.routes_tokens import token_state
 from vigie.api.settings import SETTINGS, SettingsError, describe, read_settings
 from vigie.atomic import atomic_write_text
-from vigie.logs import setup_logging
+from vigie.logs import add_logging_options, setup_logging
 
 __all__ = ["make_app", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="api.py", description="Vigie REST API: alerts, users and machines over SQLite.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    add_logging_options(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = sub.add_parser("serve", help="serve the API and the site under gunicorn",
@@ -197,7 +197,7 @@ def cmd_revoke(args, log) -> int:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    log = setup_logging("vigie.api", verbose=args.verbose)
+    log = setup_logging("vigie.api", verbose=args.verbose, quiet=args.quiet)
     if args.command == "settings":
         print(describe())
         return 0

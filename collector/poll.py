@@ -29,7 +29,7 @@ from collector.snmp.session import Session, SnmpError, SnmpStack
 from collector.snmp.reading import OidNameError, extra_oid_specs, numeric_oid
 from vigie import heartbeat, paths
 from vigie.samples import MachineSamples, SamplesError, SamplesStore, samples_path
-from vigie.logs import setup_logging
+from vigie.logs import add_logging_options, setup_logging
 from vigie.reported import Reported
 from vigie.shard import ShardError, in_shard, parse_shard
 from vigie.severity import LEAST_SEVERE
@@ -256,8 +256,7 @@ def parser() -> argparse.ArgumentParser:
                    help="poll only shard K of N of the machines (several collectors sharing one folder)")
     p.add_argument("--concurrency", type=int, default=32, help="machines polled at the same time (default: %(default)s)")
     p.add_argument("--rescan", type=float, default=30, help="seconds between reads of the machines folder (default: %(default)s)")
-    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    add_logging_options(p)
     return p
 
 

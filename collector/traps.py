@@ -40,7 +40,7 @@ from collector.snmp import events as snmp_events
 from collector.senders import SenderIndex, normalize_address
 from vigie import device_log, paths
 from vigie.alert import normalize_severity
-from vigie.logs import setup_logging
+from vigie.logs import add_logging_options, setup_logging
 from vigie.machines import load_all
 from vigie.samples import SamplesError, read_samples, samples_path
 
@@ -238,8 +238,7 @@ def parser() -> argparse.ArgumentParser:
                    help="samples files, to name an interface a trap gives only by ifIndex (default: %(default)s)")
     p.add_argument("--alert", dest="extra", action="append", type=alert_option, default=[], metavar="OID=SEVERITY",
                    help="also make an alert of this trap (severity CRITICAL, ERROR, WARNING or INFO); repeatable")
-    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    add_logging_options(p)
     return p
 
 

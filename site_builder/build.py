@@ -27,7 +27,7 @@ from site_builder.writer import Files, SiteWriter, signature
 from vigie.samples import journal
 from vigie import device_log, heartbeat, metrics, paths, scope, utc
 from vigie.atomic import atomic_write_bytes
-from vigie.logs import setup_logging
+from vigie.logs import add_logging_options, setup_logging
 from vigie.reported import Reported
 from vigie.roles import ROLE_RANK
 
@@ -334,8 +334,7 @@ def parse_args(argv):
     parser.add_argument("--force", action="store_true", help="render every page even if its inputs did not change")
     parser.add_argument("--metrics", action="store_true",
                         help="also write OUT/metrics, the Prometheus exposition (vigie.metrics), for a plain web server")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
-    parser.add_argument("-q", "--quiet", action="store_true", help="log only warnings and errors")
+    add_logging_options(parser)
     return parser.parse_args(argv)
 
 

@@ -24,6 +24,12 @@ class JournalFormatter(logging.Formatter):
         return prefix + super().format(record)
 
 
+def add_logging_options(parser) -> None:
+    """-v/--verbose and -q/--quiet, the same on every command; `setup_logging` reads them."""
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    parser.add_argument("-q", "--quiet", action="store_true", help="log only warnings and errors")
+
+
 def setup_logging(name: str, verbose: bool = False, quiet: bool = False) -> logging.Logger:
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
     handler = logging.StreamHandler(sys.stderr)

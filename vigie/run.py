@@ -32,7 +32,7 @@ from pathlib import Path
 
 from vigie import paths
 from vigie.atomic import atomic_write_json, atomic_write_text
-from vigie.logs import setup_logging
+from vigie.logs import add_logging_options, setup_logging
 
 PYTHON = sys.executable
 SIM_DEVICES = ("sim-core-router", "sim-edge-switch", "sim-office-gw")
@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--mail-server", type=int, default=0, metavar="PORT",
                         help="also run a local test mail server (aiosmtpd) on 127.0.0.1:PORT that prints every "
                              "mail it receives, for a mailto://127.0.0.1:PORT?to=... channel (default: none)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    add_logging_options(parser)
     return parser
 
 
@@ -663,7 +663,7 @@ def control_device(args) -> int:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging("vigie.run", verbose=args.verbose)
+    setup_logging("vigie.run", verbose=args.verbose, quiet=args.quiet)
     if args.stop_device and args.start_device:
         log.error("--stop-device and --start-device go one at a time")
         return 2

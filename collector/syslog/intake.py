@@ -39,7 +39,7 @@ from collector.syslog.framing import Framer
 from collector.syslog.message import parse
 from vigie import device_log, paths
 from vigie.atomic import atomic_write_json, atomic_write_text
-from vigie.logs import setup_logging
+from vigie.logs import add_logging_options, setup_logging
 from vigie.machines import load_all
 
 log = logging.getLogger("vigie.syslog")
@@ -456,8 +456,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--idle-timeout", type=positive(float), default=3600.0, metavar="SECONDS",
                    help="a TCP connection silent this long is closed (default: %(default)s)")
     p.add_argument("--ports-file", metavar="FILE", help="write the addresses listened on here, one URL a line")
-    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    add_logging_options(p)
     return p
 
 

@@ -24,7 +24,7 @@ from collector.watch.daemon import Daemon
 from collector.watch.drop_folder import DropFolder
 from collector.watch.ingest import run_once
 from vigie import paths
-from vigie.logs import setup_logging
+from vigie.logs import add_logging_options, setup_logging
 
 log = logging.getLogger("vigie.watch")
 
@@ -63,8 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         parser.add_argument(flag, dest=name, type=kind, default=None if name == "token_file" else default,
                             metavar=name.upper(), help=text.replace("%(default)s", str(default)) +
                             ("" if name == "token_file" else " (default: %(default)s)"))
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
-    parser.add_argument("-q", "--quiet", action="store_true", help="log only warnings and errors")
+    add_logging_options(parser)
     return parser
 
 

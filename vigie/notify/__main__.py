@@ -7,7 +7,7 @@ import sys
 import threading
 
 from vigie import db, paths
-from vigie.logs import setup_logging
+from vigie.logs import add_logging_options, setup_logging
 from vigie.notify.daemon import Notifier, Settings
 
 log = logging.getLogger("vigie.notify")
@@ -42,8 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="how often the outbox is read (default: %(default)s)")
     parser.add_argument("--once", action="store_true",
                         help="one pass: plan, deliver what is due, then exit (status 1 if a delivery failed)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
-    parser.add_argument("-q", "--quiet", action="store_true", help="log only warnings and errors")
+    add_logging_options(parser)
     return parser
 
 
