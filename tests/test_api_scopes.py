@@ -97,6 +97,16 @@ def test_a_member_sees_the_alerts_machines_and_counts_in_scope(world):
     assert api.call("GET", "/metrics", "viewer").status == 403
 
 
+def test_the_csv_export_holds_only_the_alerts_in_scope(world):
+    api = world
+    member = api.call("GET", "/api/alert", "viewer", query={"format": "csv"})
+    assert member.status == 200
+    rows = member.body.decode().splitlines()
+    assert len(rows) == 2 and "ACME-VISIBLE" in rows[1]                    # the header and the one alert
+    assert not any(marker in member.body.decode() for marker in MARKERS)
+    assert "GLOBEX-SECRET-MESSAGE" in api.call("GET", "/api/alert", query={"format": "csv"}).body.decode()  # an admin's
+
+
 def test_bulk_acknowledge_and_new_alerts_stay_inside_the_scope(tmp_path):
     api = Api(tmp_path)
     inside = api.call("POST", "/api/alert", json=alert(provider="Acme", server="a")).json["id"]
