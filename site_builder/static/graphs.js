@@ -297,6 +297,7 @@ var VigieGraphs = (function () {
     div.vigieSpec = spec;
     return loadGraph(spec).then(function (files) {
       data = timeline(spec, files[0], files[1], files[2]);
+      if (typeof Plotly !== "undefined") return null;     /* Plotly is running: no first look to flash */
       preview(div, spec, data);
       return afterPaint().then(loadPlotly).catch(function (err) {
         var note = document.createElement("p");
