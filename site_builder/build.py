@@ -124,6 +124,8 @@ class MachineJob:
         relpath = f"machines/{name}.html"
         files = Files(out_dir)
         view, error = inputs.read_current(samples_dir, name)
+        if view is not None:
+            view = inputs.with_volumes(samples_dir, name, view, now)
         graph_state, graph_info, cut = self.previous.get("graphs"), {}, False
         if view is not None:
             try:

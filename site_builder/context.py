@@ -14,7 +14,7 @@ from vigie.samples.percentile import busier_direction
 LOG_ENTRIES = 60
 # machine-file keys the devices form offers, with the schema's defaults and bounds
 FORM_DEFAULTS = ("port", "interval", "timeout", "retries", "down_after", "threshold_percent", "threshold_polls",
-                 "threshold_hysteresis")
+                 "threshold_hysteresis", "errors_per_second")
 STATUS_KEYS = ("state", "since", "last_seen", "uptime_seconds", "consecutive_failures", "last_error",
                "sys_name", "sys_descr", "sys_location", "sys_contact", "sys_object_id", "answering", "uptime_as_of")
 
@@ -127,12 +127,23 @@ def interface_graphs(samples) -> list:
             for i in (samples or {}).get("interfaces") or ()]
 
 
-def oid_graphs(samples) -> list:
-    """One graph per extra OID; `problem` says why it has no value, when it has none."""
-    return [{"gid": graph_id("oid", name), "title": name, "key": name, "unit": oid.get("unit") or "",
-             "type": oid.get("type") or "gauge", "last": oid.get("last"), "kind": "oid",
-             "problem": oid.get("problem")}
+def value_graphs(samples) -> list:
+    """One graph per extra value: the machine's extra OIDs, and each interface's errors and
+    discards (`interface` set); `problem` says why a value is missing, when it is."""
+    return [{"gid": graph_id("oid", name), "title": f"{oid['interface']}: errors and discards" if oid.get("interface")
+             else name, "key": name, "unit": oid.get("unit") or "", "type": oid.get("type") or "gauge",
+             "last": oid.get("last"), "kind": "oid", "problem": oid.get("problem"), "interface": oid.get("interface")}
             for name, oid in sorted(((samples or {}).get("oids") or {}).items())]
+
+
+def oid_graphs(samples) -> list:
+    """The machine's own extra OIDs."""
+    return [g for g in value_graphs(samples) if not g["interface"]]
+
+
+def error_graphs(samples) -> list:
+    """Each interface's errors and discards per second."""
+    return [g for g in value_graphs(samples) if g["interface"]]
 
 
 def live_data(samples, graphs_info: dict) -> dict:
@@ -154,8 +165,9 @@ def page_facts(samples, samples_error) -> dict:
     return {"status": {k: status.get(k) for k in ("state", "since", "last_error", "answering", "sys_name",
                                                   "sys_descr", "sys_location", "sys_contact", "sys_object_id")},
             "error": samples_error, "has_samples": samples is not None,
-            "interfaces": [[i.get(k) for k in PAGE_FACTS] + [i.get("p95")] for i in (samples or {}).get("interfaces") or ()],
-            "oids": [[g["key"], g["unit"], g["type"], g["problem"]] for g in oid_graphs(samples)],
+            "interfaces": [[i.get(k) for k in PAGE_FACTS] + [i.get("p95"), i.get("volume")]
+                           for i in (samples or {}).get("interfaces") or ()],
+            "oids": [[g["key"], g["unit"], g["type"], g["problem"]] for g in value_graphs(samples)],
             "notices": list((samples or {}).get("notices") or ()),
             "step": ((samples or {}).get("archives") or {}).get("fine", {}).get("step")}
 
@@ -189,7 +201,7 @@ def machine_page(config, samples, samples_error, events, alerts, alert_count) ->
         "status": _status(samples), "samples_error": samples_error, "has_samples": bool(samples),
         "updated": samples.get("updated"), "interfaces": interface_rows(samples),
         "notices": list(samples.get("notices") or ()),
-        "graphs": interface_graphs(samples), "oid_graphs": oid_graphs(samples),
+        "graphs": interface_graphs(samples), "oid_graphs": oid_graphs(samples), "error_graphs": error_graphs(samples),
         "log": device_log(events, alerts), "alert_count": alert_count,
     }
 

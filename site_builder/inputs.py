@@ -9,7 +9,7 @@ others and only that machine is affected.
 import os
 from pathlib import Path
 
-from vigie import machines, samples
+from vigie import machines, samples, volume
 from vigie.samples import Family, samples_path
 from vigie import db
 
@@ -55,6 +55,20 @@ def read_current(samples_dir, name):
         return samples.read_current(samples_dir, name), None
     except (OSError, ValueError) as exc:
         return None, f"cannot read samples: {exc}"
+
+
+def with_volumes(samples_dir, name, view: dict, now: float) -> dict:
+    """The view with each interface's traffic volume, yesterday and this month
+    (vigie.volume: {"day": [in, out], "month": [in, out]} in bytes), from the few lines of
+    the year archive they need."""
+    try:
+        lines = samples.read_archive(samples_dir, name, "year", since=volume.since(now))
+    except (OSError, ValueError):
+        lines = []
+    found = volume.volumes(lines, now)
+    nothing = {"day": [None, None], "month": [None, None]}
+    return dict(view, interfaces=[dict(i, volume=found.get(i.get("key")) or nothing)
+                                  for i in view.get("interfaces") or ()])
 
 
 def read_events(samples_dir, name) -> list:

@@ -280,8 +280,9 @@ def test_renumbered_interfaces_continue_their_graphs_under_their_names(tmp_path,
     www = tmp_path / "www"
     build(site.machines, site.samples_dir, tmp_path / "vigie.db", www)
     files = www / "machines" / "sw"
-    assert sorted(p.name for p in files.glob("*.fine.json")) == sorted(
-        f"{graph_id('interface', i['name'])}.fine.json" for i in before)      # one graph a name, none an index
+    assert sorted(p.name for p in files.glob("*.fine.json")) == sorted(      # one graph a name, none an index
+        [f"{graph_id('interface', i['name'])}.fine.json" for i in before]
+        + [f"{graph_id('oid', 'errors:' + i['name'])}.fine.json" for i in before])   # and its errors
     eth1 = json.loads((files / f"{graph_id('interface', 'ge-0/0/1')}.fine.json").read_text())
     points = series.unpack_u16(eth1["in"])
     assert eth1["points"] == 4 and points[2] is None

@@ -33,7 +33,8 @@ def test_rates_from_two_readings():
     view = eth0(samples)
     assert view["in_bps"] == 1_000_000.0 and view["out_bps"] == 100_000.0
     assert view["utilisation_percent"] == 1.0
-    assert samples.fine[-1] == {"t": T0 + 60, "if": {"eth0": [1_000_000, 100_000]}, "oid": {}}
+    # no error counters in this reading: the interface's errors series has a gap
+    assert samples.fine[-1] == {"t": T0 + 60, "if": {"eth0": [1_000_000, 100_000]}, "oid": {"errors:eth0": None}}
     assert samples.view()["status"]["state"] == "up" and samples.view()["status"]["uptime_seconds"] == 1060
 
 
@@ -130,7 +131,7 @@ def test_extra_oids_gauge_and_counter():
     oids = samples.view()["oids"]
     assert oids["load"]["last"] == 44 and oids["load"]["unit"] == "%"
     assert oids["packets"]["last"] == 100.0
-    assert samples.fine[-1]["oid"] == {"load": 44, "packets": 100.0}
+    assert samples.fine[-1]["oid"] == {"load": 44, "packets": 100.0, "errors:eth0": None}
 
 
 def test_discovery_needed_when_if_number_or_descr_changes():
@@ -223,3 +224,32 @@ def test_a_machine_that_stops_answering_has_its_interfaces_unknown_since_its_las
     assert view["status"]["uptime_as_of"] == "2026-01-01T00:01:00+00:00"
     apply_reading(samples, CONFIG, [ETH0], reading(T0 + 240, 1240, 7_500_000, 0), {})
     assert eth0(samples)["oper_status"] == "up" and "unknown_since" not in eth0(samples)
+
+
+def with_errors(r, in_errors, in_discards=0):
+    r["interfaces"][1].update(in_errors=in_errors, out_errors=0, in_discards=in_discards, out_discards=0)
+    return r
+
+
+def test_errors_and_discards_are_a_rate_with_an_alert_past_errors_per_second():
+    samples, config = fresh(), dict(CONFIG, errors_per_second=2, threshold_polls=2)
+    found = []
+    for i, (errors, discards) in enumerate([(0, 0), (60, 0), (240, 60), (480, 120), (500, 120), (510, 121)]):
+        r = with_errors(reading(T0 + 60 * i, 1000 + 60 * i, 0, 0), errors, discards)
+        found.append([(e["kind"], e["message"]) for e in apply_reading(samples, config, [ETH0], r, {})])
+    assert found == [[], [], [], [("oid_high", "Interface eth0 errors and discards at 5 errors/s for 2 polls "
+                                                "(threshold: above 2 errors/s)")],
+                     [("oid_ok", "Interface eth0 errors and discards back to 0.33 errors/s (threshold: above 2 errors/s)")],
+                     []]
+    errors = samples.view()["oids"]["errors:eth0"]
+    assert errors["unit"] == "errors/s" and errors["interface"] == "eth0" and errors["last"] == 0.183
+    assert samples.fine[-1]["oid"]["errors:eth0"] == 0.183
+
+
+def test_an_interface_may_have_its_own_errors_threshold():
+    samples = fresh()
+    config = dict(CONFIG, errors_per_second=100, threshold_polls=1,
+                  interface_thresholds={"eth0": {"errors_per_second": 0.5}})
+    apply_reading(samples, config, [ETH0], with_errors(reading(T0, 1000, 0, 0), 0), {})
+    got = apply_reading(samples, config, [ETH0], with_errors(reading(T0 + 60, 1060, 0, 0), 60), {})
+    assert [e["kind"] for e in got] == ["oid_high"]

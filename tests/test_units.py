@@ -11,6 +11,13 @@ def test_bits_per_second(value, text):
     assert units.bits_per_second(value) == text
 
 
+@pytest.mark.parametrize("value, text", [
+    (None, "–"), (0, "0 B"), (999, "999 B"), (8_640_000, "8.64 MB"), (1_080_000_000, "1.08 GB"), (2.5e12, "2.5 TB"),
+])
+def test_byte_count(value, text):
+    assert units.byte_count(value) == text
+
+
 @pytest.mark.parametrize("seconds, text", [
     (None, "–"), (0, "0 s"), (45, "45 s"), (60, "1 min"), (90, "1 min 30 s"), (3599, "59 min 59 s"),
     (7200, "2 h"), (7260, "2 h 1 min"), (86400, "1 d"), (93784, "1 d 2 h"), (86460, "1 d"), (-5, "0 s"),

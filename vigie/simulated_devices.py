@@ -22,12 +22,13 @@ STATUS_CODES = {"up": 1, "down": 2, "testing": 3}
 
 def interface(index, name=None, speed_bps=1_000_000_000, in_octets_per_second=0,
               out_octets_per_second=0, oper_status="up", admin_status="up", alias="",
-              initial_octets=0, jitter=0.0):
-    """One simulated interface; `jitter` (0..0.45) makes the rate vary from poll to poll."""
+              initial_octets=0, jitter=0.0, errors_per_second=0):
+    """One simulated interface; `jitter` (0..0.45) makes the rate vary from poll to poll;
+    `errors_per_second` makes its ifInErrors grow."""
     return {"index": index, "name": name or f"eth{index - 1}", "speed_bps": speed_bps,
             "in_rate": in_octets_per_second, "out_rate": out_octets_per_second,
             "oper_status": oper_status, "admin_status": admin_status, "alias": alias,
-            "initial": initial_octets, "jitter": jitter}
+            "initial": initial_octets, "jitter": jitter, "errors_rate": errors_per_second}
 
 
 def oid_key(oid: str):
@@ -62,7 +63,11 @@ def interface_records(spec: dict, counter_bits: int) -> list:
         (f"{IF_ENTRY}.7.{i}", f"2|{STATUS_CODES[spec['admin_status']]}"),
         (f"{IF_ENTRY}.8.{i}", f"2|{STATUS_CODES[spec['oper_status']]}"),
         (f"{IF_ENTRY}.10.{i}", counter_value(65, spec["in_rate"], spec["initial"], COUNTER32_MAX, spec["jitter"], wrap32)),
+        (f"{IF_ENTRY}.13.{i}", "65|0"),
+        (f"{IF_ENTRY}.14.{i}", counter_value(65, spec.get("errors_rate", 0), 0, COUNTER32_MAX, 0, wrap32)),
         (f"{IF_ENTRY}.16.{i}", counter_value(65, spec["out_rate"], spec["initial"], COUNTER32_MAX, spec["jitter"], wrap32)),
+        (f"{IF_ENTRY}.19.{i}", "65|0"),
+        (f"{IF_ENTRY}.20.{i}", "65|0"),
         (f"{IFX_ENTRY}.1.{i}", f"4|{spec['name']}"),
         (f"{IFX_ENTRY}.15.{i}", f"66|{speed // 1_000_000}"),
         (f"{IFX_ENTRY}.18.{i}", f"4|{spec['alias']}"),
@@ -107,6 +112,7 @@ def lively_device(sys_name: str, interface_count: int = 4, seed: int = 0, counte
             in_octets_per_second=int(down_rate), out_octets_per_second=int(down_rate * rng.uniform(0.1, 0.9)),
             alias=rng.choice(["uplink", "customers", "backup", "storage", "office"]),
             initial_octets=rng.randrange(0, 2 ** 31), jitter=0.4,
+            errors_per_second=0.2 if index == interface_count else 0,   # a few, under the alert
         ))
     load = {"1.3.6.1.4.1.2021.10.1.5.1": "2:numeric|function=sin,rate=0.01,scale=40,offset=50,min=0,max=100"}
     site = rng.choice(["Paris, rack B3", "Lyon, room 2", "Nantes, cabinet 1"])

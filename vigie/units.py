@@ -3,6 +3,7 @@
 
 MISSING = "–"
 _RATE_UNITS = ("b/s", "kb/s", "Mb/s", "Gb/s", "Tb/s")
+_BYTE_UNITS = ("B", "kB", "MB", "GB", "TB", "PB")
 _DURATION_UNITS = (("d", 86400), ("h", 3600), ("min", 60), ("s", 1))
 
 
@@ -17,6 +18,19 @@ def bits_per_second(value) -> str:
     for unit in _RATE_UNITS:
         if abs(value) < 999.5 or unit == _RATE_UNITS[-1]:
             return f"{value:.0f} {unit}" if unit == "b/s" or abs(value) >= 999.5 else f"{value:.3g} {unit}"
+        value /= 1000
+    return MISSING  # pragma: no cover
+
+
+def byte_count(value) -> str:
+    """An amount of traffic: 8640000 -> '8.64 MB' (three significant digits, SI prefixes,
+    bytes); None -> '–'."""
+    if value is None:
+        return MISSING
+    value = float(value)
+    for unit in _BYTE_UNITS:
+        if abs(value) < 999.5 or unit == _BYTE_UNITS[-1]:
+            return f"{value:.0f} {unit}" if unit == "B" or abs(value) >= 999.5 else f"{value:.3g} {unit}"
         value /= 1000
     return MISSING  # pragma: no cover
 

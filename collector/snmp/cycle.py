@@ -21,10 +21,10 @@ import time
 from collector.snmp import events as ev
 from collector.snmp import rates
 from collector.snmp.discovery import discover, select_interfaces
-from collector.snmp.reading import fetch_reading
+from collector.snmp.reading import ERROR_COUNTERS, fetch_reading
 from collector.snmp.session import Session, SnmpError
-from vigie.samples import (COUNTER_IN, COUNTER_OUT, IN, MAX_INTERFACES, OUT, MachineSamples, compact_number,
-                           interface_key)
+from vigie.samples import (COUNTER_ERRORS, COUNTER_IN, COUNTER_OUT, IN, MAX_INTERFACES, OUT, MachineSamples,
+                           compact_number, interface_key)
 from vigie.samples.consolidate import fold_max
 from vigie.utc import iso_from_unix
 
@@ -84,9 +84,44 @@ def _oid_value(spec, value, previous, elapsed, rebooted):
 
 
 def _counters(current: dict) -> list:
-    row = [None, None]
+    row = [None] * (1 + max(COUNTER_ERRORS))
     row[COUNTER_IN], row[COUNTER_OUT] = current.get("in_octets"), current.get("out_octets")
+    for position, what in zip(COUNTER_ERRORS, ERROR_COUNTERS):
+        row[position] = current.get(what)
     return row
+
+
+def errors_per_second(previous, current: dict, elapsed, rebooted):
+    """In and out errors and discards together, per second (Counter32 deltas), or None
+    without a previous reading of this ifIndex or after a reboot."""
+    if not previous or rebooted or len(previous) <= max(COUNTER_ERRORS):
+        return None
+    found = [rates.counter_per_second(previous[position], current.get(what), 32, elapsed)
+             for position, what in zip(COUNTER_ERRORS, ERROR_COUNTERS)]
+    found = [rate for rate in found if rate is not None]
+    return round(sum(found), 3) if found else None
+
+
+ERRORS_UNIT = "errors/s"
+
+
+def errors_name(key: str) -> str:
+    """The series of an interface's errors and discards, among the extra values (a ':' no
+    configured OID name can hold)."""
+    return f"errors:{key}"
+
+
+def error_specs(config: dict, keys) -> dict:
+    """An extra value per watched interface: its errors and discards per second, with the
+    alert of errors_per_second (the interface's own in interface_thresholds first)."""
+    specs = {}
+    for key in keys:
+        limit = ev.interface_overrides(config, {"name": key}).get("errors_per_second",
+                                                                  config.get("errors_per_second", 1))
+        specs[errors_name(key)] = {"oid": None, "type": "gauge", "unit": ERRORS_UNIT, "scale": 1,
+                                   "above": limit, "interface": key,
+                                   "label": f"Interface {key} errors and discards"}
+    return specs
 
 
 def _pair(in_bps, out_bps) -> list:
@@ -103,10 +138,14 @@ def _fold_interfaces(samples: MachineSamples, config: dict, watched: list, readi
     if_state = head["state"].setdefault("interfaces", {})
     last_poll = {i["key"]: i for i in head.get("interfaces") or () if isinstance(i, dict) and "key" in i}
     identities, counters, line, found = [], {}, {}, []
+    errors = reading.setdefault("errors", {})
     for key, interface in keyed(watched):
         current = reading["interfaces"][interface["index"]]
-        in_bps, out_bps = _interface_rates(interface, current, now["counters"].get(key), last_poll.get(key),
-                                           elapsed, rebooted)
+        previous = now["counters"].get(key)
+        before = last_poll.get(key)
+        in_bps, out_bps = _interface_rates(interface, current, previous, before, elapsed, rebooted)
+        same = before and before.get("index") == interface["index"]
+        errors[errors_name(key)] = errors_per_second(previous if same else None, current, elapsed, rebooted)
         entry = identity(key, interface, current)
         identities.append(entry)
         line[key] = _pair(in_bps, out_bps)
@@ -141,7 +180,8 @@ def _fold_oids(samples: MachineSamples, config: dict, reading: dict, extra_oids:
     for name in [n for n in alerts if n not in extra_oids or not alerts[n]]:
         del alerts[name]
     samples.head["oids"] = {name: dict({"type": spec["type"], "unit": spec["unit"]},
-                                       **({"problem": problems[name]} if problems.get(name) else {}))
+                                       **({"problem": problems[name]} if problems.get(name) else {}),
+                                       **({"interface": spec["interface"]} if spec.get("interface") else {}))
                             for name, spec in extra_oids.items()}
     now["oids"], now["oid_counters"] = values, raw
     return values, found
@@ -156,6 +196,10 @@ def apply_reading(samples: MachineSamples, config: dict, watched: list, reading:
     rebooted = rates.rebooted(now.get("uptime_ticks"), reading["uptime_ticks"], wall_elapsed or 0)
     elapsed = rates.interval_seconds(wall_elapsed, now.get("uptime_ticks"), reading["uptime_ticks"])
     interfaces, found = _fold_interfaces(samples, config, watched, reading, elapsed, rebooted)
+    # each interface's errors and discards travel as extra values: stored, consolidated,
+    # graphed and alerted on like them
+    reading = dict(reading, oids=dict(reading["oids"], **reading.get("errors", {})))
+    extra_oids = dict(extra_oids, **error_specs(config, [i["key"] for i in samples.head["interfaces"]]))
     oids, oid_found = _fold_oids(samples, config, reading, extra_oids, elapsed, rebooted)
     found += oid_found
     samples.fine.append({"t": int(ts), "if": interfaces, "oid": oids})

@@ -137,15 +137,16 @@ def oid_events(name: str, previous: dict, value, spec: dict, config: dict, ts: f
     state, change = thresholds.step(previous, value, r)
     if change is None:
         return [], state
+    said = spec.get("label") or name   # an interface's errors have a label; the OID its name
     word, unit = ("above" if r["above"] else "below"), spec.get("unit")
     limit = f"threshold: {word} {_with_unit(format(r['limit'], 'g'), unit)}"
     if change == thresholds.RAISE:
         held = f" for {r['polls']} polls" if r["polls"] > 1 else ""
         shown = thresholds.shown(value, ">=" if r["above"] else "<=", r["limit"])
-        message, kind = f"{name} at {_with_unit(shown, unit)}{held} ({limit})", "oid_high"
+        message, kind = f"{said} at {_with_unit(shown, unit)}{held} ({limit})", "oid_high"
     else:
         shown = thresholds.shown(value, "<" if r["above"] else ">", thresholds.clear_level(r))
-        message, kind = f"{name} back to {_with_unit(shown, unit)} ({limit})", "oid_ok"
+        message, kind = f"{said} back to {_with_unit(shown, unit)} ({limit})", "oid_ok"
     event = make_event(kind, ts, message)
     event["oid"] = name
     return [event], state

@@ -33,7 +33,11 @@ IF_SPEED = "1.3.6.1.2.1.2.2.1.5"
 IF_ADMIN_STATUS = "1.3.6.1.2.1.2.2.1.7"
 IF_OPER_STATUS = "1.3.6.1.2.1.2.2.1.8"
 IF_IN_OCTETS = "1.3.6.1.2.1.2.2.1.10"
+IF_IN_DISCARDS = "1.3.6.1.2.1.2.2.1.13"
+IF_IN_ERRORS = "1.3.6.1.2.1.2.2.1.14"
 IF_OUT_OCTETS = "1.3.6.1.2.1.2.2.1.16"
+IF_OUT_DISCARDS = "1.3.6.1.2.1.2.2.1.19"
+IF_OUT_ERRORS = "1.3.6.1.2.1.2.2.1.20"
 IF_NAME = "1.3.6.1.2.1.31.1.1.1.1"
 IF_HC_IN_OCTETS = "1.3.6.1.2.1.31.1.1.1.6"
 IF_HC_OUT_OCTETS = "1.3.6.1.2.1.31.1.1.1.10"
@@ -48,6 +52,8 @@ OBJECTS = {
     IF_DESCR: ("ifDescr", TEXT), IF_TYPE: ("ifType", ENUM), IF_SPEED: ("ifSpeed", COUNT),
     IF_ADMIN_STATUS: ("ifAdminStatus", ENUM), IF_OPER_STATUS: ("ifOperStatus", ENUM),
     IF_IN_OCTETS: ("ifInOctets", COUNT), IF_OUT_OCTETS: ("ifOutOctets", COUNT),
+    IF_IN_ERRORS: ("ifInErrors", COUNT), IF_OUT_ERRORS: ("ifOutErrors", COUNT),
+    IF_IN_DISCARDS: ("ifInDiscards", COUNT), IF_OUT_DISCARDS: ("ifOutDiscards", COUNT),
     IF_NAME: ("ifName", TEXT), IF_HC_IN_OCTETS: ("ifHCInOctets", COUNT), IF_HC_OUT_OCTETS: ("ifHCOutOctets", COUNT),
     IF_HIGH_SPEED: ("ifHighSpeed", COUNT), IF_ALIAS: ("ifAlias", TEXT),
 }

@@ -12,6 +12,7 @@ import time
 from functools import lru_cache
 
 from collector.snmp import discovery as d
+from collector.snmp import mib
 from collector.snmp.mib import answers_from, checked_values
 
 SYS_UPTIME = d.SYS_UPTIME
@@ -22,12 +23,19 @@ def counter_columns(counter_bits: int):
     return (d.IF_HC_IN_OCTETS, d.IF_HC_OUT_OCTETS) if counter_bits == 64 else (d.IF_IN_OCTETS, d.IF_OUT_OCTETS)
 
 
+# the error and discard counters polled for every watched interface (Counter32, ifTable)
+ERROR_COUNTERS = {"in_errors": mib.IF_IN_ERRORS, "out_errors": mib.IF_OUT_ERRORS,
+                  "in_discards": mib.IF_IN_DISCARDS, "out_discards": mib.IF_OUT_DISCARDS}
+
+
 def interface_oids(interface: dict) -> dict:
     """{what: OID} polled for one interface."""
     i = interface["index"]
     in_col, out_col = counter_columns(interface["counter_bits"])
-    return {"descr": f"{d.IF_DESCR}.{i}", "in_octets": f"{in_col}.{i}", "out_octets": f"{out_col}.{i}",
+    oids = {"descr": f"{d.IF_DESCR}.{i}", "in_octets": f"{in_col}.{i}", "out_octets": f"{out_col}.{i}",
             "oper_status": f"{d.IF_OPER_STATUS}.{i}"}
+    oids.update({what: f"{column}.{i}" for what, column in ERROR_COUNTERS.items()})
+    return oids
 
 
 def extra_oid_specs(oids_config: dict) -> dict:

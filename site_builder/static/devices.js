@@ -17,7 +17,8 @@
     "snmp.auth_key": "Auth key", "snmp.priv_protocol": "Privacy protocol", "snmp.priv_key": "Privacy key",
     "snmp": "SNMP", "interfaces": "Interfaces", "interval": "Poll interval", "oids": "Extra OIDs",
     "threshold_percent": "Utilisation threshold", "threshold_polls": "Polls over the threshold",
-    "threshold_hysteresis": "Points under the threshold to clear", "interface_thresholds": "Interface thresholds",
+    "threshold_hysteresis": "Points under the threshold to clear", "errors_per_second": "Errors and discards per second",
+    "interface_thresholds": "Interface thresholds",
     "tags": "Tags", "tags.application": "Application", "tags.environment": "Environment", "tags.provider": "Provider"
   };
   var who = null, editing = null;   // editing: the stored machine being edited (secrets masked)
@@ -92,7 +93,8 @@
         var word = words.shift(), value = words.shift();
         if (word === "polls" && intIn(value, 1, 100) !== null) entry.threshold_polls = Number(value);
         else if (word === "hysteresis" && numberIn(value, 0, 100) !== null) entry.threshold_hysteresis = Number(value);
-        else fail("interface_thresholds", where + name + ": after the percentage, only polls N (1-100) or hysteresis H (0-100).");
+        else if (word === "errors" && numberIn(value, 0, Infinity) !== null) entry.errors_per_second = Number(value);
+        else fail("interface_thresholds", where + name + ": after the percentage, only polls N (1-100), hysteresis H (0-100) or errors E (per second).");
       }
       table[name] = entry;
     });
@@ -104,6 +106,7 @@
       var e = table[name], line = name + " = " + (e.threshold_percent !== undefined ? e.threshold_percent : "");
       if (e.threshold_polls !== undefined) line += " polls " + e.threshold_polls;
       if (e.threshold_hysteresis !== undefined) line += " hysteresis " + e.threshold_hysteresis;
+      if (e.errors_per_second !== undefined) line += " errors " + e.errors_per_second;
       return line;
     }).join("\n");
   }
@@ -170,6 +173,7 @@
     optionalNumber(form, machine, "threshold_percent", "Utilisation threshold", false, fail);
     optionalNumber(form, machine, "threshold_polls", "Polls over the threshold", true, fail);
     optionalNumber(form, machine, "threshold_hysteresis", "Points under the threshold to clear", false, fail);
+    optionalNumber(form, machine, "errors_per_second", "Errors and discards per second", false, fail);
     var oids = oidsFromLines(v("oids"), fail), table = thresholdsFromLines(v("interface_thresholds"), fail);
     ["oids", "interface_thresholds", "description"].forEach(function (k) { delete machine[k]; });
     if (Object.keys(oids).length) machine.oids = oids;
@@ -200,7 +204,7 @@
     });
     form.interfaces.value = Array.isArray(m.interfaces) ? m.interfaces.join(", ") : (m.interfaces || "all");
     form.interval.value = m.interval || RULES.defaults.interval;
-    ["threshold_percent", "threshold_polls", "threshold_hysteresis"].forEach(function (key) {
+    ["threshold_percent", "threshold_polls", "threshold_hysteresis", "errors_per_second"].forEach(function (key) {
       form[key].value = m[key] === undefined || m[key] === RULES.defaults[key] ? "" : m[key];
     });
     form.oids.value = oidsToLines(m.oids);

@@ -21,7 +21,8 @@ is converted on disk by the collector's first poll, and read through an
 in-memory conversion until then.
 """
 
-from vigie.samples.format import (ARCHIVES, AVG, COARSE_ARCHIVES, COUNTER_IN, COUNTER_OUT, DAY_SECONDS, FINE, FORMAT, IN, IN_AVG, IN_MAX, IN_P95, IN_P95_MONTH,
+from vigie.samples.format import (ARCHIVES, AVG, COARSE_ARCHIVES, COUNTER_ERRORS, COUNTER_IN, COUNTER_OUT, DAY_SECONDS,
+                                  FINE, FORMAT, IN, IN_AVG, IN_MAX, IN_P95, IN_P95_MONTH,
                                   MAX, MAX_EVENTS, MAX_INTERFACES, MONTH, OUT, OUT_AVG, OUT_MAX, OUT_P95,
                                   OUT_P95_MONTH, WEEK, YEAR, MachineSamples, archive_layout, compact_number,
                                   current_view, empty_head, empty_view, empty_now, interface_key, iso,
@@ -32,7 +33,7 @@ from vigie.samples.store import (Family, SamplesError, SamplesStore, current_sig
                                  read_month_histograms, read_samples, samples_path)
 
 __all__ = [
-    "ARCHIVES", "AVG", "COARSE_ARCHIVES", "COUNTER_IN", "COUNTER_OUT",
+    "ARCHIVES", "AVG", "COARSE_ARCHIVES", "COUNTER_ERRORS", "COUNTER_IN", "COUNTER_OUT",
     "DAY_SECONDS", "FINE", "FORMAT", "IN", "IN_AVG", "IN_MAX", "IN_P95", "IN_P95_MONTH", "MAX", "MAX_EVENTS",
     "MAX_INTERFACES", "MONTH", "OUT", "OUT_AVG", "OUT_MAX", "OUT_P95", "OUT_P95_MONTH", "WEEK", "YEAR",
     "MachineSamples", "archive_layout", "compact_number", "current_view", "empty_head", "empty_view", "empty_now",

@@ -43,8 +43,10 @@ IN_AVG, OUT_AVG, IN_MAX, OUT_MAX = 0, 1, 2, 3
 IN_P95, OUT_P95, IN_P95_MONTH, OUT_P95_MONTH = 4, 5, 6, 7
 # An extra OID's value in a coarse line (in a fine line it is the value itself).
 AVG, MAX = 0, 1
-# An interface's raw octet counters in now.json (read from the ifIndex its head entry names).
+# An interface's raw counters in now.json (read from the ifIndex its head entry names):
+# octets in and out, then errors in, errors out, discards in, discards out.
 COUNTER_IN, COUNTER_OUT = 0, 1
+COUNTER_ERRORS = (2, 3, 4, 5)
 
 HEAD_SUFFIX = ".json"
 NOW_FILE = "now.json"
