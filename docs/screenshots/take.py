@@ -80,7 +80,7 @@ def main():
                                          data={"username": server.operator.username, "password": server.operator.password})
                     shoot(context, server.url + "/", "#machines", "dashboard.png")
                     shoot(context, server.url + "/machines/core-sw-01.html", "#graph-specs",
-                          "machine.png", full_page=True, clip_height=1500, graphs=True)
+                          "machine.png", full_page=True, clip_height=1050, graphs=True)
                     shoot(context, server.url + "/alerts.html?acknowledged=false", "#alerts button.ack", "alerts.png")
                 with new_context(chromium, width=1280, height=900) as context:
                     context.request.post(server.url + "/api/login",
