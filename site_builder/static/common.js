@@ -192,6 +192,16 @@ var Vigie = (function () {
     return td;
   }
 
+  // A button that runs onClick (type "button": never submits the form it stands in).
+  function button(text, cls, onClick) {
+    var b = document.createElement("button");
+    b.type = "button";
+    if (cls) b.className = cls;
+    b.textContent = text;
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     showLocalTimes();
     watchForNewBuild();
@@ -205,5 +215,6 @@ var Vigie = (function () {
   return { state: state, api: api, apiBase: apiBase, me: me, can: can, rules: rules, explain: explain,
            zoneText: zoneOffset,
            localTime: localTime, timeElement: timeElement,
-           showLocalTimes: showLocalTimes, notice: notice, root: root, cookie: cookie, cell: cell };
+           showLocalTimes: showLocalTimes, notice: notice, root: root, cookie: cookie, cell: cell,
+           button: button };
 })();

@@ -251,14 +251,7 @@
 
   var cell = Vigie.cell;
 
-  function actionButton(text, cls, onClick) {
-    var b = document.createElement("button");
-    b.type = "button";
-    b.className = cls;
-    b.textContent = text;
-    b.addEventListener("click", onClick);
-    return b;
-  }
+  var actionButton = Vigie.button;
 
   function showMachines(list) {
     var tbody = document.querySelector("#devices tbody");

@@ -10,14 +10,7 @@
   function refusal(r) {
     return ((r.body && r.body.field) ? r.body.field + ": " : "") + ((r.body && r.body.error) || "HTTP " + r.status);
   }
-  function button(label, cls, action) {
-    var b = document.createElement("button");
-    b.type = "button";
-    b.className = cls;
-    b.textContent = label;
-    b.addEventListener("click", action);
-    return b;
-  }
+  var button = Vigie.button;
   function scopeText(scope) {
     return Object.keys(scope || {}).map(function (k) {
       var v = scope[k];

@@ -65,12 +65,7 @@
     }
     return tr;
   }
-  function button(text, cls, onClick) {
-    var b = element("button", text, cls);
-    b.type = "button";
-    b.addEventListener("click", onClick);
-    return b;
-  }
+  var button = Vigie.button;
 
   function show(list) {
     tbody.textContent = "";

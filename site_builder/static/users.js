@@ -14,14 +14,7 @@
     return "Cannot " + doing + ": " + ((r.body && r.body.error) || "the server answered " + r.status) + ".";
   }
 
-  function button(text, cls, onClick) {
-    var b = document.createElement("button");
-    b.type = "button";
-    b.className = cls;
-    b.textContent = text;
-    b.addEventListener("click", onClick);
-    return b;
-  }
+  var button = Vigie.button;
 
   function roleSelect(user) {
     var select = document.createElement("select");
