@@ -15,11 +15,7 @@ def bits_per_second(value) -> str:
     value = float(value)
     if 0 < value < 1:
         return "< 1 b/s"
-    for unit in _RATE_UNITS:
-        if abs(value) < 999.5 or unit == _RATE_UNITS[-1]:
-            return f"{value:.0f} {unit}" if unit == "b/s" or abs(value) >= 999.5 else f"{value:.3g} {unit}"
-        value /= 1000
-    return MISSING  # pragma: no cover
+    return _si(value, _RATE_UNITS)
 
 
 def byte_count(value) -> str:
@@ -27,10 +23,15 @@ def byte_count(value) -> str:
     bytes); None -> '–'."""
     if value is None:
         return MISSING
-    value = float(value)
-    for unit in _BYTE_UNITS:
-        if abs(value) < 999.5 or unit == _BYTE_UNITS[-1]:
-            return f"{value:.0f} {unit}" if unit == "B" or abs(value) >= 999.5 else f"{value:.3g} {unit}"
+    return _si(float(value), _BYTE_UNITS)
+
+
+def _si(value: float, units: tuple) -> str:
+    """Three significant digits under the largest SI prefix that keeps the figure under
+    1000 (whole numbers in the base unit, units[0]; the last unit takes any size)."""
+    for unit in units:
+        if abs(value) < 999.5 or unit == units[-1]:
+            return f"{value:.0f} {unit}" if unit == units[0] or abs(value) >= 999.5 else f"{value:.3g} {unit}"
         value /= 1000
     return MISSING  # pragma: no cover
 
