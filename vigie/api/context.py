@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bottle import request
+from bottle import request, response
 
 from vigie import db
 from vigie.api import auth
@@ -227,6 +227,12 @@ class Context:
 
 class JsonValueError(ValueError):
     pass
+
+
+def no_content() -> str:
+    """The answer of a request that succeeded with nothing to say (a deletion): 204."""
+    response.status = 204
+    return ""
 
 
 def json_int(text: str) -> int:

@@ -457,7 +457,7 @@ def _device_log_schemas() -> dict:
 
 
 LOG_SEVERITY_WORD = "(" + "|".join(_any_case(w) for w in sorted(
-    set(device_log.SEVERITIES) | set(device_log.SEVERITY_ALIASES), key=len, reverse=True)) + "|[0-7])"
+    set(device_log.SEVERITIES) | set(device_log.SEVERITY_ALIASES), key=lambda w: (-len(w), w))) + "|[0-7])"
 LOG_SEVERITY_PATTERN = f"^{SPACE}*({LOG_SEVERITY_WORD}{SPACE}*)?{END}"
 
 
@@ -896,20 +896,29 @@ def _notify_paths() -> dict:
     def made(schema, what):
         return dict(put, **{"200": _json(schema, f"{what} replaced."), "201": _json(schema, f"{what} made.")})
 
+    def named(path, schema, listed, deleted, gone_answers=gone) -> dict:
+        """An admin's collection of things known by name: list, add or replace, get, delete."""
+        what = schema.lower()
+        return {
+            path: {
+                "get": _op(listed, "admin", {"200": _json(f"{schema}List", f"{schema}s by name.")},
+                           operationId=f"list{schema}s"),
+                "post": _op(f"Add or replace a {what}", "admin", made(schema, schema),
+                            requestBody=_body(f"New{schema}"), operationId=f"put{schema}"),
+            },
+            path + "/{name}": {
+                "parameters": [name],
+                "get": _op(f"One {what}", "admin", {"200": _json(schema, f"The {what}."), "404": _ref("NotFound")},
+                           operationId=f"get{schema}"),
+                "delete": _op(deleted, "admin", gone_answers, operationId=f"delete{schema}"),
+            },
+        }
+
     return {
-        "/api/notify/channel": {
-            "get": _op("Notification channels (their URLs never shown)", "admin", {
-                "200": _json("ChannelList", "Channels by name.")}, operationId="listChannels"),
-            "post": _op("Add or replace a channel", "admin", made("Channel", "Channel"),
-                        requestBody=_body("NewChannel"), operationId="putChannel"),
-        },
-        "/api/notify/channel/{name}": {
-            "parameters": [name],
-            "get": _op("One channel", "admin", {"200": _json("Channel", "The channel."), "404": _ref("NotFound")},
-                       operationId="getChannel"),
-            "delete": _op("Delete a channel no rule uses", "admin", dict(gone, **{"409": _ref("Conflict")}),
-                          operationId="deleteChannel"),
-        },
+        **named("/api/notify/channel", "Channel", "Notification channels (their URLs never shown)",
+                "Delete a channel no rule uses", dict(gone, **{"409": _ref("Conflict")})),
+        **named("/api/notify/rule", "Rule", "Notification rules", "Delete a rule"),
+        **named("/api/team", "Team", "Teams, their scopes and members", "Delete a team (its rules go with it)"),
         "/api/notify/channel/{name}/test": {
             "parameters": [name],
             "post": _op("Send a test message through a channel", "admin", {
@@ -921,30 +930,6 @@ def _notify_paths() -> dict:
                             "schema": {"type": "integer", "minimum": -(2 ** 63), "maximum": 2 ** 63 - 1}}],
             "get": _op("A message: its state and every delivery attempt", "admin", {
                 "200": _json("Notification", "The message."), "404": _ref("NotFound")}, operationId="getMessage"),
-        },
-        "/api/notify/rule": {
-            "get": _op("Notification rules", "admin", {"200": _json("RuleList", "Rules by name.")},
-                       operationId="listRules"),
-            "post": _op("Add or replace a rule", "admin", made("Rule", "Rule"), requestBody=_body("NewRule"),
-                        operationId="putRule"),
-        },
-        "/api/notify/rule/{name}": {
-            "parameters": [name],
-            "get": _op("One rule", "admin", {"200": _json("Rule", "The rule."), "404": _ref("NotFound")},
-                       operationId="getRule"),
-            "delete": _op("Delete a rule", "admin", gone, operationId="deleteRule"),
-        },
-        "/api/team": {
-            "get": _op("Teams, their scopes and members", "admin", {"200": _json("TeamList", "Teams by name.")},
-                       operationId="listTeams"),
-            "post": _op("Add or replace a team", "admin", made("Team", "Team"), requestBody=_body("NewTeam"),
-                        operationId="putTeam"),
-        },
-        "/api/team/{name}": {
-            "parameters": [name],
-            "get": _op("One team", "admin", {"200": _json("Team", "The team."), "404": _ref("NotFound")},
-                       operationId="getTeam"),
-            "delete": _op("Delete a team (its rules go with it)", "admin", gone, operationId="deleteTeam"),
         },
         "/api/alert/{alert_id}/notifications": {
             "parameters": [{"name": "alert_id", "in": "path", "required": True,

@@ -15,7 +15,7 @@ from vigie import alert_csv, db
 from vigie import lifecycle as lc
 from vigie.alert import FIELDS, MAX_TEXT, AlertError, clean_text, normalize_alert, normalize_severity, normalize_timestamp
 from vigie.api import limits, scoping
-from vigie.api.context import context, reject_unknown_fields
+from vigie.api.context import context, no_content, reject_unknown_fields
 from vigie.api.errors import ApiError
 from vigie.utc import iso
 
@@ -379,8 +379,7 @@ def delete_alert(alert_id):
     load(ctx, alert_id)
     if not db.delete_alert(ctx.conn(), alert_id, user["username"]):
         raise no_such_alert(alert_id)
-    response.status = 204
-    return ""
+    return no_content()
 
 
 # An operator's action on one alert: verb -> (body fields, "until" needed (None: not

@@ -9,7 +9,7 @@ from bottle import response
 from vigie import db
 from vigie import machines as mc
 from vigie.api import scoping
-from vigie.api.context import context
+from vigie.api.context import context, no_content
 from vigie.api.errors import ApiError
 from vigie.atomic import atomic_write_json
 from vigie.errors import InputError
@@ -131,8 +131,7 @@ def delete_machine(name):
     except FileNotFoundError:
         raise ApiError(404, f"no machine {name!r}", "name") from None
     db.record_audit(ctx.conn(), user["username"], "delete", "machine", name)
-    response.status = 204
-    return ""
+    return no_content()
 
 
 ROUTES = (

@@ -11,7 +11,7 @@ from bottle import response
 
 from vigie import db, scope as scope_mod
 from vigie.api import scoping
-from vigie.api.context import context, reject_unknown_fields
+from vigie.api.context import context, no_content, reject_unknown_fields
 from vigie.api.errors import ApiError
 from vigie.notify import channels as channels_mod
 from vigie.notify.rules import check_name, normalize_rule
@@ -52,8 +52,7 @@ def _listing(found: list) -> dict:
 
 def _deleted(done: bool, kind: str, name):
     _or_404(done or None, kind, name)
-    response.status = 204
-    return ""
+    return no_content()
 
 
 def _channel_or_404(conn, name):
@@ -68,13 +67,18 @@ def get_channel(name):
     return public_channel(_channel_or_404(_admin_conn(), name))
 
 
-def put_channel():
+def _admin_named_body(fields: tuple):
+    """(connection, body, name) of an admin's JSON object holding only `fields`, one of
+    them a valid `name`."""
     ctx = context()
     ctx.require("admin")
-    body = ctx.read_object('{"name", "url", "team", "admin"}')
-    reject_unknown_fields(body, CHANNEL_FIELDS)
-    name = check_name(body.get("name"))
-    conn = ctx.conn()
+    body = ctx.read_object("{" + ", ".join(f'"{f}"' for f in fields) + "}")
+    reject_unknown_fields(body, fields)
+    return ctx.conn(), body, check_name(body.get("name"))
+
+
+def put_channel():
+    conn, body, name = _admin_named_body(CHANNEL_FIELDS)
     existing = db.notify.get_channel(conn, name)
     url = body.get("url")
     if url == channels_mod.MASK:
@@ -104,8 +108,7 @@ def delete_channel(name):
     if users:
         raise ApiError(409, f"channel {name!r} is used by rule(s) {', '.join(users)}: change them first", "name")
     db.notify.delete_channel(conn, name)
-    response.status = 204
-    return ""
+    return no_content()
 
 
 def test_channel(name):
@@ -197,16 +200,11 @@ def get_team(name):
 
 
 def put_team():
-    ctx = context()
-    ctx.require("admin")
-    body = ctx.read_object('{"name", "scope", "members"}')
-    reject_unknown_fields(body, TEAM_FIELDS)
-    name = check_name(body.get("name"))
+    conn, body, name = _admin_named_body(TEAM_FIELDS)
     team_scope = scope_mod.normalize_scope(body.get("scope"))
     members = body.get("members", [])
     if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
         raise ApiError(400, "members must be a list of user names", "members")
-    conn = ctx.conn()
     unknown = db.teams.unknown_users(conn, members)
     if unknown:
         raise ApiError(400, f"no user {unknown[0]!r}", "members")

@@ -13,7 +13,7 @@ from bottle import request, response
 from vigie import db
 from vigie import silences as rules
 from vigie.api import limits, scoping
-from vigie.api.context import context
+from vigie.api.context import context, no_content
 from vigie.api.errors import ApiError
 from vigie.api.routes_alerts import parse_int
 from vigie.errors import InputError
@@ -101,8 +101,7 @@ def delete_silence(silence_id):
     own_or_admin(user, load(ctx, silence_id))
     if not db.delete_silence(ctx.conn(), silence_id, user["username"], now()):
         raise no_such_silence(silence_id)
-    response.status = 204
-    return ""
+    return no_content()
 
 
 def audit():

@@ -9,7 +9,7 @@ from bottle import response
 
 from vigie import db
 from vigie.api import auth, limits
-from vigie.api.context import context, reject_unknown_fields
+from vigie.api.context import context, no_content, reject_unknown_fields
 from vigie.api.errors import ApiError
 from vigie.errors import InputError
 
@@ -66,8 +66,7 @@ def revoke_token(token_id):
         raise ApiError(404, f"no token with id {token_id}", "id")
     if not db.revoke_token(ctx.conn(), found["username"], token_id):
         raise ApiError(409, f"token {token_id} is already revoked", "id")
-    response.status = 204
-    return ""
+    return no_content()
 
 
 ROUTES = (

@@ -4,7 +4,7 @@ from bottle import response
 
 from vigie import db
 from vigie.api import auth
-from vigie.api.context import context, reject_unknown_fields
+from vigie.api.context import context, no_content, reject_unknown_fields
 from vigie.api.errors import ApiError
 
 USER_FIELDS = ("username", "role", "password")
@@ -41,8 +41,7 @@ def delete_user(name):
     if not db.delete_user(ctx.conn(), name):
         raise ApiError(404, f"no user {name!r}", "username")
     db.record_audit(ctx.conn(), user["username"], "delete", "user", name)
-    response.status = 204
-    return ""
+    return no_content()
 
 
 ROUTES = (
