@@ -418,6 +418,22 @@ def positive(kind):
     return convert
 
 
+# What the intake keeps and for how long: (option, type, default, unit, meaning).
+BOUNDS = (
+    ("--max-alerts-per-minute", positive(int), 600, "N", "alert files written at most per minute, all machines together"),
+    ("--unknown-per-minute", positive(float), 60, "N",
+     "messages kept per minute from each sender that matches no machine"),
+    ("--max-message", positive(int), 8192, "BYTES", "longer messages are cut here and marked truncated"),
+    ("--log-max-bytes", positive(int), 1024 * 1024, "BYTES", "size at which a machine's log is rotated"),
+    ("--log-keep", int, 3, "N", "rotated files kept per machine"),
+    ("--rotate-hours", positive(float), 24.0, "HOURS", "a log whose first line is older than this is rotated"),
+    ("--log-max-age-days", positive(float), 30.0, "DAYS", "rotated files older than this are removed"),
+    ("--rescan", positive(float), 30.0, "SECONDS", "seconds between reads of the machines folder"),
+    ("--max-connections", positive(int), 512, "N", "TCP connections at once"),
+    ("--idle-timeout", positive(float), 3600.0, "SECONDS", "a TCP connection silent this long is closed"),
+)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m collector.syslog", description=__doc__.split("\n\n")[0],
                                 epilog="Device logs: LOGS/<machine>.jsonl, unknown senders in LOGS/@unknown.jsonl.")
@@ -432,29 +448,11 @@ def parser() -> argparse.ArgumentParser:
                         "(default: %(default)s)")
     p.add_argument("--alert-holddown", type=float, default=60.0, metavar="SECONDS",
                    help="the same message again within this time writes no new alert file (default: %(default)s)")
-    p.add_argument("--max-alerts-per-minute", type=positive(int), default=600, metavar="N",
-                   help="alert files written at most per minute, all machines together (default: %(default)s)")
-    p.add_argument("--unknown-per-minute", type=positive(float), default=60, metavar="N",
-                   help="messages kept per minute from each sender that matches no machine (default: %(default)s)")
-    p.add_argument("--max-message", type=positive(int), default=8192, metavar="BYTES",
-                   help="longer messages are cut here and marked truncated (default: %(default)s)")
-    p.add_argument("--log-max-bytes", type=positive(int), default=1024 * 1024, metavar="BYTES",
-                   help="size at which a machine's log is rotated (default: %(default)s)")
-    p.add_argument("--log-keep", type=int, default=3, metavar="N",
-                   help="rotated files kept per machine (default: %(default)s)")
-    p.add_argument("--rotate-hours", type=positive(float), default=24.0, metavar="HOURS",
-                   help="a log whose first line is older than this is rotated (default: %(default)s)")
-    p.add_argument("--log-max-age-days", type=positive(float), default=30.0, metavar="DAYS",
-                   help="rotated files older than this are removed (default: %(default)s)")
+    for flag, kind, default, unit, meaning in BOUNDS:
+        p.add_argument(flag, type=kind, default=default, metavar=unit, help=f"{meaning} (default: %(default)s)")
     p.add_argument("--timezone", default="local", metavar="ZONE",
                    help="zone of device timestamps that carry none: 'local', 'UTC' or e.g. Europe/Paris "
                         "(default: %(default)s)")
-    p.add_argument("--rescan", type=positive(float), default=30.0, metavar="SECONDS",
-                   help="seconds between reads of the machines folder (default: %(default)s)")
-    p.add_argument("--max-connections", type=positive(int), default=512, metavar="N",
-                   help="TCP connections at once (default: %(default)s)")
-    p.add_argument("--idle-timeout", type=positive(float), default=3600.0, metavar="SECONDS",
-                   help="a TCP connection silent this long is closed (default: %(default)s)")
     p.add_argument("--ports-file", metavar="FILE", help="write the addresses listened on here, one URL a line")
     add_logging_options(p)
     return p
