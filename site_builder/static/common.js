@@ -192,6 +192,20 @@ var Vigie = (function () {
     return td;
   }
 
+  // The rows of a table body, one per item: fill(tr, item) writes its cells; the row
+  // carries the item's name as data-<key> for whoever looks for it again.
+  function rows(selector, items, key, name, fill) {
+    var tbody = document.querySelector(selector);
+    tbody.textContent = "";
+    items.forEach(function (item) {
+      var tr = document.createElement("tr");
+      tr.dataset[key] = name(item);
+      fill(tr, item);
+      tbody.appendChild(tr);
+    });
+    return tbody;
+  }
+
   // A button that runs onClick (type "button": never submits the form it stands in).
   function button(text, cls, onClick) {
     var b = document.createElement("button");
@@ -216,5 +230,5 @@ var Vigie = (function () {
            zoneText: zoneOffset,
            localTime: localTime, timeElement: timeElement,
            showLocalTimes: showLocalTimes, notice: notice, root: root, cookie: cookie, cell: cell,
-           button: button };
+           button: button, rows: rows };
 })();

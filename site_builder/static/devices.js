@@ -254,11 +254,7 @@
   var actionButton = Vigie.button;
 
   function showMachines(list) {
-    var tbody = document.querySelector("#devices tbody");
-    tbody.textContent = "";
-    list.forEach(function (m) {
-      var tr = document.createElement("tr");
-      tr.dataset.machine = m.name;
+    Vigie.rows("#devices tbody", list, "machine", function (m) { return m.name; }, function (tr, m) {
       var a = document.createElement("a");
       a.href = "machines/" + encodeURIComponent(m.name) + ".html";
       a.textContent = m.name;
@@ -274,7 +270,6 @@
         actions.appendChild(actionButton("Edit", "edit", function () { edit(m.name); }));
         actions.appendChild(actionButton("Remove", "remove", function () { remove(m.name); }));
       }
-      tbody.appendChild(tr);
     });
   }
 

@@ -11,6 +11,7 @@
     return ((r.body && r.body.field) ? r.body.field + ": " : "") + ((r.body && r.body.error) || "HTTP " + r.status);
   }
   var button = Vigie.button;
+  function byName(item) { return item.name; }
   function scopeText(scope) {
     return Object.keys(scope || {}).map(function (k) {
       var v = scope[k];
@@ -22,11 +23,7 @@
   function loadChannels() {
     return Vigie.api("GET", "/api/notify/channel").then(function (r) {
       if (r.status !== 200) throw new Error(refusal(r));
-      var tbody = document.querySelector("#channels tbody");
-      tbody.textContent = "";
-      r.body.results.forEach(function (c) {
-        var tr = document.createElement("tr");
-        tr.dataset.channel = c.name;
+      Vigie.rows("#channels tbody", r.body.results, "channel", byName, function (tr, c) {
         cell(tr, c.name);
         cell(tr, (c.service || "?") + " (" + c.scheme + "://)");
         cell(tr, c.team || "");
@@ -34,7 +31,6 @@
         var actions = cell(tr, "");
         actions.appendChild(button("Send a test", "test", function () { sendTest(c.name); }));
         actions.appendChild(button("Remove", "remove", function () { remove("channel", c.name); }));
-        tbody.appendChild(tr);
       });
     });
   }
@@ -77,11 +73,7 @@
   function loadRules() {
     return Vigie.api("GET", "/api/notify/rule").then(function (r) {
       if (r.status !== 200) throw new Error(refusal(r));
-      var tbody = document.querySelector("#rules tbody");
-      tbody.textContent = "";
-      r.body.results.forEach(function (rule) {
-        var tr = document.createElement("tr");
-        tr.dataset.rule = rule.name;
+      Vigie.rows("#rules tbody", r.body.results, "rule", byName, function (tr, rule) {
         cell(tr, rule.name + (rule.enabled ? "" : " (off)"));
         cell(tr, rule.team || "");
         var match = Object.assign({}, rule.match);
@@ -94,7 +86,6 @@
         cell(tr, rule.group_wait_seconds + " s", "num");
         cell(tr, rule.repeat_minutes ? rule.repeat_minutes + " min" : "never", "num");
         cell(tr, "").appendChild(button("Remove", "remove", function () { remove("rule", rule.name); }));
-        tbody.appendChild(tr);
       });
     });
   }
@@ -132,16 +123,11 @@
   function loadTeams() {
     return Vigie.api("GET", "/api/team").then(function (r) {
       if (r.status !== 200) throw new Error(refusal(r));
-      var tbody = document.querySelector("#teams tbody");
-      tbody.textContent = "";
-      r.body.results.forEach(function (team) {
-        var tr = document.createElement("tr");
-        tr.dataset.team = team.name;
+      Vigie.rows("#teams tbody", r.body.results, "team", byName, function (tr, team) {
         cell(tr, team.name);
         cell(tr, scopeText(team.scope));
         cell(tr, team.members.join(", "));
         cell(tr, "").appendChild(button("Remove", "remove", function () { remove("team", team.name); }));
-        tbody.appendChild(tr);
       });
     });
   }

@@ -95,11 +95,7 @@
   }
 
   function show(users) {
-    var tbody = document.querySelector("#users tbody");
-    tbody.textContent = "";
-    users.forEach(function (user) {
-      var tr = document.createElement("tr");
-      tr.dataset.user = user.username;
+    Vigie.rows("#users tbody", users, "user", function (user) { return user.username; }, function (tr, user) {
       Vigie.cell(tr, user.username + (user.username === who.username ? " (you)" : ""));
       Vigie.cell(tr, roleSelect(user));
       Vigie.cell(tr, Vigie.timeElement(user.created_at));
@@ -108,7 +104,6 @@
       actions.appendChild(button("Reset password", "reset", function () { resetPassword(user, tr); }));
       actions.appendChild(button("End sessions", "end-sessions", function () { endSessions(user); }));
       if (user.username !== who.username) actions.appendChild(button("Remove", "remove", function () { remove(user); }));
-      tbody.appendChild(tr);
     });
   }
 
