@@ -10,6 +10,7 @@ Goal: p95 <= 50 ms.
 """
 
 import argparse
+import contextlib
 import random
 import shutil
 import sqlite3
@@ -72,6 +73,21 @@ def build(path: Path, count: int):
     tmp.rename(path)
 
 
+@contextlib.contextmanager
+def api_on_a_copy(source: Path, tmp: Path):
+    """The real API (2 workers x 4 threads) on a copy of the database `source`, in `tmp`;
+    both gone afterwards."""
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "api" / "data").mkdir(parents=True)
+    shutil.copy(source, tmp / "api" / "data" / "vigie.db")
+    server = start_api(tmp, workers=2, threads=4)
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def percentile(values, q):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
@@ -94,13 +110,8 @@ def main(argv=None) -> int:
         print(f"building {source} ...")
         build(source, args.alerts)
     rnd = random.Random(7)
-    tmp = OUT / "filter-run"
-    shutil.rmtree(tmp, ignore_errors=True)
-    (tmp / "api" / "data").mkdir(parents=True)
-    shutil.copy(source, tmp / "api" / "data" / "vigie.db")
-    server = start_api(tmp, workers=2, threads=4)
     results = []
-    try:
+    with api_on_a_copy(source, OUT / "filter-run") as server:
         session = requests.Session()
         session.headers.update(server.viewer.headers)
         direct = db.connect(server.db_path, readonly=True)
@@ -122,9 +133,6 @@ def main(argv=None) -> int:
             results.append((label, statistics.median(http_ms), percentile(http_ms, 95), percentile(sql_ms, 95),
                             int(statistics.median(counts))))
         rss = worker_peak_rss_mb(server.process.pid)
-    finally:
-        server.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
     print(f"\nGET /api/alert (count + first page of 100) over {args.alerts:,} alerts, "
           f"{args.requests} requests per pair, ms\n")
     print(f"{'filters':30}{'matches':>10}{'HTTP p50':>10}{'HTTP p95':>10}{'SQL p95':>10}")

@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import random
-import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -33,8 +32,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 import requests  # noqa: E402
 
+from bench.bench_api_filter import api_on_a_copy, percentile  # noqa: E402
 from bench.bench_api_ingest import make_alerts  # noqa: E402
-from tests.support.api_server import start_api  # noqa: E402
 from vigie import db  # noqa: E402
 from vigie import lifecycle as lc  # noqa: E402
 from vigie import silences as sil  # noqa: E402
@@ -47,11 +46,6 @@ GOAL_P95_MS = 50
 OUT = REPO_ROOT / "bench" / "out"
 SERVERS = 4000
 LIVE_SHARE = 0.05  # alerts not resolved among the rows: one row per fingerprint, most of them resolved long ago
-
-
-def percentile(values, q):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
 # ---------------------------------------------------------------- 1. ingest
@@ -247,13 +241,8 @@ def as_filters(params: dict) -> tuple:
 
 
 def bench_listing(source: Path, requests_per_query: int, page: int) -> list:
-    tmp = OUT / "lifecycle-run"
-    shutil.rmtree(tmp, ignore_errors=True)
-    (tmp / "api" / "data").mkdir(parents=True)
-    shutil.copy(source, tmp / "api" / "data" / "vigie.db")
-    server = start_api(tmp, workers=2, threads=4)
     results = []
-    try:
+    with api_on_a_copy(source, OUT / "lifecycle-run") as server:
         session = requests.Session()
         session.headers.update(server.viewer.headers)
         direct = db.connect(server.db_path, readonly=True)
@@ -273,9 +262,6 @@ def bench_listing(source: Path, requests_per_query: int, page: int) -> list:
             results.append((label, counts[-1], statistics.median(http_ms), percentile(http_ms, 95),
                             percentile(sql_ms, 95)))
         direct.close()
-    finally:
-        server.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
     return active, results
 
 

@@ -1,12 +1,6 @@
 """Shared test fixtures. Area-specific helpers live in tests/support/."""
 
-import sys
-from pathlib import Path
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture
@@ -26,3 +20,12 @@ def heartbeats_outside_the_checkout(tmp_path_factory):
 
     os.environ.setdefault("VIGIE_HEARTBEAT_DIR", str(tmp_path_factory.mktemp("heartbeat")))
     yield
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """A headless Chromium shared by the tests of one module (tests/support/browser.py)."""
+    from tests.support.browser import browser
+
+    with browser() as started:
+        yield started

@@ -10,7 +10,7 @@ import requests
 from site_builder.build import build
 from tests.support import site_data as sd
 from tests.support.api_server import start_api
-from tests.support.browser import WatchedPage, browser, new_context
+from tests.support.browser import login, new_context, open_page
 
 pytestmark = pytest.mark.slow
 
@@ -19,12 +19,6 @@ NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
 def iso(moment):
     return moment.isoformat()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with browser() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")
@@ -53,18 +47,6 @@ def post(site, role="operator", **fields):
 
 def api(site, method, path, role="admin", **kw):
     return requests.request(method, site.url + path, headers=getattr(site, role).headers, timeout=10, **kw)
-
-
-def login(context, site, user):
-    answer = context.request.post(site.url + "/api/login", data={"username": user.username, "password": user.password})
-    assert answer.status == 200, answer.text()
-
-
-def open_page(context, url, ready):
-    wp = WatchedPage(context)
-    wp.page.goto(url)
-    wp.page.wait_for_selector(ready, state="attached")
-    return wp
 
 
 def row_ids(page):

@@ -7,19 +7,13 @@ import requests
 
 from site_builder.build import build
 from tests.support.api_server import start_api
-from tests.support.browser import browser, new_context, static_server
+from tests.support.browser import new_context, static_server
 
 pytestmark = pytest.mark.slow
 
 EVIL = "evil.example"
 REDIRECTS = ["%2F%09%2Fevil.example%2F", "%2F%5Cevil.example%2F", "%2F%2Fevil.example%2F",
              "%2F%0A%2Fevil.example%2F", "https%3A%2F%2Fevil.example%2F", "%2F%5C%09evil.example"]
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with browser() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,7 @@ import requests
 
 from site_builder.build import build
 from tests.support.api_server import start_api
-from tests.support.browser import WatchedPage, browser, new_context
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with browser() as b:
-        yield b
+from tests.support.browser import WatchedPage, new_context
 
 
 @pytest.fixture(scope="module")

@@ -15,19 +15,13 @@ from tests.support import site_data as sd
 from vigie import samples as samples_lib
 from vigie.severity import RANK as SEVERITY_RANK
 from tests.support.api_server import start_api
-from tests.support.browser import WatchedPage, browser, new_context, static_server
+from tests.support.browser import login, new_context, open_page, static_server
 
 pytestmark = pytest.mark.slow
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 XSS_MESSAGES = ['<script>window.__xss=1</script>', '<img src=x onerror="window.__xss=1">']
 ALIAS = '<b onmouseover="window.__xss=1">uplink</b><img src=x onerror="window.__xss=1">'
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with browser() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")
@@ -54,18 +48,6 @@ def site(tmp_path_factory):
         yield server
     finally:
         server.stop()
-
-
-def login(context, site, user):
-    answer = context.request.post(site.url + "/api/login", data={"username": user.username, "password": user.password})
-    assert answer.status == 200, answer.text()
-
-
-def open_page(context, url, ready="body"):
-    wp = WatchedPage(context)
-    wp.page.goto(url)
-    wp.page.wait_for_selector(ready, state="attached")
-    return wp
 
 
 def show_graph(page, gid, timeout=10_000):

@@ -6,7 +6,7 @@ import pytest
 from site_builder.build import build
 from tests.support import site_data as sd
 from tests.support.api_server import start_api
-from tests.support.browser import WatchedPage, browser, new_context
+from tests.support.browser import WatchedPage, new_context
 from datetime import datetime, timezone
 
 NOW = datetime(2026, 11, 22, 10, 15, tzinfo=timezone.utc)
@@ -26,12 +26,6 @@ COLOURS = """() => Array.from(document.querySelectorAll('body, body *')).filter(
 
 def luminance(rgb):
     return (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) / 255
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with browser() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

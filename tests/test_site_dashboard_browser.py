@@ -10,7 +10,7 @@ import pytest
 from site_builder.build import build
 from tests.support import site_data as sd
 from tests.support.api_server import start_api
-from tests.support.browser import WatchedPage, browser, new_context
+from tests.support.browser import WatchedPage, new_context
 
 NOW = datetime(2026, 11, 22, 10, 15, tzinfo=timezone.utc)
 MACHINES = {"core-sw-01": {"environment": "prod", "application": "network"},
@@ -41,12 +41,6 @@ def site(tmp_path_factory):
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with browser() as b:
-        yield b
 
 
 def logged_in(context, site):

@@ -9,18 +9,12 @@ import pytest
 
 from site_builder.build import build
 from tests.support.api_server import start_api
-from tests.support.browser import WatchedPage, browser, new_context
+from tests.support.browser import WatchedPage, new_context
 from tests.support.snmp_agents import SnmpsimAgent
 from vigie import simulated_devices as sim
 
 LA_LOAD = "1.3.6.1.4.1.2021.10.1.3.1"
 COMMUNITY = "s3cret-probe"
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with browser() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import pytest
 
 from site_builder.build import build
 from tests.support.api_server import start_api
-from tests.support.browser import WatchedPage, browser, new_context
+from tests.support.browser import WatchedPage, new_context
 from tests.support.snmp_agents import SnmpsimAgent
 from vigie import simulated_devices as sim
 
@@ -22,12 +22,6 @@ SEGMENTS = "1.3.6.1.4.1.99999.2.0"
 STATE = "1.3.6.1.4.1.99999.3.0"
 LA_LOAD = "1.3.6.1.4.1.2021.10.1.3.1"
 BPS_TICK = re.compile(r"^(0|\d{1,3}(\.\d+)?) (b/s|kb/s|Mb/s|Gb/s|Tb/s)$")
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with browser() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

@@ -93,3 +93,17 @@ def static_server(directory):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def login(context, site, user) -> None:
+    """A session for `user` (its .username and .password) in this browser context."""
+    answer = context.request.post(site.url + "/api/login", data={"username": user.username, "password": user.password})
+    assert answer.status == 200, answer.text()
+
+
+def open_page(context, url, ready="body") -> "WatchedPage":
+    """The page at `url`, watched for errors, once `ready` (a selector) is in it."""
+    wp = WatchedPage(context)
+    wp.page.goto(url)
+    wp.page.wait_for_selector(ready, state="attached")
+    return wp
