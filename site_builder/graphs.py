@@ -20,7 +20,6 @@ reader: graphs.js ignores a last line without its newline.
 """
 
 import hashlib
-import os
 import re
 import zlib
 from pathlib import Path
@@ -185,13 +184,3 @@ class MachineGraphs:
         """What live.json tells the browser about the graph files (their versions)."""
         return {"cut": self.state.get("cut_t"), "coarse": self.state.get("coarse_t"),
                 "recent": self.state.get("recent", 0), "fine_start": self.state.get("fine_start")}
-
-
-def remove_tree(path) -> None:
-    """Remove a machine's folder of graph files (the machine is gone)."""
-    path = Path(path)
-    if not path.is_dir():
-        return
-    for child in path.iterdir():
-        os.unlink(child)
-    path.rmdir()

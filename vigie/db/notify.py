@@ -204,11 +204,6 @@ def told_unresolved(conn, rule_ids) -> list:
         " AND step >= 0 AND state != 'resolved' ORDER BY alert_id", rule_ids)]
 
 
-def drop_tracks_of_missing_alerts(conn) -> int:
-    with transaction(conn):
-        return conn.execute("DELETE FROM notify_tracks WHERE alert_id NOT IN (SELECT id FROM alerts)").rowcount
-
-
 # ---------------------------------------------------------------- messages
 
 def add_to_group(conn, rule_id: int, channel_id: int, alert_id: int, kind: str, now: str, due_at: str) -> int:
@@ -274,11 +269,6 @@ def due_messages(conn, now: str, limit: int = 100) -> list:
     """Pending messages whose time has come, oldest first."""
     return [_message(r) for r in conn.execute(_MESSAGE + " WHERE state = 'pending' AND due_at <= ?"
                                               " ORDER BY due_at, id LIMIT ?", (now, limit))]
-
-
-def next_due_at(conn):
-    row = conn.execute("SELECT MIN(due_at) FROM notify_messages WHERE state IN ('pending', 'grouping')").fetchone()
-    return row[0]
 
 
 def get_message(conn, message_id: int):

@@ -140,7 +140,3 @@ def rule_matches(rule: dict, alert: dict, team_scope: dict = None) -> bool:
     if not in_scope(scope, alert):
         return False
     return team_scope is None or in_scope(team_scope, alert)
-
-
-def channels_named(rule: dict) -> set:
-    return {name for step in rule["steps"] for name in step["channels"]}
