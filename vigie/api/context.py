@@ -50,6 +50,8 @@ class Context:
         self.idle = []
         self.lock = threading.Lock()
         self.generation = 0
+        # The server's background checkpoint (vigie.db.checkpoint), told of each write.
+        self.checkpointer = None
 
     # -- database
     def conn(self):
@@ -82,6 +84,8 @@ class Context:
         except sqlite3.Error:
             conn.close()
             return
+        if self.checkpointer is not None and request.method in STATE_CHANGING:
+            self.checkpointer.poke()
         with self.lock:
             if generation == self.generation and pid == os.getpid():
                 self.idle.append(lent)

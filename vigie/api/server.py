@@ -21,8 +21,10 @@ from gunicorn.app.base import BaseApplication
 
 from vigie import db
 from vigie.api import auth
+from vigie.api.context import CONTEXT_KEY
 from vigie.api.wsgi_bridge import WsgiBridge
 from vigie.atomic import atomic_write_text
+from vigie.db.checkpoint import Checkpointer
 
 log = logging.getLogger("vigie.api")
 REQUEST_LINE_MAX = 64 * 1024  # long filter lists fit in a URL; 10 MiB lines get a 414
@@ -83,9 +85,13 @@ class GunicornApp(BaseApplication):
 
 
 def bridged(factory, settings: dict):
-    """A factory of the ASGI app the workers serve: the WSGI app behind the bridge."""
+    """A factory of the ASGI app the workers serve: the WSGI app behind the bridge,
+    with the worker's background checkpoint of the database (vigie.db.checkpoint)."""
     def make():
-        bridge = WsgiBridge(factory(), settings["threads"], settings["max_body_bytes"], settings["body_seconds"])
+        app = factory()
+        ctx = app.config[CONTEXT_KEY]
+        ctx.checkpointer = Checkpointer(ctx.db_path).start()
+        bridge = WsgiBridge(app, settings["threads"], settings["max_body_bytes"], settings["body_seconds"])
         bridge.header_seconds = settings["header_seconds"]
         return bridge
     return make
