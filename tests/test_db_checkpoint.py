@@ -115,6 +115,17 @@ def test_a_failure_is_told_once_and_its_end_too(tmp_path, caplog):
     checkpointer.stop()
 
 
+def test_none_is_still_stored_as_null(tmp_path):
+    """vigie.db.connection registers an adapter for None (a shortcut in Python's
+    sqlite3): what gets stored must still be SQL NULL, never a text or a zero."""
+    conn = db.connect(tmp_path / "vigie.db")
+    conn.execute("CREATE TABLE t (v)")
+    conn.executemany("INSERT INTO t VALUES (?)", [(None,), (0,), ("",)])
+    assert [tuple(r) for r in conn.execute("SELECT v IS NULL, typeof(v) FROM t ORDER BY rowid")] == [
+        (1, "null"), (0, "integer"), (0, "text")]
+    conn.close()
+
+
 @pytest.mark.slow
 def test_the_server_copies_each_write_into_the_database_file(tmp_path):
     """A small batch is far below the size at which a commit checkpoints by itself

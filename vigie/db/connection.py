@@ -16,6 +16,13 @@ FILE_MODE = 0o640  # SQLite gives its -wal and -shm files the mode of the databa
 WAL_CHECKPOINT_PAGES = 10_000
 
 
+# Python's sqlite3 binds None as NULL, but first looks for an adapter of it: two
+# failing attribute lookups per NULL parameter, 4% of an ingest's instructions (a new
+# alert row has a dozen NULL columns). A registered adapter is found at once; NULL
+# is still what gets bound.
+sqlite3.register_adapter(type(None), lambda value: value)
+
+
 class DatabaseError(RuntimeError):
     pass
 
