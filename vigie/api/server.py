@@ -11,6 +11,7 @@ written to a file) and a bind error is reported plainly. Each worker builds its
 own app, hence its own SQLite connections.
 """
 
+import gc
 import logging
 import socket
 import sys
@@ -91,6 +92,12 @@ def bridged(factory, settings: dict):
         app = factory()
         ctx = app.config[CONTEXT_KEY]
         ctx.checkpointer = Checkpointer(ctx.db_path).start()
+        # What the worker has built lives as long as it does: out of the collector's
+        # sight (gc.freeze). A batch of alerts makes some 100,000 short-lived objects,
+        # freed as they go; a young generation of 10,000 objects instead of 700 is
+        # collected 14 times less often for them (cycles are rare here).
+        gc.freeze()
+        gc.set_threshold(10_000, 10, 10)
         bridge = WsgiBridge(app, settings["threads"], settings["max_body_bytes"], settings["body_seconds"])
         bridge.header_seconds = settings["header_seconds"]
         return bridge
