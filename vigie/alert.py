@@ -5,6 +5,7 @@ AlertError naming the field, so the API, the alert-file reader and the
 generator reject bad input the same way.
 """
 
+import re
 from datetime import datetime, timezone
 
 from vigie.errors import InputError
@@ -52,7 +53,18 @@ def format_timestamp(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat()
 
 
+# The form format_timestamp writes when there is no fraction of a second.
+_STORED_FORM = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\+00:00")
+
+
 def normalize_timestamp(value) -> str:
+    if type(value) is str and len(value) == 25 and _STORED_FORM.fullmatch(value):
+        # already in the stored form (what senders send most): only its date and time need checking
+        try:
+            datetime.fromisoformat(value)
+            return value
+        except ValueError:
+            pass  # the full path says what is wrong
     return format_timestamp(parse_timestamp(value))
 
 
