@@ -22,6 +22,7 @@ Times are compared as text: every time here is UTC ISO 8601 as written by
 only when present), whose text order is time order.
 """
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
@@ -57,6 +58,7 @@ def fingerprint(record: dict, fields=DEFAULT_FINGERPRINT_FIELDS) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the fingerprints of open alerts come back again and again
 def fingerprint_key(fingerprint: str) -> int:
     """A signed 64-bit integer made from a fingerprint: what the database looks a
     fingerprint up by (an index of integers is about a fifth the size of one of the
