@@ -6,7 +6,8 @@ and call `list_alerts` / `get_stats` / `get_alert`. Every statement is
 parameterised.
 
 One module per concern: `schema` (the migrations), `connection` (opening,
-migrating, transactions), `rows` (alert rows and their history, as the lifecycle
+migrating, transactions), `checkpoint` (the API workers' background copy of the
+write-ahead log into the database file), `rows` (alert rows and their history, as the lifecycle
 rules see them), `alerts` (ingest, reads, filters, changes, counts), `silences`,
 `history` (an alert's history, time-based changes, what changed since),
 `audit` (who changed silences, machines, users), `users` (users, tokens,

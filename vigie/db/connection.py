@@ -12,7 +12,8 @@ FILE_MODE = 0o640  # SQLite gives its -wal and -shm files the mode of the databa
 # A commit copies the write-ahead log back into the database (two fsyncs) once the log
 # holds this many pages. SQLite's 1,000 (4 MiB) made nearly every batch of 1,000 alerts
 # (about 1,400 pages) pay for a checkpoint of its own; at 10,000 (40 MiB) one in seven
-# does, and a page written by several batches is copied once.
+# does, and a page written by several batches is copied once. In the API, the workers'
+# background checkpoint (checkpoint.py) has copied most of the log by then.
 WAL_CHECKPOINT_PAGES = 10_000
 
 
