@@ -71,6 +71,23 @@ def test_a_poke_copies_what_was_committed_into_the_database_file(writer):
     assert not checkpointer.thread.is_alive()
 
 
+def test_the_writes_of_one_interval_are_copied_together(writer):
+    path, conn = writer
+    checkpointer = Checkpointer(path, interval=0.5).start()
+    try:
+        checkpointer.poke()
+        assert wait_for(lambda: checkpointer.runs == 1)
+        for n in range(5):  # within the half second after that run
+            conn.execute("INSERT INTO marks VALUES (?)", (f"burst {n}",))
+            checkpointer.poke()
+        assert wait_for(lambda: checkpointer.runs == 2)
+        time.sleep(0.7)
+        assert checkpointer.runs == 2
+        assert len(in_file(path, "SELECT text FROM marks")) == 5
+    finally:
+        checkpointer.stop()
+
+
 def test_without_a_poke_nothing_runs(writer):
     path, conn = writer
     checkpointer = Checkpointer(path).start()

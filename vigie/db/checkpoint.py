@@ -7,9 +7,11 @@ At a batch ingest's pace that is one request in six or seven waiting on about
 40 MiB of copying and syncing.
 
 A `Checkpointer` is a thread with its own connection that copies what was
-committed as soon as it is told a write happened (`poke`), in PASSIVE mode: it
-never waits for, nor holds up, a reader or a writer, and SQLite lets only one
-checkpoint run at a time, so a busy one is simply skipped. The commit that
+committed once it is told a write happened (`poke`), in PASSIVE mode: it never
+waits for, nor holds up, a reader or a writer, and SQLite lets only one
+checkpoint run at a time, so a busy one is simply skipped. It runs at most once
+per `interval` (a fifth of a second): the writes of that time are copied together,
+a page that several of them changed once. The commit that
 reaches the limit still runs its own checkpoint, which then finds almost
 everything copied and synced already, and starts the log again from its
 beginning: the log stays as small as before. Losing the thread (or the process)
@@ -19,14 +21,16 @@ loses nothing: a checkpoint is an optimisation SQLite can always do later.
 import logging
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 log = logging.getLogger("vigie.db")
 
 
 class Checkpointer:
-    def __init__(self, path):
+    def __init__(self, path, interval: float = 0.2):
         self.path = Path(path)
+        self.interval = interval
         self.wake = threading.Event()
         self.stopping = False
         self.thread = None
@@ -51,12 +55,17 @@ class Checkpointer:
             self.thread.join(timeout)
 
     def _loop(self):
+        ran = time.monotonic() - self.interval
         while True:
             self.wake.wait()
+            pause = ran + self.interval - time.monotonic()
+            if pause > 0 and not self.stopping:
+                time.sleep(pause)  # the pokes meanwhile are for the same run
             self.wake.clear()
             if self.stopping:
                 break
             self.run_once()
+            ran = time.monotonic()
         if self.conn is not None:
             self.conn.close()
 
