@@ -68,3 +68,23 @@ def test_a_deleted_user_leaves_the_team(tmp_path):
     db.teams.put_team(conn, "acme", {"provider": ["Acme"]}, ["bob"])
     db.delete_user(conn, "bob")
     assert db.teams.get_team(conn, "acme")["members"] == []
+
+
+def test_deleting_an_alert_ends_what_the_rules_tracked_of_it(tmp_path):
+    """The notifier looks again at every tracked alert at each pass; an alert an admin
+    deleted must leave no track behind to be read again for ever."""
+    conn = db.connect(tmp_path / "vigie.db")
+    db.notify.put_channel(conn, "ops-mail", "mailto://u:pw@example.org")
+    rule = db.notify.put_rule(conn, normalize_rule({"name": "all", "steps": [{"channels": ["ops-mail"]}]}))
+    (gone, _), (kept, _) = db.insert_alerts(conn, [
+        {"timestamp": "2026-11-22T10:00:00+00:00", "server": f"web-0{n}", "severity": "ERROR", "message": "Disk full",
+         "provider": "", "application": "", "environment": ""} for n in (1, 2)])
+    with db.transaction(conn):
+        for alert_id in (gone, kept):
+            db.notify.put_track(conn, rule["id"], alert_id, "2026-11-22T10:00:00+00:00", 0, None, "needs_human",
+                                "2026-11-22T11:00:00+00:00")
+    assert db.delete_alert(conn, gone, user="admin")
+    tracked = [t["alert_id"] for t in db.notify.tracks_in_state(conn, "needs_human")]
+    assert tracked == [kept]
+    assert [t["alert_id"] for t in db.notify.due_tracks(conn, "2026-11-22T12:00:00+00:00")] == [kept]
+    assert db.alert_history(conn, gone)[-1]["kind"] == "deleted"  # its history stays

@@ -17,7 +17,7 @@ from operator import itemgetter
 from vigie import lifecycle as lc
 from vigie import scope, severity
 from vigie.alert import FIELDS, SEVERITIES
-from vigie.db import rows
+from vigie.db import notify, rows
 from vigie.db import silences as silence_db
 from vigie.db.connection import MAX_ROWID, DatabaseError, rows_where_in, transaction, utc_now
 from vigie.db.schema import INDEX_COLUMNS, LIVE_INDEX, TIME_INDEX
@@ -488,6 +488,7 @@ def delete_alert(conn, alert_id: int, user: str = None, now: str = None) -> bool
         conn.execute("DELETE FROM alerts WHERE id = ?", (alert_id,))
         conn.execute("DELETE FROM alert_sources WHERE alert_id = ?", (alert_id,))
         conn.execute("DELETE FROM alert_silences WHERE alert_id = ?", (alert_id,))
+        notify.forget_alert(conn, alert_id)
         note = f"{row['severity']} {row['server']}: {row['message']}"
         rows.write_events(conn, [(alert_id, lc.event("deleted", now, user or lc.SYSTEM, note))], now)
         return True

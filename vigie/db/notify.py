@@ -120,6 +120,14 @@ def delete_rule(conn, name: str) -> bool:
         return True
 
 
+def forget_alert(conn, alert_id: int) -> None:
+    """In the caller's transaction (the alert's deletion): what the rules tracked of it
+    goes too, so that the notifier stops looking at it again at each pass. The
+    messages already sent, and its history, stay."""
+    conn.execute("DELETE FROM notify_tracks WHERE rule_id IN (SELECT id FROM notify_rules) AND alert_id = ?",
+                 (alert_id,))
+
+
 def any_rule_enabled(conn) -> bool:
     return conn.execute("SELECT 1 FROM notify_rules WHERE enabled = 1 LIMIT 1").fetchone() is not None
 
