@@ -5,12 +5,14 @@ PYTHONPATH: bench_lifecycle.py runs it for this checkout and for an earlier one 
     PYTHONPATH=CHECKOUT:CHECKOUT/bench python bench/ingest_run.py ALERTS.json BATCH [--in-process]
 
 ALERTS.json holds {"preload": [...], "alerts": [...]}: the preload goes in untimed,
-then the alerts are timed. Prints one JSON line: alerts/s of wall time, alerts per
+then the alerts are timed, sent as the watcher sends them (compact JSON, one batch at
+a time on one kept-alive connection). Prints one JSON line: alerts/s of wall time, alerts per
 CPU second of the server's workers, and the number of alerts stored after. With
 --in-process, no server: the alerts (checked by vigie.alert.normalize_alert) go
 straight to vigie.db.insert_alerts in this process, and its CPU is counted.
 """
 
+import http.client
 import json
 import sys
 import tempfile
@@ -23,26 +25,37 @@ from proc_stats import children_pids, cpu_seconds
 from tests.support.api_server import start_api
 
 
-def post_all(session, url, alerts, batch):
+def encode(alerts) -> bytes:
+    """What the watcher sends (collector/watch/api_client.py): compact JSON in UTF-8."""
+    return json.dumps(alerts, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def post_all(conn, headers, alerts, batch):
+    """One batch at a time on one kept-alive connection, as the watcher sends them."""
     for i in range(0, len(alerts), batch):
-        session.post(url, json=alerts[i:i + batch]).raise_for_status()
+        conn.request("POST", "/api/alert", encode(alerts[i:i + batch]), headers)
+        answer = conn.getresponse()
+        text = answer.read()
+        if answer.status != 201:
+            raise SystemExit(f"POST /api/alert: HTTP {answer.status}: {text[:300]!r}")
 
 
 def run(preload, alerts, batch: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         server = start_api(Path(tmp) / "api")
         try:
-            session = requests.Session()
-            session.headers.update(server.operator.headers)
-            url = server.url + "/api/alert"
-            post_all(session, url, preload, batch)
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
+            headers = dict(server.operator.headers, **{"Content-Type": "application/json"})
+            post_all(conn, headers, preload, batch)
             workers = children_pids(server.process.pid)
             cpu_before = cpu_seconds(workers)
             start = time.perf_counter()
-            post_all(session, url, alerts, batch)
+            post_all(conn, headers, alerts, batch)
             elapsed = time.perf_counter() - start
             cpu = cpu_seconds(workers) - cpu_before
-            count = session.get(url, params={"limit": 1}).json()["count"]
+            conn.close()
+            count = requests.get(server.url + "/api/alert", params={"limit": 1},
+                                 headers=server.operator.headers).json()["count"]
         finally:
             server.stop()
     return {"rate": len(alerts) / elapsed, "cpu_rate": len(alerts) / cpu, "count": count}
