@@ -325,3 +325,28 @@ def test_a_timeout_passed_while_nobody_looked_is_one_resolve_then_a_reopen(conn)
     entries, cursor = db.changes_since(conn, cursor, now=at("11:00:01"))
     assert [(e["kind"], e["at"]) for e in entries] == [("timed_out", at("10:10:00")), ("reopened", at("11:00:00"))]
     assert one(conn, alert_id, at("11:00:01"))["reopen_count"] == 1
+
+
+def test_every_kind_of_new_row_reads_back_as_written(conn):
+    """insert_rows writes the most common new row (open, nothing set yet) with a
+    shorter statement: each kind of new row must read back exactly as given."""
+    made = [lc.new_row(dict(record(), fingerprint=f"fp-{n}", source_id=f"src-{n}", **extra), "watcher", T0,
+                       lc.Flapping())[0]
+            for n, extra in enumerate([
+                {},                                              # open, nothing set: the short statement
+                {"severity": "INFO", "message": "back to normal"},  # resolved at once
+                {"timeout": 600},                                # with a deadline
+            ])]
+    flapping = dict(made[0], fingerprint="fp-3", source_id="src-3", flap_changes=[T0], flapping_until=at("10:30:00"))
+    acked = dict(made[0], fingerprint="fp-4", source_id="src-4", acknowledged=1, acknowledged_by="alice",
+                 acknowledged_at=T0, ack_until=at("11:00:00"))
+    given = made + [flapping, acked]
+    for n, row in enumerate(given, start=1):
+        row.update(id=n, created_at=T0)
+    with db.transaction(conn):
+        db_rows.insert_rows(conn, given)
+    for row in given:
+        assert db_rows.read_row(conn, row["id"]) == row
+    assert made[1]["resolved_at"] == T0 and made[2]["expires_at"] is not None  # the other statement's kinds
+    key = conn.execute("SELECT fingerprint_key FROM alerts WHERE id = 1").fetchone()[0]
+    assert key == lc.fingerprint_key("fp-0")

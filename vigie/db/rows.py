@@ -59,8 +59,30 @@ def _row_values(row: dict) -> tuple:
     return values[:_FLAP] + (None,) + values[_FLAP + 1:] + key
 
 
+# What a new alert that is still open holds in none of these columns (nothing
+# acknowledged, shelved, resolved, timed or flapping yet): the most common new row is
+# written without them, left to their NULL default instead of bound one by one.
+_UNSET_WHEN_FRESH = ("acknowledged_by", "acknowledged_at", "ack_until", "shelved_until", "shelved_by",
+                     "resolved_at", "resolved_by", "resolution", "timeout", "expires_at", "flapping_until")
+_UNSET_VALUES = itemgetter(*_UNSET_WHEN_FRESH)
+_NOTHING_SET = (None,) * len(_UNSET_WHEN_FRESH)
+_FRESH_COLUMNS = tuple(c for c in _INSERT_COLUMNS if c not in _UNSET_WHEN_FRESH + ("flap_changes",))
+_FRESH_VALUES = itemgetter(*_FRESH_COLUMNS)
+INSERT_FRESH_ROW = (f"INSERT INTO alerts ({', '.join(_FRESH_COLUMNS)}, fingerprint_key) "
+                    f"VALUES ({', '.join('?' * (len(_FRESH_COLUMNS) + 1))})")
+
+
 def insert_rows(conn, rows) -> None:
-    conn.executemany(INSERT_ROW, [_row_values(row) for row in rows])
+    fresh, other = [], []
+    for row in rows:
+        if _UNSET_VALUES(row) == _NOTHING_SET and not row["flap_changes"]:
+            fresh.append(_FRESH_VALUES(row) + (lifecycle.fingerprint_key(row["fingerprint"]),))
+        else:
+            other.append(_row_values(row))
+    if fresh:
+        conn.executemany(INSERT_FRESH_ROW, fresh)
+    if other:
+        conn.executemany(INSERT_ROW, other)
 
 
 def update_rows(conn, pairs) -> None:
