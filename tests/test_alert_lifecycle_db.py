@@ -86,14 +86,7 @@ def database_before_fingerprint_keys(path):
     """A database as the code before the fingerprint keys made it (every migration up to
     there), with rows that share a default fingerprint and one with a sender's own."""
     raw = sqlite3.connect(path)
-    for number, step in enumerate(db.MIGRATIONS[:KEYS_STEP], start=1):
-        if callable(step):
-            step(raw)
-        else:
-            for statement in step.split(";"):
-                if statement.strip():
-                    raw.execute(statement)
-        raw.execute(f"PRAGMA user_version={number}")
+    db.migrate(raw, upto=KEYS_STEP)
     for i, (fp, clock) in enumerate([(lc.fingerprint(record()), "10:00:00"), (lc.fingerprint(record()), "10:05:00"),
                                      ("reach:edge-rt-02", "10:10:00"), (lc.fingerprint(record(message="x")), "10:20:00")]):
         t = at(clock)

@@ -83,10 +83,7 @@ def test_each_filter_set_is_steered_to_an_index_that_exists(filled):
 def test_migrations_run_once_and_keep_rows(tmp_path):
     path = tmp_path / "old.db"
     raw = sqlite3.connect(path)
-    for statement in db.MIGRATIONS[0].split(";"):
-        if statement.strip():
-            raw.execute(statement)
-    raw.execute("PRAGMA user_version=1")
+    db.migrate(raw, upto=1)
     raw.execute("INSERT INTO alerts (timestamp, server, severity, message, created_at)"
                 " VALUES ('2026-11-22T10:00:00+00:00', 'a', 'INFO', 'm', '2026-11-22T10:00:00+00:00')")
     raw.commit()

@@ -15,14 +15,7 @@ NOTIFY_STEP = db.MIGRATIONS.index(schema._NOTIFY_SQL)
 def database_before_notifications(path):
     """A database as the code before the notification tables made it, with rows."""
     raw = sqlite3.connect(path)
-    for number, step in enumerate(db.MIGRATIONS[:NOTIFY_STEP], start=1):
-        if callable(step):
-            step(raw)
-        else:
-            for statement in step.split(";"):
-                if statement.strip():
-                    raw.execute(statement)
-        raw.execute(f"PRAGMA user_version={number}")
+    db.migrate(raw, upto=NOTIFY_STEP)
     raw.execute("INSERT INTO alerts (timestamp, server, severity, message, created_at)"
                 " VALUES ('2026-11-22T10:00:00+00:00', 'web-01', 'ERROR', 'Disk full', '2026-11-22T10:00:00+00:00')")
     raw.execute("INSERT INTO users (username, role, password_hash, created_at)"

@@ -4,7 +4,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from vigie.db.schema import MIGRATIONS
+from vigie.db.schema import MIGRATIONS, run_script
 from vigie.utc import now_iso as utc_now
 
 
@@ -61,10 +61,12 @@ def connect(path, readonly: bool = False, timeout: float = 30.0) -> sqlite3.Conn
     return conn
 
 
-def migrate(conn) -> int:
-    """Apply the missing migrations in one transaction each; return the schema version."""
+def migrate(conn, upto: int = None) -> int:
+    """Apply the missing migrations in one transaction each, all of them or up to
+    version `upto` (a database as an earlier version of the code made it); return the
+    schema version."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+    for number, script in enumerate(MIGRATIONS[version:upto], start=version + 1):
         conn.execute("BEGIN IMMEDIATE")
         try:
             current = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -72,15 +74,13 @@ def migrate(conn) -> int:
                 if callable(script):  # a step that needs Python (computed values)
                     script(conn)
                 else:
-                    for statement in script.split(";"):
-                        if statement.strip():
-                            conn.execute(statement)
+                    run_script(conn, script)
                 conn.execute(f"PRAGMA user_version={number}")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-    return len(MIGRATIONS)
+    return conn.execute("PRAGMA user_version").fetchone()[0]
 
 
 def can_write(conn, wait_seconds: float = 0.2) -> bool:

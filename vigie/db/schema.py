@@ -10,6 +10,14 @@ by the code before it.
 from vigie import roles, severity
 
 
+def run_script(conn, script: str) -> None:
+    """Each statement of `script` in turn, inside the caller's transaction (sqlite3's
+    executescript would commit first)."""
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
 def _lifecycle(conn):
     """4: the alert lifecycle. Every alert gets a fingerprint (the default one, from
     server, application, environment, severity and message), first and last seen,
@@ -20,18 +28,14 @@ def _lifecycle(conn):
     separate rows, and a new alert counts on the newest of them."""
     from vigie import lifecycle
 
-    for statement in _LIFECYCLE_SQL.split(";"):
-        if statement.strip():
-            conn.execute(statement)
+    run_script(conn, _LIFECYCLE_SQL)
     conn.create_function("vigie_fingerprint", 5, lambda *values: lifecycle.fingerprint(
         dict(zip(lifecycle.DEFAULT_FINGERPRINT_FIELDS, values))), deterministic=True)
     conn.execute("UPDATE alerts SET fingerprint = vigie_fingerprint(server, application, environment, severity, message),"
                  " first_seen = timestamp, last_seen = timestamp")
     conn.execute("UPDATE alerts SET resolved_at = timestamp, resolved_by = 'system', resolution = ?"
                  " WHERE severity = ?", (lifecycle.INFORMATION, lifecycle.CLEAR_SEVERITY))
-    for statement in _LIFECYCLE_INDEXES.split(";"):
-        if statement.strip():
-            conn.execute(statement)
+    run_script(conn, _LIFECYCLE_INDEXES)
     conn.execute("INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16)))),"
                  " ('silences_version', '0')")
 
