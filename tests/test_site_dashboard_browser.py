@@ -10,7 +10,7 @@ import pytest
 from site_builder.build import build
 from tests.support import site_data as sd
 from tests.support.api_server import start_api
-from tests.support.browser import WatchedPage, new_context
+from tests.support.browser import WatchedPage, login, new_context
 
 NOW = datetime(2026, 11, 22, 10, 15, tzinfo=timezone.utc)
 MACHINES = {"core-sw-01": {"environment": "prod", "application": "network"},
@@ -44,7 +44,7 @@ def site(tmp_path_factory):
 
 
 def logged_in(context, site):
-    context.request.post(site.url + "/api/login", data={"username": "viewer", "password": site.viewer.password})
+    login(context, site, site.viewer)
     return WatchedPage(context)
 
 
