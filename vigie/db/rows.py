@@ -23,8 +23,15 @@ ROW_COLUMNS = ("id",) + FIELDS + (
 MUTABLE = ROW_COLUMNS[1:]  # what an UPDATE may set (never the id)
 SELECT_ROWS = "SELECT " + ", ".join(ROW_COLUMNS) + " FROM alerts"
 _INSERT_COLUMNS = ROW_COLUMNS  # ids are chosen by the caller (see alerts.ingest)
-INSERT_ROW = (f"INSERT INTO alerts ({', '.join(_INSERT_COLUMNS)}, fingerprint_key) "
-              f"VALUES ({', '.join('?' * (len(_INSERT_COLUMNS) + 1))})")
+
+
+def _insert_statement(columns) -> str:
+    """An INSERT of these columns and the fingerprint key, the values bound in order."""
+    return (f"INSERT INTO alerts ({', '.join(columns)}, fingerprint_key) "
+            f"VALUES ({', '.join('?' * (len(columns) + 1))})")
+
+
+INSERT_ROW = _insert_statement(_INSERT_COLUMNS)
 INSERT_EVENT = ("INSERT INTO alert_events (alert_id, at, recorded_at, kind, actor, note, detail)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)")
 
@@ -68,8 +75,7 @@ _UNSET_VALUES = itemgetter(*_UNSET_WHEN_FRESH)
 _NOTHING_SET = (None,) * len(_UNSET_WHEN_FRESH)
 _FRESH_COLUMNS = tuple(c for c in _INSERT_COLUMNS if c not in _UNSET_WHEN_FRESH + ("flap_changes",))
 _FRESH_VALUES = itemgetter(*_FRESH_COLUMNS)
-INSERT_FRESH_ROW = (f"INSERT INTO alerts ({', '.join(_FRESH_COLUMNS)}, fingerprint_key) "
-                    f"VALUES ({', '.join('?' * (len(_FRESH_COLUMNS) + 1))})")
+INSERT_FRESH_ROW = _insert_statement(_FRESH_COLUMNS)
 
 
 def insert_rows(conn, rows) -> None:
