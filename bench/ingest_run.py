@@ -26,7 +26,10 @@ from tests.support.api_server import start_api
 
 
 def encode(alerts) -> bytes:
-    """What the watcher sends (collector/watch/api_client.py): compact JSON in UTF-8."""
+    """What the watcher sends: compact JSON in UTF-8, as collector/watch/api_client.py
+    encodes it. Written here rather than imported: the code under test is first on the
+    path, and the earlier codes compared have no such function, while every code must
+    be fed by the same client."""
     return json.dumps(alerts, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 

@@ -11,10 +11,10 @@ committed once it is told a write happened (`poke`), in PASSIVE mode: it never
 waits for, nor holds up, a reader or a writer, and SQLite lets only one
 checkpoint run at a time, so a busy one is simply skipped. It runs at most once
 per `interval` (a fifth of a second): the writes of that time are copied together,
-a page that several of them changed once. The commit that
-reaches the limit still runs its own checkpoint, which then finds almost
-everything copied and synced already, and starts the log again from its
-beginning: the log stays as small as before. Losing the thread (or the process)
+a page that several of them changed once. The commit that reaches the limit still
+runs its own checkpoint, which then finds almost everything copied and synced
+already, and starts the log again from its beginning: the log stays as small as
+before. Losing the thread (or the process)
 loses nothing: a checkpoint is an optimisation SQLite can always do later.
 """
 
