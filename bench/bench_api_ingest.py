@@ -8,6 +8,7 @@ Goal: >= 20,000 alerts/s, within 5x of raw.
 """
 
 import argparse
+import hashlib
 import os
 import random
 import sys
@@ -30,6 +31,13 @@ GOAL_RATIO = 5.0
 START = datetime(2026, 11, 1, tzinfo=timezone.utc)
 
 
+def source_id(name: str) -> str:
+    """An idempotency key as the watcher makes them (vigie.alert_file.source_id): a
+    SHA-256 in hex, so that each lands at a place of its own in the database's index
+    of keys, as real ones do (counting keys would all land at its end)."""
+    return hashlib.sha256(name.encode("utf-8")).hexdigest()
+
+
 def make_alerts(count: int, seed: int = 3, with_source_id: bool = True, first: int = 0) -> list:
     """`count` varied alerts, two seconds apart from START + 2 * first seconds."""
     rnd = random.Random(seed)
@@ -44,7 +52,7 @@ def make_alerts(count: int, seed: int = 3, with_source_id: bool = True, first: i
                   "application": rnd.choice(("billing", "shop", "crm", "mail")),
                   "environment": rnd.choice(("prod", "preprod", "testing", "dev"))}
         if with_source_id:
-            record["source_id"] = f"sha256:{i:064x}"
+            record["source_id"] = source_id(f"alert-{i}")
         alerts.append(record)
     return alerts
 
