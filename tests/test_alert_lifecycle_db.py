@@ -137,6 +137,67 @@ def test_fingerprints_sharing_a_key_stay_apart(conn, monkeypatch):
     assert [a["id"] for a in db.list_alerts(conn, {"fingerprint": ["b"]}, now=now)[1]] == [2]
 
 
+SOURCES_STEP = db.MIGRATIONS.index(schema._source_keys)
+
+
+def database_before_source_keys(path):
+    """A database as the code before the source keys made it: source ids of the
+    sightings that made alerts in alerts.source_id, of later ones in alert_sources."""
+    raw = sqlite3.connect(path)
+    db.migrate(raw, upto=SOURCES_STEP)
+    for i, source_id in enumerate(["file-a", None]):
+        t = at(f"10:0{i}:00")
+        raw.execute("INSERT INTO alerts (timestamp, server, severity, message, provider, application, environment,"
+                    " source_id, created_at, fingerprint, first_seen, last_seen, duplicate_count, fingerprint_key)"
+                    " VALUES (?, 'edge-rt-02', 'CRITICAL', ?, 'NetOps', 'core-network', 'prod', ?, ?, ?, ?, ?, 1, ?)",
+                    (t, f"message {i}", source_id, t, f"fp-{i}", t, t, lc.fingerprint_key(f"fp-{i}")))
+    raw.executemany("INSERT INTO alert_sources (source_id, alert_id) VALUES (?, ?)", [("file-b", 1), ("file-c", 2)])
+    raw.commit()
+    raw.close()
+
+
+def test_source_keys_replace_the_indexes_of_source_id_texts_and_every_id_sent_still_changes_nothing(tmp_path):
+    path = tmp_path / "before-source-keys.db"
+    database_before_source_keys(path)
+    old = sqlite3.connect(path)
+    before = old.execute("SELECT * FROM alerts ORDER BY id").fetchall()
+    indexes_before = {r[0] for r in old.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    old.close()
+    conn = db.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(db.MIGRATIONS)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert [tuple(r) for r in conn.execute("SELECT * FROM alerts ORDER BY id")] == before  # nothing lost
+    indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert indexes == indexes_before - {"sqlite_autoindex_alerts_1", "sqlite_autoindex_alert_sources_1"} \
+        | {"alert_source_keys_key"}
+    assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'alert_sources'").fetchall()
+    assert sorted(map(tuple, conn.execute("SELECT key, source_id, alert_id FROM alert_source_keys"))) == sorted(
+        (lc.source_key(s), s, a) for s, a in [("file-a", 1), ("file-b", 1), ("file-c", 2)])
+    plan = " ".join(r[-1] for r in conn.execute("EXPLAIN QUERY PLAN SELECT alert_id FROM alert_source_keys WHERE key = 1"))
+    assert "alert_source_keys_key" in plan
+    now = at("11:00:00")
+    # every id sent before changes nothing; a new one counts, and then it is known too
+    resent = [record(source_id=s, fingerprint="fp-0") for s in ("file-a", "file-b", "file-c")]
+    assert db.insert_alerts(conn, resent, now=now) == [(1, False), (1, False), (2, False)]
+    assert [one(conn, i, now)["duplicate_count"] for i in (1, 2)] == [1, 1]
+    assert db.insert_alerts(conn, [record("10:30:00", source_id="file-d", fingerprint="fp-0")], now=now) == [(1, False)]
+    assert db.insert_alerts(conn, [record("10:31:00", source_id="file-d", fingerprint="fp-0")], now=now) == [(1, False)]
+    assert [one(conn, i, now)["duplicate_count"] for i in (1, 2)] == [2, 1]
+    assert one(conn, 1, now)["source_id"] == "file-a"  # the one that made it, as before
+    conn.close()
+
+
+def test_source_ids_sharing_a_key_stay_apart(conn, monkeypatch):
+    """Two source ids may share a key: the text decides whether one was sent before."""
+    monkeypatch.setattr(lc, "source_key", lambda source_id: 7)
+    now = at("11:00:00")
+    assert db.insert_alerts(conn, [record(source_id="a")], now=now) == [(1, True)]
+    assert db.insert_alerts(conn, [record("10:01:00", source_id="b", message="other")], now=now) == [(2, True)]
+    assert db.insert_alerts(conn, [record("10:02:00", source_id="b"), record(source_id="a")], now=now) \
+        == [(2, False), (1, False)]
+    assert [one(conn, i, now)["duplicate_count"] for i in (1, 2)] == [0, 0]
+
+
 def test_a_row_whose_fingerprint_changes_is_found_by_the_new_one(conn):
     now = at("11:00:00")
     db.insert_alerts(conn, [record(fingerprint="old")], now=now)

@@ -58,14 +58,18 @@ def fingerprint(record: dict, fields=DEFAULT_FINGERPRINT_FIELDS) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-@functools.lru_cache(maxsize=1 << 16)  # the fingerprints of open alerts come back again and again
-def fingerprint_key(fingerprint: str) -> int:
-    """A signed 64-bit integer made from a fingerprint: what the database looks a
-    fingerprint up by (an index of integers is about a fifth the size of one of the
-    texts, and a batch dirties that many fewer pages). Two fingerprints may share a
-    key; the text decides which row is which."""
-    digest = hashlib.blake2b(fingerprint.encode("utf-8"), digest_size=8).digest()
+def text_key(text: str) -> int:
+    """A signed 64-bit integer made from a text: what the database looks fingerprints
+    and source ids up by (an index of integers is about a fifth the size of one of
+    the texts, and a batch dirties that many fewer pages). Two texts may share a key;
+    the text itself decides which row is which."""
+    digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+# the fingerprints of open alerts come back again and again; a source id, once
+fingerprint_key = functools.lru_cache(maxsize=1 << 16)(text_key)
+source_key = text_key
 
 
 def normalize_fingerprint(value):

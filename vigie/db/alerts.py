@@ -109,8 +109,6 @@ def _ingest(conn, records, actor, now, flap, fingerprint_fields) -> list:
             if row["id"] not in created:
                 originals.setdefault(row["id"], row)
             new, changes, outcome = lc.arrive(row, record, actor, now, flap)
-            if source_id is not None:
-                sources.append((source_id, row["id"]))
             said_otherwise = _MATCHED_VALUES(row) != _MATCHED_VALUES(new)
             if outcome == "reopened" or said_otherwise:
                 relink[row["id"]] = relink.get(row["id"], False) or said_otherwise
@@ -118,22 +116,25 @@ def _ingest(conn, records, actor, now, flap, fingerprint_fields) -> list:
         latest[fp] = new
         if source_id is not None:
             known[source_id] = new["id"]
+            sources.append((lc.source_key(source_id), source_id, new["id"]))
         for change in changes:
             events.append((new["id"], change))
     final = {row["id"]: row for row in latest.values()}
     rows.insert_rows(conn, [final[i] for i in sorted(created)])
     rows.update_rows(conn, [(old, final[i]) for i, old in originals.items()])
-    conn.executemany("INSERT OR IGNORE INTO alert_sources (source_id, alert_id) VALUES (?, ?)", sources)
+    conn.executemany("INSERT INTO alert_source_keys (key, source_id, alert_id) VALUES (?, ?, ?)", sources)
     events += silence_db.link_rows(conn, [(final[i], changed) for i, changed in relink.items()], now, actor)
     rows.write_events(conn, events, now)
     return results
 
 
 def _known_sources(conn, source_ids) -> dict:
-    known = dict(rows_where_in(conn, "SELECT source_id, id FROM alerts", "source_id", source_ids))
-    rest = [s for s in source_ids if s not in known]
-    known.update(rows_where_in(conn, "SELECT source_id, alert_id FROM alert_sources", "source_id", rest))
-    return known
+    """source id -> the alert it made or counted on, for the ones already sent, found
+    by their integer keys."""
+    keys = {lc.source_key(source_id) for source_id in source_ids}
+    return {source_id: alert_id for source_id, alert_id
+            in rows_where_in(conn, "SELECT source_id, alert_id FROM alert_source_keys", "key", keys)
+            if source_id in source_ids}
 
 
 def _rows_by_fingerprint(conn, fingerprints) -> dict:
@@ -486,7 +487,7 @@ def delete_alert(conn, alert_id: int, user: str = None, now: str = None) -> bool
         if row is None:
             return False
         conn.execute("DELETE FROM alerts WHERE id = ?", (alert_id,))
-        conn.execute("DELETE FROM alert_sources WHERE alert_id = ?", (alert_id,))
+        conn.execute("DELETE FROM alert_source_keys WHERE alert_id = ?", (alert_id,))
         conn.execute("DELETE FROM alert_silences WHERE alert_id = ?", (alert_id,))
         notify.forget_alert(conn, alert_id)
         note = f"{row['severity']} {row['server']}: {row['message']}"

@@ -228,6 +228,39 @@ def _fingerprint_keys(conn):
     conn.execute("CREATE INDEX alerts_fingerprint_key ON alerts (fingerprint_key)")
 
 
+def _source_keys(conn):
+    """7: every source id sent (the one that made an alert, and each one counted on it)
+    is one row of `alert_source_keys`, looked up by an integer key of the text
+    (`lifecycle.source_key`). Before, a source id was found in the unique index of
+    `alerts.source_id` or in `alert_sources`, two indexes of 70-character texts where
+    each new id (a hash, as the watcher makes them) landed at a random place: the
+    largest share of the pages a batch wrote. The alerts table is rebuilt without
+    that unique index (its source_id stays, as the API shows it), with every other
+    index as it was; alert_sources is replaced."""
+    from vigie import lifecycle
+
+    table = conn.execute("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'alerts'").fetchone()[0]
+    indexes = [sql for (sql,) in conn.execute("SELECT sql FROM sqlite_schema WHERE type = 'index'"
+                                              " AND tbl_name = 'alerts' AND sql IS NOT NULL")]
+    columns = ", ".join(name for _, name, *_ in conn.execute("PRAGMA table_info(alerts)"))
+    rebuilt = table.replace("CREATE TABLE alerts", "CREATE TABLE alerts_rebuilt", 1)
+    rebuilt = rebuilt.replace("source_id TEXT UNIQUE NULL", "source_id TEXT NULL", 1)
+    conn.execute(rebuilt)
+    conn.execute(f"INSERT INTO alerts_rebuilt ({columns}) SELECT {columns} FROM alerts")
+    conn.execute("DROP TABLE alerts")
+    conn.execute("ALTER TABLE alerts_rebuilt RENAME TO alerts")
+    for sql in indexes:
+        conn.execute(sql)
+    conn.create_function("vigie_source_key", 1, lifecycle.source_key, deterministic=True)
+    conn.execute("CREATE TABLE alert_source_keys (key INTEGER NOT NULL, source_id TEXT NOT NULL,"
+                 " alert_id INTEGER NOT NULL)")
+    conn.execute("INSERT INTO alert_source_keys (key, source_id, alert_id)"
+                 " SELECT vigie_source_key(source_id), source_id, id FROM alerts WHERE source_id IS NOT NULL"
+                 " UNION ALL SELECT vigie_source_key(source_id), source_id, alert_id FROM alert_sources")
+    conn.execute("DROP TABLE alert_sources")
+    conn.execute("CREATE INDEX alert_source_keys_key ON alert_source_keys (key)")
+
+
 MIGRATIONS = [
     # 1: alerts, users, tokens, sessions. The severity and role CHECKs come from their
     # one definition (vigie/severities.txt, vigie/roles.py); changing either needs a new
@@ -320,6 +353,7 @@ MIGRATIONS = [
     _lifecycle,  # 4
     _NOTIFY_SQL,  # notifications and teams
     _fingerprint_keys,  # 6
+    _source_keys,  # 7
 ]
 
 # Index name -> the filter columns it holds, in order (each also ends with timestamp,
