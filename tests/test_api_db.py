@@ -3,6 +3,7 @@ plain filter-and-sort in Python returns; migrations apply once and keep the data
 
 import itertools
 import random
+import logging
 import sqlite3
 
 import pytest
@@ -80,7 +81,8 @@ def test_each_filter_set_is_steered_to_an_index_that_exists(filled):
     assert set(db.INDEX_COLUMNS) | {db.TIME_INDEX} <= names
 
 
-def test_migrations_run_once_and_keep_rows(tmp_path):
+def test_migrations_run_once_and_keep_rows(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="vigie.db")
     path = tmp_path / "old.db"
     raw = sqlite3.connect(path)
     db.migrate(raw, upto=1)
@@ -90,8 +92,11 @@ def test_migrations_run_once_and_keep_rows(tmp_path):
     raw.close()
     conn = db.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == len(db.MIGRATIONS)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"upgrading the database schema from version 1 to {len(db.MIGRATIONS)}"]
     assert db.list_alerts(conn, {"severity": ["INFO"]})[0] == 1
     assert db.migrate(conn) == len(db.MIGRATIONS)  # nothing left to do
+    assert len(caplog.records) == 1  # and nothing said
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 

@@ -1,5 +1,6 @@
 """Opening the database: WAL mode, the schema brought up to date, transactions."""
 
+import logging
 import os
 import sqlite3
 from pathlib import Path
@@ -7,6 +8,8 @@ from pathlib import Path
 from vigie.db.schema import MIGRATIONS, run_script
 from vigie.utc import now_iso as utc_now
 
+
+log = logging.getLogger("vigie.db")
 
 FILE_MODE = 0o640  # SQLite gives its -wal and -shm files the mode of the database file
 # A commit copies the write-ahead log back into the database (two fsyncs) once the log
@@ -66,6 +69,9 @@ def migrate(conn, upto: int = None) -> int:
     version `upto` (a database as an earlier version of the code made it); return the
     schema version."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
+    target = len(MIGRATIONS[:upto])
+    if 0 < version < target:  # a rebuild of a large table takes a while: say what is going on
+        log.info("upgrading the database schema from version %d to %d", version, target)
     for number, script in enumerate(MIGRATIONS[version:upto], start=version + 1):
         conn.execute("BEGIN IMMEDIATE")
         try:
