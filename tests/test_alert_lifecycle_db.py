@@ -248,6 +248,17 @@ def test_a_deleted_alert_keeps_its_history_and_its_id_is_never_given_again(conn)
     assert db.alert_history(conn, 999) is None
 
 
+def test_the_source_ids_of_a_deleted_alert_count_as_never_sent(conn):
+    first = db.insert_alerts(conn, [record(source_id="a"), record("10:01:00", source_id="b")], now=T0)
+    assert first == [(1, True), (1, False)]
+    assert db.delete_alert(conn, 1, "admin", now=at("10:02:00"))
+    # sent again (a file put back by hand, say): a new alert, and then that one is known
+    assert db.insert_alerts(conn, [record("10:03:00", source_id="b")], now=at("10:03:00")) == [(2, True)]
+    assert db.insert_alerts(conn, [record("10:04:00", source_id="b"), record("10:05:00", source_id="a")],
+                            now=at("10:05:00")) == [(2, False), (2, False)]
+    assert one(conn, 2, at("10:05:00"))["duplicate_count"] == 1  # "b" again changed nothing, "a" counted
+
+
 # ---- state at any moment: SQL and Python say the same
 
 def varied_alerts(conn):

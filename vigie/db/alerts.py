@@ -130,11 +130,16 @@ def _ingest(conn, records, actor, now, flap, fingerprint_fields) -> list:
 
 def _known_sources(conn, source_ids) -> dict:
     """source id -> the alert it made or counted on, for the ones already sent, found
-    by their integer keys."""
+    by their integer keys. The ids sent to an alert since deleted count as never sent
+    (deleting an alert leaves them, rather than search every id ever sent for its own)."""
     keys = {lc.source_key(source_id) for source_id in source_ids}
-    return {source_id: alert_id for source_id, alert_id
+    sent = [(source_id, alert_id) for source_id, alert_id
             in rows_where_in(conn, "SELECT source_id, alert_id FROM alert_source_keys", "key", keys)
-            if source_id in source_ids}
+            if source_id in source_ids]
+    if not sent:
+        return {}
+    alive = {i for (i,) in rows_where_in(conn, "SELECT id FROM alerts", "id", {i for _, i in sent})}
+    return {source_id: alert_id for source_id, alert_id in sent if alert_id in alive}
 
 
 def _rows_by_fingerprint(conn, fingerprints) -> dict:
@@ -487,7 +492,6 @@ def delete_alert(conn, alert_id: int, user: str = None, now: str = None) -> bool
         if row is None:
             return False
         conn.execute("DELETE FROM alerts WHERE id = ?", (alert_id,))
-        conn.execute("DELETE FROM alert_source_keys WHERE alert_id = ?", (alert_id,))
         conn.execute("DELETE FROM alert_silences WHERE alert_id = ?", (alert_id,))
         notify.forget_alert(conn, alert_id)
         note = f"{row['severity']} {row['server']}: {row['message']}"
