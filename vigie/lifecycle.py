@@ -190,11 +190,20 @@ def _deadlines(row: dict):
 def settle(row: dict, now: str, flap: Flapping) -> tuple:
     """(row, events): the row with every deadline at or before `now` carried out, in
     time order (a timeout is a change that may start or extend flapping)."""
-    row, events = dict(row), []
+    row = dict(row)
+    return row, _carry_out(row, now, flap)
+
+
+def _carry_out(row: dict, now: str, flap: Flapping) -> list:
+    """settle, on `row` itself: its deadlines up to `now` carried out; the events."""
+    if (row["ack_until"] is None and row["shelved_until"] is None and row["expires_at"] is None
+            and row["flapping_until"] is None):
+        return []  # no deadline at all, as most rows
+    events = []
     while True:
         due = [d for d in _deadlines(row) if d[0] <= now]
         if not due:
-            return row, events
+            return events
         at, kind = due[0]
         if kind == "ack_expired":
             events.append(event(kind, at, note=f"acknowledgement by {row['acknowledged_by']} expired"))
@@ -250,8 +259,7 @@ def new_row(alert: dict, actor: str, now: str, flap: Flapping) -> tuple:
     events = [{"kind": "created", "at": t, "actor": actor, "note": alert["message"], "detail": None}]
     if row["expires_at"] is None:  # a new row's only possible deadline is its timeout
         return row, events
-    row, later = settle(row, now, flap)
-    return row, events + later
+    return row, events + _carry_out(row, now, flap)
 
 
 INFORMATION = "information: nothing to do"
@@ -271,7 +279,8 @@ def arrive(row: dict, alert: dict, actor: str, now: str, flap: Flapping) -> tupl
     The row's deadlines are carried out up to the alert's own time first, then up to
     `now`: an alert sent late but seen before a timeout still counts as seen in time."""
     t = alert["timestamp"]
-    row, events = settle(row, min(t, now), flap)
+    row = dict(row)
+    events = _carry_out(row, min(t, now), flap)
     clear = alert["severity"] == CLEAR_SEVERITY
     if clear and row["severity"] != CLEAR_SEVERITY:
         row, changed, outcome = _clear(row, alert, actor, flap)
@@ -279,8 +288,7 @@ def arrive(row: dict, alert: dict, actor: str, now: str, flap: Flapping) -> tupl
         row, changed, outcome = _reopen(row, alert, actor, flap)
     else:
         row, changed, outcome = _duplicate(row, alert, actor)
-    row, later = settle(row, now, flap)
-    return row, events + changed + later, outcome
+    return row, events + changed + _carry_out(row, now, flap), outcome
 
 
 def _duplicate(row: dict, alert: dict, actor: str) -> tuple:
