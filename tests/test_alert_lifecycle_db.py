@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.earlier_db import made_up_to
 from vigie import db
 from vigie import lifecycle as lc
 from vigie import silences as sil
@@ -85,17 +86,15 @@ def test_a_database_made_before_the_lifecycle_is_upgraded_in_place_and_loses_not
 def database_before_fingerprint_keys(path):
     """A database as the code before the fingerprint keys made it (every migration up to
     there), with rows that share a default fingerprint and one with a sender's own."""
-    raw = sqlite3.connect(path)
-    db.migrate(raw, upto=KEYS_STEP)
-    for i, (fp, clock) in enumerate([(lc.fingerprint(record()), "10:00:00"), (lc.fingerprint(record()), "10:05:00"),
-                                     ("reach:edge-rt-02", "10:10:00"), (lc.fingerprint(record(message="x")), "10:20:00")]):
-        t = at(clock)
-        raw.execute("INSERT INTO alerts (timestamp, server, severity, message, provider, application, environment,"
-                    " source_id, created_at, fingerprint, first_seen, last_seen) VALUES (?, 'edge-rt-02', 'CRITICAL',"
-                    " ?, 'NetOps', 'core-network', 'prod', ?, ?, ?, ?, ?)",
-                    (t, "x" if i == 3 else "Machine is not answering SNMP", f"file-{i}", t, fp, t, t))
-    raw.commit()
-    raw.close()
+    sightings = [(lc.fingerprint(record()), "10:00:00"), (lc.fingerprint(record()), "10:05:00"),
+                 ("reach:edge-rt-02", "10:10:00"), (lc.fingerprint(record(message="x")), "10:20:00")]
+    with made_up_to(path, KEYS_STEP) as raw:
+        for i, (fp, clock) in enumerate(sightings):
+            t = at(clock)
+            raw.execute("INSERT INTO alerts (timestamp, server, severity, message, provider, application, environment,"
+                        " source_id, created_at, fingerprint, first_seen, last_seen) VALUES (?, 'edge-rt-02',"
+                        " 'CRITICAL', ?, 'NetOps', 'core-network', 'prod', ?, ?, ?, ?, ?)",
+                        (t, "x" if i == 3 else "Machine is not answering SNMP", f"file-{i}", t, fp, t, t))
 
 
 KEYS_STEP = db.MIGRATIONS.index(schema._fingerprint_keys)
@@ -143,17 +142,15 @@ SOURCES_STEP = db.MIGRATIONS.index(schema._source_keys)
 def database_before_source_keys(path):
     """A database as the code before the source keys made it: source ids of the
     sightings that made alerts in alerts.source_id, of later ones in alert_sources."""
-    raw = sqlite3.connect(path)
-    db.migrate(raw, upto=SOURCES_STEP)
-    for i, source_id in enumerate(["file-a", None]):
-        t = at(f"10:0{i}:00")
-        raw.execute("INSERT INTO alerts (timestamp, server, severity, message, provider, application, environment,"
-                    " source_id, created_at, fingerprint, first_seen, last_seen, duplicate_count, fingerprint_key)"
-                    " VALUES (?, 'edge-rt-02', 'CRITICAL', ?, 'NetOps', 'core-network', 'prod', ?, ?, ?, ?, ?, 1, ?)",
-                    (t, f"message {i}", source_id, t, f"fp-{i}", t, t, lc.fingerprint_key(f"fp-{i}")))
-    raw.executemany("INSERT INTO alert_sources (source_id, alert_id) VALUES (?, ?)", [("file-b", 1), ("file-c", 2)])
-    raw.commit()
-    raw.close()
+    with made_up_to(path, SOURCES_STEP) as raw:
+        for i, source_id in enumerate(["file-a", None]):
+            t = at(f"10:0{i}:00")
+            raw.execute("INSERT INTO alerts (timestamp, server, severity, message, provider, application, environment,"
+                        " source_id, created_at, fingerprint, first_seen, last_seen, duplicate_count, fingerprint_key)"
+                        " VALUES (?, 'edge-rt-02', 'CRITICAL', ?, 'NetOps', 'core-network', 'prod', ?, ?, ?, ?, ?, 1, ?)",
+                        (t, f"message {i}", source_id, t, f"fp-{i}", t, t, lc.fingerprint_key(f"fp-{i}")))
+        raw.executemany("INSERT INTO alert_sources (source_id, alert_id) VALUES (?, ?)",
+                        [("file-b", 1), ("file-c", 2)])
 
 
 def test_source_keys_replace_the_indexes_of_source_id_texts_and_every_id_sent_still_changes_nothing(tmp_path):

@@ -2,12 +2,12 @@
 plain filter-and-sort in Python returns; migrations apply once and keep the data."""
 
 import itertools
-import random
 import logging
-import sqlite3
+import random
 
 import pytest
 
+from tests.support.earlier_db import made_up_to
 from vigie import db
 
 VALUES = {
@@ -84,12 +84,9 @@ def test_each_filter_set_is_steered_to_an_index_that_exists(filled):
 def test_migrations_run_once_and_keep_rows(tmp_path, caplog):
     caplog.set_level(logging.INFO, logger="vigie.db")
     path = tmp_path / "old.db"
-    raw = sqlite3.connect(path)
-    db.migrate(raw, upto=1)
-    raw.execute("INSERT INTO alerts (timestamp, server, severity, message, created_at)"
-                " VALUES ('2026-11-22T10:00:00+00:00', 'a', 'INFO', 'm', '2026-11-22T10:00:00+00:00')")
-    raw.commit()
-    raw.close()
+    with made_up_to(path, 1) as raw:
+        raw.execute("INSERT INTO alerts (timestamp, server, severity, message, created_at)"
+                    " VALUES ('2026-11-22T10:00:00+00:00', 'a', 'INFO', 'm', '2026-11-22T10:00:00+00:00')")
     conn = db.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == len(db.MIGRATIONS)
     assert [r.getMessage() for r in caplog.records] == [

@@ -1,10 +1,9 @@
 """The notification and team tables: their migration on a database made by the code
 before it, and the channel, rule and team records."""
 
-import sqlite3
-
 import pytest
 
+from tests.support.earlier_db import made_up_to
 from vigie import db
 from vigie.db import schema
 from vigie.notify.rules import normalize_rule
@@ -14,14 +13,11 @@ NOTIFY_STEP = db.MIGRATIONS.index(schema._NOTIFY_SQL)
 
 def database_before_notifications(path):
     """A database as the code before the notification tables made it, with rows."""
-    raw = sqlite3.connect(path)
-    db.migrate(raw, upto=NOTIFY_STEP)
-    raw.execute("INSERT INTO alerts (timestamp, server, severity, message, created_at)"
-                " VALUES ('2026-11-22T10:00:00+00:00', 'web-01', 'ERROR', 'Disk full', '2026-11-22T10:00:00+00:00')")
-    raw.execute("INSERT INTO users (username, role, password_hash, created_at)"
-                " VALUES ('alice', 'viewer', 'x', '2026-11-22T10:00:00+00:00')")
-    raw.commit()
-    raw.close()
+    with made_up_to(path, NOTIFY_STEP) as raw:
+        raw.execute("INSERT INTO alerts (timestamp, server, severity, message, created_at)"
+                    " VALUES ('2026-11-22T10:00:00+00:00', 'web-01', 'ERROR', 'Disk full', '2026-11-22T10:00:00+00:00')")
+        raw.execute("INSERT INTO users (username, role, password_hash, created_at)"
+                    " VALUES ('alice', 'viewer', 'x', '2026-11-22T10:00:00+00:00')")
 
 
 def test_migration_adds_the_tables_and_keeps_every_row(tmp_path):
