@@ -8,7 +8,6 @@ Goal: >= 20,000 alerts/s, within 5x of raw.
 """
 
 import argparse
-import hashlib
 import os
 import random
 import sys
@@ -24,18 +23,12 @@ import requests  # noqa: E402
 from tests.support.api_server import start_api  # noqa: E402
 from vigie import db  # noqa: E402
 from vigie.alert import FIELDS  # noqa: E402
+from vigie.alert_file import source_id  # noqa: E402
 from proc_stats import cpu_seconds  # noqa: E402
 
 GOAL_PER_SECOND = 20000
 GOAL_RATIO = 5.0
 START = datetime(2026, 11, 1, tzinfo=timezone.utc)
-
-
-def source_id(name: str) -> str:
-    """An idempotency key as the watcher makes them (vigie.alert_file.source_id): a
-    SHA-256 in hex, so that each lands at a place of its own in the database's index
-    of keys, as real ones do (counting keys would all land at its end)."""
-    return hashlib.sha256(name.encode("utf-8")).hexdigest()
 
 
 def make_alerts(count: int, seed: int = 3, with_source_id: bool = True, first: int = 0) -> list:
@@ -52,7 +45,9 @@ def make_alerts(count: int, seed: int = 3, with_source_id: bool = True, first: i
                   "application": rnd.choice(("billing", "shop", "crm", "mail")),
                   "environment": rnd.choice(("prod", "preprod", "testing", "dev"))}
         if with_source_id:
-            record["source_id"] = source_id(f"alert-{i}")
+            # the watcher's key, a hash: each lands at a place of its own in the index of
+            # keys, as real ones do (counting keys would all land at its end)
+            record["source_id"] = source_id(record, f"alert-{i}.txt")
         alerts.append(record)
     return alerts
 

@@ -33,10 +33,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 import requests  # noqa: E402
 
 from bench.bench_api_filter import api_on_a_copy, percentile  # noqa: E402
-from bench.bench_api_ingest import make_alerts, source_id  # noqa: E402
+from bench.bench_api_ingest import make_alerts  # noqa: E402
 from vigie import db  # noqa: E402
 from vigie import lifecycle as lc  # noqa: E402
 from vigie import silences as sil  # noqa: E402
+from vigie.alert_file import source_id  # noqa: E402
 from vigie.db import rows as db_rows  # noqa: E402
 from vigie.utc import iso  # noqa: E402
 
@@ -81,8 +82,9 @@ def half_duplicates(count: int) -> tuple:
     alerts, rnd = [], random.Random(5)
     for i in range(count):
         if i % 2 == 0 and preload:
-            seen = dict(rnd.choice(preload), source_id=source_id(f"sighting-{i}"))
-            seen["timestamp"] = iso(datetime(2026, 11, 20, tzinfo=timezone.utc) + timedelta(seconds=i))
+            seen = dict(rnd.choice(preload), timestamp=iso(datetime(2026, 11, 20, tzinfo=timezone.utc)
+                                                               + timedelta(seconds=i)))
+            seen["source_id"] = source_id(seen, f"sighting-{i}.txt")
             alerts.append(seen)
         else:
             alerts.append(fresh[i // 2])
