@@ -198,7 +198,7 @@ def _carry_out(row: dict, now: str, flap: Flapping) -> list:
     """settle, on `row` itself: its deadlines up to `now` carried out; the events."""
     if (row["ack_until"] is None and row["shelved_until"] is None and row["expires_at"] is None
             and row["flapping_until"] is None):
-        return []  # no deadline at all, as most rows
+        return []  # none of the columns _deadlines reads is set, as in most rows: no call, no sort
     events = []
     while True:
         due = [d for d in _deadlines(row) if d[0] <= now]
