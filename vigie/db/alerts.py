@@ -133,13 +133,9 @@ def _known_sources(conn, source_ids) -> dict:
     by their integer keys. The ids sent to an alert since deleted count as never sent
     (deleting an alert leaves them, rather than search every id ever sent for its own)."""
     keys = {lc.source_key(source_id) for source_id in source_ids}
-    sent = [(source_id, alert_id) for source_id, alert_id
-            in rows_where_in(conn, "SELECT source_id, alert_id FROM alert_source_keys", "key", keys)
-            if source_id in source_ids]
-    if not sent:
-        return {}
-    alive = {i for (i,) in rows_where_in(conn, "SELECT id FROM alerts", "id", {i for _, i in sent})}
-    return {source_id: alert_id for source_id, alert_id in sent if alert_id in alive}
+    sent = rows_where_in(conn, "SELECT k.source_id, k.alert_id FROM alert_source_keys k"
+                               " JOIN alerts ON alerts.id = k.alert_id", "k.key", keys)
+    return {source_id: alert_id for source_id, alert_id in sent if source_id in source_ids}
 
 
 def _rows_by_fingerprint(conn, fingerprints) -> dict:
