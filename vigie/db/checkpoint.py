@@ -14,8 +14,8 @@ per `interval` (a fifth of a second): the writes of that time are copied togethe
 a page that several of them changed once. The commit that reaches the limit still
 runs its own checkpoint, which then finds almost everything copied and synced
 already, and starts the log again from its beginning: the log stays as small as
-before. Losing the thread (or the process)
-loses nothing: a checkpoint is an optimisation SQLite can always do later.
+before. Losing the thread (or the process) loses nothing: a checkpoint is an
+optimisation SQLite can always do later.
 """
 
 import logging
