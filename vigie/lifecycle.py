@@ -257,9 +257,7 @@ def new_row(alert: dict, actor: str, now: str, flap: Flapping) -> tuple:
            "resolution": INFORMATION if clear else None,
            "acknowledged": 0, "acknowledged_by": None, "acknowledged_at": None, "ack_until": None}
     events = [{"kind": "created", "at": t, "actor": actor, "note": alert["message"], "detail": None}]
-    if row["expires_at"] is None:  # a new row's only possible deadline is its timeout
-        return row, events
-    return row, events + _carry_out(row, now, flap)
+    return row, events + _carry_out(row, now, flap)  # its only possible deadline is its timeout
 
 
 INFORMATION = "information: nothing to do"
