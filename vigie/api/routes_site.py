@@ -1,6 +1,11 @@
 """The built site (www/) at /, behind the same login as the API's reads.
 
 A member of a scoped team gets only what the scope shows (scoped_page below).
+Every decision is taken on the path that will be opened: `site_path` normalises
+the request's path first (no `..` segment, nothing outside www/), so an escaped
+`..%2f` cannot lead a decision taken on `static/` to another page. A folder is
+redirected to its page only when that page may be shown, so the answer never
+tells a member that a folder it may not see exists.
 
 An anonymous browser is sent to /login?next=<page>; a page found is served
 with no-cache so a rebuilt site shows at once. The login page and the static
@@ -9,6 +14,7 @@ to a browser and the API's JSON error to any other client.
 """
 
 import mimetypes
+import posixpath
 import re
 from urllib.parse import quote
 
@@ -33,9 +39,23 @@ def login_redirect() -> HTTPResponse:
     return HTTPResponse(status=303, headers={"Location": f"/login?next={target}"})
 
 
+def site_path(raw: str):
+    """The path under www/ that a request's path names, normalised ("a//b/./c" ->
+    "a/b/c", "" for the root), or None when it steps out (a ".." segment) or holds a
+    backslash or a NUL. Pure: every decision of this module is taken on what it
+    returns, and it is what is opened."""
+    if "\\" in raw or "\0" in raw:
+        return None
+    segments = [s for s in raw.split("/") if s not in ("", ".")]
+    if ".." in segments:
+        return None
+    return posixpath.join(*segments) if segments else ""
+
+
 def open_to_anyone(path: str) -> bool:
-    """The login page and the static files (code and style, no data) need no login."""
-    return path == LOGIN_PAGE or (path.startswith("static/") and ".." not in path)
+    """The login page and the static files (code and style, no data) need no login
+    (`path` as site_path returns it)."""
+    return path == LOGIN_PAGE or path.startswith("static/")
 
 
 def wants_html() -> bool:
@@ -64,8 +84,8 @@ def scoped_page(ctx, path: str, scopes) -> str:
     devices). Anything else answers as a page that does not exist."""
     if path.startswith("static/") or path in SHARED:
         return path
-    if path.startswith("machines/") and path.endswith(".html") and path.count("/") == 1:
-        name = path[len("machines/"):-len(".html")]
+    name = machine_of(path)
+    if name is not None:
         try:
             config = mc.load_machine(ctx.machines_dir / f"{mc.check_name(name)}.json")
         except (mc.MachineConfigError, OSError):
@@ -81,24 +101,53 @@ def scoped_page(ctx, path: str, scopes) -> str:
     not_found(ctx)
 
 
+def machine_of(path: str):
+    """The machine whose page (machines/<name>.html) or page data (machines/<name>/...)
+    `path` is, or None."""
+    parts = path.split("/")
+    if len(parts) == 2 and parts[0] == "machines" and parts[1].endswith(".html"):
+        return parts[1][:-len(".html")]
+    if len(parts) >= 3 and parts[0] == "machines":
+        return parts[1]
+    return None
+
+
+def page_of(ctx, raw: str, path: str):
+    """(page to serve, folder asked without its slash): the folder's index.html for
+    the root or a path ending in "/"."""
+    if path == "":
+        return "index.html", False
+    if raw.endswith("/"):
+        return f"{path}/index.html", False
+    return path, (ctx.www_dir / path).is_dir()
+
+
+def allowed_page(ctx, page: str) -> str:
+    """The page to open for this user: `page` itself, or the copy their scope shows;
+    a 404 when their scope does not show it."""
+    scopes = scoping.current_scopes(ctx)
+    return page if scopes is None else scoped_page(ctx, page, scopes)
+
+
 def serve(path):
     ctx = context()
-    if not open_to_anyone(path.lstrip("/")):
+    raw, path = path, site_path(path)
+    if path is None:
+        not_found(ctx)
+    if not open_to_anyone(path):
         try:
             ctx.require("viewer")
         except ApiError as refused:
             if refused.status == 401 and not request.get_header("Authorization"):
                 raise login_redirect() from None
             raise
-    target = ctx.www_dir / path
-    if path and not path.endswith("/") and target.is_dir():
-        raise HTTPResponse(status=301, headers={"Location": request.path + "/"})
-    if path == "" or path.endswith("/") or target.is_dir():
-        path = path.rstrip("/") + "/index.html" if path else "index.html"
-    scopes = scoping.current_scopes(ctx)
-    if scopes is not None:
-        path = scoped_page(ctx, path.lstrip("/"), scopes)
-    path = path.lstrip("/")
+    page, folder = page_of(ctx, raw, path)
+    if folder:  # redirected only when its page exists and may be shown: no folder oracle
+        shown = allowed_page(ctx, f"{path}/index.html")
+        if not (ctx.www_dir / shown).is_file():
+            not_found(ctx)
+        raise HTTPResponse(status=301, headers={"Location": "/" + quote(path) + "/"})
+    path = allowed_page(ctx, page)
     if HASHED.fullmatch(path):
         return hashed_asset(ctx, path)
     answer = static_file(path, root=str(ctx.www_dir))
