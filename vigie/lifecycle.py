@@ -261,6 +261,19 @@ def new_row(alert: dict, actor: str, now: str, flap: Flapping) -> tuple:
 
 
 INFORMATION = "information: nothing to do"
+SCOPED_FIELDS = ("provider", "application", "environment", "server")  # what a team's scope looks at
+
+
+def row_to_count_on(rows, alert: dict):
+    """Of the rows holding the alert's fingerprint that its sender may see (oldest
+    first), the one it counts on: the newest that says the same provider, application,
+    environment and server, else the newest; None when there is none. So a row made
+    by a sender of another team with the same key never takes over the alerts of the
+    row it copied."""
+    if len(rows) < 2:
+        return rows[0] if rows else None
+    same = [row for row in rows if all(row[key] == alert[key] for key in SCOPED_FIELDS)]
+    return (same or rows)[-1]
 
 
 def _expiry(t: str, timeout):

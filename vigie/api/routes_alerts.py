@@ -314,7 +314,8 @@ def list_alerts():
 
 def _insert(ctx, user, records) -> list:
     return db.insert_alerts(ctx.conn(), records, actor=user["username"], **lifecycle_settings(ctx),
-                            fingerprint_fields=tuple(ctx.settings["fingerprint_fields"]))
+                            fingerprint_fields=tuple(ctx.settings["fingerprint_fields"]),
+                            scopes=scoping.current_scopes(ctx))
 
 
 def check_in_scope(ctx, records) -> None:
@@ -366,11 +367,21 @@ def get_alert(alert_id):
     return load(ctx, alert_id)
 
 
+def check_stays_in_scope(ctx, alert: dict, changes: dict) -> None:
+    """A member may change an alert only as long as it stays in the scope: the alert
+    is checked as it would be after the change."""
+    after = dict(alert, **{k: v for k, v in changes.items() if k in FIELDS})
+    if not scoping.alert_visible(ctx, after):
+        moved = next((k for k in lc.SCOPED_FIELDS if after[k] != alert[k]), None)
+        raise ApiError(403, "this change would move the alert outside your team's scope", moved)
+
+
 def change_alert(alert_id):
     ctx = context()
     user = ctx.require("operator")
-    load(ctx, alert_id)
+    alert = load(ctx, alert_id)
     changes = parse_changes(ctx.read_json(), full=request.method == "PUT")
+    check_stays_in_scope(ctx, alert, changes)
     return still_there(db.update_alert(ctx.conn(), alert_id, changes, user["username"], **lifecycle_settings(ctx)),
                        alert_id)
 

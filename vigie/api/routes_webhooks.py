@@ -20,6 +20,7 @@ from bottle import response
 
 from vigie import db
 from vigie.alert import MAX_TEXT, AlertError, normalize_alert, parse_timestamp
+from vigie.api import scoping
 from vigie.api.context import context
 from vigie.api.errors import ApiError
 from vigie.api.routes_alerts import check_in_scope
@@ -148,7 +149,8 @@ def alertmanager_webhook():
     alerts = parse_payload(ctx.read_json())
     records = [to_record(alert, mapping) for alert in alerts]
     check_in_scope(ctx, records)
-    results = db.insert_alerts(ctx.conn(), records, actor=user["username"]) if records else []
+    results = db.insert_alerts(ctx.conn(), records, actor=user["username"],
+                               scopes=scoping.current_scopes(ctx)) if records else []
     response.status = 200
     return {"received": len(records), "firing": sum(a["status"] == "firing" for a in alerts),
             "resolved": sum(a["status"] == "resolved" for a in alerts),

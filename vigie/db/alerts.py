@@ -65,31 +65,35 @@ def to_alert(row: dict, now: str, silenced_by=()) -> dict:
 # ---------------------------------------------------------------- ingest
 
 def insert_alerts(conn, records, actor: str = lc.SYSTEM, now: str = None, flap: lc.Flapping = DEFAULT_FLAP,
-                  fingerprint_fields=lc.DEFAULT_FINGERPRINT_FIELDS) -> list:
+                  fingerprint_fields=lc.DEFAULT_FINGERPRINT_FIELDS, scopes=None) -> list:
     """Ingest normalised records (the seven fields, and optional source_id, fingerprint,
     timeout) in one transaction. Return [(id, created)] in order: created is True when
     the alert made a new row; otherwise id is the row it counted on (a duplicate, a
     reopen, an INFO that resolved it) or the one a known source_id already gave.
 
     A known source_id changes nothing at all, whether it made a row or counted on one,
-    and so does a source_id seen earlier in the same batch. The rows of the batch's
+    and so does a source_id seen earlier in the same batch. With `scopes` (a team
+    member's, vigie/scope.py), the source_id and fingerprint look-ups see only the
+    alerts in them: what lies outside is neither returned nor touched, and the record
+    makes an alert of its own, as if nothing held that key. The rows of the batch's
     fingerprints are read in one query; new rows go in with one executemany under
     ids chosen here (BEGIN IMMEDIATE keeps every other writer out), changed rows with
     one UPDATE per set of changed columns."""
     records = list(records)
     now = now or utc_now()
     with transaction(conn):
-        return _ingest(conn, records, actor, now, flap, fingerprint_fields)
+        return _ingest(conn, records, actor, now, flap, fingerprint_fields, scopes)
 
 
-def _ingest(conn, records, actor, now, flap, fingerprint_fields) -> list:
+def _ingest(conn, records, actor, now, flap, fingerprint_fields, scopes=None) -> list:
     for record in records:
         if not record.get("fingerprint"):
             record["fingerprint"] = lc.fingerprint(record, fingerprint_fields)
-    known = _known_sources(conn, {r.get("source_id") for r in records} - {None})
-    current = _rows_by_fingerprint(conn, {r["fingerprint"] for r in records if r.get("source_id") not in known})
+    known = _known_sources(conn, {r.get("source_id") for r in records} - {None}, scopes)
+    current = _rows_by_fingerprint(conn, {r["fingerprint"] for r in records if r.get("source_id") not in known},
+                                   scopes)
     ids = _free_ids(conn, len(records))
-    latest, originals, created, relink = {}, {}, set(), {}
+    originals, created, relink, final = {}, set(), {}, {}
     results, events, sources = [], [], []
     for record in records:
         source_id = record.get("source_id")
@@ -97,7 +101,8 @@ def _ingest(conn, records, actor, now, flap, fingerprint_fields) -> list:
             results.append((known[source_id], False))
             continue
         fp = record["fingerprint"]
-        row = latest.get(fp) or current.get(fp)
+        held = current.get(fp)
+        row = lc.row_to_count_on(held, record) if held else None
         if row is None:
             new, changes = lc.new_row(record, actor, now, flap)
             new["id"] = new_id = next(ids)
@@ -113,13 +118,18 @@ def _ingest(conn, records, actor, now, flap, fingerprint_fields) -> list:
             if outcome == "reopened" or said_otherwise:
                 relink[row["id"]] = relink.get(row["id"], False) or said_otherwise
             results.append((row["id"], False))
-        latest[fp] = new
+        final[new["id"]] = new
+        if held is None:
+            current[fp] = [new]
+        elif row is None:
+            held.append(new)
+        else:
+            held[held.index(row)] = new
         if source_id is not None:
             known[source_id] = new["id"]
             sources.append((lc.source_key(source_id), source_id, new["id"]))
         for change in changes:
             events.append((new["id"], change))
-    final = {row["id"]: row for row in latest.values()}
     rows.insert_rows(conn, [final[i] for i in sorted(created)])
     rows.update_rows(conn, [(old, final[i]) for i, old in originals.items()])
     conn.executemany("INSERT INTO alert_source_keys (key, source_id, alert_id) VALUES (?, ?, ?)", sources)
@@ -128,26 +138,36 @@ def _ingest(conn, records, actor, now, flap, fingerprint_fields) -> list:
     return results
 
 
-def _known_sources(conn, source_ids) -> dict:
+def _known_sources(conn, source_ids, scopes=None) -> dict:
     """source id -> the alert it made or counted on, for the ones already sent, found
-    by their integer keys. The ids sent to an alert since deleted count as never sent
-    (deleting an alert leaves them, rather than search every id ever sent for its own)."""
+    by their integer keys; with `scopes`, only those whose alert is in them. The ids
+    sent to an alert since deleted count as never sent (deleting an alert leaves them,
+    rather than search every id ever sent for its own). An id sent twice (by senders
+    of other scopes) gives the alert it was first sent to."""
     keys = {lc.source_key(source_id) for source_id in source_ids}
-    sent = rows_where_in(conn, "SELECT k.source_id, k.alert_id FROM alert_source_keys k"
-                               " JOIN alerts ON alerts.id = k.alert_id", "k.key", keys)
-    return {source_id: alert_id for source_id, alert_id in sent if source_id in source_ids}
+    condition, params = scope.sql_condition(scopes)
+    sent = rows_where_in(conn, "SELECT k.source_id, k.alert_id FROM alert_source_keys k JOIN alerts"
+                               " ON alerts.id = k.alert_id" + (f" AND {condition}" if condition else ""),
+                         "k.key", keys, params=params, order="k.rowid")
+    found = {}
+    for source_id, alert_id in sent:
+        if source_id in source_ids:
+            found.setdefault(source_id, alert_id)
+    return found
 
 
-def _rows_by_fingerprint(conn, fingerprints) -> dict:
-    """fingerprint -> its row (the newest, when rows from before deduplication share one),
-    found by the fingerprints' integer keys."""
+def _rows_by_fingerprint(conn, fingerprints, scopes=None) -> dict:
+    """fingerprint -> its rows, oldest first (several when rows from before
+    deduplication, or senders of other scopes, share one), found by the fingerprints'
+    integer keys; with `scopes`, only the rows in them."""
     found = {}
     keys = {lc.fingerprint_key(fp) for fp in fingerprints}
     for raw in rows_where_in(conn, rows.SELECT_ROWS, "fingerprint_key", keys):
         row = rows.from_db(raw)
-        fp = row["fingerprint"]
-        if fp in fingerprints and (fp not in found or found[fp]["id"] < row["id"]):
-            found[fp] = row
+        if row["fingerprint"] in fingerprints and scope.in_any_scope(scopes, row):
+            found.setdefault(row["fingerprint"], []).append(row)
+    for held in found.values():
+        held.sort(key=itemgetter("id"))
     return found
 
 

@@ -135,9 +135,11 @@ def fits_rowid(value: int) -> bool:
     return -MAX_ROWID - 1 <= value <= MAX_ROWID
 
 
-def rows_where_in(conn, select: str, column: str, values):
-    """Rows of `select WHERE column IN (values)`, in chunks under SQLite's variable limit."""
+def rows_where_in(conn, select: str, column: str, values, params=(), order: str = None):
+    """Rows of `select WHERE column IN (values)`, in chunks under SQLite's variable limit
+    (`params`: those of `select` itself; `order`: each chunk's ORDER BY)."""
     values = list(values)
     for start in range(0, len(values), 500):
         chunk = values[start:start + 500]
-        yield from conn.execute(f"{select} WHERE {column} IN ({','.join('?' * len(chunk))})", chunk)
+        sql = f"{select} WHERE {column} IN ({','.join('?' * len(chunk))})" + (f" ORDER BY {order}" if order else "")
+        yield from conn.execute(sql, list(params) + chunk)
