@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
+from vigie import db
 from vigie.api import routes_webhooks as wh
 from vigie.errors import InputError
 from tests.support.api_server import start_api
@@ -77,6 +78,16 @@ def test_a_resend_has_the_same_source_id_and_a_new_occurrence_another():
 def test_a_body_that_is_not_alertmanagers_is_a_400_naming_the_field(tmp_path, body, field):
     answer = Api(tmp_path).call("POST", "/api/webhook/alertmanager", "operator", json=body)
     assert answer.status == 400 and answer.json["field"] == field, answer
+
+
+def test_a_payload_over_max_batch_is_refused_whole(tmp_path):
+    api = Api(tmp_path, max_batch=3)
+    many = payload(*[am_alert(fingerprint=f"fp{i:014d}") for i in range(4)])
+    answer = api.call("POST", "/api/webhook/alertmanager", "operator", json=many)
+    assert answer.status == 413 and answer.json["field"] == "alerts" and "max_batch" in answer.json["error"]
+    assert db.count_alerts(api.conn) == 0
+    assert api.call("POST", "/api/webhook/alertmanager", "operator",
+                    json=payload(*many["alerts"][:3])).json["created"] == 3
 
 
 def test_firing_then_resolved_through_the_route(tmp_path):

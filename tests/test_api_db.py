@@ -3,11 +3,15 @@ plain filter-and-sort in Python returns; migrations apply once and keep the data
 
 import itertools
 import logging
+import sqlite3
+import subprocess
+import sys
 import random
 
 import pytest
 
 from tests.support.earlier_db import made_up_to
+from tests.support.api_wsgi import REPO_ROOT
 from vigie import db
 
 VALUES = {
@@ -95,6 +99,31 @@ def test_migrations_run_once_and_keep_rows(tmp_path, caplog):
     assert db.migrate(conn) == len(db.MIGRATIONS)  # nothing left to do
     assert len(caplog.records) == 1  # and nothing said
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_database_from_a_newer_schema_is_refused_and_left_as_it_is(tmp_path):
+    path = tmp_path / "newer.db"
+    db.connect(path).close()
+    raw = sqlite3.connect(path)
+    raw.execute(f"PRAGMA user_version={len(db.MIGRATIONS) + 1}")
+    raw.close()
+    with pytest.raises(db.DatabaseError, match=f"{path}: its schema is version {len(db.MIGRATIONS) + 1}, newer"):
+        db.connect(path)
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == len(db.MIGRATIONS) + 1
+    raw.close()
+
+
+def test_the_api_refuses_to_start_on_a_newer_database(tmp_path):
+    path = tmp_path / "newer.db"
+    db.connect(path).close()
+    raw = sqlite3.connect(path)
+    raw.execute(f"PRAGMA user_version={len(db.MIGRATIONS) + 1}")
+    raw.close()
+    done = subprocess.run([sys.executable, str(REPO_ROOT / "api.py"), "serve", "--db", str(path), "--port", "0",
+                           "--www", str(tmp_path), "--machines", str(tmp_path)], capture_output=True, text=True,
+                          timeout=60, cwd=REPO_ROOT)
+    assert done.returncode == 1 and "newer than this version of Vigie knows" in done.stderr
 
 
 def test_readonly_connection_to_a_missing_database_is_a_clear_error(tmp_path):

@@ -146,7 +146,12 @@ def alertmanager_webhook():
         mapping = dict(label_mapping(DEFAULT_LABELS), **label_mapping(ctx.settings["alertmanager_labels"]))
     except InputError as exc:
         raise ApiError(500, f"the server's setting is wrong: {exc.message}") from None
-    alerts = parse_payload(ctx.read_json())
+    body = ctx.read_json()
+    sent = body.get("alerts") if isinstance(body, dict) else None
+    if isinstance(sent, list) and len(sent) > ctx.settings["max_batch"]:
+        raise ApiError(413, f"{len(sent)} alerts in one payload is over the limit of {ctx.settings['max_batch']} "
+                            "(max_batch): lower Alertmanager's max_alerts", "alerts")
+    alerts = parse_payload(body)
     records = [to_record(alert, mapping) for alert in alerts]
     check_in_scope(ctx, records)
     results = db.insert_alerts(ctx.conn(), records, actor=user["username"],

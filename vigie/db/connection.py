@@ -57,7 +57,11 @@ def connect(path, readonly: bool = False, timeout: float = 30.0) -> sqlite3.Conn
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
         conn.execute("PRAGMA foreign_keys=ON")
-        migrate(conn)
+        try:
+            migrate(conn)
+        except DatabaseError as exc:
+            conn.close()
+            raise DatabaseError(f"database {path}: {exc}") from None
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
     conn.execute("PRAGMA cache_size=-8192")  # 8 MiB of pages per connection (default 2 MiB)
@@ -69,6 +73,7 @@ def migrate(conn, upto: int = None) -> int:
     version `upto` (a database as an earlier version of the code made it); return the
     schema version."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
+    refuse_newer(version)
     target = len(MIGRATIONS[:upto])
     if 0 < version < target:  # a rebuild of a large table takes a while: say what is going on
         log.info("upgrading the database schema from version %d to %d", version, target)
@@ -87,6 +92,15 @@ def migrate(conn, upto: int = None) -> int:
             conn.execute("ROLLBACK")
             raise
     return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def refuse_newer(version: int) -> None:
+    """A database whose schema is newer than this code knows (written by a later
+    version of Vigie) is never used: its tables may mean what this code cannot tell."""
+    if version > len(MIGRATIONS):
+        raise DatabaseError(f"its schema is version {version}, newer than this version of Vigie knows "
+                            f"({len(MIGRATIONS)}): it was written by a later Vigie. Run that version, "
+                            "or restore a backup made by this one")
 
 
 def can_write(conn, wait_seconds: float = 0.2) -> bool:
