@@ -108,6 +108,21 @@ def plus_seconds(moment: str, seconds: float) -> str:
     return format_timestamp(parse_timestamp(moment) + timedelta(seconds=seconds))
 
 
+def is_stale(moment: str, latest: str) -> bool:
+    """Whether something that happened at `moment` comes too late to change what was
+    seen at `latest`: only when it is strictly older. Times often have one-second
+    precision (alert files, the collector's events), so a problem, its clearing and
+    the problem again may share one second: at equal times, the order of arrival is
+    the order of events."""
+    return moment < latest
+
+
+def in_time_order(entries, at=lambda entry: entry["at"]) -> list:
+    """Entries sorted by their time (`at` reads it), those at the same time left in the
+    order they arrived in (a stable sort): the one order of history everywhere."""
+    return sorted(entries, key=at)
+
+
 def event(kind: str, at: str, actor: str = SYSTEM, note: str = "", **detail) -> dict:
     return {"kind": kind, "at": at, "actor": actor, "note": note, "detail": detail or None}
 
@@ -228,7 +243,7 @@ def _count_change(row: dict, at: str, flap: Flapping) -> list:
     """Record one open <-> resolved change at `at`; return a `flapping` event when it
     starts a flapping spell (extending one in progress says nothing new)."""
     start = plus_seconds(at, -flap.window_seconds)
-    changes = sorted([c for c in row["flap_changes"] if c > start] + [at])[-MAX_FLAP_CHANGES:]
+    changes = in_time_order([c for c in row["flap_changes"] if c > start] + [at], at=str)[-MAX_FLAP_CHANGES:]
     row["flap_changes"] = changes
     until = plus_seconds(at, flap.window_seconds)
     if row["flapping_until"] is not None and row["flapping_until"] > at:
@@ -295,7 +310,7 @@ def arrive(row: dict, alert: dict, actor: str, now: str, flap: Flapping) -> tupl
     clear = alert["severity"] == CLEAR_SEVERITY
     if clear and row["severity"] != CLEAR_SEVERITY:
         row, changed, outcome = _clear(row, alert, actor, flap)
-    elif not clear and row["resolved_at"] is not None and t > row["resolved_at"]:
+    elif not clear and row["resolved_at"] is not None and not is_stale(t, row["resolved_at"]):
         row, changed, outcome = _reopen(row, alert, actor, flap)
     else:
         row, changed, outcome = _duplicate(row, alert, actor)
@@ -307,7 +322,8 @@ def _duplicate(row: dict, alert: dict, actor: str) -> tuple:
     row["duplicate_count"] += 1
     row["first_seen"] = min(row["first_seen"], t)
     resolved = row["resolved_at"] is not None
-    if t < row["last_seen"] or (resolved and t <= row["resolved_at"] and alert["severity"] != CLEAR_SEVERITY):
+    if is_stale(t, row["last_seen"]) or (resolved and is_stale(t, row["resolved_at"])
+                                         and alert["severity"] != CLEAR_SEVERITY):
         return row, [event("duplicate", t, actor, alert["message"] + " (seen before the latest change: "
                                                                      "counted, text kept)")], "duplicate"
     events = [event("duplicate", t, actor, alert["message"])]
@@ -332,7 +348,7 @@ def _clear(row: dict, alert: dict, actor: str, flap: Flapping) -> tuple:
     t = alert["timestamp"]
     if row["resolved_at"] is not None:
         return row, [event("clear", t, actor, alert["message"] + " (already resolved)")], "kept"
-    if t < row["last_seen"]:
+    if is_stale(t, row["last_seen"]):
         note = f"{alert['message']} (older than the last sighting at {row['last_seen']}: not resolved)"
         return row, [event("clear", t, actor, note)], "kept"
     text = f"back to normal: {alert['message']}"

@@ -50,7 +50,7 @@ def alert_history(conn, alert_id: int, now: str = None, flap: lc.Flapping = lc.F
     if not any(e["kind"] == "created" for e in stored):
         stored = _legacy(row) + stored
     pending = lc.settle(row, now, flap)[1] + _silence_changes(conn, [row], _settled_until(conn), now).get(alert_id, [])
-    pending.sort(key=lambda e: e["at"])
+    pending = lc.in_time_order(pending)
     return stored + [dict(e, id=None, alert_id=alert_id, recorded_at=None, pending=True) for e in pending]
 
 
@@ -97,8 +97,7 @@ def settle_in(conn, now: str, flap: lc.Flapping = lc.Flapping()) -> int:
             events += [(alert_id, e) for e in made]
     conn.execute("INSERT INTO meta (key, value) VALUES ('settled_until', ?)"
                  " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (now,))
-    events.sort(key=lambda pair: pair[1]["at"])
-    rows.write_events(conn, events, now)
+    rows.write_events(conn, lc.in_time_order(events, at=lambda pair: pair[1]["at"]), now)
     return len(events)
 
 
