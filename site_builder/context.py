@@ -79,7 +79,7 @@ def alert_summary(stats) -> dict:
     by_status = stats.get("by_status", {})
     states = {"acknowledged": by_status.get("acknowledged", 0), "shelved": by_status.get("shelved", 0),
               "silenced": stats.get("silenced", 0), "flapping": stats.get("flapping", 0)}
-    return {"available": bool(stats), "total": stats.get("total", 0),
+    return {"available": bool(stats), "total": stats.get("total", 0), "silenced": states["silenced"],
             "needs_attention": stats.get("needs_attention", 0),  # INFO never does: it is information
             "needs_attention_by_severity": {s: attention.get(s, 0) for s in SEVERITY_ORDER[:-1]},
             "most_severe": SEVERITY_ORDER[0], "states": [(key, label, states[key]) for key, label in STATE_CARDS]}

@@ -1,6 +1,7 @@
 """Who may do what: the role matrix over every endpoint, Basic/Bearer/cookie login,
 token expiry and revocation, CSRF, anonymous reads, CORS, users, and the CLI."""
 
+from datetime import datetime, timedelta, timezone
 import base64
 import json
 import os
@@ -18,7 +19,9 @@ from vigie.notify.rules import normalize_rule
 
 RANK = {None: 0, "viewer": 1, "operator": 2, "admin": 3}
 MACHINE = {"host": "127.0.0.1", "snmp": {"version": "2c", "community": "s3cret"}}
-SILENCE = {"matchers": {"server": "web-*"}, "comment": "planned reboot", "ends_at": "2099-01-01T00:00:00Z"}
+# an end within silence_max_days: an operator may make it
+SILENCE = {"matchers": {"server": "web-*"}, "comment": "planned reboot",
+           "ends_at": (datetime.now(timezone.utc) + timedelta(days=2)).isoformat(timespec="seconds")}
 
 # (method, path, body, role needed; None: anyone)
 MATRIX = [
@@ -40,6 +43,7 @@ MATRIX = [
     ("GET", "/api/stats", None, "viewer"),
     ("GET", "/api/silence", None, "viewer"),
     ("POST", "/api/silence", SILENCE, "operator"),
+    ("POST", "/api/silence/preview", SILENCE, "operator"),
     ("GET", "/api/silence/{silence}", None, "viewer"),
     ("DELETE", "/api/silence/{silence}", None, "operator"),   # the operator's own silence
     ("POST", "/api/silence/{silence}/end", None, "operator"),
@@ -147,7 +151,7 @@ def scoped_status(method, path, role, where):
         return None  # admins see everything, teams or not
     if path == "/metrics":
         return 403  # every machine at once: for unscoped users only
-    if (method, path) == ("POST", "/api/silence"):
+    if (method, path) in (("POST", "/api/silence"), ("POST", "/api/silence/preview")):
         return 403  # SILENCE matches servers of any provider: not inside the scope
     if path.startswith("/api/silence/{silence}"):
         return None if role == "operator" else 404  # the operator's own silence; the viewer sees it not

@@ -18,7 +18,7 @@ import re
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from vigie.alert import AlertError, clean_text, format_timestamp, normalize_severity, parse_timestamp
+from vigie.alert import SEVERITIES, AlertError, clean_text, format_timestamp, normalize_severity, parse_timestamp
 from vigie.errors import InputError
 
 MATCHER_KEYS = ("server", "application", "environment", "provider", "severity", "message")
@@ -86,6 +86,30 @@ def matches(matchers: dict, alert: dict) -> bool:
         elif alert[key] != value:
             return False
     return True
+
+
+def matches_everything(matchers: dict) -> bool:
+    """Whether the matchers hold every alert there can be: each one given is a server
+    pattern of `*` (and at most one `?`), or every severity."""
+    def holds_all(key, value):
+        if key == "server":
+            rest = value.replace("*", "")
+            return rest == "" or (rest == "?" and "*" in value)
+        return key == "severity" and set(value) >= set(SEVERITIES)
+    return bool(matchers) and all(holds_all(key, value) for key, value in matchers.items())
+
+
+def needs_admin(silence: dict, now: datetime, max_days: float):
+    """Why only an admin may make this silence, or None: it matches every alert, it
+    has no end, or it lasts longer than `max_days` from now (or from its start)."""
+    if matches_everything(silence["matchers"]):
+        return "it matches every alert"
+    if silence["ends_at"] is None:
+        return "it has no end"
+    lasting = silence["ends_at"] - max(silence["starts_at"], now)
+    if lasting > timedelta(days=max_days):
+        return f"it lasts {lasting.total_seconds() / 86400:.1f} days, more than silence_max_days ({max_days:g})"
+    return None
 
 
 class MatcherIndex:

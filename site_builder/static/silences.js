@@ -1,5 +1,7 @@
 /* Silences page: the list (what each matches now), ending or deleting one, and a form
-   to make one, prefilled from an alert's fields when the console sends them in the URL.
+   to make one, prefilled from an alert's fields when the console sends them in the URL;
+   as the form changes, what it would match is shown (POST /api/silence/preview, a dry
+   run) before it is made.
    Live against the API for a logged-in user; otherwise the build's snapshot. */
 "use strict";
 (function () {
@@ -124,14 +126,57 @@
     else if (form.ends_at.value) body.ends_at = isoFromLocal(form.ends_at.value);
     return body;
   }
+  /* ---- the preview: what the form's silence would match now */
+  var previewTimer = null;
+  function showPreview(r) {
+    var box = document.getElementById("silence-preview");
+    box.textContent = "";
+    box.hidden = false;
+    box.dataset.state = r.status === 200 ? (r.body.allowed ? "ok" : "refused") : "error";
+    if (r.status !== 200) {
+      box.appendChild(element("span", "Not valid yet: " + ((r.body && r.body.error) || "HTTP " + r.status)));
+      return;
+    }
+    var p = r.body;
+    box.appendChild(element("strong", "It would silence " + p.matching + " alert" + (p.matching === 1 ? "" : "s") +
+      " not resolved now" + (p.matching ? ":" : ".")));
+    if (p.alerts.length) {
+      var ul = element("ul");
+      p.alerts.slice(0, 5).forEach(function (a) { ul.appendChild(element("li", a.severity + " " + a.server + ": " + a.message)); });
+      if (p.matching > 5) ul.appendChild(element("li", "… and " + (p.matching - 5) + " more"));
+      box.appendChild(ul);
+    }
+    if (p.needs_admin) {
+      box.appendChild(element("p", (p.allowed ? "Needs an admin (you are one): " : "Only an admin may make it: ") +
+        p.needs_admin + ".", p.allowed ? "warn" : "error"));
+    }
+  }
+  function preview() {
+    if (!state.live || !Vigie.can(state.who, "operator")) return Promise.resolve(null);
+    return Vigie.api("POST", "/api/silence/preview", readForm()).then(function (r) { showPreview(r); return r; });
+  }
+  function previewSoon() {
+    window.clearTimeout(previewTimer);
+    previewTimer = window.setTimeout(preview, 400);
+  }
+
   function submit(e) {
     e.preventDefault();
     var error = document.getElementById("silence-error");
     error.textContent = "";
+    window.clearTimeout(previewTimer);
+    preview().then(function (p) {
+      var wide = p && p.status === 200 && p.body.allowed && p.body.needs_admin;
+      if (wide && !window.confirm("This silence " + p.body.needs_admin + ". Make it anyway?")) return;
+      make(error);
+    });
+  }
+  function make(error) {
     Vigie.api("POST", "/api/silence", readForm()).then(function (r) {
       if (r.status === 201) {
         message("Silence " + r.body.id + " made: it matches " + r.body.matching + " alert(s) now.");
         form.reset();
+        document.getElementById("silence-preview").hidden = true;
         showKind();
         refresh();
       } else {
@@ -159,6 +204,8 @@
     tbody = document.querySelector("#silences tbody");
     var fromAlert = prefill(new URLSearchParams(location.search));
     form.addEventListener("submit", submit);
+    form.addEventListener("input", previewSoon);
+    form.addEventListener("change", previewSoon);
     form.querySelectorAll('input[name="kind"]').forEach(function (r) { r.addEventListener("change", showKind); });
     document.getElementById("silence-state").addEventListener("change", refresh);
     Vigie.me.then(function (who) {
@@ -170,7 +217,7 @@
           (who.state === "anonymous" ? ". Log in to make or end one." : ": the API cannot be reached."));
       }
       refresh();
-      if (fromAlert && Vigie.can(who, "operator")) form.comment.focus();
+      if (fromAlert && Vigie.can(who, "operator")) { form.comment.focus(); preview(); }
     });
   });
 })();

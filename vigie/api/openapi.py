@@ -226,6 +226,14 @@ def _lifecycle_schemas() -> dict:
                                       "comment": {"type": "string", "maxLength": sil.MAX_COMMENT,
                                                   "pattern": NOT_SPACE, "description": "Why."}}},
         "Silence": silence,
+        "SilencePreview": {"type": "object", "required": ["silence", "matching", "matches_everything",
+                                                          "needs_admin", "allowed", "alerts"], "properties": {
+            "silence": {"type": "object"}, "matching": {"type": "integer", "description": "Alerts not resolved it "
+                                                                                           "would match."},
+            "matches_everything": {"type": "boolean"},
+            "needs_admin": {"type": ["string", "null"], "description": "Why only an admin may make it."},
+            "allowed": {"type": "boolean", "description": "Whether this user may make it."},
+            "alerts": {"type": "array", "items": {"type": "object"}, "description": "The newest of them."}}},
         "SilenceList": {"type": "object", "required": ["count", "results"], "properties": {
             "count": {"type": "integer"}, "results": {"type": "array", "items": {"$ref": "#/components/schemas/Silence"}}}},
         "AuditPage": {"type": "object", "required": ["count", "results"], "properties": {
@@ -678,7 +686,16 @@ def paths(settings: dict) -> dict:
                 "400": _ref("BadRequest"), "413": _ref("TooLarge")}, requestBody=_body("NewSilence"),
                 operationId="addSilence",
                 description="A time in the past, an end before the start, an unknown time zone or a schedule that "
-                            "never matches are refused (400 naming the field)."),
+                            "never matches are refused (400 naming the field). A silence that matches every "
+                            "alert, has no end, or lasts more than silence_max_days needs an admin (403)."),
+        },
+        "/api/silence/preview": {
+            "post": _op("What a silence would match if it were made now (a dry run: nothing is written)",
+                        "operator", {"200": _json("SilencePreview", "The alerts not resolved it would hold, and "
+                                                                    "whether it needs an admin."),
+                                     "400": _ref("BadRequest"), "413": _ref("TooLarge")},
+                        requestBody=_body("NewSilence"), operationId="previewSilence",
+                        description="The body of POST /api/silence; its comment may be left out."),
         },
         "/api/silence/{silence_id}": {
             "parameters": [silence_id],

@@ -60,15 +60,52 @@ def list_silences():
     return {"count": len(results), "results": results}
 
 
+PREVIEW_ALERTS = 20  # alerts a preview lists (it counts them all)
+
+
+def check_may_make(ctx, user, silence: dict, moment) -> None:
+    """A silence that matches every alert, has no end, or lasts more than
+    silence_max_days needs an admin."""
+    why = rules.needs_admin(silence, moment, ctx.settings["silence_max_days"])
+    if why and not (user is not None and role_allows(user["role"], "admin")):
+        field = "matchers" if rules.matches_everything(silence["matchers"]) else "ends_at"
+        raise ApiError(403, f"only an admin may make this silence: {why}. Narrow what it matches, or give it an "
+                            f"end within {ctx.settings['silence_max_days']:g} days", field)
+
+
 def add_silence():
     ctx = context()
     user = ctx.require("operator")
     moment = now()
     silence = rules.normalize_silence(ctx.read_json(), moment)
     scoping.check_silence_in_scope(ctx, silence["matchers"])
+    check_may_make(ctx, user, silence, moment)
     silence_id = db.silences.create(ctx.conn(), silence, user["username"], moment)
     response.status = 201
     return db.silences.public(ctx.conn(), db.silences.get(ctx.conn(), silence_id), moment)
+
+
+def preview_silence():
+    """What a silence would match if it were made now (a dry run: nothing is written):
+    the alerts not resolved that it holds (those the user may see), and whether it
+    needs an admin. The same body as POST /api/silence; the comment may be left out."""
+    ctx = context()
+    user = ctx.require("operator")
+    moment = now()
+    body = ctx.read_json()
+    if isinstance(body, dict) and not body.get("comment"):
+        body = dict(body, comment="preview")
+    silence = rules.normalize_silence(body, moment)
+    scoping.check_silence_in_scope(ctx, silence["matchers"])
+    matched = [r for r in db.silences.matching_rows(ctx.conn(), silence["matchers"])
+               if scoping.alert_visible(ctx, r)]
+    shown = db.silences.preview(silence, moment)
+    why = rules.needs_admin(silence, moment, ctx.settings["silence_max_days"])
+    return {"silence": {k: shown[k] for k in ("matchers", "starts_at", "ends_at", "schedule", "state", "window")},
+            "matching": len(matched), "matches_everything": rules.matches_everything(silence["matchers"]),
+            "needs_admin": why, "allowed": why is None or role_allows(user["role"], "admin"),
+            "alerts": [{k: r[k] for k in ("id", "server", "severity", "message")}
+                       for r in matched[-PREVIEW_ALERTS:][::-1]]}
 
 
 def get_silence(silence_id):
@@ -124,6 +161,7 @@ def audit():
 ROUTES = (
     ("GET", "/api/silence", list_silences),
     ("POST", "/api/silence", add_silence),
+    ("POST", "/api/silence/preview", preview_silence),
     ("GET", "/api/silence/<silence_id:int>", get_silence),
     ("DELETE", "/api/silence/<silence_id:int>", delete_silence),
     ("POST", "/api/silence/<silence_id:int>/end", end_silence),

@@ -45,6 +45,8 @@ SETTINGS = {
     "flap_threshold": (5, int, "an alert that opens and resolves more than this many times within flap_window_minutes "
                                "is flapping"),
     "flap_window_minutes": (30, int, "the flapping window; a flapping alert calms down after this long without change"),
+    "silence_max_days": (7.0, float, "longest silence an operator may make; one without an end, one longer than "
+                                     "this, or one matching every alert needs an admin"),
     "alertmanager_labels": ([], list, "POST /api/webhook/alertmanager: FIELD=label,label entries overriding which "
                                       "labels give server, application, environment, provider and severity"),
 }
@@ -55,6 +57,7 @@ CHECKS = {
     f"expected some of {', '.join(lifecycle.FINGERPRINT_CHOICES)}",
     "flap_threshold": lambda v: None if v >= 1 else "expected at least 1",
     "flap_window_minutes": lambda v: None if 1 <= v <= 7 * 24 * 60 else "expected 1 to 10080",
+    "silence_max_days": lambda v: None if 0 < v <= 3660 else "expected more than 0 and at most 3660",
     "alertmanager_labels": lambda v: next((
         f"{entry!r}: expected FIELD=label,label with FIELD one of server, application, environment, provider, "
         "severity" for entry in v if not ALERTMANAGER_ENTRY.fullmatch(entry)), None),

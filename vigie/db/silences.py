@@ -181,12 +181,7 @@ def create(conn, silence: dict, user: str, now) -> int:
         _bump_version(conn)
         stored = dict(silence, id=silence_id, created_by=user, created_at=stamp, ended_by=None, ended_at=None)
         active = rules.active_window(stored, now) is not None
-        server = silence["matchers"].get("server")
-        where, params = " WHERE resolved_at IS NULL", []
-        if server is not None and not rules.is_glob(server):
-            where, params = " WHERE server = ? AND resolved_at IS NULL", [server]
-        candidates = [rows.from_db(r) for r in conn.execute(rows.SELECT_ROWS + where, params)]
-        matched = [r for r in candidates if rules.matches(silence["matchers"], r)]
+        matched = matching_rows(conn, silence["matchers"])
         conn.executemany("INSERT OR IGNORE INTO alert_silences (alert_id, silence_id, linked_at) VALUES (?, ?, ?)",
                          [(r["id"], silence_id, stamp) for r in matched])
         _bump_version(conn, "links_version")
@@ -199,6 +194,17 @@ def create(conn, silence: dict, user: str, now) -> int:
         audit.record(conn, user, "create", "silence", str(silence_id),
                      {k: shown[k] for k in ("matchers", "starts_at", "ends_at", "schedule", "comment")}, stamp)
     return silence_id
+
+
+def matching_rows(conn, matchers: dict) -> list:
+    """The rows of the alerts not resolved (by hand or by an INFO) that the matchers
+    hold, oldest first: what a silence made now is linked to."""
+    server = matchers.get("server")
+    where, params = " WHERE resolved_at IS NULL", []
+    if server is not None and not rules.is_glob(server):
+        where, params = " WHERE server = ? AND resolved_at IS NULL", [server]
+    candidates = [rows.from_db(r) for r in conn.execute(rows.SELECT_ROWS + where + " ORDER BY id", params)]
+    return [r for r in candidates if rules.matches(matchers, r)]
 
 
 def get(conn, silence_id: int):
@@ -252,6 +258,11 @@ def list_silences(conn, now, state: str = "current") -> list:
 
 
 STATES = ("current", "active", "pending", "expired", "all")
+
+
+def preview(silence: dict, now) -> dict:
+    """A silence not made yet as `public` would show it (no id, no author)."""
+    return _public(silence, moment(now))
 
 
 def _public(silence: dict, now: datetime) -> dict:
