@@ -249,26 +249,6 @@ def login_status(server, username, password, **kw):
     return requests.post(server.url + "/api/login", json={"username": username, "password": password}, **kw)
 
 
-def test_failed_logins_are_throttled_per_user_then_per_address(tmp_path):
-    server = start_api(tmp_path)
-    try:
-        statuses = [login_status(server, "viewer", f"wrong-{i}").status_code for i in range(5)]
-        assert statuses == [401] * 5
-        refused = login_status(server, "viewer", server.viewer.password)  # even the right one, now
-        assert refused.status_code == 429 and 800 < int(refused.headers["Retry-After"]) <= 901
-        assert "too many failed logins" in refused.json()["error"]
-        basic = requests.get(server.url + "/api/me", auth=("viewer", server.viewer.password))
-        assert basic.status_code == 401 and "too many failed logins" in basic.json()["error"]
-        assert basic.headers["Retry-After"].isdigit()
-        assert login_status(server, "operator", server.operator.password).status_code == 200  # another user
-        for i in range(15):  # 20 failures from this address in all
-            login_status(server, f"nobody-{i}", "wrong-password")
-        assert login_status(server, "operator", server.operator.password).status_code == 429
-        assert requests.get(server.url + "/api/alert", headers=server.operator.headers).status_code == 200  # tokens
-    finally:
-        server.stop()
-
-
 @pytest.mark.parametrize("password", ["password123", "Qwertyuiop", "12345678", "P@ssw0rd"])
 def test_the_most_common_passwords_are_refused(server, password):
     body = {"username": "operator-2", "role": "viewer", "password": password}

@@ -11,7 +11,6 @@ the server checks it matches the session it belongs to).
 
 import base64
 import binascii
-import collections
 import functools
 import hashlib
 import hmac
@@ -169,48 +168,3 @@ def check_password(password) -> str:
     if password.lower() in common_passwords():
         raise UserError("password", "password is among the most common ones: choose another")
     return password
-
-
-class LoginThrottle:
-    """Failed logins remembered for `window_seconds`, per user name and per client
-    address: past `per_user` (or `per_address`) failures, logins are refused without
-    checking the password until the oldest failure leaves the window. A success clears
-    the user's failures. Kept in memory by each worker process."""
-
-    def __init__(self, per_user=limits.LOGIN_FAILURES_PER_USER, per_address=limits.LOGIN_FAILURES_PER_ADDRESS,
-                 window_seconds=limits.LOGIN_WINDOW_SECONDS, clock=time.monotonic):
-        self.limits = {"user": per_user, "address": per_address}
-        self.window_seconds, self.clock = window_seconds, clock
-        self.failures = {}  # (kind, value) -> deque of times
-        self.lock = threading.Lock()
-
-    def _recent(self, key, now):
-        times = self.failures.get(key)
-        while times and now - times[0] >= self.window_seconds:
-            times.popleft()
-        if times is not None and not times:
-            del self.failures[key]
-        return times or ()
-
-    def retry_after(self, username, address) -> int:
-        """Seconds before this user, from this address, may try again (0: now)."""
-        now = self.clock()
-        wait = 0.0
-        with self.lock:
-            for kind, value in (("user", username), ("address", address)):
-                times = self._recent((kind, value), now)
-                if len(times) >= self.limits[kind]:
-                    wait = max(wait, self.window_seconds - (now - times[-self.limits[kind]]))
-        return int(wait) + 1 if wait else 0
-
-    def failed(self, username, address):
-        now = self.clock()
-        with self.lock:
-            if len(self.failures) > 100_000:  # a flood of names: forget the oldest rather than grow
-                self.failures.clear()
-            for key in (("user", username), ("address", address)):
-                self.failures.setdefault(key, collections.deque(maxlen=1000)).append(now)
-
-    def succeeded(self, username):
-        with self.lock:
-            self.failures.pop(("user", username), None)

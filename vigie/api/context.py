@@ -13,13 +13,14 @@ import os
 import sqlite3
 import sys
 import threading
+import time
 from pathlib import Path
 from urllib.parse import urlencode
 
 from bottle import request, response
 
 from vigie import db
-from vigie.api import auth
+from vigie.api import auth, throttle
 from vigie.api.errors import AUTH_CHALLENGE, ApiError, is_transient, unauthorized
 from vigie.errors import InputError
 from vigie.roles import role_allows
@@ -41,7 +42,7 @@ class Context:
         self.machines_dir = Path(machines_dir)
         self.settings = settings
         self.password_cache = auth.PasswordCache()
-        self.throttle = auth.LoginThrottle()
+        self.proxies = throttle.trusted_networks(settings.get("forwarded_allow_ips", ()))
         # Idle SQLite connections, (connection, generation, pid), lent to one request at
         # a time. A lasting failure raises the generation: every idle connection is
         # closed and every lent one is closed when given back, because SQLite keeps a
@@ -143,19 +144,27 @@ class Context:
             raise unauthorized("wrong user name or password")
         return {"username": user["username"], "role": user["role"], "via": "basic"}
 
-    def login(self, username, password, cache=None):
-        """The user when the password is right, else None; a 429 while this user or this
-        address has failed too often (the password is then not even checked)."""
-        address = request.environ.get("REMOTE_ADDR", "")  # never X-Forwarded-For: a client writes it
-        wait = self.throttle.retry_after(username, address)
+    def client_address(self) -> str:
+        """The client's address: X-Forwarded-For only from a proxy in forwarded_allow_ips."""
+        return throttle.client_address(request.environ.get("REMOTE_ADDR", ""),
+                                       request.environ.get("HTTP_X_FORWARDED_FOR"), self.proxies)
+
+    def login(self, username, password, cache=None, rules=throttle.RULES):
+        """The user when the password is right, else None; a 429 while this user from
+        this address, or this address, must wait (vigie/api/throttle.py: the password is
+        then not even checked), unless the user logged in from this address lately."""
+        address, now, conn = self.client_address(), time.time(), self.conn()
+        *counts, stale_success = db.logins.state(conn, username, address, now, rules.forget_seconds,
+                                                 rules.trust_days * 86400)
+        wait = throttle.login_wait(throttle.State(*counts), now, rules)
         if wait:
             log.warning("login of %r from %s refused for %d s: too many failures", username, address, wait)
             raise ApiError(429, f"too many failed logins: try again in {wait} s", headers={"Retry-After": str(wait)})
-        user = auth.check_login(self.conn(), username, password, cache=cache)
+        user = auth.check_login(conn, username, password, cache=cache)
         if user is None:
-            self.throttle.failed(username, address)
-        else:
-            self.throttle.succeeded(username)
+            db.logins.failed(conn, username, address, now, rules.forget_seconds)
+        elif counts[0] or stale_success:  # a write only when something changes
+            db.logins.succeeded(conn, username, address, now, rules.trust_days * 86400)
         return user
 
     def _bearer(self, header):

@@ -13,9 +13,7 @@ USERNAME_CHARS = "A-Za-z0-9._@-"
 USERNAME_RE = re.compile(f"[{USERNAME_CHARS}]{{1,{USERNAME_MAX}}}")
 USERNAME_RULE = f"1-{USERNAME_MAX} letters, digits or . _ - @"
 PASSWORD_MIN = 8
-LOGIN_FAILURES_PER_USER = 5       # failed logins for one user name ...
-LOGIN_FAILURES_PER_ADDRESS = 20   # ... or from one client address ...
-LOGIN_WINDOW_SECONDS = 900        # ... within this time, then 429 until the oldest leaves it
+# failed logins: vigie/api/throttle.py
 
 # tokens
 TOKEN_LABEL_MAX = 100

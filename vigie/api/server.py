@@ -114,6 +114,7 @@ def gunicorn_options(settings: dict, fd: int) -> dict:
         "graceful_timeout": 10,
         "keepalive": 5,
         "limit_request_line": REQUEST_LINE_MAX,
+        "forwarded_allow_ips": ",".join(settings["forwarded_allow_ips"]),  # the app's throttle believes the same
         "limit_request_fields": 100,
         "limit_request_field_size": 8190,
         "proc_name": "vigie-api",

@@ -4,6 +4,7 @@ A TOML file (`api.py serve --config FILE`) overrides the defaults, command-line
 flags override the file. The result is a plain dict handed to make_app.
 """
 
+import ipaddress
 import re
 import tomllib
 
@@ -32,6 +33,9 @@ SETTINGS = {
     "max_page_size": (limits.MAX_PAGE_SIZE, int, "largest limit accepted by GET /api/alert"),
     "secure_cookies": (False, bool, "session cookies only over HTTPS (on by itself for requests that came over "
                                     "HTTPS, through a proxy gunicorn trusts)"),
+    "forwarded_allow_ips": (["127.0.0.1", "::1"], list, "proxies (addresses or networks, * for any) whose "
+                            "X-Forwarded-For and X-Forwarded-Proto are believed: the client's address for the "
+                            "login throttle, HTTPS for secure cookies (gunicorn's setting of that name)"),
     "session_hours": (12.0, float, "lifetime of a login (token and browser session)"),
     "token_days": (365, int, "default lifetime of tokens made by `api.py mktoken` or POST /api/token"),
     "access_log": (False, bool, "log every request (gunicorn access log)"),
@@ -53,6 +57,8 @@ SETTINGS = {
 ALERTMANAGER_ENTRY = re.compile(r"\s*(server|application|environment|provider|severity)\s*=[^=]*\w[^=]*")
 # Checks beyond the type: key -> function(value) returning an error text or None.
 CHECKS = {
+    "forwarded_allow_ips": lambda v: next((f"{entry!r} is not an address or a network" for entry in v
+                                           if entry != "*" and not _network(entry)), None),
     "fingerprint_fields": lambda v: None if v and set(v) <= set(lifecycle.FINGERPRINT_CHOICES) else
     f"expected some of {', '.join(lifecycle.FINGERPRINT_CHOICES)}",
     "flap_threshold": lambda v: None if v >= 1 else "expected at least 1",
@@ -62,6 +68,14 @@ CHECKS = {
         f"{entry!r}: expected FIELD=label,label with FIELD one of server, application, environment, provider, "
         "severity" for entry in v if not ALERTMANAGER_ENTRY.fullmatch(entry)), None),
 }
+
+
+def _network(text: str) -> bool:
+    try:
+        ipaddress.ip_network(text.strip(), strict=False)
+        return True
+    except ValueError:
+        return False
 
 
 class SettingsError(ValueError):

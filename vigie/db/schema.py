@@ -261,6 +261,27 @@ def _source_keys(conn):
     conn.execute("CREATE INDEX alert_source_keys_key ON alert_source_keys (key)")
 
 
+# 8: failed and successful logins, counted in the database so that every worker of the
+# API sees the same (vigie/api/throttle.py); times are Unix seconds.
+_LOGINS_SQL = """
+    CREATE TABLE login_failures (
+        address TEXT NOT NULL,
+        username TEXT NOT NULL,
+        failures INTEGER NOT NULL,
+        last_at REAL NOT NULL,
+        PRIMARY KEY (address, username)
+    ) WITHOUT ROWID;
+    CREATE INDEX login_failures_last ON login_failures (last_at);
+    CREATE TABLE login_successes (
+        username TEXT NOT NULL,
+        address TEXT NOT NULL,
+        at REAL NOT NULL,
+        PRIMARY KEY (username, address)
+    ) WITHOUT ROWID;
+    CREATE INDEX login_successes_at ON login_successes (at)
+"""
+
+
 MIGRATIONS = [
     # 1: alerts, users, tokens, sessions. The severity and role CHECKs come from their
     # one definition (vigie/severities.txt, vigie/roles.py); changing either needs a new
@@ -354,6 +375,7 @@ MIGRATIONS = [
     _NOTIFY_SQL,  # notifications and teams
     _fingerprint_keys,  # 6
     _source_keys,  # 7
+    _LOGINS_SQL,  # 8
 ]
 
 # Index name -> the filter columns it holds, in order (each also ends with timestamp,
