@@ -19,7 +19,7 @@ import sqlite3
 import sys
 from functools import partial
 
-from vigie import db, paths
+from vigie import db, paths, safe_read
 from vigie.api import auth
 from vigie.errors import InputError
 from vigie.roles import ROLES
@@ -89,8 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def read_password(path) -> str:
     if path:
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().splitlines()
+        lines = safe_read.read_text(path, safe_read.SMALL_FILE_MAX, what="a password file").splitlines()
         return lines[0] if lines else ""
     if not sys.stdin.isatty():
         raise ValueError("no --password-file given and no terminal to prompt on")

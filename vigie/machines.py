@@ -19,6 +19,7 @@ from pathlib import Path
 import jsonschema
 from jsonschema.exceptions import best_match
 
+from vigie import safe_read
 from vigie.errors import InputError
 
 # The machine-name rule, for Python's fullmatch, JavaScript (the devices form) and the
@@ -169,8 +170,8 @@ def parse_machine(name: str, text: str, source=None) -> dict:
 def load_machine(path) -> dict:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
+        text = safe_read.read_text(path, safe_read.MACHINE_FILE_MAX, what="a machine file")
+    except (OSError, safe_read.NotRegularFile, safe_read.TooLarge) as exc:
         raise MachineConfigError(path, None, f"cannot read the file: {exc.strerror}") from None
     except UnicodeDecodeError as exc:
         raise MachineConfigError(path, None, f"not UTF-8 text (byte {exc.start + 1})") from None
@@ -206,10 +207,10 @@ def resolve_secret(value, field="secret", source=None) -> str:
         text, origin = os.environ[value["env"]], f"environment variable {value['env']}"
     else:
         try:
-            text = Path(value["file"]).read_text(encoding="utf-8").strip()
-        except OSError as exc:
+            text = safe_read.read_text(value["file"], safe_read.SMALL_FILE_MAX, what="a secret file").strip()
+        except (OSError, ValueError) as exc:
             raise MachineConfigError(source, field, f"{field}: cannot read secret file {value['file']}: "
-                                     f"{exc.strerror}") from None
+                                     f"{getattr(exc, 'strerror', None) or 'not UTF-8 text'}") from None
         origin = f"secret file {value['file']}"
     least = min_secret_chars(field.rsplit(".", 1)[-1])
     if len(text) < least:

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from vigie import safe_read
+
 ACCEPTED = "accepted"        # every item is in the database
 ITEM_REFUSED = "item"        # the item at `index` is bad; the others may be sent again
 SPLIT = "split"              # refused without naming an item (too large, ...): halve the batch
@@ -86,13 +88,13 @@ def read_token(token_file=None, environ=None) -> str:
         return token
     path = Path(token_file)
     try:
-        token = path.read_text(encoding="utf-8").strip()
+        token = safe_read.read_text(path, safe_read.SMALL_FILE_MAX, what="a token file").strip()
     except FileNotFoundError:
         raise ValueError(
             f"token file {path} does not exist: create it with "
             f"`python api.py mktoken <operator> --db <db> --out {path}`"
         ) from None
-    except OSError as exc:
+    except (OSError, safe_read.NotRegularFile, safe_read.TooLarge) as exc:
         raise ValueError(f"cannot read token file {path}: {exc.strerror}") from None
     if not token:
         raise ValueError(f"token file {path} is empty")

@@ -26,6 +26,7 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
+from vigie import safe_read
 from vigie.atomic import atomic_write_text
 from vigie.utc import now_iso
 
@@ -63,20 +64,8 @@ def open_for_writing(path) -> bool | None:
         os.close(fd)
 
 
-# What an entry named like an alert file may be besides a regular file.
-_KINDS = {
-    stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFLNK: "a symbolic link", stat.S_IFSOCK: "a socket",
-    stat.S_IFDIR: "a directory", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
-}
-
-
-class NotRegularFile(ValueError):
-    """Only regular files are read: opening a FIFO blocks, and a link could lead anywhere."""
-
-    def __init__(self, mode: int):
-        kind = _KINDS.get(stat.S_IFMT(mode), "a special file")
-        rule = "links are not followed" if stat.S_ISLNK(mode) else "only regular files are read"
-        super().__init__(f"{kind}, not a regular file: {rule}")
+# What an entry named like an alert file may be (one rule for every reader: vigie/safe_read.py)
+NotRegularFile = safe_read.NotRegularFile
 
 
 def ready(path, settle: float, now: float) -> tuple[bool, float | None]:
@@ -107,23 +96,7 @@ def read_limited(path, limit: int = MAX_FILE_BYTES) -> bytes:
     NotRegularFile for anything else: a FIFO, socket, device or directory is
     never opened in a way that can block, and a symbolic link is never followed.
     """
-    mode = os.lstat(path).st_mode
-    if not stat.S_ISREG(mode):
-        raise NotRegularFile(mode)
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_NOCTTY | os.O_CLOEXEC)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:  # replaced by a link since the lstat
-            raise NotRegularFile(stat.S_IFLNK) from None
-        raise
-    with open(fd, "rb") as f:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):  # replaced by something else since the lstat
-            raise NotRegularFile(mode)
-        data = f.read(limit + 1)
-    if len(data) > limit:
-        raise ValueError(f"file is larger than {limit} bytes: not an alert file")
-    return data
+    return safe_read.read_bytes(path, limit, follow_links=False, what="an alert file")
 
 
 def free_name(folder: Path, name: str) -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 from bottle import response
 
 from vigie import db
-from vigie import machines as mc
+from vigie import machines as mc, safe_read
 from vigie.api import scoping
 from vigie.api.context import context, no_content
 from vigie.api.errors import ApiError
@@ -47,7 +47,7 @@ def path_of(ctx, name):
 
 def read_raw(ctx, name):
     try:
-        return json.loads(path_of(ctx, name).read_text(encoding="utf-8"))
+        return json.loads(safe_read.read_text(path_of(ctx, name), safe_read.MACHINE_FILE_MAX))
     except (OSError, ValueError):
         return None
 

@@ -8,7 +8,7 @@ import ipaddress
 import re
 import tomllib
 
-from vigie import lifecycle, paths
+from vigie import lifecycle, paths, safe_read
 from vigie.api import limits
 
 # key: (default, type, help)
@@ -123,12 +123,11 @@ def read_settings(path=None, overrides: dict = None) -> dict:
     settings = defaults()
     if path:
         try:
-            with open(path, "rb") as f:
-                data = tomllib.load(f)
-        except OSError as exc:
-            raise SettingsError(f"cannot read {path}: {exc.strerror}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise SettingsError(f"{path}: {exc}") from None
+            data = tomllib.loads(safe_read.read_text(path, safe_read.SETTINGS_FILE_MAX, what="a settings file"))
+        except (OSError, ValueError) as exc:
+            if isinstance(exc, tomllib.TOMLDecodeError):
+                raise SettingsError(f"{path}: {exc}") from None
+            raise SettingsError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
         for key, value in data.items():
             settings[key] = coerce(key, value)
     for key, value in (overrides or {}).items():
