@@ -15,6 +15,7 @@ from vigie.api.context import context, no_content, reject_unknown_fields
 from vigie.api.errors import ApiError
 from vigie.notify import channels as channels_mod
 from vigie.notify.rules import check_name, normalize_rule
+from vigie.roles import role_allows
 
 CHANNEL_FIELDS = ("name", "url", "team", "admin")
 TEAM_FIELDS = ("name", "scope", "members")
@@ -86,7 +87,8 @@ def put_channel():
             raise ApiError(400, f"channel {name!r} does not exist yet: send its real url", "url")
         url = existing["url"]
     else:
-        channels_mod.describe(url)
+        channels_mod.describe(url, channels_mod.Policy.from_settings(
+            context().settings["channel_refused_networks"], context().settings["channel_headers"]))
         url = url.strip()
     team = body.get("team")
     if team is not None:
@@ -148,7 +150,20 @@ def alert_notifications(alert_id):
     alert = db.get_alert(conn, alert_id) if db.fits_rowid(alert_id) else None
     if alert is None or not scoping.alert_visible(ctx, alert):
         raise ApiError(404, f"no alert with id {alert_id}", "id")
-    return _listing(db.notify.notifications_of_alert(conn, alert_id))
+    found = db.notify.notifications_of_alert(conn, alert_id)
+    user = ctx.identify()
+    if user is None or not role_allows(user["role"], "admin"):
+        found = [only_the_outcome(n) for n in found]
+    return _listing(found)
+
+
+def only_the_outcome(notification: dict) -> dict:
+    """What a non-admin sees of a notification: whether it was delivered, never what the
+    channel answered (it may name the channel's host)."""
+    failed = "delivery failed" if notification["last_error"] else None
+    return dict(notification, last_error=failed, attempts=[
+        dict(a, answer=None if a["ok"] is None else "delivered" if a["ok"] else "delivery failed")
+        for a in notification["attempts"]])
 
 
 # ---------------------------------------------------------------- rules

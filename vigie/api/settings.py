@@ -9,6 +9,7 @@ import re
 import tomllib
 
 from vigie import lifecycle, paths, safe_read
+from vigie.notify import channels
 from vigie.api import limits
 
 # key: (default, type, help)
@@ -51,6 +52,11 @@ SETTINGS = {
     "flap_window_minutes": (30, int, "the flapping window; a flapping alert calms down after this long without change"),
     "silence_max_days": (7.0, float, "longest silence an operator may make; one without an end, one longer than "
                                      "this, or one matching every alert needs an admin"),
+    "channel_refused_networks": (list(channels.DEFAULT_REFUSED_NETWORKS), list,
+                                 "networks no notification channel may send to (checked when a channel is saved, "
+                                 "and by the notifier when a message leaves); link-local and cloud metadata "
+                                 "addresses by default"),
+    "channel_headers": (False, bool, "let channel URLs set HTTP headers (Apprise's +Header=value)"),
     "alertmanager_labels": ([], list, "POST /api/webhook/alertmanager: FIELD=label,label entries overriding which "
                                       "labels give server, application, environment, provider and severity"),
 }
@@ -63,6 +69,8 @@ CHECKS = {
     f"expected some of {', '.join(lifecycle.FINGERPRINT_CHOICES)}",
     "flap_threshold": lambda v: None if v >= 1 else "expected at least 1",
     "flap_window_minutes": lambda v: None if 1 <= v <= 7 * 24 * 60 else "expected 1 to 10080",
+    "channel_refused_networks": lambda v: next((f"{entry!r} is not a network" for entry in v
+                                                if not _network(entry)), None),
     "silence_max_days": lambda v: None if 0 < v <= 3660 else "expected more than 0 and at most 3660",
     "alertmanager_labels": lambda v: next((
         f"{entry!r}: expected FIELD=label,label with FIELD one of server, application, environment, provider, "

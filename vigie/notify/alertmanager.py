@@ -53,6 +53,11 @@ def endpoint(url: str):
     return urlunsplit((scheme, netloc, path, "", "")), auth
 
 
+def split_host(url: str) -> str:
+    """The host an Alertmanager URL posts to."""
+    return urlsplit(url.strip()).hostname or ""
+
+
 def labels_of(alert: dict) -> dict:
     labels = {"alertname": "Vigie", "vigie_id": str(alert["id"]), "server": alert["server"],
               "severity": alert["severity"].lower()}
@@ -84,7 +89,8 @@ def post(url: str, entries, key: str = None):
     if key:
         headers["X-Vigie-Notification"] = key
     try:
-        answer = requests.post(api, data=body, headers=headers, auth=auth, timeout=TIMEOUT_SECONDS)
+        answer = requests.post(api, data=body, headers=headers, auth=auth, timeout=TIMEOUT_SECONDS,
+                               allow_redirects=False)  # a redirect could lead anywhere: a failure
     except requests.RequestException as exc:
         return False, f"Alertmanager unreachable: {type(exc).__name__}"
     text = answer.text.strip()[:300]

@@ -14,8 +14,10 @@ Apprise is imported on first use only: the API imports this module to check URLs
 and pays Apprise's import (about 0.2 s) and plugin loading (about 0.5 s) once.
 """
 
+import ipaddress
 import logging
 import re
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -31,6 +33,74 @@ SEND_TIMEOUT_SECONDS = 30
 IDEMPOTENCY_HEADER = "X-Vigie-Notification"
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
 _apprise_lock = threading.Lock()
+
+
+# The channel policy: where a notification may be sent. Link-local addresses hold the
+# clouds' metadata services (169.254.169.254, fd00:ec2::254, Alibaba's 100.100.100.200).
+DEFAULT_REFUSED_NETWORKS = ("169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128", "100.100.100.200/32")
+METADATA_NAMES = ("metadata", "metadata.google.internal", "metadata.goog", "instance-data", "instance-data.ec2.internal")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """refused_networks: no channel may send there (its host, or what its name resolves
+    to when the message leaves); headers: whether a URL may set HTTP headers (Apprise's
+    `+Header=value`). Redirects are never followed: a channel URL says where it goes."""
+    refused_networks: tuple = DEFAULT_REFUSED_NETWORKS
+    headers: bool = False
+
+    @classmethod
+    def from_settings(cls, networks, headers: bool) -> "Policy":
+        return cls(tuple(networks), bool(headers))
+
+
+DEFAULT_POLICY = Policy()
+
+
+def _refused_address(text: str, networks) -> bool:
+    try:
+        address = ipaddress.ip_address(text.strip("[]").split("%")[0])
+    except ValueError:
+        return False
+    if address.version == 6 and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return any(address in ipaddress.ip_network(net, strict=False) for net in networks)
+
+
+def _resolved(host: str) -> list:
+    try:
+        return sorted({info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)})
+    except (OSError, UnicodeError):
+        return []  # a name that does not resolve is not sent to either
+
+
+def destinations(url: str) -> list:
+    """The hosts a channel URL sends to (those its own text names: a slack:// or
+    tgram:// token is not a host; those services have fixed public addresses)."""
+    if alertmanager.is_alertmanager_url(url):
+        return [alertmanager.split_host(url)]
+    plugin = _apprise().Apprise.instantiate(url)
+    if plugin is None:
+        return []
+    hosts = [plugin.host] if "host" in getattr(plugin, "template_tokens", {}) and plugin.host else []
+    smtp = getattr(plugin, "smtp_host", None)
+    return hosts + ([smtp] if smtp else [])
+
+
+def policy_problem(url: str, policy: Policy = DEFAULT_POLICY, resolve: bool = False):
+    """What the policy refuses in this channel URL, or None. With `resolve`, the hosts'
+    names are looked up too (when a message leaves: the address it goes to now)."""
+    if not policy.headers and not alertmanager.is_alertmanager_url(url):
+        from apprise.utils.parse import parse_url
+
+        if (parse_url(url, verify_host=False) or {}).get("qsd+"):
+            return "the URL sets HTTP headers (+Header=...), which the channel policy refuses (channel_headers)"
+    for host in destinations(url):
+        if host.lower().rstrip(".") in METADATA_NAMES or any(
+                _refused_address(a, policy.refused_networks) for a in [host] + (_resolved(host) if resolve else [])):
+            return "its host is in a network the channel policy refuses (channel_refused_networks: link-local " \
+                   "and cloud metadata addresses by default)"
+    return None
 
 
 @dataclass(frozen=True)
@@ -57,8 +127,9 @@ def scheme_of(url: str) -> str:
     return found.group(1).lower() if found else ""
 
 
-def describe(url: str) -> dict:
-    """{"scheme", "service"} of a URL that works; raise ChannelError otherwise."""
+def describe(url: str, policy: Policy = None) -> dict:
+    """{"scheme", "service"} of a URL that works; raise ChannelError otherwise (with a
+    policy: also when the policy refuses it)."""
     if not isinstance(url, str) or not url.strip():
         raise ChannelError("url", "url must be a channel URL such as mailto://user:password@example.org")
     url = url.strip()
@@ -69,13 +140,17 @@ def describe(url: str) -> dict:
         raise ChannelError("url", "url has no scheme: write it as scheme://..., e.g. json://host/path")
     if alertmanager.is_alertmanager_url(url):
         alertmanager.endpoint(url)  # raises ChannelError-compatible ValueError
-        return {"scheme": scheme, "service": "Alertmanager"}
-    apprise = _apprise()
-    plugin = apprise.Apprise.instantiate(url)
-    if plugin is None:
-        raise ChannelError("url", f"url with scheme {scheme}:// is not a channel this notifier can use "
-                                  "(unknown scheme, or a part missing or malformed): see Apprise's URL list")
-    return {"scheme": scheme, "service": str(plugin.service_name)}
+        service = "Alertmanager"
+    else:
+        plugin = _apprise().Apprise.instantiate(url)
+        if plugin is None:
+            raise ChannelError("url", f"url with scheme {scheme}:// is not a channel this notifier can use "
+                                      "(unknown scheme, or a part missing or malformed): see Apprise's URL list")
+        service = str(plugin.service_name)
+    problem = policy_problem(url, policy) if policy is not None else None
+    if problem:
+        raise ChannelError("url", f"url refused: {problem}")
+    return {"scheme": scheme, "service": service}
 
 
 def masked(url: str) -> str:
@@ -122,12 +197,16 @@ def _clip(text: str) -> str:
     return text if len(text) <= ANSWER_MAX else text[:ANSWER_MAX - 1] + "…"
 
 
-def deliver(url: str, message: dict, key: str = None) -> Outcome:
-    """Send one message: {"title", "body", "type"} (and "alerts" for Alertmanager).
-    Never raises for a delivery failure: the Outcome says what happened."""
+def deliver(url: str, message: dict, key: str = None, policy: Policy = DEFAULT_POLICY) -> Outcome:
+    """Send one message: {"title", "body", "type"} (and "alerts" for Alertmanager), if
+    the channel policy lets it go where the URL's hosts resolve now. Never raises for a
+    delivery failure: the Outcome says what happened."""
     started = time.monotonic()
     try:
-        if alertmanager.is_alertmanager_url(url):
+        problem = policy_problem(url, policy, resolve=True)
+        if problem:
+            ok, answer = False, f"not sent: {problem}"
+        elif alertmanager.is_alertmanager_url(url):
             ok, answer = alertmanager.post(url, message["alerts"], key)
         else:
             ok, answer = _deliver_apprise(url, message, key)
@@ -141,6 +220,7 @@ def _deliver_apprise(url: str, message: dict, key: str = None):
     plugin = apprise.Apprise.instantiate(url)
     if plugin is None:
         return False, "the channel URL is no longer accepted (unknown scheme, or a part missing or malformed)"
+    plugin.redirects = False  # a redirect could lead anywhere: it is a failure
     headers = getattr(plugin, "headers", None)
     if key and isinstance(headers, dict):
         headers[IDEMPOTENCY_HEADER] = key

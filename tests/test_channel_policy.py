@@ -1,0 +1,98 @@
+"""The channel policy: no channel sends to link-local or cloud metadata addresses (when
+saved, and again when a message leaves), none sets HTTP headers unless allowed, no
+redirect is followed; and a viewer sees only that a delivery failed, never what the
+channel answered."""
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tests.support.api_wsgi import Api, alert
+from vigie import db
+from vigie.notify import channels
+
+
+@pytest.mark.parametrize("url, refused", [
+    ("json://169.254.169.254/latest/meta-data", True), ("alertmanager://169.254.10.1:9093", True),
+    ("json://[fe80::1]:8080/hook", True), ("json://metadata.google.internal/computeMetadata", True),
+    ("json://100.100.100.200/latest", True), ("json://127.0.0.1:8080/hook?+Metadata-Flavor=Google", True),
+    ("json://127.0.0.1:8080/hook", False), ("slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ", False),
+    ("alertmanager://127.0.0.1:9093", False),
+])
+def test_what_the_default_policy_refuses(url, refused):
+    assert (channels.policy_problem(url) is not None) is refused
+
+
+def test_a_refused_channel_is_never_sent_to():
+    outcome = channels.deliver("json://169.254.169.254/latest", {"title": "t", "body": "b", "type": "info"})
+    assert not outcome.ok and outcome.answer.startswith("not sent:")
+    opened = channels.Policy(refused_networks=(), headers=True)
+    assert channels.policy_problem("json://169.254.169.254/x?+Host=a", opened) is None
+
+
+def test_saving_a_channel_keeps_to_the_policy_and_the_policy_is_a_setting(tmp_path):
+    api = Api(tmp_path / "strict")
+    for url in ("json://169.254.169.254/latest", "json://127.0.0.1:8080/hook?+Host=internal"):
+        answer = api.call("POST", "/api/notify/channel", json={"name": "c", "url": url})
+        assert answer.status == 400 and answer.json["field"] == "url" and "policy" in answer.json["error"]
+        assert "169.254" not in answer.json["error"] and "internal" not in answer.json["error"]
+    opened = Api(tmp_path / "open", channel_refused_networks=[], channel_headers=True)
+    for url in ("json://169.254.169.254/latest", "json://127.0.0.1:8080/hook?+Host=internal"):
+        assert opened.call("POST", "/api/notify/channel", json={"name": "c", "url": url}).status in (200, 201)
+
+
+class Recorder(BaseHTTPRequestHandler):
+    def do_POST(self):  # noqa: N802
+        self.server.hits.append(self.path)
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.server.redirect_to:
+            self.send_response(307)
+            self.send_header("Location", self.server.redirect_to)
+        else:
+            self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def serve(redirect_to=None):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    server.hits, server.redirect_to = [], redirect_to
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.mark.parametrize("scheme", ["json", "alertmanager"])
+def test_a_redirect_is_a_failure_and_never_followed(scheme):
+    elsewhere = serve()
+    hop = serve(redirect_to=f"http://127.0.0.1:{elsewhere.server_address[1]}/stolen")
+    try:
+        url = f"{scheme}://127.0.0.1:{hop.server_address[1]}/hook"
+        message = {"title": "t", "body": "b", "type": "info", "alerts": []}
+        outcome = channels.deliver(url, message)
+        assert not outcome.ok and hop.hits and elsewhere.hits == []
+    finally:
+        for server in (hop, elsewhere):
+            server.shutdown()
+            server.server_close()
+
+
+def test_a_viewer_sees_that_a_delivery_failed_not_the_channels_answer(tmp_path):
+    api = Api(tmp_path)
+    alert_id = api.call("POST", "/api/alert", json=alert()).json["id"]
+    conn = api.conn
+    channel = db.notify.put_channel(conn, "ops", "json://127.0.0.1:9/hook")
+    now = db.utc_now()
+    with db.transaction(conn):
+        message_id = db.notify.add_to_group(conn, None, channel["id"], alert_id, "opened", now, now)
+    attempt = db.notify.start_attempt(conn, message_id, now)
+    db.notify.finish_attempt(conn, attempt, message_id, False, "Failed to send to secret-host.internal:9", now,
+                             retry_at=now, channel_id=channel["id"])
+    seen = api.call("GET", f"/api/alert/{alert_id}/notifications", "viewer").json["results"]
+    assert seen and "secret-host" not in str(seen)
+    assert seen[0]["attempts"][0]["answer"] == "delivery failed" and seen[0]["last_error"] == "delivery failed"
+    admin = api.call("GET", f"/api/alert/{alert_id}/notifications", "admin").json["results"]
+    assert "secret-host.internal" in admin[0]["attempts"][0]["answer"]
