@@ -5,7 +5,10 @@
   python api.py mktoken NAME --out FILE [--days N] [--db FILE]
   python api.py tokens [NAME] [--db FILE]
   python api.py revoke NAME [--token ID] [--db FILE]
-  python api.py settings
+  python api.py settings [--config FILE]
+
+Every command reads the configuration (vigie/config.py: --config FILE, else the usual
+file); its flags override it for one run.
 
 The application itself is vigie.api.make_app; this file only parses the
 command line and serves it under gunicorn.
@@ -19,17 +22,29 @@ import sqlite3
 import sys
 from functools import partial
 
-from vigie import db, paths, safe_read
+from vigie import config, db, safe_read
 from vigie.api import auth
 from vigie.errors import InputError
 from vigie.roles import ROLES
 from vigie.api.app import make_app
 from vigie.api.routes_tokens import token_state
-from vigie.api.settings import SETTINGS, SettingsError, describe, read_settings
+from vigie.api.settings import flat
 from vigie.atomic import atomic_write_text
+from vigie.config import Flag
 from vigie.logs import add_logging_options, setup_logging
 
 __all__ = ["make_app", "main"]
+
+
+FOLDER_FLAGS = tuple(Flag(f"--{key}", f"paths.{key}") for key in ("db", "www", "machines", "samples", "logs",
+                                                                    "alertfiles"))
+SERVE_FLAGS = (Flag("--host", "api.host"), Flag("--port", "api.port"), *FOLDER_FLAGS,
+               Flag("--workers", "api.workers"), Flag("--threads", "api.threads"),
+               Flag("--anonymous-read", "api.anonymous_read", const=True),
+               Flag("--cors-origin", "api.cors_origins", dest="cors_origins", append=True, metavar="ORIGIN"),
+               Flag("--access-log", "api.access_log", const=True),
+               Flag("--metrics-open", "api.metrics_open", const=True))
+DB_FLAG = (Flag("--db", "paths.db", metavar="FILE"),)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,17 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="serve the API and the site under gunicorn",
                            description="Serve /api/... and the built site in --www behind one login.")
-    serve.add_argument("--config", help="TOML file of settings (see `api.py settings`)")
-    for key in ("host", "port", "db", "www", "machines", "samples", "logs", "alertfiles", "workers", "threads"):
-        default, kind, text = SETTINGS[key]
-        serve.add_argument(f"--{key}", type=kind, default=None, help=f"{text} (default: {default})")
-    serve.add_argument("--anonymous-read", action="store_const", const=True, default=None,
-                       help=SETTINGS["anonymous_read"][2])
-    serve.add_argument("--cors-origin", action="append", default=None, metavar="ORIGIN",
-                       help="allow this origin (repeatable); CORS is off without it")
-    serve.add_argument("--access-log", action="store_const", const=True, default=None, help="log every request")
-    serve.add_argument("--metrics-open", action="store_const", const=True, default=None,
-                       help=SETTINGS["metrics_open"][2])
+    config.add_options(serve, SERVE_FLAGS)
     serve.add_argument("--port-file", help="write the port actually listened on to this file (useful with --port 0)")
 
     adduser = sub.add_parser("adduser", help="create a user (or change one with --update)",
@@ -58,32 +63,32 @@ def build_parser() -> argparse.ArgumentParser:
     adduser.add_argument("--role", required=True, choices=ROLES)
     adduser.add_argument("--password-file", help="file holding the password (first line); prompted when absent")
     adduser.add_argument("--update", action="store_true", help="change the role and password of an existing user")
-    adduser.add_argument("--db", default=str(paths.DB_PATH), help="alerts database (default: %(default)s)")
+    config.add_options(adduser, DB_FLAG)
 
     mktoken = sub.add_parser("mktoken", help="write a long-lived bearer token for a user to a file",
                              description="Create a bearer token for an existing user, written to --out (mode 0600).")
     mktoken.add_argument("name")
     mktoken.add_argument("--out", required=True, help="file to write the token to")
-    mktoken.add_argument("--days", type=int, default=SETTINGS["token_days"][0],
-                         help="days before the token expires (default: %(default)s)")
     mktoken.add_argument("--label", default="", help="a note saying what the token is for")
-    mktoken.add_argument("--db", default=str(paths.DB_PATH), help="alerts database (default: %(default)s)")
+    config.add_options(mktoken, DB_FLAG + (Flag("--days", "api.token_days", metavar="N"),))
 
     tokens = sub.add_parser("tokens", help="list the bearer tokens (of one user, or of all)",
                             description="List bearer tokens: id, user, label, dates and state. "
                                         "The tokens themselves are not stored, only their hashes.")
     tokens.add_argument("name", nargs="?", help="only this user's tokens")
-    tokens.add_argument("--db", default=str(paths.DB_PATH), help="alerts database (default: %(default)s)")
+    config.add_options(tokens, DB_FLAG)
 
     revoke = sub.add_parser("revoke", help="revoke a user's tokens and sessions, or one token",
                             description="Revoke every token and login session of a user, or with "
                                         "--token only that token (its id from `api.py tokens`).")
     revoke.add_argument("name")
     revoke.add_argument("--token", type=int, metavar="ID", help="revoke only the token with this id")
-    revoke.add_argument("--db", default=str(paths.DB_PATH), help="alerts database (default: %(default)s)")
+    config.add_options(revoke, DB_FLAG)
 
-    sub.add_parser("settings", help="list the settings a --config file may hold",
-                   description="List the settings, their defaults and meaning.")
+    settings = sub.add_parser("settings", help="print the API's settings in force and where each comes from",
+                              description="Print the [paths] and [api] settings in force, and where each value "
+                                          "comes from (python -m vigie config prints them all).")
+    config.add_options(settings, shown=False)
     return parser
 
 
@@ -101,11 +106,7 @@ def read_password(path) -> str:
 
 def cmd_serve(args, log) -> int:
     from vigie.api import server
-    overrides = {key: getattr(args, key) for key in ("host", "port", "db", "www", "machines", "samples", "logs", "alertfiles", "workers", "threads")}
-    overrides.update(anonymous_read=args.anonymous_read, cors_origins=args.cors_origin, access_log=args.access_log,
-                     metrics_open=args.metrics_open)
-    settings = read_settings(args.config, overrides)
-    args.db = settings["db"]  # named by the error, if it cannot be used
+    settings = flat(args.cfg)
     conn = db.connect(settings["db"])  # create or migrate the schema once, before the workers
     conn.close()
     server.ensure_admin(settings["db"])
@@ -197,14 +198,19 @@ def cmd_revoke(args, log) -> int:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     log = setup_logging("vigie.api", verbose=args.verbose, quiet=args.quiet)
-    if args.command == "settings":
-        print(describe())
+    try:
+        cfg = config.from_args(args)
+    except config.ConfigError as exc:
+        log.error("%s", exc)
+        return 2
+    if args.command == "settings" or getattr(args, "show_config", False):
+        print(config.describe(cfg, ("paths", "api")))
         return 0
     commands = {"serve": cmd_serve, "adduser": cmd_adduser, "mktoken": cmd_mktoken, "tokens": cmd_tokens,
                 "revoke": cmd_revoke}
     try:
         return commands[args.command](args, log)
-    except (SettingsError, ValueError, OSError, db.DatabaseError) as exc:
+    except (ValueError, OSError, db.DatabaseError) as exc:
         log.error("%s", exc)
         return 1
     except sqlite3.Error as exc:  # e.g. a file that is not a database, or a corrupt one

@@ -159,7 +159,7 @@ def test_settings_file_and_flags(tmp_path):
     finally:
         server.stop()
     bad = tmp_path / "bad.toml"
-    bad.write_text("colour = 'red'\n")
+    bad.write_text("[api]\ncolour = 'red'\n")
     run = subprocess.run([sys.executable, str(REPO_ROOT / "api.py"), "serve", "--config", str(bad)],
                          capture_output=True, text=True, timeout=30)
-    assert run.returncode == 1 and "unknown setting 'colour'" in run.stderr
+    assert run.returncode == 2 and f"{bad}: [api] unknown key 'colour'" in run.stderr

@@ -15,7 +15,6 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from vigie import paths
 from vigie.atomic import atomic_write_text
 from vigie.utc import iso, iso_from_unix
 
@@ -31,11 +30,13 @@ MIN_BEAT_SECONDS = 10.0  # a part beating more often writes at most this often
 _last_beat = {}
 
 
-def beat(part: str, folder=None) -> None:
-    """Record that `part` is alive now (at most every MIN_BEAT_SECONDS per process).
-    Never raises: a part must not fail because its heartbeat folder is missing or
-    read-only."""
-    folder = Path(folder or os.environ.get("VIGIE_HEARTBEAT_DIR") or paths.HEARTBEAT_DIR)
+def beat(part: str, folder) -> None:
+    """Record that `part` is alive now in `folder` (the setting paths.heartbeat; none: no
+    beat), at most every MIN_BEAT_SECONDS per process. Never raises: a part must not fail
+    because its heartbeat folder is missing or read-only."""
+    if not folder:
+        return
+    folder = Path(folder)
     key, now = (str(folder), part), time.monotonic()
     if key in _last_beat and now - _last_beat[key] < MIN_BEAT_SECONDS:
         return

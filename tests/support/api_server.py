@@ -25,6 +25,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 from vigie import db  # noqa: E402
 from vigie.api import auth  # noqa: E402
+from vigie.api.settings import FOLDERS  # noqa: E402
+from vigie.config import toml_value  # noqa: E402
 
 
 _RUNNING = set()
@@ -59,14 +61,13 @@ class User:
         return (self.username, self.password)
 
 
-def _toml_value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+def settings_file(settings: dict) -> str:
+    """A configuration file setting the API's `settings` (flat keys, as make_app takes them):
+    the folders in [paths], the rest in [api]."""
+    sections = {"paths": [], "api": []}
+    for key, value in settings.items():
+        sections["paths" if key in FOLDERS else "api"].append(f"{key} = {toml_value(value)}\n")
+    return "".join(f"[{name}]\n" + "".join(lines) for name, lines in sections.items())
 
 
 class ApiServer:
@@ -94,7 +95,7 @@ class ApiServer:
                "--workers", str(self.workers), "--threads", str(self.threads)]
         if self.settings:
             config = self.root / "api.toml"
-            config.write_text("".join(f"{k} = {_toml_value(v)}\n" for k, v in self.settings.items()))
+            config.write_text(settings_file(self.settings))
             cmd += ["--config", str(config)]
         return cmd + self.extra_args
 

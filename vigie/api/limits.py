@@ -2,10 +2,12 @@
 document (openapi.py) publishes them, so the two never disagree.
 
 Limits a site may want to change (body size, batch size, page size) are
-settings (settings.py), whose defaults are read from here.
+settings, defined with their defaults in vigie/config.py's [api] section.
 """
 
 import re
+
+from vigie import config
 
 # users
 USERNAME_MAX = 64
@@ -21,11 +23,11 @@ TOKEN_DAYS_MAX = 3650
 
 # alerts
 SOURCE_ID_MAX = 200
-PAGE_SIZE = 100           # default of the page_size setting
-MAX_PAGE_SIZE = 1000      # default of the max_page_size setting
+PAGE_SIZE = config.default("api.page_size")
+MAX_PAGE_SIZE = config.default("api.max_page_size")
 OFFSET_MAX = 2 ** 62
-MAX_BATCH = 10000         # default of the max_batch setting
+MAX_BATCH = config.default("api.max_batch")
 UNTIL_MINUTES_MAX = 366 * 24 * 60  # ack, shelve: "minutes" from now, at most a year
 
 # request bodies
-MAX_BODY_BYTES = 8 * 1024 * 1024  # default of the max_body_bytes setting
+MAX_BODY_BYTES = config.default("api.max_body_bytes")
