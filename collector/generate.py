@@ -23,7 +23,9 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
+from vigie import config
 from vigie.alert import AlertError, FIELDS, parse_timestamp
+from vigie.config import Flag
 
 HEADER = ",".join(FIELDS) + "\n"
 
@@ -274,11 +276,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--count", type=count_option, default=10000, help="number of alerts (default 10000)")
     parser.add_argument("--out", default="-", help="CSV file to write atomically (default: standard output)")
     parser.add_argument("--seed", help="seed for reproducible output (same seed, same span: same bytes)")
-    parser.add_argument("--servers", type=servers_option, default=20,
-                        help="how many servers in the fleet, or a comma-separated list of names (default 20)")
     parser.add_argument("--start", default="-7d",
                         help="start of the time span: ISO 8601, YYYY-MM-DD, 'now' or relative like -7d (default -7d)")
     parser.add_argument("--end", default="now", help="end of the time span, same forms (default now)")
+    config.add_options(parser, (Flag("--servers", "generate.servers", metavar="LIST"),))
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="progress bar on stderr (default: for large counts when stderr is a terminal)")
     return parser
@@ -316,6 +317,17 @@ def join_relative_times(argv: list) -> list:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(join_relative_times(list(sys.argv[1:] if argv is None else argv)))
+    try:
+        config.from_args(args)
+    except config.ConfigError as exc:
+        parser.error(str(exc))
+    try:
+        args.servers = servers_option(args.servers or "20")
+    except argparse.ArgumentTypeError as exc:
+        parser.error(f"{args.cfg.where('generate.servers')}: {exc}")
+    if args.show_config:
+        print(config.describe(args.cfg, ("generate",)))
+        return 0
     now = datetime.now(timezone.utc)
     try:
         start, end = parse_moment(args.start, now), parse_moment(args.end, now)

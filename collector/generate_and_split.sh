@@ -5,26 +5,32 @@
 set -uo pipefail
 
 prog=generate_and_split
-count=20
-span=${VIGIE_GENERATE_SPAN:-15m}
+count=""
+span=""
 keep_csv=""
 seed=""
 servers=""
+config=""
 
 usage() {
   cat <<EOF
-Usage: bash collector/generate_and_split.sh [--count N] [--span SPAN] [--seed S] [--servers LIST] [--csv FILE] OUTDIR
+Usage: bash collector/generate_and_split.sh [--config FILE] [--count N] [--span SPAN] [--seed S]
+                                           [--servers LIST] [--csv FILE] OUTDIR
 
 Generate N fake alerts (python -m collector.generate) dated within the last SPAN
 and split them into alert files in OUTDIR (collector/split_alerts.sh).
 
-Options:
-  --count N     how many alerts (default $count)
+Options (their defaults are the settings of [generate] in the configuration,
+see docs/configuration.md):
+  --config FILE the configuration file (default: the usual one); with it, OUTDIR
+                may be left out for the setting paths.alertfiles
+  --count N     how many alerts (setting generate.count, 20)
   --span SPAN   how far back they are dated: 45s, 30m, 12h, 7d
-                (default \$VIGIE_GENERATE_SPAN or 15m)
+                (setting generate.span, or \$VIGIE_GENERATE_SPAN; 15m)
   --seed S      reproducible alerts (default: new ones every run)
   --servers L   the servers the alerts are about: a count or a comma-separated list of
-                names, e.g. your machines' names (default: a fleet of 20, web-01...)
+                names, e.g. your machines' names (setting generate.servers; default:
+                a fleet of 20, web-01...)
   --csv FILE    keep the generated CSV in FILE (default: a temporary file, removed)
   -h, --help    show this help
 
@@ -39,11 +45,12 @@ outdir=""
 while [ $# -gt 0 ]; do
   case $1 in
     -h|--help) usage; exit 0 ;;
-    --count|--span|--seed|--csv|--servers)
+    --count|--span|--seed|--csv|--servers|--config)
       [ $# -ge 2 ] || die "$1 needs a value"
       case $1 in --count) count=$2 ;; --span) span=$2 ;; --seed) seed=$2 ;; --csv) keep_csv=$2 ;;
-                 --servers) servers=$2 ;; esac
+                 --servers) servers=$2 ;; --config) config=$2 ;; esac
       shift 2 ;;
+    --config=*) config=${1#*=}; shift ;;
     --count=*) count=${1#*=}; shift ;;
     --span=*) span=${1#*=}; shift ;;
     --seed=*) seed=${1#*=}; shift ;;
@@ -53,14 +60,21 @@ while [ $# -gt 0 ]; do
     *) [ -z "$outdir" ] || die "one OUTDIR only ('$outdir' and '$1' given)"; outdir=$1; shift ;;
   esac
 done
-[ -n "$outdir" ] || { usage >&2; exit 2; }
-[[ $count =~ ^[0-9]+$ ]] || die "--count needs a whole number, not '$count'"
-[[ $span =~ ^[0-9]+[smhdw]$ ]] || die "--span needs a number and a unit (s, m, h, d, w), e.g. 15m, not '$span'"
+[ -n "$outdir" ] || [ -n "$config" ] || { usage >&2; exit 2; }
+[ -z "$count" ] || [[ $count =~ ^[0-9]+$ ]] || die "--count needs a whole number, not '$count'"
+[ -z "$span" ] || [[ $span =~ ^[0-9]+[smhdw]$ ]] ||
+  die "--span needs a number and a unit (s, m, h, d, w), e.g. 15m, not '$span'"
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
 python=${VIGIE_PYTHON:-$repo/.venv/bin/python}
 [ -x "$python" ] || python=$(command -v python3) || die "no Python found (set VIGIE_PYTHON)"
+
+# What no option gave comes from the configuration, read as every Vigie command reads it.
+settings=$(PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}" "$python" -m vigie config ${config:+--config "$config"} \
+             --get generate.count generate.span generate.servers paths.alertfiles) || exit 2
+{ read -r c; read -r s; read -r v; read -r a; } <<< "$settings"
+count=${count:-$c}; span=${span:-$s}; servers=${servers:-$v}; outdir=${outdir:-$a}
 
 if [ -n "$keep_csv" ]; then
   csv=$keep_csv

@@ -27,7 +27,8 @@ from vigie.machines import MachineConfigError, load_all
 from collector.snmp.cycle import poll_machine
 from collector.snmp.session import Session, SnmpError, SnmpStack
 from collector.snmp.reading import OidNameError, extra_oid_specs, numeric_oid
-from vigie import heartbeat, paths
+from vigie import config, heartbeat
+from vigie.config import Flag
 from vigie.samples import MachineSamples, SamplesError, SamplesStore, samples_path
 from vigie.logs import add_logging_options, setup_logging
 from vigie.reported import Reported
@@ -117,8 +118,9 @@ def log_notices(name: str, before: list, after: list) -> None:
 
 
 class Collector:
-    def __init__(self, machines_dir, alertfiles_dir, samples_dir, concurrency=32, shard=None):
+    def __init__(self, machines_dir, alertfiles_dir, samples_dir, concurrency=32, shard=None, heartbeat_dir=None):
         self.machines_dir = Path(machines_dir)
+        self.heartbeat_dir = heartbeat_dir
         self.shard = shard
         self.alertfiles_dir = Path(alertfiles_dir)
         self.store = SamplesStore(samples_dir)
@@ -172,7 +174,7 @@ class Collector:
         await asyncio.to_thread(self.save, config, samples, events)
         self.samples[name] = samples
         log_transition(name, before, samples.status, len(samples.head["interfaces"]), events)
-        heartbeat.beat("poll")
+        heartbeat.beat("poll", self.heartbeat_dir)
         log_notices(name, notices, samples.head["notices"])
         return events
 
@@ -245,23 +247,23 @@ class Collector:
         return 0
 
 
+FLAGS = (Flag("--machines", "paths.machines"), Flag("--alertfiles", "paths.alertfiles"),
+         Flag("--samples", "paths.samples"), Flag("--shard", "poll.shard", metavar="K/N"),
+         Flag("--concurrency", "poll.concurrency"), Flag("--rescan", "poll.rescan_seconds", metavar="SECONDS"))
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m collector.poll", description=__doc__.split("\n\n")[0],
                                 epilog="Samples are written to SAMPLES/<name>.json and SAMPLES/<name>/; alerts to ALERTFILES.")
     p.add_argument("--once", action="store_true", help="poll every machine once and exit")
-    p.add_argument("--machines", default=str(paths.MACHINES_DIR), help="folder of machine files (default: %(default)s)")
-    p.add_argument("--alertfiles", default=str(paths.ALERTFILES_DIR), help="drop folder for alert files (default: %(default)s)")
-    p.add_argument("--samples", default=str(paths.SAMPLES_DIR), help="folder of samples files (default: %(default)s)")
-    p.add_argument("--shard", metavar="K/N",
-                   help="poll only shard K of N of the machines (several collectors sharing one folder)")
-    p.add_argument("--concurrency", type=int, default=32, help="machines polled at the same time (default: %(default)s)")
-    p.add_argument("--rescan", type=float, default=30, help="seconds between reads of the machines folder (default: %(default)s)")
+    config.add_options(p, FLAGS)
     add_logging_options(p)
     return p
 
 
 async def run(args) -> int:
-    collector = Collector(args.machines, args.alertfiles, args.samples, args.concurrency, args.shard)
+    collector = Collector(args.machines, args.alertfiles, args.samples, args.concurrency, args.shard,
+                          heartbeat_dir=args.cfg["paths"]["heartbeat"])
     try:
         collector.store.lock(args.shard)
     except (SamplesError, OSError) as exc:
@@ -284,13 +286,14 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     setup_logging("vigie.collector", verbose=args.verbose, quiet=args.quiet)
     try:
+        config.from_args(args)
         args.shard = parse_shard(args.shard) if args.shard else None
-    except ShardError as exc:
+    except (config.ConfigError, ShardError) as exc:
         log.error("%s", exc)
         return 2
-    if args.concurrency < 1:
-        log.error("--concurrency must be at least 1")
-        return 2
+    if args.show_config:
+        print(config.describe(args.cfg, ("paths", "poll")))
+        return 0
     if not Path(args.machines).is_dir():
         log.error("machines folder %s does not exist", args.machines)
         return 2

@@ -12,12 +12,14 @@ import json
 import sys
 
 from vigie.machines import load_all
-from vigie import paths
+from vigie import config as configuration
+from vigie.config import Flag
 from vigie.units import MISSING, bits_per_second, duration
 from vigie.samples import SamplesError, empty_view, read_current, samples_path
 
 EXIT_STATUS = ("Exit status: 0 when every samples file could be read; 1 when one could not (named on standard "
-               "error, its machine shown as unknown). A bad machine file is named and skipped, as the collector does.")
+               "error, its machine shown as unknown); 2 when the configuration cannot be used. A bad machine file "
+               "is named and skipped, as the collector does.")
 
 
 def machine_status(name: str, samples: dict) -> dict:
@@ -52,13 +54,20 @@ def parser():
     p = argparse.ArgumentParser(prog="python -m collector.status", description=__doc__.split("\n\n")[0],
                                 epilog=EXIT_STATUS)
     p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
-    p.add_argument("--machines", default=str(paths.MACHINES_DIR), help="folder of machine files (default: %(default)s)")
-    p.add_argument("--samples", default=str(paths.SAMPLES_DIR), help="folder of samples files (default: %(default)s)")
+    configuration.add_options(p, (Flag("--machines", "paths.machines"), Flag("--samples", "paths.samples")))
     return p
 
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
+    try:
+        configuration.from_args(args)
+    except configuration.ConfigError as exc:
+        print(f"vigie: {exc}", file=sys.stderr)
+        return 2
+    if args.show_config:
+        print(configuration.describe(args.cfg, ("paths",)))
+        return 0
     configs, errors = load_all(args.machines)
     for error in errors:
         print(f"vigie: machine file skipped: {error}", file=sys.stderr)

@@ -38,7 +38,8 @@ from pathlib import Path
 from collector.device_alerts import alert_record, fingerprint, write_alert
 from collector.snmp import events as snmp_events
 from collector.senders import SenderIndex, normalize_address
-from vigie import device_log, paths
+from vigie import config, device_log
+from vigie.config import Flag
 from vigie.alert import normalize_severity
 from vigie.logs import add_logging_options, setup_logging
 from vigie.machines import load_all
@@ -228,25 +229,42 @@ def alert_option(text: str):
         raise argparse.ArgumentTypeError(f"--alert {text!r}: {exc}") from None
 
 
+FLAGS = (Flag("--machines", "paths.machines"), Flag("--logs", "paths.logs"), Flag("--alertfiles", "paths.alertfiles"),
+         Flag("--samples", "paths.samples"),
+         Flag("--alert", "traps.alerts", dest="extra", append=True, metavar="OID=SEVERITY"))
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m collector.traps", description=__doc__.split("\n\n")[0],
-                                epilog="Reads one trap on standard input, in snmptrapd's traphandle format.")
-    p.add_argument("--machines", default=str(paths.MACHINES_DIR), help="folder of machine files (default: %(default)s)")
-    p.add_argument("--logs", default=str(paths.LOGS_DIR), help="folder of device logs (default: %(default)s)")
-    p.add_argument("--alertfiles", default=str(paths.ALERTFILES_DIR), help="drop folder for alert files (default: %(default)s)")
-    p.add_argument("--samples", default=str(paths.SAMPLES_DIR),
-                   help="samples files, to name an interface a trap gives only by ifIndex (default: %(default)s)")
-    p.add_argument("--alert", dest="extra", action="append", type=alert_option, default=[], metavar="OID=SEVERITY",
-                   help="also make an alert of this trap (severity CRITICAL, ERROR, WARNING or INFO); repeatable")
+                                epilog="Reads one trap on standard input, in snmptrapd's traphandle format. "
+                                       "--alert is repeatable; the samples name an interface a trap gives only "
+                                       "by ifIndex.")
+    config.add_options(p, FLAGS)
     add_logging_options(p)
     return p
+
+
+def extra_alerts(args) -> dict:
+    """{trap OID: severity} of traps.alerts (or --alert); ValueError naming where one was set."""
+    try:
+        return dict(alert_option(text) for text in args.extra)
+    except argparse.ArgumentTypeError as exc:
+        raise ValueError(f"{args.cfg.where('traps.alerts')}: {exc}") from None
 
 
 def main(argv=None, stdin=None) -> int:
     args = parser().parse_args(argv)
     setup_logging("vigie.traps", verbose=args.verbose, quiet=args.quiet)
-    args.extra_alerts = dict(args.extra)
-    args.limits = device_log.Limits()
+    try:
+        config.from_args(args)
+        args.extra_alerts = extra_alerts(args)
+    except (config.ConfigError, ValueError) as exc:
+        log.error("%s", exc)
+        return 2
+    if args.show_config:
+        print(config.describe(args.cfg, ("paths", "device_logs", "traps")))
+        return 0
+    args.limits = device_log.limits(**args.cfg["device_logs"])
     stream = stdin or sys.stdin.buffer
     text = stream.read(MAX_INPUT_BYTES).decode("utf-8", "replace")
     try:

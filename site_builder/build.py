@@ -25,8 +25,9 @@ from site_builder import context, inputs, render
 from site_builder.graphs import LIVE, MachineGraphs
 from site_builder.writer import Files, SiteWriter, signature
 from vigie.samples import journal
-from vigie import device_log, heartbeat, metrics, paths, scope, utc
+from vigie import config, device_log, heartbeat, metrics, scope, utc
 from vigie.atomic import atomic_write_bytes
+from vigie.config import Flag
 from vigie.logs import add_logging_options, setup_logging
 from vigie.reported import Reported
 from vigie.roles import ROLE_RANK
@@ -202,8 +203,7 @@ def report_samples_errors(reported, rows) -> None:
     reported.keep_only("samples", {("samples", row["name"]) for row in rows}, lambda key: None)
 
 
-def build(machines_dir=paths.MACHINES_DIR, samples_dir=paths.SAMPLES_DIR, db_path=paths.DB_PATH,
-          out_dir=paths.WWW_DIR, api_url: str = "", now: datetime = None, force: bool = False,
+def build(machines_dir, samples_dir, db_path, out_dir, api_url: str = "", now: datetime = None, force: bool = False,
           workers: int = 1) -> dict:
     """Build the site; return what was written. Raises inputs.InputError on unreadable inputs."""
     started = time.monotonic()
@@ -317,32 +317,39 @@ def build_scoped_lists(site, writer, code, conn, configs, rows) -> None:
                 pass
 
 
+FLAGS = (Flag("--machines", "paths.machines", metavar="DIR"), Flag("--samples", "paths.samples", metavar="DIR"),
+         Flag("--db", "paths.db", metavar="FILE"), Flag("--out", "paths.www", metavar="DIR"),
+         Flag("--api-url", "build.api_url", metavar="URL"), Flag("--jobs", "build.jobs", metavar="N"),
+         Flag("--metrics", "build.metrics", const=True))
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog="python -m site_builder",
-        description="Build the static web site (www/) from machine configs, samples and the alerts database.")
-    parser.add_argument("--machines", type=Path, default=paths.MACHINES_DIR, metavar="DIR",
-                        help="machine config folder (default: %(default)s)")
-    parser.add_argument("--samples", type=Path, default=paths.SAMPLES_DIR, metavar="DIR",
-                        help="sample files written by the collector (default: %(default)s)")
-    parser.add_argument("--db", type=Path, default=paths.DB_PATH, metavar="FILE",
-                        help="alerts database, opened read-only (default: %(default)s)")
-    parser.add_argument("--out", type=Path, default=paths.WWW_DIR, metavar="DIR",
-                        help="where to write the site (default: %(default)s)")
-    parser.add_argument("--api-url", default="", metavar="URL",
-                        help="the API's base URL as the browser sees it (default: same origin as the site)")
-    parser.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1), metavar="N",
-                        help="processes rendering machine pages (default: %(default)s)")
+        description="Build the static web site (www/) from machine configs, samples and the alerts database.",
+        epilog="With --metrics, the exposition counts the watcher's backlog (paths.alertfiles) and the syslog "
+               "intake's messages (paths.logs) too.")
+    config.add_options(parser, FLAGS)
     parser.add_argument("--force", action="store_true", help="render every page even if its inputs did not change")
-    parser.add_argument("--metrics", action="store_true",
-                        help="also write OUT/metrics, the Prometheus exposition (vigie.metrics), for a plain web server")
     add_logging_options(parser)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    config.from_args(args)
+    for name in ("machines", "samples", "db", "out"):
+        setattr(args, name, Path(getattr(args, name)))
+    return args
 
 
 def main(argv=None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parse_args(sys.argv[1:] if argv is None else argv)
+    except config.ConfigError as exc:
+        setup_logging("vigie.site")
+        log.error("%s", exc)
+        return 2
     setup_logging("vigie.site", verbose=args.verbose, quiet=args.quiet)
+    if args.show_config:
+        print(config.describe(args.cfg, ("paths", "build")))
+        return 0
     try:
         report = build(args.machines, args.samples, args.db, args.out, args.api_url, force=args.force,
                        workers=max(1, args.jobs))
@@ -354,11 +361,13 @@ def main(argv=None) -> int:
         return 1
     if args.metrics:
         try:
-            atomic_write_bytes(args.out / "metrics", metrics.exposition(args.machines, args.samples, db_path=args.db))
+            folders = args.cfg["paths"]
+            atomic_write_bytes(args.out / "metrics", metrics.exposition(
+                args.machines, args.samples, folders["alertfiles"], folders["logs"], db_path=args.db))
         except OSError as exc:
             log.error("cannot write %s: %s", args.out / "metrics", exc)
             return 1
-    heartbeat.beat("build")
+    heartbeat.beat("build", args.cfg["paths"]["heartbeat"])
     log.info("site built in %s: %d machines, %d pages written, %d unchanged, %d skipped, %d removed (%.2f s)",
              args.out, report["machines"], report["written"], report["unchanged"], report["skipped"],
              report["removed"], report["seconds"])

@@ -64,6 +64,12 @@ class Limits:
     max_age_seconds: float = 30 * 86400.0
 
 
+def limits(max_bytes: int, keep: int, rotate_hours: float, max_age_days: float) -> Limits:
+    """Limits from the settings of [device_logs] (vigie/config.py), in their units."""
+    return Limits(max_bytes=max_bytes, keep=keep, rotate_seconds=rotate_hours * 3600,
+                  max_age_seconds=max_age_days * 86400)
+
+
 class DeviceLogError(InputError):
     """A bad value for a device-log field or query; `field` names it."""
 

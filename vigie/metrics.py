@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from vigie import __version__, paths
+from vigie import __version__, config
+from vigie.config import Flag
 from vigie.atomic import atomic_write_bytes
 from vigie.machines import MachineConfigError, load_machine, machine_files
 from vigie.samples import SamplesError, current_signature, read_current
@@ -352,19 +353,20 @@ def watcher_backlog(alertfiles_dir) -> dict:
     return {"watcher_backlog_files": count(folder) + claimed, "watcher_rejected_files": count(folder / "rejected")}
 
 
+FLAGS = (Flag("--machines", "paths.machines"), Flag("--samples", "paths.samples"),
+         Flag("--alertfiles", "paths.alertfiles"), Flag("--logs", "paths.logs"), Flag("--db", "paths.db"),
+         Flag("--alert-counts", "metrics.alert_counts", const=True),
+         Flag("--shard", "poll.shard", metavar="K/N"), Flag("--out", "metrics.out", metavar="FILE"),
+         Flag("--every", "metrics.every_seconds", dest="every", metavar="SECONDS"))
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m vigie.metrics", description="Write Vigie's metrics in the Prometheus "
-                                "text format to a file a web server can serve (or standard output).")
-    p.add_argument("--machines", default=str(paths.MACHINES_DIR), help="folder of machine files (default: %(default)s)")
-    p.add_argument("--samples", default=str(paths.SAMPLES_DIR), help="folder of samples files (default: %(default)s)")
-    p.add_argument("--alertfiles", default=str(paths.ALERTFILES_DIR),
-                   help="drop folder, for the watcher's backlog (default: %(default)s)")
-    p.add_argument("--logs", default=str(paths.LOGS_DIR), help="device logs, for the syslog intake's counters "
-                   "(default: %(default)s)")
-    p.add_argument("--db", help="alerts database, for the alert counts (default: none; a collector host has none)")
-    p.add_argument("--shard", metavar="K/N", help="only the machines of this shard (what `collector.poll --shard` polls)")
-    p.add_argument("--out", metavar="FILE", help="write here atomically (default: standard output)")
-    p.add_argument("--every", type=float, metavar="SECONDS", help="write again every SECONDS until stopped")
+                                "text format to a file a web server can serve (or standard output).",
+                                epilog="--db names the database and turns the alert counts on; a collector host, "
+                                       "which has none, leaves them off. --shard: only the machines of this shard "
+                                       "(what `collector.poll --shard` polls).")
+    config.add_options(p, FLAGS)
     return p
 
 
@@ -394,7 +396,8 @@ def exposition(machines_dir, samples_dir, alertfiles_dir=None, logs_dir=None, db
 
 
 def write_once(args, cache: SamplesCache) -> int:
-    text = exposition(args.machines, args.samples, args.alertfiles, args.logs, args.db, args.shard, cache)
+    text = exposition(args.machines, args.samples, args.alertfiles, args.logs,
+                      args.db if args.alert_counts else None, args.shard, cache)
     if args.out:
         atomic_write_bytes(args.out, text)
     else:
@@ -409,10 +412,16 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     setup_logging("vigie.metrics")
     try:
+        given = "db" in getattr(args, "_given", ())
+        config.from_args(args)
+        args.alert_counts = args.alert_counts or given
         args.shard = parse_shard(args.shard) if args.shard else None
-    except ShardError as exc:
+    except (config.ConfigError, ShardError) as exc:
         log.error("%s", exc)
         return 2
+    if args.show_config:
+        print(config.describe(args.cfg, ("paths", "metrics")))
+        return 0
     if not Path(args.machines).is_dir():
         log.error("machines folder %s does not exist", args.machines)
         return 2

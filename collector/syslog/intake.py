@@ -37,7 +37,8 @@ from collector.device_alerts import alert_record, fingerprint, write_alert
 from collector.senders import RateLimit, SenderIndex, normalize_address
 from collector.syslog.framing import Framer
 from collector.syslog.message import parse
-from vigie import device_log, paths
+from vigie import config, device_log
+from vigie.config import Flag
 from vigie.atomic import atomic_write_json, atomic_write_text
 from vigie.logs import add_logging_options, setup_logging
 from vigie.machines import load_all
@@ -84,9 +85,7 @@ class Intake:
         self.alert_severity = args.alert_severity
         self.holddown = args.alert_holddown
         self.local_tz = args.tz
-        self.limits = device_log.Limits(max_bytes=args.log_max_bytes, keep=args.log_keep,
-                                        rotate_seconds=args.rotate_hours * 3600,
-                                        max_age_seconds=args.log_max_age_days * 86400)
+        self.limits = device_log.limits(args.log_max_bytes, args.log_keep, args.rotate_hours, args.log_max_age_days)
         self.index = SenderIndex([])
         self.tags = {}
         self.pending = defaultdict(list)
@@ -409,71 +408,66 @@ def severity_or_none(value: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def positive(kind):
-    def convert(value):
-        number = kind(value)
-        if number <= 0:
-            raise argparse.ArgumentTypeError(f"must be more than 0, got {value}")
-        return number
-    return convert
-
-
-# What the intake keeps and for how long: (option, type, default, unit, meaning).
-BOUNDS = (
-    ("--max-alerts-per-minute", positive(int), 600, "N", "alert files written at most per minute, all machines together"),
-    ("--unknown-per-minute", positive(float), 60, "N",
-     "messages kept per minute from each sender that matches no machine"),
-    ("--max-message", positive(int), 8192, "BYTES", "longer messages are cut here and marked truncated"),
-    ("--log-max-bytes", positive(int), 1024 * 1024, "BYTES", "size at which a machine's log is rotated"),
-    ("--log-keep", int, 3, "N", "rotated files kept per machine"),
-    ("--rotate-hours", positive(float), 24.0, "HOURS", "a log whose first line is older than this is rotated"),
-    ("--log-max-age-days", positive(float), 30.0, "DAYS", "rotated files older than this are removed"),
-    ("--rescan", positive(float), 30.0, "SECONDS", "seconds between reads of the machines folder"),
-    ("--max-connections", positive(int), 512, "N", "TCP connections at once"),
-    ("--idle-timeout", positive(float), 3600.0, "SECONDS", "a TCP connection silent this long is closed"),
+# The intake's flags, each overriding one setting (vigie/config.py) for one run; `dest` is
+# the name the intake's code reads.
+FLAGS = (
+    Flag("--listen", "syslog.listen", append=True, metavar="URL"),
+    Flag("--machines", "paths.machines"), Flag("--logs", "paths.logs"), Flag("--alertfiles", "paths.alertfiles"),
+    Flag("--alert-severity", "syslog.alert_severity", metavar="SEVERITY"),
+    Flag("--alert-holddown", "syslog.alert_holddown_seconds", dest="alert_holddown", metavar="SECONDS"),
+    Flag("--max-alerts-per-minute", "syslog.max_alerts_per_minute", metavar="N"),
+    Flag("--unknown-per-minute", "syslog.unknown_per_minute", metavar="N"),
+    Flag("--max-message", "syslog.max_message_bytes", dest="max_message", metavar="BYTES"),
+    Flag("--log-max-bytes", "device_logs.max_bytes", dest="log_max_bytes", metavar="BYTES"),
+    Flag("--log-keep", "device_logs.keep", dest="log_keep", metavar="N"),
+    Flag("--rotate-hours", "device_logs.rotate_hours", metavar="HOURS"),
+    Flag("--log-max-age-days", "device_logs.max_age_days", dest="log_max_age_days", metavar="DAYS"),
+    Flag("--rescan", "syslog.rescan_seconds", dest="rescan", metavar="SECONDS"),
+    Flag("--max-connections", "syslog.max_connections", metavar="N"),
+    Flag("--idle-timeout", "syslog.idle_timeout_seconds", dest="idle_timeout", metavar="SECONDS"),
+    Flag("--timezone", "syslog.timezone", metavar="ZONE"),
 )
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m collector.syslog", description=__doc__.split("\n\n")[0],
-                                epilog="Device logs: LOGS/<machine>.jsonl, unknown senders in LOGS/@unknown.jsonl.")
-    p.add_argument("--listen", action="append", metavar="URL",
-                   help="udp://HOST:PORT or tcp://HOST:PORT, repeatable (default: the sockets systemd hands "
-                        "over, else " + " and ".join(DEFAULT_LISTEN) + ")")
-    p.add_argument("--machines", default=str(paths.MACHINES_DIR), help="folder of machine files (default: %(default)s)")
-    p.add_argument("--logs", default=str(paths.LOGS_DIR), help="folder of device logs (default: %(default)s)")
-    p.add_argument("--alertfiles", default=str(paths.ALERTFILES_DIR), help="drop folder for alert files (default: %(default)s)")
-    p.add_argument("--alert-severity", type=severity_or_none, default="err", metavar="SEVERITY",
-                   help="messages at this syslog severity or graver become alerts; 'none' for no alerts "
-                        "(default: %(default)s)")
-    p.add_argument("--alert-holddown", type=float, default=60.0, metavar="SECONDS",
-                   help="the same message again within this time writes no new alert file (default: %(default)s)")
-    for flag, kind, default, unit, meaning in BOUNDS:
-        p.add_argument(flag, type=kind, default=default, metavar=unit, help=f"{meaning} (default: %(default)s)")
-    p.add_argument("--timezone", default="local", metavar="ZONE",
-                   help="zone of device timestamps that carry none: 'local', 'UTC' or e.g. Europe/Paris "
-                        "(default: %(default)s)")
+                                epilog="Device logs: LOGS/<machine>.jsonl, unknown senders in LOGS/@unknown.jsonl. "
+                                       "Without --listen (nor syslog.listen): the sockets systemd hands over, else "
+                                       + " and ".join(DEFAULT_LISTEN) + ".")
+    config.add_options(p, FLAGS)
     p.add_argument("--ports-file", metavar="FILE", help="write the addresses listened on here, one URL a line")
     add_logging_options(p)
     return p
 
 
+def checked_options(args) -> list:
+    """The listen addresses; the zone and severity made usable. ListenError or ValueError
+    naming where the value was set."""
+    listens = [parse_listen(u) for u in (args.listen or ([] if args.inherited else DEFAULT_LISTEN))]
+    try:
+        args.tz = None if args.timezone == "local" else ZoneInfo(args.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{args.cfg.where('syslog.timezone')} {args.timezone!r}: unknown time zone (use 'local', "
+                         "'UTC' or a name such as Europe/Paris)") from None
+    try:
+        args.alert_severity = severity_or_none(args.alert_severity)
+    except argparse.ArgumentTypeError as exc:
+        raise ValueError(f"{args.cfg.where('syslog.alert_severity')}: {exc}") from None
+    return listens
+
+
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     setup_logging("vigie.syslog", verbose=args.verbose, quiet=args.quiet)
-    args.inherited = inherited_sockets()
     try:
-        listens = [parse_listen(u) for u in (args.listen or ([] if args.inherited else DEFAULT_LISTEN))]
-        args.tz = None if args.timezone == "local" else ZoneInfo(args.timezone)
-    except ListenError as exc:
+        config.from_args(args)
+        if args.show_config:
+            print(config.describe(args.cfg, ("paths", "device_logs", "syslog")))
+            return 0
+        args.inherited = inherited_sockets()
+        listens = checked_options(args)
+    except (config.ConfigError, ListenError, ValueError) as exc:
         log.error("%s", exc)
-        return 2
-    except (ZoneInfoNotFoundError, ValueError):
-        log.error("--timezone %r: unknown time zone (use 'local', 'UTC' or a name such as Europe/Paris)",
-                  args.timezone)
-        return 2
-    if args.log_keep < 0:
-        log.error("--log-keep must be 0 or more")
         return 2
     if not Path(args.machines).is_dir():
         log.error("machines folder %s does not exist", args.machines)

@@ -23,7 +23,8 @@ from collector.watch.api_client import AlertClient
 from collector.watch.daemon import Daemon
 from collector.watch.drop_folder import DropFolder
 from collector.watch.ingest import run_once
-from vigie import paths
+from vigie import config as settings
+from vigie.config import Flag
 from vigie.logs import add_logging_options, setup_logging
 
 log = logging.getLogger("vigie.watch")
@@ -31,23 +32,17 @@ log = logging.getLogger("vigie.watch")
 EXIT_OK = 0
 EXIT_FILES_LEFT = 1   # --once: the API could not take them, they stay for the next run; daemon: restart me
 EXIT_USAGE = 2
-MIN_BATCH_BYTES = 1024
 
-# name: (default, help). Flags override these; the token never comes from a flag.
-DEFAULTS = {
-    "dir": (paths.ALERTFILES_DIR, "drop folder of alert files (*.txt)"),
-    "api": (paths.API_URL, "base URL of the Vigie API"),
-    "token_file": (paths.TOKEN_FILE, "file holding an operator token (default: $VIGIE_TOKEN if set, else %(default)s)"),
-    "batch_size": (500, "alerts per POST /api/alert"),
-    "batch_bytes": (4 * 1024 * 1024, "most bytes of JSON per POST /api/alert; keep it under the API's "
-                                     "max_body_bytes (8 MiB by default)"),
-    "keep_days": (7.0, "days to keep ingested files in done/; 0 deletes them once the API has them"),
-    "rescan": (10.0, "daemon: seconds between full rescans of the folder"),
-    "settle": (1.0, "seconds a file must be left untouched before a scan takes it, when it cannot be told "
-                    "whether a writer still has it open"),
-    "timeout": (30.0, "HTTP timeout in seconds"),
-    "max_backoff": (30.0, "longest wait between retries while the API is unavailable"),
-}
+# The watcher's flags, each overriding one setting of the configuration (vigie/config.py);
+# `dest` is the name the watcher's code reads. The token itself never comes from a flag.
+FLAGS = (Flag("--dir", "paths.alertfiles", dest="dir"), Flag("--api", "api.url", dest="api"),
+         Flag("--token-file", "watch.token_file", metavar="FILE"), Flag("--batch-size", "watch.batch_size"),
+         Flag("--batch-bytes", "watch.batch_bytes"), Flag("--keep-days", "watch.keep_days"),
+         Flag("--rescan", "watch.rescan_seconds", metavar="SECONDS"),
+         Flag("--settle", "watch.settle_seconds", metavar="SECONDS"),
+         Flag("--timeout", "watch.timeout_seconds", metavar="SECONDS"),
+         Flag("--max-backoff", "watch.max_backoff_seconds", metavar="SECONDS"))
+CREDENTIAL = "watcher.token"   # the systemd credential (LoadCredential=) holding the token
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,47 +50,45 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m collector.watch",
         description="Ingest alert files dropped in a folder into the Vigie API "
                     "(drop -> processing/ -> done/ | rejected/ + .reason).",
+        epilog="The token: --token-file (or the setting watch.token_file) when given, else $VIGIE_TOKEN, else "
+               f"the systemd credential {CREDENTIAL}, else the default file under paths.data.",
     )
     parser.add_argument("--once", action="store_true", help="ingest the files now in the folder and exit")
-    for name, (default, text) in DEFAULTS.items():
-        flag = "--" + name.replace("_", "-")
-        kind = type(default) if isinstance(default, (int, float)) else str
-        parser.add_argument(flag, dest=name, type=kind, default=None if name == "token_file" else default,
-                            metavar=name.upper(), help=text.replace("%(default)s", str(default)) +
-                            ("" if name == "token_file" else " (default: %(default)s)"))
+    settings.add_options(parser, FLAGS)
     add_logging_options(parser)
     return parser
-
-
-def check_config(config) -> str | None:
-    if config.batch_size < 1:
-        return "--batch-size must be at least 1"
-    if config.batch_bytes < MIN_BATCH_BYTES:
-        return f"--batch-bytes must be at least {MIN_BATCH_BYTES}"
-    for name in ("keep_days", "rescan", "settle", "timeout", "max_backoff"):
-        if getattr(config, name) < 0:
-            return f"--{name.replace('_', '-')} must not be negative"
-    if config.rescan < 0.1:
-        return "--rescan must be at least 0.1 s"
-    return None
 
 
 def token_source(config, environ=None):
     """A callable reading the token afresh each time, so a rotated token is picked up."""
     environ = os.environ if environ is None else environ
     token_file = config.token_file
-    if token_file is None and not environ.get("VIGIE_TOKEN"):
-        token_file = DEFAULTS["token_file"][0]
+    if not token_file_chosen(config):
+        credential = Path(environ.get("CREDENTIALS_DIRECTORY") or "/nonexistent", CREDENTIAL)
+        token_file = None if environ.get("VIGIE_TOKEN") else credential if credential.is_file() else token_file
     return lambda: api_client.read_token(token_file, environ)
+
+
+def token_file_chosen(config) -> bool:
+    """Whether --token-file or the configuration file named the token file; its default
+    waits behind $VIGIE_TOKEN and the systemd credential."""
+    if "token_file" in getattr(config, "_given", ()):
+        return True
+    return hasattr(config, "cfg") and not config.cfg.origin("watch.token_file").startswith("default")
 
 
 def main(argv=None) -> int:
     config = build_parser().parse_args(argv)
     setup_logging("vigie.watch", verbose=config.verbose, quiet=config.quiet)
-    problem = check_config(config)
-    if problem:
-        log.error("%s", problem)
+    try:
+        settings.from_args(config)
+    except settings.ConfigError as exc:
+        log.error("%s", exc)
         return EXIT_USAGE
+    if config.show_config:
+        print(settings.describe(config.cfg, ("paths", "api", "watch")))
+        return EXIT_OK
+    config.heartbeat = config.cfg["paths"]["heartbeat"]
     source = token_source(config)
     try:
         source()

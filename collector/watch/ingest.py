@@ -141,7 +141,7 @@ class Pump:
         while not stopping.is_set():
             self.prune_if_due()
             if not self.waiting:  # nothing held back: idle, or the last batch went in
-                heartbeat.beat("watch")
+                heartbeat.beat("watch", getattr(self.config, "heartbeat", None))
             if self.waiting:
                 delay = self.retry_at - time.monotonic()
                 if delay > 0:

@@ -29,7 +29,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from vigie import db
+from vigie import config, db
 from vigie import heartbeat
 from vigie.notify import alertmanager, channels as channels_mod, policy, render
 from vigie.notify.rules import rule_matches
@@ -42,13 +42,14 @@ EVENT_BATCH = 2000
 
 @dataclass
 class Settings:
-    site_url: str = "http://127.0.0.1:8080"
-    recheck_seconds: float = 300.0
-    give_up_hours: float = 24.0
-    keep_days: float = 30.0
-    stale_minutes: float = 10.0
+    """The notifier's settings; the defaults are those of [notify] in vigie/config.py."""
+    site_url: str = config.builtin().get("notify.site_url")
+    recheck_seconds: float = config.default("notify.recheck_seconds")
+    give_up_hours: float = config.default("notify.give_up_hours")
+    keep_days: float = config.default("notify.keep_days")
+    stale_minutes: float = config.default("notify.stale_minutes")
     heartbeat_dir: str = None
-    workers: int = 4
+    workers: int = config.default("notify.workers")
     channel_policy: channels_mod.Policy = channels_mod.DEFAULT_POLICY
 
 
