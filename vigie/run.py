@@ -30,8 +30,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from vigie import paths
+from vigie import config, paths
 from vigie.atomic import atomic_write_json, atomic_write_text
+from vigie.config import Flag
 from vigie.logs import add_logging_options, setup_logging
 
 PYTHON = sys.executable
@@ -46,63 +47,50 @@ NOISE = re.compile(r'Variation module "(redis|sql)" .* load FAILED')
 log = logging.getLogger("vigie.run")
 
 
+FOLDERS = ("machines", "alertfiles", "www", "data")
+FLAGS = (Flag("--host", "api.host"), Flag("--port", "api.port"),
+         *(Flag(f"--{role}", f"paths.{role}", metavar="DIR") for role in FOLDERS),
+         Flag("--devices", "run.devices", metavar="N"), Flag("--sim-port", "run.sim_port", metavar="PORT"),
+         Flag("--poll-every", "run.poll_every", metavar="SECONDS"),
+         Flag("--build-every", "run.build_every", metavar="SECONDS"),
+         Flag("--generate-every", "run.generate_every", metavar="SECONDS"),
+         Flag("--history", "run.history", metavar="N"), Flag("--generate-count", "run.generate_count", metavar="N"),
+         Flag("--syslog-port", "run.syslog_port", metavar="PORT"),
+         Flag("--no-syslog", "run.syslog", dest="syslog", const=False),
+         Flag("--mail-server", "run.mail_server", metavar="PORT"))
+RUN_CONFIG = "run.toml"   # in the data folder: the configuration handed to every command started
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m vigie.run",
         description="Run the whole of Vigie on simulated SNMP devices (no systemd needed). "
-                    "Ctrl-C stops everything it started.")
-    parser.add_argument("--host", default="127.0.0.1", help="address of the API and site (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=8080, help="port of the API and site (default: %(default)s)")
+                    "Ctrl-C stops everything it started.",
+        epilog=f"The commands started read one configuration written in the data folder ({RUN_CONFIG}): the "
+               "configuration this command reads, with its folders, ports and intervals.")
     parser.add_argument("--workdir", type=Path, metavar="DIR",
                         help="keep everything (machines/, alertfiles/, www/, data/) under DIR "
-                             "instead of the checkout's folders")
-    parser.add_argument("--machines", type=Path, metavar="DIR", help=f"machine files (default: {paths.MACHINES_DIR})")
-    parser.add_argument("--alertfiles", type=Path, metavar="DIR", help=f"alert drop folder (default: {paths.ALERTFILES_DIR})")
-    parser.add_argument("--www", type=Path, metavar="DIR", help=f"built site (default: {paths.WWW_DIR})")
-    parser.add_argument("--data", type=Path, metavar="DIR",
-                        help=f"database, samples, tokens, simulator data (default: {paths.DATA_DIR})")
-    parser.add_argument("--devices", type=int, default=len(SIM_DEVICES), choices=range(0, len(SIM_DEVICES) + 1),
-                        metavar="N", help="simulated devices to start, 0-%(default)s (default: %(default)s)")
-    parser.add_argument("--sim-port", type=int, metavar="PORT",
-                        help="UDP port of the first simulated device, the others on the next ports "
-                             "(default: free ports)")
+                             "instead of the configuration's folders")
+    config.add_options(parser, FLAGS)
     parser.add_argument("--stop-device", metavar="NAME",
                         help="stop one simulated device of a running `make run` (same --workdir/--data), then exit")
     parser.add_argument("--start-device", metavar="NAME",
                         help="start a simulated device stopped with --stop-device again, then exit")
-    parser.add_argument("--poll-every", type=float, default=15.0, metavar="SECONDS",
-                        help="poll interval of the simulated devices, at least 5 (default: %(default)s)")
-    parser.add_argument("--build-every", type=float, default=30.0, metavar="SECONDS",
-                        help="site rebuild period (default: %(default)s)")
-    parser.add_argument("--generate-every", type=float, default=60.0, metavar="SECONDS",
-                        help="period of the alert generator, 0 to turn it off (default: %(default)s)")
-    parser.add_argument("--history", type=int, default=500, metavar="N",
-                        help="on the first run in a data folder, start with N alerts spread over the past "
-                             "week, kept in DATA/alerts.csv; 0 for none (default: %(default)s)")
-    parser.add_argument("--generate-count", type=int, default=5, metavar="N",
-                        help="alerts per generator run (default: %(default)s)")
-    parser.add_argument("--syslog-port", type=int, default=5514, metavar="PORT",
-                        help="UDP and TCP port of the syslog intake on 127.0.0.1; 0, or a taken port, for "
-                             "any free one (default: %(default)s)")
-    parser.add_argument("--no-syslog", dest="syslog", action="store_false", help="do not start the syslog intake")
-    parser.add_argument("--mail-server", type=int, default=0, metavar="PORT",
-                        help="also run a local test mail server (aiosmtpd) on 127.0.0.1:PORT that prints every "
-                             "mail it receives, for a mailto://127.0.0.1:PORT?to=... channel (default: none)")
     add_logging_options(parser)
     return parser
 
 
-def resolve_folders(args) -> dict:
-    """Folder per role: explicit flag, else under --workdir, else the checkout's default."""
-    base = args.workdir
-    defaults = {"machines": paths.MACHINES_DIR, "alertfiles": paths.ALERTFILES_DIR,
-                "www": paths.WWW_DIR, "data": paths.DATA_DIR}
-    folders = {}
-    for role, default in defaults.items():
-        chosen = getattr(args, role)
-        folders[role] = Path(chosen) if chosen else (base / role if base else default)
-    folders["samples"] = folders["data"] / "samples"
-    folders["logs"] = folders["data"] / "logs"
+def workdir_folders(workdir) -> dict:
+    """--workdir: each folder under it, unless a flag names that one."""
+    if workdir is None:
+        return {}
+    return {f"paths.{role}": (str(Path(workdir) / role), "flag --workdir") for role in FOLDERS}
+
+
+def resolve_folders(cfg) -> dict:
+    """Folder per role, absolute, from the configuration; the simulator's under the data folder."""
+    folders = {role: Path(cfg["paths"][role]) for role in
+               ("machines", "alertfiles", "www", "data", "samples", "logs", "db", "heartbeat")}
     folders["sim"] = folders["data"] / "snmpsim"
     return {role: path.resolve() for role, path in folders.items()}
 
@@ -278,7 +266,7 @@ def stop_flag(folders: dict, name: str) -> Path:
 
 def sim_ports(first, count: int) -> list:
     """The UDP ports of `count` devices: first, first+1, ... or free ones."""
-    if first is None:
+    if not first:
         ports = []
         while len(ports) < count:
             port = free_udp_port()
@@ -363,27 +351,48 @@ def run_quiet(cmd: list, output: Output, name: str, cwd: Path, env: dict) -> int
     return result.returncode
 
 
-def ensure_watcher_token(folders: dict, output: Output, cwd: Path, env: dict) -> Path:
+def ensure_watcher_token(folders: dict, output: Output, cwd: Path, env: dict, run_config: Path, token: Path) -> Path:
     """A bearer token for an operator account used by the watcher, made once."""
-    token = folders["data"] / "watcher.token"
     if token.exists() and token.stat().st_size > 0:
         return token
     api = [PYTHON, "api.py"]
-    db_path = folders["data"] / "vigie.db"
     password_file = folders["data"] / ".watcher.password"
     atomic_write_text(password_file, secrets.token_urlsafe(24) + "\n", mode=0o600)
     try:
         # Fails harmlessly when the account exists already (an earlier run).
         subprocess.run([*api, "adduser", WATCHER_USER, "--role", "operator", "--password-file",
-                        str(password_file), "--db", str(db_path)], cwd=cwd, env=env,
+                        str(password_file), "--config", str(run_config)], cwd=cwd, env=env,
                        capture_output=True, timeout=60)
     finally:
         password_file.unlink(missing_ok=True)
     code = run_quiet([*api, "mktoken", WATCHER_USER, "--label", "make run watcher", "--out", token,
-                      "--db", db_path], output, "api", cwd, env)
+                      "--config", run_config], output, "api", cwd, env)
     if code != 0:
         raise RuntimeError("could not make the watcher's token (see the api lines above)")
     return token
+
+
+def write_run_config(cfg, url: str, syslog_port_, device_names: list) -> Path:
+    """The configuration every command started reads: this command's, with the address the API
+    listens on, the collector's quick rescans, the syslog port found free and the generator's
+    settings of this run."""
+    data = Path(cfg["paths"]["data"]).resolve()
+    run = cfg["run"]
+    chosen = {
+        "api.url": url, "notify.site_url": url, "poll.rescan_seconds": 5.0,
+        "syslog.listen": [f"udp://127.0.0.1:{syslog_port_}", f"tcp://127.0.0.1:{syslog_port_}"] if syslog_port_
+        else cfg["syslog"]["listen"],
+        "generate.count": run["generate_count"], "generate.span": f"{max(1, int(run['generate_every'] or 60))}s",
+        "generate.servers": ",".join(device_names) or cfg["generate"]["servers"],
+        **{f"paths.{key}": str(Path(value).resolve()) for key, value in cfg["paths"].items() if value},
+    }
+    values = {section: dict(body) for section, body in cfg.values.items()}
+    for dotted, value in chosen.items():
+        section, _, key = dotted.partition(".")
+        values[section][key] = value
+    path = data / RUN_CONFIG
+    atomic_write_text(path, config.dump(config.Config(values, {}, None)), mode=0o600)
+    return path
 
 
 class Periodic:
@@ -451,20 +460,25 @@ class StopFlag:
 
 
 def run(args, output: Output) -> int:
-    folders = resolve_folders(args)
+    folders = resolve_folders(args.cfg)
     if not port_is_free(args.host, args.port):
         log.error("port %s on %s is taken (another Vigie, or another program): stop it or pick "
                   "another with --port", args.port, args.host)
         return 1
     for role in ("machines", "alertfiles", "www", "data", "samples", "logs"):
         folders[role].mkdir(parents=True, exist_ok=True)
-    repo = paths.REPO_ROOT
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "VIGIE_PYTHON": PYTHON, "SNMPSIM_ALLOW_ROOT": "true",
-           "VIGIE_HEARTBEAT_DIR": str(folders["data"] / "heartbeat"),
-           "VIGIE_GENERATE_SPAN": f"{max(1, int(args.generate_every or 60))}s"}
+    url = f"http://{args.host}:{args.port}"
+    try:
+        port = syslog_port(args.syslog_port) if args.syslog else None
+    except RuntimeError as exc:
+        output.line("run", f"error: {exc}")
+        return 1
+    run_config = write_run_config(args.cfg, url, port, list(SIM_DEVICES[:args.devices]))
+    env = {key: value for key, value in os.environ.items() if key not in config.env_names()}
+    env.update({"PYTHONUNBUFFERED": "1", "VIGIE_PYTHON": PYTHON, "SNMPSIM_ALLOW_ROOT": "true"})
     env.pop("JOURNAL_STREAM", None)
     env.pop("VIGIE_TOKEN", None)
-    supervisor = Supervisor(output, env, repo)
+    supervisor = Supervisor(output, env, paths.REPO_ROOT)
     stopping = StopFlag()
 
     def on_signal(signum, frame):
@@ -472,11 +486,10 @@ def run(args, output: Output) -> int:
 
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, on_signal)
-    url = f"http://{args.host}:{args.port}"
     try:
         devices = start_devices(args, folders, supervisor, output, stopping)
-        daemons = start_daemons(args, folders, supervisor, output, url, env, stopping)
-        jobs = periodic_jobs(args, folders, url, list(devices.ports) if devices else [])
+        daemons = start_daemons(args, folders, supervisor, output, url, env, stopping, run_config, port)
+        jobs = periodic_jobs(args, folders, run_config)
         banner(output, url, folders, args, list(devices.ports) if devices else [])
         while not stopping.is_set():
             for name, proc in daemons:
@@ -518,33 +531,26 @@ def start_devices(args, folders, supervisor, output, stopping):
     return devices
 
 
-def start_daemons(args, folders, supervisor, output, url, env, stopping) -> list:
+def start_daemons(args, folders, supervisor, output, url, env, stopping, run_config, port) -> list:
+    """The API, the collector, the watcher, the notifier and the syslog intake, each given
+    only the written configuration (and what is its own: where to say its port)."""
+    given = ["--config", run_config]
     daemons = []
-    api = supervisor.start("api", daemon=True, cmd=[
-        PYTHON, "api.py", "serve", "--host", args.host, "--port", args.port, "--db", folders["data"] / "vigie.db",
-        "--www", folders["www"], "--machines", folders["machines"], "--samples", folders["samples"],
-        "--logs", folders["logs"], "--alertfiles", folders["alertfiles"]])
+    api = supervisor.start("api", daemon=True, cmd=[PYTHON, "api.py", "serve", *given])
     if not wait_for_http(f"{url}/api/health", 60, api):
         raise RuntimeError(f"the API did not answer on {url}/api/health")
     daemons.append(("api", api))
     if stopping.is_set():
         raise Stop()
-    token = ensure_watcher_token(folders, output, paths.REPO_ROOT, env)
+    ensure_watcher_token(folders, output, paths.REPO_ROOT, env, run_config,
+                         Path(args.cfg["watch"]["token_file"]).resolve())
     # the collector as under systemd: each machine on its own interval (a device added
     # through the site keeps the interval it was given), the folder read every 5 s
-    poll = supervisor.start("poll", daemon=True, cmd=[
-        PYTHON, "-m", "collector.poll", "--machines", folders["machines"], "--alertfiles", folders["alertfiles"],
-        "--samples", folders["samples"], "--rescan", "5"])
-    daemons.append(("poll", poll))
-    watch = supervisor.start("watch", daemon=True, cmd=[
-        PYTHON, "-m", "collector.watch", "--dir", folders["alertfiles"], "--api", url, "--token-file", token])
-    daemons.append(("watch", watch))
-    notify = supervisor.start("notify", daemon=True, cmd=[
-        PYTHON, "-m", "vigie.notify", "--db", folders["data"] / "vigie.db", "--site-url", url,
-        "--heartbeat-dir", folders["data"] / "heartbeat"])
-    daemons.append(("notify", notify))
+    daemons.append(("poll", supervisor.start("poll", daemon=True, cmd=[PYTHON, "-m", "collector.poll", *given])))
+    daemons.append(("watch", supervisor.start("watch", daemon=True, cmd=[PYTHON, "-m", "collector.watch", *given])))
+    daemons.append(("notify", supervisor.start("notify", daemon=True, cmd=[PYTHON, "-m", "vigie.notify", *given])))
     if args.syslog:
-        daemons.append(("syslog", start_syslog(args, folders, supervisor, output, stopping)))
+        daemons.append(("syslog", start_syslog(args, folders, supervisor, output, stopping, given, port)))
     if args.mail_server:
         smtp = supervisor.start("smtp", daemon=True, cmd=[
             PYTHON, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{args.mail_server}",
@@ -579,15 +585,13 @@ def syslog_port(wanted: int) -> int:
     raise RuntimeError("no port free for both UDP and TCP on 127.0.0.1 for the syslog intake")
 
 
-def start_syslog(args, folders, supervisor, output, stopping) -> subprocess.Popen:
-    """The syslog intake on 127.0.0.1, UDP and TCP; says where to send messages."""
-    port = syslog_port(args.syslog_port)
+def start_syslog(args, folders, supervisor, output, stopping, given, port) -> subprocess.Popen:
+    """The syslog intake on 127.0.0.1, UDP and TCP (its addresses are in the written
+    configuration); says where to send messages."""
     ports_file = folders["data"] / "syslog.ports"
     ports_file.unlink(missing_ok=True)
-    proc = supervisor.start("syslog", daemon=True, cmd=[
-        PYTHON, "-m", "collector.syslog", "--listen", f"udp://127.0.0.1:{port}", "--listen", f"tcp://127.0.0.1:{port}",
-        "--machines", folders["machines"], "--logs", folders["logs"], "--alertfiles", folders["alertfiles"],
-        "--ports-file", ports_file])
+    proc = supervisor.start("syslog", daemon=True, cmd=[PYTHON, "-m", "collector.syslog", *given,
+                                                        "--ports-file", ports_file])
     deadline = time.monotonic() + 30
     while not ports_file.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -600,23 +604,20 @@ def start_syslog(args, folders, supervisor, output, stopping) -> subprocess.Pope
     return proc
 
 
-def periodic_jobs(args, folders, url, device_names) -> list:
+def periodic_jobs(args, folders, run_config) -> list:
+    given = ["--config", run_config]
     jobs = []
     if args.generate_every > 0:
-        script = ["bash", paths.REPO_ROOT / "collector" / "generate_and_split.sh"]
-        if device_names:   # the invented alerts are about the machines on the site
-            script += ["--servers", ",".join(device_names)]
-        cmd = script + ["--count", args.generate_count, folders["alertfiles"]]
+        # count, span, the simulated machines as servers and the drop folder: from the configuration
+        cmd = ["bash", paths.REPO_ROOT / "collector" / "generate_and_split.sh", *given]
         history_csv = folders["data"] / "alerts.csv"
         first_cmd = None
         if args.history > 0 and not history_csv.exists():
             # A first run in this data folder starts with a week of past alerts,
             # kept as a CSV to explore with collector/explore.sh.
-            first_cmd = script + ["--count", args.history, "--span", "7d", "--csv", history_csv, folders["alertfiles"]]
+            first_cmd = cmd + ["--count", args.history, "--span", "7d", "--csv", history_csv]
         jobs.append(Periodic("generate", cmd, args.generate_every, first_cmd=first_cmd))
-    jobs.append(Periodic("build", [PYTHON, "-m", "site_builder", "--machines", folders["machines"],
-                                   "--samples", folders["samples"], "--db", folders["data"] / "vigie.db",
-                                   "--out", folders["www"]], args.build_every, first_delay=2.0))
+    jobs.append(Periodic("build", [PYTHON, "-m", "site_builder", *given], args.build_every, first_delay=2.0))
     return jobs
 
 
@@ -630,8 +631,9 @@ def banner(output: Output, url: str, folders: dict, args, device_names: list) ->
         login = f"  log in as 'admin' with the password in {password_file}"
     lines = ["", f"Vigie is running: open {url}/", login]
     if device_names:
-        again = " ".join(f"--{option.replace('_', '-')} {getattr(args, option)}"
-                         for option in ("workdir", "data") if getattr(args, option))
+        again = " ".join(f"--{option} {value}" for option, value in (
+            ("config", args.config), ("workdir", args.workdir),
+            ("data", args.data if "data" in getattr(args, "_given", ()) else None)) if value)
         command = f"{Path(PYTHON).name} -m vigie.run {again + ' ' if again else ''}"
         lines += [f"  stop one simulated device:  {command}--stop-device {device_names[-1]}",
                   f"  start it again:             {command}--start-device {device_names[-1]}"]
@@ -642,7 +644,7 @@ def banner(output: Output, url: str, folders: dict, args, device_names: list) ->
 
 def control_device(args) -> int:
     """--stop-device / --start-device: ask a running `make run` to stop or start one device."""
-    folders = resolve_folders(args)
+    folders = resolve_folders(args.cfg)
     name = args.stop_device or args.start_device
     if name not in SIM_DEVICES:
         log.error("no simulated device named %r (the devices are %s)", name, ", ".join(SIM_DEVICES))
@@ -664,38 +666,24 @@ def control_device(args) -> int:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging("vigie.run", verbose=args.verbose, quiet=args.quiet)
+    try:
+        config.from_args(args, extra=workdir_folders(args.workdir))
+    except config.ConfigError as exc:
+        log.error("%s", exc)
+        return 2
+    if args.show_config:
+        print(config.describe(args.cfg))
+        return 0
     if args.stop_device and args.start_device:
         log.error("--stop-device and --start-device go one at a time")
         return 2
     if args.stop_device or args.start_device:
         return control_device(args)
-    if args.sim_port is not None and not 1 <= args.sim_port <= 65535 - len(SIM_DEVICES):
-        log.error("--sim-port must be between 1 and %d, got %s", 65535 - len(SIM_DEVICES), args.sim_port)
-        return 2
-    if not 0 <= args.port <= 65535:
-        log.error("--port must be between 0 and 65535, got %s", args.port)
-        return 2
     if args.port == 0:
         log.error("--port 0 is not supported: give a port, e.g. --port 8081")
         return 2
-    for name, least in (("poll_every", MIN_POLL_SECONDS), ("build_every", 1)):
-        if getattr(args, name) < least:
-            log.error("--%s must be at least %s seconds", name.replace("_", "-"), least)
-            return 2
-    if not 0 <= args.syslog_port <= 65535:
-        log.error("--syslog-port must be between 0 and 65535, got %s", args.syslog_port)
-        return 2
-    if args.history < 0:
-        log.error("--history must be 0 or more")
-        return 2
-    if args.mail_server and not 1 <= args.mail_server <= 65535:
-        log.error("--mail-server must be a port between 1 and 65535")
-        return 2
     if args.mail_server and not port_is_free("127.0.0.1", args.mail_server):
         log.error("port %s for --mail-server is taken: pick another", args.mail_server)
-        return 2
-    if args.generate_count < 1:
-        log.error("--generate-count must be at least 1")
         return 2
     return run(args, Output())
 
