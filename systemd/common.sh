@@ -3,6 +3,7 @@
 
 PREFIX=/opt/vigie
 ETC=/etc/vigie
+CONFIG=$ETC/vigie.toml   # the configuration every command reads (the units pass it with --config)
 STATE=/var/lib/vigie
 UNIT_DIR=/etc/systemd/system
 USER_NAME=vigie

@@ -2,7 +2,8 @@
 # Installs Vigie as a set of systemd services, or updates an installed copy.
 #
 #   app      PREFIX (default /opt/vigie), its virtualenv in PREFIX/.venv
-#   config   /etc/vigie: vigie.env, machines/, credentials/ (root only)
+#   config   /etc/vigie: vigie.toml (every setting; kept once written), machines/,
+#            credentials/ (root only)
 #   state    /var/lib/vigie: vigie.db, admin.password, samples/, alertfiles/, www/
 #
 # Idempotent: a second run with the same sources changes nothing and restarts
@@ -149,22 +150,41 @@ make_folders() {
   make_dir "$STATE" 0750 "$USER_NAME:$USER_NAME"
   local d
   for d in alertfiles samples www logs; do make_dir "$STATE/$d" 0750 "$USER_NAME:$USER_NAME"; done
-  if [ ! -f "$ETC/vigie.env" ]; then
-    cat > "$ETC/vigie.env" <<'EOF'
-# Settings for the Vigie services (read at each start; no secrets here).
-# Address and port of the API and web site:
-VIGIE_HOST=127.0.0.1
-VIGIE_PORT=8080
-# Where the watcher posts alerts:
-VIGIE_API=http://127.0.0.1:8080
-# Alerts made by each run of vigie-generate.service (invented alerts for a
-# demonstration: its timer runs only after `install.sh --demo`), dated within
-# the last VIGIE_GENERATE_SPAN (45s, 30m, 12h, 7d):
-VIGIE_GENERATE_COUNT=20
-VIGIE_GENERATE_SPAN=15m
-EOF
-    chmod 0644 "$ETC/vigie.env"
-    say "settings written to $ETC/vigie.env"
+  write_config
+}
+
+# env_setting NAME: the value of NAME in an older install's vigie.env, if it sets one.
+env_setting() {
+  sed -n "s/^[[:space:]]*$1=\(.*\)$/\1/p" "$ETC/vigie.env" | tail -n 1 | sed 's/^["'"'"']\(.*\)["'"'"']$/\1/'
+}
+
+# write_config: $CONFIG, the one file every command reads, written once (an existing one is
+# kept as it is) with the installed folders; the settings of an older install's vigie.env
+# are carried into it. Every other setting is listed, commented out at its default.
+write_config() {
+  [ -f "$CONFIG" ] && return 0
+  local sets=(--set "paths.data=$STATE" --set "paths.machines=$ETC/machines"
+              --set "paths.alertfiles=$STATE/alertfiles" --set "paths.www=$STATE/www")
+  local name key value
+  if [ -f "$ETC/vigie.env" ]; then
+    for name in VIGIE_HOST=api.host VIGIE_PORT=api.port VIGIE_API=api.url VIGIE_SITE_URL=notify.site_url \
+                VIGIE_SYSLOG_ALERT_SEVERITY=syslog.alert_severity VIGIE_GENERATE_COUNT=generate.count \
+                VIGIE_GENERATE_SPAN=generate.span; do
+      value=$(env_setting "${name%%=*}")
+      [ -n "$value" ] && sets+=(--set "${name#*=}=$value")
+    done
+  fi
+  local tmp
+  tmp=$(mktemp)
+  if ! (cd "$PREFIX" && PYTHONPATH=$PREFIX "$VPY" -B -m vigie config --template "${sets[@]}") > "$tmp"; then
+    rm -f "$tmp"; die "cannot write $CONFIG (see above)"
+  fi
+  install -m 0644 -o root -g root "$tmp" "$CONFIG"
+  rm -f "$tmp"
+  say "settings written to $CONFIG"
+  if [ -f "$ETC/vigie.env" ]; then
+    mv "$ETC/vigie.env" "$ETC/vigie.env.old"
+    say "the settings of $ETC/vigie.env were carried into $CONFIG; the old file, no longer read, is $ETC/vigie.env.old"
   fi
 }
 
@@ -201,16 +221,16 @@ bootstrap_accounts() {
   local pwfile=$STATE/admin.password token=$ETC/credentials/watcher.token
   if [ ! -f "$pwfile" ]; then
     as_user sh -c "umask 077; '$VPY' -c 'import secrets; print(secrets.token_urlsafe(18))' > '$pwfile'"
-    as_user "$VPY" "$PREFIX/api.py" adduser admin --role admin --password-file "$pwfile" --db "$STATE/vigie.db"
+    as_user "$VPY" "$PREFIX/api.py" adduser admin --role admin --password-file "$pwfile" --config "$CONFIG"
     say "admin account created; its password is in $pwfile"
   fi
   if [ ! -s "$token" ]; then
     local pw=$STATE/.watcher.password out=$STATE/.watcher.token
-    if ! as_user "$VPY" "$PREFIX/api.py" mktoken watcher --db "$STATE/vigie.db" --out "$out" 2>/dev/null; then
+    if ! as_user "$VPY" "$PREFIX/api.py" mktoken watcher --config "$CONFIG" --out "$out" 2>/dev/null; then
       as_user sh -c "umask 077; '$VPY' -c 'import secrets; print(secrets.token_urlsafe(24))' > '$pw'"
-      as_user "$VPY" "$PREFIX/api.py" adduser watcher --role operator --password-file "$pw" --db "$STATE/vigie.db"
+      as_user "$VPY" "$PREFIX/api.py" adduser watcher --role operator --password-file "$pw" --config "$CONFIG"
       rm -f "$pw"
-      as_user "$VPY" "$PREFIX/api.py" mktoken watcher --db "$STATE/vigie.db" --out "$out"
+      as_user "$VPY" "$PREFIX/api.py" mktoken watcher --config "$CONFIG" --out "$out"
     fi
     install -m 0600 -o root -g root "$out" "$token"
     rm -f "$out"
@@ -266,5 +286,5 @@ install_units
 bootstrap_accounts
 enable_units
 traps
-say "done. Site and API: http://$(. "$ETC/vigie.env"; echo "${VIGIE_HOST:-127.0.0.1}:${VIGIE_PORT:-8080}")/"
+say "done. Site and API: $(cd "$PREFIX" && PYTHONPATH=$PREFIX "$VPY" -B -m vigie config --config "$CONFIG" --get api.url)/"
 say "log in as admin with the password in $STATE/admin.password; machines go in $ETC/machines/"

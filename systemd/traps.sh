@@ -1,5 +1,5 @@
 # SNMP traps for install.sh (sourced, never run): Debian's snmptrapd receives them and
-# runs `python -m collector.traps` for each one. Uses PREFIX, ETC, STATE, USER_NAME and
+# runs `python -m collector.traps` for each one. Uses PREFIX, ETC, CONFIG, USER_NAME and
 # VPY from the installer, and its say().
 #
 #   $ETC/snmptrapd-handler.conf  the traphandle line, rewritten by every install
@@ -15,8 +15,8 @@ configure_snmptrapd() {
   tmp=$(mktemp)
   cat > "$tmp" <<HANDLER
 # Written by Vigie's installer: every trap snmptrapd accepts goes to Vigie's trap handler,
-# run as $USER_NAME. Add --alert OID=SEVERITY for more traps that should raise alerts.
-traphandle default /usr/sbin/runuser -u $USER_NAME -- /usr/bin/env PYTHONPATH=$PREFIX $VPY -m collector.traps --machines $ETC/machines --logs $STATE/logs --alertfiles $STATE/alertfiles --samples $STATE/samples
+# run as $USER_NAME. More traps that should raise alerts: [traps] alerts in $CONFIG.
+traphandle default /usr/sbin/runuser -u $USER_NAME -- /usr/bin/env PYTHONPATH=$PREFIX $VPY -m collector.traps --config $CONFIG
 HANDLER
   if ! cmp -s "$tmp" "$handler"; then
     install -D -m 0644 "$tmp" "$handler"; CHANGED_TRAPS=yes; say "trap handler written to $handler"

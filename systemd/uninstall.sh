@@ -56,5 +56,5 @@ if [ $PURGE = yes ]; then
   if getent passwd "$USER_NAME" >/dev/null; then userdel "$USER_NAME"; say "removed user $USER_NAME"; fi
   if getent group "$USER_NAME" >/dev/null; then groupdel "$USER_NAME"; fi
 else
-  say "kept $ETC (settings, machines, credentials) and $STATE (database, samples, site); --purge removes them"
+  say "kept $ETC (vigie.toml, machines, credentials) and $STATE (database, samples, site); --purge removes them"
 fi

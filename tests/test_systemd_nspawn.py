@@ -286,6 +286,7 @@ def box(rootfs, wheelhouse, tmp_path_factory):
         container.wait_until_booted()
         for timer, text in TIMER_DROPINS.items():
             container.write(f"/etc/systemd/system/{timer}.d/10-test.conf", text)
+        # the settings file of an older install, which the installer carries into vigie.toml
         container.write("/etc/vigie/vigie.env", "VIGIE_GENERATE_COUNT=5\nVIGIE_GENERATE_SPAN=1h\n")
         container.install_output = container.run("bash", "/src/systemd/install.sh", "--wheelhouse", "/wheels",
                                                  timeout=900).stdout
@@ -311,6 +312,22 @@ def test_install_reports_what_it_did(box):
     assert "enabled vigie-poll.service" in out
     assert "admin account created" in out
     assert "http://127.0.0.1:8080/" in out
+
+
+def test_install_writes_one_configuration_carrying_the_old_settings(box):
+    """/etc/vigie/vigie.toml names the installed folders; what the vigie.env of an older
+    install set (the fixture wrote one) is carried into it; every command finds it."""
+    text = box.read("/etc/vigie/vigie.toml")
+    assert 'data = "/var/lib/vigie"' in text and 'machines = "/etc/vigie/machines"' in text
+    assert "count = 5" in text and 'span = "1h"' in text
+    assert "carried into /etc/vigie/vigie.toml" in box.install_output
+    assert box.run("test", "-f", "/etc/vigie/vigie.env", check=False).returncode != 0
+    assert box.sh("stat -c '%U %a' /etc/vigie/vigie.toml").split() == ["root", "644"]
+    got = box.sh("cd /opt/vigie && runuser -u vigie -- .venv/bin/python -m vigie config --get paths.samples "
+                 "paths.logs paths.heartbeat")
+    assert got.split() == ["/var/lib/vigie/samples", "/var/lib/vigie/logs", "/var/lib/vigie/heartbeat"]
+    for service in SERVICES:
+        assert unit_property(box, f"{service}.service", "ExecStart").count("/var/lib/vigie") == 0
 
 
 def test_api_answers_and_serves_the_login(box):
@@ -339,6 +356,41 @@ def test_machine_added_through_the_api_is_polled(box):
     assert len(samples["interfaces"]) == 2
 
 
+def send_syslog(box, hostname: str, text: str, severity: int = 3) -> None:
+    """One RFC 5424 message over UDP to the intake's port 514, naming `hostname` (every
+    simulated machine is 127.0.0.1, so the name in the message tells which)."""
+    message = f"<{8 + severity}>1 - {hostname} nspawn - - - {text}"
+    box.run("python3", "-c", "import socket, sys; socket.socket(socket.AF_INET, socket.SOCK_DGRAM)"
+            ".sendto(sys.argv[1].encode(), ('127.0.0.1', 514))", message)
+
+
+def test_the_installed_api_serves_what_the_collector_gathered(box):
+    """The API reads the folders the collector and the intakes write: its /metrics, a machine's
+    live state and a device's log show the simulated device, not the empty folders under the
+    install prefix."""
+    auth = admin_auth(box)
+    box.wait_for(lambda: json.loads(box.read(f"/var/lib/vigie/samples/{SIM_DEVICE}.json"))["status"]["state"]
+                 == "up", "a poll of the simulated device")
+
+    def live():
+        code, text = box.http("GET", f"/api/machine/{SIM_DEVICE}", auth=auth)
+        return code == 200 and json.loads(text)["live"]["status"]["state"] == "up" and json.loads(text)["live"]
+
+    state = box.wait_for(live, "the machine's live state in the API", timeout=60)
+    assert len(state["interfaces"]) == 2 and "error" not in state
+    code, text = box.http("GET", "/metrics", auth=auth)
+    assert code == 200
+    assert f'vigie_machine_up{{machine="{SIM_DEVICE}"}} 1' in text, text[:3000]
+    assert f'vigie_interface_in_octets_total{{machine="{SIM_DEVICE}"' in text
+
+    def logged():
+        send_syslog(box, SIM_DEVICE, "link flap on port 7")
+        code, text = box.http("GET", f"/api/machine/{SIM_DEVICE}/log", auth=auth)
+        return code == 200 and any("link flap on port 7" in e["message"] for e in json.loads(text)["results"])
+
+    box.wait_for(logged, "the device's syslog message in GET /api/machine/<name>/log", timeout=90)
+
+
 def test_demonstration_alerts_are_opt_in(box):
     assert "enabled vigie-generate.timer" not in box.install_output
     assert box.run("systemctl", "is-enabled", "vigie-generate.timer", check=False).stdout.strip() == "disabled"
@@ -348,8 +400,8 @@ def test_demonstration_alerts_are_opt_in(box):
 
 
 def status_of(box) -> dict:
-    out = box.sh("cd /opt/vigie && runuser -u vigie -- .venv/bin/python -m collector.status --json "
-                 "--machines /etc/vigie/machines --samples /var/lib/vigie/samples")
+    """collector.status as a sysadmin runs it: no flag, the installed configuration."""
+    out = box.sh("cd /opt/vigie && runuser -u vigie -- .venv/bin/python -m collector.status --json")
     return {s["name"]: s for s in json.loads(out)}
 
 

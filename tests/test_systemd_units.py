@@ -224,6 +224,26 @@ def test_entry_points_named_by_units_exist(name):
                 assert (REPO / word.removeprefix("/opt/vigie/")).is_file(), line
 
 
+@pytest.mark.parametrize("name", SERVICES)
+def test_services_are_given_only_the_configuration(name):
+    """Folders, addresses and settings live in /etc/vigie/vigie.toml, which every command reads:
+    a unit passing a folder of its own is how the API once read empty folders while the
+    collector wrote elsewhere."""
+    unit = read_unit(UNIT_DIR / name)["Service"]
+    words = unit["ExecStart"].split()
+    assert words[-2:] == ["--config", "/etc/vigie/vigie.toml"] or \
+        words[-3:-1] == ["--config", "/etc/vigie/vigie.toml"] and words[-1] == "--once", unit["ExecStart"]
+    for word in words[:-2]:
+        assert not word.startswith(("/var/lib/vigie", "/etc/vigie", "${", "--")) or word == "--once", word
+    assert "Environment" not in unit and "EnvironmentFile" not in unit
+
+
+def test_the_trap_handler_is_given_only_the_configuration():
+    text = (UNIT_DIR / "traps.sh").read_text()
+    line = next(line for line in text.splitlines() if line.startswith("traphandle"))
+    assert line.endswith("-m collector.traps --config $CONFIG") and "$STATE" not in line
+
+
 @pytest.mark.parametrize("script", ["install.sh", "uninstall.sh"])
 def test_scripts_parse_and_answer_help(script):
     path = UNIT_DIR / script
