@@ -20,6 +20,7 @@ configuration.md is generated from the table (`python -m vigie config --markdown
 import argparse
 import difflib
 import os
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -401,24 +402,27 @@ def file_values(data: dict, path: Path) -> dict:
         if not isinstance(body, dict):
             raise ConfigError(f"{path}: {name!r} is outside any section{where_else(name)}")
         if name not in SECTIONS:
-            found_section = difflib.get_close_matches(name, list(SECTIONS), n=1, cutoff=0.6)
-            hint = f"; did you mean [{found_section[0]}]?" if found_section else ""
-            raise ConfigError(f"{path}: unknown section [{name}]{hint}")
-        known = SECTIONS[name].settings
+            close = difflib.get_close_matches(name, list(SECTIONS), n=1, cutoff=0.6)
+            raise ConfigError(f"{path}: unknown section [{name}]" + (f"; did you mean [{close[0]}]?" if close else ""))
         for key, value in body.items():
-            if key not in known:
-                hint = nearest(key, known) or where_else(key, name)
-                raise ConfigError(f"{path}: [{name}] unknown key {key!r}{hint}")
-            spec = known[key]
-            try:
-                value = typed(value, spec.kind)
-            except TypeError:
-                shown = "" if spec.secret else f", got {value!r}"
-                raise ConfigError(f"{path}: [{name}] {key} must be {KIND_NAMES[spec.kind]}{shown}") from None
-            if spec.kind is Path and value:
-                value = os.path.normpath(os.path.join(os.path.abspath(path.parent), value))
-            found[f"{name}.{key}"] = checked(f"{path}: [{name}] {key}", spec, value)
+            found[f"{name}.{key}"] = file_value(path, name, key, value)
     return found
+
+
+def file_value(path: Path, section: str, key: str, value):
+    """One value of the file, typed and checked; a relative path taken from the file's folder."""
+    known = SECTIONS[section].settings
+    if key not in known:
+        raise ConfigError(f"{path}: [{section}] unknown key {key!r}{nearest(key, known) or where_else(key, section)}")
+    spec = known[key]
+    try:
+        value = typed(value, spec.kind)
+    except TypeError:
+        shown = "" if spec.secret else f", got {value!r}"
+        raise ConfigError(f"{path}: [{section}] {key} must be {KIND_NAMES[spec.kind]}{shown}") from None
+    if spec.kind is Path and value:
+        value = os.path.normpath(os.path.join(os.path.abspath(path.parent), value))
+    return checked(f"{path}: [{section}] {key}", spec, value)
 
 
 def env_values(environ) -> dict:
@@ -613,20 +617,20 @@ def default_text(spec: Setting) -> str:
 
 
 def template(chosen: dict = None) -> str:
-    """A TOML file listing every setting with its help, commented out at its default, but
-    those in `chosen` ({dotted: value}) set."""
+    """A TOML file listing every setting with its help, those in `chosen` ({dotted: value})
+    set, the others commented out at the value they then take."""
     chosen = chosen or {}
+    cfg = load(None, {dotted: (value, "chosen") for dotted, value in chosen.items()}, environ={})
     lines = ["# Vigie's configuration (docs/configuration.md lists every setting).",
              "# A setting left commented out keeps its default; flags override this file for one run."]
     for name, section in SECTIONS.items():
         lines += ["", f"# {section.help}", f"[{name}]"]
         for key, spec in section.settings.items():
             dotted = f"{name}.{key}"
-            lines.append(f"# {spec.help}")
-            if dotted in chosen:
-                lines.append(f"{key} = {toml_value(chosen[dotted])}")
-            else:
-                lines.append(f"#{key} = {default_text(spec)}")
+            derived = f" (default: {spec.default.text})" if isinstance(spec.default, Derived) else ""
+            lines.append(f"# {spec.help}{derived}")
+            value = MASK if spec.secret and dotted not in chosen else toml_value(cfg.get(dotted))
+            lines.append(f"{'' if dotted in chosen else '#'}{key} = {value}")
     return "\n".join(lines) + "\n"
 
 
@@ -715,12 +719,21 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def parse_assignment(text: str):
-    dotted, sep, value = text.partition("=")
+def known(dotted: str) -> bool:
     section, _, key = dotted.partition(".")
-    if not sep or section not in SECTIONS or key not in SECTIONS[section].settings:
-        known = [f"{s}.{k}" for s, body in SECTIONS.items() for k in body.settings]
-        raise ConfigError(f"--set {dotted!r}: unknown setting{nearest(dotted, known)}")
+    return section in SECTIONS and key in SECTIONS[section].settings
+
+
+def unknown(dotted: str, option: str) -> ConfigError:
+    every = [f"{s}.{k}" for s, body in SECTIONS.items() for k in body.settings]
+    return ConfigError(f"{option} {dotted!r}: unknown setting{nearest(dotted, every)}")
+
+
+def parse_assignment(text: str):
+    """(dotted, value) from `--set SECTION.KEY=VALUE`."""
+    dotted, sep, value = text.partition("=")
+    if not sep or not known(dotted):
+        raise unknown(dotted, "--set")
     spec = lookup(dotted)
     try:
         return dotted, checked(f"--set {dotted}", spec, from_text(value, spec.kind))
@@ -728,30 +741,28 @@ def parse_assignment(text: str):
         raise ConfigError(f"--set {dotted} must be {KIND_NAMES[spec.kind]}") from None
 
 
-def main(argv=None) -> int:
-    import sys
+def get_text(cfg: Config, dotted: str) -> str:
+    """A value as `--get` prints it for a script: lists joined by commas, secrets refused."""
+    if not known(dotted):
+        raise unknown(dotted, "--get")
+    if lookup(dotted).secret:
+        raise ConfigError(f"{dotted} is a secret: it is not printed")
+    value = cfg.get(dotted)
+    if isinstance(value, list):
+        return ",".join(value)
+    return toml_value(value) if isinstance(value, bool) else str(value)
 
+
+def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
-        if args.markdown:
-            sys.stdout.write(markdown())
-            return 0
-        if args.template:
-            sys.stdout.write(template(dict(parse_assignment(a) for a in args.set)))
+        if args.markdown or args.template:
+            sys.stdout.write(markdown() if args.markdown else template(dict(map(parse_assignment, args.set))))
             return 0
         cfg = from_args(args)
-        if args.get:
-            for dotted in args.get:
-                if "." not in dotted or dotted.partition(".")[0] not in SECTIONS \
-                        or dotted.partition(".")[2] not in SECTIONS[dotted.partition(".")[0]].settings:
-                    raise ConfigError(f"unknown setting {dotted!r}")
-                if lookup(dotted).secret:
-                    raise ConfigError(f"{dotted} is a secret: it is not printed")
-                value = cfg.get(dotted)
-                print(",".join(value) if isinstance(value, list) else shown_value(dotted, value).replace("(empty)", ""))
-            return 0
+        lines = [get_text(cfg, dotted) for dotted in args.get] if args.get else [describe(cfg)]
     except ConfigError as exc:
         print(f"vigie config: {exc}", file=sys.stderr)
         return 2
-    print(describe(cfg))
+    print("\n".join(lines))
     return 0
