@@ -19,6 +19,7 @@ configuration.md is generated from the table (`python -m vigie config --markdown
 
 import argparse
 import difflib
+import functools
 import os
 import sys
 import tomllib
@@ -525,8 +526,9 @@ def recording(base):
     return Recording
 
 
+@functools.lru_cache(maxsize=1)
 def builtin() -> "Config":
-    """The built-in defaults alone: no file, no environment."""
+    """The built-in defaults alone: no file, no environment (made once; not to be changed)."""
     return load(None, environ={})
 
 
@@ -543,6 +545,7 @@ def add_options(parser, flags=(), shown=True) -> None:
     defaults = builtin() if flags else None
     for item in flags:
         spec, value = lookup(item.dotted), defaults.get(item.dotted)
+        value = list(value) if isinstance(value, list) else value   # the cached defaults stay as they are
         text = f"{spec.help} (setting {item.dotted}, default {shown_value(item.dotted, value)})".replace("%", "%%")
         if item.const is not None:
             parser.add_argument(item.flag, dest=item.name, action=recording(argparse._StoreConstAction),

@@ -7,10 +7,11 @@ FOLDERS = ("db", "www", "machines", "samples", "logs", "alertfiles")
 
 
 def flat(cfg: config.Config) -> dict:
-    """{key: value} of the [api] section plus the folders of [paths] the API reads."""
-    return dict(cfg["api"], **{key: cfg["paths"][key] for key in FOLDERS})
+    """{key: value} of the [api] section plus the folders of [paths] the API reads (lists copied)."""
+    settings = dict(cfg["api"], **{key: cfg["paths"][key] for key in FOLDERS})
+    return {key: list(value) if isinstance(value, list) else value for key, value in settings.items()}
 
 
 def defaults() -> dict:
     """The built-in defaults, for an app made without a configuration (tests)."""
-    return flat(config.load(None, environ={}))
+    return flat(config.builtin())
