@@ -251,3 +251,14 @@ def test_every_command_reads_the_file_given_and_refuses_a_bad_one(tmp_path, comm
     result = subprocess.run([sys.executable, *command, "--config", str(bad)], capture_output=True, text=True,
                             timeout=60, cwd=REPO, stdin=subprocess.DEVNULL)
     assert result.returncode == 2 and f"{bad}: [paths] unknown key 'dta'; did you mean 'data'?" in result.stderr
+
+
+def test_the_notifier_applies_the_channel_policy_the_api_applies(tmp_path):
+    """One file: the networks refused when a channel is saved are those refused when a message leaves."""
+    from vigie.notify.__main__ import settings_of
+
+    cfg = config.load(write(tmp_path, '[api]\nchannel_refused_networks = ["10.0.0.0/8"]\nchannel_headers = true\n'),
+                      environ=NO_ENV)
+    policy = settings_of(cfg).channel_policy
+    assert policy.refused_networks == ("10.0.0.0/8",) and policy.headers is True
+    assert settings_of(config.builtin()).channel_policy.refused_networks[0] == "169.254.0.0/16"

@@ -67,14 +67,14 @@ def test_a_secret_file_that_is_a_fifo_is_an_error_naming_it(tmp_path):
 
 def test_settings_and_password_files_too(tmp_path):
     import api as api_cli
-    from vigie.api.settings import SettingsError, read_settings
+    from vigie import config
 
-    fifo = tmp_path / "api.toml"
+    fifo = tmp_path / "vigie.toml"
     os.mkfifo(fifo)
-    error = not_blocking(lambda: read_settings(fifo))
-    assert isinstance(error, SettingsError) and "FIFO" in str(error)
+    error = not_blocking(lambda: config.load(fifo, environ={}))
+    assert isinstance(error, config.ConfigError) and "FIFO" in str(error)
     assert isinstance(not_blocking(lambda: api_cli.read_password(str(fifo))), ValueError)
     link = tmp_path / "real.toml"
-    link.write_text("port = 9999\n")
+    link.write_text("[api]\nport = 9999\n")
     (tmp_path / "link.toml").symlink_to(link)
-    assert read_settings(tmp_path / "link.toml")["port"] == 9999  # a link a person made is followed
+    assert config.load(tmp_path / "link.toml", environ={})["api"]["port"] == 9999  # a link a person made is followed

@@ -20,13 +20,14 @@ configuration.md is generated from the table (`python -m vigie config --markdown
 import argparse
 import difflib
 import functools
+import ipaddress
 import os
 import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vigie import device_log, lifecycle, paths
+from vigie import device_log, lifecycle, paths, safe_read
 from vigie.shard import ShardError, parse_shard
 
 ENV_FILE = "VIGIE_CONFIG"
@@ -81,6 +82,18 @@ def between(low, high):
 
 def port(v):
     return between(0, 65535)(v)
+
+
+def networks(entries, also=()):
+    """None when every entry is an address or a network (or one of `also`), else what it must be."""
+    for entry in entries:
+        if entry in also:
+            continue
+        try:
+            ipaddress.ip_network(entry.strip(), strict=False)
+        except ValueError:
+            return f"addresses or networks{' or ' + ', '.join(also) if also else ''} (not {entry!r})"
+    return None
 
 
 def some_of(choices):
@@ -163,6 +176,10 @@ SECTIONS = {
         "max_page_size": setting(1000, int, "largest limit accepted by GET /api/alert", at_least(1)),
         "secure_cookies": setting(False, bool, "session cookies only over HTTPS (on by itself for requests that "
                                                "came over HTTPS, through a proxy gunicorn trusts)"),
+        "forwarded_allow_ips": setting(["127.0.0.1", "::1"], list, "proxies (addresses or networks, * for any) "
+                                       "whose X-Forwarded-For and X-Forwarded-Proto are believed: the client's "
+                                       "address for the login throttle, HTTPS for secure cookies (gunicorn's "
+                                       "setting of that name)", lambda v: networks(v, also=("*",))),
         "session_hours": setting(12.0, float, "lifetime of a login (token and browser session)", above(0)),
         "token_days": setting(365, int, "default lifetime of tokens made by `api.py mktoken` or POST /api/token",
                               at_least(1)),
@@ -176,6 +193,15 @@ SECTIONS = {
                                           "flap_window_minutes is flapping", at_least(1)),
         "flap_window_minutes": setting(30, int, "the flapping window; a flapping alert calms down after this long "
                                                 "without change", between(1, 7 * 24 * 60)),
+        "silence_max_days": setting(7.0, float, "longest silence an operator may make; one without an end, one "
+                                                "longer than this, or one matching every alert needs an admin",
+                                    lambda v: None if 0 < v <= 3660 else "more than 0 and at most 3660"),
+        "channel_refused_networks": setting(["169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128",
+                                             "100.100.100.200/32"], list,
+                                            "networks no notification channel may send to (checked when a channel "
+                                            "is saved, and by the notifier when a message leaves); link-local and "
+                                            "cloud metadata addresses by default", networks),
+        "channel_headers": setting(False, bool, "let channel URLs set HTTP headers (Apprise's +Header=value)"),
         "alertmanager_labels": setting([], list, "POST /api/webhook/alertmanager: FIELD=label,label entries "
                                                  "overriding which labels give server, application, environment, "
                                                  "provider and severity", alertmanager_entries),
@@ -385,15 +411,16 @@ def where_else(key: str, but: str = None) -> str:
 
 
 def read_file(path: Path) -> dict:
+    """The parsed file: a regular file of bounded size (vigie/safe_read.py), valid TOML."""
     try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
+        return tomllib.loads(safe_read.read_text(path, safe_read.SETTINGS_FILE_MAX, what="a configuration file"))
     except FileNotFoundError:
         raise ConfigError(f"configuration file {path} does not exist") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read the configuration file {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise ConfigError(f"cannot read the configuration file {path}: {reason}") from None
 
 
 def file_values(data: dict, path: Path) -> dict:

@@ -9,6 +9,7 @@ import threading
 from vigie import config, db
 from vigie.config import Flag
 from vigie.logs import add_logging_options, setup_logging
+from vigie.notify import channels
 from vigie.notify.daemon import Notifier, Settings
 
 log = logging.getLogger("vigie.notify")
@@ -38,12 +39,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_of(cfg: config.Config) -> Settings:
-    """The notifier's settings from the configuration."""
+    """The notifier's settings from the configuration; the channel policy is the one the API
+    applies when a channel is saved (api.channel_refused_networks, api.channel_headers)."""
     section = cfg["notify"]
     return Settings(site_url=section["site_url"], recheck_seconds=section["recheck_seconds"],
                     give_up_hours=section["give_up_hours"], keep_days=section["keep_days"],
                     stale_minutes=section["stale_minutes"], heartbeat_dir=cfg["paths"]["heartbeat"] or None,
-                    workers=section["workers"])
+                    workers=section["workers"],
+                    channel_policy=channels.Policy.from_settings(cfg["api"]["channel_refused_networks"],
+                                                                 cfg["api"]["channel_headers"]))
 
 
 def main(argv=None) -> int:

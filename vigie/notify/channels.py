@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from vigie import config
 from vigie.notify import alertmanager
 from vigie.errors import ChannelError
 
@@ -37,7 +38,8 @@ _apprise_lock = threading.Lock()
 
 # The channel policy: where a notification may be sent. Link-local addresses hold the
 # clouds' metadata services (169.254.169.254, fd00:ec2::254, Alibaba's 100.100.100.200).
-DEFAULT_REFUSED_NETWORKS = ("169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128", "100.100.100.200/32")
+# The default is the setting api.channel_refused_networks (vigie/config.py).
+DEFAULT_REFUSED_NETWORKS = tuple(config.default("api.channel_refused_networks"))
 METADATA_NAMES = ("metadata", "metadata.google.internal", "metadata.goog", "instance-data", "instance-data.ec2.internal")
 
 
