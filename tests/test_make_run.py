@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from vigie import config
+
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
 
@@ -164,6 +166,19 @@ def assert_nothing_left(run: Run, timeout=15.0):
         s.bind(("127.0.0.1", run.port))
 
 
+def commands_naming(text: str) -> list:
+    """The command lines (as lists) of the running processes that hold `text` as a word."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")[:-1]
+        except OSError:
+            continue
+        if text in argv:
+            found.append(argv)
+    return found
+
+
 def test_run_serves_site_and_api_then_stops_everything(tmp_path):
     run = Run(tmp_path)
     try:
@@ -202,6 +217,17 @@ def test_run_serves_site_and_api_then_stops_everything(tmp_path):
             sock.sendall(b"<11>Jan  1 00:00:00 sim-edge-switch fan: fan 2 failed\n")
         run.wait_for(lambda: "fan 2 failed" in (run.workdir / "data" / "logs" / "sim-edge-switch.jsonl").read_text(),
                      "the message in the device log")
+        # the API reads the folders the collector writes: its metrics show the simulated devices
+        metrics = requests.get(f"{run.url}/metrics", auth=auth, timeout=10).text
+        assert 'vigie_machine_up{machine="sim-' in metrics
+        # every daemon started was given the run's configuration file, no folder of its own
+        run_config = run.workdir / "data" / "run.toml"
+        assert config.load(run_config, environ={})["paths"]["samples"] == str(run.workdir / "data" / "samples")
+        daemons = {"api.py", "collector.poll", "collector.watch", "vigie.notify", "collector.syslog"}
+        started = [argv for argv in commands_naming(str(run_config)) if daemons & set(argv)]
+        assert daemons == {word for argv in started for word in argv} & daemons
+        for argv in started:
+            assert [word for word in argv if word.startswith("--")] in (["--config"], ["--config", "--ports-file"]), argv
         for line in run.output().splitlines():  # each line names its component
             assert re.match(r"^\s*[a-z]+ \| ", line), line
         assert {"snmpsim", "api", "watch", "notify", "syslog", "generate", "poll", "build"} <= {
