@@ -204,7 +204,7 @@ def test_a_bad_machine_file_is_named_and_the_others_work(tmp_path):
     (["--listen", "http://0.0.0.0:80"], "expected udp://HOST:PORT"),
     (["--listen", "udp://127.0.0.1"], "HOST:PORT"),
     (["--timezone", "Mars/Olympus"], "unknown time zone"),
-    (["--alert-severity", "loud"], "unknown severity"),
+    (["--alert-severity", "loud"], "--alert-severity must be a syslog severity (emerg, alert"),
 ])
 def test_bad_options_are_clear_errors(tmp_path, args, text):
     result = subprocess.run([sys.executable, "-m", "collector.syslog", "--machines", str(tmp_path), *args],

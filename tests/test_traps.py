@@ -200,8 +200,13 @@ def test_the_installers_snmptrapd_configuration_works_with_snmptrapd(tmp_path):
     (etc / "machines").mkdir(parents=True)
     (etc / "machines" / "sw9.json").write_text(json.dumps({"host": "127.0.0.1", "snmp": {"version": "2c",
                                                                                          "community": "x"}}))
+    # the configuration install.sh writes: the installed folders, here under tmp_path
+    (etc / "vigie.toml").write_text(subprocess.run(
+        [sys.executable, "-m", "vigie", "config", "--template", "--set", f"paths.data={state}",
+         "--set", f"paths.machines={etc / 'machines'}", "--set", f"paths.alertfiles={state / 'alertfiles'}"],
+        capture_output=True, text=True, timeout=30, check=True, cwd=repo).stdout)
     script = (f'SCRIPT=install; . "{repo}/systemd/common.sh"; . "{repo}/systemd/traps.sh"; PREFIX="{repo}"; '
-              f'ETC="{etc}"; STATE="{state}"; VPY="{sys.executable}"; USER_NAME=root; '
+              f'ETC="{etc}"; CONFIG="{etc}/vigie.toml"; VPY="{sys.executable}"; USER_NAME=root; '
               f'configure_snmptrapd "{conf}"; echo "changed=$CHANGED_TRAPS"')
     first = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30, check=True).stdout
     second = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30, check=True).stdout
