@@ -331,6 +331,7 @@ class Config:
 
     def __init__(self, values: dict, origins: dict, path=None):
         self.values, self.origins, self.path = values, origins, path
+        self.chosen_by = None   # how the file was found: "flag --config", "env VIGIE_CONFIG", "checkout"...
 
     def __getitem__(self, section: str) -> dict:
         return self.values[section]
@@ -589,7 +590,7 @@ def from_args(args, environ=None, extra: dict = None) -> Config:
     `extra` ({dotted: (value, origin)}: what a command's own options imply), then the flags
     given. Each flag's attribute on `args` is set to the setting's value, so the command
     reads `args.samples` whether it came from a flag, the file or a default."""
-    path, _ = config_file(getattr(args, "config", None), environ)
+    path, chosen_by = config_file(getattr(args, "config", None), environ)
     given = getattr(args, "_given", set())
     overrides = dict(extra or {})
     for item in getattr(args, "_flags", ()):
@@ -601,6 +602,7 @@ def from_args(args, environ=None, extra: dict = None) -> Config:
     cfg = load(path, overrides, environ)
     for item in getattr(args, "_flags", ()):
         setattr(args, item.name, cfg.get(item.dotted))
+    cfg.chosen_by = chosen_by
     args.cfg = cfg
     return cfg
 
@@ -625,7 +627,8 @@ def describe(cfg: Config, sections=None) -> str:
             dotted = f"{section}.{key}"
             rows.append((dotted, shown_value(dotted, cfg.get(dotted)), cfg.origin(dotted)))
     widths = [max(len(row[i]) for row in rows) for i in range(2)]
-    head = f"configuration file: {cfg.path or 'none (built-in defaults)'}"
+    how = f" ({cfg.chosen_by})" if cfg.chosen_by else ""
+    head = f"configuration file: {cfg.path or 'none, the built-in defaults'}{how}"
     return "\n".join([head, ""] + [f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]}" for r in rows])
 
 
@@ -794,5 +797,8 @@ def main(argv=None) -> int:
     except ConfigError as exc:
         print(f"vigie config: {exc}", file=sys.stderr)
         return 2
-    print("\n".join(lines))
+    try:
+        print("\n".join(lines), flush=True)
+    except BrokenPipeError:   # `| head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
