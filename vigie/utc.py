@@ -20,3 +20,14 @@ def now_iso() -> str:
 def iso_from_unix(seconds: float) -> str:
     """A unix time (seconds since 1970, UTC) as UTC ISO text, to the second (truncated)."""
     return iso(datetime.fromtimestamp(seconds, timezone.utc))
+
+
+def unix_from_iso(text):
+    """The unix time of an ISO 8601 text with an offset (or Z); None when it is not one."""
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.timestamp() if moment.tzinfo is not None else None

@@ -25,8 +25,9 @@ from collector.snmp.reading import ERROR_COUNTERS, fetch_reading
 from collector.snmp.session import Session, SnmpError
 from vigie.samples import (COUNTER_ERRORS, COUNTER_IN, COUNTER_OUT, IN, MAX_INTERFACES, OUT, MachineSamples,
                            compact_number, interface_key)
+from vigie.samples import states
 from vigie.samples.consolidate import fold_max
-from vigie.utc import iso_from_unix
+from vigie.utc import iso_from_unix, unix_from_iso
 
 REDISCOVER_SECONDS = 3600
 # what discovery learns of the device itself, kept in its status
@@ -209,6 +210,7 @@ def apply_reading(samples: MachineSamples, config: dict, watched: list, reading:
     status.update({"consecutive_failures": 0, "last_error": None})
     if system:
         status.update({key: system.get(key) for key in SYSTEM_KEYS})
+    record_states(samples, ts, answered=True)
     return ev.machine_events(previous, "up", ts) + found
 
 
@@ -218,10 +220,23 @@ def apply_failure(samples: MachineSamples, config: dict, error: str, ts: float) 
     status["consecutive_failures"] += 1
     status["last_error"] = error
     samples.fine.append({"t": int(ts)})
-    if status["consecutive_failures"] < config["down_after"]:
-        return []
-    previous = _set_state(status, "down", ts)
-    return ev.machine_events(previous, "down", ts, error)
+    previous = status["state"]
+    if status["consecutive_failures"] >= config["down_after"]:
+        _set_state(status, "down", ts)
+    record_states(samples, ts, answered=False)
+    return ev.machine_events(previous, status["state"], ts, error)
+
+
+def record_states(samples: MachineSamples, ts: float, answered: bool) -> None:
+    """Queue this poll's lines of the state history (vigie/samples/states.py): the
+    machine's state, and each watched interface's when the poll was answered."""
+    interfaces = {i["key"]: states.interface_state(i.get("oper_status"), i.get("admin_status"))
+                  for i in samples.head["interfaces"]} if answered else None
+    gap = states.no_data_after_seconds(samples.head["archives"]["fine"]["step"])
+    lines, samples.state["history"] = states.poll_marks(
+        samples.state.get("history") or states.empty_held(), unix_from_iso(samples.now.get("polled")), ts,
+        samples.status["state"], answered, interfaces, gap)
+    samples.states += lines
 
 
 def needs_discovery(samples: MachineSamples, config: dict, reading: dict = None, now: float = None) -> bool:

@@ -12,6 +12,7 @@ never needs the collector running:
     read_samples(path)                the same from the head file's path
     current_signature(samples_dir, name)   changes when read_current's answer may have
     read_events(samples_dir, name)    the last state changes
+    read_states(samples_dir, name)    the state history: up, down, no data, for two years
     read_archive(samples_dir, name, archive, since)   the lines of one archive
     follow_fine(samples_dir, name, cursor)            the fine lines since the last call
     daily_percentiles / monthly_percentiles           95th percentiles per day / month
@@ -30,7 +31,7 @@ from vigie.samples.format import (ARCHIVES, AVG, COARSE_ARCHIVES, COUNTER_ERRORS
 from vigie.samples.store import (Family, SamplesError, SamplesStore, current_signature, daily_percentiles,
                                  fine_pair, follow_fine,
                                  monthly_percentiles, read_archive, read_current, read_events, read_head,
-                                 read_month_histograms, read_samples, samples_path)
+                                 read_month_histograms, read_samples, read_states, samples_path)
 
 __all__ = [
     "ARCHIVES", "AVG", "COARSE_ARCHIVES", "COUNTER_ERRORS", "COUNTER_IN", "COUNTER_OUT",
@@ -40,5 +41,5 @@ __all__ = [
     "interface_key", "iso", "utilisation_percent",
     "Family", "SamplesError", "SamplesStore", "current_signature", "daily_percentiles", "fine_pair", "follow_fine",
     "monthly_percentiles", "read_archive", "read_current", "read_events", "read_head", "read_month_histograms",
-    "read_samples", "samples_path",
+    "read_samples", "read_states", "samples_path",
 ]

@@ -14,6 +14,8 @@ One machine's samples are a family of files in the samples folder:
                               95th percentiles in and out
     <name>/month-hist.json    histograms of the month's closed days (for its 95th percentile)
     <name>/events.jsonl       state changes, one a line, the last MAX_EVENTS kept
+    <name>/states.jsonl       the state history: when the machine and each interface were
+                              up, down or not known, for two years (states.py)
     <name>/discovery.json     the device's interface table as last walked
 
 Rates are bits per second, a null is a gap. Interfaces are known by name
@@ -51,6 +53,7 @@ COUNTER_ERRORS = (2, 3, 4, 5)
 HEAD_SUFFIX = ".json"
 NOW_FILE = "now.json"
 EVENTS_FILE = "events.jsonl"
+STATES_FILE = "states.jsonl"
 DISCOVERY_FILE = "discovery.json"
 HIST_FILE = "month-hist.json"
 
@@ -126,6 +129,7 @@ class MachineSamples:
         self.fine = []
         self.last_line = None       # the fine archive's last line: the rates of the last poll
         self.events = []
+        self.states = []            # state history lines to append (states.py)
         self.discovery_changed = False
         self.head_on_disk = None
 

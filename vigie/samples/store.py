@@ -24,14 +24,14 @@ import time
 from pathlib import Path
 
 from vigie.atomic import atomic_write_bytes
-from vigie.utc import now_iso
-from vigie.samples import consolidate, journal
+from vigie.utc import now_iso, unix_from_iso
+from vigie.samples import consolidate, journal, states
 from vigie.samples.percentile import busier
 from vigie.samples.convert import from_format1
 from vigie.samples.format import (COARSE_ARCHIVES, DAY_SECONDS, DISCOVERY_FILE, EVENTS_FILE, FINE, FORMAT,
                                   HEAD_SUFFIX, HIST_FILE, IN, IN_P95, IN_P95_MONTH, MAX_EVENTS, NOW_FILE, OUT,
-                                  OUT_P95, OUT_P95_MONTH, WEEK, YEAR, MachineSamples, current_view, empty_head,
-                                  empty_now, iso)
+                                  OUT_P95, OUT_P95_MONTH, STATES_FILE, WEEK, YEAR, MachineSamples, current_view,
+                                  empty_head, empty_now, iso)
 
 FINE_MARGIN_SECONDS = 3600             # fine lines kept beyond the day the graphs show
 FINE_SLACK_SECONDS = (12 * 3600, 12 * 3600)  # before a fine archive is trimmed: 12 h + up to 12 h
@@ -53,6 +53,7 @@ class Family:
         self.dir = self.samples_dir / machine
         self.now = self.dir / NOW_FILE
         self.events = self.dir / EVENTS_FILE
+        self.states = self.dir / STATES_FILE
         self.discovery = self.dir / DISCOVERY_FILE
         self.hist = self.dir / HIST_FILE
 
@@ -224,6 +225,9 @@ class SamplesStore:
         if record.events:
             written += self._append_events(fam, record.events)
             record.events = []
+        if record.states:
+            written += self._append_states(fam, record.states, now_ts)
+            record.states = []
         if record.discovery_changed and record.discovery is not None:
             written += _write_json(fam.discovery, record.discovery)
             record.discovery_changed = False
@@ -243,6 +247,20 @@ class SamplesStore:
         written = journal.append(fam.events, events)
         if os.path.getsize(fam.events) > EVENTS_TRIM_BYTES:
             written += journal.rewrite(fam.events, journal.read_all(fam.events)[-MAX_EVENTS:])
+        return written
+
+    @staticmethod
+    def _append_states(fam: Family, lines: list, now_ts: float) -> int:
+        """Append to the state history; cut it when its oldest line is past the time kept
+        (and the slack), or when it grew past its bound in bytes."""
+        written = journal.append(fam.states, lines)
+        keep_from = int(now_ts - states.KEEP_SECONDS)
+        first = journal.first_time(fam.states)
+        too_old = first is not None and first < keep_from - states.TRIM_SLACK_SECONDS
+        if too_old or os.path.getsize(fam.states) > states.MAX_BYTES:
+            kept = [x for x in journal.read_all(fam.states) if states.is_mark(x)]
+            cut = max(keep_from, 0 if too_old else states.cut_for_size(kept))
+            written += journal.rewrite(fam.states, states.compact(kept, cut))
         return written
 
     def _consolidate(self, fam: Family, record: MachineSamples, now_ts: float) -> int:
@@ -415,6 +433,24 @@ def read_events(samples_dir, machine: str, limit: int = MAX_EVENTS) -> list:
     converted = _converted_family(fam)
     events = converted["events"] if converted else journal.read_all(fam.events)
     return [e for e in events if isinstance(e, dict)][-limit:] if limit else []
+
+
+def read_states(samples_dir, machine: str) -> dict:
+    """The machine's state history (vigie/samples/states.py): {"lines": [...] oldest
+    first, "last_poll": unix time of its last poll (None: never polled),
+    "interval_seconds": its poll interval, "no_data_after_seconds": how long without a
+    poll is a gap}. A machine polled by no Vigie that keeps the history has no lines."""
+    fam = Family(samples_dir, machine)
+    if _converted_family(fam):
+        return {"lines": [], "last_poll": None, "interval_seconds": None, "no_data_after_seconds": None}
+    head = _read_json(fam.head) or {}
+    now = _read_json(fam.now, strict=False)
+    polled = now.get("polled") if isinstance(now, dict) else None
+    step = (((head.get("archives") or {}).get(FINE)) or {}).get("step") if isinstance(head, dict) else None
+    step = step if isinstance(step, (int, float)) and step > 0 else 60
+    return {"lines": [x for x in journal.read_all(fam.states) if states.is_mark(x)],
+            "last_poll": unix_from_iso(polled), "interval_seconds": step,
+            "no_data_after_seconds": states.no_data_after_seconds(step)}
 
 
 def read_archive(samples_dir, machine: str, archive: str, since: int = None) -> list:
