@@ -19,12 +19,14 @@ from pathlib import Path
 
 from collector.snmp import thresholds
 from vigie.alert_file import render
+from vigie.down_alerts import (INTERFACE_DOWN_SEVERITY, MACHINE_DOWN_MESSAGE, MACHINE_DOWN_SEVERITY,
+                               interface_down_message)
 from vigie.lifecycle import MAX_FINGERPRINT
 from vigie.machines import defaults as machine_defaults
 from vigie.atomic import atomic_write_text
 from vigie.utc import iso_from_unix
 
-SEVERITY = {"down": "CRITICAL", "up": "INFO", "if_down": "ERROR", "if_up": "INFO",
+SEVERITY = {"down": MACHINE_DOWN_SEVERITY, "up": "INFO", "if_down": INTERFACE_DOWN_SEVERITY, "if_up": "INFO",
             "util_high": "WARNING", "util_ok": "INFO", "oid_high": "WARNING", "oid_ok": "INFO"}
 
 THRESHOLD_KEYS = ("threshold_percent", "threshold_polls", "threshold_hysteresis")
@@ -41,7 +43,7 @@ def make_event(kind: str, ts: float, message: str, interface=None) -> dict:
 def machine_events(previous_state: str, new_state: str, ts: float, detail: str = "") -> list:
     """down when a machine that was up (or never seen) is declared down; up when a down one answers."""
     if new_state == "down" and previous_state != "down":
-        return [make_event("down", ts, f"Machine is not answering SNMP{': ' + detail if detail else ''}")]
+        return [make_event("down", ts, f"{MACHINE_DOWN_MESSAGE}{': ' + detail if detail else ''}")]
     if new_state == "up" and previous_state == "down":
         return [make_event("up", ts, "Machine is answering SNMP again")]
     return []
@@ -90,7 +92,7 @@ def interface_events(name: str, previous: dict, current: dict, rule: dict, ts: f
     before, now = previous.get("oper_status"), current.get("oper_status")
     if before and now and before != now and current.get("admin_status") != "down":
         if now == "down" and before == "up":
-            events.append(make_event("if_down", ts, f"Interface {name} is down", name))
+            events.append(make_event("if_down", ts, interface_down_message(name), name))
         elif now == "up" and before == "down":
             events.append(make_event("if_up", ts, f"Interface {name} is up again", name))
     util = current.get("utilisation_percent")
