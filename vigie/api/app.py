@@ -10,7 +10,8 @@ import bottle
 from bottle import request, response
 
 from vigie import db
-from vigie.api import (auth, routes_account, routes_alerts, routes_auth, routes_device_log, routes_machines,
+from vigie.api import (auth, routes_account, routes_alerts, routes_auth, routes_availability, routes_device_log,
+                       routes_machines,
                        routes_meta, routes_metrics, routes_notify, routes_probe, routes_silences, routes_site,
                        routes_tokens, routes_traffic, routes_users, routes_webhooks, settings as settings_mod)
 from vigie.api.context import CONTEXT_KEY, Context, context
@@ -18,7 +19,8 @@ from vigie.api.errors import ApiError, bottle_error, convert_errors
 
 # the site's catch-all route comes last
 ROUTE_MODULES = (routes_meta, routes_auth, routes_users, routes_account, routes_alerts, routes_silences,
-                 routes_probe, routes_machines, routes_device_log, routes_traffic, routes_metrics, routes_webhooks,
+                 routes_probe, routes_machines, routes_device_log, routes_traffic, routes_availability, routes_metrics,
+                 routes_webhooks,
                  routes_tokens, routes_notify, routes_site)
 
 

@@ -429,6 +429,7 @@ def components() -> dict:
     }
     schemas.update(_device_log_schemas())
     schemas.update(_percentile_schemas())
+    schemas.update(_availability_schemas())
     return {"schemas": schemas, "responses": responses, "securitySchemes": security_schemes}
 
 
@@ -492,6 +493,72 @@ def _percentile_schemas() -> dict:
                        "items": {"type": "object", "properties": {"month": {"type": "string"},
                                                                   "days": {"type": "integer"},
                                                                   "interfaces": by_name}}}}}}
+
+
+def _availability_schemas() -> dict:
+    whole = {"type": "integer", "minimum": 0}
+    seconds = {"type": "object", "required": list(AVAILABILITY_SECONDS), "properties": {
+        key: dict(whole, description=text) for key, text in AVAILABILITY_SECONDS.items()}}
+    outage = {"type": "object", "required": ["start", "end", "ended_by", "seconds", "seconds_in_period",
+                                             "maintenance_seconds"], "properties": {
+        "start": {"type": "string", "format": "date-time", "description": "When it began (even before the period)."},
+        "end": dict(NULLABLE_TIME, description="When it ended (even after the period); null: still down now."),
+        "ended_by": {"type": ["string", "null"], "enum": ["up", "off", "no data", None],
+                     "description": "What came next: up, off (administratively down), no data; null: still down."},
+        "seconds": whole, "seconds_in_period": whole,
+        "maintenance_seconds": dict(whole, description="Of its seconds in the period, those in maintenance.")}}
+    subject = {"availability_percent": {"type": ["number", "null"], "minimum": 0, "maximum": 100,
+                                        "description": "up / (up + down), rounded down to 4 decimals; maintenance "
+                                                       "left out of both with exclude_maintenance; null: no up or "
+                                                       "down time in the period (no data)."},
+               "seconds": {"$ref": "#/components/schemas/AvailabilitySeconds"},
+               "outages": {"type": "array", "items": {"$ref": "#/components/schemas/Outage"}}}
+    interface = {"type": "object", "required": ["interface", *subject], "properties": dict(
+        subject, interface={"type": "string", "description": "The interface's name (its series' key)."})}
+    machine = {"type": "object", "required": ["machine", *subject, "interfaces"], "properties": dict(
+        subject, machine={"type": "string"}, interfaces={
+            "type": "array", "items": {"$ref": "#/components/schemas/InterfaceAvailability"},
+            "description": "Those with a known state in the period, least available first."})}
+    answer = {"type": "object", "required": ["from", "to", "measured_to", "exclude_maintenance", "count", "results"],
+              "properties": {"from": {"type": "string", "format": "date-time"},
+                             "to": {"type": "string", "format": "date-time"},
+                             "measured_to": {"type": "string", "format": "date-time",
+                                             "description": "to, or now when to is to come."},
+                             "exclude_maintenance": {"type": "boolean"}, "count": {"type": "integer"},
+                             "results": {"type": "array", "description": "Least available first; no data last.",
+                                         "items": {"$ref": "#/components/schemas/MachineAvailability"}}}}
+    return {"AvailabilitySeconds": seconds, "Outage": outage, "InterfaceAvailability": interface,
+            "MachineAvailability": machine, "Availability": answer}
+
+
+AVAILABILITY_SECONDS = {
+    "period": "The period measured: from, to measured_to.", "up": "Up.", "down": "Down.",
+    "off": "An interface administratively down (not counted).", "no_data": "Nothing known (not counted).",
+    "maintenance": "Under a silence that would have matched its down alert (the machine's, or the "
+                   "interface's), whatever the state.",
+    "up_in_maintenance": "Up and in maintenance.", "down_in_maintenance": "Down and in maintenance."}
+YES_NO_PATTERN = f"^{SPACE}*(" + "|".join(_any_case(w) for w in ("true", "false", "yes", "no", "1", "0")) + \
+    f"){SPACE}*{END}"
+
+
+def _availability_paths(settings: dict) -> dict:
+    def q(name, schema, description):
+        return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+    return {"/api/availability": {"get": _op(
+        "How available each machine and interface was over a period, its outages and its time in maintenance",
+        "viewer", {"200": {"description": "The machines the user may see, least available first.", "content": {
+            JSON: {"schema": {"$ref": "#/components/schemas/Availability"}},
+            "text/csv": {"schema": {"type": "string"}}}},
+            "400": _ref("BadRequest"), "404": _ref("NotFound")},
+        bool(settings.get("anonymous_read")), operationId="availability", parameters=[
+            q("from", {"type": "string", "format": "date-time"},
+              "Start of the period, ISO 8601 with an offset (default: 7 days before to)."),
+            q("to", {"type": "string", "format": "date-time"}, "End of the period (default: now)."),
+            q("machine", {"type": "string", "pattern": MACHINE_NAME_PATTERN}, "Only this machine."),
+            q("exclude_maintenance", {"type": "string", "pattern": YES_NO_PATTERN},
+              "true: the time in maintenance counts neither up nor down (default false: shown apart only)."),
+            q("format", {"type": "string", "enum": ["json", "csv", "outages.csv"]},
+              "csv: one row per machine and interface; outages.csv: one row per outage.")])}}
 
 
 def _device_paths(settings: dict, machine_name: dict) -> dict:
@@ -826,6 +893,7 @@ def paths(settings: dict) -> dict:
             "200": {"description": "OpenAPI 3.1 document.", "content": {JSON: {"schema": {"type": "object"}}}}},
             operationId="openapi")},
         **_device_paths(settings, machine_name),
+        **_availability_paths(settings),
     }
 
 

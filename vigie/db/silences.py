@@ -299,3 +299,12 @@ def public(conn, silence: dict, now) -> dict:
         " AND a.resolved_at IS NULL AND (a.expires_at IS NULL OR a.expires_at > ?)", (silence["id"], stamp)).fetchone()[0]
     shown["silencing"] = shown["matching"] if shown["active"] else 0
     return shown
+
+
+def overlapping(conn, since: datetime, until: datetime) -> list:
+    """The silences (ended early or not; a deleted one is gone) whose time may reach
+    into [since, until): begun before `until`, not over before `since`. Their windows
+    are `vigie.silences.windows`."""
+    return [from_db(r) for r in conn.execute(
+        SELECT_SILENCES + " WHERE starts_at < ? AND (ends_at IS NULL OR ends_at > ?) ORDER BY id",
+        (format_timestamp(until), format_timestamp(since)))]
