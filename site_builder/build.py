@@ -263,6 +263,7 @@ def build_lists(site, writer, code, conn, configs, errors, rows) -> None:
     notify = context.notify_page()
     writer.page("notify.html", signature(code, site.api_url, notify),
                 lambda: site.render("notify.html", "", "notify", n=notify))
+    writer.page("reports.html", signature(code, site.api_url), lambda: site.render("reports.html", "", "reports"))
     writer.page("login.html", signature(code, site.api_url), lambda: site.render("login.html", "", "login"))
     writer.page("users.html", signature(code, site.api_url), lambda: site.render("users.html", "", "users"))
     writer.page("account.html", signature(code, site.api_url), lambda: site.render("account.html", "", "account"))

@@ -12,7 +12,8 @@ from datetime import datetime, timezone
 NOW = datetime(2026, 11, 22, 10, 15, tzinfo=timezone.utc)
 PAGES = [("/index.html", "#machines"), ("/alerts.html", "#alerts"), ("/devices.html", "#devices"),
          ("/silences.html", "main"), ("/users.html", "#users tbody tr"), ("/account.html", "#password-form"),
-         ("/machines/core-sw-01.html", ".graph[data-rendered]"), ("/login.html", "#login-form")]
+         ("/machines/core-sw-01.html", ".graph[data-rendered]"), ("/login.html", "#login-form"),
+         ("/reports.html", "#report-machines tbody tr")]
 
 # every visible element's background and text colour, as [r, g, b, alpha]
 COLOURS = """() => Array.from(document.querySelectorAll('body, body *')).filter(e => (e.offsetParent !== null

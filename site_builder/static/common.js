@@ -113,6 +113,22 @@ var Vigie = (function () {
     return t;
   }
 
+  /* The two largest units of a duration, as vigie/units.py spells it: 93784 -> "1 d 2 h",
+     7200 -> "2 h", 90 -> "1 min 30 s"; null -> "–". */
+  function duration(seconds) {
+    if (seconds === null || seconds === undefined) return "–";
+    var rest = Math.max(0, Math.floor(seconds)), parts = [];
+    [["d", 86400], ["h", 3600], ["min", 60], ["s", 1]].forEach(function (u) {
+      if (parts.length === 2) return;
+      var count = Math.floor(rest / u[1]);
+      rest -= count * u[1];
+      if (count || parts.length) parts.push([count, u[0]]);
+    });
+    if (!parts.length) return "0 s";
+    if (parts.length === 2 && parts[1][0] === 0) parts.pop();
+    return parts.map(function (p) { return p[0] + " " + p[1]; }).join(" ");
+  }
+
   function notice(text) {
     var p = document.getElementById("live-notice");
     if (!p) return;
@@ -227,7 +243,7 @@ var Vigie = (function () {
   });
 
   return { state: state, api: api, apiBase: apiBase, me: me, can: can, rules: rules, explain: explain,
-           zoneText: zoneOffset,
+           zoneText: zoneOffset, duration: duration,
            localTime: localTime, timeElement: timeElement,
            showLocalTimes: showLocalTimes, notice: notice, root: root, cookie: cookie, cell: cell,
            button: button, rows: rows };

@@ -371,19 +371,7 @@ var VigieGraphs = (function () {
     return String(Number(value.toPrecision(3)));
   }
 
-  function duration(seconds) {
-    if (seconds === null || seconds === undefined) return "–";
-    var rest = Math.max(0, Math.floor(seconds)), parts = [];
-    [["d", 86400], ["h", 3600], ["min", 60], ["s", 1]].forEach(function (u) {
-      if (parts.length === 2) return;
-      var count = Math.floor(rest / u[1]);
-      rest -= count * u[1];
-      if (count || parts.length) parts.push([count, u[0]]);
-    });
-    if (!parts.length) return "0 s";
-    if (parts.length === 2 && parts[1][0] === 0) parts.pop();
-    return parts.map(function (p) { return p[0] + " " + p[1]; }).join(" ");
-  }
+  var duration = Vigie.duration;
 
   var FORMAT = {
     in_bps: bps, out_bps: bps, in_peak_bps: bps, out_peak_bps: bps,
