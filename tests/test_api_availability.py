@@ -154,5 +154,21 @@ def test_bad_parameters_are_refused_naming_them(api, params, field):
     assert answer.status == 400 and answer.json["field"] == field, answer.json
 
 
+def test_a_history_that_cannot_be_read_is_that_machines_no_data_only(api):
+    (api.samples_dir / "core-1" / "states.jsonl").unlink()
+    (api.samples_dir / "core-1" / "states.jsonl").mkdir()       # read(2) fails: EISDIR
+    answer = get(api)
+    assert answer.status == 200
+    machines = by_machine(answer)
+    assert machines["core-1"]["availability_percent"] is None and "cannot be read" in machines["core-1"]["error"]
+    assert machines["edge-1"]["availability_percent"] == pytest.approx(83.333, abs=0.001)
+    assert "error" not in machines["edge-1"]
+
+
+def test_a_head_that_cannot_be_read_leaves_the_history_readable(api):
+    (api.samples_dir / "core-1.json").write_text("{not json")
+    assert by_machine(get(api))["core-1"]["availability_percent"] == 100.0
+
+
 def test_a_login_is_needed(api):
     assert api.call("GET", "/api/availability", None).status == 401

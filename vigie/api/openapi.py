@@ -516,7 +516,9 @@ def _availability_schemas() -> dict:
     interface = {"type": "object", "required": ["interface", *subject], "properties": dict(
         subject, interface={"type": "string", "description": "The interface's name (its series' key)."})}
     machine = {"type": "object", "required": ["machine", *subject, "interfaces"], "properties": dict(
-        subject, machine={"type": "string"}, interfaces={
+        subject, machine={"type": "string"}, error={
+            "type": "string", "description": "Why its state history could not be read (its time is no data)."},
+        interfaces={
             "type": "array", "items": {"$ref": "#/components/schemas/InterfaceAvailability"},
             "description": "Those with a known state in the period, least available first."})}
     answer = {"type": "object", "required": ["from", "to", "measured_to", "exclude_maintenance", "count", "results"],

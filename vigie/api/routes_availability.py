@@ -10,6 +10,7 @@ machines the user may see, their histories and the silences, and shapes the answ
 
 import csv
 import io
+import logging
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,6 +28,7 @@ from vigie.api.routes_alerts import utc_timestamp
 from vigie.errors import InputError
 from vigie.utc import iso_from_unix, unix_from_iso
 
+log = logging.getLogger("vigie.api")
 PARAMS = ("from", "to", "machine", "exclude_maintenance", "format")
 FORMATS = ("json", "csv", "outages.csv")
 DEFAULT_DAYS = 7
@@ -88,13 +90,22 @@ def machine_reports(ctx, machines, start, end, now, exclude) -> list:
     windows = av.silence_windows(db.silences.overlapping(ctx.conn(), since, until), start, min(end, now))
     found = []
     for name, config in machines:
-        try:
-            history = samples.read_states(samples_dir, name)
-        except (samples.SamplesError, OSError):
-            raise ApiError(500, f"the samples of machine {name!r} cannot be read (see collector.status)") from None
-        found.append(av.machine_availability(name, scope.machine_fields(name, config), history, windows,
-                                             start, end, now, exclude))
+        history, error = read_history(samples_dir, name)
+        report = av.machine_availability(name, scope.machine_fields(name, config), history, windows, start, end,
+                                         now, exclude)
+        found.append(dict(report, error=error) if error else report)
     return sorted(found, key=av.least_available_first)
+
+
+def read_history(samples_dir, name: str) -> tuple:
+    """(the machine's state history, None), or (an empty one, why) when it cannot be read:
+    one unreadable file makes that machine's time no data, not the whole report fail."""
+    try:
+        return samples.read_states(samples_dir, name), None
+    except OSError as exc:
+        log.warning("machine %s: cannot read its state history: %s", name, exc)
+        return {"lines": [], "last_poll": None, "no_data_after_seconds": None}, \
+            "its state history cannot be read (see the API's log)"
 
 
 def csv_rows(reports, period: dict):

@@ -439,18 +439,17 @@ def read_states(samples_dir, machine: str) -> dict:
     """The machine's state history (vigie/samples/states.py): {"lines": [...] oldest
     first, "last_poll": unix time of its last poll (None: never polled),
     "interval_seconds": its poll interval, "no_data_after_seconds": how long without a
-    poll is a gap}. A machine polled by no Vigie that keeps the history has no lines."""
+    poll is a gap}. Samples written before the history existed have no lines; a head or
+    now.json that cannot be read leaves the history readable (a 60 s interval, no poll)."""
     fam = Family(samples_dir, machine)
-    if _converted_family(fam):
-        return {"lines": [], "last_poll": None, "interval_seconds": None, "no_data_after_seconds": None}
-    head = _read_json(fam.head) or {}
-    now = _read_json(fam.now, strict=False)
-    polled = now.get("polled") if isinstance(now, dict) else None
-    step = (((head.get("archives") or {}).get(FINE)) or {}).get("step") if isinstance(head, dict) else None
+    head, now = _read_json(fam.head, strict=False), _read_json(fam.now, strict=False)
+    archives = head.get("archives") if isinstance(head, dict) else None
+    fine = archives.get(FINE) if isinstance(archives, dict) else None
+    step = fine.get("step") if isinstance(fine, dict) else None
     step = step if isinstance(step, (int, float)) and step > 0 else 60
     return {"lines": [x for x in journal.read_all(fam.states) if states.is_mark(x)],
-            "last_poll": unix_from_iso(polled), "interval_seconds": step,
-            "no_data_after_seconds": states.no_data_after_seconds(step)}
+            "last_poll": unix_from_iso(now.get("polled")) if isinstance(now, dict) else None,
+            "interval_seconds": step, "no_data_after_seconds": states.no_data_after_seconds(step)}
 
 
 def read_archive(samples_dir, machine: str, archive: str, since: int = None) -> list:
