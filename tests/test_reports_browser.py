@@ -185,3 +185,18 @@ def test_without_the_api_the_page_says_where_reports_come_from(chromium, site):
             time.sleep(0.1)     # the pages' CSP forbids wait_for_function's eval
         assert wp.page.text_content("#report-message") == "Reports come from the API, which does not answer here."
         assert wp.page.is_hidden("#report")
+
+
+def test_a_team_member_gets_the_page_with_only_the_machines_in_scope(chromium, site):
+    import requests
+    member = site.add_user("edge-member", "viewer")
+    answer = requests.post(site.url + "/api/team", headers=site.admin.headers, timeout=10, json={
+        "name": "edge-team", "scope": {"server": ["edge-*"]}, "members": ["edge-member"]})
+    assert answer.status_code == 201, answer.text
+    with new_context(chromium) as context:
+        login(context, site, member)
+        wp = open_page(context, site.url + "/reports.html", "body")
+        assert wp.page.locator("#report-form").count() == 1, wp.page.content()[:300]
+        reported(wp)
+        assert [r["name"] for r in machine_rows(wp.page)] == ["edge-1"]
+        assert wp.errors == []
