@@ -56,6 +56,7 @@ MATRIX = [
     ("DELETE", "/api/machine/box", None, "admin"),
     ("GET", "/api/machine/box/log", None, "viewer"),
     ("GET", "/api/machine/box/percentiles", None, "viewer"),
+    ("GET", "/api/availability", None, "viewer"),
     ("GET", "/metrics", None, "viewer"),
     ("POST", "/api/webhook/alertmanager", {"version": "4", "alerts": []}, "operator"),
     ("GET", "/api/user", None, "admin"),
