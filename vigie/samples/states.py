@@ -31,7 +31,7 @@ UP, DOWN, OFF, NONE = "up", "down", "off", "none"
 STATES = (UP, DOWN, OFF, NONE)
 KEEP_SECONDS = 731 * 86400
 TRIM_SLACK_SECONDS = 31 * 86400
-MAX_BYTES = 4 * 1024 * 1024
+MAX_BYTES = 16 * 1024 * 1024   # a year of about 1,000 changes a day (45 bytes a line)
 INTERFACE_DOWN = ("down", "lowerLayerDown", "notPresent")
 
 
