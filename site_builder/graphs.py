@@ -144,8 +144,18 @@ class MachineGraphs:
         self.state["follow"] = cursor
         rows = [recent_row(x, columns) for x in lines if x["t"] > self.state.get("cut_t", -1)]
         if rows:
+            rows = self._with_gaps(rows)
             self.files.append(self.relprefix + RECENT, b"".join(journal.dumps(r) + b"\n" for r in rows))
             self.state["recent"] = self.state.get("recent", 0) + len(rows)
+            self.state["last_t"] = rows[-1][0]
+
+    def _with_gaps(self, rows: list) -> list:
+        """New recent rows with their gaps marked, the first one's counted from the last row
+        written (the cut's last poll, or the last row appended since)."""
+        step, last_t = self.state.get("step") or 0, self.state.get("last_t")
+        if last_t is None:
+            return series.with_gaps([(step, rows)])
+        return series.with_gaps([(step, [[last_t] + [None] * (len(rows[0]) - 1)] + rows)])[1:]
 
     def _cut(self, view: dict, columns: list, cut: int, now: float) -> None:
         lines, cursor = sl.follow_fine(self.samples_dir, self.machine, None)
@@ -156,7 +166,7 @@ class MachineGraphs:
         graphs = self.graphs(view)
         keep = {RECENT, LIVE}
         for gid, section, key in graphs:
-            packed = series.fine_series(_fine_rows(window, section, key), section == "if")
+            packed = series.fine_series(_fine_rows(window, section, key), section == "if", step)
             self.files.write(f"{self.relprefix}{gid}.fine.json", journal.dumps(packed))
             keep |= {f"{gid}.fine.json", f"{gid}.coarse.json"}
         coarse_slot = slot(self.machine, "coarse", now, COARSE_SECONDS)
@@ -168,7 +178,8 @@ class MachineGraphs:
         header = {"cut": cut_t, "step": step, "columns": [c[:2] + ([c[2]] if c[2] is not None else []) for c in columns]}
         self.files.write(self.relprefix + RECENT, journal.dumps(header) + b"\n")
         self.files.remove_others(self.relprefix, keep)
-        self.state.update(columns=signature, cut=cut, cut_t=cut_t, fine_start=fine_start, follow=cursor, recent=0)
+        self.state.update(columns=signature, cut=cut, cut_t=cut_t, fine_start=fine_start, follow=cursor, recent=0,
+                          step=step, last_t=cut_t)
         self.cut_done = True
 
     def _coarse(self, view: dict, graphs: list, fine_start: int) -> None:

@@ -9,6 +9,13 @@ count) and each value column as little-endian unsigned 16-bit integers scaled
 to the column's maximum, base64 encoded: 2 bytes a point instead of ~8 for
 decimal JSON, with a precision of 1/65534 of the column's peak, far below a
 pixel. 0xFFFF marks a gap (null). graphs.js unpacks them.
+
+Gaps are explicit: a row stands for [t, t + step) of its archive (the poll
+interval for fine rows); where the next row starts a whole step or more after
+that period ends, nothing was measured in between (the collector was stopped,
+or no poll reached a coarse bucket), and a row of nulls is put at the period's
+end. A device that does not answer leaves rows of nulls itself. So a graph
+never joins two measures across an outage: every reader draws a null as a gap.
 """
 
 import base64
@@ -32,27 +39,59 @@ def archive_step(rows, steps: dict, name: str) -> int:
     return min(gaps) if gaps else 0
 
 
-def merge_archives(archives: dict, steps: dict = None) -> tuple:
-    """(rows, fine_count): rows sorted by time, the finest archive used for each period.
+def merged_with_steps(archives: dict, steps: dict = None) -> list:
+    """[(archive step, rows)], oldest archive first: the finest archive used for each period.
 
     `archives` maps day/week/month/year to lists of rows [unix_ts, v1, v2, ...], a row
     standing for [ts, ts + step). A coarse row is kept only when its whole period ends
     before the finer data starts: the current, partly filled day of the year archive
     would otherwise paint a day's worth of traffic that was never seen.
-    fine_count is how many of the newest rows come from the finest archive present.
     """
-    merged, cutoff, fine_count = [], math.inf, 0
+    merged, cutoff = [], math.inf
     for name in ARCHIVES:
         rows = [r for r in archives.get(name) or () if r and r[0] is not None]
         rows.sort(key=_time)
-        step = archive_step(rows, steps, name) if merged else 0
+        step = archive_step(rows, steps, name)
         older = [r for r in rows if r[0] + step <= cutoff] if merged else rows
         if older:
-            if not merged:
-                fine_count = len(older)
-            merged = older + merged
+            merged.insert(0, (step, older))
             cutoff = older[0][0]
-    return merged, fine_count
+    return merged
+
+
+def merge_archives(archives: dict, steps: dict = None) -> tuple:
+    """(rows, fine_count): rows sorted by time, the finest archive used for each period
+    (merged_with_steps); fine_count is how many of the newest rows come from the finest
+    archive present."""
+    parts = merged_with_steps(archives, steps)
+    return [r for _, rows in parts for r in rows], len(parts[-1][1]) if parts else 0
+
+
+def gap_after(t, next_t, step) -> bool:
+    """Whether nothing was measured between a row at t, standing for [t, t + step), and
+    the next row at next_t: a whole step or more without a row after that period."""
+    return step > 0 and next_t - t >= 2 * step
+
+
+def gap_row(row: list, step) -> list:
+    """The row of nulls that marks a gap after `row`, at the end of its period."""
+    return [row[0] + step] + [None] * (len(row) - 1)
+
+
+def with_gaps(parts, until=None) -> list:
+    """The rows of [(step, rows)] (in time order) with a gap_row where nothing was measured
+    between two rows, and after the last one when `until` (where the next rows start,
+    or now) is a gap away."""
+    out, previous = [], None
+    for step, rows in parts:
+        for row in rows:
+            if previous is not None and gap_after(previous[1][0], row[0], previous[0]):
+                out.append(gap_row(previous[1], previous[0]))
+            out.append(row)
+            previous = (step, row)
+    if previous is not None and until is not None and gap_after(previous[1][0], until, previous[0]):
+        out.append(gap_row(previous[1], previous[0]))
+    return out
 
 
 def time_runs(timestamps) -> list:
@@ -114,10 +153,10 @@ def _pack_columns(rows: list, names: tuple) -> dict:
     return data
 
 
-def fine_series(rows: list, interface: bool = True) -> dict:
-    """A graph's fine rows [t, in, out] (interface) or [t, value], packed:
-    {"runs", "points", "in", "out"} or {"runs", "points", "avg"}."""
-    return _pack_columns(rows, ("in", "out") if interface else ("avg",))
+def fine_series(rows: list, interface: bool = True, step: int = 0) -> dict:
+    """A graph's fine rows [t, in, out] (interface) or [t, value] polled every `step`
+    seconds, packed with their gaps: {"runs", "points", "in", "out"} or {"runs", "points", "avg"}."""
+    return _pack_columns(with_gaps([(step, sorted(rows, key=_time))]), ("in", "out") if interface else ("avg",))
 
 
 def coarse_series(archives: dict, steps: dict, until: int, interface: bool = True) -> dict:
@@ -127,7 +166,7 @@ def coarse_series(archives: dict, steps: dict, until: int, interface: bool = Tru
     or {"runs", "points", "avg", "max"}."""
     ended = {name: [r for r in rows or () if r and r[0] is not None and r[0] + (steps or {}).get(name, 0) <= until]
              for name, rows in archives.items()}
-    rows, _ = merge_archives(ended, steps)
+    rows = with_gaps(merged_with_steps(ended, steps), until)
     return _pack_columns(rows, ("in", "out", "in_max", "out_max") if interface else ("avg", "max"))
 
 

@@ -45,9 +45,10 @@ def page_facts(url: str, chromium, gids: list) -> dict:
             wp.page.locator(f"#graph-{gid}").scroll_into_view_if_needed()
             wp.page.wait_for_selector(f"#graph-{gid}[data-rendered]", timeout=15_000)
             facts[gid] = wp.page.evaluate("""gid => { const d = document.getElementById('graph-' + gid);
-                return {points: +d.dataset.points, peaks: +d.dataset.peakPoints, x: d.data[0].x.length,
-                        last: d.data[0].x[d.data[0].x.length - 1].getTime() / 1000,
-                        last_in: d.data[0].y[d.data[0].y.length - 1]}; }""", gid)
+                const line = d.data.find(t => t.hoverinfo !== 'skip');      // "in", not the area under it
+                return {points: +d.dataset.points, peaks: +d.dataset.peakPoints, x: line.x.length,
+                        last: line.x[line.x.length - 1].getTime() / 1000,
+                        last_in: line.y[line.y.length - 1]}; }""", gid)
         wp.page.wait_for_load_state("networkidle")
         # a plain static server has no API: the device's messages cannot be read, nothing else fails
         facts["errors"] = [e for e in wp.errors if "/api/" not in e]

@@ -58,9 +58,10 @@ def show_graph(page, gid, timeout=10_000):
 
 def graph_facts(page, gid):
     return page.evaluate("""gid => { const d = document.getElementById('graph-' + gid);
-        return {points: +d.dataset.points, peak_points: +d.dataset.peakPoints, traces: d.data.length,
-                x: d.data[0].x.length, peak: d.data[d.data.length > 2 ? 2 : 1].x.length,
-                last: d.data[0].x[d.data[0].x.length - 1].getTime() / 1000,
+        const lines = d.data.filter(t => t.hoverinfo !== 'skip');      // not the area under "in"
+        return {points: +d.dataset.points, peak_points: +d.dataset.peakPoints, traces: lines.length,
+                x: lines[0].x.length, peak: lines[lines.length > 2 ? 2 : 1].x.length,
+                last: lines[0].x[lines[0].x.length - 1].getTime() / 1000,
                 svg: !!d.querySelector('svg.main-svg')}; }""", gid)
 
 

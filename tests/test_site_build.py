@@ -178,6 +178,19 @@ def test_a_poll_appends_a_line_and_rewrites_no_graph(inputs):
     assert report["bytes"] < 40_000
 
 
+def test_polls_after_a_stopped_collector_follow_a_gap_in_recent(inputs):
+    run_build(inputs)
+    t = int(NOW.timestamp())
+    poll_once(inputs, "core-sw-01", t + 60, 1e6)
+    run_build(inputs, now=NOW + timedelta(seconds=61))
+    poll_once(inputs, "core-sw-01", t + 900, 2e6)               # nothing polled for a quarter of an hour
+    poll_once(inputs, "core-sw-01", t + 960, 3e6)
+    run_build(inputs, now=NOW + timedelta(seconds=961))
+    header, *rows = [json.loads(x) for x in recent_lines(inputs, "core-sw-01")]
+    column = 1 + header["columns"].index(["if", "eth0", samples_lib.IN])
+    assert [(r[0], r[column]) for r in rows] == [(t + 60, 1e6), (t + 120, None), (t + 900, 2e6), (t + 960, 3e6)]
+
+
 def test_the_hourly_cut_rewrites_the_fine_files_and_starts_recent_again(inputs):
     run_build(inputs)
     fine_before = graph_file(inputs, "core-sw-01", "if-eth0.fine.json")

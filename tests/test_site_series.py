@@ -76,6 +76,37 @@ def test_fine_series_packs_values_and_gaps():
     assert set(series.fine_series([[60, 1.5]], interface=False)) == {"runs", "points", "avg"}
 
 
+@pytest.mark.parametrize("t, next_t, step, gap", [
+    (0, 60, 60, False), (0, 119, 60, False),       # the next poll, even late
+    (0, 120, 60, True), (0, 3600, 60, True),       # a whole poll missed, an hour stopped
+    (0, 1800, 1800, False), (0, 3600, 1800, True),  # the next bucket; one bucket with no poll
+    (0, 12600, 7200, False),                        # a month row up to the week rows that follow
+    (0, 10**6, 0, False),                           # no step known: nothing to judge by
+])
+def test_a_gap_is_a_whole_step_with_no_row(t, next_t, step, gap):
+    assert series.gap_after(t, next_t, step) is gap
+
+
+def test_gaps_become_rows_of_nulls_at_the_end_of_the_last_period():
+    parts = [(86400, [[0, 1, 2]]), (1800, [[86400, 3, 4], [88200, 5, 6], [95400, 7, 8]])]
+    assert series.with_gaps(parts, until=100800) == [
+        [0, 1, 2], [86400, 3, 4], [88200, 5, 6], [90000, None, None], [95400, 7, 8], [97200, None, None]]
+    assert series.with_gaps(parts, until=97200) == series.with_gaps(parts)[:6]
+
+
+def test_coarse_series_marks_missing_buckets_and_the_gap_before_the_fine_rows():
+    archives = {"week": [[0, 1, 2, 3, 4], [5400, 9, 9, 9, 10]]}
+    data = series.coarse_series(archives, {"week": 1800}, until=10800)
+    assert series.expand_runs(data["runs"]) == [0, 1800, 5400, 7200]
+    assert series.unpack_u16(data["in"])[1] is None and series.unpack_u16(data["out_max"])[3] is None
+
+
+def test_fine_series_marks_polls_that_never_came():
+    data = series.fine_series([[0, 5, 5], [60, 6, 6], [3600, 7, 7]], step=60)
+    assert series.expand_runs(data["runs"]) == [0, 60, 120, 3600]
+    assert series.unpack_u16(data["in"])[2] is None
+
+
 def test_graph_ids_are_safe_and_distinct_for_distinct_names():
     from site_builder.graphs import graph_id, slug
     names = ["eth0", "ge-0/0/1", "ge-0_0_1", "GigabitEthernet1/0/1", "Port 1", "port_1", "..", "é", "x~1"]

@@ -155,6 +155,8 @@ var VigieGraphs = (function () {
     label.textContent = (spec.kind === "interface" ? bps(top) : Number(top.toPrecision(4)) + (spec.unit ? " " + spec.unit : "")) +
       " at most in the last day";
     svg.appendChild(label);
+    /* its time scale, for whoever reads the drawing (tests, tools) */
+    svg.dataset.t0 = lo; svg.dataset.t1 = Math.max(lo + 1, last); svg.dataset.x0 = pad; svg.dataset.x1 = width - 10;
     div.textContent = "";
     div.appendChild(svg);
     div.dataset.previewPoints = xs.length;
@@ -182,7 +184,8 @@ var VigieGraphs = (function () {
     }
     var x = dates(data.x), peakX = dates(data.peakX), out = [];
     if (spec.kind === "interface") {
-      out.push(line("in", x, data.y["in"], "in", { fill: "tozeroy", fillcolor: "rgba(0,200,0,0.35)" }));
+      out.push(area("in", x, data.y["in"], "rgba(0,200,0,0.35)"));
+      out.push(line("in", x, data.y["in"], "in", { legendgroup: "in" }));
       out.push(line("out", x, data.y.out, "out", {}));
       if (peakX.length) {
         out.push(line("in peak", peakX, data.peaks.in_max, "in_max", { line: dashed("in_max") }));
@@ -193,6 +196,26 @@ var VigieGraphs = (function () {
       if (peakX.length) out.push(line("peak", peakX, data.peaks.max, "max", { line: dashed("max") }));
     }
     return out;
+  }
+
+  /* The area under a line, each run of values closed down to zero on its own: Plotly's
+     "tozeroy" joins the runs along their tops, painting traffic across every gap. */
+  function area(name, xs, ys, colour) {
+    var ax = [], ay = [], start = -1;
+    function close(end) {
+      if (start < 0) return;
+      ax.push(xs[start]); ay.push(0);
+      for (var j = start; j < end; j++) { ax.push(xs[j]); ay.push(ys[j]); }
+      ax.push(xs[end - 1], xs[end - 1]); ay.push(0, null);
+      start = -1;
+    }
+    for (var i = 0; i < ys.length; i++) {
+      if (ys[i] === null || ys[i] === undefined) close(i);
+      else if (start < 0) start = i;
+    }
+    close(ys.length);
+    return { type: "scatter", mode: "lines", name: name, legendgroup: name, showlegend: false, hoverinfo: "skip",
+             x: ax, y: ay, fill: "toself", fillcolor: colour, line: { width: 0 }, connectgaps: false };
   }
 
   function dashed(column) {
