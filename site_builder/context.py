@@ -4,6 +4,7 @@ Pure functions: dicts in, dicts out; no file, no database, no clock (the build
 time is passed in).
 """
 
+from vigie import utc
 from vigie.machines import NAME_MAX, NAME_PATTERN, min_secret_chars, public_view, schema as machine_schema
 from vigie.severity import RANK as SEVERITY_RANK, SEVERITIES as SEVERITY_ORDER
 from vigie.silences import DAYS, MATCHER_KEYS
@@ -189,11 +190,40 @@ def device_log(events, alerts, limit=LOG_ENTRIES) -> list:
     return entries[:limit]
 
 
-def machine_page(config, samples, samples_error, events, alerts, alert_count) -> dict:
+ANNOTATED_DAYS = 400      # how far back the graphs mark alerts and maintenance (the year view, and more)
+
+
+def maintenance_windows(silences, machine: str, until) -> list:
+    """[[start, end, text]] (ISO times, UTC) of the silences naming this machine by its server
+    matcher (a maintenance window, or a silence of some of its alerts) over the time the
+    graphs cover, for the graphs to shade."""
+    from datetime import timedelta
+    from vigie import silences as rules
+    since = until - timedelta(days=ANNOTATED_DAYS)
+    found = []
+    for silence in silences or ():
+        server = silence["matchers"].get("server")
+        if server is None or not rules.matches({"server": server}, {"server": machine}):
+            continue
+        others = ", ".join(f"{k}={v}" for k, v in sorted(silence["matchers"].items()) if k != "server")
+        text = (silence.get("comment") or "silence") + (f" (only {others})" if others else "")
+        for start, end in rules.windows(silence, since, until):
+            found.append([utc.iso(start), utc.iso(end) if end else None, text])
+    return sorted(found)
+
+
+def graph_annotations(log, windows) -> dict:
+    """What the graphs mark: the machine's alerts and state changes (an interface's own only
+    on its graph) as [time, kind, interface or None, message], and its maintenance windows."""
+    return {"marks": [[e["time"], e["kind"], e.get("interface"), e["message"]] for e in log if e.get("time")],
+            "maintenance": windows}
+
+
+def machine_page(config, samples, samples_error, events, alerts, alert_count, windows=()) -> dict:
     view = public_view(config)
     samples = samples or {}
     snmp = view.get("snmp") or {}
-    return {
+    page = {
         "name": config["name"], "config": {
             "host": view.get("host"), "port": view.get("port"), "description": view.get("description", ""),
             "interval": view.get("interval"), "snmp_version": snmp.get("version"),
@@ -204,6 +234,8 @@ def machine_page(config, samples, samples_error, events, alerts, alert_count) ->
         "graphs": interface_graphs(samples), "oid_graphs": oid_graphs(samples), "error_graphs": error_graphs(samples),
         "log": device_log(events, alerts), "alert_count": alert_count,
     }
+    page["annotations"] = graph_annotations(page["log"], list(windows))
+    return page
 
 
 # The console's views: what each shows, as API filters. The first one is the default.

@@ -144,10 +144,20 @@ class MachineGraphs:
         self.state["follow"] = cursor
         rows = [recent_row(x, columns) for x in lines if x["t"] > self.state.get("cut_t", -1)]
         if rows:
+            self._note_values(columns, rows)
             rows = self._with_gaps(rows)
             self.files.append(self.relprefix + RECENT, b"".join(journal.dumps(r) + b"\n" for r in rows))
             self.state["recent"] = self.state.get("recent", 0) + len(rows)
             self.state["last_t"] = rows[-1][0]
+
+    def _note_values(self, columns: list, rows: list) -> None:
+        """Remember the extra values' graphs (errors and discards among them) that show
+        something else than zero since the cut: the page folds the others."""
+        found = set(self.state.get("nonzero") or ())
+        for i, (section, key, _) in enumerate(columns, start=1):
+            if section == "oid" and any(r[i] for r in rows):
+                found.add(graph_id("oid", key))
+        self.state["nonzero"] = sorted(found)
 
     def _with_gaps(self, rows: list) -> list:
         """New recent rows with their gaps marked, the first one's counted from the last row
@@ -165,8 +175,12 @@ class MachineGraphs:
         fine_start = window[0]["t"] if window else cut_t
         graphs = self.graphs(view)
         keep = {RECENT, LIVE}
+        nonzero = []
         for gid, section, key in graphs:
-            packed = series.fine_series(_fine_rows(window, section, key), section == "if", step)
+            rows = _fine_rows(window, section, key)
+            if section == "oid" and any(r[1] for r in rows):
+                nonzero.append(gid)
+            packed = series.fine_series(rows, section == "if", step)
             self.files.write(f"{self.relprefix}{gid}.fine.json", journal.dumps(packed))
             keep |= {f"{gid}.fine.json", f"{gid}.coarse.json"}
         coarse_slot = slot(self.machine, "coarse", now, COARSE_SECONDS)
@@ -179,7 +193,7 @@ class MachineGraphs:
         self.files.write(self.relprefix + RECENT, journal.dumps(header) + b"\n")
         self.files.remove_others(self.relprefix, keep)
         self.state.update(columns=signature, cut=cut, cut_t=cut_t, fine_start=fine_start, follow=cursor, recent=0,
-                          step=step, last_t=cut_t)
+                          step=step, last_t=cut_t, nonzero=nonzero)
         self.cut_done = True
 
     def _coarse(self, view: dict, graphs: list, fine_start: int) -> None:
@@ -194,4 +208,5 @@ class MachineGraphs:
     def info(self) -> dict:
         """What live.json tells the browser about the graph files (their versions)."""
         return {"cut": self.state.get("cut_t"), "coarse": self.state.get("coarse_t"),
-                "recent": self.state.get("recent", 0), "fine_start": self.state.get("fine_start")}
+                "recent": self.state.get("recent", 0), "fine_start": self.state.get("fine_start"),
+                "nonzero": self.state.get("nonzero", [])}

@@ -119,6 +119,17 @@ def silence_snapshot(conn, now, limit=SNAPSHOT_SILENCES) -> list:
     return db.silences.list_public(conn, now, "all", limit)
 
 
+def silences_for_graphs(conn, now) -> list:
+    """Every silence (maintenance windows included) with its times as datetimes, for the
+    graphs' annotations (context.maintenance_windows)."""
+    if conn is None:
+        return []
+    from vigie.alert import parse_timestamp
+    return [dict(s, starts_at=parse_timestamp(s["starts_at"]),
+                 ends_at=parse_timestamp(s["ends_at"]) if s["ends_at"] else None)
+            for s in db.silences.list_silences(conn, now, "all")]
+
+
 def scope_sets(conn) -> list:
     """The sets of scopes some team member sees (vigie/scope.py)."""
     return db.teams.scope_sets(conn) if conn is not None else []

@@ -102,7 +102,7 @@ def test_every_page_loads_without_error_and_graphs_render(chromium, site):
                             ("/machines/core-sw-01.html", "#graph-specs")):
             wp = open_page(context, site.url + path, ready)
             if "machines" in path:
-                ids = wp.page.eval_on_selector_all(".graph", "divs => divs.map(d => d.id)")
+                ids = wp.page.eval_on_selector_all(".graph[data-graph]:not([data-graph=sum])", "divs => divs.map(d => d.id)")
                 assert ids == ["graph-if-eth0", "graph-if-eth1", "graph-if-eth2", "graph-oid-load"]
                 for gid in ("if-eth0", "if-eth1", "if-eth2", "oid-load"):
                     show_graph(wp.page, gid)
@@ -223,27 +223,6 @@ def test_an_open_machine_page_takes_new_polls_without_reloading(chromium, site):
         until(lambda: wp.page.text_content('#interfaces tr[data-key="eth1"] [data-live=in_bps]') == "4.32 Mb/s")
         until(lambda: graph_facts(wp.page, "if-eth1")["points"] == before["points"] + 1)
         assert wp.page.evaluate("window.__same_page") == 1 and graph_facts(wp.page, "if-eth1")["last"] == t
-        assert wp.errors == []
-        wp.close()
-
-
-def test_range_buttons_switch_between_day_week_month_year(chromium, site):
-    with new_context(chromium) as context:
-        login(context, site, site.viewer)
-        wp = open_page(context, site.url + "/machines/core-sw-01.html", "#graph-specs")
-        show_graph(wp.page, "if-eth0")
-
-        def span_days():
-            lo, hi = wp.page.evaluate("(() => { const r = document.getElementById('graph-if-eth0').layout.xaxis.range;"
-                                      " return [new Date(r[0]).getTime(), new Date(r[1]).getTime()]; })()")
-            return (hi - lo) / 86400000
-
-        assert span_days() == pytest.approx(1, abs=0.01)
-        buttons = wp.page.locator("#graph-if-eth0 .rangeselector .button")
-        for index, days in ((1, 7), (2, 30), (3, 365)):
-            buttons.nth(index).click()
-            wp.page.wait_for_timeout(300)
-            assert span_days() == pytest.approx(days, abs=1.5)
         assert wp.errors == []
         wp.close()
 

@@ -121,7 +121,7 @@ def test_on_a_phone_nothing_covers_the_period_buttons(chromium, site):
         selector = rendered(wp.page, graph_id(wp.page, "busy1"))
         wp.page.hover(f"{selector} .nsewdrag")   # what shows Plotly's tool bar, when it has one
         wp.page.wait_for_timeout(300)
-        covered = wp.page.eval_on_selector(selector, """div => Array.from(div.querySelectorAll('.rangeselector .button'))
+        covered = wp.page.eval_on_selector("#page-range", """bar => Array.from(bar.querySelectorAll('button'))
           .map(b => { const r = b.getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + r.height / 2;
                       const top = document.elementFromPoint(x, y);
                       return [b.textContent, !!top && (top === b || b.contains(top))]; })""")

@@ -96,9 +96,9 @@ var VigieGraphs = (function () {
     return data;
   }
 
-  /* ---- a first look: the last day as a plain SVG, drawn as soon as the data are in ----
-     Plotly (4.8 MB of script) takes a second or more to start on a small machine; the
-     person sees the day's traffic at once, and the interactive graph replaces it. */
+  /* ---- a first look: the time shown as a plain SVG, drawn as soon as the data are in ----
+     Plotly (1.2 MB of script) takes a moment to start on a small machine; the person sees
+     the traffic at once, and the interactive graph replaces it. */
 
   var SVG = "http://www.w3.org/2000/svg";
 
@@ -126,12 +126,12 @@ var VigieGraphs = (function () {
     return d;
   }
 
-  function preview(div, spec, data) {
-    var last = data.x.length ? data.x[data.x.length - 1] : 0, first = last - 86400, xs = [], columns = {};
+  function preview(div, spec, data, range) {
+    var lo = range[0], hi = range[1], xs = [], columns = {};
     var names = columnsOf(spec).main, top = 0;
     names.forEach(function (name) { columns[name] = []; });
     data.x.forEach(function (t, i) {
-      if (t <= first) return;
+      if (t < lo || t > hi) return;
       xs.push(t);
       names.forEach(function (name) {
         var v = data.y[name][i];
@@ -139,12 +139,12 @@ var VigieGraphs = (function () {
         if (v !== null && v > top) top = v;
       });
     });
-    var width = Math.max(300, div.clientWidth || 1000), height = 260, pad = 30, lo = xs.length ? xs[0] : first;
-    var toX = function (t) { return pad + (t - lo) / Math.max(1, last - lo) * (width - pad - 10); };
+    var width = Math.max(300, div.clientWidth || 1000), height = 260, pad = 30;
+    var toX = function (t) { return pad + (t - lo) / Math.max(1, hi - lo) * (width - pad - 10); };
     var toY = function (v) { return height - pad - v / (top > 0 ? top * 1.08 : 1) * (height - pad - 10); };
     var svg = svgElement("svg", { "class": "preview", viewBox: "0 0 " + width + " " + height,
                                   role: "img",
-                                  "aria-label": spec.title + ": the last day, the interactive graph is loading" });
+                                  "aria-label": spec.title + ": a first look, the interactive graph is loading" });
     names.forEach(function (name, n) {
       if (spec.kind === "interface" && n === 0)      /* in: filled down to zero, as in the Plotly graph */
         svg.appendChild(svgElement("path", { d: pathOf(xs, columns[name], toX, toY, true), fill: "rgba(0,200,0,0.35)" }));
@@ -153,13 +153,171 @@ var VigieGraphs = (function () {
     });
     var label = svgElement("text", { x: pad, y: 14, "class": "preview-top" });
     label.textContent = (spec.kind === "interface" ? bps(top) : Number(top.toPrecision(4)) + (spec.unit ? " " + spec.unit : "")) +
-      " at most in the last day";
+      " at most in the time shown";
     svg.appendChild(label);
     /* its time scale, for whoever reads the drawing (tests, tools) */
-    svg.dataset.t0 = lo; svg.dataset.t1 = Math.max(lo + 1, last); svg.dataset.x0 = pad; svg.dataset.x1 = width - 10;
+    svg.dataset.t0 = lo; svg.dataset.t1 = Math.max(lo + 1, hi); svg.dataset.x0 = pad; svg.dataset.x1 = width - 10;
     div.textContent = "";
     div.appendChild(svg);
     div.dataset.previewPoints = xs.length;
+  }
+
+  /* ---- one time range for the whole page ----
+     The bar above the graphs sets it (day, week, month, year, all); a zoom on any graph
+     sets it to that period for every graph. It is kept in the address (?range=week, or
+     ?from=&to= in unix seconds), so a reload or a shared link shows the same. The MRTG
+     set of a port keeps its own four periods. */
+
+  var SPANS = { day: 86400, week: 7 * 86400, month: 31 * 86400, year: 366 * 86400 };
+  var pageRange = { name: "day" }, named = "day";
+
+  function readRange() {
+    var q = new URLSearchParams(location.search), from = Number(q.get("from")), to = Number(q.get("to"));
+    if (from && to && to > from) return { name: "custom", from: from, to: to };
+    var name = q.get("range");
+    return { name: SPANS[name] || name === "all" ? name : "day" };
+  }
+
+  /* [from, to] in unix seconds of a range for a graph's data: a named period ends at the
+     graph's last value (the machine's last poll). */
+  function rangeFor(range, data) {
+    var last = data.x.length ? data.x[data.x.length - 1] : Date.now() / 1000, first = data.x.length ? data.x[0] : last;
+    if (range.name === "custom") return [range.from, range.to];
+    if (range.name === "all") return [first, last];
+    return [Math.max(last - SPANS[range.name], Math.min(first, last - 3600)), last];
+  }
+
+  function showRange() {
+    var bar = document.getElementById("page-range");
+    if (!bar) return;
+    bar.querySelectorAll("button[data-range]").forEach(function (b) {
+      b.setAttribute("aria-pressed", String(b.dataset.range === pageRange.name));
+    });
+    var custom = bar.querySelector(".range-custom");
+    custom.hidden = pageRange.name !== "custom";
+    if (pageRange.name === "custom")
+      custom.textContent = "from " + Vigie.localTime(new Date(pageRange.from * 1000).toISOString()) +
+        " to " + Vigie.localTime(new Date(pageRange.to * 1000).toISOString());
+    bar.dataset.range = pageRange.name;
+  }
+
+  function keepRange() {
+    var q = new URLSearchParams(location.search);
+    ["range", "from", "to"].forEach(function (k) { q.delete(k); });
+    if (pageRange.name === "custom") { q.set("from", Math.round(pageRange.from)); q.set("to", Math.round(pageRange.to)); }
+    else if (pageRange.name !== "day") q.set("range", pageRange.name);
+    var search = q.toString();
+    history.replaceState(history.state, "", location.pathname + (search ? "?" + search : "") + location.hash);
+  }
+
+  /* Every drawn graph (but the MRTG set) to the page's range, its y axis, 95th percentile
+     line and marks fitted to what it shows. */
+  function setRange(range, except) {
+    pageRange = range;
+    if (range.name !== "custom") named = range.name;
+    showRange();
+    keepRange();
+    Object.keys(drawn).forEach(function (id) {
+      var d = drawn[id];
+      if (d.fixed || !d.div.dataset.rendered || d.div === except) return;
+      Plotly.relayout(d.div, view(d, rangeFor(range, d.data)));
+    });
+    if (except) fit(drawn[except.id]);
+  }
+
+  /* the y axis and marks of a graph to the x range it shows now (the user's zoom) */
+  function fit(d) {
+    return Plotly.relayout(d.div, view(d, shownRange(d), true));
+  }
+
+  function shownRange(d) {
+    var r = d.div.layout.xaxis.range;
+    return [new Date(r[0]).getTime() / 1000, new Date(r[1]).getTime() / 1000];
+  }
+
+  function same(a, b) { return Math.abs(a[0] - b[0]) < 1 && Math.abs(a[1] - b[1]) < 1; }
+
+  /* ---- the marks on a graph: alerts and state changes, maintenance windows, the 95th percentile ---- */
+
+  var MARK_COLOURS = { CRITICAL: "#d0021b", ERROR: "#e8590c", WARNING: "#d4a106", INFO: "#6c757d",
+                       down: "#d0021b", up: "#2b8a3e" };
+
+  function marksFor(spec) {
+    var notes = specs.annotations || { marks: [], maintenance: [] }, key = spec.interface || spec.key;
+    var shapes = [], labels = [];
+    notes.maintenance.forEach(function (w) {
+      var start = new Date(w[0]), end = w[1] ? new Date(w[1]) : new Date();
+      shapes.push({ type: "rect", xref: "x", yref: "paper", x0: start, x1: end, y0: 0, y1: 1, layer: "below",
+                    fillcolor: "rgba(128,128,128,0.2)", line: { width: 0 }, name: "maintenance" });
+      labels.push({ x: start, xref: "x", xanchor: "left", y: 1, yref: "paper", yanchor: "top", showarrow: false,
+                    text: "maintenance", font: { size: 10, color: "#6c757d" }, hovertext: "maintenance: " + w[2],
+                    name: "maintenance" });
+    });
+    notes.marks.forEach(function (m) {
+      if (m[2] && (spec.kind !== "interface" && !spec.interface || m[2] !== key)) return;  /* another interface's */
+      var at = new Date(m[0]), colour = MARK_COLOURS[m[1]] || "#6c757d";
+      shapes.push({ type: "line", xref: "x", yref: "paper", x0: at, x1: at, y0: 0, y1: 1, layer: "below",
+                    line: { color: colour, width: 1, dash: "dot" }, name: "mark" });
+      labels.push({ x: at, xref: "x", y: 1, yref: "paper", yanchor: "bottom", showarrow: false, text: "●",
+                    font: { size: 11, color: colour }, name: "mark",
+                    hovertext: m[1] + " " + Vigie.localTime(m[0]) + ": " + (m[2] ? m[2] + ": " : "") + m[3] });
+    });
+    return { shapes: shapes, labels: labels };
+  }
+
+  /* nearest-rank percentile of the values, or null */
+  function percentile(values, p) {
+    if (!values.length) return null;
+    values.sort(function (a, b) { return a - b; });
+    return values[Math.max(0, Math.ceil(p / 100 * values.length) - 1)];
+  }
+
+  /* What a graph shows of [lo, hi]: its highest value and, for an interface, the 95th
+     percentile of each direction (of the values shown: polls for a day, averages beyond). */
+  function shown(spec, data, lo, hi) {
+    var cols = columnsOf(spec), top = 0, found = {};
+    cols.main.forEach(function (name) {
+      var ys = data.y[name], kept = [];
+      for (var i = 0; i < data.x.length; i++) {
+        if (data.x[i] < lo || data.x[i] > hi || ys[i] === null || ys[i] === undefined) continue;
+        kept.push(ys[i]);
+        if (ys[i] > top) top = ys[i];
+      }
+      found[name] = kept;
+    });
+    cols.peaks.forEach(function (name) {
+      var ys = data.peaks[name] || [];
+      for (var i = 0; i < data.peakX.length; i++)
+        if (data.peakX[i] >= lo && data.peakX[i] <= hi && ys[i] !== null && ys[i] > top) top = ys[i];
+    });
+    var p95 = null;
+    if (spec.kind === "interface") {
+      var pin = percentile(found["in"], 95), pout = percentile(found.out, 95);
+      if (pin !== null || pout !== null)
+        p95 = (pout === null || pin !== null && pin >= pout) ? { dir: "in", value: pin } : { dir: "out", value: pout };
+    }
+    return { top: top, p95: p95 };
+  }
+
+  /* The layout changes that show [lo, hi]: x range, y axis with round ticks (an idle
+     interface still gets 0 to 1 kb/s, never fractions of a bit per second), the 95th
+     percentile line, the marks. `keepX`: the x range is the user's, already set. */
+  function view(d, range, keepX) {
+    var spec = d.spec, seen = shown(spec, d.data, range[0], range[1]);
+    var floor = spec.kind === "interface" ? 1000 : 0, top = Math.max(seen.top * 1.08, floor) || 1;
+    var ticks = niceTicks(top), marks = d.marks, shapes = marks.shapes.slice(), labels = marks.labels.slice();
+    d.div.dataset.p95 = seen.p95 ? seen.p95.value : "";
+    if (seen.p95) {
+      var text = "95th percentile (" + seen.p95.dir + "): " + bps(seen.p95.value);
+      shapes.push({ type: "line", xref: "paper", x0: 0, x1: 1, yref: "y", y0: seen.p95.value, y1: seen.p95.value,
+                    line: { color: "#c2255c", width: 1, dash: "dash" }, name: "p95" });
+      labels.push({ xref: "paper", x: 1, xanchor: "right", yref: "y", y: seen.p95.value, yanchor: "bottom",
+                    showarrow: false, text: text, font: { size: 10, color: "#c2255c" }, name: "p95" });
+    }
+    var out = { "yaxis.range": [0, top], "yaxis.tickvals": ticks, shapes: shapes, annotations: labels,
+                "yaxis.ticktext": ticks.map(function (v) { return spec.kind === "interface" ? bps(v) : number(v); }) };
+    if (!keepX) out["xaxis.range"] = [new Date(range[0] * 1000), new Date(range[1] * 1000)];
+    return out;
   }
 
   /* ---- drawing ---- */
@@ -236,54 +394,36 @@ var VigieGraphs = (function () {
     return {
       paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", font: { color: c.fg },
       "xaxis.gridcolor": c.line, "yaxis.gridcolor": c.line, "xaxis.linecolor": c.line, "yaxis.linecolor": c.line,
-      "xaxis.rangeselector.bgcolor": c.button, "xaxis.rangeselector.activecolor": c.accent,
-      "xaxis.rangeselector.bordercolor": c.line, "xaxis.rangeselector.font.color": c.fg,
       "hoverlabel.bgcolor": c.card, "hoverlabel.font.color": c.fg, "legend.font.color": c.fg
     };
   }
 
-  function layout(spec, data) {
-    var last = data.x.length ? data.x[data.x.length - 1] : Date.now() / 1000;
-    /* the last day, or less when there is less (a device added a few minutes ago) */
-    var first = Math.max(last - 86400, data.x.length ? data.x[0] : 0);
-    var c = palette();
+  function layout(d, range, title) {
+    var spec = d.spec, c = palette(), last = d.data.x.length ? d.data.x[d.data.x.length - 1] : Date.now() / 1000;
     var out = {
-      height: 260, margin: { l: 10, r: 10, t: 34, b: 30 }, showlegend: true,
+      height: d.fixed ? 220 : 260, margin: { l: 10, r: 10, t: title ? 34 : 22, b: 30 }, showlegend: true,
       legend: { orientation: "h", y: -0.2, font: { color: c.fg } }, hovermode: "x unified",
       paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", font: { color: c.fg },
       hoverlabel: { bgcolor: c.card, font: { color: c.fg } },
-      xaxis: { type: "date", range: [new Date(first * 1000), new Date(last * 1000)], gridcolor: c.line,
-               linecolor: c.line, hoverformat: "%Y-%m-%d %H:%M:%S " + Vigie.zoneText(new Date(last * 1000)),
-               rangeselector: {
-                 x: 0, y: 1.02, xanchor: "left", yanchor: "bottom", bgcolor: c.button, activecolor: c.accent,
-                 bordercolor: c.line, borderwidth: 1, font: { color: c.fg },
-                 buttons: [
-                   { count: 1, label: "day", step: "day", stepmode: "backward" },
-                   { count: 7, label: "week", step: "day", stepmode: "backward" },
-                   { count: 1, label: "month", step: "month", stepmode: "backward" },
-                   { count: 1, label: "year", step: "year", stepmode: "backward" },
-                   { step: "all", label: "all" }] } },
-      /* ticks written by fitY (niceTicks); the margin grows to fit them, whatever the unit */
+      xaxis: { type: "date", gridcolor: c.line, linecolor: c.line,
+               hoverformat: "%Y-%m-%d %H:%M:%S " + Vigie.zoneText(new Date(last * 1000)) },
+      /* ticks written by view (niceTicks); the margin grows to fit them, whatever the unit */
       yaxis: { rangemode: "tozero", automargin: true, gridcolor: c.line, linecolor: c.line, tickmode: "array" }
     };
+    if (title) out.title = { text: title, font: { size: 13, color: c.fg }, x: 0, xanchor: "left", y: 0.98 };
     if (spec.kind !== "interface" && spec.unit) out.yaxis.title = { text: spec.unit, standoff: 6, font: { color: c.muted } };
+    var changes = view(d, range);
+    Object.keys(changes).forEach(function (k) {
+      var path = k.split("."), at = out;
+      for (var i = 0; i < path.length - 1; i++) at = at[path[i]];
+      at[path[path.length - 1]] = changes[k];
+    });
     return out;
   }
 
-  /* The Plotly options: on a phone no tool bar, which would cover the period buttons. */
+  /* The Plotly options: on a phone no tool bar. */
   function plotConfig() {
     return { responsive: true, displaylogo: false, displayModeBar: PHONE.matches ? false : "hover" };
-  }
-
-  function visibleMax(div) {
-    var range = div.layout.xaxis.range, lo = new Date(range[0]).getTime(), hi = new Date(range[1]).getTime(), top = 0;
-    div.data.forEach(function (t) {
-      for (var i = 0; i < t.x.length; i++) {
-        var ms = t.x[i].getTime ? t.x[i].getTime() : new Date(t.x[i]).getTime();
-        if (ms >= lo && ms <= hi && t.y[i] !== null && t.y[i] > top) top = t.y[i];
-      }
-    });
-    return top;
   }
 
   /* Five or so round ticks from 0 to top: 1, 2 or 5 times a power of ten. */
@@ -295,14 +435,11 @@ var VigieGraphs = (function () {
     return ticks;
   }
 
-  /* Plotly keeps the y range of all the data; fit it to the period shown. An idle interface
-     still gets an axis from 0 to 1 kb/s, never fractions of a bit per second. */
-  function fitY(div) {
-    var spec = div.vigieSpec, floor = spec.kind === "interface" ? 1000 : 0;
-    var top = Math.max(visibleMax(div) * 1.08, floor) || 1;
-    var ticks = niceTicks(top);
-    Plotly.relayout(div, { "yaxis.range": [0, top], "yaxis.tickvals": ticks,
-                           "yaxis.ticktext": ticks.map(function (v) { return spec.kind === "interface" ? bps(v) : number(v); }) });
+  /* The page's stages on the browser's performance time line (the bench reads them): the
+     first time each is reached. */
+  function stage(name) {
+    if (window.performance && performance.mark && !performance.getEntriesByName("vigie:" + name).length)
+      performance.mark("vigie:" + name);
   }
 
   function mark(div, data) {
@@ -311,56 +448,108 @@ var VigieGraphs = (function () {
     div.dataset.rendered = "1";
   }
 
-  function draw(spec) {
-    var div = document.getElementById("graph-" + spec.gid);
-    if (!div || drawn[spec.gid]) return Promise.resolve();
-    drawn[spec.gid] = { spec: spec, div: div };
-    div.classList.add("loading");
-    var data = null;
-    div.vigieSpec = spec;
-    return loadGraph(spec).then(function (files) {
-      data = timeline(spec, files[0], files[1], files[2]);
+  /* The range a graph shows: its own period in the MRTG set, else the page's. */
+  function rangeOf(d) {
+    return rangeFor(d.fixed ? { name: d.fixed } : pageRange, d.data);
+  }
+
+  /* A graph's data: its files, or (the sum graph) its interfaces' files added up. */
+  function dataOf(d) {
+    if (!d.parts) return loadGraph(d.spec).then(function (f) { return timeline(d.spec, f[0], f[1], f[2]); });
+    return Promise.all(d.parts.map(function (spec) {
+      return loadGraph(spec).then(function (f) { return timeline(spec, f[0], f[1], f[2]); });
+    })).then(sum);
+  }
+
+  /* The interfaces' values added up at each time all of them have one: a time where one
+     has none is a gap of the sum (peaks are not added: a sum of peaks never happened). */
+  function sum(parts) {
+    var at = {}, xs = [];
+    parts.forEach(function (p, n) {
+      p.x.forEach(function (t, i) {
+        var row = at[t];
+        if (!row) { row = at[t] = { n: 0, "in": 0, out: 0, gap: false }; xs.push(t); }
+        row.n += 1;
+        ["in", "out"].forEach(function (name) {
+          var v = p.y[name][i];
+          if (v === null || v === undefined) row.gap = true; else row[name] += v;
+        });
+      });
+    });
+    xs.sort(function (a, b) { return a - b; });
+    var data = { x: xs, y: { "in": [], out: [] }, peakX: [], peaks: {} };
+    xs.forEach(function (t) {
+      var row = at[t], whole = row.n === parts.length && !row.gap;
+      data.y["in"].push(whole ? row["in"] : null);
+      data.y.out.push(whole ? row.out : null);
+    });
+    return data;
+  }
+
+  /* A zoom, a pan or a double-click on one graph: every graph to that period. The page's
+     own changes (which show what the page range says) are let through. */
+  function onRelayout(d) {
+    d.div.on("plotly_relayout", function (ev) {
+      if (!ev) return;
+      if (ev["xaxis.autorange"]) return d.fixed ? fit(d) : setRange({ name: named }, null);
+      if (ev["xaxis.range[0]"] === undefined && ev["xaxis.range"] === undefined) return;
+      var now = shownRange(d);
+      if (same(now, d.fixed ? rangeOf(d) : rangeFor(pageRange, d.data))) return;
+      if (d.fixed) return fit(d);
+      var range = { name: "custom", from: now[0], to: now[1] };
+      if (same(now, rangeFor({ name: named }, d.data))) range = { name: named };   /* a double-click came back */
+      Vigie.state.busy = range.name === "custom";        /* zoomed in: do not reload under the user */
+      setRange(range, d.div);
+    });
+  }
+
+  /* Draw one graph: `d` is {div, spec} and maybe fixed (a period of its own), parts (a sum),
+     title. Its first look comes first while Plotly is not running yet. */
+  function draw(d) {
+    if (!d.div || drawn[d.div.id]) return Promise.resolve();
+    drawn[d.div.id] = d;
+    d.marks = marksFor(d.spec);
+    d.div.classList.add("loading");
+    d.div.vigieSpec = d.spec;
+    return dataOf(d).then(function (data) {
+      d.data = data;
+      stage("data");
       if (typeof Plotly !== "undefined") return null;     /* Plotly is running: no first look to flash */
-      preview(div, spec, data);
+      preview(d.div, d.spec, data, rangeOf(d));
+      stage("first-look");
       return afterPaint().then(loadPlotly).catch(function (err) {
         var note = document.createElement("p");
         note.className = "error";
         note.textContent = "The interactive graph cannot be shown: " + err.message;
-        div.appendChild(note);
+        d.div.appendChild(note);
         throw null;
       });
     }).then(function () {
-      div.textContent = "";
-      return Plotly.newPlot(div, traces(spec, data), layout(spec, data), plotConfig())
+      d.div.textContent = "";
+      return Plotly.newPlot(d.div, traces(d.spec, d.data), layout(d, rangeOf(d), d.title), plotConfig())
         .then(function () {
-          fitY(div);
-          div.on("plotly_relayout", function (ev) {
-            if (ev && (ev["xaxis.range[0]"] !== undefined || ev["xaxis.range"] !== undefined || ev["xaxis.autorange"])) {
-              Vigie.state.busy = !ev["xaxis.autorange"];  /* zoomed in: do not reload under the user */
-              fitY(div);
-            }
-          });
-          div.classList.remove("loading");
-          mark(div, data);
+          onRelayout(d);
+          d.div.classList.remove("loading");
+          mark(d.div, d.data);
+          stage("interactive");
         });
     }).catch(function (err) {
-      div.classList.remove("loading");
+      d.div.classList.remove("loading");
       if (err === null) return;          /* the first look stays, with its note */
-      div.textContent = "Graph data cannot be read: " + err.message;
-      div.classList.add("error");
+      d.div.textContent = "Graph data cannot be read: " + err.message;
+      d.div.classList.add("error");
     });
   }
 
   /* New polls (or a new cut) for the graphs already drawn, keeping what the user looks at. */
   function redraw() {
-    Object.keys(drawn).forEach(function (gid) {
-      var d = drawn[gid];
+    Object.keys(drawn).forEach(function (id) {
+      var d = drawn[id];
       if (!d.div.dataset.rendered) return;
-      loadGraph(d.spec).then(function (files) {
-        var data = timeline(d.spec, files[0], files[1], files[2]);
-        var keep = Vigie.state.busy ? d.div.layout : layout(d.spec, data);
-        return Plotly.react(d.div, traces(d.spec, data), keep).then(function () {
-          if (!Vigie.state.busy) fitY(d.div);
+      dataOf(d).then(function (data) {
+        d.data = data;
+        var range = Vigie.state.busy ? [pageRange.from, pageRange.to] : rangeOf(d);
+        return Plotly.react(d.div, traces(d.spec, data), layout(d, range, d.title)).then(function () {
           mark(d.div, data);
         });
       }).catch(function () {});
@@ -449,6 +638,8 @@ var VigieGraphs = (function () {
     return getJSON(specs.base + "live.json", "no-store").then(function (data) {
       var before = live;
       live = data;
+      stage("live");
+      if (before) fold();
       showNumbers();
       if (before && (before.graphs.cut !== live.graphs.cut || before.graphs.recent !== live.graphs.recent ||
                      before.graphs.coarse !== live.graphs.coarse)) redraw();
@@ -458,23 +649,91 @@ var VigieGraphs = (function () {
   function watch() {
     var divs = document.querySelectorAll(".graph[data-graph]"), byId = {};
     specs.graphs.forEach(function (s) { byId[s.gid] = s; });
+    function entry(div) { return { div: div, spec: byId[div.dataset.graph] }; }
+    var list = [];
+    for (var i = 0; i < divs.length; i++) if (byId[divs[i].dataset.graph]) list.push(divs[i]);
     if (!("IntersectionObserver" in window)) {
-      specs.graphs.forEach(draw);
+      list.forEach(function (div) { draw(entry(div)); });
       return;
     }
     var observer = new IntersectionObserver(function (entries) {
-      entries.forEach(function (entry) {
-        if (!entry.isIntersecting) return;
-        observer.unobserve(entry.target);
-        draw(byId[entry.target.dataset.graph]);
+      entries.forEach(function (e) {
+        if (!e.isIntersecting) return;
+        observer.unobserve(e.target);
+        draw(entry(e.target));
       });
     }, { rootMargin: "300px 0px" });
-    for (var i = 0; i < divs.length; i++) observer.observe(divs[i]);
+    list.forEach(function (div) { observer.observe(div); });
   }
 
-  /* plotly.min.js (4.8 MB) is downloading from the page's preload link; it is run once the
-     first graph's first look is drawn, so neither the table nor a first look ever waits for
-     it: running it holds the page for a second or more on a small machine. */
+  /* Errors and discards graphs with nothing but zeros in the last day are folded (their
+     <details> closed); the others open. */
+  function fold() {
+    var nonzero = {};
+    (live.graphs.nonzero || []).forEach(function (gid) { nonzero[gid] = true; });
+    document.querySelectorAll("details.graph-fold[data-fold]").forEach(function (box) {
+      var busy = !!nonzero[box.dataset.fold];
+      if (busy && !box.dataset.seen) box.open = true;
+      box.dataset.seen = "1";
+      box.querySelector(".fold-note").textContent = busy ? "" : " · none in the last day";
+    });
+  }
+
+  /* The MRTG set of a port (?port=<interface>): its day, week, month and year side by side. */
+  function portSet() {
+    var key = new URLSearchParams(location.search).get("port"), box = document.getElementById("port-set");
+    var spec = specs.graphs.filter(function (s) { return s.kind === "interface" && s.key === key; })[0];
+    if (!box || !spec) return;
+    box.hidden = false;
+    box.querySelector(".port-name").textContent = spec.title + (spec.alias ? " (" + spec.alias + ")" : "");
+    box.querySelectorAll(".graph[data-set]").forEach(function (div) {
+      draw({ div: div, spec: spec, fixed: div.dataset.set, title: div.dataset.set });
+    });
+  }
+
+  /* The sum of the interfaces ticked in the table (?sum=<interface>,<interface>...). */
+  function sumGraph() {
+    var button = document.getElementById("sum-show"), picks = document.querySelectorAll("#interfaces input.pick");
+    var wanted = (new URLSearchParams(location.search).get("sum") || "").split(",").filter(Boolean);
+    picks.forEach(function (p) { p.checked = wanted.indexOf(p.value) >= 0; });
+    function ticked() { return Array.prototype.filter.call(picks, function (p) { return p.checked; }); }
+    if (button) {
+      var update = function () { button.disabled = ticked().length < 2; };
+      picks.forEach(function (p) { p.addEventListener("change", update); });
+      update();
+      button.addEventListener("click", function () {
+        var q = new URLSearchParams(location.search);
+        q.set("sum", ticked().map(function (p) { return p.value; }).join(","));
+        location.search = q.toString();
+      });
+    }
+    var parts = specs.graphs.filter(function (s) { return s.kind === "interface" && wanted.indexOf(s.key) >= 0; });
+    var box = document.getElementById("sum-box");
+    if (!box || parts.length < 2) return;
+    box.hidden = false;
+    box.querySelector(".sum-names").textContent = parts.map(function (s) { return s.title; }).join(" + ");
+    var spec = { gid: "sum", kind: "interface", key: null, title: "sum", unit: "b/s" };
+    draw({ div: document.getElementById("graph-sum"), spec: spec, parts: parts });
+  }
+
+  function wireRange() {
+    var bar = document.getElementById("page-range");
+    pageRange = readRange();
+    if (pageRange.name !== "custom") named = pageRange.name;
+    Vigie.state.busy = pageRange.name === "custom";
+    showRange();
+    if (!bar) return;
+    bar.querySelectorAll("button[data-range]").forEach(function (b) {
+      b.addEventListener("click", function () {
+        Vigie.state.busy = false;
+        setRange({ name: b.dataset.range }, null);
+      });
+    });
+  }
+
+  /* The Plotly bundle (1.2 MB) is downloading from the page's preload link; it is run once
+     the first graph's first look is drawn, so neither the table nor a first look ever waits
+     for it. */
   var plotlyReady = null;
 
   /* resolves once what was just put in the page has been painted */
@@ -490,7 +749,7 @@ var VigieGraphs = (function () {
         if (typeof Plotly !== "undefined") return resolve();
         var script = document.createElement("script");
         script.src = specs.plotly;
-        script.onload = function () { resolve(); };
+        script.onload = function () { stage("plotly"); resolve(); };
         script.onerror = function () { reject(new Error("plotly.min.js cannot be loaded")); };
         document.head.appendChild(script);
       });
@@ -500,8 +759,8 @@ var VigieGraphs = (function () {
 
   function recolour() {
     var update = colours(palette());
-    Object.keys(drawn).forEach(function (gid) {
-      if (drawn[gid].div.dataset.rendered) Plotly.relayout(drawn[gid].div, update);
+    Object.keys(drawn).forEach(function (id) {
+      if (drawn[id].div.dataset.rendered) Plotly.relayout(drawn[id].div, update);
     });
   }
 
@@ -514,7 +773,8 @@ var VigieGraphs = (function () {
       var dark = window.matchMedia("(prefers-color-scheme: dark)");
       if (dark.addEventListener) dark.addEventListener("change", recolour);
     }
-    readLive().then(watch, function (err) {
+    wireRange();
+    readLive().then(function () { fold(); portSet(); sumGraph(); watch(); }, function (err) {
       var notice = document.querySelector(".graph[data-graph]");
       if (notice) notice.textContent = "The graph data cannot be read: " + err.message;
     });
@@ -525,5 +785,6 @@ var VigieGraphs = (function () {
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 
-  return { draw: draw, timeline: timeline, unpack: unpack, bps: bps, number: number, niceTicks: niceTicks };
+  return { timeline: timeline, unpack: unpack, bps: bps, number: number, niceTicks: niceTicks, sum: sum,
+           percentile: percentile };
 })();
