@@ -112,7 +112,7 @@ def recent_lines(inputs, machine):
 def test_machine_page_has_fixed_graph_ids_and_lazy_data_files(inputs):
     run_build(inputs)
     html = page(inputs, "machines/core-sw-01.html")
-    assert re.findall(r'<div class="graph" id="([^"]+)"', html) == [
+    assert re.findall(r'<div class="graph" id="([^"]+)" data-graph="(?!sum)', html) == [
         "graph-if-eth0", "graph-if-eth1", "graph-if-eth2", "graph-oid-load"]
     specs = json.loads(re.search(r'<script type="application/json" id="graph-specs">(.*?)</script>', html, re.S).group(1))
     assert specs["base"] == "core-sw-01/"
