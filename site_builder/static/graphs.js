@@ -731,9 +731,8 @@ var VigieGraphs = (function () {
     });
   }
 
-  /* The Plotly bundle (1.2 MB) is downloading from the page's preload link; it is run once
-     the first graph's first look is drawn, so neither the table nor a first look ever waits
-     for it. */
+  /* The Plotly bundle (1.2 MB) is downloading from the page's preload link; it is run as
+     soon as the page is parsed, while the graph data are fetched. */
   var plotlyReady = null;
 
   /* resolves once what was just put in the page has been painted */
@@ -774,6 +773,9 @@ var VigieGraphs = (function () {
       if (dark.addEventListener) dark.addEventListener("change", recolour);
     }
     wireRange();
+    /* Plotly runs while the graph data are on their way (the network, not this page, is
+       busy then); a graph whose data come first is shown at once as a first look. */
+    if (document.querySelector(".graph[data-graph]")) loadPlotly().catch(function () {});
     readLive().then(function () { fold(); portSet(); sumGraph(); watch(); }, function (err) {
       var notice = document.querySelector(".graph[data-graph]");
       if (notice) notice.textContent = "The graph data cannot be read: " + err.message;
