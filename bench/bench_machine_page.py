@@ -28,19 +28,10 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from bench.bench_lifecycle import export  # noqa: E402  (a commit's checkout, by git archive)
 from tests.support import site_data as sd  # noqa: E402
 from tests.support.api_server import start_api  # noqa: E402
 from tests.support.browser import browser, new_context  # noqa: E402
-
-
-def export(rev: str, into: Path) -> str:
-    """The checkout at git revision `rev`, written into `into`; its short id."""
-    short = git("rev-parse", "--short", rev)
-    archive = subprocess.Popen(["git", "-C", str(REPO_ROOT), "archive", short], stdout=subprocess.PIPE)
-    subprocess.run(["tar", "-x", "-C", str(into)], stdin=archive.stdout, check=True)
-    if archive.wait() != 0:
-        raise SystemExit(f"git archive {rev} failed")
-    return short
 
 
 def git(*args) -> str:
