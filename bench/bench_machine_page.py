@@ -12,6 +12,10 @@ Runs are interleaved, so both codes meet the same load. The page is opened at it
 interface's graph, as the search box opens an interface. Printed: medians of "first
 shown" (first contentful paint), "interactive" (navigation to that graph drawn by Plotly)
 and the bytes on the wire, with the commit and the load average.
+
+The peer builds with the Python packages of this checkout's .venv: a commit before the
+vendored Plotly bundle (13f7a70 and older) imports the plotly Python package, which
+this checkout no longer pins (`.venv/bin/pip install plotly==7.1.0` for such a peer).
 """
 
 import argparse
