@@ -169,6 +169,7 @@ def test_a_port_shows_its_day_week_month_and_year_side_by_side(chromium, site):
             document.getElementById('graph-set-' + p).getBoundingClientRect()).map(r => [r.top, r.left])""")
         assert boxes[0][0] == pytest.approx(boxes[1][0], abs=2) and boxes[1][1] > boxes[0][1]   # side by side
         assert wp.page.text_content("#port-set .port-name").startswith("eth1")
+        assert wp.page.evaluate("() => document.getElementById('port-set').getBoundingClientRect().top") < 200
 
 
 def test_ticked_interfaces_are_graphed_as_their_sum(chromium, site):

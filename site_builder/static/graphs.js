@@ -312,7 +312,7 @@ var VigieGraphs = (function () {
       shapes.push({ type: "line", xref: "paper", x0: 0, x1: 1, yref: "y", y0: seen.p95.value, y1: seen.p95.value,
                     line: { color: "#c2255c", width: 1, dash: "dash" }, name: "p95" });
       labels.push({ xref: "paper", x: 1, xanchor: "right", yref: "y", y: seen.p95.value, yanchor: "bottom",
-                    showarrow: false, text: text, font: { size: 10, color: "#c2255c" }, name: "p95" });
+                    showarrow: false, text: text, font: { size: 10, color: "#c2255c" }, name: "p95", yshift: 2 });
     }
     var out = { "yaxis.range": [0, top], "yaxis.tickvals": ticks, shapes: shapes, annotations: labels,
                 "yaxis.ticktext": ticks.map(function (v) { return spec.kind === "interface" ? bps(v) : number(v); }) };
@@ -689,6 +689,7 @@ var VigieGraphs = (function () {
     box.querySelectorAll(".graph[data-set]").forEach(function (div) {
       draw({ div: div, spec: spec, fixed: div.dataset.set, title: div.dataset.set });
     });
+    if (location.hash === "#port-set") box.scrollIntoView();   /* it was hidden when the page came */
   }
 
   /* The sum of the interfaces ticked in the table (?sum=<interface>,<interface>...). */
