@@ -14,8 +14,8 @@ shown" (first contentful paint), "interactive" (navigation to that graph drawn b
 and the bytes on the wire, with the commit and the load average.
 
 The peer builds with the Python packages of this checkout's .venv: a commit before the
-vendored Plotly bundle (13f7a70 and older) imports the plotly Python package, which
-this checkout no longer pins (`.venv/bin/pip install plotly==7.1.0` for such a peer).
+vendored Plotly bundle (13f7a70 and older) takes the whole plotly.js from the plotly
+Python package, which requirements.txt still pins.
 """
 
 import argparse

@@ -4,16 +4,20 @@
 # the minified script, its licence and the version, taken from the npm registry with npm.
 # For maintainers: the bundle is committed, so building or running Vigie needs no npm.
 #
-#   bash scripts/update-plotly.sh            # the newest release
-#   bash scripts/update-plotly.sh 4.1.1      # a given version
+#   bash scripts/update-plotly.sh            # the release of the plotly package requirements.txt pins
+#   bash scripts/update-plotly.sh 4.1.1      # a given version (then pin the plotly package that bundles it)
 #
 # Then build a site, look at a machine page's graphs, run the graph tests
 # (tests/test_site_graph*_browser.py) and commit the three files.
 set -euo pipefail
 
 package=plotly.js-basic-dist-min
-version=${1:-latest}
-vendor="$(cd "$(dirname "$0")/.." && pwd)/site_builder/vendor"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+vendor="$root/site_builder/vendor"
+pinned() {  # the plotly.js release inside the pinned plotly package
+  "$root/.venv/bin/python" -c 'from site_builder.build import pinned_plotly_version; print(pinned_plotly_version())'
+}
+version=${1:-$(pinned)}
 
 command -v npm >/dev/null || { echo "update-plotly: npm is needed (Debian: apt-get install npm)" >&2; exit 1; }
 work=$(mktemp -d)

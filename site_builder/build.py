@@ -14,6 +14,7 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import re
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -42,6 +43,22 @@ REPORTED_FILE = ".vigie-reported.json"  # what the builder has logged about last
 
 
 PLOTLY_BUNDLE = PACKAGE_DIR / "vendor" / "plotly-basic.min.js"   # scripts/update-plotly.sh writes it
+
+
+def pinned_plotly_version() -> str:
+    """The plotly.js release bundled by the pinned plotly package: the release whose
+    partial bundle is vendored (scripts/update-plotly.sh)."""
+    from importlib.resources import files
+    with files("plotly").joinpath("package_data", "plotly.min.js").open("rb") as f:
+        head = f.read(200).decode("ascii", "replace")
+    return re.search(r"plotly\.js v([0-9][0-9.]*)", head).group(1)
+
+
+def vendored_plotly_version() -> str:
+    """The release named by the vendored bundle's own banner."""
+    with PLOTLY_BUNDLE.open("rb") as f:
+        head = f.read(200).decode("ascii", "replace")
+    return re.search(r"plotly\.js \(basic - minified\) v([0-9][0-9.]*)", head).group(1)
 
 
 def plotly_js() -> bytes:

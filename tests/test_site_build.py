@@ -69,6 +69,14 @@ def test_build_writes_every_page_and_shared_assets(inputs):
     assert report["machines"] == 3 and report["config_errors"] == 1
 
 
+def test_the_vendored_plotly_bundle_is_the_release_the_pinned_plotly_package_bundles():
+    """requirements.txt pins plotly; scripts/update-plotly.sh vendors the partial bundle of
+    the same plotly.js release, so the graphs run the release the pin names."""
+    assert site_build.vendored_plotly_version() == site_build.pinned_plotly_version()
+    version_file = (site_build.PLOTLY_BUNDLE.parent / "plotly-VERSION.txt").read_text().split()
+    assert version_file == ["plotly.js-basic-dist-min", site_build.pinned_plotly_version()]
+
+
 def test_plotly_is_shared_not_inlined_and_no_cdn(inputs):
     run_build(inputs)
     html = page(inputs, "machines/core-sw-01.html")
