@@ -277,12 +277,15 @@ def auth_data(snmp: dict, source=None):
                        privProtocol=usmNoPrivProtocol)
 
 
-def python_value(value):
-    """An SNMP value as int, str or None."""
+def python_value(value, raw_octets: bool = False):
+    """An SNMP value as int, str or None; an OCTET STRING as bytes with `raw_octets` (a MAC
+    address or a chassis id is bytes, whatever UTF-8 makes of them)."""
     if isinstance(value, _MISSING):
         return None
     if isinstance(value, rfc1902.OctetString):
         raw = bytes(value)
+        if raw_octets:
+            return raw
         try:
             return raw.decode("utf-8").rstrip("\x00")
         except UnicodeDecodeError:
@@ -423,11 +426,11 @@ class Session:
                 values[str(name)] = python_value(value)
         return values
 
-    async def bulk(self, non_repeaters: list, columns: list, max_repetitions: int) -> list:
+    async def bulk(self, non_repeaters: list, columns: list, max_repetitions: int, raw_octets: bool = False) -> list:
         """One GETBULK: [(oid, value)] in the agent's order (non-repeaters first, then rows)."""
         answer = await self._bulk(len(non_repeaters), max_repetitions, non_repeaters + columns)
         self._check(*answer)
-        return [(str(name), None if isinstance(value, rfc1905.EndOfMibView) else python_value(value))
+        return [(str(name), None if isinstance(value, rfc1905.EndOfMibView) else python_value(value, raw_octets))
                 for name, value in answer[3]]
 
 
@@ -435,8 +438,9 @@ def in_subtree(oid: str, prefix: str) -> bool:
     return oid.startswith(prefix + ".")
 
 
-async def walk_columns(session: Session, columns: list, max_repetitions: int = 25) -> dict:
-    """Walk several table columns at once with GETBULK: {column: {index_suffix: value}}.
+async def walk_columns(session: Session, columns: list, max_repetitions: int = 25, raw_octets: bool = False) -> dict:
+    """Walk several table columns at once with GETBULK: {column: {index_suffix: value}}
+    (OCTET STRINGs as bytes with `raw_octets`).
 
     Each request carries every column not finished yet, so a table of N rows
     and C columns costs about N / max_repetitions requests, not N x C.
@@ -445,7 +449,7 @@ async def walk_columns(session: Session, columns: list, max_repetitions: int = 2
     cursor = {column: column for column in columns}
     active = list(columns)
     while active:
-        answer = await session.bulk([], [cursor[c] for c in active], max_repetitions)
+        answer = await session.bulk([], [cursor[c] for c in active], max_repetitions, raw_octets)
         width = len(active)
         finished = set()
         for position, (oid, value) in enumerate(answer):
