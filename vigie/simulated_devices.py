@@ -118,3 +118,44 @@ def lively_device(sys_name: str, interface_count: int = 4, seed: int = 0, counte
     site = rng.choice(["Paris, rack B3", "Lyon, room 2", "Nantes, cabinet 1"])
     return device_snmprec(sys_name, specs, counter_bits, sys_descr=f"{sys_name} (simulated)", extra=load,
                           location=site, contact="NOC <noc@example.org>")
+
+
+LLDP = "1.0.8802.1.1.2.1"
+CDP_CACHE = "1.3.6.1.4.1.9.9.23.1.2.1.1"
+
+
+def lldp_records(chassis_mac: str, sys_name: str, ports: dict, neighbours: list) -> dict:
+    """LLDP-MIB records ({OID: "tag|value"}) for device_snmprec's `extra`: the device's own
+    chassis id (a MAC, "02:00:00:00:00:01"), its LLDP ports ({number: name}, numbered as
+    its ifIndex) and its remote table: [{"port": local port number, "chassis_mac",
+    "port_name" (the neighbour's port), "name" (its sysName), "address" (its IPv4
+    management address)}]."""
+    records = {f"{LLDP}.3.1.0": "2|4", f"{LLDP}.3.2.0": f"4x|{chassis_mac.replace(':', '')}",
+               f"{LLDP}.3.3.0": f"4|{sys_name}"}
+    for number, name in ports.items():
+        records.update({f"{LLDP}.3.7.1.2.{number}": "2|5", f"{LLDP}.3.7.1.3.{number}": f"4|{name}",
+                        f"{LLDP}.3.7.1.4.{number}": f"4|{name}"})
+    for position, neighbour in enumerate(neighbours, start=1):
+        index = f"0.{neighbour['port']}.{position}"
+        records.update({
+            f"{LLDP}.4.1.1.4.{index}": "2|4", f"{LLDP}.4.1.1.5.{index}": f"4x|{neighbour['chassis_mac'].replace(':', '')}",
+            f"{LLDP}.4.1.1.6.{index}": "2|5", f"{LLDP}.4.1.1.7.{index}": f"4|{neighbour['port_name']}",
+            f"{LLDP}.4.1.1.8.{index}": f"4|{neighbour['port_name']}", f"{LLDP}.4.1.1.9.{index}": f"4|{neighbour['name']}",
+        })
+        if neighbour.get("address"):
+            records[f"{LLDP}.4.2.1.3.{index}.1.4.{neighbour['address']}"] = "2|2"
+    return records
+
+
+def cdp_records(neighbours: list) -> dict:
+    """CISCO-CDP-MIB cdpCacheTable records: [{"if_index" (the local port), "name" (the
+    neighbour's device id), "port_name" (its port), "address" (its IPv4 address)}]."""
+    records = {}
+    for position, neighbour in enumerate(neighbours, start=1):
+        index = f"{neighbour['if_index']}.{position}"
+        octets = "".join(f"{int(part):02x}" for part in neighbour["address"].split("."))
+        records.update({f"{CDP_CACHE}.3.{index}": "2|1", f"{CDP_CACHE}.4.{index}": f"4x|{octets}",
+                        f"{CDP_CACHE}.6.{index}": f"4|{neighbour['name']}",
+                        f"{CDP_CACHE}.7.{index}": f"4|{neighbour['port_name']}",
+                        f"{CDP_CACHE}.8.{index}": "4|Vigie simulated switch"})
+    return records

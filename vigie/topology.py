@@ -381,3 +381,31 @@ def update(path, change) -> dict:
         new = change(current)
         save(path, new)
     return new
+
+
+def systems_from_samples(samples_dir, names) -> dict:
+    """{name: what the collector last discovered of it} for the machines it has polled."""
+    from vigie.samples import read_discovery
+
+    found = {}
+    for name in names:
+        discovery = read_discovery(samples_dir, name) if samples_dir else None
+        if isinstance(discovery, dict):
+            found[name] = discovery
+    return found
+
+
+def record(path, configs: list, systems: dict, sightings: list, now: float) -> dict:
+    """Write into the topology file what devices reported: `sightings` is [(identity of the
+    reporting device, its whole neighbour list)]; `configs` are today's machines, `systems`
+    what is known of each ({name: {"sys_name", "chassis_id", "interfaces"}}). Every node
+    is matched again to the machines, and the machine files' own links are applied."""
+    machines = [machine_identity(c, systems.get(c["name"])) for c in configs]
+
+    def change(current):
+        topology = rematch(current, machines)
+        for reporter, found in sightings:
+            topology = observe(topology, reporter, found, machines, now)
+        return with_manual_links(topology, configs, machines, now)
+
+    return update(path, change)

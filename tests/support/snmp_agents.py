@@ -68,13 +68,13 @@ class SnmpsimAgent:
     It listens on each of `hosts` (IPv4 or IPv6 addresses) at one port, run under
     `prefix` when given (`ip netns exec NAME` for an agent in a network namespace)."""
 
-    def __init__(self, root: Path, devices: dict, v3_only: bool = False, hosts=("127.0.0.1",), prefix=()):
+    def __init__(self, root: Path, devices: dict, v3_only: bool = False, hosts=("127.0.0.1",), prefix=(), port=None):
         self.hosts = tuple(hosts)
         self.prefix = tuple(prefix)
         self.root = Path(root)
         self.data_dir = self.root / "data"
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.port = free_udp_port()
+        self.port = port or free_udp_port()
         self.v3_only = v3_only
         self.proc = None
         self.log = None
@@ -98,15 +98,24 @@ class SnmpsimAgent:
             cmd.append("--v3-only")
         return cmd
 
-    def start(self) -> "SnmpsimAgent":
+    def launch(self) -> "SnmpsimAgent":
+        """Start the process without waiting for it to answer (`start` waits)."""
         env = {**os.environ, "SNMPSIM_ALLOW_ROOT": "true"}
         self.log = open(self.root / "snmpsim.log", "ab")
         self.proc = subprocess.Popen([*self.prefix, *self.command()], stdout=self.log, stderr=subprocess.STDOUT,
                                      env=env)
+        return self
+
+    def start(self) -> "SnmpsimAgent":
+        self.launch()
+        return self.wait()
+
+    def wait(self, timeout: float = 20.0) -> "SnmpsimAgent":
+        """Block until the agent answers on each of its addresses (stopped if it does not)."""
         try:
             for host in self.hosts:
                 wait_for_agent(self.port, self.first_community, v3=self.v3_only, proc=self.proc, host=host,
-                               prefix=self.prefix)
+                               prefix=self.prefix, timeout=timeout)
         except Exception:
             self.stop()
             raise

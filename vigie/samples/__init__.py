@@ -13,6 +13,7 @@ never needs the collector running:
     current_signature(samples_dir, name)   changes when read_current's answer may have
     read_events(samples_dir, name)    the last state changes
     read_states(samples_dir, name)    the state history: up, down, no data, for two years
+    read_discovery(samples_dir, name) the device's interfaces, chassis id and neighbours as last discovered
     read_archive(samples_dir, name, archive, since)   the lines of one archive
     follow_fine(samples_dir, name, cursor)            the fine lines since the last call
     daily_percentiles / monthly_percentiles           95th percentiles per day / month
@@ -30,8 +31,8 @@ from vigie.samples.format import (ARCHIVES, AVG, COARSE_ARCHIVES, COUNTER_ERRORS
                                   utilisation_percent)
 from vigie.samples.store import (Family, SamplesError, SamplesStore, current_signature, daily_percentiles,
                                  fine_pair, follow_fine,
-                                 monthly_percentiles, read_archive, read_current, read_events, read_head,
-                                 read_month_histograms, read_samples, read_states, samples_path)
+                                 monthly_percentiles, read_archive, read_current, read_discovery, read_events,
+                                 read_head, read_month_histograms, read_samples, read_states, samples_path)
 
 __all__ = [
     "ARCHIVES", "AVG", "COARSE_ARCHIVES", "COUNTER_ERRORS", "COUNTER_IN", "COUNTER_OUT",
@@ -40,6 +41,6 @@ __all__ = [
     "MachineSamples", "archive_layout", "compact_number", "current_view", "empty_head", "empty_view", "empty_now",
     "interface_key", "iso", "utilisation_percent",
     "Family", "SamplesError", "SamplesStore", "current_signature", "daily_percentiles", "fine_pair", "follow_fine",
-    "monthly_percentiles", "read_archive", "read_current", "read_events", "read_head", "read_month_histograms",
-    "read_samples", "read_states", "samples_path",
+    "monthly_percentiles", "read_archive", "read_current", "read_discovery", "read_events", "read_head",
+    "read_month_histograms", "read_samples", "read_states", "samples_path",
 ]

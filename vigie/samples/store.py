@@ -399,6 +399,12 @@ def read_samples(path) -> dict:
     return read_current(path.parent, path.name[:-len(HEAD_SUFFIX)] if path.name.endswith(HEAD_SUFFIX) else path.stem)
 
 
+def read_discovery(samples_dir, machine: str):
+    """What the collector last discovered of the device (its interfaces, its system group,
+    its LLDP chassis id and neighbours), or None when it has not yet or it cannot be read."""
+    return _read_json(Family(samples_dir, machine).discovery, strict=False)
+
+
 def read_current(samples_dir, machine: str) -> dict:
     """Status, interfaces with their current rates, peaks and 95th percentiles, extra OIDs."""
     fam = Family(samples_dir, machine)
