@@ -386,7 +386,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--machines", default=str(paths.MACHINES_DIR), help="folder of machine files (default: %(default)s)")
     p.add_argument("--samples", default=str(paths.SAMPLES_DIR),
                    help="the collector's samples, for the interfaces of known machines (default: %(default)s)")
-    p.add_argument("--topology", default=str(paths.TOPOLOGY_PATH), help="topology file (default: %(default)s)")
+    p.add_argument("--topology", metavar="FILE", help="topology file (default: topology.json beside the samples folder)")
     p.add_argument("--within", action="append", default=[], metavar="CIDR",
                    help="never probe nor follow a neighbour outside these (repeatable; default: the subnets "
                         "and seeds given)")
@@ -468,7 +468,8 @@ def main(argv=None) -> int:
     else:
         try:
             write_machines(args.machines, added)
-            write_topology(args.topology, args.machines, args.samples, devices, time.time())
+            write_topology(args.topology or topology.path_beside(args.samples), args.machines, args.samples, devices,
+                           time.time())
         except OSError as exc:
             log.error("cannot write: %s", exc)
             progress.update(force=True, state="failed", error=f"cannot write: {exc.strerror or exc}")

@@ -27,7 +27,7 @@ from vigie.machines import MachineConfigError, load_all
 from collector.snmp.cycle import poll_machine
 from collector.snmp.session import Session, SnmpError, SnmpStack
 from collector.snmp.reading import OidNameError, extra_oid_specs, numeric_oid
-from vigie import config, heartbeat
+from vigie import config, heartbeat, topology
 from vigie.config import Flag
 from vigie.samples import MachineSamples, SamplesError, SamplesStore, samples_path
 from vigie.logs import add_logging_options, setup_logging
@@ -118,9 +118,11 @@ def log_notices(name: str, before: list, after: list) -> None:
 
 
 class Collector:
-    def __init__(self, machines_dir, alertfiles_dir, samples_dir, concurrency=32, shard=None, heartbeat_dir=None):
+    def __init__(self, machines_dir, alertfiles_dir, samples_dir, concurrency=32, shard=None, heartbeat_dir=None,
+                 topology_path=None):
         self.machines_dir = Path(machines_dir)
         self.heartbeat_dir = heartbeat_dir
+        self.topology_path = topology_path
         self.shard = shard
         self.alertfiles_dir = Path(alertfiles_dir)
         self.store = SamplesStore(samples_dir)
@@ -144,9 +146,24 @@ class Collector:
         self.reporter.clear(("secret", config["name"]))
         return session
 
+    def record_neighbours(self, config: dict, found: dict) -> None:
+        """The links a machine reported at its discovery, into the topology file."""
+        configs, _ = load_all(self.machines_dir)
+        systems = topology.systems_from_samples(self.store.samples_dir, [c["name"] for c in configs])
+        systems[config["name"]] = found
+        reporter = {"chassis_id": found.get("chassis_id"), "name": found.get("sys_name"), "address": config["host"]}
+        try:
+            topology.record(self.topology_path, configs, systems, [(reporter, found["neighbours"])], time.time())
+        except OSError as exc:
+            self.reporter.problem(("topology",), f"cannot write the topology file {self.topology_path}: {exc}")
+        else:
+            self.reporter.clear(("topology",), f"the topology file {self.topology_path} is written again")
+
     def save(self, config: dict, samples: MachineSamples, events: list) -> None:
         """Alert files first, then the samples: a crash in between repeats an alert, never loses one."""
         name = config["name"]
+        if self.topology_path and samples.discovery_changed and "neighbours" in (samples.discovery or {}):
+            self.record_neighbours(config, samples.discovery)
         try:
             ev.emit(self.alertfiles_dir, name, config.get("tags") or {}, events)
         except OSError as exc:
@@ -248,7 +265,8 @@ class Collector:
 
 
 FLAGS = (Flag("--machines", "paths.machines"), Flag("--alertfiles", "paths.alertfiles"),
-         Flag("--samples", "paths.samples"), Flag("--shard", "poll.shard", metavar="K/N"),
+         Flag("--samples", "paths.samples"), Flag("--topology", "paths.topology", metavar="FILE"),
+         Flag("--shard", "poll.shard", metavar="K/N"),
          Flag("--concurrency", "poll.concurrency"), Flag("--rescan", "poll.rescan_seconds", metavar="SECONDS"))
 
 
@@ -263,7 +281,7 @@ def parser() -> argparse.ArgumentParser:
 
 async def run(args) -> int:
     collector = Collector(args.machines, args.alertfiles, args.samples, args.concurrency, args.shard,
-                          heartbeat_dir=args.cfg["paths"]["heartbeat"])
+                          heartbeat_dir=args.cfg["paths"]["heartbeat"], topology_path=args.topology)
     try:
         collector.store.lock(args.shard)
     except (SamplesError, OSError) as exc:

@@ -131,6 +131,11 @@ def under_data(name):
     return Derived(f"paths.data/{name}", lambda values: str(Path(values["paths"]["data"]) / name))
 
 
+def beside_samples(name):
+    """Beside the samples folder, so that a command given its own samples folder keeps there."""
+    return Derived(f"{name} beside paths.samples", lambda values: str(Path(values["paths"]["samples"]).parent / name))
+
+
 def api_url(values):
     host, port_ = values["api"]["host"], values["api"]["port"]
     host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
@@ -152,6 +157,8 @@ SECTIONS = {
         "logs": setting(under_data("logs"), Path, "device logs (syslog and traps), one file per machine"),
         "heartbeat": setting(under_data("heartbeat"), Path, "where the parts record that they are alive "
                              "(empty: no heartbeats)", env="VIGIE_HEARTBEAT_DIR"),
+        "topology": setting(beside_samples("topology.json"), Path, "the network's topology (LLDP, CDP and the "
+                            "machine files' links), written by the discovery and the collector"),
     }),
     "api": Section("The REST API and web site (`api.py serve`).", {
         "host": setting("127.0.0.1", str, "address to listen on"),

@@ -45,6 +45,12 @@ class TopologyError(ValueError):
     """The topology file cannot be read; the message names the file."""
 
 
+def path_beside(samples_dir) -> Path:
+    """Where the topology file is when no option says: beside the samples folder
+    (data/topology.json beside data/samples/)."""
+    return Path(samples_dir).parent / "topology.json"
+
+
 def empty(now: float = 0) -> dict:
     return {"generated_at": iso_from_unix(now) if now else None, "nodes": [], "links": []}
 

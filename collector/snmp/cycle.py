@@ -5,7 +5,7 @@ vigie.samples.MachineSamples) and what the poll brought, update them in place
 (status and interfaces in its head, counters in its `now`, one line with the
 rates queued for the fine archive) and return the events of this cycle; they do no
 I/O, so status, rate and event rules are tested on literal readings.
-`poll_machine` is the edge: it talks SNMP, re-discovers interfaces when the
+`poll_machine` is the edge: it talks SNMP, re-discovers interfaces (and LLDP and CDP neighbours) when the
 device's ifNumber or the ifDescr behind a watched ifIndex changed (or it
 rebooted, or an hour passed), then applies the result.
 
@@ -21,6 +21,7 @@ import time
 from collector.snmp import events as ev
 from collector.snmp import rates
 from collector.snmp.discovery import discover, select_interfaces
+from collector.snmp.neighbours import try_read_neighbours
 from collector.snmp.reading import ERROR_COUNTERS, fetch_reading
 from collector.snmp.session import Session, SnmpError
 from vigie.samples import (COUNTER_ERRORS, COUNTER_IN, COUNTER_OUT, IN, MAX_INTERFACES, OUT, MachineSamples,
@@ -271,8 +272,13 @@ def watched_interfaces(samples: MachineSamples, config: dict) -> list:
 
 
 async def _discover(session, samples: MachineSamples, now: float) -> dict:
+    """The interfaces, the system group and, over LLDP and CDP, the device's chassis id
+    and neighbours (left out when the device did not answer that walk)."""
     found = await discover(session)
     found["time"] = now
+    lldp = await try_read_neighbours(session, found["interfaces"])
+    if lldp is not None:
+        found.update(chassis_id=lldp["chassis_id"], neighbours=lldp["neighbours"])
     samples.discovery, samples.discovery_changed = found, True
     return found
 
@@ -298,7 +304,7 @@ def attempt_seconds(config: dict, samples: MachineSamples = None) -> float:
     on a device with many interfaces holds more requests (GETs of 40 values, walks).
     """
     found = (samples.discovery if samples is not None else None) or {}
-    requests = 4 + len(found.get("interfaces", [])) // 10
+    requests = 6 + len(found.get("interfaces", [])) // 10
     return requests * config["timeout"] * (config["retries"] + 1) + 1
 
 

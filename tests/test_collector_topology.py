@@ -1,0 +1,49 @@
+"""The collector reads each machine's LLDP table with its interface discovery and writes
+the links to the topology file (snmpsim devices on loopback, polled once)."""
+
+import json
+import subprocess
+import sys
+
+from tests.support.snmp_agents import SnmpsimAgent
+from vigie import simulated_devices as sim
+from vigie import topology as tp
+
+CORE_MAC, EDGE_MAC, PHONE_MAC = "02:00:00:00:00:01", "02:00:00:00:00:02", "02:00:00:00:00:09"
+
+
+def lldp_device(name, mac, ports, neighbours):
+    interfaces = [sim.interface(i, name=port) for i, port in ports.items()]
+    return sim.device_snmprec(name, interfaces, extra=sim.lldp_records(mac, name, ports, neighbours))
+
+
+def test_a_poll_writes_the_links_both_machines_report_once(tmp_path):
+    core = lldp_device("core", CORE_MAC, {1: "ge-0/0/1", 2: "ge-0/0/2"}, [
+        {"port": 1, "chassis_mac": EDGE_MAC, "port_name": "eth0", "name": "edge", "address": "127.0.0.1"},
+        {"port": 2, "chassis_mac": PHONE_MAC, "port_name": "lan", "name": "phone-3", "address": None}])
+    edge = lldp_device("edge", EDGE_MAC, {1: "eth0"}, [
+        {"port": 1, "chassis_mac": CORE_MAC, "port_name": "ge-0/0/1", "name": "core", "address": "127.0.0.1"}])
+    agent = SnmpsimAgent(tmp_path / "sim", {"core": core, "edge": edge}).start()
+    try:
+        machines = tmp_path / "machines"
+        machines.mkdir()
+        for name in ("core", "edge"):
+            (machines / f"{name}.json").write_text(json.dumps(agent.machine(name)))
+        (machines / "edge.json").write_text(json.dumps(dict(agent.machine("edge"), links=[
+            {"interface": "eth9", "neighbor": "old-hub", "neighbor_interface": "1"}])))
+        result = subprocess.run([sys.executable, "-m", "collector.poll", "--once", "--machines", str(machines),
+                                 "--samples", str(tmp_path / "data" / "samples"),
+                                 "--alertfiles", str(tmp_path / "alerts")], capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+    finally:
+        agent.stop()
+    topo = tp.load(tmp_path / "data" / "topology.json")
+    links = sorted(tuple(sorted([(l["a"]["node"], l["a"]["interface"]), (l["b"]["node"], l["b"]["interface"])]))
+                   + (tuple(l["via"]),) for l in topo["links"])
+    assert links == [
+        (("chassis:02:00:00:00:00:09", "lan"), ("core", "ge-0/0/2"), ("lldp",)),
+        (("core", "ge-0/0/1"), ("edge", "eth0"), ("lldp",)),
+        (("edge", "eth9"), ("name:old-hub", "1"), ("manual",)),
+    ]
+    discovery = json.loads((tmp_path / "data" / "samples" / "core" / "discovery.json").read_text())
+    assert discovery["chassis_id"] == CORE_MAC
