@@ -461,8 +461,20 @@ def _device_log_schemas() -> dict:
     result = {"type": "object", "required": ["received", "firing", "resolved", "ids", "created"], "properties": {
         "received": {"type": "integer"}, "firing": {"type": "integer"}, "resolved": {"type": "integer"},
         "ids": {"type": "array", "items": {"type": "integer"}}, "created": {"type": "integer"}}}
+    end = {"type": "object", "required": ["node", "interface"], "properties": {
+        "node": {"type": "string"}, "interface": {"type": ["string", "null"]}}}
+    topology = {"type": "object", "required": ["generated_at", "nodes", "links"], "properties": {
+        "generated_at": {"type": ["string", "null"]},
+        "nodes": {"type": "array", "items": {"type": "object", "required": ["id", "machine"], "properties": {
+            "id": {"type": "string"}, "machine": {"type": ["string", "null"]}, "name": {"type": ["string", "null"]},
+            "chassis_id": {"type": ["string", "null"]}, "address": {"type": ["string", "null"]}}}},
+        "links": {"type": "array", "items": {"type": "object", "required": ["a", "b", "via"], "properties": {
+            "a": end, "b": end, "via": {"type": "array", "items": {"type": "string", "enum": ["lldp", "cdp", "manual"]}},
+            "last_seen": {"type": ["string", "null"]}}}}},
+        "description": "The devices (machines, and unmanaged neighbours: id chassis:..., name:... or address:...) "
+                       "and the cables between them, each once."}
     return {"DeviceLogEntry": entry, "DeviceLogPage": page, "AlertmanagerPayload": payload,
-            "AlertmanagerResult": result}
+            "AlertmanagerResult": result, "Topology": topology}
 
 
 LOG_SEVERITY_WORD = "(" + "|".join(_any_case(w) for w in sorted(
@@ -587,6 +599,11 @@ def _device_paths(settings: dict, machine_name: dict) -> dict:
             "get": _op("Each interface's rates, 24 h peaks and 95th percentiles by day and by month", "viewer", {
                 "200": _json("MachinePercentiles", "The machine's percentiles."), "400": _ref("BadRequest"),
                 "404": _ref("NotFound")}, anon, operationId="machinePercentiles"),
+        },
+        "/api/topology": {
+            "get": _op("The network's topology from LLDP, CDP and the machine files' links (a team member: its "
+                       "machines, the links between them, their unmanaged neighbours)", "viewer", {
+                "200": _json("Topology", "The topology.")}, anon, operationId="topology"),
         },
         "/api/webhook/alertmanager": {
             "post": _op("Alertmanager's webhook: each alert becomes a Vigie alert with Alertmanager's fingerprint; "
