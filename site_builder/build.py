@@ -22,11 +22,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from vigie.machines import public_view
-from site_builder import context, inputs, render
+from site_builder import context, inputs, render, topology_map
 from site_builder.graphs import LIVE, MachineGraphs
 from site_builder.writer import Files, SiteWriter, signature
 from vigie.samples import journal
-from vigie import config, device_log, heartbeat, metrics, scope, utc
+from vigie import config, device_log, heartbeat, metrics, scope, topology, utc
 from vigie.atomic import atomic_write_bytes
 from vigie.config import Flag
 from vigie.logs import add_logging_options, setup_logging
@@ -138,9 +138,10 @@ class MachineJob:
     what the page shows changed, its dashboard row. Runs in a worker process when
     there are many; writes its own files and returns what the manifest keeps."""
 
-    def __init__(self, config, alerts, alert_count, previous: dict, windows=()):
+    def __init__(self, config, alerts, alert_count, previous: dict, windows=(), neighbours=()):
         self.config, self.alerts, self.alert_count, self.previous = config, alerts, alert_count, previous
         self.windows = list(windows)     # its maintenance windows, for the graphs to shade
+        self.neighbours = list(neighbours)
 
     def run(self, site, code, samples_dir, out_dir, now: float) -> dict:
         name = self.config["name"]
@@ -161,11 +162,13 @@ class MachineJob:
             except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
                 view, error = None, f"cannot use samples: {type(exc).__name__}: {exc}"
         sig = signature(code, site.api_url, public_view(self.config), context.page_facts(view, error),
-                        inputs.events_signature(samples_dir, name), self.alert_count, self.alerts, self.windows)
+                        inputs.events_signature(samples_dir, name), self.alert_count, self.alerts, self.windows,
+                        self.neighbours)
         current = self.previous.get("inputs") == sig and (Path(out_dir) / relpath).is_file()
         if not current:
             events = inputs.read_events(samples_dir, name) if view is not None else []
-            page = context.machine_page(self.config, view, error, events, self.alerts, self.alert_count, self.windows)
+            page = context.machine_page(self.config, view, error, events, self.alerts, self.alert_count, self.windows,
+                                        self.neighbours)
             files.write(relpath, site.render("machine.html", "../", "machine", m=page, refresh=REFRESH_SECONDS,
                                              device_severities=device_log.SEVERITIES))
         row = context.dashboard_row(self.config, view, error)
@@ -199,16 +202,18 @@ def run_jobs(site, code, samples_dir, out_dir, jobs, workers, now) -> list:
         return list(pool.map(_worker_run, jobs, chunksize=max(1, min(16, len(jobs) // (workers * 4)))))
 
 
-def build_machines(site, writer, code, samples_dir, conn, configs, workers, now: float) -> list:
+def build_machines(site, writer, code, samples_dir, conn, configs, workers, now: float, topo=None) -> list:
     """Bring every machine's files up to date; return every machine's dashboard row."""
     jobs = []
     until = datetime.fromtimestamp(now, timezone.utc)
     silences = inputs.silences_for_graphs(conn, until)
+    names = {c["name"] for c in configs}
     for config in configs:
         alert_count, alerts = inputs.machine_alerts(conn, config["name"])
         windows = context.maintenance_windows(silences, config["name"], until)
+        neighbours = topology_map.machine_neighbours(topo or topology.empty(), config["name"], names)
         jobs.append(MachineJob(config, alerts, alert_count, writer.previous(f"machines/{config['name']}.html"),
-                               windows))
+                               windows, neighbours))
     results = run_jobs(site, code, samples_dir, writer.out_dir, jobs, workers, now)
     rendered = sum(1 for r in results if not r["skipped"])
     if rendered:
@@ -229,8 +234,19 @@ def report_samples_errors(reported, rows) -> None:
     reported.keep_only("samples", {("samples", row["name"]) for row in rows}, lambda key: None)
 
 
+def read_topology(reported, path) -> dict:
+    """The topology file, or an empty topology (said once) when it cannot be read."""
+    try:
+        found = topology.load(path)
+    except topology.TopologyError as exc:
+        reported.problem(("topology",), f"{exc}: the map and the neighbours are left empty", logging.WARNING)
+        return topology.empty()
+    reported.clear(("topology",))
+    return found
+
+
 def build(machines_dir, samples_dir, db_path, out_dir, api_url: str = "", now: datetime = None, force: bool = False,
-          workers: int = 1) -> dict:
+          workers: int = 1, topology_path=None) -> dict:
     """Build the site; return what was written. Raises inputs.InputError on unreadable inputs."""
     started = time.monotonic()
     now = now or datetime.now(timezone.utc)
@@ -251,16 +267,17 @@ def build(machines_dir, samples_dir, db_path, out_dir, api_url: str = "", now: d
                          logging.WARNING)
     else:
         reported.clear(("samples-folder",))
+    topo = read_topology(reported, topology_path or topology.path_beside(samples_dir))
     writer = SiteWriter(out_dir)
     if force:
         writer.old = {}
     try:
         site = Site(write_assets(writer), api_url, built_at)
         code = signature(code_version(), site.versions[PLOTLY_ASSET])   # pages link plotly by its hashed name
-        rows = build_machines(site, writer, code, samples_dir, conn, configs, workers, now.timestamp())
+        rows = build_machines(site, writer, code, samples_dir, conn, configs, workers, now.timestamp(), topo)
         report_samples_errors(reported, rows)
-        build_lists(site, writer, code, conn, configs, errors, rows)
-        build_scoped_lists(site, writer, code, conn, configs, rows)
+        build_lists(site, writer, code, conn, configs, errors, rows, topo)
+        build_scoped_lists(site, writer, code, conn, configs, rows, topo)
     finally:
         if conn is not None:
             conn.close()
@@ -272,7 +289,13 @@ def build(machines_dir, samples_dir, db_path, out_dir, api_url: str = "", now: d
     return report
 
 
-def build_lists(site, writer, code, conn, configs, errors, rows) -> None:
+def write_map(site, writer, code, base: str, topo: dict, rows: list) -> None:
+    """map.json: the map's nodes and links for the machines of `rows`."""
+    data = render.json_data(topology_map.map_data(topo, rows)).encode("utf-8")
+    writer.page(f"{base}map.json", signature(code, data.decode("utf-8")), lambda: data)
+
+
+def build_lists(site, writer, code, conn, configs, errors, rows, topo=None) -> None:
     """The pages that link to machine pages, written after them."""
     stats = inputs.alert_stats(conn, site.built_at)
     count, snapshot = inputs.alert_snapshot(conn, now=site.built_at)
@@ -290,6 +313,8 @@ def build_lists(site, writer, code, conn, configs, errors, rows) -> None:
     writer.page("notify.html", signature(code, site.api_url, notify),
                 lambda: site.render("notify.html", "", "notify", n=notify))
     writer.page("reports.html", signature(code, site.api_url), lambda: site.render("reports.html", "", "reports"))
+    write_map(site, writer, code, "", topo or topology.empty(), rows)
+    writer.page("map.html", signature(code, site.api_url), lambda: site.render("map.html", "", "map"))
     writer.page("login.html", signature(code, site.api_url), lambda: site.render("login.html", "", "login"))
     writer.page("users.html", signature(code, site.api_url), lambda: site.render("users.html", "", "users"))
     writer.page("account.html", signature(code, site.api_url), lambda: site.render("account.html", "", "account"))
@@ -303,7 +328,7 @@ def build_lists(site, writer, code, conn, configs, errors, rows) -> None:
                                                      refresh=REFRESH_SECONDS))
 
 
-def build_scoped_lists(site, writer, code, conn, configs, rows) -> None:
+def build_scoped_lists(site, writer, code, conn, configs, rows, topo=None) -> None:
     """The pages that mix every team's alerts and machines (dashboard, console, silences, devices),
     once more for each set of scopes a team member sees, in .scoped/<key>/; the API
     serves them to those members at the usual address. A copy per scope set costs a few
@@ -331,6 +356,7 @@ def build_scoped_lists(site, writer, code, conn, configs, rows) -> None:
                     lambda: site.render("devices.html", "", "devices", d=devices))
         search = render.json_data(context.search_index([r for _, r in mine])).encode("utf-8")
         writer.page(f"{base}/search.json", signature(code, search.decode("utf-8")), lambda: search)
+        write_map(site, writer, code, f"{base}/", topo or topology.empty(), [r for _, r in mine])
         dash = context.dashboard([r for _, r in mine], [], stats, site.built_at)
         writer.page(f"{base}/index.html", signature(code, site.api_url, dash),
                     lambda: site.render("index.html", "", "dashboard", d=dash, refresh=REFRESH_SECONDS))
@@ -345,6 +371,7 @@ def build_scoped_lists(site, writer, code, conn, configs, rows) -> None:
 
 
 FLAGS = (Flag("--machines", "paths.machines", metavar="DIR"), Flag("--samples", "paths.samples", metavar="DIR"),
+         Flag("--topology", "paths.topology", metavar="FILE"),
          Flag("--db", "paths.db", metavar="FILE"), Flag("--out", "paths.www", metavar="DIR"),
          Flag("--api-url", "build.api_url", metavar="URL"), Flag("--jobs", "build.jobs", metavar="N"),
          Flag("--metrics", "build.metrics", const=True))
@@ -361,7 +388,7 @@ def parse_args(argv):
     add_logging_options(parser)
     args = parser.parse_args(argv)
     config.from_args(args)
-    for name in ("machines", "samples", "db", "out"):
+    for name in ("machines", "samples", "db", "out", "topology"):
         setattr(args, name, Path(getattr(args, name)))
     return args
 
@@ -379,7 +406,7 @@ def main(argv=None) -> int:
         return 0
     try:
         report = build(args.machines, args.samples, args.db, args.out, args.api_url, force=args.force,
-                       workers=max(1, args.jobs))
+                       workers=max(1, args.jobs), topology_path=args.topology)
     except inputs.InputError as exc:
         log.error("%s", exc)
         return 1

@@ -8,6 +8,7 @@ from vigie import utc
 from vigie.machines import NAME_MAX, NAME_PATTERN, min_secret_chars, public_view, schema as machine_schema
 from vigie.severity import RANK as SEVERITY_RANK, SEVERITIES as SEVERITY_ORDER
 from vigie.silences import DAYS, MATCHER_KEYS
+from site_builder import topology_map
 from site_builder.graphs import graph_id
 from vigie.samples import compact_number
 from vigie.samples.percentile import busier_direction
@@ -52,6 +53,8 @@ def dashboard_row(config, samples, samples_error=None) -> dict:
         # what the search box finds: each interface's name and alias, and its graph on the page
         "interfaces": [[i.get("name") or i.get("key"), i.get("alias") or "", graph_id("interface", i["key"])]
                        for i in (samples or {}).get("interfaces") or () if i.get("key")],
+        # what the map colours links by: each interface's current rates and speed
+        "rates": topology_map.interface_rates(samples),
     }
 
 
@@ -219,7 +222,8 @@ def graph_annotations(log, windows) -> dict:
             "maintenance": windows}
 
 
-def machine_page(config, samples, samples_error, events, alerts, alert_count, windows=()) -> dict:
+def machine_page(config, samples, samples_error, events, alerts, alert_count, windows=(),
+                 neighbours=()) -> dict:
     view = public_view(config)
     samples = samples or {}
     snmp = view.get("snmp") or {}
@@ -232,7 +236,7 @@ def machine_page(config, samples, samples_error, events, alerts, alert_count, wi
         "updated": samples.get("updated"), "interfaces": interface_rows(samples),
         "notices": list(samples.get("notices") or ()),
         "graphs": interface_graphs(samples), "oid_graphs": oid_graphs(samples), "error_graphs": error_graphs(samples),
-        "log": device_log(events, alerts), "alert_count": alert_count,
+        "log": device_log(events, alerts), "alert_count": alert_count, "neighbours": list(neighbours),
     }
     page["annotations"] = graph_annotations(page["log"], list(windows))
     return page

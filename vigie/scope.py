@@ -24,7 +24,7 @@ SCOPE_KEYS = ("provider", "application", "environment", "server")
 # The site's pages that mix every team's alerts and machines: the builder writes a copy
 # of each for every set of scopes a team member sees, in SCOPED_DIR/<scopes_key>/.
 SCOPED_DIR = ".scoped"
-SCOPED_PAGES = ("index.html", "alerts.html", "silences.html", "devices.html", "search.json")
+SCOPED_PAGES = ("index.html", "alerts.html", "silences.html", "devices.html", "search.json", "map.json")
 MAX_VALUES = 100  # values per key
 
 

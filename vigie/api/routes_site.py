@@ -73,8 +73,9 @@ def not_found(ctx):
                                                         "Cache-Control": "no-cache"})
 
 
-# pages holding no alert nor machine (the reports' figures come from the API, scoped there)
-SHARED = ("login.html", "notify.html", "404.html", "users.html", "account.html", "reports.html")
+# pages holding no alert nor machine (the reports' figures come from the API, scoped there; the
+# map's come from map.json, a scoped page)
+SHARED = ("login.html", "notify.html", "404.html", "users.html", "account.html", "reports.html", "map.html")
 
 
 def scoped_page(ctx, path: str, scopes) -> str:
