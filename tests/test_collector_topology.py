@@ -5,7 +5,7 @@ import json
 import subprocess
 import sys
 
-from tests.support.snmp_agents import SnmpsimAgent
+from tests.support.snmp_agents import SnmpsimAgent, free_udp_port
 from vigie import simulated_devices as sim
 from vigie import topology as tp
 
@@ -47,3 +47,31 @@ def test_a_poll_writes_the_links_both_machines_report_once(tmp_path):
     ]
     discovery = json.loads((tmp_path / "data" / "samples" / "core" / "discovery.json").read_text())
     assert discovery["chassis_id"] == CORE_MAC
+
+
+def test_make_runs_simulated_devices_are_cabled_to_each_other(tmp_path):
+    """What `make run` writes: its devices' recordings carry LLDP, so the first poll draws
+    a network: the core to each of the others, each of them to a desk switch."""
+    from vigie import run
+
+    folders = {"sim": tmp_path / "sim", "machines": tmp_path / "machines"}
+    folders["machines"].mkdir()
+    port = free_udp_port()
+    names = run.write_simulated_devices(folders, [port] * 3, 5)
+    agent = SnmpsimAgent(tmp_path / "agent", {name: (folders["sim"] / name / "data" / f"{name}.snmprec").read_text()
+                                              for name in names}, port=port).start()
+    try:
+        result = subprocess.run([sys.executable, "-m", "collector.poll", "--once", "--machines",
+                                 str(folders["machines"]), "--samples", str(tmp_path / "data" / "samples"),
+                                 "--alertfiles", str(tmp_path / "alerts")], capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+    finally:
+        agent.stop()
+    topo = tp.load(tmp_path / "data" / "topology.json")
+    pairs = sorted(tuple(sorted([l["a"]["node"], l["b"]["node"]])) for l in topo["links"])
+    assert pairs == [("chassis:02:00:5e:20:00:01", "sim-edge-switch"), ("chassis:02:00:5e:20:00:02", "sim-office-gw"),
+                     ("sim-core-router", "sim-edge-switch"), ("sim-core-router", "sim-office-gw")]
+    core_edge = next(l for l in topo["links"] if {l["a"]["node"], l["b"]["node"]} == {"sim-core-router",
+                                                                                       "sim-edge-switch"})
+    ends = {core_edge[e]["node"]: core_edge[e]["interface"] for e in ("a", "b")}
+    assert ends == {"sim-core-router": "ge-0/0/0", "sim-edge-switch": "ge-0/0/0"}

@@ -242,11 +242,13 @@ def write_simulated_devices(folders: dict, ports: list, interval: float) -> list
     from vigie import simulated_devices
 
     names = list(SIM_DEVICES[:len(ports)])
+    counts = {name: 4 - index % 2 for index, name in enumerate(names)}
+    lldp = simulated_devices.demo_network(names, counts)    # cabled to each other: the map has a network
     for index, (name, port) in enumerate(zip(names, ports)):
         data_dir = folders["sim"] / name / "data"
         data_dir.mkdir(parents=True, exist_ok=True)
-        text = simulated_devices.lively_device(name, interface_count=4 - index % 2, seed=index,
-                                               counter_bits=64 if index != 1 else 32)
+        text = simulated_devices.lively_device(name, interface_count=counts[name], seed=index,
+                                               counter_bits=64 if index != 1 else 32, extra=lldp[name])
         atomic_write_text(data_dir / f"{name}.snmprec", text)
         machine = {
             "host": "127.0.0.1", "port": port,

@@ -99,7 +99,8 @@ def device_snmprec(sys_name: str, interfaces: list, counter_bits: int = 64,
     return "".join(f"{oid}|{value}\n" for oid, value in records)
 
 
-def lively_device(sys_name: str, interface_count: int = 4, seed: int = 0, counter_bits: int = 64) -> str:
+def lively_device(sys_name: str, interface_count: int = 4, seed: int = 0, counter_bits: int = 64,
+                  extra: dict = None) -> str:
     """A device with believable, varying traffic on every interface (for `make run`)."""
     rng = random.Random(f"{sys_name}/{seed}")
     specs = []
@@ -115,6 +116,7 @@ def lively_device(sys_name: str, interface_count: int = 4, seed: int = 0, counte
             errors_per_second=0.2 if index == interface_count else 0,   # a few, under the alert
         ))
     load = {"1.3.6.1.4.1.2021.10.1.5.1": "2:numeric|function=sin,rate=0.01,scale=40,offset=50,min=0,max=100"}
+    load.update(extra or {})
     site = rng.choice(["Paris, rack B3", "Lyon, room 2", "Nantes, cabinet 1"])
     return device_snmprec(sys_name, specs, counter_bits, sys_descr=f"{sys_name} (simulated)", extra=load,
                           location=site, contact="NOC <noc@example.org>")
@@ -159,3 +161,24 @@ def cdp_records(neighbours: list) -> dict:
                         f"{CDP_CACHE}.7.{index}": f"4|{neighbour['port_name']}",
                         f"{CDP_CACHE}.8.{index}": "4|Vigie simulated switch"})
     return records
+
+
+def demo_network(names: list, interface_counts: dict) -> dict:
+    """{name: LLDP records} cabling `make run`'s devices to each other: the first is the core,
+    port i of the core goes to port 0 of device i; the last port of each other device goes
+    to a desk switch that is no machine (an unmanaged neighbour on the map). Ports are named
+    as lively_device names them (ge-0/0/<n>, ifIndex n + 1)."""
+    mac = {name: f"02:00:5e:10:00:{i + 1:02x}" for i, name in enumerate(names)}
+    port = lambda n: f"ge-0/0/{n}"   # noqa: E731
+    neighbours = {name: [] for name in names}
+    core = names[0] if names else None
+    for i, name in enumerate(names[1:], start=1):
+        neighbours[core].append({"port": i, "chassis_mac": mac[name], "port_name": port(0), "name": name,
+                                 "address": "127.0.0.1"})
+        neighbours[name].append({"port": 1, "chassis_mac": mac[core], "port_name": port(i - 1), "name": core,
+                                 "address": "127.0.0.1"})
+        last = interface_counts[name]
+        neighbours[name].append({"port": last, "chassis_mac": f"02:00:5e:20:00:{i:02x}", "port_name": "port 1",
+                                 "name": f"desk-switch-{i}", "address": None})
+    return {name: lldp_records(mac[name], name, {n + 1: port(n) for n in range(interface_counts[name])},
+                               neighbours[name]) for name in names}
