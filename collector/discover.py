@@ -357,6 +357,14 @@ def write_machines(machines_dir, added: list) -> None:
         atomic_write_json(path, data, mode=MACHINE_FILE_MODE, indent=2)
 
 
+def write_candidates(path, added: list, devices: list) -> None:
+    """The machine files a person may add, with what the page shows of each device."""
+    by_machine = {d["machine"]: d for d in devices}
+    atomic_write_json(path, {"candidates": [
+        {"name": name, "machine": data, "sys_name": by_machine[name].get("sys_name"),
+         "addresses": sorted(by_machine[name]["addresses"])} for name, data in added]}, mode=0o600)
+
+
 def write_topology(path, machines_dir, samples_dir, devices: list, now: float) -> dict:
     """The links the devices reported, into the topology file."""
     configs, _ = mc.load_all(machines_dir)
@@ -402,6 +410,9 @@ def parser() -> argparse.ArgumentParser:
                    help=f"sweep more than a /{SETTINGS['max_sweep_prefix'][0]} of addresses")
     p.add_argument("--dry-run", action="store_true", help="write nothing: say what would be added")
     p.add_argument("--progress-file", metavar="FILE", help="keep the progress in this JSON file (the web page's)")
+    p.add_argument("--candidates", metavar="FILE",
+                   help="write the machine files to add into this one file (mode 0600) instead of the machines "
+                        "folder, for a person to pick from (the web page's); the topology is written all the same")
     add_logging_options(p)
     return p
 
@@ -452,6 +463,8 @@ def main(argv=None) -> int:
         credentials = credential_sets(args)
     except BadInput as exc:
         log.error("%s", exc)
+        if args.progress_file:
+            Progress(args.progress_file).update(force=True, state="failed", error=str(exc))
         return 2
     configs, _ = mc.load_all(args.machines) if Path(args.machines).is_dir() else ([], [])
     progress = Progress(args.progress_file)
@@ -467,7 +480,10 @@ def main(argv=None) -> int:
         summary["dry_run"] = True
     else:
         try:
-            write_machines(args.machines, added)
+            if args.candidates:
+                write_candidates(args.candidates, added, devices)
+            else:
+                write_machines(args.machines, added)
             write_topology(args.topology or topology.path_beside(args.samples), args.machines, args.samples, devices,
                            time.time())
         except OSError as exc:

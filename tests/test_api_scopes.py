@@ -38,7 +38,7 @@ def world(tmp_path):
 def concrete(rule: str, api) -> str:
     """A route's rule with every parameter naming the out-of-scope alert, machine or silence."""
     values = {"alert_id": api.outside, "silence_id": api.silence, "name": "globex-rt", "token_id": 1,
-              "message_id": 1}
+              "message_id": 1, "run_id": "1700000000-abcdef"}
 
     def fill(match):
         name = match.group(1).split(":")[0]

@@ -159,6 +159,8 @@ SECTIONS = {
                              "(empty: no heartbeats)", env="VIGIE_HEARTBEAT_DIR"),
         "topology": setting(beside_samples("topology.json"), Path, "the network's topology (LLDP, CDP and the "
                             "machine files' links), written by the discovery and the collector"),
+        "discovery": setting(beside_samples("discovery"), Path, "the discoveries run from the Devices page, one "
+                             "folder each (the machine files they propose, mode 0600)"),
     }),
     "api": Section("The REST API and web site (`api.py serve`).", {
         "host": setting("127.0.0.1", str, "address to listen on"),
@@ -209,6 +211,8 @@ SECTIONS = {
                                             "is saved, and by the notifier when a message leaves); link-local and "
                                             "cloud metadata addresses by default", networks),
         "channel_headers": setting(False, bool, "let channel URLs set HTTP headers (Apprise's +Header=value)"),
+        "discovery_networks": setting([], list, "the only networks the Devices page's discovery may probe, as "
+                                                "CIDRs (empty: that discovery is off)", networks),
         "alertmanager_labels": setting([], list, "POST /api/webhook/alertmanager: FIELD=label,label entries "
                                                  "overriding which labels give server, application, environment, "
                                                  "provider and severity", alertmanager_entries),

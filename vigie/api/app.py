@@ -11,17 +11,16 @@ from bottle import request, response
 
 from vigie import db
 from vigie.api import (auth, routes_account, routes_alerts, routes_auth, routes_availability, routes_device_log,
-                       routes_machines,
-                       routes_meta, routes_metrics, routes_notify, routes_probe, routes_silences, routes_site,
-                       routes_tokens, routes_topology, routes_traffic, routes_users, routes_webhooks,
-                       settings as settings_mod)
+                       routes_discovery, routes_machines, routes_meta, routes_metrics, routes_notify, routes_probe,
+                       routes_silences, routes_site, routes_tokens, routes_topology, routes_traffic, routes_users,
+                       routes_webhooks, settings as settings_mod)
 from vigie.api.context import CONTEXT_KEY, Context, context
 from vigie.api.errors import ApiError, bottle_error, convert_errors
 
 # the site's catch-all route comes last
 ROUTE_MODULES = (routes_meta, routes_auth, routes_users, routes_account, routes_alerts, routes_silences,
-                 routes_probe, routes_machines, routes_device_log, routes_topology, routes_traffic, routes_availability,
-                 routes_metrics, routes_webhooks, routes_tokens, routes_notify, routes_site)
+                 routes_probe, routes_discovery, routes_machines, routes_device_log, routes_topology, routes_traffic,
+                 routes_availability, routes_metrics, routes_webhooks, routes_tokens, routes_notify, routes_site)
 
 
 def strip_trailing_slash():

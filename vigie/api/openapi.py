@@ -473,8 +473,29 @@ def _device_log_schemas() -> dict:
             "last_seen": {"type": ["string", "null"]}}}}},
         "description": "The devices (machines, and unmanaged neighbours: id chassis:..., name:... or address:...) "
                        "and the cables between them, each once."}
+    strings = {"type": "array", "maxItems": 64, "items": {"type": "string", "minLength": 1}}
+    discovery_input = {"type": "object", "properties": {
+        "subnets": dict(strings, description="CIDR networks to sweep"),
+        "seeds": dict(strings, description="ADDRESS or ADDRESS:PORT of devices to start from"),
+        "within": dict(strings, description="CIDR networks never left (default: the subnets and seeds)"),
+        "credentials_from": dict(strings, description="machines whose stored SNMP credentials to try, in order")},
+        "description": "A discovery inside the networks of the setting discovery_networks; no secret is sent."}
+    candidate = {"type": "object", "properties": {
+        "name": {"type": "string"}, "host": {"type": "string"}, "port": {"type": "integer"},
+        "description": {"type": "string"}, "via": {"type": "string"}, "snmp_version": {"type": "string"},
+        "addresses": {"type": "array", "items": {"type": "string"}}, "added": {"type": "boolean"}}}
+    discovery = {"type": "object", "required": ["id", "state"], "properties": {
+        "id": {"type": "string"}, "state": {"type": "string", "enum": ["running", "done", "failed"]},
+        "probed": {"type": "integer"}, "answered": {"type": "integer"}, "queued": {"type": "integer"},
+        "found": {"type": "array", "items": {"type": "string"}}, "error": {"type": "string"},
+        "summary": {"type": "object"}, "candidates": {"type": "array", "items": candidate}}}
+    add_input = {"type": "object", "properties": {"names": dict(strings, description="the devices to add (none: all)")}}
+    add_result = {"type": "object", "required": ["added", "skipped"], "properties": {
+        "added": {"type": "array", "items": {"type": "string"}},
+        "skipped": {"type": "array", "items": {"type": "object"}}}}
     return {"DeviceLogEntry": entry, "DeviceLogPage": page, "AlertmanagerPayload": payload,
-            "AlertmanagerResult": result, "Topology": topology}
+            "AlertmanagerResult": result, "Topology": topology, "DiscoveryInput": discovery_input,
+            "Discovery": discovery, "DiscoveryAdd": add_input, "DiscoveryAdded": add_result}
 
 
 LOG_SEVERITY_WORD = "(" + "|".join(_any_case(w) for w in sorted(
@@ -576,6 +597,9 @@ def _availability_paths(settings: dict) -> dict:
 
 
 def _device_paths(settings: dict, machine_name: dict) -> dict:
+    run_id = {"name": "run_id", "in": "path", "required": True, "schema": {"type": "string"},
+              "description": "The discovery's id, as POST /api/discovery answered it."}
+
     def q(name, schema, description):
         return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
     anon = bool(settings.get("anonymous_read"))
@@ -599,6 +623,25 @@ def _device_paths(settings: dict, machine_name: dict) -> dict:
             "get": _op("Each interface's rates, 24 h peaks and 95th percentiles by day and by month", "viewer", {
                 "200": _json("MachinePercentiles", "The machine's percentiles."), "400": _ref("BadRequest"),
                 "404": _ref("NotFound")}, anon, operationId="machinePercentiles"),
+        },
+        "/api/discovery": {
+            "post": _op("Start a network discovery (one at a time) with stored credentials: 202 and its id",
+                        "admin", {"202": _json("Discovery", "Started."), "400": _ref("BadRequest"),
+                                  "409": _ref("Conflict"), "413": _ref("TooLarge")},
+                        requestBody=_body("DiscoveryInput"), operationId="startDiscovery"),
+        },
+        "/api/discovery/{run_id}": {
+            "parameters": [run_id],
+            "get": _op("A discovery's progress, and the devices it found (never their credentials)", "admin", {
+                "200": _json("Discovery", "Its progress."), "404": _ref("NotFound")}, operationId="getDiscovery"),
+        },
+        "/api/discovery/{run_id}/add": {
+            "parameters": [run_id],
+            "post": _op("Add devices a discovery found as machines (names, or none for all); an existing machine "
+                        "is never replaced", "admin", {"200": _json("DiscoveryAdded", "What was added."),
+                                                       "400": _ref("BadRequest"), "404": _ref("NotFound"),
+                                                       "413": _ref("TooLarge")},
+                        requestBody=_body("DiscoveryAdd"), operationId="addDiscovered"),
         },
         "/api/topology": {
             "get": _op("The network's topology from LLDP, CDP and the machine files' links (a team member: its "

@@ -3,7 +3,7 @@ each one is defined) and the folders the API reads, as one flat dict for make_ap
 
 from vigie import config
 
-FOLDERS = ("db", "www", "machines", "samples", "logs", "alertfiles", "topology")
+FOLDERS = ("db", "www", "machines", "samples", "logs", "alertfiles", "topology", "discovery")
 
 
 def flat(cfg: config.Config) -> dict:
