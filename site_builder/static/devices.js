@@ -434,7 +434,10 @@
     document.getElementById("cancel-edit").addEventListener("click", function () { setMode(form, null); });
     Vigie.me.then(function (w) {
       who = w;
-      if (w.state === "user") load();
+      if (w.state === "user") {
+        load();
+        document.addEventListener("vigie:machines-changed", load);   // devices added by a discovery
+      }
       else if (w.state === "offline") Vigie.notice("The API cannot be reached: this is the device list as of the last build; devices cannot be added or removed here.");
       else Vigie.notice("Not logged in: log in as an admin to add or remove devices.");
     });
