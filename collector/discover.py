@@ -49,7 +49,7 @@ SETTINGS = {
     "rate": (100.0, "probes per second, at most"),
     "timeout": (1.0, "seconds to wait for a device's answer"),
     "retries": (1, "SNMP retries after a timeout"),
-    "concurrency": (64, "devices asked at the same time"),
+    "max_in_flight": (4096, "addresses being asked at the same time, at most"),
     "max_devices": (1000, "devices answered at most, past which the discovery stops adding"),
 }
 MACHINE_FILE_MODE = 0o640
@@ -430,7 +430,14 @@ def options_from(args) -> dict:
     if not 0 <= args.retries <= 10:
         raise BadInput(f"--retries {args.retries}: expected 0 to 10")
     return {"rate": args.rate, "timeout": args.timeout, "retries": args.retries, "max_devices": args.max_devices,
-            "concurrency": SETTINGS["concurrency"][0]}
+            "concurrency": in_flight(args.rate, args.timeout, args.retries)}
+
+
+def in_flight(rate: float, timeout: float, retries: int) -> int:
+    """How many addresses to ask at once so that the pace, not the wait for silent addresses,
+    sets the sweep's speed: what `rate` starts during one address's whole wait, and room
+    for devices that answer and are walked."""
+    return min(SETTINGS["max_in_flight"][0], int(rate * timeout * (retries + 1)) + 64)
 
 
 def targets(args) -> tuple:

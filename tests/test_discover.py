@@ -201,3 +201,8 @@ def test_a_crowd_of_probes_keeps_to_the_rate():
         return time.monotonic() - started
 
     assert asyncio.run(paced(21, 100)) >= 0.19
+
+
+@pytest.mark.parametrize("rate, timeout, retries, expected", [(100, 1, 1, 264), (1000, 2, 3, 4096), (1, 1, 0, 65)])
+def test_enough_addresses_are_asked_at_once_for_the_pace_to_set_the_speed(rate, timeout, retries, expected):
+    assert discover.in_flight(rate, timeout, retries) == expected
