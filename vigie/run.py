@@ -376,8 +376,8 @@ def ensure_watcher_token(folders: dict, output: Output, cwd: Path, env: dict, ru
 
 def write_run_config(cfg, url: str, syslog_port_, device_names: list) -> Path:
     """The configuration every command started reads: this command's, with the address the API
-    listens on, the collector's quick rescans, the syslog port found free and the generator's
-    settings of this run."""
+    listens on, the collector's quick rescans, the syslog port found free, the generator's
+    settings of this run, and the loopback open to the Devices page's discovery."""
     data = Path(cfg["paths"]["data"]).resolve()
     run = cfg["run"]
     chosen = {
@@ -386,6 +386,8 @@ def write_run_config(cfg, url: str, syslog_port_, device_names: list) -> Path:
         else cfg["syslog"]["listen"],
         "generate.count": run["generate_count"], "generate.span": f"{max(1, int(run['generate_every'] or 60))}s",
         "generate.servers": ",".join(device_names) or cfg["generate"]["servers"],
+        # the simulated devices answer on loopback: the Devices page's discovery may sweep it
+        "api.discovery_networks": cfg["api"]["discovery_networks"] or ["127.0.0.0/8"],
         **{f"paths.{key}": str(Path(value).resolve()) for key, value in cfg["paths"].items() if value},
     }
     values = {section: dict(body) for section, body in cfg.values.items()}
