@@ -273,9 +273,13 @@ class Discovery:
             for credential in self.credentials:
                 try:
                     session, found = await self.ask(address, port, credential)
-                except (SnmpError, OSError, mc.MachineConfigError) as exc:
+                except (SnmpError, OSError, mc.MachineConfigError, asyncio.TimeoutError) as exc:
                     log.debug("%s: %s", address, exc)
                     continue
+                except Exception as exc:   # one address's odd answer never ends the whole discovery
+                    log.warning("%s: skipped: %s", address, type(exc).__name__)
+                    self.skipped.append({"address": address, "why": f"unusable answer ({type(exc).__name__})"})
+                    return
                 lldp = await try_read_neighbours(session, found["interfaces"]) or {"neighbours": []}
                 self.answered += 1
                 self.note(dict(found, address=address, port=port, via=via, credential=credential,

@@ -5,6 +5,7 @@ tests running at once never share one); nothing outside 127.0.0.0/8 is ever prob
 """
 
 import json
+import logging
 import random
 import subprocess
 import sys
@@ -31,15 +32,26 @@ def device(name: str, ports: int = 3, extra: dict = None) -> str:
 
 
 def run_discover(tmp_path, *args, timeout=180) -> subprocess.CompletedProcess:
+    """The discovery as a command; patient with agents slowed by tests running beside."""
     cmd = [sys.executable, "-m", "collector.discover", "--machines", str(tmp_path / "machines"),
            "--samples", str(tmp_path / "samples"), "--topology", str(tmp_path / "topology.json"),
-           "--timeout", "1", "--retries", "1", "--rate", "500", *args]
+           "--timeout", "2", "--retries", "2", "--rate", "500", *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
 
 def summary(result) -> dict:
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(autouse=True)
+def logging_kept():
+    """main() points the root logger at the test's captured stderr: give the next tests back theirs."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture

@@ -188,7 +188,7 @@ def candidates(run_dir: Path, machines_dir: Path) -> list:
     return [{"name": c["name"], "host": c["machine"]["host"], "port": c["machine"]["port"],
              "description": c["machine"].get("description", ""), "via": c["machine"]["discovered"]["via"],
              "snmp_version": c["machine"]["snmp"]["version"], "addresses": c.get("addresses") or [],
-             "added": (machines_dir / f"{c['name']}.json").is_file()} for c in found]
+             "added": (machines_dir / f"{c['name']}.json").is_file()} for c in sorted(found, key=lambda c: c["name"])]
 
 
 def get_discovery(run_id):
