@@ -69,7 +69,7 @@
       return;
     }
     var cy = window.cytoscape({
-      container: box, elements: elements(data), wheelSensitivity: 0.3,
+      container: box, elements: elements(data), wheelSensitivity: 0.3, maxZoom: 1.4, minZoom: 0.05,
       style: [
         { selector: "node", style: { "background-color": "data(colour)", "label": "data(label)",
           "border-width": 2, "border-color": "#444", "font-size": 11, "text-valign": "bottom",
