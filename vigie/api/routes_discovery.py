@@ -26,6 +26,7 @@ from vigie import db, machines as mc, topology
 from vigie.api.context import context
 from vigie.api.errors import ApiError
 from vigie.api.routes_machines import FILE_MODE
+from vigie.api.routes_topology import topology_path
 from vigie.atomic import atomic_write_json
 from vigie.errors import InputError
 
@@ -38,11 +39,6 @@ _lock = threading.Lock()
 def discovery_dir(ctx) -> Path:
     configured = ctx.settings.get("discovery")
     return Path(configured) if configured else Path(ctx.settings["samples"]).parent / "discovery"
-
-
-def topology_path(ctx) -> Path:
-    return Path(ctx.settings["topology"]) if ctx.settings.get("topology") else \
-        topology.path_beside(ctx.settings["samples"])
 
 
 def string_list(body: dict, field: str) -> list:
