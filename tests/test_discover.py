@@ -218,3 +218,17 @@ def test_a_crowd_of_probes_keeps_to_the_rate():
 @pytest.mark.parametrize("rate, timeout, retries, expected", [(100, 1, 1, 264), (1000, 2, 3, 4096), (1, 1, 0, 65)])
 def test_enough_addresses_are_asked_at_once_for_the_pace_to_set_the_speed(rate, timeout, retries, expected):
     assert discover.in_flight(rate, timeout, retries) == expected
+
+
+def test_snmpv3_users_from_a_file_are_tried_and_the_one_that_works_is_kept(tmp_path, agents):
+    net, port = loopback_24(), free_udp_port()
+    agent = SnmpsimAgent(tmp_path / "v3", {"v3dev": device("v3dev")}, v3_only=True, hosts=(f"{net}.1",), port=port)
+    start_all([agent], agents)
+    wrong = dict(agent.v3_machine("v3dev")["snmp"], auth_key="not-the-key-1234")
+    users = tmp_path / "users.json"
+    users.write_text(json.dumps([wrong, agent.v3_machine("v3dev")["snmp"]]))
+    result = run_discover(tmp_path, "--seed", f"{net}.1:{port}", "--v3", str(users))
+    assert summary(result)["added"] == ["v3dev"]
+    machine = json.loads((tmp_path / "machines" / "v3dev.json").read_text())
+    assert machine["snmp"] == agent.v3_machine("v3dev")["snmp"]
+    assert "not-the-key" not in result.stderr and agent.v3_machine("v3dev")["snmp"]["auth_key"] not in result.stderr
