@@ -232,3 +232,13 @@ def test_snmpv3_users_from_a_file_are_tried_and_the_one_that_works_is_kept(tmp_p
     machine = json.loads((tmp_path / "machines" / "v3dev.json").read_text())
     assert machine["snmp"] == agent.v3_machine("v3dev")["snmp"]
     assert "not-the-key" not in result.stderr and agent.v3_machine("v3dev")["snmp"]["auth_key"] not in result.stderr
+
+
+def test_past_max_devices_the_others_are_skipped_and_said(tmp_path, agents):
+    net, port = loopback_24(), free_udp_port()
+    start_all([SnmpsimAgent(tmp_path / f"a{i}", {COMMUNITY: device(f"box-{i}")}, hosts=(f"{net}.{i}",), port=port)
+               for i in (1, 2, 3)], agents)
+    found = summary(run_discover(tmp_path, "--subnet", f"{net}.0/29", "--port", str(port), "--community", COMMUNITY,
+                                 "--max-devices", "2"))
+    assert len(found["added"]) == 2
+    assert [s["why"] for s in found["skipped"]] == ["more than --max-devices 2 devices"]
