@@ -53,10 +53,11 @@ def reported_path(samples_dir, shard=None) -> Path:
     return Path(samples_dir) / f".poll-reported{suffix}.json"
 
 
-def load_machines(machines_dir, reporter: Reporter, shard=None) -> dict:
-    """{name: config} of the valid machine files of this shard; bad ones are reported (once) and skipped."""
-    configs, errors = load_all(machines_dir)
-    configs = [c for c in configs if in_shard(c["name"], shard)]
+def load_machines(machines_dir, reporter: Reporter, shard=None) -> tuple:
+    """({name: config} of the valid machine files of this shard, [every valid config, all
+    shards]); bad files are reported (once) and skipped."""
+    every, errors = load_all(machines_dir)
+    configs = [c for c in every if in_shard(c["name"], shard)]
     bad = set()
     for error in errors:
         key = ("file", error.source)
@@ -66,7 +67,7 @@ def load_machines(machines_dir, reporter: Reporter, shard=None) -> dict:
     names = {c["name"] for c in configs}
     for kind in ("oid", "secret", "notice"):   # problems of machines no longer polled here are over
         reporter.keep_only(kind, {k for k in reporter.seen if len(k) > 1 and k[1] in names}, lambda key: None)
-    return {config["name"]: config for config in configs}
+    return {config["name"]: config for config in configs}, every
 
 
 def resolve_extra_oids(config: dict, reporter: Reporter) -> dict:
@@ -131,6 +132,9 @@ class Collector:
         self.semaphore = asyncio.Semaphore(concurrency)
         self.stack = SnmpStack()       # made inside the running event loop, used only there
         self.stored = {"bytes": 0, "cpu_seconds": 0.0}
+        self.every = []                # every machine, all shards: what the topology matches against
+        self.systems_read = {}         # what was discovered of machines this process does not poll
+        self.recorded = {}             # machine -> (its neighbours, when) last written to the topology
 
     async def open_session(self, config: dict):
         """The machine's SNMP session; SKIP when its configuration cannot be used (reported
@@ -146,18 +150,31 @@ class Collector:
         self.reporter.clear(("secret", config["name"]))
         return session
 
+    def systems(self) -> dict:
+        """What is known of every machine's device (interfaces, chassis id): from memory for
+        those this process polls, from their discovery files (read once) for the others."""
+        known = {name: s.discovery for name, s in self.samples.items() if s.discovery}
+        missing = [c["name"] for c in self.every if c["name"] not in known and c["name"] not in self.systems_read]
+        self.systems_read.update(topology.systems_from_samples(self.store.samples_dir, missing))
+        return dict(self.systems_read, **known)
+
     def record_neighbours(self, config: dict, found: dict) -> None:
-        """The links a machine reported at its discovery, into the topology file."""
-        configs, _ = load_all(self.machines_dir)
-        systems = topology.systems_from_samples(self.store.samples_dir, [c["name"] for c in configs])
-        systems[config["name"]] = found
+        """The links a machine reported at its discovery, into the topology file; skipped when
+        they are those written last time, less than a day ago (links age out in a week)."""
+        name, now = config["name"], time.time()
+        last = self.recorded.get(name)
+        if last and last[0] == found["neighbours"] and now - last[1] < topology.REFRESH_SECONDS:
+            return
+        systems = dict(self.systems(), **{name: found})
         reporter = {"chassis_id": found.get("chassis_id"), "name": found.get("sys_name"), "address": config["host"]}
         try:
-            topology.record(self.topology_path, configs, systems, [(reporter, found["neighbours"])], time.time())
+            topology.record(self.topology_path, self.every or [config], systems, [(reporter, found["neighbours"])],
+                            now)
         except OSError as exc:
             self.reporter.problem(("topology",), f"cannot write the topology file {self.topology_path}: {exc}")
-        else:
-            self.reporter.clear(("topology",), f"the topology file {self.topology_path} is written again")
+            return
+        self.recorded[name] = (found["neighbours"], now)
+        self.reporter.clear(("topology",), f"the topology file {self.topology_path} is written again")
 
     def save(self, config: dict, samples: MachineSamples, events: list) -> None:
         """Alert files first, then the samples: a crash in between repeats an alert, never loses one."""
@@ -196,7 +213,7 @@ class Collector:
         return events
 
     async def once(self) -> int:
-        configs = load_machines(self.machines_dir, self.reporter, self.shard)
+        configs, self.every = load_machines(self.machines_dir, self.reporter, self.shard)
         if not configs:
             self.reporter.problem(("empty",), f"no machine to poll in {self.machines_dir}", logging.WARNING)
         else:
@@ -240,7 +257,7 @@ class Collector:
     async def forever(self, rescan_seconds: float, stop: asyncio.Event) -> int:
         tasks, running = {}, {}
         while not stop.is_set():
-            configs = load_machines(self.machines_dir, self.reporter, self.shard)
+            configs, self.every = load_machines(self.machines_dir, self.reporter, self.shard)
             self.reporter.save()
             for name in list(tasks):
                 if name not in configs or configs[name] != running[name]:

@@ -75,3 +75,22 @@ def test_make_runs_simulated_devices_are_cabled_to_each_other(tmp_path):
                                                                                        "sim-edge-switch"})
     ends = {core_edge[e]["node"]: core_edge[e]["interface"] for e in ("a", "b")}
     assert ends == {"sim-core-router": "ge-0/0/0", "sim-edge-switch": "ge-0/0/0"}
+
+
+def test_the_same_neighbours_again_are_not_rewritten_within_a_day(tmp_path):
+    from collector.poll import Collector
+
+    collector = Collector(tmp_path / "machines", tmp_path / "alerts", tmp_path / "samples",
+                          topology_path=tmp_path / "topology.json")
+    config = {"name": "core", "host": "127.0.0.1"}
+    collector.every = [config]
+    found = {"chassis_id": CORE_MAC, "sys_name": "core", "interfaces": [], "neighbours": [
+        {"interface": "ge-0/0/1", "via": "lldp", "chassis_id": EDGE_MAC, "name": "edge", "address": None,
+         "port": "eth0"}]}
+    collector.record_neighbours(config, found)
+    assert len(tp.load(tmp_path / "topology.json")["links"]) == 1
+    (tmp_path / "topology.json").unlink()
+    collector.record_neighbours(config, found)
+    assert not (tmp_path / "topology.json").exists()
+    collector.record_neighbours(config, dict(found, neighbours=[]))
+    assert tp.load(tmp_path / "topology.json")["links"] == []

@@ -21,7 +21,6 @@ rules (matching a neighbour to a machine and a port to an interface, counting a 
 once, what a team may see) are tested on literal input.
 """
 
-import copy
 import fcntl
 import json
 import os
@@ -38,6 +37,8 @@ VIA = ("lldp", "cdp", "manual")
 GRACE_SECONDS = 2 * 3600
 # a link nobody reported for this long is gone
 STALE_SECONDS = 7 * 24 * 3600
+# a device reporting the same neighbours again rewrites them (their last_seen) this often
+REFRESH_SECONDS = 24 * 3600
 NODE_KEYS = ("id", "machine", "name", "chassis_id", "address")
 
 
@@ -68,19 +69,41 @@ def machine_identity(config: dict, system: dict = None) -> dict:
         names.add(str(system["sys_name"]).lower())
     chassis = {c for c in (discovered.get("chassis_id"), system.get("chassis_id")) if c}
     addresses = {config.get("host")} | set(config.get("syslog_hosts") or ())
+    ports = {}
+    for field in ("alias", "descr", "name"):     # a name wins over a description, an alias
+        for interface in system.get("interfaces") or ():
+            if interface.get(field) and interface.get("name"):
+                ports[str(interface[field]).lower()] = interface["name"]
     return {"machine": config["name"], "chassis_ids": chassis, "names": names,
-            "addresses": {a for a in addresses if a}, "interfaces": list(system.get("interfaces") or ())}
+            "addresses": {a for a in addresses if a}, "ports": ports}
 
 
-def match_machine(identity: dict, machines: list):
+MATCH_KEYS = ("chassis_ids", "names", "addresses")
+
+
+def machine_index(machines) -> dict:
+    """{"chassis_ids": {id: machine}, "names": ..., "addresses": ..., "by_name": ...} of a list
+    of machine identities (the first machine wins a value two share); an index is its own."""
+    if isinstance(machines, dict):
+        return machines
+    index = {key: {} for key in MATCH_KEYS}
+    for machine in machines:
+        for key in MATCH_KEYS:
+            for value in machine[key]:
+                index[key].setdefault(value, machine)
+    index["by_name"] = {m["machine"]: m for m in machines}
+    return index
+
+
+def match_machine(identity: dict, machines):
     """The machine identity (of `machine_identity`) that `identity` ({"chassis_id", "name",
-    "address"}) is, or None: by chassis id first, then by name, then by address."""
+    "address"}) is, or None: by chassis id first, then by name, then by address.
+    `machines` is a list of identities or their machine_index."""
+    index = machine_index(machines)
     chassis, name, address = identity.get("chassis_id"), identity.get("name"), identity.get("address")
-    for key, value in (("chassis_ids", chassis), ("names", name and name.lower()), ("addresses", address)):
-        if value:
-            found = [m for m in machines if value in m[key]]
-            if found:
-                return found[0]
+    for key, value in zip(MATCH_KEYS, (chassis, name and name.lower(), address)):
+        if value and value in index[key]:
+            return index[key][value]
     return None
 
 
@@ -105,11 +128,7 @@ def interface_name(port, machine) -> str:
     it matches one of its interfaces' name, description or alias; else as given."""
     if not port or machine is None:
         return port
-    for field in ("name", "descr", "alias"):
-        for interface in machine["interfaces"]:
-            if interface.get(field) and str(interface[field]).lower() == str(port).lower():
-                return interface["name"]
-    return port
+    return machine["ports"].get(str(port).lower(), port)
 
 
 # --- building the graph -------------------------------------------------------------
@@ -146,9 +165,36 @@ def _same_way(kept: dict, link: dict) -> bool:
     return kept["a"]["interface"] == link["a"]["interface"] or kept["b"]["interface"] == link["b"]["interface"]
 
 
-def _put_link(links: list, link: dict) -> None:
-    """Add `link`, or merge it into the link of the same cable: the ways it was seen
-    together, the latest time, and an interface where one end lacked it."""
+def copied(link: dict) -> dict:
+    """A link of its own (deepcopy costs ten times more, and a topology holds thousands)."""
+    return {"a": dict(link["a"]), "b": dict(link["b"]), "via": list(link["via"]), "last_seen": link["last_seen"]}
+
+
+class Links:
+    """Links, each cable once: `put` adds a link or merges it into the link of the same
+    cable (found among the links between the same two nodes, not the whole list)."""
+
+    def __init__(self, links=()):
+        self.items, self.by_pair = [], {}
+        for one in links:
+            self.put(one)
+
+    def put(self, link: dict) -> None:
+        pair = frozenset((link["a"]["node"], link["b"]["node"]))
+        kept = self.by_pair.setdefault(pair, [])
+        if not _merge_link(kept, link):
+            kept.append(copied(link))
+            self.items.append(kept[-1])
+
+    def has_cable(self, link: dict) -> bool:
+        pair = frozenset((link["a"]["node"], link["b"]["node"]))
+        return any(same_cable(kept, link) for kept in self.by_pair.get(pair, ()))
+
+
+def _merge_link(links: list, link: dict) -> bool:
+    """Merge `link` into the link of the same cable in `links`: the ways it was seen
+    together, the latest time, and an interface where one end lacked it. False when
+    there is none."""
     for kept in links:
         if same_cable(kept, link):
             if not _same_way(kept, link):
@@ -158,8 +204,8 @@ def _put_link(links: list, link: dict) -> None:
                     kept[end]["interface"] = link[end]["interface"]
             kept["via"] = sorted(set(kept["via"]) | set(link["via"]), key=VIA.index)
             kept["last_seen"] = max(kept["last_seen"] or "", link["last_seen"] or "") or None
-            return
-    links.append(copy.deepcopy(link))
+            return True
+    return False
 
 
 def link(node_a: str, interface_a, node_b: str, interface_b, via, last_seen) -> dict:
@@ -176,11 +222,12 @@ def observe(topology: dict, reporter: dict, neighbours: list, machines: list, no
     Its links are those it reports now; one it no longer reports is dropped, unless the
     other end is a machine that saw it within GRACE_SECONDS."""
     seen = iso_from_unix(now)
+    machines = machine_index(machines)
     nodes = {n["id"]: dict(n) for n in topology["nodes"]}
     here = node_for(reporter, machines)
     _merge_node(nodes, here)
     mine = match_machine(reporter, machines)
-    fresh = []
+    fresh = Links()
     for neighbour in neighbours:
         identity = {"chassis_id": neighbour.get("chassis_id"), "name": neighbour.get("name"),
                     "address": neighbour.get("address")}
@@ -189,21 +236,20 @@ def observe(topology: dict, reporter: dict, neighbours: list, machines: list, no
         there = node_for(identity, machines)
         _merge_node(nodes, there)
         theirs = match_machine(identity, machines)
-        _put_link(fresh, link(here["id"], interface_name(neighbour.get("interface"), mine),
-                              there["id"], interface_name(neighbour.get("port"), theirs),
-                              neighbour.get("via") or "lldp", seen))
-    links = []
+        fresh.put(link(here["id"], interface_name(neighbour.get("interface"), mine),
+                       there["id"], interface_name(neighbour.get("port"), theirs), neighbour.get("via") or "lldp", seen))
+    links = Links()
     for old in topology["links"]:
         ends = {old["a"]["node"], old["b"]["node"]}
-        if here["id"] in ends and "manual" not in old["via"] and not any(same_cable(old, f) for f in fresh):
+        if here["id"] in ends and "manual" not in old["via"] and not fresh.has_cable(old):
             other = (ends - {here["id"]}) or {here["id"]}
             other_is_machine = any(nodes.get(o, {}).get("machine") for o in other) and other != {here["id"]}
             if not other_is_machine or _age(old, now) > GRACE_SECONDS:
                 continue
-        _put_link(links, old)
-    for new in fresh:
-        _put_link(links, new)
-    return finish({"generated_at": seen, "nodes": list(nodes.values()), "links": links}, now)
+        links.put(old)
+    for new in fresh.items:
+        links.put(new)
+    return finish({"generated_at": seen, "nodes": list(nodes.values()), "links": links.items}, now)
 
 
 def _age(link_: dict, now: float) -> float:
@@ -218,7 +264,8 @@ def rematch(topology: dict, machines: list) -> dict:
     became a machine takes its name for id, a machine removed becomes unmanaged, and
     nodes or links that now are the same are merged."""
     renamed, nodes = {}, {}
-    by_machine = {m["machine"]: m for m in machines}
+    machines = machine_index(machines)
+    by_machine = machines["by_name"]
     for node in topology["nodes"]:
         identity = {k: node.get(k) for k in ("chassis_id", "name", "address")}
         machine = by_machine.get(node.get("machine")) or match_machine(identity, machines)
@@ -228,15 +275,15 @@ def rematch(topology: dict, machines: list) -> dict:
         new["id"] = new["machine"] or unmanaged_id(identity)
         renamed[node["id"]] = new["id"]
         _merge_node(nodes, new)
-    links = []
+    links = Links()
     for old in topology["links"]:
-        moved = copy.deepcopy(old)
+        moved = copied(old)
         for end in ("a", "b"):
             moved[end]["node"] = renamed.get(moved[end]["node"], moved[end]["node"])
             machine = by_machine.get(moved[end]["node"])
             moved[end]["interface"] = interface_name(moved[end]["interface"], machine)
-        _put_link(links, moved)
-    return dict(topology, nodes=list(nodes.values()), links=links)
+        links.put(moved)
+    return dict(topology, nodes=list(nodes.values()), links=links.items)
 
 
 def with_manual_links(topology: dict, configs: list, machines: list, now: float) -> dict:
@@ -244,12 +291,13 @@ def with_manual_links(topology: dict, configs: list, machines: list, now: float)
     "neighbor_interface"}]), via "manual"; a neighbour that is no machine is an unmanaged
     node of that name. Manual links a file no longer declares are dropped."""
     seen = iso_from_unix(now)
+    machines = machine_index(machines)
     nodes = {n["id"]: dict(n) for n in topology["nodes"]}
-    links = []
+    links = Links()
     for old in topology["links"]:
         if old["via"] != ["manual"]:
-            _put_link(links, dict(old, via=[v for v in old["via"] if v != "manual"]))
-    by_name = {m["machine"]: m for m in machines}
+            links.put(dict(old, via=[v for v in old["via"] if v != "manual"]))
+    by_name = machines["by_name"]
     for config in configs:
         for declared in config.get("links") or ():
             here = node_for({"name": config["name"]}, machines)
@@ -259,9 +307,9 @@ def with_manual_links(topology: dict, configs: list, machines: list, now: float)
             far = node_for({"name": declared["neighbor"]}, machines) if there is None else \
                 dict({k: None for k in NODE_KEYS}, id=there["machine"], machine=there["machine"])
             _merge_node(nodes, far)
-            _put_link(links, link(config["name"], declared["interface"], far["id"],
-                                  declared.get("neighbor_interface"), "manual", seen))
-    return finish({"generated_at": seen, "nodes": list(nodes.values()), "links": links}, now)
+            links.put(link(config["name"], declared["interface"], far["id"], declared.get("neighbor_interface"),
+                           "manual", seen))
+    return finish({"generated_at": seen, "nodes": list(nodes.values()), "links": links.items}, now)
 
 
 def finish(topology: dict, now: float) -> dict:
@@ -406,7 +454,7 @@ def record(path, configs: list, systems: dict, sightings: list, now: float) -> d
     reporting device, its whole neighbour list)]; `configs` are today's machines, `systems`
     what is known of each ({name: {"sys_name", "chassis_id", "interfaces"}}). Every node
     is matched again to the machines, and the machine files' own links are applied."""
-    machines = [machine_identity(c, systems.get(c["name"])) for c in configs]
+    machines = machine_index([machine_identity(c, systems.get(c["name"])) for c in configs])
 
     def change(current):
         topology = rematch(current, machines)
