@@ -208,10 +208,11 @@ def build_machines(site, writer, code, samples_dir, conn, configs, workers, now:
     until = datetime.fromtimestamp(now, timezone.utc)
     silences = inputs.silences_for_graphs(conn, until)
     names = {c["name"] for c in configs}
+    every = topology.all_neighbours(topo or topology.empty())
     for config in configs:
         alert_count, alerts = inputs.machine_alerts(conn, config["name"])
         windows = context.maintenance_windows(silences, config["name"], until)
-        neighbours = topology_map.machine_neighbours(topo or topology.empty(), config["name"], names)
+        neighbours = topology_map.machine_neighbours(every, config["name"], names)
         jobs.append(MachineJob(config, alerts, alert_count, writer.previous(f"machines/{config['name']}.html"),
                                windows, neighbours))
     results = run_jobs(site, code, samples_dir, writer.out_dir, jobs, workers, now)

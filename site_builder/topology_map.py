@@ -65,10 +65,8 @@ def map_data(topo: dict, rows: list) -> dict:
     return {"generated_at": topo.get("generated_at"), "nodes": sorted(nodes, key=lambda n: n["id"]), "links": links}
 
 
-def machine_neighbours(topo: dict, name: str, shown) -> list:
-    """The neighbours shown on machine `name`'s page: port, device (with its page when it is
-    a machine shown), the device's port, how the link was learnt."""
-    found = []
-    for n in topology.neighbours(topo, name):
-        found.append(dict(n, href=f"{n['machine']}.html" if n["machine"] in shown else None))
-    return found
+def machine_neighbours(every: dict, name: str, shown) -> list:
+    """The neighbours shown on machine `name`'s page (`every` is topology.all_neighbours):
+    port, device (with its page when it is a machine shown), the device's port, how the
+    link was learnt."""
+    return [dict(n, href=f"{n['machine']}.html" if n["machine"] in shown else None) for n in every.get(name, ())]

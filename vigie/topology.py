@@ -326,21 +326,29 @@ def finish(topology: dict, now: float) -> dict:
 
 # --- reading the graph ----------------------------------------------------------------
 
+def all_neighbours(topology: dict) -> dict:
+    """{node id: its neighbours (as `neighbours` gives them)} of every node, in one pass."""
+    nodes = {n["id"]: n for n in topology["nodes"]}
+    found = {}
+    for l in topology["links"]:
+        for here, there in (("a", "b"), ("b", "a")):
+            other = nodes.get(l[there]["node"], {})
+            found.setdefault(l[here]["node"], []).append({
+                "interface": l[here]["interface"], "node": l[there]["node"],
+                "name": other.get("machine") or other.get("name") or l[there]["node"],
+                "machine": other.get("machine"), "neighbor_interface": l[there]["interface"],
+                "via": l["via"], "last_seen": l["last_seen"]})
+            if l["a"]["node"] == l["b"]["node"]:
+                break
+    for entries in found.values():
+        entries.sort(key=lambda n: (str(n["interface"]), n["node"]))
+    return found
+
+
 def neighbours(topology: dict, node_id: str) -> list:
     """Who is cabled to node `node_id`: [{"interface", "node", "name", "machine",
     "neighbor_interface", "via", "last_seen"}], by interface."""
-    nodes = {n["id"]: n for n in topology["nodes"]}
-    found = []
-    for l in topology["links"]:
-        for here, there in (("a", "b"), ("b", "a")):
-            if l[here]["node"] == node_id:
-                other = nodes.get(l[there]["node"], {})
-                found.append({"interface": l[here]["interface"], "node": l[there]["node"],
-                              "name": other.get("machine") or other.get("name") or l[there]["node"],
-                              "machine": other.get("machine"), "neighbor_interface": l[there]["interface"],
-                              "via": l["via"], "last_seen": l["last_seen"]})
-                break
-    return sorted(found, key=lambda n: (str(n["interface"]), n["node"]))
+    return all_neighbours(topology).get(node_id, [])
 
 
 def links_of(topology: dict, machine: str) -> list:
