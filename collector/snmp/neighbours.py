@@ -13,8 +13,11 @@ address is written aa:bb:cc:dd:ee:ff, the same from every side.
 """
 
 import ipaddress
+import logging
 
 from collector.snmp.session import SnmpError, walk_columns
+
+log = logging.getLogger("vigie.collector")
 
 LLDP = "1.0.8802.1.1.2.1"
 LOC_CHASSIS_SUBTYPE = f"{LLDP}.3.1"      # scalars, walked as columns of one row ("0")
@@ -194,5 +197,6 @@ async def try_read_neighbours(session, interfaces=()):
     then keeps what it knew)."""
     try:
         return await read_neighbours(session, interfaces)
-    except SnmpError:
+    except SnmpError as exc:
+        log.debug("LLDP and CDP tables not read (the topology keeps what it knew): %s", exc)
         return None
