@@ -66,3 +66,11 @@ def test_cdp_cache_rows_become_neighbours_on_named_interfaces():
 
 def test_no_lldp_nor_cdp_is_no_neighbour():
     assert nb.neighbours_from_columns({}) == {"chassis_id": None, "sys_name": None, "neighbours": []}
+
+
+def test_the_mibs_a_device_has_are_told_by_the_first_object_after_each_root():
+    lldp_root, cdp_root = nb.ROOTS["lldp"], nb.ROOTS["cdp"]
+    assert nb.mibs_present([(f"{lldp_root}.1.0", 4), ("1.3.6.1.4.1.2021.4.1.0", 0)]) == {"lldp"}
+    assert nb.mibs_present([("1.3.6.1.2.1.1.1.0", "x"), (f"{cdp_root}.3.1.1", 1)]) == {"cdp"}
+    assert nb.mibs_present([("1.3.6.1.2.1.1.1.0", "x"), ("1.3.6.1.4.1.2021.4.1.0", 0)]) == set()
+    assert nb.mibs_present([(lldp_root, None), (cdp_root, None)]) == set()

@@ -1,8 +1,9 @@
 """A device's neighbours as it reports them: LLDP-MIB and CISCO-CDP-MIB.
 
-`read_neighbours` walks, in one GETBULK walk, the LLDP local system data (the
-device's own chassis id and ports), the LLDP remote table and its management
-addresses, and the CDP cache; `neighbours_from_columns` is pure and turns the
+`read_neighbours` asks first whether the device has the LLDP-MIB and the CDP
+cache at all (one small GETBULK), then walks, in one GETBULK walk, what it has:
+the LLDP local system data (the device's own chassis id and ports), the LLDP
+remote table and its management addresses, the CDP cache; `neighbours_from_columns` is pure and turns the
 walked columns into {"chassis_id", "neighbours": [{"interface", "via",
 "chassis_id", "name", "address", "port"}]}, the form vigie.topology.observe takes.
 
@@ -15,7 +16,7 @@ address is written aa:bb:cc:dd:ee:ff, the same from every side.
 import ipaddress
 import logging
 
-from collector.snmp.session import SnmpError, walk_columns
+from collector.snmp.session import SnmpError, in_subtree, walk_columns
 
 log = logging.getLogger("vigie.collector")
 
@@ -39,9 +40,12 @@ CDP_ADDRESS = f"{CDP_CACHE}.4"
 CDP_DEVICE_ID = f"{CDP_CACHE}.6"
 CDP_DEVICE_PORT = f"{CDP_CACHE}.7"
 
-COLUMNS = [LOC_CHASSIS_SUBTYPE, LOC_CHASSIS_ID, LOC_SYS_NAME, LOC_PORT_ID_SUBTYPE, LOC_PORT_ID, LOC_PORT_DESC,
-           REM_CHASSIS_SUBTYPE, REM_CHASSIS_ID, REM_PORT_ID_SUBTYPE, REM_PORT_ID, REM_PORT_DESC, REM_SYS_NAME,
-           REM_MAN_ADDR_IF_SUBTYPE, CDP_ADDRESS_TYPE, CDP_ADDRESS, CDP_DEVICE_ID, CDP_DEVICE_PORT]
+LLDP_COLUMNS = [LOC_CHASSIS_SUBTYPE, LOC_CHASSIS_ID, LOC_SYS_NAME, LOC_PORT_ID_SUBTYPE, LOC_PORT_ID, LOC_PORT_DESC,
+                REM_CHASSIS_SUBTYPE, REM_CHASSIS_ID, REM_PORT_ID_SUBTYPE, REM_PORT_ID, REM_PORT_DESC, REM_SYS_NAME,
+                REM_MAN_ADDR_IF_SUBTYPE]
+CDP_COLUMNS = [CDP_ADDRESS_TYPE, CDP_ADDRESS, CDP_DEVICE_ID, CDP_DEVICE_PORT]
+# one object past each root tells whether the device has the MIB at all
+ROOTS = {"lldp": f"{LLDP}.3", "cdp": CDP_CACHE}
 # rows asked per column in one GETBULK: 17 columns x 3 rows, under the 64 values an answer
 # of some agents (snmpsim) holds at most
 ROWS_PER_REQUEST = 3
@@ -185,11 +189,20 @@ def neighbours_from_columns(columns: dict, interfaces=()) -> dict:
             "neighbours": lldp_neighbours(columns, interfaces) + cdp_neighbours(columns, interfaces)}
 
 
+def mibs_present(answer: list) -> set:
+    """{"lldp", "cdp"}: the MIBs whose root the first object after it lies in."""
+    return {mib for (oid, value), (mib, root) in zip(answer, ROOTS.items())
+            if value is not None and in_subtree(oid, root)}
+
+
 async def read_neighbours(session, interfaces=()) -> dict:
     """What the device says of itself and its neighbours over LLDP and CDP. A device that
-    has neither answers with no neighbours; SnmpError when it does not answer."""
-    columns = await walk_columns(session, COLUMNS, ROWS_PER_REQUEST, raw_octets=True)
-    return neighbours_from_columns(columns, interfaces)
+    has neither answers with no neighbours, after one small request (most devices polled
+    have neither); SnmpError when it does not answer."""
+    present = mibs_present(await session.bulk([], list(ROOTS.values()), 1))
+    columns = (LLDP_COLUMNS if "lldp" in present else []) + (CDP_COLUMNS if "cdp" in present else [])
+    walked = await walk_columns(session, columns, ROWS_PER_REQUEST, raw_octets=True) if columns else {}
+    return neighbours_from_columns(walked, interfaces)
 
 
 async def try_read_neighbours(session, interfaces=()):
