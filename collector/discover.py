@@ -36,22 +36,14 @@ from collector.snmp.discovery import discover
 from collector.snmp.neighbours import try_read_neighbours
 from collector.snmp.session import Session, SnmpError, SnmpStack
 from vigie import machines as mc
-from vigie import paths, topology
+from vigie import config, topology
 from vigie.atomic import atomic_write_json
+from vigie.config import Flag
 from vigie.logs import add_logging_options, setup_logging
 from vigie.utc import iso_from_unix
 
 log = logging.getLogger("vigie.discover")
 
-# the discovery's settings: (default, help)
-SETTINGS = {
-    "max_sweep_prefix": (20, "the largest sweep without --yes, as a prefix length: /20 is 4,096 addresses"),
-    "rate": (100.0, "probes per second, at most"),
-    "timeout": (1.0, "seconds to wait for a device's answer"),
-    "retries": (1, "SNMP retries after a timeout"),
-    "max_in_flight": (4096, "addresses being asked at the same time, at most"),
-    "max_devices": (1000, "devices answered at most, past which the discovery stops adding"),
-}
 MACHINE_FILE_MODE = 0o640
 DESCRIPTION_CHARS = 500
 
@@ -381,10 +373,17 @@ def write_topology(path, machines_dir, samples_dir, devices: list, now: float) -
     return topology.record(path, configs, systems, sightings, now)
 
 
+# the settings of [discover] and [paths] a flag overrides for one run (vigie/config.py)
+FLAGS = (Flag("--machines", "paths.machines", metavar="DIR"), Flag("--samples", "paths.samples", metavar="DIR"),
+         Flag("--topology", "paths.topology", metavar="FILE"), Flag("--rate", "discover.rate", metavar="N"),
+         Flag("--timeout", "discover.timeout_seconds", metavar="SECONDS"),
+         Flag("--retries", "discover.retries", metavar="N"), Flag("--max-devices", "discover.max_devices", metavar="N"))
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m collector.discover", description=__doc__.split("\n\n")[0],
-                                epilog="Settings (defaults): " + "; ".join(f"{k} {v[0]} ({v[1]})"
-                                                                           for k, v in SETTINGS.items()))
+                                epilog="Its settings are the [discover] section of the configuration "
+                                       "(docs/configuration.md); the flags override them for one run.")
     p.add_argument("--subnet", action="append", default=[], metavar="CIDR", help="sweep every address (repeatable)")
     p.add_argument("--seed", action="append", default=[], metavar="HOST[:PORT]",
                    help="start from this device and follow its neighbours (repeatable)")
@@ -395,23 +394,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--credentials-from", action="append", default=[], metavar="MACHINE",
                    help="try the credentials of this existing machine (repeatable): no secret on the command line")
     p.add_argument("--port", type=int, default=161, help="UDP port of the agents (default: %(default)s)")
-    p.add_argument("--machines", default=str(paths.MACHINES_DIR), help="folder of machine files (default: %(default)s)")
-    p.add_argument("--samples", default=str(paths.SAMPLES_DIR),
-                   help="the collector's samples, for the interfaces of known machines (default: %(default)s)")
-    p.add_argument("--topology", metavar="FILE", help="topology file (default: topology.json beside the samples folder)")
     p.add_argument("--within", action="append", default=[], metavar="CIDR",
                    help="never probe nor follow a neighbour outside these (repeatable; default: the subnets "
                         "and seeds given)")
-    p.add_argument("--max-devices", type=int, default=SETTINGS["max_devices"][0], metavar="N",
-                   help="stop adding devices past N (default: %(default)s)")
-    p.add_argument("--rate", type=float, default=SETTINGS["rate"][0],
-                   help="probes per second, at most (default: %(default)s)")
-    p.add_argument("--timeout", type=float, default=SETTINGS["timeout"][0],
-                   help="seconds to wait for an answer (default: %(default)s)")
-    p.add_argument("--retries", type=int, default=SETTINGS["retries"][0],
-                   help="retries after a timeout (default: %(default)s)")
     p.add_argument("--yes", action="store_true",
-                   help=f"sweep more than a /{SETTINGS['max_sweep_prefix'][0]} of addresses")
+                   help="sweep more addresses than the setting discover.max_sweep_prefix allows (a /20)")
+    config.add_options(p, FLAGS)
     p.add_argument("--dry-run", action="store_true", help="write nothing: say what would be added")
     p.add_argument("--progress-file", metavar="FILE", help="keep the progress in this JSON file (the web page's)")
     p.add_argument("--candidates", metavar="FILE",
@@ -422,32 +410,28 @@ def parser() -> argparse.ArgumentParser:
 
 
 def options_from(args) -> dict:
-    """The run's settings from the arguments, checked."""
+    """The run's settings: the [discover] section (with the flags given), checked there, and
+    the command's own options."""
     if not args.subnet and not args.seed:
         raise BadInput("give at least one --subnet or --seed")
     if not 1 <= args.port <= 65535:
         raise BadInput(f"--port {args.port}: expected 1 to 65535")
-    for option, value, least in (("--rate", args.rate, 0.1), ("--timeout", args.timeout, 0.01),
-                                 ("--max-devices", args.max_devices, 1)):
-        if value < least:
-            raise BadInput(f"{option} {value:g}: expected at least {least:g}")
-    if not 0 <= args.retries <= 10:
-        raise BadInput(f"--retries {args.retries}: expected 0 to 10")
+    settings = args.cfg["discover"]
     return {"rate": args.rate, "timeout": args.timeout, "retries": args.retries, "max_devices": args.max_devices,
-            "concurrency": in_flight(args.rate, args.timeout, args.retries)}
+            "concurrency": in_flight(args.rate, args.timeout, args.retries, settings["max_in_flight"])}
 
 
-def in_flight(rate: float, timeout: float, retries: int) -> int:
+def in_flight(rate: float, timeout: float, retries: int, most: int) -> int:
     """How many addresses to ask at once so that the pace, not the wait for silent addresses,
     sets the sweep's speed: what `rate` starts during one address's whole wait, and room
-    for devices that answer and are walked."""
-    return min(SETTINGS["max_in_flight"][0], int(rate * timeout * (retries + 1)) + 64)
+    for devices that answer and are walked; `most` at the most."""
+    return min(most, int(rate * timeout * (retries + 1)) + 64)
 
 
 def targets(args) -> tuple:
     """([(address, port, via)] to probe first, [networks] never left)."""
     subnets = [parse_network(s, "--subnet") for s in args.subnet]
-    check_sweep(subnets, SETTINGS["max_sweep_prefix"][0], args.yes)
+    check_sweep(subnets, args.cfg["discover"]["max_sweep_prefix"], args.yes)
     seeds = [parse_seed(s, args.port) for s in args.seed]
     within = [parse_network(s, "--within") for s in args.within]
     if not within:
@@ -468,6 +452,16 @@ async def discover_network(first, options, credentials, within, progress) -> Dis
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     setup_logging("vigie.discover", verbose=args.verbose, quiet=args.quiet)
+    try:
+        config.from_args(args)
+    except config.ConfigError as exc:
+        log.error("%s", exc)
+        if args.progress_file:
+            Progress(args.progress_file).update(force=True, state="failed", error=str(exc))
+        return 2
+    if args.show_config:
+        print(config.describe(args.cfg, ("paths", "discover")))
+        return 0
     try:
         options = options_from(args)
         first, within = targets(args)
@@ -495,8 +489,7 @@ def main(argv=None) -> int:
                 write_candidates(args.candidates, added, devices)
             else:
                 write_machines(args.machines, added)
-            write_topology(args.topology or topology.path_beside(args.samples), args.machines, args.samples, devices,
-                           time.time())
+            write_topology(args.topology, args.machines, args.samples, devices, time.time())
         except OSError as exc:
             log.error("cannot write: %s", exc)
             progress.update(force=True, state="failed", error=f"cannot write: {exc.strerror or exc}")

@@ -159,7 +159,8 @@ def test_a_dry_run_writes_nothing(tmp_path, agents):
     (["--seed", "127.0.0.1", "--within", "nope"], "--within 'nope' is not a CIDR network"),
     (["--seed", "127.0.0.1:99999"], "the port must be between 1 and 65535"),
     (["--community", "x"], "give at least one --subnet or --seed"),
-    (["--seed", "127.0.0.1", "--rate", "0"], "--rate 0: expected at least 0.1"),
+    (["--seed", "127.0.0.1", "--rate", "0"], "--rate must be at least 0.1"),
+    (["--seed", "127.0.0.1", "--retries", "11"], "--retries must be between 0 and 10"),
 ])
 def test_bad_input_is_refused_with_a_clear_error(tmp_path, capsys, args, message):
     assert discover.main(["--machines", str(tmp_path), *args]) == 2
@@ -217,7 +218,7 @@ def test_a_crowd_of_probes_keeps_to_the_rate():
 
 @pytest.mark.parametrize("rate, timeout, retries, expected", [(100, 1, 1, 264), (1000, 2, 3, 4096), (1, 1, 0, 65)])
 def test_enough_addresses_are_asked_at_once_for_the_pace_to_set_the_speed(rate, timeout, retries, expected):
-    assert discover.in_flight(rate, timeout, retries) == expected
+    assert discover.in_flight(rate, timeout, retries, 4096) == expected
 
 
 def test_snmpv3_users_from_a_file_are_tried_and_the_one_that_works_is_kept(tmp_path, agents):

@@ -23,7 +23,9 @@ def world(tmp_path):
     net, port = f"127.{random.randrange(100, 250)}.{random.randrange(1, 250)}", free_udp_port()
     agents = [SnmpsimAgent(tmp_path / f"sim{i}", {COMMUNITY: sim.device_snmprec(
         f"lab-{i}", [sim.interface(1, "ge-0/0/0")])}, hosts=(f"{net}.{i}",), port=port).launch() for i in (1, 2, 3)]
-    api = start_api(tmp_path / "api", settings={"discovery_networks": ["127.0.0.0/8"]})
+    # the samples folder under the test's own, and so the topology and the discovery runs beside it
+    api = start_api(tmp_path / "api", settings={"discovery_networks": ["127.0.0.0/8"],
+                                                "samples": str(tmp_path / "api" / "api" / "data" / "samples")})
     try:
         for agent in agents:
             agent.wait(timeout=60)
@@ -63,4 +65,6 @@ def test_an_admin_discovers_devices_from_the_page_and_adds_them(chromium, world)
         assert COMMUNITY not in wp.page.content()
         assert [e for e in wp.errors] == []
     assert json.loads((api.machines_dir / "lab-1.json").read_text())["discovered"]["via"] == "seed"
+    assert len(list((api.root / "data" / "discovery").iterdir())) == 2    # the run, and which one is under way
+    assert (api.root / "data" / "topology.json").is_file()
     assert COMMUNITY not in api.log_text()

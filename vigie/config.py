@@ -27,7 +27,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vigie import device_log, lifecycle, paths, safe_read
+from vigie import device_log, lifecycle, paths, safe_read, topology
 from vigie.shard import ShardError, parse_shard
 
 ENV_FILE = "VIGIE_CONFIG"
@@ -157,7 +157,9 @@ SECTIONS = {
         "logs": setting(under_data("logs"), Path, "device logs (syslog and traps), one file per machine"),
         "heartbeat": setting(under_data("heartbeat"), Path, "where the parts record that they are alive "
                              "(empty: no heartbeats)", env="VIGIE_HEARTBEAT_DIR"),
-        "topology": setting(beside_samples("topology.json"), Path, "the network's topology (LLDP, CDP and the "
+        "topology": setting(Derived("topology.json beside paths.samples",
+                                    lambda values: str(topology.path_beside(values["paths"]["samples"]))),
+                            Path, "the network's topology (LLDP, CDP and the "
                             "machine files' links), written by the discovery and the collector"),
         "discovery": setting(beside_samples("discovery"), Path, "the discoveries run from the Devices page, one "
                              "folder each (the machine files they propose, mode 0600)"),
@@ -222,6 +224,17 @@ SECTIONS = {
         "rescan_seconds": setting(30.0, float, "seconds between reads of the machines folder", above(0)),
         "shard": setting("", str, "poll only shard K/N of the machines (several collectors sharing one folder)",
                          shard),
+    }),
+    "discover": Section("The network discovery (`python -m collector.discover`, and the Devices page's).", {
+        "max_sweep_prefix": setting(20, int, "the largest sweep without --yes, as a prefix length: a /20 is 4,096 "
+                                             "addresses", between(8, 32)),
+        "rate": setting(100.0, float, "probes started per second, at most", at_least(0.1)),
+        "timeout_seconds": setting(1.0, float, "seconds to wait for a device's answer", above(0)),
+        "retries": setting(1, int, "SNMP retries after a timeout", between(0, 10)),
+        "max_devices": setting(1000, int, "devices found at most; those past it are listed as skipped",
+                               at_least(1)),
+        "max_in_flight": setting(4096, int, "addresses asked at the same time, at most (the pace sets how many "
+                                            "below that)", at_least(1)),
     }),
     "watch": Section("The watcher, which posts alert files to the API (`python -m collector.watch`).", {
         "token_file": setting(under_data("watcher.token"), Path,

@@ -122,7 +122,8 @@ class Api:
         self.machines_dir = Path(tmp_path) / "machines"
         self.www_dir.mkdir(parents=True, exist_ok=True)
         self.machines_dir.mkdir(parents=True, exist_ok=True)
-        folders = {key: str(Path(tmp_path) / key) for key in ("samples", "logs", "alertfiles")}
+        folders = {key: str(Path(tmp_path) / key) for key in ("samples", "logs", "alertfiles", "discovery")}
+        folders["topology"] = str(Path(tmp_path) / "topology.json")
         self.app = make_app(self.db_path, self.www_dir, self.machines_dir, dict(folders, **settings))
         self.client = Client(self.app)
         self.conn = db.connect(self.db_path)

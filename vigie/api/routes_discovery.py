@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bottle import response
 
-from vigie import db, machines as mc, topology
+from vigie import config, db, machines as mc, topology
 from vigie.api.context import context
 from vigie.api.errors import ApiError
 from vigie.api.routes_machines import FILE_MODE
@@ -37,8 +37,7 @@ _lock = threading.Lock()
 
 
 def discovery_dir(ctx) -> Path:
-    configured = ctx.settings.get("discovery")
-    return Path(configured) if configured else Path(ctx.settings["samples"]).parent / "discovery"
+    return Path(ctx.settings["discovery"])
 
 
 def string_list(body: dict, field: str) -> list:
@@ -113,7 +112,9 @@ def command(ctx, body: dict, run_dir: Path) -> list:
         for text in values:
             inside_allowed(text, field, allowed)
     within = within or subnets + [str(ipaddress.ip_network(seed_address(s))) for s in starts]
-    cmd = [sys.executable, "-m", "collector.discover", "--machines", str(ctx.machines_dir),
+    cmd = [sys.executable, "-m", "collector.discover", "--config", ctx.settings["config_file"]] \
+        if ctx.settings.get("config_file") else [sys.executable, "-m", "collector.discover"]
+    cmd += ["--machines", str(ctx.machines_dir),
            "--samples", ctx.settings["samples"], "--topology", str(topology_path(ctx)),
            "--candidates", str(run_dir / "candidates.json"), "--progress-file", str(run_dir / "progress.json")]
     for option, values in (("--subnet", subnets), ("--seed", starts), ("--within", within),
@@ -143,8 +144,10 @@ def read_json(path: Path):
 
 def launch(cmd: list, run_dir: Path) -> subprocess.Popen:
     with open(run_dir / "discover.log", "ab") as log:
+        # the API's own configuration file, or none (VIGIE_CONFIG empty: the built-in defaults)
+        environ = dict(os.environ) if "--config" in cmd else dict(os.environ, **{config.ENV_FILE: ""})
         proc = subprocess.Popen(cmd, cwd=PACKAGES_ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=log, start_new_session=True)
+                                stderr=log, start_new_session=True, env=environ)
     threading.Thread(target=proc.wait, name=f"discovery {run_dir.name}", daemon=True).start()
     return proc
 

@@ -11,8 +11,7 @@ from vigie.api.errors import ApiError
 
 
 def topology_path(ctx) -> Path:
-    return Path(ctx.settings["topology"]) if ctx.settings.get("topology") else \
-        topology.path_beside(ctx.settings["samples"])
+    return Path(ctx.settings["topology"])
 
 
 def visible_machines(ctx) -> set:
