@@ -168,7 +168,9 @@ def test_alert_file_round_trips_with_tags_and_severity(tmp_path):
 
 def test_severities_fit_the_events():
     assert events.SEVERITY == {"down": "CRITICAL", "up": "INFO", "if_down": "ERROR", "if_up": "INFO",
-                               "util_high": "WARNING", "util_ok": "INFO", "oid_high": "WARNING", "oid_ok": "INFO"}
+                               "util_high": "WARNING", "util_ok": "INFO", "oid_high": "WARNING", "oid_ok": "INFO",
+                               "health_warning": "WARNING", "health_error": "ERROR", "health_critical": "CRITICAL",
+                               "health_ok": "INFO", "capacity_low": "WARNING", "capacity_ok": "INFO"}
 
 
 def test_a_problem_and_its_return_to_normal_share_one_fingerprint_per_machine_and_condition():

@@ -27,13 +27,17 @@ from vigie.atomic import atomic_write_text
 from vigie.utc import iso_from_unix
 
 SEVERITY = {"down": MACHINE_DOWN_SEVERITY, "up": "INFO", "if_down": INTERFACE_DOWN_SEVERITY, "if_up": "INFO",
-            "util_high": "WARNING", "util_ok": "INFO", "oid_high": "WARNING", "oid_ok": "INFO"}
+            "util_high": "WARNING", "util_ok": "INFO", "oid_high": "WARNING", "oid_ok": "INFO",
+            "health_warning": "WARNING", "health_error": "ERROR", "health_critical": "CRITICAL", "health_ok": "INFO",
+            "capacity_low": "WARNING", "capacity_ok": "INFO"}
 
 THRESHOLD_KEYS = ("threshold_percent", "threshold_polls", "threshold_hysteresis")
 
 # The condition each kind of event is about.
 CONDITION = {"down": "reachability", "up": "reachability", "if_down": "oper-status", "if_up": "oper-status",
-             "util_high": "utilisation", "util_ok": "utilisation", "oid_high": "threshold", "oid_ok": "threshold"}
+             "util_high": "utilisation", "util_ok": "utilisation", "oid_high": "threshold", "oid_ok": "threshold",
+             "health_warning": "health", "health_error": "health", "health_critical": "health", "health_ok": "health",
+             "capacity_low": "capacity", "capacity_ok": "capacity"}
 
 
 def make_event(kind: str, ts: float, message: str, interface=None) -> dict:
@@ -105,11 +109,13 @@ def interface_events(name: str, previous: dict, current: dict, rule: dict, ts: f
 
 
 def fingerprint(machine: str, event: dict):
-    """snmp:<condition>:<machine>[:<interface>] (None for an event about no condition)."""
+    """snmp:<condition>:<machine>[:<interface>, extra OID or health metric] (None for an event
+    about no condition)."""
     condition = CONDITION.get(event["kind"])
     if condition is None:
         return None
-    subject = event.get("interface") or event.get("oid")   # the interface, or the extra OID, it is about
+    # the interface, the extra OID or the health metric it is about
+    subject = event.get("interface") or event.get("oid") or event.get("metric")
     text = ":".join(["snmp", condition, machine] + ([str(subject)] if subject else []))
     if len(text) > MAX_FINGERPRINT:  # a very long interface name: keep it unique, and short enough
         text = text[:MAX_FINGERPRINT - 65] + ":" + hashlib.sha256(text.encode("utf-8")).hexdigest()
