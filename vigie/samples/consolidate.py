@@ -70,10 +70,11 @@ def interface_values(lines: list) -> dict:
     return series
 
 
-def oid_values(lines: list) -> dict:
+def oid_values(lines: list, section: str = "oid") -> dict:
+    """{name: [values]} of one section of scalar values ("oid", "health") over fine lines."""
     series = {}
     for line in lines:
-        for name, value in (line.get("oid") or {}).items():
+        for name, value in (line.get(section) or {}).items():
             found = series.setdefault(name, [])
             if value is not None:
                 found.append(value)
@@ -96,8 +97,17 @@ def oid_row(values) -> list:
 
 def coarse_line(t: int, lines: list) -> dict:
     """The coarse line of bucket t from the fine lines it covers."""
-    return {"t": t, "if": {k: interface_row(*v) for k, v in interface_values(lines).items()},
+    line = {"t": t, "if": {k: interface_row(*v) for k, v in interface_values(lines).items()},
             "oid": {k: oid_row(v) for k, v in oid_values(lines).items()}}
+    return with_health(line, lines)
+
+
+def with_health(line: dict, lines: list) -> dict:
+    """The coarse line with its health metrics' [avg, max], when the fine lines have some."""
+    health = oid_values(lines, "health")
+    if health:
+        line["health"] = {k: oid_row(v) for k, v in health.items()}
+    return line
 
 
 def group_by_bucket(lines: list, start: int, end: int, step: int) -> dict:
@@ -118,7 +128,7 @@ def day_line(t: int, lines: list, month: dict) -> tuple:
     its histograms. `month` is add_day_to_month's record (None: a new month)."""
     values = interface_values(lines)
     day_hist = {}
-    line = {"t": t, "if": {}, "oid": {k: oid_row(v) for k, v in oid_values(lines).items()}}
+    line = with_health({"t": t, "if": {}, "oid": {k: oid_row(v) for k, v in oid_values(lines).items()}}, lines)
     for key, (ins, outs) in values.items():
         ins.sort()
         outs.sort()

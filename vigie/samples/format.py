@@ -7,18 +7,24 @@ One machine's samples are a family of files in the samples folder:
     <name>/now.json           the last poll's raw counters and running peaks; rewritten each
                               poll (its rates are the fine archive's last line)
     <name>/fine.jsonl         one line a poll: {"t": unix time, "if": {name: [in, out]},
-                              "oid": {name: value}}; a line {"t": ...} alone is a failed poll
+                              "oid": {name: value}, "health": {metric: value}}; a line
+                              {"t": ...} alone is a failed poll
     <name>/week.jsonl         one line a closed 30 min bucket, {"t", "if": {name: [in avg,
-    <name>/month.jsonl        out avg, in max, out max]}, "oid": {name: [avg, max]}}; the
-    <name>/year.jsonl         year's (one a UTC day) adds the day's and the month-to-date
-                              95th percentiles in and out
+    <name>/month.jsonl        out avg, in max, out max]}, "oid": {name: [avg, max]},
+    <name>/year.jsonl         "health": {metric: [avg, max]}}; the year's (one a UTC day)
+                              adds the day's and the month-to-date 95th percentiles in and out
     <name>/month-hist.json    histograms of the month's closed days (for its 95th percentile)
     <name>/events.jsonl       state changes, one a line, the last MAX_EVENTS kept
     <name>/states.jsonl       the state history: when the machine and each interface were
                               up, down or not known, for two years (states.py)
     <name>/discovery.json     the device's interface table as last walked
 
-Rates are bits per second, a null is a gap. Interfaces are known by name
+Rates are bits per second, a null is a gap. "health" (the device's own health
+metrics, collector/snmp/health.py: cpu, memory, storage:<mount>, sensor:<name>...)
+came after the first files of this format: a line or a head without it has none.
+The head's "health" describes each metric ({"family", "unit", "label", "source",
+"size" for memory and storage, "status" for sensors, "trend_per_day" for storage});
+now.json keeps each one's last value. Interfaces are known by name
 (ifName, else ifDescr), not by ifIndex, so a device that numbers its
 interfaces again after a reboot carries on with the same series.
 """
@@ -98,7 +104,7 @@ def empty_head(machine: str, interval_seconds: int = 60) -> dict:
         "status": {"state": "unknown", "since": None, "consecutive_failures": 0, "last_error": None,
                    "sys_name": None, "sys_descr": None},
         "archives": archive_layout(interval_seconds),
-        "interfaces": [], "oids": {}, "p95": {}, "notices": [],
+        "interfaces": [], "oids": {}, "health": {}, "p95": {}, "notices": [],
         "state": {"interfaces": {}, "consolidated": {}, "peak_window": {}, "first": {}},
     }
 
@@ -106,7 +112,7 @@ def empty_head(machine: str, interval_seconds: int = 60) -> dict:
 def empty_now() -> dict:
     return {"polled": None, "time": None, "uptime_ticks": None, "poll_seconds": None, "fine_t": None,
             "open_max": {},
-            "oids": {}, "counters": {}, "oid_counters": {}}
+            "oids": {}, "counters": {}, "oid_counters": {}, "health": {}, "health_counters": {}}
 
 
 def empty_view(machine: str) -> dict:
@@ -202,7 +208,8 @@ def current_view(head: dict, now: dict, last_line: dict = None) -> dict:
     "archives", "interfaces" (identity, oper and admin status, in_bps, out_bps,
     utilisation_percent, in_peak_bps and out_peak_bps over 24 h, p95, and the raw
     in_octets and out_octets counters), "oids" ({name: {type, unit, last, raw}}),
-    "notices"}. The shape stays; new keys may be added. `last_line` is the fine archive's
+    "health" ({metric: {family, unit, label, source, size, status, last, percent,
+    days_to_full}}), "notices"}. The shape stays; new keys may be added. `last_line` is the fine archive's
     last line, which holds the last poll's rates.
     """
     now = now or empty_now()
@@ -224,6 +231,21 @@ def current_view(head: dict, now: dict, last_line: dict = None) -> dict:
         interfaces = [unknown_since(i, status["last_seen"]) for i in interfaces]
     oids = {name: dict(spec, last=now.get("oids", {}).get(name), raw=now.get("oid_counters", {}).get(name))
             for name, spec in (head.get("oids") or {}).items()}
+    health = {name: health_view(spec, (now.get("health") or {}).get(name) if status["answering"] else None)
+              for name, spec in (head.get("health") or {}).items() if isinstance(spec, dict)}
     return {"format": FORMAT, "machine": head.get("machine"), "updated": now.get("polled") or head.get("updated"),
             "status": status, "counters_time": now.get("time"), "archives": head.get("archives") or archive_layout(60),
-            "interfaces": interfaces, "oids": oids, "notices": list(head.get("notices") or ())}
+            "interfaces": interfaces, "oids": oids, "health": health, "notices": list(head.get("notices") or ())}
+
+
+def health_view(spec: dict, last) -> dict:
+    """A health metric as readers see it: its description, its last value ("last", None
+    while the machine does not answer), the percentage used and the days until full
+    (at the trend of the last week's daily averages) of memory and storage."""
+    size = spec.get("size")
+    percent = None if last is None or not size else round(100.0 * last / size, 2)
+    trend = spec.get("trend_per_day")
+    days = None
+    if last is not None and size and trend is not None and trend > 0:
+        days = round(max(0.0, (size - last) / trend), 1)
+    return dict(spec, last=last, percent=percent, days_to_full=days)

@@ -99,8 +99,8 @@ def _check_head(path, data):
 
 def shape_problem(data: dict):
     """What is wrong with a head's shape (the parts readers rely on), or None."""
-    for key, kind in (("status", dict), ("interfaces", list), ("oids", dict), ("state", dict), ("archives", dict),
-                      ("series", dict), ("p95", dict), ("notices", list)):
+    for key, kind in (("status", dict), ("interfaces", list), ("oids", dict), ("health", dict), ("state", dict),
+                      ("archives", dict), ("series", dict), ("p95", dict), ("notices", list)):
         if key in data and not isinstance(data[key], kind):
             return f"{key} is not {'an object' if kind is dict else 'a list'}"
     name_key = "key" if data.get("format") == FORMAT else "name"
