@@ -23,13 +23,14 @@ import time
 from pathlib import Path
 
 from collector.snmp import events as ev
+from collector.snmp import health_rules
 from vigie.machines import MachineConfigError, load_all
 from collector.snmp.cycle import poll_machine
 from collector.snmp.session import Session, SnmpError, SnmpStack
 from collector.snmp.reading import OidNameError, extra_oid_specs, numeric_oid
 from vigie import config, heartbeat, topology
 from vigie.config import Flag
-from vigie.samples import MachineSamples, SamplesError, SamplesStore, samples_path
+from vigie.samples import DAY_SECONDS, YEAR, MachineSamples, SamplesError, SamplesStore, read_archive, samples_path
 from vigie.logs import add_logging_options, setup_logging
 from vigie.reported import Reported
 from vigie.shard import ShardError, in_shard, parse_shard
@@ -67,7 +68,8 @@ def load_machines(machines_dir, reporter: Reporter, shard=None) -> tuple:
     names = {c["name"] for c in configs}
     for kind in ("oid", "secret", "notice"):   # problems of machines no longer polled here are over
         reporter.keep_only(kind, {k for k in reporter.seen if len(k) > 1 and k[1] in names}, lambda key: None)
-    return {config["name"]: config for config in configs}, every
+    # the health rules are read from the file once per load, not at every poll
+    return {config["name"]: dict(config, health_rules=health_rules.resolve(config)) for config in configs}, every
 
 
 def resolve_extra_oids(config: dict, reporter: Reporter) -> dict:
@@ -96,6 +98,17 @@ def load_samples(store: SamplesStore, config: dict) -> MachineSamples:
         path.replace(aside)
         log.error("%s; kept as %s, starting a new one", exc, aside.name)
         return MachineSamples(config["name"], config["interval"])
+
+
+def refresh_trends(samples_dir, samples: MachineSamples) -> None:
+    """Fit the storage trends again once the year archive gained a day: the last week's
+    daily averages, read from the archive (once a day per machine)."""
+    done = (samples.state.get("consolidated") or {}).get(YEAR)
+    if done is None or samples.state.get("trend_day") == done:
+        return
+    lines = read_archive(samples_dir, samples.machine, YEAR, since=done - (health_rules.TREND_DAYS + 1) * DAY_SECONDS)
+    samples.state["trends"] = health_rules.storage_trends(lines)
+    samples.state["trend_day"] = done
 
 
 def log_transition(name: str, before: dict, after: dict, interface_count: int, events: list) -> None:
@@ -199,6 +212,7 @@ class Collector:
         samples = self.samples.get(name) or load_samples(self.store, config)
         if samples.head["archives"]["fine"]["step"] != config["interval"]:
             samples.set_interval(config["interval"])
+        await asyncio.to_thread(refresh_trends, self.store.samples_dir, samples)
         before, notices = dict(samples.status), list(samples.head["notices"])
         async with self.semaphore:
             started = time.monotonic()

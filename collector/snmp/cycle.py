@@ -19,7 +19,7 @@ import asyncio
 import time
 
 from collector.snmp import events as ev
-from collector.snmp import rates
+from collector.snmp import health, health_rules, rates
 from collector.snmp.discovery import discover, select_interfaces
 from collector.snmp.neighbours import try_read_neighbours
 from collector.snmp.reading import ERROR_COUNTERS, fetch_reading
@@ -31,6 +31,7 @@ from vigie.samples.consolidate import fold_max
 from vigie.utc import iso_from_unix, unix_from_iso
 
 REDISCOVER_SECONDS = 3600
+MAX_HEALTH_METRICS = 128      # like MAX_INTERFACES: a chassis full of optics is cut here, with a notice
 # what discovery learns of the device itself, kept in its status
 SYSTEM_KEYS = ("sys_name", "sys_descr", "sys_object_id", "sys_contact", "sys_location")
 
@@ -189,8 +190,69 @@ def _fold_oids(samples: MachineSamples, config: dict, reading: dict, extra_oids:
     return values, found
 
 
+def _health_entry(metric: dict, reading: dict, before: dict, trend) -> dict:
+    """A health metric's description in the samples head: what it is, its size and status."""
+    entry = {key: metric[key] for key in ("family", "unit", "label", "source")}
+    size = reading.get("size") if reading.get("size") is not None else before.get("size")
+    if size is not None:
+        entry["size"] = size
+    if reading.get("status") is not None or "status" in metric["oids"]:
+        entry["status"] = reading.get("status")
+    if metric["how"] == "state":
+        entry["state_only"] = True
+    if metric["family"] == "storage" and trend is not None:
+        entry["trend_per_day"] = compact_number(trend)
+    return entry
+
+
+def _fold_health(samples: MachineSamples, config: dict, reading: dict, metrics: list, rules: dict) -> tuple:
+    """({metric: value} for the fine line, events) of the health metrics of this poll."""
+    head, now, ts = samples.head, samples.now, reading["time"]
+    values, now["health_counters"] = health.read_metrics(metrics, reading.get("health_raw") or {},
+                                                         now.get("health_counters"))
+    alerts = samples.state.setdefault("health_alerts", {})
+    capacity = samples.state.setdefault("capacity_alerts", {})
+    trends = samples.state.get("trends") or {}
+    before, entries, line, found = head.get("health") or {}, {}, {}, []
+    for m in metrics:
+        name, got = m["name"], values[m["name"]]
+        rule = health_rules.rule_for(rules, name)
+        alerts[name], changes = health_rules.step(m, alerts.get(name), got, rule, ts)
+        found += changes
+        entries[name] = _health_entry(m, got, before.get(name) or {}, trends.get(name))
+        if m["how"] != "state":
+            line[name] = compact_number(got["value"])
+        if m["family"] == "storage":
+            days = health_rules.days_to_full(got["value"], entries[name].get("size"), trends.get(name))
+            capacity[name], changes = health_rules.capacity_step(m, capacity.get(name) or {}, days, rule, ts)
+            found += changes
+    for table in (alerts, capacity):
+        for name in [n for n in table if n not in entries or not table[n]]:
+            del table[name]
+    head["health"], now["health"] = entries, line
+    return line, found
+
+
+def health_metrics(samples: MachineSamples, config: dict) -> list:
+    """The health metrics polled: those discovery found that the machine file keeps, at most
+    MAX_HEALTH_METRICS (the cut is said in the notices)."""
+    rules = machine_health_rules(config)
+    chosen = health_rules.selected(rules, (samples.discovery or {}).get("health") or [])
+    if len(chosen) > MAX_HEALTH_METRICS:
+        samples.head["notices"].append(
+            f"{len(chosen)} health metrics, more than the {MAX_HEALTH_METRICS} a machine may have: only the first "
+            f"{MAX_HEALTH_METRICS} are polled; list the ones wanted in the machine file's \"health\"")
+        chosen = chosen[:MAX_HEALTH_METRICS]
+    return chosen
+
+
+def machine_health_rules(config: dict) -> dict:
+    """The machine's health rules, resolved when its file was loaded (collector.poll), else now."""
+    return config.get("health_rules") or health_rules.resolve(config)
+
+
 def apply_reading(samples: MachineSamples, config: dict, watched: list, reading: dict, extra_oids: dict,
-                  system: dict = None) -> list:
+                  system: dict = None, metrics: list = ()) -> list:
     """Fold one successful reading into the samples; return this cycle's events."""
     now = samples.now
     ts = reading["time"]
@@ -204,7 +266,12 @@ def apply_reading(samples: MachineSamples, config: dict, watched: list, reading:
     extra_oids = dict(extra_oids, **error_specs(config, [i["key"] for i in samples.head["interfaces"]]))
     oids, oid_found = _fold_oids(samples, config, reading, extra_oids, elapsed, rebooted)
     found += oid_found
-    samples.fine.append({"t": int(ts), "if": interfaces, "oid": oids})
+    line = {"t": int(ts), "if": interfaces, "oid": oids}
+    health_line, health_found = _fold_health(samples, config, reading, list(metrics), machine_health_rules(config))
+    if health_line:
+        line["health"] = health_line
+    found += health_found
+    samples.fine.append(line)
     now["time"], now["uptime_ticks"] = ts, reading["uptime_ticks"]
     status = samples.status
     previous = _set_state(status, "up", ts)
@@ -271,30 +338,48 @@ def watched_interfaces(samples: MachineSamples, config: dict) -> list:
     return chosen
 
 
-async def _discover(session, samples: MachineSamples, now: float) -> dict:
+async def _discover(session, samples: MachineSamples, config: dict, now: float) -> dict:
     """The interfaces, the system group and, over LLDP and CDP, the device's chassis id
-    and neighbours (left out when the device did not answer that walk)."""
+    and neighbours (left out when the device did not answer that walk), and its health."""
     found = await discover(session)
     found["time"] = now
     lldp = await try_read_neighbours(session, found["interfaces"])
     if lldp is not None:
         found.update(chassis_id=lldp["chassis_id"], neighbours=lldp["neighbours"])
+    found["health"] = await _walk_health(session, config, (samples.discovery or {}).get("health"))
     samples.discovery, samples.discovery_changed = found, True
     return found
 
 
+async def _walk_health(session, config: dict, known):
+    """The device's health metrics, walked now; none when the machine file turns health off.
+    An agent that refuses the walk keeps what was found before (its poll says the rest)."""
+    if not machine_health_rules(config)["enabled"]:
+        return []
+    try:
+        return await health.walk_health(session)
+    except SnmpError:
+        return known or []
+
+
 async def read_device(session, samples: MachineSamples, config: dict, extra_oids: dict):
-    """(watched interfaces, reading, system info), discovering again when the device changed."""
+    """(watched interfaces, reading, system info, health metrics), discovering again when the
+    device changed."""
     now = time.time()
     if needs_discovery(samples, config, now=now):
-        await _discover(session, samples, now)
+        await _discover(session, samples, config, now)
+    elif machine_health_rules(config)["enabled"] and samples.discovery.get("health") is None:
+        samples.discovery["health"] = await _walk_health(session, config, None)   # health just turned on
+        samples.discovery_changed = True
     watched = watched_interfaces(samples, config)
-    reading = await fetch_reading(session, watched, extra_oids)
+    metrics = health_metrics(samples, config)
+    reading = await fetch_reading(session, watched, extra_oids, metrics)
     if needs_discovery(samples, config, reading):
-        await _discover(session, samples, now)
+        await _discover(session, samples, config, now)
         watched = watched_interfaces(samples, config)
-        reading = await fetch_reading(session, watched, extra_oids)
-    return watched, reading, samples.discovery
+        metrics = health_metrics(samples, config)
+        reading = await fetch_reading(session, watched, extra_oids, metrics)
+    return watched, reading, samples.discovery, metrics
 
 
 def attempt_seconds(config: dict, samples: MachineSamples = None) -> float:
@@ -304,7 +389,7 @@ def attempt_seconds(config: dict, samples: MachineSamples = None) -> float:
     on a device with many interfaces holds more requests (GETs of 40 values, walks).
     """
     found = (samples.discovery if samples is not None else None) or {}
-    requests = 6 + len(found.get("interfaces", [])) // 10
+    requests = 6 + len(found.get("interfaces", [])) // 10 + len(health.WALKS) + len(found.get("health") or ()) // 10
     return requests * config["timeout"] * (config["retries"] + 1) + 1
 
 
@@ -313,9 +398,9 @@ async def poll_machine(stack, config: dict, samples: MachineSamples, extra_oids:
     try:
         if session is None:
             session = await Session.open(stack, config, config.get("name"))
-        watched, reading, found = await asyncio.wait_for(
+        watched, reading, found, metrics = await asyncio.wait_for(
             read_device(session, samples, config, extra_oids), attempt_seconds(config, samples))
     except (SnmpError, OSError, asyncio.TimeoutError) as exc:
         message = str(exc) or f"no complete answer within {attempt_seconds(config, samples):g} s"
         return apply_failure(samples, config, message, time.time())
-    return apply_reading(samples, config, watched, reading, extra_oids, found)
+    return apply_reading(samples, config, watched, reading, extra_oids, found, metrics)

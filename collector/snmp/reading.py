@@ -3,7 +3,8 @@
 Everything a cycle needs goes in one GET (split only when it would not fit one
 PDU): sysUpTime.0 and ifNumber.0, then for each watched interface its ifDescr
 (to notice re-indexing), its octet counters (64-bit ifHC* when discovery saw
-them, 32-bit otherwise) and ifOperStatus, then the machine's extra OIDs.
+them, 32-bit otherwise) and ifOperStatus, then the machine's extra OIDs, then
+the OIDs of its health metrics.
 `poll_oids` and `parse_reading` are pure; `fetch_reading` does the request.
 """
 
@@ -12,7 +13,7 @@ import time
 from functools import lru_cache
 
 from collector.snmp import discovery as d
-from collector.snmp import mib
+from collector.snmp import health, mib
 from collector.snmp.mib import answers_from, checked_values
 
 SYS_UPTIME = d.SYS_UPTIME
@@ -106,21 +107,24 @@ def _resolve_mib_name(text: str) -> str:
         raise OidNameError(f"cannot resolve {text!r} (give it as a numeric OID): {first_line[:160]}") from None
 
 
-def poll_oids(interfaces: list, extra_oids: dict) -> list:
+def poll_oids(interfaces: list, extra_oids: dict, health_metrics: list = ()) -> list:
     oids = [SYS_UPTIME, IF_NUMBER]
     for interface in interfaces:
         oids += list(interface_oids(interface).values())
     oids += [spec["oid"] for spec in extra_oids.values() if spec.get("oid")]
-    return oids
+    asked = set(oids)
+    return oids + [oid for oid in health.metric_oids(health_metrics) if oid not in asked]
 
 
-def parse_reading(values: dict, interfaces: list, extra_oids: dict, when: float) -> dict:
+def parse_reading(values: dict, interfaces: list, extra_oids: dict, when: float, health_metrics: list = ()) -> dict:
     """A reading: the answered values arranged by meaning. Missing values are None; one
     of the wrong type raises mib.WrongTypeError naming it (extra OIDs that are not
-    numbers are left out, as gaps)."""
+    numbers are left out, as gaps). The health metrics' answers are kept as they came
+    ("health_raw"): the cycle reads them (collector/snmp/health.py)."""
     values = checked_values(values)
     reading = {"time": when, "uptime_ticks": values.get(SYS_UPTIME), "if_number": values.get(IF_NUMBER),
-               "interfaces": {}, "oids": {}}
+               "interfaces": {}, "oids": {},
+               "health_raw": {oid: values.get(oid) for oid in health.metric_oids(health_metrics)}}
     for interface in interfaces:
         got = {what: values.get(oid) for what, oid in interface_oids(interface).items()}
         got["oper_status"] = d.status_name(got["oper_status"])
@@ -137,7 +141,7 @@ def parse_reading(values: dict, interfaces: list, extra_oids: dict, when: float)
     return reading
 
 
-async def fetch_reading(session, interfaces: list, extra_oids: dict) -> dict:
-    values = await session.get(poll_oids(interfaces, extra_oids))
+async def fetch_reading(session, interfaces: list, extra_oids: dict, health_metrics: list = ()) -> dict:
+    values = await session.get(poll_oids(interfaces, extra_oids, health_metrics))
     with answers_from(session):
-        return parse_reading(values, interfaces, extra_oids, time.time())
+        return parse_reading(values, interfaces, extra_oids, time.time(), health_metrics)
