@@ -9,7 +9,7 @@ from vigie.machines import NAME_MAX, NAME_PATTERN, min_secret_chars, public_view
 from vigie.severity import RANK as SEVERITY_RANK, SEVERITIES as SEVERITY_ORDER
 from vigie.silences import DAYS, MATCHER_KEYS
 from site_builder import topology_map
-from site_builder.graphs import graph_id
+from site_builder.graphs import graph_id, health_graphed
 from vigie.samples import compact_number
 from vigie.samples.percentile import busier_direction
 
@@ -150,6 +150,32 @@ def error_graphs(samples) -> list:
     return [g for g in value_graphs(samples) if g["interface"]]
 
 
+HEALTH_FAMILIES = {"cpu": "CPU", "load": "Load", "memory": "Memory", "storage": "Storage", "processes": "Processes",
+                   "sensor": "Sensors", "fan": "Fans", "supply": "Power supplies"}
+
+
+def health_rows(samples) -> list:
+    """The health table: each metric the device offers, its last value, its size and the
+    percentage used (memory, storage), its status (sensors, fans, supplies), the days until
+    full (storage), and its graph when it has one."""
+    graphed = set(health_graphed(samples or {}))
+    return [{"key": name, "gid": graph_id("health", name) if name in graphed else None,
+             "family": spec.get("family"), "family_title": HEALTH_FAMILIES.get(spec.get("family"), ""),
+             "label": spec.get("label") or name, "unit": spec.get("unit") or "", "last": spec.get("last"),
+             "size": spec.get("size"), "percent": spec.get("percent"), "status": spec.get("status"),
+             "days_to_full": spec.get("days_to_full"), "source": spec.get("source")}
+            for name, spec in ((samples or {}).get("health") or {}).items()]
+
+
+def health_graphs(samples) -> list:
+    """One graph per health metric that has a value to draw, in the table's order."""
+    return [{"gid": row["gid"], "title": f"{row['family_title']}: {row['label']}" if row["key"] not in
+             ("cpu", "memory", "processes") else row["family_title"] if row["key"] != "cpu" else "CPU, all processors",
+             "key": row["key"], "unit": row["unit"], "kind": "health", "section": "health", "size": row["size"],
+             "family": row["family"]}
+            for row in health_rows(samples) if row["gid"]]
+
+
 def live_data(samples, graphs_info: dict) -> dict:
     """live.json: what changes at every poll, for the open page to show without a reload."""
     status = _status(samples)
@@ -159,6 +185,8 @@ def live_data(samples, graphs_info: dict) -> dict:
     return {"updated": (samples or {}).get("updated"), "status": {k: status[k] for k in LIVE_STATUS},
             "columns": list(LIVE_COLUMNS), "interfaces": rows,
             "oids": {name: oid.get("last") for name, oid in ((samples or {}).get("oids") or {}).items()},
+            "health": {name: [m.get("last"), m.get("percent"), m.get("status"), m.get("days_to_full")]
+                       for name, m in ((samples or {}).get("health") or {}).items()},
             "graphs": graphs_info or {}}
 
 
@@ -172,6 +200,8 @@ def page_facts(samples, samples_error) -> dict:
             "interfaces": [[i.get(k) for k in PAGE_FACTS] + [i.get("p95"), i.get("volume")]
                            for i in (samples or {}).get("interfaces") or ()],
             "oids": [[g["key"], g["unit"], g["type"], g["problem"]] for g in value_graphs(samples)],
+            "health": [[r["key"], r["unit"], r["family"], r["label"], r["size"], r["gid"] is not None]
+                       for r in health_rows(samples)],
             "notices": list((samples or {}).get("notices") or ()),
             "step": ((samples or {}).get("archives") or {}).get("fine", {}).get("step")}
 
@@ -236,6 +266,7 @@ def machine_page(config, samples, samples_error, events, alerts, alert_count, wi
         "updated": samples.get("updated"), "interfaces": interface_rows(samples),
         "notices": list(samples.get("notices") or ()),
         "graphs": interface_graphs(samples), "oid_graphs": oid_graphs(samples), "error_graphs": error_graphs(samples),
+        "health": health_rows(samples), "health_graphs": health_graphs(samples),
         "log": device_log(events, alerts), "alert_count": alert_count, "neighbours": list(neighbours),
     }
     page["annotations"] = graph_annotations(page["log"], list(windows))

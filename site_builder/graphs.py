@@ -45,9 +45,18 @@ def slug(key: str) -> str:
     return f"{cleaned}-{zlib.crc32(key.encode('utf-8')):08x}"
 
 
+GRAPH_PREFIX = {"interface": "if", "oid": "oid", "health": "health"}
+
+
 def graph_id(kind: str, key: str) -> str:
-    """"if-<slug>" or "oid-<slug>": the graph's element id and file names."""
-    return f"{'if' if kind == 'interface' else 'oid'}-{slug(key)}"
+    """"if-<slug>", "oid-<slug>" or "health-<slug>": the graph's element id and file names."""
+    return f"{GRAPH_PREFIX[kind]}-{slug(key)}"
+
+
+def health_graphed(view: dict) -> list:
+    """The health metrics that have a graph, in the device's order (a fan or a supply that
+    tells only its state has none)."""
+    return [name for name, spec in (view.get("health") or {}).items() if not spec.get("state_only")]
 
 
 def slot(machine: str, what: str, now: float, period: int) -> int:
@@ -57,12 +66,14 @@ def slot(machine: str, what: str, now: float, period: int) -> int:
 
 
 def columns_of(view: dict) -> list:
-    """The values a recent line holds: in and out of each interface, then each extra OID."""
+    """The values a recent line holds: in and out of each interface, then each extra OID, then
+    each health metric."""
     cols = []
     for iface in view.get("interfaces") or ():
         cols += [["if", iface["key"], sl.IN], ["if", iface["key"], sl.OUT]]
     for name in sorted(view.get("oids") or {}):
         cols.append(["oid", name, None])
+    cols += [["health", name, None] for name in health_graphed(view)]
     return cols
 
 
@@ -121,6 +132,7 @@ class MachineGraphs:
         """[(graph id, section, key)] of the machine's graphs, in page order."""
         out = [(graph_id("interface", i["key"]), "if", i["key"]) for i in view.get("interfaces") or ()]
         out += [(graph_id("oid", name), "oid", name) for name in sorted(view.get("oids") or {})]
+        out += [(graph_id("health", name), "health", name) for name in health_graphed(view)]
         return out
 
     def due(self, view: dict, now: float) -> bool:

@@ -59,7 +59,8 @@ def make_environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True, finalize=no_controls)
-    env.filters.update(json_data=json_data, bps=units.bits_per_second, bytes=units.byte_count, duration=units.duration, percent=percent)
+    env.filters.update(json_data=json_data, bps=units.bits_per_second, bytes=units.byte_count, duration=units.duration, percent=percent,
+                       measure=units.measure)
     return env
 
 

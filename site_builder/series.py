@@ -123,11 +123,18 @@ def _finite(value):
 
 
 def pack_u16(values) -> dict:
-    """{"scale": s, "data": base64}: value = u16 * s; 0xFFFF is a gap. Negative values clip to 0.
+    """{"scale": s, "data": base64}: value = u16 * s; 0xFFFF is a gap. A column with values
+    under zero (a temperature outdoors, an optical power in dBm) adds "offset", its least
+    value: value = u16 * s + offset.
 
     Values are numbers or None (what json.loads gives); NaN and infinities are gaps.
     `v - v == 0` is false exactly for NaN and infinities, and cheap."""
-    peak = max([v for v in values if v is not None and v - v == 0], default=0.0)
+    finite = [v for v in values if v is not None and v - v == 0]
+    low = min(finite, default=0.0)
+    if low < 0:
+        packed = pack_u16([None if v is None or v - v != 0 else v - low for v in values])
+        return dict(packed, offset=low)
+    peak = max(finite, default=0.0)
     scale = peak / TOP if peak > 0 else 1.0
     inverse = 1.0 / scale
     packed = array("H", [GAP if v is None or v - v != 0 else 0 if v <= 0 else int(v * inverse + 0.5)
@@ -143,7 +150,8 @@ def unpack_u16(packed: dict) -> list:
     raw.frombytes(base64.b64decode(packed["data"]))
     if sys.byteorder != "little":
         raw.byteswap()
-    return [None if v == GAP else v * packed["scale"] for v in raw]
+    offset = packed.get("offset", 0)
+    return [None if v == GAP else v * packed["scale"] + offset for v in raw]
 
 
 def _pack_columns(rows: list, names: tuple) -> dict:

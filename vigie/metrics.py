@@ -15,7 +15,8 @@ read them, so `rate(...) * 8` gives the bits per second the site shows, from
 the same two readings), in/out bytes per second, speed, oper and admin status
 (IF-MIB codes: 1 up, 2 down, ...), utilisation as a ratio. Per machine:
 up, uptime, last poll, last answer, poll duration, consecutive failures,
-extra OIDs, and an info series carrying its tags. Vigie itself: alerts by
+extra OIDs, health metrics (value, size, status, days to full), and an info series
+carrying its tags. Vigie itself: alerts by
 status and severity, the watcher's backlog, the syslog intake's counters.
 Names and labels follow Prometheus' conventions, as `promtool check metrics`
 checks them: base units (bytes, seconds), snake_case labels (`machine`,
@@ -115,6 +116,7 @@ def machine_view(config: dict, samples: dict) -> dict:
         "last_poll": iso_to_unix(samples.get("updated")), "last_seen": iso_to_unix(status.get("last_seen")),
         "poll_seconds": status.get("poll_seconds"), "counters_time": samples.get("counters_time"),
         "interfaces": list(samples.get("interfaces") or []), "oids": dict(samples.get("oids") or {}),
+        "health": dict(samples.get("health") or {}),
     }
 
 
@@ -149,7 +151,36 @@ def _interface_families() -> dict:
     return {key: Family(f"vigie_interface_{key}", kind, text) for key, kind, text in specs}
 
 
-def _add_machine(view: dict, machine: dict, interface: dict, oid: dict) -> None:
+HEALTH_OK = ("ok", "normal")
+PROMETHEUS_UNITS = {"B": "bytes", "%": "percent", "°C": "celsius", "V": "volts", "A": "amperes", "W": "watts",
+                    "Hz": "hertz", "RPM": "rpm", "%RH": "percent_rh", "m³/min": "cubic_meters_per_minute",
+                    "dBm": "dbm"}
+
+
+def _device_health_families() -> dict:
+    return {"value": Family("vigie_health_value", "gauge", "Last value of a health metric the device offers "
+                            "(cpu, memory, storage, sensors...), in the unit its label names (bytes, percent, "
+                            "celsius, volts, rpm...)."),
+            "size": Family("vigie_health_size_bytes", "gauge", "Size of a memory or storage health metric, in bytes."),
+            "ok": Family("vigie_health_status_ok", "gauge", "1 when the sensor, fan or supply says ok (or normal), "
+                                                            "0 otherwise; its status word as a label."),
+            "days": Family("vigie_health_days_to_full", "gauge", "Days until a storage is full at the trend of "
+                                                                 "the last week's daily averages (absent: not filling).")}
+
+
+def _add_health(view: dict, health: dict) -> None:
+    for name, entry in (view.get("health") or {}).items():
+        who = [("machine", view["name"]), ("metric", name)]
+        unit = entry.get("unit") or ""
+        health["value"].add(labels(who + [("family", entry.get("family") or ""),
+                                          ("unit", PROMETHEUS_UNITS.get(unit, unit))]), entry.get("last"))
+        health["size"].add(labels(who), entry.get("size"))
+        if entry.get("status"):
+            health["ok"].add(labels(who + [("status", entry["status"])]), int(entry["status"] in HEALTH_OK))
+        health["days"].add(labels(who), entry.get("days_to_full"))
+
+
+def _add_machine(view: dict, machine: dict, interface: dict, oid: dict, health: dict = None) -> None:
     who = labels([("machine", view["name"])])
     tags = view["tags"]
     machine["up"].add(who, 1 if view["state"] == "up" else 0)
@@ -185,6 +216,8 @@ def _add_machine(view: dict, machine: dict, interface: dict, oid: dict) -> None:
                 oid["total"].add(text, entry.get("raw"), stamp)
         else:
             oid["value"].add(text, entry.get("last"))
+    if health is not None:
+        _add_health(view, health)
 
 
 def _health_families(health: dict) -> list:
@@ -230,7 +263,7 @@ def _oid_families() -> dict:
 
 
 def _families() -> tuple:
-    return _machine_families(), _interface_families(), _oid_families()
+    return _machine_families(), _interface_families(), _oid_families(), _device_health_families()
 
 
 # Every per-machine family, in the order of the exposition.
@@ -239,9 +272,9 @@ FAMILY_ORDER = [f for group in _families() for f in group.values()]
 
 def machine_text(view: dict) -> dict:
     """{family name: sample lines} of one machine: what a scrape joins, computed once per poll."""
-    machine, interface, oid = _families()
-    _add_machine(view, machine, interface, oid)
-    return {f.name: f.body() for group in (machine, interface, oid) for f in group.values() if f.samples}
+    groups = _families()
+    _add_machine(view, *groups)
+    return {f.name: f.body() for group in groups for f in group.values() if f.samples}
 
 
 def render(views: list, health: dict = None, texts: dict = None) -> str:

@@ -36,6 +36,20 @@ def _si(value: float, units: tuple) -> str:
     return MISSING  # pragma: no cover
 
 
+def measure(value, unit: str = "") -> str:
+    """A health value with its unit: bytes with SI prefixes ('3.2 GB'), a percentage with one
+    decimal ('41.5 %'), anything else with three significant digits and its unit
+    ('41.9 °C', '0.0195 A', '6240 RPM', '0.42'); None -> '–'."""
+    if value is None:
+        return MISSING
+    if unit == "B":
+        return byte_count(value)
+    if unit == "%":
+        return f"{value:.1f} %"
+    text = f"{value:.0f}" if abs(value) >= 999.5 else f"{value:.3g}"
+    return f"{text} {unit}" if unit else text
+
+
 def duration(seconds) -> str:
     """The two largest units of a duration, the second left out when it is zero:
     93784 -> '1 d 2 h', 7200 -> '2 h', 90 -> '1 min 30 s', 45 -> '45 s'; None -> '–'."""

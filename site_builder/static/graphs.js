@@ -21,7 +21,7 @@ var VigieGraphs = (function () {
     var bin = atob(packed.data), out = new Array(bin.length / 2);
     for (var j = 0; j < out.length; j++) {
       var v = bin.charCodeAt(2 * j) | (bin.charCodeAt(2 * j + 1) << 8);
-      out[j] = v === GAP ? null : v * packed.scale;
+      out[j] = v === GAP ? null : v * packed.scale + (packed.offset || 0);
     }
     return out;
   }
@@ -70,6 +70,11 @@ var VigieGraphs = (function () {
 
   /* ---- one graph's time line: coarse rows, then the fine day, then the polls since ---- */
 
+  /* the section of recent.jsonl's lines a graph reads: "if", "oid" or "health" */
+  function sectionOf(spec) {
+    return spec.kind === "interface" ? "if" : spec.section || "oid";
+  }
+
   function columnsOf(spec) {
     return spec.kind === "interface" ? { main: ["in", "out"], peaks: ["in_max", "out_max"], recent: [0, 1] }
                                      : { main: ["avg"], peaks: ["max"], recent: [null] };
@@ -84,7 +89,7 @@ var VigieGraphs = (function () {
     var index = cols.main.map(function (name, i) {
       var want = cols.recent[i];
       return rec.header.columns.findIndex(function (c) {
-        return c[0] === (spec.kind === "interface" ? "if" : "oid") && c[1] === spec.key &&
+        return c[0] === sectionOf(spec) && c[1] === spec.key &&
                (want === null || c[2] === want);
       });
     });
@@ -152,8 +157,7 @@ var VigieGraphs = (function () {
                                            stroke: COLORS[name], "stroke-width": 1.5 }));
     });
     var label = svgElement("text", { x: pad, y: 14, "class": "preview-top" });
-    label.textContent = (spec.kind === "interface" ? bps(top) : Number(top.toPrecision(4)) + (spec.unit ? " " + spec.unit : "")) +
-      " at most in the time shown";
+    label.textContent = valueText(spec, top) + " at most in the time shown";
     svg.appendChild(label);
     /* its time scale, for whoever reads the drawing (tests, tools) */
     svg.dataset.t0 = lo; svg.dataset.t1 = Math.max(lo + 1, hi); svg.dataset.x0 = pad; svg.dataset.x1 = width - 10;
@@ -275,13 +279,14 @@ var VigieGraphs = (function () {
   /* What a graph shows of [lo, hi]: its highest value and, for an interface, the 95th
      percentile of each direction (of the values shown: polls for a day, averages beyond). */
   function shown(spec, data, lo, hi) {
-    var cols = columnsOf(spec), top = 0, found = {};
+    var cols = columnsOf(spec), top = 0, bottom = 0, found = {};
     cols.main.forEach(function (name) {
       var ys = data.y[name], kept = [];
       for (var i = 0; i < data.x.length; i++) {
         if (data.x[i] < lo || data.x[i] > hi || ys[i] === null || ys[i] === undefined) continue;
         kept.push(ys[i]);
         if (ys[i] > top) top = ys[i];
+        if (ys[i] < bottom) bottom = ys[i];      /* a temperature outdoors, an optical power in dBm */
       }
       found[name] = kept;
     });
@@ -296,7 +301,7 @@ var VigieGraphs = (function () {
       if (pin !== null || pout !== null)
         p95 = (pout === null || pin !== null && pin >= pout) ? { dir: "in", value: pin } : { dir: "out", value: pout };
     }
-    return { top: top, p95: p95 };
+    return { top: top, bottom: bottom, p95: p95 };
   }
 
   /* The layout changes that show [lo, hi]: x range, y axis with round ticks (an idle
@@ -304,8 +309,9 @@ var VigieGraphs = (function () {
      percentile line, the marks. `keepX`: the x range is the user's, already set. */
   function view(d, range, keepX) {
     var spec = d.spec, seen = shown(spec, d.data, range[0], range[1]);
-    var floor = spec.kind === "interface" ? 1000 : 0, top = Math.max(seen.top * 1.08, floor) || 1;
-    var ticks = niceTicks(top), marks = d.marks, shapes = marks.shapes.slice(), labels = marks.labels.slice();
+    var floor = spec.kind === "interface" ? 1000 : spec.unit === "%" ? 10 : 0;
+    var top = Math.max(seen.top * 1.08, floor) || 1, bottom = seen.bottom * 1.08;
+    var ticks = niceTicks(top, bottom), marks = d.marks, shapes = marks.shapes.slice(), labels = marks.labels.slice();
     d.div.dataset.p95 = seen.p95 ? seen.p95.value : "";
     if (seen.p95) {
       var text = "95th percentile (" + seen.p95.dir + "): " + bps(seen.p95.value);
@@ -314,8 +320,8 @@ var VigieGraphs = (function () {
       labels.push({ xref: "paper", x: 1, xanchor: "right", yref: "y", y: seen.p95.value, yanchor: "bottom",
                     showarrow: false, text: text, font: { size: 10, color: "#c2255c" }, name: "p95", yshift: 2 });
     }
-    var out = { "yaxis.range": [0, top], "yaxis.tickvals": ticks, shapes: shapes, annotations: labels,
-                "yaxis.ticktext": ticks.map(function (v) { return spec.kind === "interface" ? bps(v) : number(v); }) };
+    var out = { "yaxis.range": [Math.min(0, ticks[0]), top], "yaxis.tickvals": ticks, shapes: shapes,
+                annotations: labels, "yaxis.ticktext": ticks.map(function (v) { return axisText(spec, v); }) };
     if (!keepX) out["xaxis.range"] = [new Date(range[0] * 1000), new Date(range[1] * 1000)];
     return out;
   }
@@ -326,9 +332,15 @@ var VigieGraphs = (function () {
 
   /* A value as the axis and the hover write it: bits per second with k, M, G, T (never
      below 1 b/s: no "m" that would read as mega), other values with their unit. */
+  function axisText(spec, v) {
+    return spec.kind === "interface" ? bps(v) : spec.unit === "B" ? bytes(v) : number(v);
+  }
+
   function valueText(spec, v) {
     if (v === null || v === undefined) return "–";
-    return spec.kind === "interface" ? bps(v) : number(v) + (spec.unit ? " " + spec.unit : "");
+    if (spec.kind === "interface") return bps(v);
+    if (spec.unit === "B") return bytes(v);
+    return number(v) + (spec.unit ? " " + spec.unit : "");
   }
 
   function traces(spec, data) {
@@ -426,12 +438,13 @@ var VigieGraphs = (function () {
     return { responsive: true, displaylogo: false, displayModeBar: PHONE.matches ? false : "hover" };
   }
 
-  /* Five or so round ticks from 0 to top: 1, 2 or 5 times a power of ten. */
-  function niceTicks(top) {
-    var raw = top / 5, power = Math.pow(10, Math.floor(Math.log10(raw))), step = power * 10;
+  /* Five or so round ticks from 0 (or from bottom, under zero) to top: 1, 2 or 5 times a power of ten. */
+  function niceTicks(top, bottom) {
+    bottom = bottom || 0;
+    var raw = (top - bottom) / 5, power = Math.pow(10, Math.floor(Math.log10(raw))), step = power * 10;
     [1, 2, 5, 10].some(function (m) { if (m * power >= raw) { step = m * power; return true; } return false; });
     var ticks = [];
-    for (var v = 0; v <= top + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
+    for (var v = Math.floor(bottom / step) * step; v <= top + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
     return ticks;
   }
 
@@ -573,6 +586,29 @@ var VigieGraphs = (function () {
     return "–";
   }
 
+  /* Bytes as vigie/units.py writes them: three significant digits, kB, MB, GB, TB, PB. */
+  function bytes(value) {
+    if (value === null || value === undefined) return "–";
+    var units = ["B", "kB", "MB", "GB", "TB", "PB"];
+    for (var i = 0; i < units.length; i++) {
+      if (Math.abs(value) < 999.5 || i === units.length - 1) {
+        return (i === 0 || Math.abs(value) >= 999.5 ? value.toFixed(0) : String(Number(value.toPrecision(3)))) +
+          " " + units[i];
+      }
+      value /= 1000;
+    }
+    return "–";
+  }
+
+  /* A health value with its unit, as vigie/units.py's measure writes it. */
+  function measure(value, unit) {
+    if (value === null || value === undefined) return "–";
+    if (unit === "B") return bytes(value);
+    if (unit === "%") return value.toFixed(1) + " %";
+    var text = Math.abs(value) >= 999.5 ? value.toFixed(0) : String(Number(value.toPrecision(3)));
+    return unit ? text + " " + unit : text;
+  }
+
   /* Another value: three significant digits, k / M / G / T past a thousand, never "m". */
   function number(value) {
     if (value === null || value === undefined) return "–";
@@ -623,6 +659,25 @@ var VigieGraphs = (function () {
         note.textContent = "(last known, read " + Vigie.localTime(status.uptime_as_of) + ")";
         up.appendChild(document.createTextNode(" "));
         up.appendChild(note);
+      }
+    }
+    var health = document.querySelectorAll("#health-table tr[data-health]");
+    for (var h = 0; h < health.length; h++) {
+      var got = (live.health || {})[health[h].dataset.health];
+      if (!got) continue;
+      var cells = health[h].querySelectorAll("[data-live]");
+      for (var c = 0; c < cells.length; c++) {
+        var what = cells[c].dataset.live;
+        if (what === "last") cells[c].textContent = measure(got[0], health[h].dataset.unit);
+        else if (what === "percent") cells[c].textContent = got[1] === null ? "" : got[1].toFixed(1) + " %";
+        else if (what === "days_to_full") cells[c].textContent = got[3] === null ? "" : got[3].toFixed(0) + " days";
+        else if (what === "status" && got[2]) {
+          cells[c].textContent = "";
+          var word = document.createElement("span");
+          word.className = "state state-" + (got[2] === "ok" || got[2] === "normal" ? "up" : "down");
+          word.textContent = got[2];
+          cells[c].appendChild(word);
+        }
       }
     }
     var oids = document.querySelectorAll("[data-oid]");
@@ -788,6 +843,6 @@ var VigieGraphs = (function () {
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 
-  return { timeline: timeline, unpack: unpack, bps: bps, number: number, niceTicks: niceTicks, sum: sum,
-           percentile: percentile };
+  return { timeline: timeline, unpack: unpack, bps: bps, bytes: bytes, measure: measure, number: number,
+           niceTicks: niceTicks, sum: sum, percentile: percentile };
 })();

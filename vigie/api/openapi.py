@@ -516,7 +516,25 @@ def _percentile_schemas() -> dict:
                       "whole day (within 0.5 %).", "properties": dict(
                           directions, month={"type": ["string", "null"]}, days={"type": ["integer", "null"]})}}}
     by_name = {"type": "object", "additionalProperties": {"type": "object", "properties": directions}}
-    return {"InterfacePercentiles": interface, "MachinePercentiles": {
+    number = {"type": ["number", "null"]}
+    health = {"type": "object", "required": ["name", "family", "unit", "last"], "properties": {
+        "name": {"type": "string", "description": "cpu, cpu:<n>, memory, storage:<mount>, load:1min, processes, "
+                                                  "sensor:<name>, fan:<name>, supply:<name>..."},
+        "family": {"type": "string"}, "label": {"type": ["string", "null"]},
+        "unit": {"type": ["string", "null"], "description": "%, B, °C, V, A, W, RPM, dBm... (empty: a plain number)"},
+        "source": {"type": ["string", "null"], "description": "The MIB it was read from."},
+        "last": dict(number, description="The last value (null: not answered, or the machine is not answering)."),
+        "size": dict(number, description="Memory and storage: the size in bytes."),
+        "percent": dict(number, description="Memory and storage: the percentage used."),
+        "status": {"type": ["string", "null"], "description": "Sensors, fans, supplies: the device's own status."},
+        "days_to_full": dict(number, description="Storage: days until full at the trend of the last week (null: "
+                                                 "not filling, or less than three days known)."),
+        "trend_per_day": dict(number, description="Storage: bytes a day, the trend of the last week.")}}
+    return {"HealthMetric": health, "MachineHealth": {
+        "type": "object", "required": ["machine", "metrics"], "properties": {
+            "machine": {"type": "string"}, "updated": {"type": ["string", "null"]},
+            "metrics": {"type": "array", "items": {"$ref": "#/components/schemas/HealthMetric"}}}},
+            "InterfacePercentiles": interface, "MachinePercentiles": {
         "type": "object", "required": ["machine", "interfaces", "days", "months"], "properties": {
             "machine": {"type": "string"}, "updated": {"type": ["string", "null"]},
             "interfaces": {"type": "array", "items": {"$ref": "#/components/schemas/InterfacePercentiles"}},
@@ -623,6 +641,13 @@ def _device_paths(settings: dict, machine_name: dict) -> dict:
             "get": _op("Each interface's rates, 24 h peaks and 95th percentiles by day and by month", "viewer", {
                 "200": _json("MachinePercentiles", "The machine's percentiles."), "400": _ref("BadRequest"),
                 "404": _ref("NotFound")}, anon, operationId="machinePercentiles"),
+        },
+        "/api/machine/{name}/health": {
+            "parameters": [machine_name],
+            "get": _op("The device's health metrics: cpu, memory, storage (with its days until full), sensors, fans "
+                       "and supplies, as the collector last read them", "viewer", {
+                           "200": _json("MachineHealth", "The machine's health metrics."),
+                           "400": _ref("BadRequest"), "404": _ref("NotFound")}, anon, operationId="machineHealth"),
         },
         "/api/discovery": {
             "post": _op("Start a network discovery (one at a time) with stored credentials: 202 and its id",

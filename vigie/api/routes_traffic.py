@@ -1,6 +1,8 @@
 """GET /api/machine/<name>/percentiles: each interface's current rates, its peaks of the
 last 24 h and its 95th percentiles (each UTC day's, exact; each calendar month's, to
-date), read from the collector's samples through vigie.samples."""
+date); GET /api/machine/<name>/health: the device's health metrics (cpu, memory,
+storage with its days until full, sensors...). Both read the collector's samples
+through vigie.samples."""
 
 from pathlib import Path
 
@@ -34,13 +36,33 @@ def interface_percentiles(view: dict) -> list:
     return out
 
 
-def machine_percentiles(name):
+def _samples_dir(name) -> Path:
+    """The samples folder, once the caller may see this machine and asked nothing else."""
     ctx = context()
     ctx.require("viewer")
     scoping.require_visible_machine(ctx, name)
     for key in request.query.keys():
         raise InputError(key, f"unknown parameter {key!r}: this resource takes none")
-    samples_dir = Path(ctx.settings["samples"])
+    return Path(ctx.settings["samples"])
+
+
+HEALTH_KEYS = ("family", "label", "unit", "source", "last", "size", "percent", "status", "days_to_full",
+               "trend_per_day")
+
+
+def machine_health(name):
+    samples_dir = _samples_dir(name)
+    try:
+        view = samples.read_current(samples_dir, name)
+    except (samples.SamplesError, OSError):
+        raise ApiError(500, f"the samples of machine {name!r} cannot be read (see collector.status)") from None
+    return {"machine": name, "updated": view["updated"],
+            "metrics": [dict({key: spec.get(key) for key in HEALTH_KEYS}, name=metric)
+                        for metric, spec in view["health"].items()]}
+
+
+def machine_percentiles(name):
+    samples_dir = _samples_dir(name)
     try:
         view = samples.read_current(samples_dir, name)
         days = samples.daily_percentiles(samples_dir, name, DAYS)
@@ -53,4 +75,5 @@ def machine_percentiles(name):
 
 ROUTES = (
     ("GET", "/api/machine/<name>/percentiles", machine_percentiles),
+    ("GET", "/api/machine/<name>/health", machine_health),
 )
