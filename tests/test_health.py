@@ -113,7 +113,8 @@ def test_cpu_counters_wrap_and_reset():
 @pytest.mark.parametrize("kind, scale, precision, raw, value, unit", [
     (8, 9, 1, 419, 41.9, "°C"),          # a Catalyst's SFP: 41.9 degrees
     (4, 9, 2, 334, 3.34, "V"),
-    (5, 8, 1, 195, 0.0195, "A"),         # milliamperes, one decimal: 19.5 mA
+    (5, 8, 1, 195, 19.5, "mA"),          # milliamperes, one decimal: 19.5 mA, as the device counts
+    (4, 7, 0, 850, 850, "µV"),
     (14, 9, 1, -60, -6.0, "dBm"),
     (10, 9, 0, 6240, 6240, "RPM"),
     (6, 10, 0, 2, 2000, "W"),            # kilowatts

@@ -79,7 +79,9 @@ def test_snmprec_is_sorted_and_has_both_counter_kinds():
 def test_lively_device_is_repeatable_and_varied():
     a, b = sim.lively_device("r1", 4, seed=1), sim.lively_device("r1", 4, seed=1)
     assert a == b and a != sim.lively_device("r2", 4, seed=1)
-    assert a.count("deviation=") == 16 and "1.3.6.1.2.1.1.3.0|67:numeric|rate=100" in a
+    counters = [line for line in a.splitlines() if line.startswith(("1.3.6.1.2.1.2.2.1.", "1.3.6.1.2.1.31.1.1.1."))]
+    assert sum("deviation=" in line for line in counters) == 16 and "1.3.6.1.2.1.1.3.0|67:numeric|rate=100" in a
+    assert "1.3.6.1.2.1.99.1.1.1.4." in a, "and it tells of its health"
 
 
 def test_unknown_mib_name_is_reported_with_machine_and_field_and_left_out():

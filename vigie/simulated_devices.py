@@ -5,6 +5,8 @@ use snmpsim's `numeric` variation, so they grow with time since the simulator
 started (value = initial + rate x seconds, plus an optional random deviation
 for lively traffic); restarting snmpsim resets them and sysUpTime, which is a
 reboot. `wrap=1` with `max=2**32` makes a 32-bit counter wrap for real.
+`host_records` and `sensor_records` add what a device tells of its health
+(HOST-RESOURCES-MIB, UCD-SNMP-MIB, ENTITY-SENSOR-MIB) with values that move.
 Used by the tests and by `make run`.
 """
 
@@ -99,6 +101,85 @@ def device_snmprec(sys_name: str, interfaces: list, counter_bits: int = 64,
     return "".join(f"{oid}|{value}\n" for oid, value in records)
 
 
+HR_STORAGE = "1.3.6.1.2.1.25.2.3.1"
+HR_STORAGE_TYPE = "1.3.6.1.2.1.25.2.1"
+HR_PROCESSOR = "1.3.6.1.2.1.25.3.3.1"
+UCD = "1.3.6.1.4.1.2021"
+ENTITY_NAME = "1.3.6.1.2.1.47.1.1.1.1.7"
+ENTITY_SENSOR = "1.3.6.1.2.1.99.1.1.1"
+# ENTITY-SENSOR-MIB types
+CELSIUS, VOLTS_DC, WATTS, RPM = 8, 4, 6, 10
+
+
+def moving(tag: int, middle: float, swing: float, period_seconds: float, jitter: int = 0,
+           low: float = 0, high: float = 2 ** 31 - 1) -> str:
+    """A `numeric` record swinging around `middle` by `swing` every `period_seconds` (a sine
+    from the simulator's start), plus a random `jitter`: a value that moves at every poll."""
+    fields = [f"function=sin", f"rate={6.2832 / period_seconds:.6g}", f"scale={swing:g}", f"offset={middle:g}",
+              f"min={low:g}", f"max={high:g}"]
+    if jitter:
+        fields.append(f"deviation={jitter}")
+    return f"{tag}:numeric|" + ",".join(fields)
+
+
+def growing(tag: int, initial: int, per_second: float, high: int) -> str:
+    """A `numeric` record growing `per_second` from `initial` (a file system filling up)."""
+    return f"{tag}:numeric|rate={per_second:g},initial={initial},min=0,max={high}"
+
+
+def host_records(processors: int = 2, memory_kb: int = 8_388_608, disks=(("/", 2_621_440, 0.55, 1),
+                                                                          ("/var", 5_242_880, 0.7, 8))) -> dict:
+    """HOST-RESOURCES-MIB and UCD-SNMP-MIB of a small server, as net-snmp answers them: each
+    processor's load, RAM and file systems in hrStorageTable (4 kB units; `disks` are (mount,
+    size in units, share used at start, units more each second)), hrSystemProcesses, UCD's
+    memory (kB) and load averages (hundredths). The values move from the first poll."""
+    records = {f"1.3.6.1.2.1.25.1.6.0": moving(66, 180, 15, 900, 3)}
+    for n in range(processors):
+        index = 196608 + n
+        records[f"{HR_PROCESSOR}.1.{index}"] = "6|0.0"
+        records[f"{HR_PROCESSOR}.2.{index}"] = moving(2, 35 + 10 * n, 25, 600 + 120 * n, 4, 0, 100)
+    rows = [(1, 2, "Physical memory", 1024, memory_kb, moving(2, memory_kb * 0.6, memory_kb * 0.1, 1800, 500))]
+    for n, (mount, size, used, grow) in enumerate(disks):
+        rows.append((31 + n, 4, mount, 4096, size, growing(2, int(size * used), grow, size)))
+    for index, kind, descr, units, size, used in rows:
+        records.update({f"{HR_STORAGE}.1.{index}": f"2|{index}", f"{HR_STORAGE}.2.{index}": f"6|{HR_STORAGE_TYPE}.{kind}",
+                        f"{HR_STORAGE}.3.{index}": f"4|{descr}", f"{HR_STORAGE}.4.{index}": f"2|{units}",
+                        f"{HR_STORAGE}.5.{index}": f"2|{size}", f"{HR_STORAGE}.6.{index}": used})
+    records.update({f"{UCD}.4.5.0": f"2|{memory_kb}",
+                    f"{UCD}.4.27.0": moving(70, memory_kb * 0.45, memory_kb * 0.1, 1800, 500)})
+    for n, middle in ((1, 80), (2, 70), (3, 60)):
+        records[f"{UCD}.10.1.5.{n}"] = moving(2, middle, 40 // n, 600 * n, 5, 0, 1000)
+    return records
+
+
+def sensor_records(sensors) -> dict:
+    """ENTITY-SENSOR-MIB rows named by ENTITY-MIB's entPhysicalName, as a switch or server
+    answers them: `sensors` are (entPhysicalIndex, name, type, precision, raw value or a
+    `numeric` record) with the scale units(9) and the status ok(1)."""
+    records = {}
+    for index, name, kind, precision, value in sensors:
+        records.update({f"{ENTITY_NAME}.{index}": f"4|{name}", f"{ENTITY_SENSOR}.1.{index}": f"2|{kind}",
+                        f"{ENTITY_SENSOR}.2.{index}": "2|9", f"{ENTITY_SENSOR}.3.{index}": f"2|{precision}",
+                        f"{ENTITY_SENSOR}.4.{index}": value if isinstance(value, str) else f"2|{value}",
+                        f"{ENTITY_SENSOR}.5.{index}": "2|1"})
+    return records
+
+
+def switch_sensors(moving_values: bool = True) -> dict:
+    """A switch's own sensors, with the values such a device reports (temperatures in
+    tenths of a degree, fans in RPM, its supply's 12 V rail in hundredths, its power in W)."""
+    def v(middle, swing, period, precision_jitter):
+        return moving(2, middle, swing, period, precision_jitter) if moving_values else int(middle)
+    return sensor_records([
+        (100006001, "Cpu temp sensor", CELSIUS, 1, v(452, 30, 1200, 4)),
+        (100006002, "Front-panel temp sensor", CELSIUS, 1, v(318, 15, 1500, 3)),
+        (100601111, "Fan Tray 1 Fan 1 Sensor 1", RPM, 0, v(6240, 300, 700, 40)),
+        (100601211, "Fan Tray 2 Fan 1 Sensor 1", RPM, 0, v(6180, 300, 800, 40)),
+        (100711101, "Power Supply 1 Output Voltage 12V", VOLTS_DC, 2, v(1204, 4, 900, 1)),
+        (100711102, "Power Supply 1 Output Power", WATTS, 0, v(168, 20, 1300, 3)),
+    ])
+
+
 def lively_device(sys_name: str, interface_count: int = 4, seed: int = 0, counter_bits: int = 64,
                   extra: dict = None) -> str:
     """A device with believable, varying traffic on every interface (for `make run`)."""
@@ -115,10 +196,13 @@ def lively_device(sys_name: str, interface_count: int = 4, seed: int = 0, counte
             initial_octets=rng.randrange(0, 2 ** 31), jitter=0.4,
             errors_per_second=0.2 if index == interface_count else 0,   # a few, under the alert
         ))
-    load = {"1.3.6.1.4.1.2021.10.1.5.1": "2:numeric|function=sin,rate=0.01,scale=40,offset=50,min=0,max=100"}
-    load.update(extra or {})
+    # health that moves from the first minute: a server's CPU, memory, file systems and load
+    # (HOST-RESOURCES-MIB, UCD-SNMP-MIB), a switch's temperatures, fans and supply (ENTITY-SENSOR-MIB)
+    health = host_records(processors=2 + seed % 2) if seed % 2 == 0 else {}
+    health.update(switch_sensors() if seed % 3 != 2 else {})
+    health.update(extra or {})
     site = rng.choice(["Paris, rack B3", "Lyon, room 2", "Nantes, cabinet 1"])
-    return device_snmprec(sys_name, specs, counter_bits, sys_descr=f"{sys_name} (simulated)", extra=load,
+    return device_snmprec(sys_name, specs, counter_bits, sys_descr=f"{sys_name} (simulated)", extra=health,
                           location=site, contact="NOC <noc@example.org>")
 
 

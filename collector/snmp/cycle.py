@@ -221,7 +221,7 @@ def _fold_health(samples: MachineSamples, config: dict, reading: dict, metrics: 
         found += changes
         entries[name] = _health_entry(m, got, before.get(name) or {}, trends.get(name))
         if m["how"] != "state":
-            line[name] = compact_number(got["value"])
+            line[name] = got["value"]
         if m["family"] == "storage":
             days = health_rules.days_to_full(got["value"], entries[name].get("size"), trends.get(name))
             capacity[name], changes = health_rules.capacity_step(m, capacity.get(name) or {}, days, rule, ts)
@@ -352,10 +352,10 @@ async def _discover(session, samples: MachineSamples, config: dict, now: float) 
 
 
 async def _walk_health(session, config: dict, known):
-    """The device's health metrics, walked now; none when the machine file turns health off.
-    An agent that refuses the walk keeps what was found before (its poll says the rest)."""
+    """The device's health metrics, walked now; None (not walked) when the machine file turns
+    health off. An agent that refuses the walk keeps what was found before (its poll says the rest)."""
     if not machine_health_rules(config)["enabled"]:
-        return []
+        return None
     try:
         return await health.walk_health(session)
     except SnmpError:

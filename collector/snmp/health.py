@@ -197,10 +197,24 @@ def ucd_cpu(scalars: dict) -> list:
     return [metric("cpu", "cpu", "%", "cpu_counters", roles, "UCD-SNMP-MIB", "all processors")]
 
 
+PREFIXES = {-3: "m", -6: "µ"}     # a device reporting milliamperes is shown in mA, as it says
+PREFIXED_UNITS = ("A", "V", "W")
+
+
 def sensor_factor(scale, precision) -> float:
     """What multiplies a raw sensor reading: 10^(scale's exponent) / 10^precision."""
     exponent = SCALE_EXPONENTS.get(scale, 0) - (precision if isinstance(precision, int) else 0)
     return 10.0 ** exponent
+
+
+def sensor_unit(kind, scale, precision) -> tuple:
+    """(unit, factor) of a sensor: its type's unit, in milli or micro units when the device
+    counts in them (19.5 mA, not 0.0195 A), and what multiplies its raw readings."""
+    unit = SENSOR_UNITS.get(kind)
+    exponent = SCALE_EXPONENTS.get(scale, 0)
+    if unit in PREFIXED_UNITS and exponent in PREFIXES:
+        return PREFIXES[exponent] + unit, sensor_factor(9, precision)
+    return unit, sensor_factor(scale, precision)
 
 
 def entity_name(names: dict, index: str) -> str:
@@ -214,10 +228,9 @@ def entity_sensors(columns: dict, table: str, names: dict, thresholds: dict = No
     cells = {role: columns.get(f"{table}.{n}", {}) for n, role in enumerate(SENSOR_COLUMNS, start=1)}
     found = []
     for index, kind in sorted(cells["type"].items(), key=lambda item: int(item[0])):
-        unit = SENSOR_UNITS.get(kind)
+        unit, factor = sensor_unit(kind, cells["scale"].get(index), cells["precision"].get(index))
         if unit is None or index in skip:
             continue
-        factor = sensor_factor(cells["scale"].get(index), cells["precision"].get(index))
         oids = {"value": f"{table}.4.{index}", "status": f"{table}.5.{index}"}
         label = entity_name(names, index)
         found.append(metric(f"sensor:{label}", "sensor", unit, "value", oids, source, label, factor=factor,
@@ -355,9 +368,10 @@ def metric_oids(metrics: list) -> list:
 
 
 def _round(value):
+    """Four significant digits under a thousand (41.9, 0.0195), whole numbers above."""
     if value is None:
         return None
-    return round(value) if abs(value) >= 1000 else round(value, 4)
+    return round(value) if abs(value) >= 1000 else float(f"{value:.4g}")
 
 
 def _used_size(m: dict, got: dict):
