@@ -352,14 +352,15 @@ async def _discover(session, samples: MachineSamples, config: dict, now: float) 
 
 
 async def _walk_health(session, config: dict, known):
-    """The device's health metrics, walked now; None (not walked) when the machine file turns
-    health off. An agent that refuses the walk keeps what was found before (its poll says the rest)."""
+    """The device's health metrics, walked now; None (not walked: the next poll tries) when
+    the machine file turns health off or the agent does not answer the walk, unless it was
+    found before (its poll says the rest)."""
     if not machine_health_rules(config)["enabled"]:
         return None
     try:
         return await health.walk_health(session)
     except SnmpError:
-        return known or []
+        return known
 
 
 async def read_device(session, samples: MachineSamples, config: dict, extra_oids: dict):

@@ -88,18 +88,15 @@ RELATION_TEXT = {1: "<", 2: "<=", 3: ">", 4: ">=", 5: "=", 6: "!="}
 NAME_MAX = 80          # a metric's name, cut (with a '#index' to keep it unique) past this
 KIB = 1024
 
-# the tables walked at discovery, each in its own walk: {table: [columns]}
+# the columns walked at discovery, in three walks of about ten columns (a device that has
+# none of them costs three requests): {walk: [columns]}
 WALKS = {
-    "hr_storage": [HR_STORAGE_TYPE, HR_STORAGE_DESCR, HR_STORAGE_UNITS, HR_STORAGE_SIZE],
-    "hr_processor": [HR_PROCESSOR_FRW_ID, HR_PROCESSOR_LOAD],
-    "dsk": [DSK_PATH, DSK_TOTAL, DSK_TOTAL_HIGH],
-    "load": [LA_LOAD_INT],
-    "entity_sensor": [f"{ENTITY_SENSOR}.{n}" for n in (1, 2, 3, 4)],
-    "cisco_sensor": [f"{CISCO_SENSOR}.{n}" for n in (1, 2, 3, 4)],
-    "cisco_threshold": [f"{CISCO_THRESHOLD}.{n}" for n in (2, 3, 4)],
-    "cisco_cpu": [f"{CISCO_CPU}.{n}" for n in (2, 4, 7)],
-    "cisco_pool": [f"{CISCO_POOL}.{n}" for n in (2, 4, 5)],
-    "envmon": [f"{t}.2" for t in (ENVMON_VOLTAGE, ENVMON_TEMPERATURE, ENVMON_FAN, ENVMON_SUPPLY)],
+    "host": [HR_STORAGE_TYPE, HR_STORAGE_DESCR, HR_STORAGE_UNITS, HR_STORAGE_SIZE, HR_PROCESSOR_FRW_ID,
+             HR_PROCESSOR_LOAD, DSK_PATH, DSK_TOTAL, DSK_TOTAL_HIGH, LA_LOAD_INT],
+    "sensors": [f"{ENTITY_SENSOR}.{n}" for n in (1, 2, 3, 4)] + [f"{CISCO_SENSOR}.{n}" for n in (1, 2, 3, 4)]
+    + [f"{CISCO_THRESHOLD}.{n}" for n in (2, 3, 4)],
+    "cisco": [f"{CISCO_CPU}.{n}" for n in (2, 4, 7)] + [f"{CISCO_POOL}.{n}" for n in (2, 4, 5)]
+    + [f"{t}.2" for t in (ENVMON_VOLTAGE, ENVMON_TEMPERATURE, ENVMON_FAN, ENVMON_SUPPLY)],
 }
 SCALARS = [HR_SYSTEM_PROCESSES, *UCD_MEMORY.values(), *SS_CPU_RAW.values()]
 
@@ -504,9 +501,9 @@ def is_finite(value) -> bool:
 
 # ---------------------------------------------------------------- the walk (I/O)
 
-async def walk_health(session, max_repetitions: int = 20) -> list:
-    """The machine's health metrics as the device offers them now (one walk per table,
-    a GET for the scalars and for the names of the entities that have sensors)."""
+async def walk_health(session, max_repetitions: int = 10) -> list:
+    """The machine's health metrics as the device offers them now (three walks, a GET for
+    the scalars and for the names of the entities that have sensors)."""
     columns = {}
     for table in WALKS.values():
         columns.update(await walk_columns(session, table, max_repetitions))
