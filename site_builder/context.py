@@ -161,7 +161,7 @@ def health_rows(samples) -> list:
     graphed = set(health_graphed(samples or {}))
     return [{"key": name, "gid": graph_id("health", name) if name in graphed else None,
              "family": spec.get("family"), "family_title": HEALTH_FAMILIES.get(spec.get("family"), ""),
-             "label": spec.get("label") or name, "unit": spec.get("unit") or "", "last": spec.get("last"),
+             "label": spec.get("label", name), "unit": spec.get("unit") or "", "last": spec.get("last"),
              "size": spec.get("size"), "percent": spec.get("percent"), "status": spec.get("status"),
              "days_to_full": spec.get("days_to_full"), "source": spec.get("source")}
             for name, spec in ((samples or {}).get("health") or {}).items()]

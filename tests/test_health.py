@@ -280,3 +280,12 @@ def test_the_capacity_alert_under_its_days_and_its_resolve():
         ("capacity_ok", "Storage /var not filling any more at the last week's trend (threshold: 7 days)")]
     off = hr.rule_for(hr.resolve(dict(CONFIG, capacity_days=0)), "storage:/var")
     assert hr.capacity_step(STORAGE, {}, 1.0, off, T0) == ({}, [])
+
+
+def test_graph_columns_below_zero_keep_their_sign():
+    from site_builder import series
+    values = [-6.0, -5.1, None, -7.25, 0.5]
+    packed = series.pack_u16(values)
+    assert packed["offset"] == -7.25
+    assert series.unpack_u16(packed) == pytest.approx([-6.0, -5.1, None, -7.25, 0.5], abs=1e-3)
+    assert "offset" not in series.pack_u16([1.0, 2.0])

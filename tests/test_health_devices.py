@@ -2,54 +2,21 @@
 snmpsim-data collection, tests/fixtures/snmprec/), a switch answering ENTITY-SENSOR-MIB,
 and a device that offers no health at all."""
 
-import json
 import time
 from pathlib import Path
 
 import pytest
 
-from collector import poll
-from site_builder import build as site_build
 from vigie import metrics
 from vigie import samples as sl
 from vigie import simulated_devices as sim
 from vigie.alert_file import parse
+from tests.support.collector_site import CollectorSite
 from tests.support.snmp_agents import SnmpsimAgent
 
 pytestmark = pytest.mark.slow
 FIXTURES = Path(__file__).parent / "fixtures" / "snmprec"
-
-
-class Site:
-    def __init__(self, root: Path):
-        self.root = root
-        self.machines, self.alertfiles, self.samples = root / "machines", root / "alertfiles", root / "samples"
-        self.www = root / "www"
-        self.machines.mkdir(parents=True)
-
-    def add(self, name, config):
-        (self.machines / f"{name}.json").write_text(json.dumps(config))
-
-    def poll(self):
-        assert poll.main(["--once", "-q", "--machines", str(self.machines), "--alertfiles", str(self.alertfiles),
-                          "--samples", str(self.samples)]) == 0
-
-    def poll_until_health(self, name, metric, polls=5):
-        """Poll until the machine has this health metric: a walk an agent did not answer in
-        time (a busy test machine) is tried again at the next poll."""
-        for _ in range(polls):
-            self.poll()
-            if metric in sl.read_current(self.samples, name)["health"]:
-                return
-        raise AssertionError(f"{name} has no {metric} after {polls} polls")
-
-    def view(self, name):
-        return sl.read_current(self.samples, name)
-
-    def page(self, name):
-        assert site_build.main(["--machines", str(self.machines), "--samples", str(self.samples), "--out",
-                                str(self.www), "--db", str(self.root / "none.db"), "--jobs", "1"]) == 0
-        return (self.www / "machines" / f"{name}.html").read_text()
+Site = CollectorSite
 
 
 @pytest.fixture

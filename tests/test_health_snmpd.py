@@ -2,7 +2,6 @@
 UCD-SNMP-MIB for real, checked against /proc; and a small file system (tmpfs, in a
 mount namespace of snmpd's own) filled past 90 % and freed again."""
 
-import json
 import os
 import re
 import shutil
@@ -12,43 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from collector import poll
-from site_builder import build as site_build
-from vigie import samples as sl
-from vigie.alert_file import parse
+from tests.support.collector_site import CollectorSite
 from tests.support.snmp_agents import SnmpdAgent, stop_process, wait_for_agent
 
 pytestmark = pytest.mark.slow
-
-
-class Site:
-    def __init__(self, root: Path):
-        self.root = root
-        self.machines, self.alertfiles, self.samples = root / "machines", root / "alertfiles", root / "samples"
-        self.machines.mkdir(parents=True)
-
-    def add(self, name, config):
-        (self.machines / f"{name}.json").write_text(json.dumps(config))
-
-    def poll(self):
-        assert poll.main(["--once", "-q", "--machines", str(self.machines), "--alertfiles", str(self.alertfiles),
-                          "--samples", str(self.samples)]) == 0
-
-    def poll_until_health(self, name, metric, polls=5):
-        """Poll until the machine has this health metric: a walk an agent did not answer in
-        time (a busy test machine) is tried again at the next poll."""
-        for _ in range(polls):
-            self.poll()
-            if metric in sl.read_current(self.samples, name)["health"]:
-                return
-        raise AssertionError(f"{name} has no {metric} after {polls} polls")
-
-    def health(self, name):
-        return sl.read_current(self.samples, name)["health"]
-
-    def alerts(self):
-        found = [parse(p.read_text()) for p in sorted(self.alertfiles.glob("*.txt"))] if self.alertfiles.exists() else []
-        return sorted(found, key=lambda a: a["timestamp"])
+Site = CollectorSite
 
 
 def meminfo() -> dict:
@@ -117,10 +84,7 @@ def test_snmpd_health_matches_proc_within_a_few_percent(tmp_path):
         assert health["cpu"]["last"] == pytest.approx(busy, abs=10)
 
         # within one poll: the machine's page shows them, with their units
-        www = tmp_path / "www"
-        assert site_build.main(["--machines", str(site.machines), "--samples", str(site.samples), "--out", str(www),
-                                "--db", str(tmp_path / "none.db"), "--jobs", "1"]) == 0
-        page = (www / "machines" / "host.html").read_text()
+        page = site.page("host")
         for name in ("cpu", "memory", "storage:/"):
             assert f'data-health="{name}"' in page
         assert "health-storage" in page and " GB</td>" in page

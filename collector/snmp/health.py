@@ -182,7 +182,7 @@ def ucd_disks(columns: dict) -> list:
 def ucd_loads(columns: dict) -> list:
     found = columns.get(LA_LOAD_INT, {})
     return [metric(name, "load", "", "value", {"value": f"{LA_LOAD_INT}.{index}"}, "UCD-SNMP-MIB",
-                   f"{name[5:]} load average", factor=0.01)
+                   f"{name[5:-3]} min average", factor=0.01)
             for index, name in LOADS.items() if _number(found.get(index)) is not None]
 
 
@@ -325,7 +325,7 @@ def catalogue(columns: dict, scalars: dict, names: dict = None) -> list:
     found += ucd_loads(columns)
     if _number(scalars.get(HR_SYSTEM_PROCESSES)) is not None:
         found.append(metric("processes", "processes", "", "value", {"value": HR_SYSTEM_PROCESSES},
-                            "HOST-RESOURCES-MIB", "processes", factor=1))
+                            "HOST-RESOURCES-MIB", "", factor=1))
     rfc = entity_sensors(columns, ENTITY_SENSOR, names)
     found += rfc + entity_sensors(columns, CISCO_SENSOR, names, cisco_thresholds(columns),
                                   skip={m["index"] for m in rfc})

@@ -117,6 +117,8 @@ def shown(metric: dict, reading: dict) -> str:
 def what(metric: dict) -> str:
     """The metric in words: "Storage /var", "Sensor CPU temp", "CPU"."""
     family, label = metric["family"], metric.get("label") or metric["name"]
+    if family == "load":
+        return f"Load ({label})"
     if metric["name"] in ("cpu", "memory", "processes"):
         return {"cpu": "CPU", "memory": "Memory", "processes": "Processes"}[metric["name"]]
     return f"{family.capitalize()} {label}"
