@@ -289,3 +289,12 @@ def test_graph_columns_below_zero_keep_their_sign():
     assert packed["offset"] == -7.25
     assert series.unpack_u16(packed) == pytest.approx([-6.0, -5.1, None, -7.25, 0.5], abs=1e-3)
     assert "offset" not in series.pack_u16([1.0, 2.0])
+
+
+def test_a_metric_held_past_its_threshold_keeps_the_same_state_from_poll_to_poll():
+    rule = hr.rule_for(hr.resolve(CONFIG), "cpu")
+    state, states = {}, []
+    for n in range(12):
+        state, _ = hr.step(CPU, state, {"value": 99, "size": None, "status": None, "severity": None}, rule, T0 + n)
+        states.append(state)
+    assert states[-1] == states[-2] == states[5] and states[5]["level"] == "WARNING"

@@ -95,7 +95,10 @@ def _threshold_level(state: dict, value, rule: dict) -> tuple:
         if bound is None:
             continue
         r = thresholds.rule(bound, above=True, polls=rule["for"], hysteresis=rule["hysteresis"])
-        new[name], _ = thresholds.step(state.get(name), value, r)
+        held, _ = thresholds.step(state.get(name), value, r)
+        # past `for` polls the count says nothing more: kept there, a CPU pinned for days
+        # leaves the state (and the samples head that holds it) as it is from poll to poll
+        new[name] = dict(held, count=min(held["count"], r["polls"]))
         if new[name]["raised"]:
             level, limit = name, bound
     return new, level, limit
