@@ -298,3 +298,12 @@ def test_a_metric_held_past_its_threshold_keeps_the_same_state_from_poll_to_poll
         state, _ = hr.step(CPU, state, {"value": 99, "size": None, "status": None, "severity": None}, rule, T0 + n)
         states.append(state)
     assert states[-1] == states[-2] == states[5] and states[5]["level"] == "WARNING"
+
+
+@pytest.mark.parametrize("value, unit, text", [
+    (41.9, "°C", "41.9 °C"), (19.5, "mA", "19.5 mA"), (6240, "RPM", "6240 RPM"), (-6.0, "dBm", "-6 dBm"),
+    (0.42, "", "0.42"), (41.234, "%", "41.2 %"), (4_650_000_000, "B", "4.65 GB"), (None, "V", "–"),
+])
+def test_health_values_are_written_with_their_unit(value, unit, text):
+    from vigie.units import measure
+    assert measure(value, unit) == text
