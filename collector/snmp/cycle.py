@@ -210,8 +210,10 @@ def _fold_health(samples: MachineSamples, config: dict, reading: dict, metrics: 
     head, now, ts = samples.head, samples.now, reading["time"]
     values, now["health_counters"] = health.read_metrics(metrics, reading.get("health_raw") or {},
                                                          now.get("health_counters"))
-    alerts = samples.state.setdefault("health_alerts", {})
-    capacity = samples.state.setdefault("capacity_alerts", {})
+    # the alerts' state changes with the values (a CPU hovering about its threshold): it is
+    # kept in now.json, rewritten at every poll anyway, not in the head
+    alerts = now.setdefault("health_alerts", {})
+    capacity = now.setdefault("capacity_alerts", {})
     trends = samples.state.get("trends") or {}
     before, entries, line, found = head.get("health") or {}, {}, {}, []
     for m in metrics:

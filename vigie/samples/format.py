@@ -24,7 +24,7 @@ metrics, collector/snmp/health.py: cpu, memory, storage:<mount>, sensor:<name>..
 came after the first files of this format: a line or a head without it has none.
 The head's "health" describes each metric ({"family", "unit", "label", "source",
 "size" for memory and storage, "status" for sensors, "trend_per_day" for storage});
-now.json keeps each one's last value. Interfaces are known by name
+now.json keeps each one's last value and the state of its alerts. Interfaces are known by name
 (ifName, else ifDescr), not by ifIndex, so a device that numbers its
 interfaces again after a reboot carries on with the same series.
 """
@@ -112,7 +112,8 @@ def empty_head(machine: str, interval_seconds: int = 60) -> dict:
 def empty_now() -> dict:
     return {"polled": None, "time": None, "uptime_ticks": None, "poll_seconds": None, "fine_t": None,
             "open_max": {},
-            "oids": {}, "counters": {}, "oid_counters": {}, "health": {}, "health_counters": {}}
+            "oids": {}, "counters": {}, "oid_counters": {}, "health": {}, "health_counters": {},
+            "health_alerts": {}, "capacity_alerts": {}}
 
 
 def empty_view(machine: str) -> dict:
