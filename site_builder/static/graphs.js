@@ -571,11 +571,10 @@ var VigieGraphs = (function () {
 
   /* ---- numbers ---- */
 
-  /* The same rules as vigie/units.py, which formats the numbers the page is built with. */
-  function bps(value) {
+  /* The same rules as vigie/units.py, which formats the numbers the page is built with:
+     three significant digits under the largest SI prefix that keeps the figure under 1000. */
+  function si(value, units) {
     if (value === null || value === undefined) return "–";
-    if (value > 0 && value < 1) return "< 1 b/s";
-    var units = ["b/s", "kb/s", "Mb/s", "Gb/s", "Tb/s"];
     for (var i = 0; i < units.length; i++) {
       if (Math.abs(value) < 999.5 || i === units.length - 1) {
         return (i === 0 || Math.abs(value) >= 999.5 ? value.toFixed(0) : String(Number(value.toPrecision(3)))) +
@@ -586,19 +585,11 @@ var VigieGraphs = (function () {
     return "–";
   }
 
-  /* Bytes as vigie/units.py writes them: three significant digits, kB, MB, GB, TB, PB. */
-  function bytes(value) {
-    if (value === null || value === undefined) return "–";
-    var units = ["B", "kB", "MB", "GB", "TB", "PB"];
-    for (var i = 0; i < units.length; i++) {
-      if (Math.abs(value) < 999.5 || i === units.length - 1) {
-        return (i === 0 || Math.abs(value) >= 999.5 ? value.toFixed(0) : String(Number(value.toPrecision(3)))) +
-          " " + units[i];
-      }
-      value /= 1000;
-    }
-    return "–";
+  function bps(value) {
+    return value > 0 && value < 1 ? "< 1 b/s" : si(value, ["b/s", "kb/s", "Mb/s", "Gb/s", "Tb/s"]);
   }
+
+  function bytes(value) { return si(value, ["B", "kB", "MB", "GB", "TB", "PB"]); }
 
   /* A health value with its unit, as vigie/units.py's measure writes it. */
   function measure(value, unit) {
