@@ -307,3 +307,11 @@ def test_a_metric_held_past_its_threshold_keeps_the_same_state_from_poll_to_poll
 def test_health_values_are_written_with_their_unit(value, unit, text):
     from vigie.units import measure
     assert measure(value, unit) == text
+
+
+def test_a_quiet_metric_keeps_no_state():
+    rule = hr.rule_for(hr.resolve(CONFIG), "storage:/var")
+    assert hr.step(STORAGE, {}, storage_at(40), rule, T0) == ({}, [])
+    state, _ = hr.step(STORAGE, {}, storage_at(91), rule, T0)
+    assert state == {"thresholds": {"WARNING": {"count": 1, "raised": False}}, "level": None}
+    assert hr.step(STORAGE, state, storage_at(40), rule, T0) == ({}, [])

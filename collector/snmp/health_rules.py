@@ -156,11 +156,11 @@ def step(metric: dict, state: dict, reading: dict, rule: dict, ts: float) -> tup
     if device_level:
         parts["device"] = (device_level, f"the device's threshold: {device_text}")
     level, why = _reason(metric, reading, parts)
-    new = {"thresholds": levels, "level": level}
+    held = {name: step_state for name, step_state in levels.items() if step_state["count"] or step_state["raised"]}
+    new = {"thresholds": held, "level": level} if held or level else {}
     before = state.get("level")
     if level == before or (value is None and reading.get("status") is None):
-        new["level"] = before
-        return new, []
+        return (dict(new, level=before) if before else new), []
     if level is None:
         message = f"{what(metric)} back to normal ({shown(metric, reading)})"
         return new, [event("health_ok", "INFO", metric["name"], message, ts)]
