@@ -155,7 +155,7 @@ def test_a_file_system_filled_past_90_percent_raises_the_alert_and_freeing_it_re
         index = storage_index(agent.port, mount)
         name = f"storage:{mount}"
         site = Site(tmp_path)
-        site.add("host", agent.machine(interfaces=["lo"], health=["storage"]))
+        site.add("host", agent.machine(interfaces=["lo"], health=["storage"], timeout=3))
         site.poll_until_health("host", name)
         assert site.health("host")[name]["percent"] < 5 and site.alerts() == []
 

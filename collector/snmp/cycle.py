@@ -16,6 +16,7 @@ a gap, never a spike.
 """
 
 import asyncio
+import logging
 import time
 
 from collector.snmp import events as ev
@@ -30,6 +31,7 @@ from vigie.samples import states
 from vigie.samples.consolidate import fold_max
 from vigie.utc import iso_from_unix, unix_from_iso
 
+log = logging.getLogger("vigie.collector")
 REDISCOVER_SECONDS = 3600
 MAX_HEALTH_METRICS = 128      # like MAX_INTERFACES: a chassis full of optics is cut here, with a notice
 # what discovery learns of the device itself, kept in its status
@@ -348,21 +350,28 @@ async def _discover(session, samples: MachineSamples, config: dict, now: float) 
     lldp = await try_read_neighbours(session, found["interfaces"])
     if lldp is not None:
         found.update(chassis_id=lldp["chassis_id"], neighbours=lldp["neighbours"])
-    found["health"] = await _walk_health(session, config, (samples.discovery or {}).get("health"))
+    found["health"] = await _walk_health(session, samples, config, (samples.discovery or {}).get("health"))
     samples.discovery, samples.discovery_changed = found, True
     return found
 
 
-async def _walk_health(session, config: dict, known):
+async def _walk_health(session, samples: MachineSamples, config: dict, known):
     """The device's health metrics, walked now; None (not walked: the next poll tries) when
     the machine file turns health off or the agent does not answer the walk, unless it was
-    found before (its poll says the rest)."""
+    found before (its poll says the rest). A failed walk is logged when its reason changes."""
     if not machine_health_rules(config)["enabled"]:
         return None
+    before = samples.now.pop("health_walk_error", None)
     try:
-        return await health.walk_health(session)
-    except SnmpError:
+        found = await health.walk_health(session)
+    except SnmpError as exc:
+        samples.now["health_walk_error"] = str(exc)
+        if str(exc) != before:
+            log.warning("%s: health not walked (%s); tried again at the next poll", samples.machine, exc)
         return known
+    if before:
+        log.info("%s: health walked again: %d metric(s)", samples.machine, len(found))
+    return found
 
 
 async def read_device(session, samples: MachineSamples, config: dict, extra_oids: dict):
@@ -372,8 +381,9 @@ async def read_device(session, samples: MachineSamples, config: dict, extra_oids
     if needs_discovery(samples, config, now=now):
         await _discover(session, samples, config, now)
     elif machine_health_rules(config)["enabled"] and samples.discovery.get("health") is None:
-        samples.discovery["health"] = await _walk_health(session, config, None)   # health just turned on
-        samples.discovery_changed = True
+        # health just turned on, or its last walk went unanswered
+        samples.discovery["health"] = await _walk_health(session, samples, config, None)
+        samples.discovery_changed = samples.discovery["health"] is not None
     watched = watched_interfaces(samples, config)
     metrics = health_metrics(samples, config)
     reading = await fetch_reading(session, watched, extra_oids, metrics)

@@ -85,7 +85,7 @@ RELATIONS = {1: lambda v, t: v < t, 2: lambda v, t: v <= t, 3: lambda v, t: v > 
              5: lambda v, t: v == t, 6: lambda v, t: v != t}
 RELATION_TEXT = {1: "<", 2: "<=", 3: ">", 4: ">=", 5: "=", 6: "!="}
 
-NAME_MAX = 80          # a metric's name, cut (with a '#index' to keep it unique) past this
+NAME_MAX = 160         # a metric's name (a long mount path), cut past this; "#2" keeps it unique
 KIB = 1024
 
 # the columns walked at discovery, in three walks of about ten columns (a device that has

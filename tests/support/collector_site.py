@@ -31,7 +31,9 @@ class CollectorSite:
             self.poll()
             if metric in self.health(name):
                 return
-        raise AssertionError(f"{name} has no {metric} after {polls} polls")
+        view = self.view(name)
+        raise AssertionError(f"{name} has no {metric} after {polls} polls: it has {sorted(view['health'])}; "
+                             f"status {view['status']}")
 
     def view(self, name):
         return sl.read_current(self.samples, name)
