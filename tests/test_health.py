@@ -315,3 +315,11 @@ def test_a_quiet_metric_keeps_no_state():
     state, _ = hr.step(STORAGE, {}, storage_at(91), rule, T0)
     assert state == {"thresholds": {"WARNING": {"count": 1, "raised": False}}, "level": None}
     assert hr.step(STORAGE, state, storage_at(40), rule, T0) == ({}, [])
+
+
+def test_a_file_system_mounted_deep_keeps_its_whole_name():
+    deep = "/srv/" + "/".join(["volume"] * 16) + "/data"            # 120 characters
+    columns = {h.HR_STORAGE_TYPE: {"5": f"{h.HR_STORAGE_TYPES}.4", "6": f"{h.HR_STORAGE_TYPES}.4"},
+               h.HR_STORAGE_DESCR: {"5": deep, "6": deep[:-5]}, h.HR_STORAGE_UNITS: {"5": 4096, "6": 4096},
+               h.HR_STORAGE_SIZE: {"5": 10, "6": 10}}
+    assert [m["name"] for m in h.catalogue(columns, {})] == [f"storage:{deep}", f"storage:{deep[:-5]}"]
