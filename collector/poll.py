@@ -54,9 +54,10 @@ def reported_path(samples_dir, shard=None) -> Path:
     return Path(samples_dir) / f".poll-reported{suffix}.json"
 
 
-def load_machines(machines_dir, reporter: Reporter, shard=None) -> tuple:
+def load_machines(machines_dir, reporter: Reporter, shard=None, capacity_days=health_rules.CAPACITY_DAYS) -> tuple:
     """({name: config} of the valid machine files of this shard, [every valid config, all
-    shards]); bad files are reported (once) and skipped."""
+    shards]); bad files are reported (once) and skipped. Each config carries its health
+    rules, resolved once per load with the collector's capacity_days setting."""
     every, errors = load_all(machines_dir)
     configs = [c for c in every if in_shard(c["name"], shard)]
     bad = set()
@@ -69,7 +70,8 @@ def load_machines(machines_dir, reporter: Reporter, shard=None) -> tuple:
     for kind in ("oid", "secret", "notice"):   # problems of machines no longer polled here are over
         reporter.keep_only(kind, {k for k in reporter.seen if len(k) > 1 and k[1] in names}, lambda key: None)
     # the health rules are read from the file once per load, not at every poll
-    return {config["name"]: dict(config, health_rules=health_rules.resolve(config)) for config in configs}, every
+    return {config["name"]: dict(config, health_rules=health_rules.resolve(config, capacity_days))
+            for config in configs}, every
 
 
 def resolve_extra_oids(config: dict, reporter: Reporter) -> dict:
@@ -133,8 +135,9 @@ def log_notices(name: str, before: list, after: list) -> None:
 
 class Collector:
     def __init__(self, machines_dir, alertfiles_dir, samples_dir, concurrency=32, shard=None, heartbeat_dir=None,
-                 topology_path=None):
+                 topology_path=None, capacity_days=health_rules.CAPACITY_DAYS):
         self.machines_dir = Path(machines_dir)
+        self.capacity_days = capacity_days
         self.heartbeat_dir = heartbeat_dir
         self.topology_path = topology_path
         self.shard = shard
@@ -227,7 +230,7 @@ class Collector:
         return events
 
     async def once(self) -> int:
-        configs, self.every = load_machines(self.machines_dir, self.reporter, self.shard)
+        configs, self.every = load_machines(self.machines_dir, self.reporter, self.shard, self.capacity_days)
         if not configs:
             self.reporter.problem(("empty",), f"no machine to poll in {self.machines_dir}", logging.WARNING)
         else:
@@ -271,7 +274,7 @@ class Collector:
     async def forever(self, rescan_seconds: float, stop: asyncio.Event) -> int:
         tasks, running = {}, {}
         while not stop.is_set():
-            configs, self.every = load_machines(self.machines_dir, self.reporter, self.shard)
+            configs, self.every = load_machines(self.machines_dir, self.reporter, self.shard, self.capacity_days)
             self.reporter.save()
             for name in list(tasks):
                 if name not in configs or configs[name] != running[name]:
@@ -312,7 +315,8 @@ def parser() -> argparse.ArgumentParser:
 
 async def run(args) -> int:
     collector = Collector(args.machines, args.alertfiles, args.samples, args.concurrency, args.shard,
-                          heartbeat_dir=args.cfg["paths"]["heartbeat"], topology_path=args.topology)
+                          heartbeat_dir=args.cfg["paths"]["heartbeat"], topology_path=args.topology,
+                          capacity_days=args.cfg["poll"]["capacity_days"])
     try:
         collector.store.lock(args.shard)
     except (SamplesError, OSError) as exc:

@@ -278,7 +278,8 @@ def test_the_capacity_alert_under_its_days_and_its_resolve():
     state, events = hr.capacity_step(STORAGE, state, None, rule, T0)
     assert [(e["kind"], e["message"]) for e in events] == [
         ("capacity_ok", "Storage /var not filling any more at the last week's trend (threshold: 7 days)")]
-    off = hr.rule_for(hr.resolve(dict(CONFIG, capacity_days=0)), "storage:/var")
+    off = hr.rule_for(hr.resolve(CONFIG, capacity_days=0), "storage:/var")
+    assert hr.rule_for(hr.resolve(dict(CONFIG, health_thresholds={"storage": {"days": 3}})), "storage:/var")["days"] == 3
     assert hr.capacity_step(STORAGE, {}, 1.0, off, T0) == ({}, [])
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from collector import poll
 from collector.snmp import cycle, health
+from collector.snmp import health_rules as hr
 from tests.support.api_wsgi import Api
 from vigie import machines
 from vigie import samples as sl
@@ -76,8 +77,7 @@ def test_a_filling_storage_tells_its_days_until_full_and_alerts_under_capacity_d
 
 
 def test_capacity_days_zero_raises_nothing(tmp_path, config):
-    config["capacity_days"] = 0
-    config["health_rules"] = None
+    config["health_rules"] = hr.resolve(config, capacity_days=0)
     events = poll_a_week(tmp_path / "samples", config)
     assert not [e for e in events if e["kind"].startswith("capacity")]
     assert sl.read_current(tmp_path / "samples", "srv")["health"]["storage:/var"]["days_to_full"] is not None
@@ -100,3 +100,18 @@ def test_a_cpu_hovering_about_its_threshold_leaves_the_samples_head_alone(tmp_pa
         store.save(record, now_ts=t)
         writes.append(record.head_on_disk != before)
     assert writes[0] and not any(writes[1:])
+
+
+def test_the_collector_takes_capacity_days_from_the_configuration_file(tmp_path):
+    from vigie import config as settings
+    (tmp_path / "machines").mkdir()
+    (tmp_path / "machines" / "srv.json").write_text('{"host": "192.0.2.1", "snmp": {"version": "2c", '
+                                                    '"community": "c"}, "health_thresholds": {"storage:/tmp": '
+                                                    '{"days": 1}}}')
+    (tmp_path / "vigie.toml").write_text("[poll]\ncapacity_days = 2.5\n")
+    args = poll.parser().parse_args(["--config", str(tmp_path / "vigie.toml"), "--once"])
+    settings.from_args(args)
+    assert args.cfg["poll"]["capacity_days"] == 2.5
+    loaded, _ = poll.load_machines(tmp_path / "machines", poll.Reporter(), None, args.cfg["poll"]["capacity_days"])
+    rules = loaded["srv"]["health_rules"]
+    assert hr.rule_for(rules, "storage:/var")["days"] == 2.5 and hr.rule_for(rules, "storage:/tmp")["days"] == 1

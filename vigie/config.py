@@ -224,6 +224,10 @@ SECTIONS = {
         "rescan_seconds": setting(30.0, float, "seconds between reads of the machines folder", above(0)),
         "shard": setting("", str, "poll only shard K/N of the machines (several collectors sharing one folder)",
                          shard),
+        "capacity_days": setting(7.0, float, "a WARNING when a storage will be full in fewer days than this at the "
+                                             "trend of its last week (least squares over its daily averages); 0 turns "
+                                             "it off; a machine file's health_thresholds (\"storage\" or one storage) "
+                                             "may set its own \"days\"", between(0, 3650)),
     }),
     "discover": Section("The network discovery (`python -m collector.discover`, and the Devices page's).", {
         "max_sweep_prefix": setting(20, int, "the largest sweep without --yes, as a prefix length: a /20 is 4,096 "

@@ -1,7 +1,7 @@
 """What a machine's health metrics alert on: defaults, the machine file's overrides, the rules.
 
 Pure functions. `resolve(config)` reads the machine file's `health`,
-`health_thresholds` and `capacity_days` once per configuration load; `selected`
+`health_thresholds` (and the collector's `capacity_days`) once per configuration load; `selected`
 and `rule_for` answer from it for each metric. `step` takes a metric's state
 of the last poll and this poll's reading and returns the new state and the
 events: a threshold is passed after its `for` polls in a row and left once the
@@ -13,7 +13,8 @@ that resolves it), all with the fingerprint of the machine and the metric.
 
 `trend_bytes_per_day` fits a line through a storage's daily averages (least
 squares); `days_to_full` says when that line reaches the storage's size, and
-the capacity alert fires under `capacity_days`.
+the capacity alert fires under the collector's `capacity_days` setting (or a machine
+file's `days`).
 """
 
 import math
@@ -40,14 +41,15 @@ def family_of(name: str) -> str:
     return name.partition(":")[0]
 
 
-def resolve(config: dict) -> dict:
-    """The machine's health rules, from its file (defaults filled in by the schema)."""
+def resolve(config: dict, capacity_days: float = CAPACITY_DAYS) -> dict:
+    """The machine's health rules, from its file (defaults filled in by the schema) and the
+    collector's capacity_days setting (vigie/config.py, [poll])."""
     wanted = config.get("health", True)
     return {"enabled": wanted is not False and config.get("snmp", {}).get("version") != "1",
             "only": tuple(wanted) if isinstance(wanted, list) else None,
             "overrides": dict(config.get("health_thresholds") or {}),
             "polls": config.get("threshold_polls", 2),
-            "capacity_days": config.get("capacity_days", CAPACITY_DAYS)}
+            "capacity_days": capacity_days}
 
 
 def _listed(name: str, entries) -> bool:
