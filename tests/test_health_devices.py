@@ -2,6 +2,7 @@
 snmpsim-data collection, tests/fixtures/snmprec/), a switch answering ENTITY-SENSOR-MIB,
 and a device that offers no health at all."""
 
+import json
 import time
 from pathlib import Path
 
@@ -142,3 +143,20 @@ def test_make_runs_simulated_devices_show_health_that_moves_from_the_first_minut
     moved = [n for n in server if server[n]["last"] != first["sim-0"][n]["last"]]
     assert len(moved) >= 3, moved
     assert any(switch[n]["last"] != first["sim-1"][n]["last"] for n in switch)
+
+
+def test_an_interface_rediscovery_keeps_the_health_walked_within_the_hour(tmp_path, agents):
+    sensors = sim.switch_sensors(moving_values=False)
+    agent = start(tmp_path, agents, {"edge": sim.device_snmprec("edge", [sim.interface(1, "ge-0/0/0")], extra=sensors)})
+    site = Site(tmp_path)
+    site.add("edge", agent.machine("edge"))
+    site.poll_until_health("edge", "sensor:Cpu temp sensor")
+    first = json.loads((site.samples / "edge" / "discovery.json").read_text())
+    agent.write_device("edge", sim.device_snmprec("edge", [sim.interface(1, "ge-0/0/0"), sim.interface(2, "ge-0/0/1")],
+                                                  extra=sensors))
+    agent.restart()                      # a new ifNumber (and a reboot): the interfaces are walked again
+    site.poll()
+    again = json.loads((site.samples / "edge" / "discovery.json").read_text())
+    assert len(again["interfaces"]) == 2 and again["time"] > first["time"]
+    assert again["health_time"] == first["health_time"] and again["health"] == first["health"]
+    assert "sensor:Cpu temp sensor" in site.health("edge")

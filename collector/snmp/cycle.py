@@ -344,13 +344,21 @@ def watched_interfaces(samples: MachineSamples, config: dict) -> list:
 
 async def _discover(session, samples: MachineSamples, config: dict, now: float) -> dict:
     """The interfaces, the system group and, over LLDP and CDP, the device's chassis id
-    and neighbours (left out when the device did not answer that walk), and its health."""
+    and neighbours (left out when the device did not answer that walk); the health tables
+    too when their last walk is an hour old (an interface renumbered or a new ifNumber says
+    nothing of them)."""
+    before = samples.discovery or {}
     found = await discover(session)
     found["time"] = now
     lldp = await try_read_neighbours(session, found["interfaces"])
     if lldp is not None:
         found.update(chassis_id=lldp["chassis_id"], neighbours=lldp["neighbours"])
-    found["health"] = await _walk_health(session, samples, config, (samples.discovery or {}).get("health"))
+    known = before.get("health")
+    walked = before.get("health_time", before.get("time", 0))
+    if known is not None and now - walked < REDISCOVER_SECONDS and machine_health_rules(config)["enabled"]:
+        found["health"], found["health_time"] = known, walked
+    else:
+        found["health"], found["health_time"] = await _walk_health(session, samples, config, known), now
     samples.discovery, samples.discovery_changed = found, True
     return found
 
