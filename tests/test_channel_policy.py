@@ -24,6 +24,34 @@ def test_what_the_default_policy_refuses(url, refused):
     assert (channels.policy_problem(url) is not None) is refused
 
 
+MAIL_TO_LITERALS = [
+    "mailto://user:pw@[fe80::1]?to=ops@example.org", "mailto://user:pw@[fd00:ec2::254]:25?to=ops@example.org",
+    "mailtos://user:pw@[fe80::1%25eth0]:587?to=ops@example.org", "mailto://[fd00:ec2::254]/ops@example.org?from=v@x.org",
+    "mailto://user:pw@example.org?smtp=[fe80::1]:25&to=ops@example.org",
+    "mailto://user:pw@example.org?smtp=[fd00:ec2::254]&to=ops@example.org",
+    "mailto://user:pw@example.org?smtp=169.254.169.254:25&to=ops@example.org",
+]
+
+
+@pytest.mark.parametrize("url", MAIL_TO_LITERALS)
+def test_mail_to_an_address_literal_is_refused_by_the_policy(url, tmp_path):
+    assert channels.policy_problem(url) is not None
+    outcome = channels.deliver(url, {"title": "t", "body": "b", "type": "info"})
+    assert not outcome.ok and outcome.answer.startswith("not sent:") and "policy" in outcome.answer
+    answer = Api(tmp_path).call("POST", "/api/notify/channel", json={"name": "c", "url": url})
+    assert answer.status == 400 and answer.json["field"] == "url" and "policy" in answer.json["error"]
+
+
+@pytest.mark.parametrize("text, address", [
+    ("192.0.2.1", "192.0.2.1"), ("192.0.2.1:25", "192.0.2.1"), ("fe80::1", "fe80::1"), ("fe80::1%eth0", "fe80::1"),
+    ("[fe80::1]", "fe80::1"), ("[fd00:ec2::254]:587", "fd00:ec2::254"), ("[::ffff:169.254.169.254]", "169.254.169.254"),
+    ("mail.example.org", None), ("mail.example.org:25", None), ("T1JJ3T3L2", None),
+])
+def test_the_address_a_host_text_names(text, address):
+    found = channels.host_address(text)
+    assert (str(found) if found else None) == address
+
+
 def test_a_refused_channel_is_never_sent_to():
     outcome = channels.deliver("json://169.254.169.254/latest", {"title": "t", "body": "b", "type": "info"})
     assert not outcome.ok and outcome.answer.startswith("not sent:")

@@ -59,14 +59,26 @@ class Policy:
 DEFAULT_POLICY = Policy()
 
 
-def _refused_address(text: str, networks) -> bool:
+def host_address(text: str):
+    """The IP address a host as URLs and Apprise write it names, None for a name:
+    `192.0.2.1`, `192.0.2.1:25`, `fe80::1`, `fe80::1%eth0`, `[fe80::1]`, `[fe80::1]:25`
+    (an IPv4-mapped IPv6 address as its IPv4 address)."""
+    text = text.strip()
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
     try:
-        address = ipaddress.ip_address(text.strip("[]").split("%")[0])
+        address = ipaddress.ip_address(text.split("%")[0])
     except ValueError:
-        return False
-    if address.version == 6 and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return any(address in ipaddress.ip_network(net, strict=False) for net in networks)
+        return None
+    mapped = address.ipv4_mapped if address.version == 6 else None
+    return mapped or address
+
+
+def _refused_address(text: str, networks) -> bool:
+    address = host_address(text)
+    return address is not None and any(address in ipaddress.ip_network(net, strict=False) for net in networks)
 
 
 def _resolved(host: str) -> list:
@@ -89,6 +101,16 @@ def destinations(url: str) -> list:
     return hosts + ([smtp] if smtp else [])
 
 
+def _url_host(url: str) -> str:
+    """The host of the URL's own authority as written, whatever Apprise makes of it (a
+    URL it cannot use still names an address); never looked up: it may be a token."""
+    try:
+        netloc = urlsplit(url).netloc.rpartition("@")[2]
+    except ValueError:  # an unbalanced [ ]: no host Apprise would use either
+        return ""
+    return netloc if netloc.startswith("[") else netloc.partition(":")[0]
+
+
 def policy_problem(url: str, policy: Policy = DEFAULT_POLICY, resolve: bool = False):
     """What the policy refuses in this channel URL, or None. With `resolve`, the hosts'
     names are looked up too (when a message leaves: the address it goes to now)."""
@@ -97,11 +119,13 @@ def policy_problem(url: str, policy: Policy = DEFAULT_POLICY, resolve: bool = Fa
 
         if (parse_url(url, verify_host=False) or {}).get("qsd+"):
             return "the URL sets HTTP headers (+Header=...), which the channel policy refuses (channel_headers)"
-    for host in destinations(url):
-        if host.lower().rstrip(".") in METADATA_NAMES or any(
-                _refused_address(a, policy.refused_networks) for a in [host] + (_resolved(host) if resolve else [])):
-            return "its host is in a network the channel policy refuses (channel_refused_networks: link-local " \
-                   "and cloud metadata addresses by default)"
+    hosts = destinations(url)
+    named = [_url_host(url)] + hosts
+    resolved = [a for host in hosts for a in _resolved(host)] if resolve else []
+    if any(host.lower().rstrip(".") in METADATA_NAMES for host in named) or any(
+            _refused_address(a, policy.refused_networks) for a in named + resolved):
+        return "its host is in a network the channel policy refuses (channel_refused_networks: link-local " \
+               "and cloud metadata addresses by default)"
     return None
 
 
@@ -145,13 +169,13 @@ def describe(url: str, policy: Policy = None) -> dict:
         service = "Alertmanager"
     else:
         plugin = _apprise().Apprise.instantiate(url)
-        if plugin is None:
-            raise ChannelError("url", f"url with scheme {scheme}:// is not a channel this notifier can use "
-                                      "(unknown scheme, or a part missing or malformed): see Apprise's URL list")
-        service = str(plugin.service_name)
+        service = str(plugin.service_name) if plugin is not None else None
     problem = policy_problem(url, policy) if policy is not None else None
-    if problem:
+    if problem:  # first: a URL aimed at a refused address is refused for that, whatever else it lacks
         raise ChannelError("url", f"url refused: {problem}")
+    if service is None:
+        raise ChannelError("url", f"url with scheme {scheme}:// is not a channel this notifier can use "
+                                  "(unknown scheme, or a part missing or malformed): see Apprise's URL list")
     return {"scheme": scheme, "service": service}
 
 
