@@ -18,6 +18,7 @@ import requests
 from tests.support.abuse import attack, chunked_request, probe
 from tests.support.api_server import REPO_ROOT, start_api
 from tests.support.api_wsgi import alert
+from vigie.api import limits
 
 pytestmark = pytest.mark.slow
 
@@ -70,6 +71,48 @@ def test_oversize_request_lines_are_refused_and_do_not_stall_the_others(server):
     with attack("LongRequestLines", "127.0.0.1", server.port, connections=8):
         time.sleep(0.5)
         assert_answered(normal_client(server))
+
+
+def read_head(sock) -> bytes:
+    """The status line and headers of an answer (b"" when the server closes first)."""
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        data = sock.recv(4096)
+        if not data:
+            break
+        answer += data
+    return answer
+
+
+def test_a_head_not_complete_past_the_head_limit_gets_431_at_once(server):
+    field = b"X-Filler-%d: " + b"a" * 8000 + b"\r\n"  # each field under its own limit, fewer than 100
+    fields = b"".join(field % n for n in range(limits.HEAD_MAX // 8000 + 2))
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+    try:
+        sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n" + fields)  # and never the empty line
+        assert read_head(sock).startswith(b"HTTP/1.1 431")  # was: nothing, then closed at the head's deadline
+    finally:
+        sock.close()
+
+
+def test_a_refused_request_line_is_answered_at_once_and_nothing_more_is_read(tmp_path):
+    held = start_api(tmp_path, settings={"header_seconds": 60.0})
+    sock = socket.create_connection(("127.0.0.1", held.port), timeout=30)
+    try:
+        sock.sendall(b"GET /" + b"a" * (limits.REQUEST_LINE_MAX + 2))  # the line's end never comes
+        assert read_head(sock).startswith(b"HTTP/1.1 414")
+        # The server neither reads on nor closes before the head's deadline: a client
+        # sending 10 MiB lines again and again waits there (it got a reset at once before)
+        sock.settimeout(3.0)
+        sent, block = 0, b"a" * 65536
+        with pytest.raises(socket.timeout):
+            while sent < 64 * 1024 * 1024:
+                sock.sendall(block)
+                sent += len(block)
+        assert sent < 10 * 1024 * 1024  # what the kernel's buffers hold, never the whole line
+    finally:
+        sock.close()
+        held.stop()
 
 
 def test_slow_bodies_do_not_stall_the_others(server):

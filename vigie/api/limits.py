@@ -29,5 +29,11 @@ OFFSET_MAX = 2 ** 62
 MAX_BATCH = config.default("api.max_batch")
 UNTIL_MINUTES_MAX = 366 * 24 * 60  # ack, shelve: "minutes" from now, at most a year
 
+# request heads (gunicorn's parser, and vigie/api/worker.py for the whole head)
+REQUEST_LINE_MAX = 64 * 1024        # long filter lists fit in a URL; 414 beyond
+HEADER_FIELDS_MAX = 100             # 431 beyond
+HEADER_FIELD_MAX = 8190             # bytes of one header field line; 431 beyond
+HEAD_MAX = REQUEST_LINE_MAX + 32 * 1024  # request line and header fields together; 431 beyond
+
 # request bodies
 MAX_BODY_BYTES = config.default("api.max_body_bytes")

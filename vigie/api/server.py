@@ -21,14 +21,13 @@ from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
 from vigie import db
-from vigie.api import auth
+from vigie.api import auth, limits
 from vigie.api.context import CONTEXT_KEY
 from vigie.api.wsgi_bridge import WsgiBridge
 from vigie.atomic import atomic_write_text
 from vigie.db.checkpoint import Checkpointer
 
 log = logging.getLogger("vigie.api")
-REQUEST_LINE_MAX = 64 * 1024  # long filter lists fit in a URL; 10 MiB lines get a 414
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -113,10 +112,10 @@ def gunicorn_options(settings: dict, fd: int) -> dict:
         "timeout": settings["timeout"],
         "graceful_timeout": 10,
         "keepalive": 5,
-        "limit_request_line": REQUEST_LINE_MAX,
+        "limit_request_line": limits.REQUEST_LINE_MAX,
         "forwarded_allow_ips": ",".join(settings["forwarded_allow_ips"]),  # the app's throttle believes the same
-        "limit_request_fields": 100,
-        "limit_request_field_size": 8190,
+        "limit_request_fields": limits.HEADER_FIELDS_MAX,
+        "limit_request_field_size": limits.HEADER_FIELD_MAX,
         "proc_name": "vigie-api",
         "control_socket_disable": True,  # several instances (tests, benches) must not share one
         "accesslog": "-" if settings["access_log"] else None,

@@ -1,21 +1,33 @@
 """The gunicorn worker serving the API: gunicorn's asyncio (ASGI) worker, whose
-HTTP/1 protocol also puts a deadline on the first request's headers.
+HTTP/1 protocol also guards each request's head (its request line and header fields).
 
-gunicorn bounds the headers of every later request on a kept-alive connection
-(they must arrive within the keep-alive time) but not those of the first one,
-so a client sending one header line every few seconds would keep its
-connection forever. Here the connection is closed when the first request's
-headers are not complete `header_seconds` after it opened.
+- Time: gunicorn bounds the head of every later request on a kept-alive connection
+  (it must arrive within the keep-alive time) but not that of the first one, so a
+  client sending one header line every few seconds would keep its connection
+  forever. Here the connection is closed when the first request's head is not
+  complete `header_seconds` after it opened.
+- Size: gunicorn bounds the request line (414) and each header field (431), not the
+  head as a whole (100 fields of 8 KiB each: 800 KiB held for one connection). Here
+  a head still not complete after `limits.HEAD_MAX` bytes gets a 431.
+- A refused head (414, 431, 400) is answered at once; then nothing more is read from
+  the connection, which is closed when its head's time is up (the deadline above,
+  or the keep-alive time). A client sending oversize request lines over and over
+  waits there, instead of having the server read and refuse them as fast as it
+  can send them while everyone else waits for the processor.
 """
 
 from gunicorn.asgi.protocol import ASGIProtocol
 from gunicorn.workers import gasgi
 
+from vigie.api.limits import HEAD_MAX
+
 DEFAULT_HEADER_SECONDS = 10.0
 
 
-class HeaderDeadlineProtocol(ASGIProtocol):
+class HeadGuardProtocol(ASGIProtocol):
     _header_timer = None
+    _head_bytes = 0       # bytes of the head being read (none while a request is served)
+    _refusing = False     # the parser is being fed a head: a close now is a refusal
 
     def connection_made(self, transport):
         super().connection_made(transport)
@@ -32,6 +44,36 @@ class HeaderDeadlineProtocol(ASGIProtocol):
     def _on_headers_complete(self):
         self._cancel_header_timer()
         return super()._on_headers_complete()
+
+    def _feed_callback_parser(self, data):
+        """gunicorn's, with the size of the head counted: bytes fed while no request
+        has its headers complete are all head (a body only follows a complete one)."""
+        in_head = self._current_request is None
+        self._head_bytes += len(data) if in_head else 0
+        self._refusing = in_head
+        try:
+            fed = super()._feed_callback_parser(data)
+            if fed and self._current_request is None and self._head_bytes > HEAD_MAX:
+                self._send_error_response(431, f"Request head over {HEAD_MAX} bytes")
+                self._close_transport()
+                return False
+        finally:
+            self._refusing = False
+        if self._current_request is not None:
+            self._head_bytes = 0  # the next head counts from its own first byte
+        return fed
+
+    def _close_transport(self):
+        """Close, unless this refuses a head while a deadline runs for it: then the
+        answer is complete (end of stream written), nothing more is read, and the
+        deadline closes the connection."""
+        if self._refusing and (self._header_timer is not None or self._keepalive_handle is not None):
+            self._refusing = False
+            if self.transport.can_write_eof():
+                self.transport.write_eof()
+            self._pause_reading()
+            return
+        super()._close_transport()
 
     def connection_lost(self, exc):
         self._cancel_header_timer()
@@ -51,7 +93,7 @@ class Worker(gasgi.ASGIWorker):
 
     def init_process(self):
         # gasgi builds each connection's protocol from this module-level name
-        gasgi.ASGIProtocol = HeaderDeadlineProtocol
+        gasgi.ASGIProtocol = HeadGuardProtocol
         super().init_process()
 
     async def _shutdown(self):
