@@ -3,14 +3,19 @@ saved, and again when a message leaves), none sets HTTP headers unless allowed, 
 redirect is followed; and a viewer sees only that a delivery failed, never what the
 channel answered."""
 
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.support.api_server import REPO_ROOT
 from tests.support.api_wsgi import Api, alert
+from tests.support.receivers import Receiver
 from vigie import db
 from vigie.notify import channels
+from vigie.notify.rules import normalize_rule
 
 
 @pytest.mark.parametrize("url, refused", [
@@ -124,3 +129,44 @@ def test_a_viewer_sees_that_a_delivery_failed_not_the_channels_answer(tmp_path):
     assert seen[0]["attempts"][0]["answer"] == "delivery failed" and seen[0]["last_error"] == "delivery failed"
     admin = api.call("GET", f"/api/alert/{alert_id}/notifications", "admin").json["results"]
     assert "secret-host.internal" in admin[0]["attempts"][0]["answer"]
+
+
+def notify_once(tmp_path, url, api_section) -> tuple:
+    """An alert a rule sends to the channel `url`; `python -m vigie.notify --once` with the
+    configuration file's [api] section holding `api_section`: (its exit status, the
+    message's last error, what it logged)."""
+    conn = db.connect(tmp_path / "vigie.db")
+    try:
+        db.notify.put_channel(conn, "hook", url)
+        db.notify.put_rule(conn, normalize_rule({"name": "ops", "group_wait_seconds": 0,
+                                                 "steps": [{"channels": ["hook"]}]}))
+        db.insert_alerts(conn, [dict(alert(), severity="CRITICAL")])
+        (tmp_path / "vigie.toml").write_text("[api]\n" + api_section)
+        run = subprocess.run([sys.executable, "-m", "vigie.notify", "--config", str(tmp_path / "vigie.toml"),
+                              "--db", str(tmp_path / "vigie.db"), "--once", "--heartbeat-dir", ""],
+                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+        [message] = conn.execute("SELECT last_error FROM notify_messages").fetchall()
+        return run.returncode, message[0], run.stderr
+    finally:
+        conn.close()
+
+
+def test_a_message_leaves_under_the_channel_policy_of_the_configuration(tmp_path):
+    hook = Receiver().start()
+    try:
+        # headers allowed: a channel the API saved under that policy is delivered, header and all
+        opened = tmp_path / "opened"
+        opened.mkdir()
+        status, error, log = notify_once(opened, f"json://127.0.0.1:{hook.port}/hook?+X-Team=ops",
+                                         "channel_headers = true\n")
+        assert status == 0 and error is None, log
+        assert [a.headers.get("X-Team") for a in hook.wait_for(1)] == ["ops"]
+        # this network refused: nothing leaves, and the attempt says why
+        strict = tmp_path / "strict"
+        strict.mkdir()
+        status, error, log = notify_once(strict, f"json://127.0.0.1:{hook.port}/hook",
+                                         'channel_refused_networks = ["127.0.0.0/8"]\n')
+        assert error.startswith("not sent:") and "channel_refused_networks" in error, log
+        assert len(hook.received()) == 1
+    finally:
+        hook.stop()
