@@ -30,6 +30,7 @@ from datetime import timedelta
 from vigie import severity
 from vigie.alert import AlertError, format_timestamp, parse_timestamp
 from vigie.errors import InputError
+from vigie.scope import SCOPE_KEYS
 
 STATUSES = ("open", "acknowledged", "shelved", "resolved")
 DEFAULT_FINGERPRINT_FIELDS = ("server", "application", "environment", "severity", "message")
@@ -276,7 +277,6 @@ def new_row(alert: dict, actor: str, now: str, flap: Flapping) -> tuple:
 
 
 INFORMATION = "information: nothing to do"
-SCOPED_FIELDS = ("provider", "application", "environment", "server")  # what a team's scope looks at
 
 
 def row_to_count_on(rows, alert: dict):
@@ -287,7 +287,7 @@ def row_to_count_on(rows, alert: dict):
     row it copied."""
     if len(rows) < 2:
         return rows[0] if rows else None
-    same = [row for row in rows if all(row[key] == alert[key] for key in SCOPED_FIELDS)]
+    same = [row for row in rows if all(row[key] == alert[key] for key in SCOPE_KEYS)]
     return (same or rows)[-1]
 
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 from bottle import request, response
 
-from vigie import alert_csv, db
+from vigie import alert_csv, db, scope
 from vigie import lifecycle as lc
 from vigie.alert import FIELDS, MAX_TEXT, AlertError, clean_text, normalize_alert, normalize_severity, normalize_timestamp
 from vigie.api import limits, scoping
@@ -372,7 +372,7 @@ def check_stays_in_scope(ctx, alert: dict, changes: dict) -> None:
     is checked as it would be after the change."""
     after = dict(alert, **{k: v for k, v in changes.items() if k in FIELDS})
     if not scoping.alert_visible(ctx, after):
-        moved = next((k for k in lc.SCOPED_FIELDS if after[k] != alert[k]), None)
+        moved = next((k for k in scope.SCOPE_KEYS if after[k] != alert[k]), None)
         raise ApiError(403, "this change would move the alert outside your team's scope", moved)
 
 
