@@ -64,10 +64,6 @@ def open_for_writing(path) -> bool | None:
         os.close(fd)
 
 
-# What an entry named like an alert file may be (one rule for every reader: vigie/safe_read.py)
-NotRegularFile = safe_read.NotRegularFile
-
-
 def ready(path, settle: float, now: float) -> tuple[bool, float | None]:
     """Whether a file found by a scan or a created event can be taken: (take, recheck_at).
 
@@ -93,8 +89,8 @@ def ready(path, settle: float, now: float) -> tuple[bool, float | None]:
 def read_limited(path, limit: int = MAX_FILE_BYTES) -> bytes:
     """The bytes of a regular file; ValueError when it is larger than `limit` (no alert file is).
 
-    NotRegularFile for anything else: a FIFO, socket, device or directory is
-    never opened in a way that can block, and a symbolic link is never followed.
+    safe_read.NotRegularFile for anything else: a FIFO, socket, device or directory
+    is never opened in a way that can block, and a symbolic link is never followed.
     """
     return safe_read.read_bytes(path, limit, follow_links=False, what="an alert file")
 
