@@ -78,3 +78,15 @@ def test_settings_and_password_files_too(tmp_path):
     link.write_text("[api]\nport = 9999\n")
     (tmp_path / "link.toml").symlink_to(link)
     assert config.load(tmp_path / "link.toml", environ={})["api"]["port"] == 9999  # a link a person made is followed
+
+
+def test_a_file_that_is_not_utf8_is_the_same_kind_of_error_everywhere(tmp_path):
+    from vigie import config
+
+    latin = tmp_path / "latin1"
+    latin.write_bytes(b"[api]\n# caf\xe9\n")
+    with pytest.raises(config.ConfigError, match=r"cannot read the configuration file .*latin1: not UTF-8 text "
+                                                 r"\(byte 12\)"):
+        config.load(latin, environ={})
+    with pytest.raises(mc.MachineConfigError, match=r"cannot read secret file .*latin1: not UTF-8 text"):
+        mc.resolve_secret({"file": str(latin)}, "snmp.community")

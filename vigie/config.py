@@ -442,14 +442,15 @@ def where_else(key: str, but: str = None) -> str:
 def read_file(path: Path) -> dict:
     """The parsed file: a regular file of bounded size (vigie/safe_read.py), valid TOML."""
     try:
-        return tomllib.loads(safe_read.read_text(path, safe_read.SETTINGS_FILE_MAX, what="a configuration file"))
+        text = safe_read.read_text(path, safe_read.SETTINGS_FILE_MAX, what="a configuration file")
     except FileNotFoundError:
         raise ConfigError(f"configuration file {path} does not exist") from None
+    except (OSError, safe_read.Unreadable) as exc:
+        raise ConfigError(f"cannot read the configuration file {path}: {exc.strerror}") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or exc
-        raise ConfigError(f"cannot read the configuration file {path}: {reason}") from None
 
 
 def file_values(data: dict, path: Path) -> dict:

@@ -171,10 +171,8 @@ def load_machine(path) -> dict:
     path = Path(path)
     try:
         text = safe_read.read_text(path, safe_read.MACHINE_FILE_MAX, what="a machine file")
-    except (OSError, safe_read.NotRegularFile, safe_read.TooLarge) as exc:
+    except (OSError, safe_read.Unreadable) as exc:
         raise MachineConfigError(path, None, f"cannot read the file: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise MachineConfigError(path, None, f"not UTF-8 text (byte {exc.start + 1})") from None
     return parse_machine(path.stem, text, source=path)
 
 
@@ -208,9 +206,9 @@ def resolve_secret(value, field="secret", source=None) -> str:
     else:
         try:
             text = safe_read.read_text(value["file"], safe_read.SMALL_FILE_MAX, what="a secret file").strip()
-        except (OSError, ValueError) as exc:
+        except (OSError, safe_read.Unreadable) as exc:
             raise MachineConfigError(source, field, f"{field}: cannot read secret file {value['file']}: "
-                                     f"{getattr(exc, 'strerror', None) or 'not UTF-8 text'}") from None
+                                     f"{exc.strerror}") from None
         origin = f"secret file {value['file']}"
     least = min_secret_chars(field.rsplit(".", 1)[-1])
     if len(text) < least:

@@ -24,26 +24,38 @@ SMALL_FILE_MAX = 64 * 1024       # a secret, a token, a password
 SETTINGS_FILE_MAX = 1024 * 1024  # a settings (TOML) file
 
 
-class NotRegularFile(ValueError):
+class Unreadable(ValueError):
+    """A file that is there but is not read; `strerror` says why, as OSError's does,
+    so a caller catching (OSError, Unreadable) words both the same way."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.strerror = reason
+
+
+class NotRegularFile(Unreadable):
     """Only regular files are read: opening a FIFO blocks, and a link could lead anywhere."""
 
     def __init__(self, mode: int):
         kind = _KINDS.get(stat.S_IFMT(mode), "a special file")
         rule = "links are not followed" if stat.S_ISLNK(mode) else "only regular files are read"
         super().__init__(f"{kind}, not a regular file: {rule}")
-        self.strerror = str(self)
 
 
-class TooLarge(ValueError):
+class TooLarge(Unreadable):
     def __init__(self, limit: int, what: str):
         super().__init__(f"file is larger than {limit} bytes: not {what}")
-        self.strerror = str(self)
+
+
+class NotText(Unreadable):
+    def __init__(self, exc: UnicodeDecodeError):
+        super().__init__(f"not UTF-8 text (byte {exc.start + 1})")
 
 
 def read_bytes(path, limit: int, follow_links: bool = True, what: str = "a file Vigie reads") -> bytes:
     """The bytes of the regular file at `path`, at most `limit` of them. NotRegularFile
-    for anything else (never opened in a way that can block), TooLarge past `limit`,
-    OSError when it cannot be opened."""
+    for anything else (never opened in a way that can block), TooLarge past `limit`
+    (both Unreadable), OSError when it cannot be opened."""
     mode = (os.stat if follow_links else os.lstat)(path).st_mode
     if not stat.S_ISREG(mode):
         raise NotRegularFile(mode)
@@ -65,5 +77,8 @@ def read_bytes(path, limit: int, follow_links: bool = True, what: str = "a file 
 
 
 def read_text(path, limit: int, follow_links: bool = True, what: str = "a file Vigie reads") -> str:
-    """read_bytes as UTF-8 text (UnicodeDecodeError when it is not)."""
-    return read_bytes(path, limit, follow_links, what).decode("utf-8")
+    """read_bytes as UTF-8 text (NotText when it is not)."""
+    try:
+        return read_bytes(path, limit, follow_links, what).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NotText(exc) from None

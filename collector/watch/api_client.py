@@ -94,7 +94,7 @@ def read_token(token_file=None, environ=None) -> str:
             f"token file {path} does not exist: create it with "
             f"`python api.py mktoken <operator> --db <db> --out {path}`"
         ) from None
-    except (OSError, safe_read.NotRegularFile, safe_read.TooLarge) as exc:
+    except (OSError, safe_read.Unreadable) as exc:
         raise ValueError(f"cannot read token file {path}: {exc.strerror}") from None
     if not token:
         raise ValueError(f"token file {path} is empty")
