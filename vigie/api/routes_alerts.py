@@ -343,12 +343,18 @@ def add_alerts():
     return db.get_alert(ctx.conn(), alert_id)
 
 
+def check_batch_size(ctx, count: int, field=None, advice: str = "") -> None:
+    """413 for a batch of more alerts than max_batch, whichever route it came by."""
+    limit = ctx.settings["max_batch"]
+    if count > limit:
+        raise ApiError(413, f"batch of {count} alerts is over the limit of {limit} (max_batch){advice}", field,
+                       index=None)
+
+
 def add_batch(ctx, user, items):
     if not items:
         raise ApiError(400, "empty batch: send at least one alert", None, index=None)
-    if len(items) > ctx.settings["max_batch"]:
-        raise ApiError(413, f"batch of {len(items)} alerts is over the limit of {ctx.settings['max_batch']}",
-                       None, index=None)
+    check_batch_size(ctx, len(items))
     records = []
     for index, item in enumerate(items):
         try:

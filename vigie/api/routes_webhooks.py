@@ -23,7 +23,7 @@ from vigie.alert import MAX_TEXT, AlertError, normalize_alert, parse_timestamp
 from vigie.api import scoping
 from vigie.api.context import context
 from vigie.api.errors import ApiError
-from vigie.api.routes_alerts import check_in_scope
+from vigie.api.routes_alerts import check_batch_size, check_in_scope
 from vigie.errors import InputError
 
 FIELDS = ("server", "application", "environment", "provider", "severity")
@@ -148,9 +148,8 @@ def alertmanager_webhook():
         raise ApiError(500, f"the server's setting is wrong: {exc.message}") from None
     body = ctx.read_json()
     sent = body.get("alerts") if isinstance(body, dict) else None
-    if isinstance(sent, list) and len(sent) > ctx.settings["max_batch"]:
-        raise ApiError(413, f"{len(sent)} alerts in one payload is over the limit of {ctx.settings['max_batch']} "
-                            "(max_batch): lower Alertmanager's max_alerts", "alerts")
+    if isinstance(sent, list):
+        check_batch_size(ctx, len(sent), "alerts", advice=": lower Alertmanager's max_alerts")
     alerts = parse_payload(body)
     records = [to_record(alert, mapping) for alert in alerts]
     check_in_scope(ctx, records)
