@@ -47,16 +47,6 @@ def test_mail_to_an_address_literal_is_refused_by_the_policy(url, tmp_path):
     assert answer.status == 400 and answer.json["field"] == "url" and "policy" in answer.json["error"]
 
 
-@pytest.mark.parametrize("text, address", [
-    ("192.0.2.1", "192.0.2.1"), ("192.0.2.1:25", "192.0.2.1"), ("fe80::1", "fe80::1"), ("fe80::1%eth0", "fe80::1"),
-    ("[fe80::1]", "fe80::1"), ("[fd00:ec2::254]:587", "fd00:ec2::254"), ("[::ffff:169.254.169.254]", "169.254.169.254"),
-    ("mail.example.org", None), ("mail.example.org:25", None), ("T1JJ3T3L2", None),
-])
-def test_the_address_a_host_text_names(text, address):
-    found = channels.host_address(text)
-    assert (str(found) if found else None) == address
-
-
 def test_a_refused_channel_is_never_sent_to():
     outcome = channels.deliver("json://169.254.169.254/latest", {"title": "t", "body": "b", "type": "info"})
     assert not outcome.ok and outcome.answer.startswith("not sent:")

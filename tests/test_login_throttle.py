@@ -44,6 +44,7 @@ def test_a_trusted_pair_is_never_made_to_wait(throttle):
     ("198.51.100.7", "203.0.113.9", "198.51.100.7"),                   # not a proxy: its header is ignored
     ("127.0.0.1", "not-an-address", "127.0.0.1"), ("127.0.0.1", None, "127.0.0.1"),
     ("::1", "2001:db8::5", "2001:db8::5"), ("127.0.0.1", "10.1.0.4", "10.1.0.4"),
+    ("127.0.0.1", "203.0.113.9:4711", "203.0.113.9"), ("::1", "[2001:db8::5]:443", "2001:db8::5"),  # with a port
 ])
 def test_the_client_address_believes_only_trusted_proxies(throttle, peer, forwarded, client):
     networks = throttle.trusted_networks(["127.0.0.1", "::1", "10.1.0.0/16"])

@@ -20,14 +20,13 @@ configuration.md is generated from the table (`python -m vigie config --markdown
 import argparse
 import difflib
 import functools
-import ipaddress
 import os
 import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vigie import device_log, lifecycle, paths, safe_read, topology
+from vigie import addresses, device_log, lifecycle, paths, safe_read, topology
 from vigie.shard import ShardError, parse_shard
 
 ENV_FILE = "VIGIE_CONFIG"
@@ -90,7 +89,7 @@ def networks(entries, also=()):
         if entry in also:
             continue
         try:
-            ipaddress.ip_network(entry.strip(), strict=False)
+            addresses.network(entry)
         except ValueError:
             return f"addresses or networks{' or ' + ', '.join(also) if also else ''} (not {entry!r})"
     return None

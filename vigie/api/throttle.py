@@ -16,9 +16,10 @@ The client address is the peer's, or, when the peer is a proxy listed in
 proxy wrote last in X-Forwarded-For. Pure functions, tested on literal input.
 """
 
-import ipaddress
 import math
 from dataclasses import dataclass
+
+from vigie.addresses import host_address, network
 
 
 @dataclass(frozen=True)
@@ -65,14 +66,7 @@ def trusted_networks(entries) -> tuple:
     """forwarded_allow_ips entries as networks; ("*",) trusts every peer."""
     if "*" in entries:
         return ("*",)
-    return tuple(ipaddress.ip_network(entry.strip(), strict=False) for entry in entries if entry.strip())
-
-
-def _address(text: str):
-    try:
-        return ipaddress.ip_address(text.strip().strip("[]"))
-    except ValueError:
-        return None
+    return tuple(network(entry) for entry in entries if entry.strip())
 
 
 def _trusted(address, networks) -> bool:
@@ -83,11 +77,11 @@ def client_address(peer: str, forwarded_for, networks) -> str:
     """The client's address: the peer, unless it is a trusted proxy; then, walking
     X-Forwarded-For from its end, the first address that is not a trusted proxy (the
     entries before it are the client's own word, never believed)."""
-    current = _address(peer)
+    current = host_address(peer)
     if not forwarded_for or not _trusted(current, networks):
         return peer
     for entry in reversed(forwarded_for.split(",")):
-        hop = _address(entry)
+        hop = host_address(entry)
         if hop is None:
             break  # a malformed entry: the last trusted hop is all that is known
         current = hop

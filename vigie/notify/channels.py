@@ -14,7 +14,6 @@ Apprise is imported on first use only: the API imports this module to check URLs
 and pays Apprise's import (about 0.2 s) and plugin loading (about 0.5 s) once.
 """
 
-import ipaddress
 import logging
 import re
 import socket
@@ -24,6 +23,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from vigie import config
+from vigie.addresses import host_address, network
 from vigie.notify import alertmanager
 from vigie.errors import ChannelError
 
@@ -59,26 +59,9 @@ class Policy:
 DEFAULT_POLICY = Policy()
 
 
-def host_address(text: str):
-    """The IP address a host as URLs and Apprise write it names, None for a name:
-    `192.0.2.1`, `192.0.2.1:25`, `fe80::1`, `fe80::1%eth0`, `[fe80::1]`, `[fe80::1]:25`
-    (an IPv4-mapped IPv6 address as its IPv4 address)."""
-    text = text.strip()
-    if text.startswith("["):
-        text = text[1:].partition("]")[0]
-    elif text.count(":") == 1:
-        text = text.partition(":")[0]
-    try:
-        address = ipaddress.ip_address(text.split("%")[0])
-    except ValueError:
-        return None
-    mapped = address.ipv4_mapped if address.version == 6 else None
-    return mapped or address
-
-
 def _refused_address(text: str, networks) -> bool:
     address = host_address(text)
-    return address is not None and any(address in ipaddress.ip_network(net, strict=False) for net in networks)
+    return address is not None and any(address in network(net) for net in networks)
 
 
 def _resolved(host: str) -> list:
