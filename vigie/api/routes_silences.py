@@ -63,11 +63,16 @@ def list_silences():
 PREVIEW_ALERTS = 20  # alerts a preview lists (it counts them all)
 
 
-def check_may_make(ctx, user, silence: dict, moment) -> None:
-    """A silence that matches every alert, has no end, or lasts more than
-    silence_max_days needs an admin."""
+def may_make(ctx, user, silence: dict, moment) -> tuple:
+    """(why only an admin may make this silence, or None; whether this user may): one
+    that matches every alert, has no end, or lasts more than silence_max_days needs one."""
     why = rules.needs_admin(silence, moment, ctx.settings["silence_max_days"])
-    if why and not (user is not None and role_allows(user["role"], "admin")):
+    return why, why is None or (user is not None and role_allows(user["role"], "admin"))
+
+
+def check_may_make(ctx, user, silence: dict, moment) -> None:
+    why, allowed = may_make(ctx, user, silence, moment)
+    if not allowed:
         field = "matchers" if rules.matches_everything(silence["matchers"]) else "ends_at"
         raise ApiError(403, f"only an admin may make this silence: {why}. Narrow what it matches, or give it an "
                             f"end within {ctx.settings['silence_max_days']:g} days", field)
@@ -100,10 +105,10 @@ def preview_silence():
     matched = [r for r in db.silences.matching_rows(ctx.conn(), silence["matchers"])
                if scoping.alert_visible(ctx, r)]
     shown = db.silences.preview(silence, moment)
-    why = rules.needs_admin(silence, moment, ctx.settings["silence_max_days"])
+    why, allowed = may_make(ctx, user, silence, moment)
     return {"silence": {k: shown[k] for k in ("matchers", "starts_at", "ends_at", "schedule", "state", "window")},
             "matching": len(matched), "matches_everything": rules.matches_everything(silence["matchers"]),
-            "needs_admin": why, "allowed": why is None or role_allows(user["role"], "admin"),
+            "needs_admin": why, "allowed": allowed,
             "alerts": [{k: r[k] for k in ("id", "server", "severity", "message")}
                        for r in matched[-PREVIEW_ALERTS:][::-1]]}
 
