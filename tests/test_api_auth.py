@@ -56,6 +56,11 @@ MATRIX = [
     ("DELETE", "/api/machine/box", None, "admin"),
     ("GET", "/api/machine/box/log", None, "viewer"),
     ("GET", "/api/machine/box/percentiles", None, "viewer"),
+    ("GET", "/api/machine/box/health", None, "viewer"),
+    ("GET", "/api/topology", None, "viewer"),
+    ("POST", "/api/discovery", {"subnets": ["127.0.0.1/32"], "credentials_from": ["box"]}, "admin"),
+    ("GET", "/api/discovery/{run}", None, "admin"),
+    ("POST", "/api/discovery/{run}/add", {"names": []}, "admin"),
     ("GET", "/api/availability", None, "viewer"),
     ("GET", "/metrics", None, "viewer"),
     ("POST", "/api/webhook/alertmanager", {"version": "4", "alerts": []}, "operator"),
@@ -94,8 +99,15 @@ MATRIX = [
 ]
 
 
+RUN = "1765000000-abc123"  # a discovery that ended, found nothing
+
+
 def prepared(tmp_path, **settings):
-    api = Api(tmp_path, **settings)
+    api = Api(tmp_path, **dict({"discovery_networks": ["127.0.0.1/32"]}, **settings))
+    run_dir = tmp_path / "discovery" / RUN
+    run_dir.mkdir(parents=True)
+    (run_dir / "progress.json").write_text(json.dumps({"state": "done", "probed": 1, "answered": 0, "found": []}))
+    (run_dir / "candidates.json").write_text(json.dumps({"candidates": []}))
     api.alert_id = api.call("POST", "/api/alert", json=alert()).json["id"]
     api.silence_id = api.call("POST", "/api/silence", "operator", json=SILENCE).json["id"]
     api.call("POST", "/api/machine", json=dict(MACHINE, name="box"))
@@ -127,7 +139,8 @@ def test_role_matrix(tmp_path, method, path, body, needed, role):
     own_token = db.list_tokens(api.conn, role)[-1]["id"] if role else 1  # a spare token of the caller's
     body = own_password(api, body, role)
     answer = api.call(method, path.replace("{id}", str(api.alert_id)).replace("{token}", str(own_token))
-                      .replace("{message}", str(api.message_id)).replace("{silence}", str(api.silence_id)), role,
+                      .replace("{message}", str(api.message_id)).replace("{silence}", str(api.silence_id))
+                      .replace("{run}", RUN), role,
                       json=body)
     allowed = RANK[role] >= RANK[needed]
     if allowed:
@@ -176,7 +189,8 @@ def test_role_matrix_for_team_members(tmp_path, method, path, body, needed, role
     own_token = db.list_tokens(api.conn, role)[-1]["id"]
     body = own_password(api, body, role)
     answer = api.call(method, path.replace("{id}", str(api.alert_id)).replace("{token}", str(own_token))
-                      .replace("{message}", str(api.message_id)).replace("{silence}", str(api.silence_id)), role,
+                      .replace("{message}", str(api.message_id)).replace("{silence}", str(api.silence_id))
+                      .replace("{run}", RUN), role,
                       json=body)
     if RANK[role] < RANK[needed]:
         assert answer.status == 403, answer
@@ -194,14 +208,14 @@ def test_the_matrix_covers_every_route_and_every_documented_operation(tmp_path):
     api = Api(tmp_path)
     covered = {(m, p.replace("{id}", "<alert_id:int>").replace("box", "<name>").replace("victim", "<name>")
                 .replace("{token}", "<token_id:int>").replace("{message}", "<message_id:int>")
-                .replace("{silence}", "<silence_id:int>")) for m, p, _, _ in MATRIX}
+                .replace("{silence}", "<silence_id:int>").replace("{run}", "<run_id>")) for m, p, _, _ in MATRIX}
     routes = {(r.method, r.rule) for r in api.app.routes if not r.rule.startswith("/<path")}
     assert routes <= covered | {("GET", "/<path:re:(?!api/|api$|login$).+>")}
     documented = {(m.upper(), p) for p, item in spec({})["paths"].items() if p.startswith("/api") for m in item
                   if m != "parameters"}
     matrix_paths = {(m, p.replace("{id}", "{alert_id}").replace("/box", "/{name}").replace("victim", "{username}")
                      .replace("{token}", "{token_id}").replace("{message}", "{message_id}")
-                     .replace("{silence}", "{silence_id}"))
+                     .replace("{silence}", "{silence_id}").replace("{run}", "{run_id}"))
                     for m, p, _, _ in MATRIX if p.startswith("/api")}
     assert documented == matrix_paths
 
