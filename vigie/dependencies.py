@@ -23,8 +23,10 @@ came in, nor the collector's shards, nor the order of the alert files changes it
 Pure functions of their arguments, tested on literal input.
 """
 
+import hashlib
+import json
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from vigie.down_alerts import interface_down_fingerprint
 
@@ -288,3 +290,19 @@ def suppression(parents: dict, ends: dict, reachability: dict, interfaces: dict)
             root = roots.get(far, far)
             found[alert_id] = (root, reachability[root])
     return found
+
+
+@dataclass(frozen=True)
+class Network:
+    """What the verdict needs: everyone's parents and the far end of every cabled port, with
+    a version that changes when they do (and only then)."""
+    parents: dict = field(default_factory=dict)   # {machine: (parents...)}
+    ends: dict = field(default_factory=dict)      # {interface-down fingerprint: far machine}
+    version: str = ""
+
+
+def network(found: dict, topology: dict) -> Network:
+    """The Network of `upstreams`' answer and the topology."""
+    parents, ends = parents_of(found), far_ends(topology)
+    text = json.dumps([sorted(parents.items()), sorted(ends.items())], separators=(",", ":"))
+    return Network(parents, ends, hashlib.sha256(text.encode("utf-8")).hexdigest()[:32])
