@@ -80,7 +80,7 @@ def test_the_root_causes_message_names_the_machines_behind_it_up_to_a_limit():
     alert = {"id": 7, "server": "dist-1", "severity": "CRITICAL", "message": MACHINE_DOWN_MESSAGE,
              "timestamp": T0, "application": "", "environment": "prod", "provider": "", "behind": behind}
     assert render.title([(alert, "opened")]) == \
-        f"[CRITICAL] opened: dist-1: {MACHINE_DOWN_MESSAGE} (25 machines unreachable behind it)"
+        f"[CRITICAL] opened: dist-1 (25 machines unreachable behind it): {MACHINE_DOWN_MESSAGE}"
     text = render.body([(alert, "opened")], "http://vigie.example")
     listed = ", ".join(f"leaf-{i:02d}" for i in range(render.BEHIND_LISTED))
     assert f"  25 machines unreachable behind it: {listed} and 5 more" in text
@@ -127,7 +127,7 @@ def test_the_core_and_its_children_in_any_order_give_one_message_for_the_core_na
     assert told(conn) == []
     notifier.plan(at(40 + HOLD))                # the core's
     [(title, body)] = told(conn)
-    assert title == f"[CRITICAL] opened: core: {MACHINE_DOWN_MESSAGE} (5 machines unreachable behind it)"
+    assert title == f"[CRITICAL] opened: core (5 machines unreachable behind it): {MACHINE_DOWN_MESSAGE}"
     assert "5 machines unreachable behind it: dist-1, dist-2, leaf-1, leaf-2, leaf-3" in body
     notifier.plan(at(400))
     assert len(told(conn)) == 1
@@ -148,8 +148,8 @@ def test_a_child_still_down_when_its_parent_answers_again_is_told_as_a_fault_of_
     change(conn, "leaf-3", 10)
     notifier.plan(at(10))
     notifier.plan(at(10 + HOLD))
-    assert [t for t, _ in told(conn)] == [f"[CRITICAL] opened: dist-2: {MACHINE_DOWN_MESSAGE} "
-                                          "(1 machine unreachable behind it)"]
+    assert [t for t, _ in told(conn)] == [f"[CRITICAL] opened: dist-2 (1 machine unreachable behind it): "
+                                          f"{MACHINE_DOWN_MESSAGE}"]
     change(conn, "dist-2", 300, up=True)
     notifier.plan(at(300))
     notifier.plan(at(300 + HOLD - 1))

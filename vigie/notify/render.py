@@ -1,7 +1,8 @@
 """The text of a notification: a title and a plain-text body, for one alert or a group.
 
 A title names the gravest severity and, for one alert, its server and message:
-`[CRITICAL] opened: edge-rt-02: Machine is not answering SNMP`; for a group, the
+`[CRITICAL] opened: edge-rt-02: Machine is not answering SNMP` (`opened: core (12 machines
+unreachable behind it): ...` for a root cause); for a group, the
 counts: `[CRITICAL] 3 opened, 1 resolved (rule core-network)`. The body has one
 block per alert (at most MAX_LISTED, then a count of the others) with its fields,
 what happened, and a link to it on the site. An alert that is the root cause of others
@@ -70,7 +71,7 @@ def title(entries, rule_name: str = None) -> str:
         alert, kind = entries[0]
         machines = split_behind(alert)[0]
         behind = f" ({_plural(len(machines), 'machine')} unreachable behind it)" if machines else ""
-        return _clip(f"{head} {KIND_WORDS[kind]}: {alert['server']}: {alert['message']}{behind}", TITLE_MAX)
+        return _clip(f"{head} {KIND_WORDS[kind]}: {alert['server']}{behind}: {alert['message']}", TITLE_MAX)
     counts = {}
     for _, kind in entries:
         counts[kind] = counts.get(kind, 0) + 1
