@@ -88,6 +88,7 @@ def test_the_devices_behind_a_down_core_are_stored_suppressed_by_it_whatever_the
     assert stats["needs_attention"] == 1 and stats["suppressed"] == 6
     assert list(alerts(api, status="open", silenced="false", suppressed="false")) == ["core"]
     assert sorted(alerts(api, suppressed_by_alert=core["id"])) == sorted(MACHINES[1:])
+    assert "\nvigie_alerts_suppressed 6\n" in api.call("GET", "/metrics", "viewer").body.decode()
 
 
 def test_a_device_with_two_uplinks_is_its_own_fault_until_both_are_down(tmp_path):
