@@ -111,15 +111,16 @@ def test_parents_by_hand_override_the_topology_and_an_empty_list_means_directly_
 def test_bad_parents_by_hand_are_set_aside_with_the_file_named_and_the_topology_used(given, problem):
     found, problems = dp.upstreams(configs(leaf_1={"parents": given}), NETWORK, vantage=["core"],
                                    source=lambda name: f"machines/{name}.json")
-    assert problems == [f"machines/{problem}"]
+    assert problems == [f"machines/{problem}: the parents found in the topology are used"]
     assert found["leaf-1"].parents == ("dist-1",) and found["leaf-1"].source == "lldp"
-    assert found["leaf-1"].problem == f"machines/{problem}: the parents found in the topology are used"
+    assert found["leaf-1"].problem == problems[0]
 
 
 def test_a_cycle_of_parents_by_hand_is_set_aside_naming_every_file_of_it():
     found, problems = dp.upstreams(configs(leaf_1={"parents": ["leaf-2"]}, leaf_2={"parents": ["leaf-1"]}),
                                    NETWORK, vantage=["core"])
-    assert problems == ["leaf-1.json, leaf-2.json: parents make a cycle leaf-1 -> leaf-2 -> leaf-1"]
+    assert problems == ["leaf-1.json, leaf-2.json: parents make a cycle leaf-1 -> leaf-2 -> leaf-1: the parents found "
+                        "in the topology are used"]
     assert parents(found)["leaf-1"] == ["dist-1"] and parents(found)["leaf-2"] == ["dist-1"]
     assert "cycle" in found["leaf-2"].problem
 
@@ -127,7 +128,8 @@ def test_a_cycle_of_parents_by_hand_is_set_aside_naming_every_file_of_it():
 def test_a_cycle_made_with_the_topology_sets_aside_only_the_hand_written_parents():
     # dist-1 is the parent of leaf-1 in the topology; by hand dist-1 says it is behind leaf-1
     found, problems = dp.upstreams(configs(dist_1={"parents": ["leaf-1"]}), NETWORK, vantage=["core"])
-    assert problems == ["dist-1.json: parents make a cycle dist-1 -> leaf-1 -> dist-1"]
+    assert problems == ["dist-1.json: parents make a cycle dist-1 -> leaf-1 -> dist-1: the parents found in the "
+                        "topology are used"]
     assert parents(found)["dist-1"] == ["core"] and parents(found)["leaf-1"] == ["dist-1"]
 
 

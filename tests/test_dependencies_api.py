@@ -225,3 +225,24 @@ def test_a_database_of_the_previous_version_gets_the_columns_and_keeps_its_alert
     plan = " ".join(r[-1] for r in conn.execute(
         "EXPLAIN QUERY PLAN SELECT id FROM alerts WHERE resolved_at IS NULL AND fingerprint LIKE 'snmp:%'"))
     assert "alerts_down_conditions" in plan
+
+
+def test_the_parents_command_prints_each_machines_parents_and_the_problems(tmp_path, capsys, monkeypatch):
+    from vigie.__main__ import main
+
+    api = network(tmp_path)
+    write_machine(api.machines_dir, "leaf-3", host="198.18.0.6", parents=["ghost"])
+    monkeypatch.setenv("VIGIE_CONFIG", "")
+    args = ["parents", "--machines", str(api.machines_dir), "--topology", str(tmp_path / "api" / "topology.json"),
+            "--vantage", "core"]
+    assert main(args) == 1
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert lines[0].split() == ["machine", "parents", "source", "hops"]
+    assert "leaf-4   dist-1, dist-2  lldp     2" in lines
+    assert lines[1].split() == ["core", "-", "vantage", "0"]
+    assert err.strip() == f"problem: {api.machines_dir}/leaf-3.json: parents: 'ghost' is not a machine: the parents " \
+                          "found in the topology are used"
+    assert main(args + ["--json"]) == 1
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["machines"]["leaf-3"]["parents"] == ["dist-2"] and len(answer["problems"]) == 1

@@ -223,10 +223,10 @@ def upstreams(configs: list, topology: dict, vantage=(), source=_file) -> tuple:
         for name in by_hand:
             refused[name] = problem
             found[name] = from_topology[name]
-    for name, problem in refused.items():
-        found[name] = Upstream(found[name].parents, found[name].source, found[name].hops,
-                               f"{problem}: the parents found in the topology are used")
-    problems += sorted(set(refused.values()))
+    said = {name: f"{problem}: the parents found in the topology are used" for name, problem in refused.items()}
+    for name, text in said.items():
+        found[name] = Upstream(found[name].parents, found[name].source, found[name].hops, text)
+    problems += sorted(set(said.values()))
     return found, problems
 
 

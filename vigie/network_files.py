@@ -8,16 +8,21 @@ files are listed); a topology file that cannot be read counts as no topology, an
 among the problems. A change of the problems is logged once, naming the files.
 """
 
+import argparse
+import json
 import logging
 import os
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vigie import config
 from vigie import dependencies as dp
 from vigie import machines as mc
 from vigie import topology as tp
+from vigie.config import Flag
 
 log = logging.getLogger("vigie.dependencies")
 
@@ -88,3 +93,51 @@ class NetworkFiles:
 
     def network(self, force: bool = False) -> dp.Network:
         return self.current(force).network
+
+
+# --- python -m vigie parents --------------------------------------------------------------
+
+FLAGS = (Flag("--machines", "paths.machines", metavar="DIR"), Flag("--topology", "paths.topology", metavar="FILE"),
+         Flag("--vantage", "dependencies.vantage", metavar="NAMES"))
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m vigie parents",
+        description="Each machine's parents toward the collector, as the API decides with them: from the machine "
+                    "files' \"parents\", else from the topology (LLDP, CDP, the files' links) walked from the vantage "
+                    "machines. A machine whose parents are all down is unreachable behind them: its alerts are "
+                    "suppressed. Problems with parents set by hand are listed last (exit status 1).",
+        epilog="--vantage takes names separated by commas.")
+    config.add_options(p, FLAGS)
+    p.add_argument("--json", action="store_true", help="one JSON object: machines and problems")
+    return p
+
+
+def table(found: dict) -> str:
+    rows = [("machine", "parents", "source", "hops")] + [
+        (name, ", ".join(up.parents) or "-", up.source, "-" if up.hops is None else str(up.hops))
+        for name, up in sorted(found.items())]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    return "\n".join(f"{r[0]:{widths[0]}}  {r[1]:{widths[1]}}  {r[2]:{widths[2]}}  {r[3]}".rstrip() for r in rows)
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        cfg = config.from_args(args)
+    except config.ConfigError as exc:
+        print(f"vigie parents: {exc}", file=sys.stderr)
+        return 2
+    if args.show_config:
+        print(config.describe(cfg, ("paths", "dependencies")))
+        return 0
+    snapshot = read(args.machines, args.topology, args.vantage)
+    if args.json:
+        print(json.dumps({"machines": {name: up.as_dict() for name, up in sorted(snapshot.upstreams.items())},
+                          "problems": list(snapshot.problems)}, indent=1))
+    else:
+        print(table(snapshot.upstreams))
+        for problem in snapshot.problems:
+            print(f"problem: {problem}", file=sys.stderr)
+    return 1 if snapshot.problems else 0
