@@ -8,11 +8,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.support.api_wsgi import Api
+from tests.support.api_wsgi import Api, password_hash
 from tests.support.earlier_db import made_up_to
 from tests.support.site_data import write_machine
 from vigie import db
 from vigie import topology as tp
+from vigie.api import auth
 from vigie.api.context import CONTEXT_KEY
 from vigie.down_alerts import (MACHINE_DOWN_MESSAGE, interface_down_fingerprint, interface_down_message,
                                reachability_fingerprint)
@@ -37,13 +38,13 @@ def network(tmp_path, **settings) -> Api:
     return api
 
 
-def record(machine, clock, up=False, interface=None) -> dict:
+def record(machine, clock, up=False, interface=None, provider="NetOps") -> dict:
     if interface:
         fingerprint, message = interface_down_fingerprint(machine, interface), interface_down_message(interface)
     else:
         fingerprint, message = reachability_fingerprint(machine), MACHINE_DOWN_MESSAGE
     return {"timestamp": f"2026-11-22T{clock}+00:00", "server": machine, "severity": "INFO" if up else
-            ("ERROR" if interface else "CRITICAL"), "message": "back" if up else message, "provider": "NetOps",
+            ("ERROR" if interface else "CRITICAL"), "message": "back" if up else message, "provider": provider,
             "application": "", "environment": "prod", "fingerprint": fingerprint}
 
 
@@ -53,8 +54,8 @@ def post(api, *records):
     return answer.json["ids"]
 
 
-def alerts(api, **query) -> dict:
-    found = api.call("GET", "/api/alert", "viewer", query=dict({"limit": 1000}, **query)).json["results"]
+def alerts(api, role="viewer", **query) -> dict:
+    found = api.call("GET", "/api/alert", role, query=dict({"limit": 1000}, **query)).json["results"]
     return {a["server"] if a["fingerprint"].startswith("snmp:reachability") else a["fingerprint"]: a for a in found}
 
 
@@ -246,3 +247,21 @@ def test_the_parents_command_prints_each_machines_parents_and_the_problems(tmp_p
     assert main(args + ["--json"]) == 1
     answer = json.loads(capsys.readouterr().out)
     assert answer["machines"]["leaf-3"]["parents"] == ["dist-2"] and len(answer["problems"]) == 1
+
+
+def test_a_team_member_is_not_told_of_a_root_cause_outside_the_scope(tmp_path):
+    api = network(tmp_path)
+    post(api, record("core", "10:00:01"), record("dist-1", "10:00:02"), record("leaf-1", "10:00:03", provider="Acme"))
+    db.create_user(api.conn, "netops-viewer", "viewer", password_hash("netops-viewer-password"))
+    token, _ = auth.issue(api.conn, "tokens", "netops-viewer", 1)
+    for name, provider, member in (("acme", "Acme", "viewer"), ("netops", "NetOps", "netops-viewer")):
+        assert api.call("POST", "/api/team", "admin", json={"name": name, "scope": {"provider": [provider]},
+                                                            "members": [member]}).status == 201
+    [leaf] = api.call("GET", "/api/alert", "viewer").json["results"]
+    assert (leaf["server"], leaf["suppressed"], leaf["suppressed_by"], leaf["suppressed_by_alert"]) == \
+        ("leaf-1", True, None, None)
+    assert api.call("GET", f"/api/alert/{leaf['id']}", "viewer").json["suppressed_by"] is None
+    assert alerts(api, "admin")["leaf-1"]["suppressed_by"] == "core"    # an admin sees it
+    netops = api.client.get("/api/alert", headers={"Authorization": f"Bearer {token}"}).json["results"]
+    core = next(a for a in netops if a["server"] == "core")
+    assert core["suppressing"] == 1 and alerts(api, "admin")["core"]["suppressing"] == 2

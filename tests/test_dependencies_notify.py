@@ -168,3 +168,22 @@ def test_a_device_behind_a_live_parent_is_told_after_the_hold(world):
     assert told(conn) == []
     notifier.plan(at(HOLD))
     assert [t for t, _ in told(conn)] == [f"[CRITICAL] opened: leaf-2: {MACHINE_DOWN_MESSAGE}"]
+
+
+def test_a_teams_rule_names_only_what_is_behind_the_root_cause_in_the_teams_scope(world):
+    conn, notifier = world
+    db.teams.put_team(conn, "netops", {"provider": ["NetOps"]}, [])
+    db.notify.put_rule(conn, normalize_rule({"name": "netops", "team": "netops", "steps": [{"channels": ["mail"]}],
+                                             "group_wait_seconds": 0, "repeat_minutes": 0}))
+    db.notify.put_rule(conn, dict(RULE, enabled=False))   # the team's rule alone
+    change(conn, "dist-1", 0)
+    change(conn, "leaf-1", 1)
+    record = {"timestamp": at(2), "server": "leaf-2", "severity": "CRITICAL", "message": MACHINE_DOWN_MESSAGE,
+              "provider": "Acme", "application": "", "environment": "prod",
+              "fingerprint": reachability_fingerprint("leaf-2")}
+    db.insert_alerts(conn, [record], now=at(2), network=NETWORK)
+    notifier.plan(at(2))
+    notifier.plan(at(2 + HOLD))
+    [(title, body)] = told(conn)
+    assert title == f"[CRITICAL] opened: dist-1 (1 machine unreachable behind it): {MACHINE_DOWN_MESSAGE}"
+    assert "leaf-2" not in body

@@ -285,10 +285,35 @@ def load(ctx, alert_id) -> dict:
 
 
 def still_there(alert, alert_id) -> dict:
-    """The alert an update returned; a 404 when it was deleted since it was loaded."""
+    """The alert an update returned, as its user sees it; a 404 when it was deleted since it
+    was loaded."""
     if alert is None:
         raise no_such_alert(alert_id)
-    return alert
+    return as_seen(context(), [alert])[0]
+
+
+LIVE = ["open", "acknowledged", "shelved"]
+
+
+def as_seen(ctx, alerts: list) -> list:
+    """The alerts as a member of a scoped team sees them: a root cause outside the scope is
+    not named (the alert still says it is suppressed), and a root cause counts only the
+    alerts behind it that are in the scope."""
+    if scoping.current_scopes(ctx) is None:
+        return alerts
+    conn = ctx.conn()
+    roots = {a["suppressed_by_alert"] for a in alerts if a.get("suppressed_by_alert")}
+    shown = {r["id"] for r in db.get_alerts(conn, roots) if scoping.alert_visible(ctx, r)}
+    seen = []
+    for alert in alerts:
+        alert = dict(alert)
+        if alert.get("suppressed_by_alert") and alert["suppressed_by_alert"] not in shown:
+            alert.update(suppressed_by=None, suppressed_by_alert=None)
+        if alert.get("suppressing"):
+            alert["suppressing"] = db.count_alerts(conn, scoping.filters_in_scope(
+                ctx, {"suppressed_by_alert": alert["id"], "status": LIVE}))
+        seen.append(alert)
+    return seen
 
 
 def csv_export(ctx, query, filters):
@@ -318,7 +343,7 @@ def list_alerts():
     params["limit"] = limit
     nxt = ctx.page_url(dict(params, offset=offset + limit)) if offset + limit < count else None
     prev = ctx.page_url(dict(params, offset=max(0, offset - limit))) if offset > 0 else None
-    return {"count": count, "next": nxt, "previous": prev, "results": results}
+    return {"count": count, "next": nxt, "previous": prev, "results": as_seen(ctx, results)}
 
 
 def _insert(ctx, user, records) -> list:
@@ -349,7 +374,7 @@ def add_alerts():
     check_in_scope(ctx, [record])
     (alert_id, created), = _insert(ctx, user, [record])
     response.status = 201 if created else 200
-    return db.get_alert(ctx.conn(), alert_id)
+    return as_seen(ctx, [db.get_alert(ctx.conn(), alert_id)])[0]
 
 
 def check_batch_size(ctx, count: int, field=None, advice: str = "") -> None:
@@ -379,7 +404,7 @@ def add_batch(ctx, user, items):
 def get_alert(alert_id):
     ctx = context()
     ctx.require("viewer")
-    return load(ctx, alert_id)
+    return as_seen(ctx, [load(ctx, alert_id)])[0]
 
 
 def check_stays_in_scope(ctx, alert: dict, changes: dict) -> None:

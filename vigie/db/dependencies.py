@@ -107,11 +107,14 @@ def suppressing(conn, alert_ids) -> dict:
     return found
 
 
+BEHIND_COLUMNS = ("id", "server", "message", "fingerprint", "provider", "application", "environment")
+
+
 def behind(conn, alert_id: int, limit: int = None) -> list:
-    """The open alerts suppressed by alert `alert_id`: [{"id", "server", "message", "fingerprint"}], reachability
-    alerts first, then by server."""
-    found = [dict(zip(("id", "server", "message", "fingerprint"), r)) for r in conn.execute(
-        "SELECT id, server, message, fingerprint FROM alerts WHERE suppressed_by_alert = ? AND resolved_at IS NULL",
+    """The open alerts suppressed by alert `alert_id`: [{"id", "server", "message", "fingerprint", and the fields
+    a scope looks at}], reachability alerts first, then by server."""
+    found = [dict(zip(BEHIND_COLUMNS, r)) for r in conn.execute(
+        f"SELECT {', '.join(BEHIND_COLUMNS)} FROM alerts WHERE suppressed_by_alert = ? AND resolved_at IS NULL",
         (alert_id,))]
     found.sort(key=lambda a: (reachability_machine(a["fingerprint"]) is None, a["server"], a["id"]))
     return found[:limit] if limit is not None else found

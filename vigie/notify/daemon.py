@@ -33,6 +33,7 @@ from vigie import heartbeat
 from vigie.down_alerts import is_down_condition
 from vigie.notify import alertmanager, channels as channels_mod, policy, render
 from vigie.notify.rules import rule_matches
+from vigie.scope import in_scope
 from vigie.utc import now_iso
 
 log = logging.getLogger("vigie.notify")
@@ -64,12 +65,14 @@ def alert_condition(alert: dict) -> str:
                             bool(alert.get("suppressed")))
 
 
-def with_behind(conn, alert: dict, kind: str) -> dict:
+def with_behind(conn, alert: dict, kind: str, team_scope=None) -> dict:
     """The alert with what it suppresses (`behind`), for a root cause's message to name
-    them; a resolution names none (they answer again with it, or are faults of their own)."""
+    them, those in the rule's team's scope only; a resolution names none (they answer
+    again with it, or are faults of their own)."""
     if kind == "resolved" or not alert.get("suppressing"):
         return alert
-    return dict(alert, behind=db.dependencies.behind(conn, alert["id"]))
+    found = db.dependencies.behind(conn, alert["id"])
+    return dict(alert, behind=[b for b in found if team_scope is None or in_scope(team_scope, b)])
 
 
 def _track(row):
@@ -232,16 +235,19 @@ class Notifier:
             return 0
         rules = {r["id"]: r for r in db.notify.list_rules(conn)}
         channels = {c["id"]: c for c in db.notify.list_channels(conn)}
+        scopes = db.teams.team_scopes(conn)
         with db.transaction(conn):
             for group in groups:
                 entries_ids = db.notify.message_alerts(conn, group["id"])
                 alerts = {a["id"]: a for a in db.get_alerts(conn, [i for i, _ in entries_ids], now)}
-                entries = [(with_behind(conn, alerts[i], kind), kind) for i, kind in entries_ids if i in alerts]
+                rule = rules.get(group["rule_id"])
+                team_scope = scopes.get(rule["team_id"]) if rule and rule["team_id"] is not None else None
+                entries = [(with_behind(conn, alerts[i], kind, team_scope), kind) for i, kind in entries_ids
+                           if i in alerts]
                 channel = channels.get(group["channel_id"])
                 if not entries or channel is None:
                     db.notify.drop_message(conn, group["id"])
                     continue
-                rule = rules.get(group["rule_id"])
                 message = self.compose(entries, rule["name"] if rule else None,
                                        alertmanager.is_alertmanager_url(channel["url"]), now)
                 db.notify.seal_message(conn, group["id"], message["title"], message["body"],
