@@ -26,7 +26,7 @@ from site_builder import context, inputs, render, topology_map
 from site_builder.graphs import LIVE, MachineGraphs
 from site_builder.writer import Files, SiteWriter, signature
 from vigie.samples import journal
-from vigie import config, device_log, heartbeat, metrics, scope, topology, utc
+from vigie import config, dependencies, device_log, heartbeat, metrics, scope, topology, utc
 from vigie.atomic import atomic_write_bytes
 from vigie.config import Flag
 from vigie.logs import add_logging_options, setup_logging
@@ -138,10 +138,11 @@ class MachineJob:
     what the page shows changed, its dashboard row. Runs in a worker process when
     there are many; writes its own files and returns what the manifest keeps."""
 
-    def __init__(self, config, alerts, alert_count, previous: dict, windows=(), neighbours=()):
+    def __init__(self, config, alerts, alert_count, previous: dict, windows=(), neighbours=(), upstream=None):
         self.config, self.alerts, self.alert_count, self.previous = config, alerts, alert_count, previous
         self.windows = list(windows)     # its maintenance windows, for the graphs to shade
         self.neighbours = list(neighbours)
+        self.upstream = upstream         # its parents toward the collector (context.upstream_view)
 
     def run(self, site, code, samples_dir, out_dir, now: float) -> dict:
         name = self.config["name"]
@@ -163,12 +164,12 @@ class MachineJob:
                 view, error = None, f"cannot use samples: {type(exc).__name__}: {exc}"
         sig = signature(code, site.api_url, public_view(self.config), context.page_facts(view, error),
                         inputs.events_signature(samples_dir, name), self.alert_count, self.alerts, self.windows,
-                        self.neighbours)
+                        self.neighbours, self.upstream)
         current = self.previous.get("inputs") == sig and (Path(out_dir) / relpath).is_file()
         if not current:
             events = inputs.read_events(samples_dir, name) if view is not None else []
             page = context.machine_page(self.config, view, error, events, self.alerts, self.alert_count, self.windows,
-                                        self.neighbours)
+                                        self.neighbours, self.upstream)
             files.write(relpath, site.render("machine.html", "../", "machine", m=page, refresh=REFRESH_SECONDS,
                                              device_severities=device_log.SEVERITIES))
         row = context.dashboard_row(self.config, view, error)
@@ -202,7 +203,8 @@ def run_jobs(site, code, samples_dir, out_dir, jobs, workers, now) -> list:
         return list(pool.map(_worker_run, jobs, chunksize=max(1, min(16, len(jobs) // (workers * 4)))))
 
 
-def build_machines(site, writer, code, samples_dir, conn, configs, workers, now: float, topo=None) -> list:
+def build_machines(site, writer, code, samples_dir, conn, configs, workers, now: float, topo=None,
+                   upstreams=None) -> list:
     """Bring every machine's files up to date; return every machine's dashboard row."""
     jobs = []
     until = datetime.fromtimestamp(now, timezone.utc)
@@ -213,8 +215,9 @@ def build_machines(site, writer, code, samples_dir, conn, configs, workers, now:
         alert_count, alerts = inputs.machine_alerts(conn, config["name"])
         windows = context.maintenance_windows(silences, config["name"], until)
         neighbours = topology_map.machine_neighbours(every, config["name"], names)
+        upstream = context.upstream_view((upstreams or {}).get(config["name"]), names)
         jobs.append(MachineJob(config, alerts, alert_count, writer.previous(f"machines/{config['name']}.html"),
-                               windows, neighbours))
+                               windows, neighbours, upstream))
     results = run_jobs(site, code, samples_dir, writer.out_dir, jobs, workers, now)
     rendered = sum(1 for r in results if not r["skipped"])
     if rendered:
@@ -246,9 +249,21 @@ def read_topology(reported, path) -> dict:
     return found
 
 
+def read_upstreams(reported, machines_dir, configs, topo, vantage) -> dict:
+    """Every machine's parents toward the collector (vigie/dependencies.py); a problem with
+    the parents a machine file sets is said once."""
+    found, problems = dependencies.upstreams(configs, topo, vantage,
+                                             source=lambda name: str(Path(machines_dir) / f"{name}.json"))
+    for problem in problems:
+        reported.problem(("parents", problem), problem, logging.WARNING)
+    reported.keep_only("parents", {("parents", p) for p in problems}, lambda key: None)
+    return found
+
+
 def build(machines_dir, samples_dir, db_path, out_dir, api_url: str = "", now: datetime = None, force: bool = False,
-          workers: int = 1, topology_path=None) -> dict:
-    """Build the site; return what was written. Raises inputs.InputError on unreadable inputs."""
+          workers: int = 1, topology_path=None, vantage=()) -> dict:
+    """Build the site; return what was written. Raises inputs.InputError on unreadable inputs.
+    `vantage`: the machines nearest the collector ([dependencies] vantage)."""
     started = time.monotonic()
     now = now or datetime.now(timezone.utc)
     built_at = utc.iso(now)
@@ -269,16 +284,17 @@ def build(machines_dir, samples_dir, db_path, out_dir, api_url: str = "", now: d
     else:
         reported.clear(("samples-folder",))
     topo = read_topology(reported, topology_path or topology.path_beside(samples_dir))
+    upstreams = read_upstreams(reported, machines_dir, configs, topo, vantage)
     writer = SiteWriter(out_dir)
     if force:
         writer.old = {}
     try:
         site = Site(write_assets(writer), api_url, built_at)
         code = signature(code_version(), site.versions[PLOTLY_ASSET])   # pages link plotly by its hashed name
-        rows = build_machines(site, writer, code, samples_dir, conn, configs, workers, now.timestamp(), topo)
+        rows = build_machines(site, writer, code, samples_dir, conn, configs, workers, now.timestamp(), topo, upstreams)
         report_samples_errors(reported, rows)
-        build_lists(site, writer, code, conn, configs, errors, rows, topo)
-        build_scoped_lists(site, writer, code, conn, configs, rows, topo)
+        build_lists(site, writer, code, conn, configs, errors, rows, topo, upstreams)
+        build_scoped_lists(site, writer, code, conn, configs, rows, topo, upstreams)
     finally:
         if conn is not None:
             conn.close()
@@ -290,13 +306,13 @@ def build(machines_dir, samples_dir, db_path, out_dir, api_url: str = "", now: d
     return report
 
 
-def write_map(site, writer, code, base: str, topo: dict, rows: list) -> None:
+def write_map(site, writer, code, base: str, topo: dict, rows: list, upstreams=None) -> None:
     """map.json: the map's nodes and links for the machines of `rows`."""
-    data = render.json_data(topology_map.map_data(topo, rows)).encode("utf-8")
+    data = render.json_data(topology_map.map_data(topo, rows, upstreams)).encode("utf-8")
     writer.page(f"{base}map.json", signature(code, data.decode("utf-8")), lambda: data)
 
 
-def build_lists(site, writer, code, conn, configs, errors, rows, topo=None) -> None:
+def build_lists(site, writer, code, conn, configs, errors, rows, topo=None, upstreams=None) -> None:
     """The pages that link to machine pages, written after them."""
     stats = inputs.alert_stats(conn, site.built_at)
     count, snapshot = inputs.alert_snapshot(conn, now=site.built_at)
@@ -314,7 +330,7 @@ def build_lists(site, writer, code, conn, configs, errors, rows, topo=None) -> N
     writer.page("notify.html", signature(code, site.api_url, notify),
                 lambda: site.render("notify.html", "", "notify", n=notify))
     writer.page("reports.html", signature(code, site.api_url), lambda: site.render("reports.html", "", "reports"))
-    write_map(site, writer, code, "", topo or topology.empty(), rows)
+    write_map(site, writer, code, "", topo or topology.empty(), rows, upstreams)
     writer.page("map.html", signature(code, site.api_url), lambda: site.render("map.html", "", "map"))
     writer.page("login.html", signature(code, site.api_url), lambda: site.render("login.html", "", "login"))
     writer.page("users.html", signature(code, site.api_url), lambda: site.render("users.html", "", "users"))
@@ -329,7 +345,7 @@ def build_lists(site, writer, code, conn, configs, errors, rows, topo=None) -> N
                                                      refresh=REFRESH_SECONDS))
 
 
-def build_scoped_lists(site, writer, code, conn, configs, rows, topo=None) -> None:
+def build_scoped_lists(site, writer, code, conn, configs, rows, topo=None, upstreams=None) -> None:
     """The pages that mix every team's alerts and machines (dashboard, console, silences, devices),
     once more for each set of scopes a team member sees, in .scoped/<key>/; the API
     serves them to those members at the usual address. A copy per scope set costs a few
@@ -357,7 +373,7 @@ def build_scoped_lists(site, writer, code, conn, configs, rows, topo=None) -> No
                     lambda: site.render("devices.html", "", "devices", d=devices))
         search = render.json_data(context.search_index([r for _, r in mine])).encode("utf-8")
         writer.page(f"{base}/search.json", signature(code, search.decode("utf-8")), lambda: search)
-        write_map(site, writer, code, f"{base}/", topo or topology.empty(), [r for _, r in mine])
+        write_map(site, writer, code, f"{base}/", topo or topology.empty(), [r for _, r in mine], upstreams)
         dash = context.dashboard([r for _, r in mine], [], stats, site.built_at)
         writer.page(f"{base}/index.html", signature(code, site.api_url, dash),
                     lambda: site.render("index.html", "", "dashboard", d=dash, refresh=REFRESH_SECONDS))
@@ -403,11 +419,12 @@ def main(argv=None) -> int:
         return 2
     setup_logging("vigie.site", verbose=args.verbose, quiet=args.quiet)
     if args.show_config:
-        print(config.describe(args.cfg, ("paths", "build")))
+        print(config.describe(args.cfg, ("paths", "build", "dependencies")))
         return 0
     try:
         report = build(args.machines, args.samples, args.db, args.out, args.api_url, force=args.force,
-                       workers=max(1, args.jobs), topology_path=args.topology)
+                       workers=max(1, args.jobs), topology_path=args.topology,
+                       vantage=args.cfg["dependencies"]["vantage"])
     except inputs.InputError as exc:
         log.error("%s", exc)
         return 1

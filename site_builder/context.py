@@ -72,17 +72,19 @@ def config_error_row(error) -> dict:
 
 
 STATE_CARDS = (("acknowledged", "acknowledged"), ("shelved", "shelved"), ("silenced", "silenced"),
-               ("flapping", "flapping"))
+               ("suppressed", "behind a down machine"), ("flapping", "flapping"))
 
 
 def alert_summary(stats) -> dict:
-    """The dashboard's alert cards: what needs a person (open and not silenced) by
-    severity, then how many are acknowledged, shelved, silenced, flapping."""
+    """The dashboard's alert cards: what needs a person (open, not silenced, not suppressed)
+    by severity, then how many are acknowledged, shelved, silenced, behind a down machine
+    (suppressed), flapping."""
     stats = stats or {}
     attention = stats.get("needs_attention_by_severity", {})
     by_status = stats.get("by_status", {})
     states = {"acknowledged": by_status.get("acknowledged", 0), "shelved": by_status.get("shelved", 0),
-              "silenced": stats.get("silenced", 0), "flapping": stats.get("flapping", 0)}
+              "silenced": stats.get("silenced", 0), "suppressed": stats.get("suppressed", 0),
+              "flapping": stats.get("flapping", 0)}
     return {"available": bool(stats), "total": stats.get("total", 0), "silenced": states["silenced"],
             "needs_attention": stats.get("needs_attention", 0),  # INFO never does: it is information
             "needs_attention_by_severity": {s: attention.get(s, 0) for s in SEVERITY_ORDER[:-1]},
@@ -252,8 +254,22 @@ def graph_annotations(log, windows) -> dict:
             "maintenance": windows}
 
 
+SOURCE_WORDS = {"manual": "set by hand in the machine file", "lldp": "from LLDP", "cdp": "from CDP",
+                "links": "from the links the machine files declare"}
+
+
+def upstream_view(upstream, shown) -> dict:
+    """What the machine page says of a machine's parents (a dependencies.Upstream): each
+    parent with its page when shown, where they came from, and a problem of its file's."""
+    if upstream is None:
+        return None
+    return {"parents": [{"name": p, "href": f"{p}.html" if p in shown else None} for p in upstream.parents],
+            "source": upstream.source, "said": SOURCE_WORDS.get(upstream.source, ""), "hops": upstream.hops,
+            "problem": upstream.problem}
+
+
 def machine_page(config, samples, samples_error, events, alerts, alert_count, windows=(),
-                 neighbours=()) -> dict:
+                 neighbours=(), upstream=None) -> dict:
     view = public_view(config)
     samples = samples or {}
     snmp = view.get("snmp") or {}
@@ -268,21 +284,26 @@ def machine_page(config, samples, samples_error, events, alerts, alert_count, wi
         "graphs": interface_graphs(samples), "oid_graphs": oid_graphs(samples), "error_graphs": error_graphs(samples),
         "health": health_rows(samples), "health_graphs": health_graphs(samples),
         "log": device_log(events, alerts), "alert_count": alert_count, "neighbours": list(neighbours),
+        "upstream": upstream,
     }
     page["annotations"] = graph_annotations(page["log"], list(windows))
     return page
 
 
-# The console's views: what each shows, as API filters. The first one is the default.
+# The console's views: what each shows, as API filters, and whether the alerts behind a
+# root cause (suppressed) are folded under it. The first one is the default.
 ALERT_VIEWS = (
-    ("attention", "Needs attention (open, not silenced)", {"status": "open", "silenced": "false"}),
-    ("open", "Open", {"status": "open"}),
-    ("acknowledged", "Acknowledged", {"status": "acknowledged"}),
-    ("shelved", "Shelved", {"status": "shelved"}),
-    ("silenced", "Silenced", {"silenced": "true", "status": "open,acknowledged,shelved"}),
-    ("flapping", "Flapping", {"flapping": "true"}),
-    ("resolved", "Resolved", {"status": "resolved"}),
-    ("all", "All", {}),
+    ("attention", "Needs attention (open, not silenced, not suppressed)",
+     {"status": "open", "silenced": "false", "suppressed": "false"}, True),
+    ("open", "Open", {"status": "open"}, True),
+    ("acknowledged", "Acknowledged", {"status": "acknowledged"}, True),
+    ("shelved", "Shelved", {"status": "shelved"}, True),
+    ("silenced", "Silenced", {"silenced": "true", "status": "open,acknowledged,shelved"}, True),
+    ("suppressed", "Behind a down machine (suppressed)", {"suppressed": "true", "status": "open,acknowledged,shelved"},
+     False),
+    ("flapping", "Flapping", {"flapping": "true"}, True),
+    ("resolved", "Resolved", {"status": "resolved"}, False),
+    ("all", "All", {}, True),
 )
 ACK_DURATIONS = ((15, "15 min"), (60, "1 h"), (240, "4 h"), (None, "until resolved"))
 SHELVE_DURATIONS = ((60, "1 h"), (240, "4 h"), (1440, "1 day"), (10080, "1 week"))
@@ -295,7 +316,7 @@ def alerts_page(count, alerts, stats, snapshot_at, machines=()) -> dict:
         choices[column] = sorted((stats or {}).get(f"by_{column}", {}))
     return {"snapshot": {"count": count, "results": alerts, "taken_at": snapshot_at},
             "choices": choices, "severities": list(SEVERITY_ORDER), "severity_rank": dict(SEVERITY_RANK),
-            "views": [{"name": n, "label": label, "filters": f} for n, label, f in ALERT_VIEWS],
+            "views": [{"name": n, "label": label, "filters": f, "fold": fold} for n, label, f, fold in ALERT_VIEWS],
             "ack_durations": ACK_DURATIONS, "shelve_durations": SHELVE_DURATIONS, "machines": sorted(machines)}
 
 

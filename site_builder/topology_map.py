@@ -42,11 +42,24 @@ def link_view(link: dict, rows: dict) -> dict:
     return view
 
 
-def map_data(topo: dict, rows: list) -> dict:
-    """map.json: {"generated_at", "nodes": [{"id", "label", "machine", "state", "address", "href"}],
-    "links": [{"source", "target", "source_interface", "target_interface", "via",
-    "utilisation_percent", "in_bps", "out_bps"}]} for the machines of `rows` (those shown)."""
+def parent_end(link: dict, parents: dict):
+    """Which end of a link is the other end's parent ("source", "target"), or None."""
+    a, b = link["source"], link["target"]
+    if a in parents.get(b, ()):
+        return "source"
+    if b in parents.get(a, ()):
+        return "target"
+    return None
+
+
+def map_data(topo: dict, rows: list, upstreams=None) -> dict:
+    """map.json: {"generated_at", "nodes": [{"id", "label", "machine", "state", "address", "href",
+    "parents"}], "links": [{"source", "target", "source_interface", "target_interface", "via",
+    "utilisation_percent", "in_bps", "out_bps", "parent"}]} for the machines of `rows` (those
+    shown); `upstreams` (vigie/dependencies.py) gives each machine its parents, and each link
+    between a machine and its parent says which end is the parent."""
     by_name = {r["name"]: r for r in rows}
+    parents = {name: list(up.parents) for name, up in (upstreams or {}).items() if name in by_name}
     topo = topology.scoped(topo, set(by_name))
     nodes = []
     for node in topo["nodes"]:
@@ -54,14 +67,18 @@ def map_data(topo: dict, rows: list) -> dict:
         nodes.append({"id": node["id"], "label": node.get("machine") or node.get("name") or node["id"],
                       "machine": node.get("machine"), "address": node.get("address"),
                       "state": row["status"]["state"] if row else "unmanaged",
-                      "href": f"machines/{node['machine']}.html" if row else None})
+                      "href": f"machines/{node['machine']}.html" if row else None,
+                      "parents": [p for p in parents.get(node.get("machine"), ()) if p in by_name] if row else []})
     present = {n["id"] for n in nodes} | set(by_name)
     for name, row in by_name.items():
         if name not in {n["id"] for n in nodes}:
             nodes.append({"id": name, "label": name, "machine": name, "address": row.get("host"),
-                          "state": row["status"]["state"], "href": f"machines/{name}.html"})
+                          "state": row["status"]["state"], "href": f"machines/{name}.html",
+                          "parents": [p for p in parents.get(name, ()) if p in by_name]})
     links = [link_view(l, by_name) for l in topo["links"]
              if l["a"]["node"] in present and l["b"]["node"] in present]
+    for link in links:
+        link["parent"] = parent_end(link, parents)
     return {"generated_at": topo.get("generated_at"), "nodes": sorted(nodes, key=lambda n: n["id"]), "links": links}
 
 

@@ -26,7 +26,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vigie import addresses, device_log, lifecycle, paths, safe_read, topology
+from vigie import addresses, device_log, lifecycle, machines, paths, safe_read, topology
 from vigie.shard import ShardError, parse_shard
 
 ENV_FILE = "VIGIE_CONFIG"
@@ -117,6 +117,11 @@ def shard(v):
         return None if v == "" or parse_shard(v) else None
     except ShardError:
         return "K/N with 1 <= K <= N, e.g. 1/2, or empty"
+
+
+def machine_names(v):
+    problem = next((machines.name_problem(name) for name in v if machines.name_problem(name)), None)
+    return f"machine names ({problem})" if problem else None
 
 
 def syslog_severity(v):
@@ -266,6 +271,16 @@ SECTIONS = {
         "keep_days": setting(30.0, float, "delivered and failed messages are kept this long", above(0)),
         "workers": setting(4, int, "channels delivered to at once", at_least(1)),
         "tick_seconds": setting(0.5, float, "how often the outbox is read", above(0)),
+    }),
+    "dependencies": Section("Dependency-aware alerting: which machines are unreachable behind a machine that is "
+                            "down (the API decides, the notifier holds the first telling, the site shows the "
+                            "parents).", {
+        "vantage": setting([], list, "the machines nearest the collector, where every path toward the others "
+                                     "starts (empty: the seeds of the discovery; a part of the network holding "
+                                     "none of them starts at its most central machine)", machine_names),
+        "hold_seconds": setting(75.0, float, "a machine's or an interface's new down alert waits this long before "
+                                             "it is told, so that the machines in front of it are seen down first "
+                                             "(a little more than the poll interval; 0: no wait)", at_least(0)),
     }),
     "device_logs": Section("How big and how old a machine's device log may grow (syslog intake and traps).", {
         "max_bytes": setting(LOG_LIMITS.max_bytes, int, "size at which a machine's log is rotated", at_least(1)),

@@ -238,6 +238,9 @@ def _carry_out(row: dict, now: str, flap: Flapping) -> list:
 
 
 _NO_ACK = {"acknowledged": 0, "acknowledged_by": None, "acknowledged_at": None, "ack_until": None}
+# Whether the alert is the doing of another machine (vigie/dependencies.py): decided by the
+# database for the down alerts, anew for each spell of the alert.
+NOT_SUPPRESSED = {"suppressed_by": None, "suppressed_by_alert": None}
 
 
 def _count_change(row: dict, at: str, flap: Flapping) -> list:
@@ -271,7 +274,8 @@ def new_row(alert: dict, actor: str, now: str, flap: Flapping) -> tuple:
            "shelved_until": None, "shelved_by": None, "flap_changes": [], "flapping_until": None,
            "resolved_at": t if clear else None, "resolved_by": actor if clear else None,
            "resolution": INFORMATION if clear else None,
-           "acknowledged": 0, "acknowledged_by": None, "acknowledged_at": None, "ack_until": None}
+           "acknowledged": 0, "acknowledged_by": None, "acknowledged_at": None, "ack_until": None,
+           **NOT_SUPPRESSED}
     events = [{"kind": "created", "at": t, "actor": actor, "note": alert["message"], "detail": None}]
     return row, events + _carry_out(row, now, flap)  # its only possible deadline is its timeout
 
@@ -362,7 +366,7 @@ def _reopen(row: dict, alert: dict, actor: str, flap: Flapping) -> tuple:
     t = alert["timestamp"]
     row.update(resolved_at=None, resolved_by=None, resolution=None, shelved_until=None, shelved_by=None,
                timestamp=t, reopen_count=row["reopen_count"] + 1, duplicate_count=row["duplicate_count"] + 1,
-               **_NO_ACK)
+               **_NO_ACK, **NOT_SUPPRESSED)
     events = [event("reopened", t, actor, alert["message"], reopen_count=row["reopen_count"])]
     events += _take_latest(row, alert, actor)
     return row, events + _count_change(row, t, flap), "reopened"

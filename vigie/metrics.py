@@ -226,6 +226,10 @@ def _health_families(health: dict) -> list:
     for (status, severity), count in sorted((health.get("alerts") or {}).items()):
         alerts.add(labels([("status", status), ("severity", severity)]), count)
     families.append(alerts)
+    suppressed = Family("vigie_alerts_suppressed", "gauge", "Alerts not resolved that are the doing of another "
+                                                            "machine: unreachable behind a machine that is down.")
+    suppressed.add("", health.get("alerts_suppressed"))
+    families.append(suppressed)
     for key, help_text in (("watcher_backlog_files", "Alert files waiting in the drop folder for the watcher."),
                            ("watcher_rejected_files", "Alert files the watcher refused, kept in rejected/."),
                            ("machine_file_errors", "Machine files that do not validate (not polled).")):
@@ -404,17 +408,24 @@ def parser() -> argparse.ArgumentParser:
 
 
 def alert_counts(db_path) -> dict:
-    """{(status, severity): count} read-only from the database; {} when there is none."""
+    """{"alerts": {(status, severity): count}, "alerts_suppressed": count} read-only from the
+    database; {} when there is none."""
     from vigie import db
-    from vigie.db.alerts import count_by_status_and_severity
 
     if not db_path or not Path(db_path).exists():
         return {}
     conn = db.connect(db_path, readonly=True)
     try:
-        return count_by_status_and_severity(conn)
+        return database_health(conn)
     finally:
         conn.close()
+
+
+def database_health(conn) -> dict:
+    """What the exposition tells of the alerts in the database."""
+    from vigie.db.alerts import count_by_status_and_severity, count_suppressed
+
+    return {"alerts": count_by_status_and_severity(conn), "alerts_suppressed": count_suppressed(conn)}
 
 
 def exposition(machines_dir, samples_dir, alertfiles_dir=None, logs_dir=None, db_path=None, shard=None,
@@ -424,7 +435,7 @@ def exposition(machines_dir, samples_dir, alertfiles_dir=None, logs_dir=None, db
     cache = cache or SamplesCache()
     views, bad = collect_machines(machines_dir, samples_dir, shard, cache)
     health = dict(watcher_backlog(alertfiles_dir) if alertfiles_dir else {}, machine_file_errors=bad,
-                  syslog=intake_stats(logs_dir) if logs_dir else {}, alerts=alert_counts(db_path))
+                  syslog=intake_stats(logs_dir) if logs_dir else {}, **alert_counts(db_path))
     return render(views, health, cache.texts).encode("utf-8")
 
 

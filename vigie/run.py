@@ -377,10 +377,14 @@ def ensure_watcher_token(folders: dict, output: Output, cwd: Path, env: dict, ru
 def write_run_config(cfg, url: str, syslog_port_, device_names: list) -> Path:
     """The configuration every command started reads: this command's, with the address the API
     listens on, the collector's quick rescans, the syslog port found free, the generator's
-    settings of this run, and the loopback open to the Devices page's discovery."""
+    settings of this run, the loopback open to the Devices page's discovery, and a hold of
+    dependencies fit for the simulated devices' poll interval (unless one was set)."""
     data = Path(cfg["paths"]["data"]).resolve()
     run = cfg["run"]
+    hold = cfg["dependencies"]["hold_seconds"] if cfg.origin("dependencies.hold_seconds") != "default" \
+        else run["poll_every"] + 10
     chosen = {
+        "dependencies.hold_seconds": float(hold),
         "api.url": url, "notify.site_url": url, "poll.rescan_seconds": 5.0,
         "syslog.listen": [f"udp://127.0.0.1:{syslog_port_}", f"tcp://127.0.0.1:{syslog_port_}"] if syslog_port_
         else cfg["syslog"]["listen"],

@@ -13,15 +13,13 @@ utilisation of one interface): the API keeps one alert per fingerprint, which th
 reopened ten times, not twenty rows.
 """
 
-import hashlib
 import secrets
 from pathlib import Path
 
 from collector.snmp import thresholds
 from vigie.alert_file import render
 from vigie.down_alerts import (INTERFACE_DOWN_SEVERITY, MACHINE_DOWN_MESSAGE, MACHINE_DOWN_SEVERITY,
-                               interface_down_message)
-from vigie.lifecycle import MAX_FINGERPRINT
+                               OPER_STATUS, REACHABILITY, condition_fingerprint, interface_down_message)
 from vigie.machines import defaults as machine_defaults
 from vigie.atomic import atomic_write_text
 from vigie.utc import iso_from_unix
@@ -34,7 +32,7 @@ SEVERITY = {"down": MACHINE_DOWN_SEVERITY, "up": "INFO", "if_down": INTERFACE_DO
 THRESHOLD_KEYS = ("threshold_percent", "threshold_polls", "threshold_hysteresis")
 
 # The condition each kind of event is about.
-CONDITION = {"down": "reachability", "up": "reachability", "if_down": "oper-status", "if_up": "oper-status",
+CONDITION = {"down": REACHABILITY, "up": REACHABILITY, "if_down": OPER_STATUS, "if_up": OPER_STATUS,
              "util_high": "utilisation", "util_ok": "utilisation", "oid_high": "threshold", "oid_ok": "threshold",
              "health_warning": "health", "health_error": "health", "health_critical": "health", "health_ok": "health",
              "capacity_low": "capacity", "capacity_ok": "capacity"}
@@ -116,10 +114,7 @@ def fingerprint(machine: str, event: dict):
         return None
     # the interface, the extra OID or the health metric it is about
     subject = event.get("interface") or event.get("oid") or event.get("metric")
-    text = ":".join(["snmp", condition, machine] + ([str(subject)] if subject else []))
-    if len(text) > MAX_FINGERPRINT:  # a very long interface name: keep it unique, and short enough
-        text = text[:MAX_FINGERPRINT - 65] + ":" + hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return text
+    return condition_fingerprint(condition, machine, subject)
 
 
 def oid_rule(spec: dict, config: dict):

@@ -1,6 +1,8 @@
 /* Alerts console: views (what needs attention first), filters, sorting, paging, and an
    alert's detail with its history, where an operator acknowledges for a while, shelves,
-   resolves, adds a note or makes a silence from it.
+   resolves, adds a note or makes a silence from it. The alerts of devices unreachable
+   behind a machine that is down (suppressed) are folded under that root cause: "and 12
+   behind it" opens them beneath it; a box lists them among the others.
    Live against the API when it answers and the user is logged in; otherwise the
    snapshot written into the page at build time, filtered here. */
 "use strict";
@@ -10,7 +12,7 @@
   var RANK = JSON.parse(document.getElementById("severity-rank").textContent);  // least severe 0
   var VIEWS = JSON.parse(document.getElementById("alert-views").textContent);   // the first is the default
   var TEXT_FILTERS = ["server", "environment", "application", "provider", "q"];
-  var state = { ordering: "-timestamp", offset: 0, live: false, who: null, detail: null };
+  var state = { ordering: "-timestamp", offset: 0, live: false, who: null, detail: null, opened: {} };
   var snapshot = JSON.parse(document.getElementById("alerts-snapshot").textContent);
   var MACHINES = {};   // servers with a machine page
   JSON.parse(document.getElementById("alert-machines").textContent).forEach(function (m) { MACHINES[m] = true; });
@@ -56,16 +58,21 @@
     return f;
   }
   function readFilters() {
-    var f = readForm(), shown = view(form.view.value).filters;
-    Object.keys(shown).forEach(function (k) { f[k] = shown[k]; });
+    var f = readForm(), chosen = view(form.view.value);
+    Object.keys(chosen.filters).forEach(function (k) { f[k] = chosen.filters[k]; });
+    if (chosen.fold) {   /* folded under their root cause, unless the box asks for them */
+      if (form.behind.checked) delete f.suppressed; else f.suppressed = "false";
+    }
     return f;
   }
+  function folded() { return view(form.view.value).fold && !form.behind.checked; }
 
   function writeFilters(params) {
     var sev = (params.getAll("severity").join(",")).split(",").filter(Boolean);
     form.querySelectorAll('input[name="severity"]').forEach(function (c) { c.checked = sev.indexOf(c.value) >= 0; });
     TEXT_FILTERS.forEach(function (name) { form[name].value = params.get(name) || ""; });
     form.acknowledged.value = params.get("acknowledged") || "";
+    form.behind.checked = params.get("behind") === "1";
     form.view.value = view(params.get("view")).name;
     ["since", "until"].forEach(function (name) { form[name].value = params.get(name) ? toLocalInput(params.get(name)) : ""; });
     if (params.get("ordering")) state.ordering = params.get("ordering");
@@ -85,9 +92,10 @@
     if (f.severity && f.severity.indexOf(a.severity) < 0) return false;
     var exact = ["server", "environment", "application", "provider"];
     for (var i = 0; i < exact.length; i++) if (f[exact[i]] && a[exact[i]] !== f[exact[i]]) return false;
-    var flags = ["acknowledged", "silenced", "flapping"];
+    var flags = ["acknowledged", "silenced", "flapping", "suppressed"];
     for (var j = 0; j < flags.length; j++) if (f[flags[j]] && String(a[flags[j]]) !== f[flags[j]]) return false;
     if (f.status && f.status.split(",").indexOf(a.status) < 0) return false;
+    if (f.suppressed_by_alert && a.suppressed_by_alert !== Number(f.suppressed_by_alert)) return false;
     if (f.q && a.message.toLowerCase().indexOf(f.q.toLowerCase()) < 0) return false;
     if (f.since && new Date(a.timestamp) < new Date(f.since)) return false;
     if (f.until && new Date(a.timestamp) > new Date(f.until)) return false;
@@ -169,28 +177,92 @@
     if (a.flapping) td.appendChild(badge("flapping ×" + a.flap_count, "flapping", "changes between open and resolved"));
     if (a.silenced) td.appendChild(badge("silenced", "silenced", "by silence " + a.silence_id));
     if (a.reopen_count) td.appendChild(badge("reopened ×" + a.reopen_count, "reopened"));
+    if (a.suppressed) td.appendChild(rootLink(a));
+    if (a.suppressing && folded() && a.status !== "resolved") td.appendChild(behindToggle(a));
+  }
+
+  /* "behind core": the root cause of a suppressed alert, opened in the detail. */
+  function rootLink(a) {
+    var b = element("button", "behind " + a.suppressed_by, "badge suppressed link");
+    b.type = "button";
+    b.title = "Unreachable behind " + a.suppressed_by + ", which is down (alert #" + a.suppressed_by_alert +
+      "): not told, not counted as needing attention";
+    b.addEventListener("click", function () { openDetail(a.suppressed_by_alert); });
+    return b;
+  }
+
+  /* "and 12 behind it": the alerts this root cause suppresses, opened beneath its row. */
+  function behindToggle(a) {
+    var b = element("button", "", "behind-toggle");
+    b.type = "button";
+    b.dataset.root = a.id;
+    function label() {
+      b.textContent = (state.opened[a.id] ? "▾" : "▸") + " and " + a.suppressing + " behind it";
+      b.setAttribute("aria-expanded", state.opened[a.id] ? "true" : "false");
+    }
+    label();
+    b.title = a.suppressing + " alert" + (a.suppressing > 1 ? "s are" : " is") + " unreachable behind " + a.server +
+      " or a port toward it: folded here, not told";
+    b.addEventListener("click", function () {
+      if (state.opened[a.id]) { delete state.opened[a.id]; closeBehind(a.id); label(); return; }
+      state.opened[a.id] = true;
+      label();
+      openBehind(a);
+    });
+    return b;
+  }
+
+  function closeBehind(rootId) {
+    tbody.querySelectorAll('tr.behind[data-root="' + rootId + '"]').forEach(function (tr) { tr.remove(); });
+  }
+
+  function openBehind(a) {
+    var f = { suppressed_by_alert: String(a.id), status: "open,acknowledged,shelved" };
+    var load = state.live
+      ? Vigie.api("GET", "/api/alert?" + query(f, { ordering: "server", limit: 1000 })).then(function (r) {
+          if (r.status !== 200 || !r.body) throw new Error((r.body && r.body.error) || ("HTTP " + r.status));
+          return r.body.results;
+        })
+      : Promise.resolve(snapshot.results.filter(function (x) { return matches(x, f); }).sort(compare("server")));
+    return load.then(function (found) {
+      closeBehind(a.id);
+      var after = tbody.querySelector('tr[data-id="' + a.id + '"]');
+      if (!after || !state.opened[a.id]) return;
+      found.forEach(function (child) {
+        var tr = alertRow(child);
+        tr.classList.add("behind");
+        tr.dataset.root = a.id;
+        after.parentNode.insertBefore(tr, after.nextSibling);
+        after = tr;
+      });
+    }, function (err) { message("Cannot load the alerts behind " + a.server + ": " + err.message); });
+  }
+
+  function alertRow(a) {
+    var tr = document.createElement("tr");
+    tr.dataset.id = a.id;
+    tr.dataset.status = a.status;
+    if (a.status === "open") tr.className = "open";
+    cell(tr, Vigie.timeElement(a.timestamp));
+    cell(tr, element("span", a.severity, "sev sev-" + String(a.severity).toLowerCase()));
+    cell(tr, serverNode(a.server));
+    messageCell(tr, a);
+    cell(tr, element("span", statusText(a), "status status-" + a.status));
+    var count = cell(tr, "×" + (a.duplicate_count + 1), "num count");
+    count.title = "first seen " + Vigie.localTime(a.first_seen);
+    cell(tr, Vigie.timeElement(a.last_seen));
+    cell(tr, a.environment);
+    cell(tr, a.application);
+    cell(tr, a.provider);
+    ackCell(tr, a);
+    return tr;
   }
 
   function show(page) {
     tbody.textContent = "";
     page.results.forEach(function (a) {
-      var tr = document.createElement("tr");
-      tr.dataset.id = a.id;
-      tr.dataset.status = a.status;
-      if (a.status === "open") tr.className = "open";
-      cell(tr, Vigie.timeElement(a.timestamp));
-      cell(tr, element("span", a.severity, "sev sev-" + String(a.severity).toLowerCase()));
-      cell(tr, serverNode(a.server));
-      messageCell(tr, a);
-      cell(tr, element("span", statusText(a), "status status-" + a.status));
-      var count = cell(tr, "×" + (a.duplicate_count + 1), "num count");
-      count.title = "first seen " + Vigie.localTime(a.first_seen);
-      cell(tr, Vigie.timeElement(a.last_seen));
-      cell(tr, a.environment);
-      cell(tr, a.application);
-      cell(tr, a.provider);
-      ackCell(tr, a);
-      tbody.appendChild(tr);
+      tbody.appendChild(alertRow(a));
+      if (state.opened[a.id] && a.suppressing && folded()) openBehind(a);
     });
     if (!page.results.length) {
       var tr = document.createElement("tr");
@@ -239,7 +311,8 @@
     ["application", "Application"], ["provider", "Provider"], ["first_seen", "First seen"], ["last_seen", "Last seen"],
     ["duplicate_count", "Seen again"], ["reopen_count", "Reopened"], ["acknowledged_by", "Acknowledged by"],
     ["ack_until", "Acknowledged until"], ["shelved_until", "Shelved until"], ["resolution", "Resolved"],
-    ["expires_at", "Resolves by itself at"], ["silence_id", "Silenced by silence"], ["fingerprint", "Fingerprint"]];
+    ["expires_at", "Resolves by itself at"], ["silence_id", "Silenced by silence"],
+    ["suppressed_by", "Unreachable behind"], ["suppressing", "Behind it"], ["fingerprint", "Fingerprint"]];
   var TIMES = { first_seen: 1, last_seen: 1, ack_until: 1, shelved_until: 1, expires_at: 1 };
 
   function showFacts(a) {
@@ -248,13 +321,24 @@
     document.getElementById("detail-title").textContent = "#" + a.id + " " + a.message;
     FACTS.forEach(function (pair) {
       var value = a[pair[0]];
-      if (value === null || value === undefined || value === "" || (pair[0] === "reopen_count" && !value)) return;
+      if (value === null || value === undefined || value === "" || (pair[0] === "reopen_count" && !value) ||
+          (pair[0] === "suppressing" && !value)) return;
       dl.appendChild(element("dt", pair[1]));
       var dd = element("dd");
       if (pair[0] === "status") dd.textContent = statusText(a);
       else if (TIMES[pair[0]]) dd.appendChild(Vigie.timeElement(value));
       else if (pair[0] === "silence_id") dd.appendChild(link("silences.html#silence-" + value, "#" + value));
       else if (pair[0] === "server") dd.appendChild(serverNode(value));
+      else if (pair[0] === "suppressed_by") {
+        dd.appendChild(serverNode(value));
+        dd.appendChild(document.createTextNode(" — "));
+        var root = element("button", "alert #" + a.suppressed_by_alert, "link");
+        root.type = "button";
+        root.addEventListener("click", function () { openDetail(a.suppressed_by_alert); });
+        dd.appendChild(root);
+        dd.appendChild(document.createTextNode(", down: this alert is not told"));
+      } else if (pair[0] === "suppressing") dd.textContent = value + " alert" + (value > 1 ? "s" : "") +
+        " unreachable behind it (or ports toward it), not told";
       else dd.textContent = String(value);
       dl.appendChild(dd);
     });
@@ -301,6 +385,7 @@
     acknowledged: "acknowledged", unacknowledged: "acknowledgement withdrawn", ack_expired: "acknowledgement expired",
     shelved: "shelved", unshelved: "unshelved", shelve_expired: "shelving ended", silenced: "silenced",
     unsilenced: "no longer silenced", flapping: "flapping", flapping_ended: "stopped flapping", edited: "edited",
+    suppressed: "suppressed: unreachable behind a down machine", unsuppressed: "no longer suppressed",
     note: "note", deleted: "deleted" };
 
   function showHistory(entries) {
@@ -403,6 +488,7 @@
   function syncUrl() {
     var extra = state.ordering !== "-timestamp" ? { ordering: state.ordering } : {};
     if (form.view.value !== VIEWS[0].name) extra.view = form.view.value;
+    if (form.behind.checked) extra.behind = "1";
     history.replaceState(null, "", "?" + query(readForm(), extra));
   }
 

@@ -1,6 +1,8 @@
 // The network map: map.json (written by the site builder) drawn by Cytoscape.js with its
 // force-directed layout (cose). Nodes are coloured by state, links by the utilisation of
-// their busier direction; hovering shows names, ports and rates; a click opens a machine.
+// their busier direction; an arrow points from a machine to those reached through it
+// (their parents, vigie/dependencies.py); hovering shows names, ports, rates and parents;
+// a click opens a machine.
 (function () {
   "use strict";
   var STATE_COLOURS = { up: "#2e9d4b", down: "#d0342c", unknown: "#8a8f98", unmanaged: "#ffffff" };
@@ -27,11 +29,11 @@
     var list = [];
     data.nodes.forEach(function (n) {
       list.push({ group: "nodes", data: { id: n.id, label: n.label, state: n.state, href: n.href || "",
-        address: n.address || "", colour: STATE_COLOURS[n.state] || STATE_COLOURS.unknown } });
+        address: n.address || "", parents: n.parents || [], colour: STATE_COLOURS[n.state] || STATE_COLOURS.unknown } });
     });
     data.links.forEach(function (l, i) {
       list.push({ group: "edges", data: { id: "link-" + i, source: l.source, target: l.target,
-        colour: utilisationColour(l.utilisation_percent), link: l } });
+        colour: utilisationColour(l.utilisation_percent), link: l, parent: l.parent || "" } });
     });
     return list;
   }
@@ -77,6 +79,11 @@
           "text-outline-width": 2 } },
         { selector: "node[state = 'unmanaged']", style: { "border-style": "dashed", "shape": "round-rectangle" } },
         { selector: "edge", style: { "line-color": "data(colour)", "width": 3, "curve-style": "bezier" } },
+        // midway, where no label covers it: toward the machine reached through the other end
+        { selector: "edge[parent = 'source']", style: { "mid-target-arrow-shape": "triangle",
+          "mid-target-arrow-color": "data(colour)", "arrow-scale": 1.3 } },
+        { selector: "edge[parent = 'target']", style: { "mid-source-arrow-shape": "triangle",
+          "mid-source-arrow-color": "data(colour)", "arrow-scale": 1.3 } },
         { selector: ":selected", style: { "border-color": "#0b5fff", "border-width": 4 } }
       ],
       layout: { name: "cose", animate: false, randomize: false, nodeRepulsion: function () { return 9000; },
@@ -89,7 +96,9 @@
     cy.on("mouseover", "node, edge", function (event) {
       var el = event.target, text;
       if (el.isNode()) {
-        text = el.data("label") + (el.data("address") ? " (" + el.data("address") + ")" : "") + "\n" + el.data("state");
+        text = el.data("label") + (el.data("address") ? " (" + el.data("address") + ")" : "") + "\n" + el.data("state") +
+          (el.data("parents").length ? "\nreached through " + el.data("parents").map(function (p) { return names[p]; })
+            .join(", ") : "");
       } else {
         text = linkText(el.data("link"), names);
       }

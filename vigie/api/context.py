@@ -21,6 +21,7 @@ from bottle import request, response
 
 from vigie import db
 from vigie.api import auth, throttle
+from vigie.network_files import NetworkFiles
 from vigie.api.errors import AUTH_CHALLENGE, ApiError, is_transient, unauthorized
 from vigie.errors import InputError
 from vigie.roles import role_allows
@@ -41,6 +42,8 @@ class Context:
         self.www_dir = Path(www_dir)
         self.machines_dir = Path(machines_dir)
         self.settings = settings
+        # the machines' parents and the cables, from the files, for the verdict of dependencies
+        self.network = NetworkFiles(self.machines_dir, settings.get("topology"), settings.get("vantage", ()))
         self.password_cache = auth.PasswordCache()
         self.proxies = throttle.trusted_networks(settings.get("forwarded_allow_ips", ()))
         # Idle SQLite connections, (connection, generation, pid), lent to one request at

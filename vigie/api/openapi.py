@@ -12,6 +12,7 @@ import re
 from vigie import machines
 from vigie import __version__, db, device_log
 from vigie import lifecycle as lc
+from vigie.dependencies import SOURCES
 from vigie import silences as sil
 from vigie.api import auth, limits
 from vigie.alert import MAX_TEXT, SEVERITIES, SEVERITY_ALIASES
@@ -147,6 +148,12 @@ def _alert_schema() -> dict:
         "flapping": {"type": "boolean"}, "flap_count": {"type": "integer"},
         "silenced": {"type": "boolean", "description": "A silence active now matches it."},
         "silence_id": {"type": ["integer", "null"]},
+        "suppressed": {"type": "boolean", "description": "The doing of another machine that is down: unreachable "
+                                                         "behind it (or a port toward it); not told, not in needs "
+                                                         "attention. A resolved alert keeps what it was."},
+        "suppressed_by": {"type": ["string", "null"], "description": "The root-cause machine, when suppressed."},
+        "suppressed_by_alert": {"type": ["integer", "null"], "description": "The root cause's alert."},
+        "suppressing": {"type": "integer", "description": "Alerts not resolved that this one suppresses."},
     }
     return {"type": "object", "required": list(db.ALERT_COLUMNS), "properties": properties}
 
@@ -170,7 +177,8 @@ def _lifecycle_schemas() -> dict:
         "kind": {"type": "string", "description": "created, duplicate, severity, reopened, resolved, clear, "
                                                   "timed_out, acknowledged, unacknowledged, ack_expired, shelved, "
                                                   "unshelved, shelve_expired, silenced, unsilenced, flapping, "
-                                                  "flapping_ended, edited, note, deleted."},
+                                                  "flapping_ended, suppressed, unsuppressed, edited, note, "
+                                                  "deleted."},
         "actor": {"type": "string", "description": "A user, or \"system\"."}, "note": {"type": "string"},
         "detail": {"type": ["object", "null"]},
         "pending": {"type": "boolean", "description": "Made by time, not written down yet."}}}
@@ -272,11 +280,11 @@ def components() -> dict:
             **{k: {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
                for k in db.EXACT_FILTERS},
             **{k: {"oneOf": [{"type": "boolean"}, {"type": "string", "enum": ["true", "false"]}]}
-               for k in ("acknowledged", "flapping", "silenced")},
+               for k in ("acknowledged", "flapping", "silenced", "suppressed")},
             "status": {"oneOf": [{"type": "string", "pattern": STATUS_LIST_PATTERN},
                                  {"type": "array", "items": {"type": "string", "pattern": STATUS_LIST_PATTERN}}]},
             "fingerprint": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
-            "silence": ROWID,
+            "silence": ROWID, "suppressed_by_alert": ROWID,
             "q": {"type": "string", "maxLength": MAX_TEXT},
             "since": {"type": "string", "format": "date-time"},
             "until": {"type": "string", "format": "date-time"}}},
@@ -286,17 +294,19 @@ def components() -> dict:
                                                  "by_environment", "by_application", "by_provider",
                                                  "by_acknowledged", "unacknowledged_by_severity", "by_status",
                                                  "needs_attention", "needs_attention_by_severity", "silenced",
-                                                 "flapping", "oldest", "newest"],
+                                                 "suppressed", "flapping", "oldest", "newest"],
                   "properties": {
                       "total": {"type": "integer"}, "unacknowledged": {"type": "integer"},
                       **{f"by_{k}": {"type": "object", "additionalProperties": {"type": "integer"}}
                          for k in ("severity", "server", "environment", "application", "provider", "acknowledged",
                                    "status")},
                       "unacknowledged_by_severity": {"type": "object", "additionalProperties": {"type": "integer"}},
-                      "needs_attention": {"type": "integer", "description": "Alerts open and not silenced: what "
-                                                                            "needs a person."},
+                      "needs_attention": {"type": "integer", "description": "Alerts open, not silenced and not "
+                                                                            "suppressed: what needs a person."},
                       "needs_attention_by_severity": {"type": "object", "additionalProperties": {"type": "integer"}},
                       "silenced": {"type": "integer", "description": "Alerts not resolved that a silence mutes now."},
+                      "suppressed": {"type": "integer", "description": "Alerts not resolved that are the doing of "
+                                                                       "another machine that is down."},
                       "flapping": {"type": "integer"},
                       "oldest": {"type": ["string", "null"]}, "newest": {"type": ["string", "null"]}}},
         **_lifecycle_schemas(),
@@ -311,9 +321,24 @@ def components() -> dict:
             "type": "object", "properties": {"name": {"description": "Ignored: the URL names the machine."}}}]},
         "Machine": {"type": "object", "required": ["name", "host", "snmp"],
                     "description": "A machine's config with defaults filled in and SNMP secrets masked; GET adds "
-                                   "\"live\", the collector's view of it now.",
+                                   "\"live\", the collector's view of it now, and \"upstream\", its parents "
+                                   "toward the collector (both dropped when sent back).",
                     "properties": {"name": {"type": "string"}, "host": {"type": "string"},
-                                   "snmp": {"type": "object"}, "live": {"$ref": "#/components/schemas/LiveState"}}},
+                                   "snmp": {"type": "object"}, "live": {"$ref": "#/components/schemas/LiveState"},
+                                   "upstream": {"$ref": "#/components/schemas/Upstream"}}},
+        "Upstream": {"type": "object", "required": ["parents", "source", "hops", "problem"],
+                     "description": "What stands between the collector and the machine: when every parent is "
+                                    "down, the machine is unreachable behind them, not down itself.",
+                     "properties": {
+                         "parents": {"type": "array", "items": {"type": "string"}},
+                         "source": {"type": "string", "enum": list(SOURCES),
+                                    "description": "manual (the machine file's parents), lldp, cdp, links (the "
+                                                   "machine files' links), vantage (a machine nearest the "
+                                                   "collector), none (no known path)."},
+                         "hops": {"type": ["integer", "null"], "description": "Cables from the nearest vantage "
+                                                                             "machine."},
+                         "problem": {"type": ["string", "null"], "description": "Why the machine file's own "
+                                                                                "parents were set aside."}}},
         "LiveState": {"type": "object", "description": "Up or down and since when, last answer, uptime as last "
                       "read (uptime_as_of), inventory, each interface's status and rates (unknown since the last "
                       "answer when the machine does not answer), the extra OIDs' last values; or an error.",
@@ -727,12 +752,15 @@ def _filter_params(with_paging: bool) -> list:
         q("acknowledged", {"type": "string", "enum": ["true", "false"]}, "Only acknowledged now (true) or not (false)."),
         q("status", {"type": "array", "items": {"type": "string", "pattern": STATUS_LIST_PATTERN}},
           f"Status now: {', '.join(lc.STATUSES)} (repeat or separate by commas). What needs a person: "
-          "status=open&silenced=false.", style="form", explode=True),
+          "status=open&silenced=false&suppressed=false.", style="form", explode=True),
         q("flapping", {"type": "string", "enum": ["true", "false"]}, "Only flapping now (true) or not (false)."),
         q("silenced", {"type": "string", "enum": ["true", "false"]}, "Only silenced now (true) or not (false)."),
         q("fingerprint", {"type": "array", "items": {"type": "string"}}, "Exact fingerprint (repeat for several).",
           style="form", explode=True),
         q("silence", ROWID, "Only the alerts this silence matches."),
+        q("suppressed", {"type": "string", "enum": ["true", "false"]},
+          "Only the alerts that are (true) or are not (false) the doing of another machine that is down."),
+        q("suppressed_by_alert", ROWID, "Only the alerts this alert suppresses (what is unreachable behind it)."),
         q("q", {"type": "string", "maxLength": MAX_TEXT}, "Text the message contains (case-insensitive for ASCII)."),
         q("since", {"type": "string", "format": "date-time"}, "Alerts at or after this time (ISO 8601 with offset)."),
         q("until", {"type": "string", "format": "date-time"}, "Alerts at or before this time (ISO 8601 with offset)."),

@@ -20,10 +20,12 @@ from vigie.api.errors import ApiError
 from vigie.utc import iso
 
 FILTER_PARAMS = ("severity", "server", "environment", "application", "provider", "acknowledged", "status",
-                 "flapping", "silenced", "fingerprint", "silence", "q", "since", "until")
+                 "flapping", "silenced", "suppressed", "suppressed_by_alert", "fingerprint", "silence", "q", "since",
+                 "until")
 LIST_PARAMS = FILTER_PARAMS + ("ordering", "limit", "offset", "format")
 FORMATS = ("json", "csv")
-BOOLEAN_FILTERS = ("acknowledged", "flapping", "silenced")
+BOOLEAN_FILTERS = ("acknowledged", "flapping", "silenced", "suppressed")
+ID_FILTERS = ("silence", "suppressed_by_alert")   # the id of a silence, of the alert suppressing them
 NEW_ALERT_EXTRAS = ("source_id", "fingerprint", "timeout")
 _NEW_ALERT_KEYS = frozenset(FIELDS + NEW_ALERT_EXTRAS)
 
@@ -136,8 +138,9 @@ def parse_filters(query, allowed=FILTER_PARAMS) -> dict:
             filters[name] = value == "true"
     if _values(query, "fingerprint"):
         filters["fingerprint"] = _values(query, "fingerprint")
-    if query.get("silence") is not None:
-        filters["silence"] = parse_int(query, "silence", None, 1, db.MAX_ROWID)
+    for name in ID_FILTERS:
+        if query.get(name) is not None:
+            filters[name] = parse_int(query, name, None, 1, db.MAX_ROWID)
     if query.get("q"):
         if len(query.get("q")) > MAX_TEXT:  # no field is longer: it could match nothing
             raise AlertError("q", f"q is longer than {MAX_TEXT} characters")
@@ -193,9 +196,9 @@ class JsonQuery:
             if key in BOOLEAN_FILTERS and isinstance(value, bool):
                 value = "true" if value else "false"
             value = lc.whole_number(value)
-            if key == "silence" and isinstance(value, int) and not isinstance(value, bool):
+            if key in ID_FILTERS and isinstance(value, int) and not isinstance(value, bool):
                 value = str(value)
-            if key in self.SINGLE or key == "silence":
+            if key in self.SINGLE or key in ID_FILTERS:
                 if not isinstance(value, str):
                     raise AlertError(key, f"{key} must be a string")
                 self.data[key] = [value]
@@ -261,6 +264,12 @@ def lifecycle_settings(ctx) -> dict:
     return {"flap": lc.Flapping(ctx.settings["flap_threshold"], ctx.settings["flap_window_minutes"] * 60)}
 
 
+def change_settings(ctx) -> dict:
+    """What db's functions that change alerts take: the lifecycle's settings, and the network
+    the verdict of dependencies is made from."""
+    return dict(lifecycle_settings(ctx), network=ctx.network.network())
+
+
 # ---------------------------------------------------------------- handlers
 
 def no_such_alert(alert_id) -> ApiError:
@@ -276,10 +285,35 @@ def load(ctx, alert_id) -> dict:
 
 
 def still_there(alert, alert_id) -> dict:
-    """The alert an update returned; a 404 when it was deleted since it was loaded."""
+    """The alert an update returned, as its user sees it; a 404 when it was deleted since it
+    was loaded."""
     if alert is None:
         raise no_such_alert(alert_id)
-    return alert
+    return as_seen(context(), [alert])[0]
+
+
+LIVE = ["open", "acknowledged", "shelved"]
+
+
+def as_seen(ctx, alerts: list) -> list:
+    """The alerts as a member of a scoped team sees them: a root cause outside the scope is
+    not named (the alert still says it is suppressed), and a root cause counts only the
+    alerts behind it that are in the scope."""
+    if scoping.current_scopes(ctx) is None:
+        return alerts
+    conn = ctx.conn()
+    roots = {a["suppressed_by_alert"] for a in alerts if a.get("suppressed_by_alert")}
+    shown = {r["id"] for r in db.get_alerts(conn, roots) if scoping.alert_visible(ctx, r)}
+    seen = []
+    for alert in alerts:
+        alert = dict(alert)
+        if alert.get("suppressed_by_alert") and alert["suppressed_by_alert"] not in shown:
+            alert.update(suppressed_by=None, suppressed_by_alert=None)
+        if alert.get("suppressing"):
+            alert["suppressing"] = db.count_alerts(conn, scoping.filters_in_scope(
+                ctx, {"suppressed_by_alert": alert["id"], "status": LIVE}))
+        seen.append(alert)
+    return seen
 
 
 def csv_export(ctx, query, filters):
@@ -309,11 +343,11 @@ def list_alerts():
     params["limit"] = limit
     nxt = ctx.page_url(dict(params, offset=offset + limit)) if offset + limit < count else None
     prev = ctx.page_url(dict(params, offset=max(0, offset - limit))) if offset > 0 else None
-    return {"count": count, "next": nxt, "previous": prev, "results": results}
+    return {"count": count, "next": nxt, "previous": prev, "results": as_seen(ctx, results)}
 
 
 def _insert(ctx, user, records) -> list:
-    return db.insert_alerts(ctx.conn(), records, actor=user["username"], **lifecycle_settings(ctx),
+    return db.insert_alerts(ctx.conn(), records, actor=user["username"], **change_settings(ctx),
                             fingerprint_fields=tuple(ctx.settings["fingerprint_fields"]),
                             scopes=scoping.current_scopes(ctx))
 
@@ -340,7 +374,7 @@ def add_alerts():
     check_in_scope(ctx, [record])
     (alert_id, created), = _insert(ctx, user, [record])
     response.status = 201 if created else 200
-    return db.get_alert(ctx.conn(), alert_id)
+    return as_seen(ctx, [db.get_alert(ctx.conn(), alert_id)])[0]
 
 
 def check_batch_size(ctx, count: int, field=None, advice: str = "") -> None:
@@ -370,7 +404,7 @@ def add_batch(ctx, user, items):
 def get_alert(alert_id):
     ctx = context()
     ctx.require("viewer")
-    return load(ctx, alert_id)
+    return as_seen(ctx, [load(ctx, alert_id)])[0]
 
 
 def check_stays_in_scope(ctx, alert: dict, changes: dict) -> None:
@@ -396,7 +430,7 @@ def delete_alert(alert_id):
     ctx = context()
     user = ctx.require("admin")
     load(ctx, alert_id)
-    if not db.delete_alert(ctx.conn(), alert_id, user["username"]):
+    if not db.delete_alert(ctx.conn(), alert_id, user["username"], network=ctx.network.network()):
         raise no_such_alert(alert_id)
     return no_content()
 
@@ -423,7 +457,7 @@ def act(alert_id, verb):
     if needs_until is not None:
         args["until"] = parse_until(body, now, needs_until)
     try:
-        alert = db.act(ctx.conn(), alert_id, action, user["username"], iso(now), **lifecycle_settings(ctx), **args)
+        alert = db.act(ctx.conn(), alert_id, action, user["username"], iso(now), **change_settings(ctx), **args)
     except lc.TransitionError as exc:
         raise ApiError(409, str(exc), "status") from None
     return still_there(alert, alert_id)

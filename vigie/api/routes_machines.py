@@ -1,5 +1,8 @@
 """/api/machine...: the machines/<name>.json files, validated, written atomically,
-shown with their SNMP secrets masked."""
+shown with their SNMP secrets masked, with what the collector sees of them now (`live`)
+and what stands between the collector and them (`upstream`: parents and where they
+came from, vigie/dependencies.py). Writing or deleting a machine makes the verdict of
+dependencies again at once."""
 
 import json
 from pathlib import Path
@@ -7,6 +10,7 @@ from pathlib import Path
 from bottle import response
 
 from vigie import db
+from vigie import dependencies as dp
 from vigie import machines as mc, safe_read
 from vigie.api import scoping
 from vigie.api.context import context, no_content
@@ -16,6 +20,7 @@ from vigie.errors import InputError
 from vigie.machine_state import read_live
 
 FILE_MODE = 0o640  # holds SNMP secrets: not world-readable
+SHOWN_ONLY = ("live", "upstream")   # what GET adds: never the file's, dropped from what is sent back
 
 
 def shown(config: dict) -> dict:
@@ -52,19 +57,50 @@ def read_raw(ctx, name):
         return None
 
 
+def check_parents(ctx, name: str, body: dict) -> None:
+    """Parents set by hand must be machines, not the machine itself, and make no cycle with
+    the others' (400 naming the field, and the files of a cycle)."""
+    if body.get("parents") is None:
+        return
+    others = [c for c in mc.load_all(ctx.machines_dir)[0] if c["name"] != name] if ctx.machines_dir.is_dir() else []
+    names = {c["name"] for c in others} | {name}
+    problem = dp.manual_problem(name, body["parents"], names, source=lambda n: f"{n}.json")
+    if problem:
+        raise InputError("parents", problem)
+    parents = {c["name"]: c["parents"] for c in others if c.get("parents") is not None}
+    cycle = dp.find_cycle(dict(parents, **{name: body["parents"]}))
+    if cycle:
+        raise InputError("parents", f"{', '.join(sorted({f'{n}.json' for n in cycle}))}: parents make a cycle "
+                                    f"{' -> '.join(cycle)}")
+
+
+def decide_again(ctx) -> None:
+    """The machines changed: the verdict of dependencies is made again from the files."""
+    db.dependencies.refresh(ctx.conn(), ctx.network.network(force=True))
+
+
 def write(ctx, user, name, body, created):
+    check_parents(ctx, name, body)
     ctx.machines_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(path_of(ctx, name), body, mode=FILE_MODE, indent=2)
     response.status = 201 if created else 200
     machine = shown(mc.load_machine(path_of(ctx, name)))
     db.record_audit(ctx.conn(), user["username"], "create" if created else "replace", "machine", name,
                     {"host": machine.get("host")})  # never the SNMP secrets
-    return machine
+    decide_again(ctx)
+    return dict(machine, upstream=upstream_of(ctx, name))
+
+
+def upstream_of(ctx, name: str) -> dict:
+    """The machine's parents as the files say them now, where they came from, and why its own
+    "parents" were set aside (if they were)."""
+    return ctx.network.current().upstreams.get(name, dp.Upstream()).as_dict()
 
 
 def with_live(ctx, config: dict) -> dict:
-    """The machine as shown, with its live state from the collector's samples."""
-    return dict(shown(config), live=read_live(Path(ctx.settings["samples"]), config["name"]))
+    """The machine as shown, with its live state from the collector's samples and its parents."""
+    return dict(shown(config), live=read_live(Path(ctx.settings["samples"]), config["name"]),
+                upstream=upstream_of(ctx, config["name"]))
 
 
 def list_machines():
@@ -83,7 +119,8 @@ def add_machine():
     user = ctx.require("admin")
     body = dict(ctx.read_object(': the machine file\'s content plus "name"'))
     name = body.pop("name", None)
-    body.pop("live", None)  # what GET adds: the collector's, never the file's
+    for key in SHOWN_ONLY:
+        body.pop(key, None)
     if name is None:
         raise InputError("name", "missing field 'name'")
     path = path_of(ctx, name)
@@ -117,7 +154,8 @@ def replace_machine(name):
     path = path_of(ctx, name)
     body = dict(ctx.read_object(": the machine file's content"))
     body.pop("name", None)  # the URL names the machine; a shown config may be sent back as it is
-    body.pop("live", None)
+    for key in SHOWN_ONLY:
+        body.pop(key, None)
     keep_masked_secrets(body, read_raw(ctx, name), replacing=True)
     mc.validate(body)
     return write(ctx, user, name, body, created=not path.exists())
@@ -131,6 +169,7 @@ def delete_machine(name):
     except FileNotFoundError:
         raise ApiError(404, f"no machine {name!r}", "name") from None
     db.record_audit(ctx.conn(), user["username"], "delete", "machine", name)
+    decide_again(ctx)
     return no_content()
 
 

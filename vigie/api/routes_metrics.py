@@ -16,7 +16,6 @@ from bottle import HTTPResponse, request
 from vigie import metrics
 from vigie.api import scoping
 from vigie.api.context import context
-from vigie.db.alerts import count_by_status_and_severity
 from vigie.db.notify import outbox_size
 
 _CACHES = weakref.WeakKeyDictionary()
@@ -31,7 +30,7 @@ def exposition(ctx) -> str:
         texts = dict(cache.texts)
     health = dict(metrics.watcher_backlog(Path(ctx.settings["alertfiles"])), machine_file_errors=bad_files,
                   syslog=metrics.intake_stats(Path(ctx.settings["logs"])),
-                  alerts=count_by_status_and_severity(ctx.conn()),
+                  **metrics.database_health(ctx.conn()),
                   outbox={"waiting_events": outbox_size(ctx.conn())})
     return metrics.render(views, health, texts)
 

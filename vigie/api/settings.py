@@ -7,8 +7,9 @@ FOLDERS = ("db", "www", "machines", "samples", "logs", "alertfiles", "topology",
 
 
 def flat(cfg: config.Config) -> dict:
-    """{key: value} of the [api] section plus the folders of [paths] the API reads (lists copied)."""
-    settings = dict(cfg["api"], **{key: cfg["paths"][key] for key in FOLDERS})
+    """{key: value} of the [api] section plus the folders of [paths] the API reads and the
+    vantage of [dependencies] (lists copied)."""
+    settings = dict(cfg["api"], **{key: cfg["paths"][key] for key in FOLDERS}, vantage=cfg["dependencies"]["vantage"])
     settings["config_file"] = str(cfg.path) if cfg.path else ""   # handed to the commands the API starts
     return {key: list(value) if isinstance(value, list) else value for key, value in settings.items()}
 

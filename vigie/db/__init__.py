@@ -33,4 +33,4 @@ from vigie.db.users import (  # noqa: F401
     get_user, list_tokens, list_users, revoke_credential, revoke_token, revoke_user_credentials, revoke_user_sessions,
     set_user,
 )
-from vigie.db import logins, notify, teams  # noqa: F401,E402  (db.logins.*, db.notify.*, db.teams.*)
+from vigie.db import dependencies, logins, notify, teams  # noqa: F401,E402  (db.dependencies.*, db.logins.*, ...)

@@ -17,6 +17,7 @@ from operator import itemgetter
 from vigie import lifecycle as lc
 from vigie import scope, severity
 from vigie.alert import FIELDS, SEVERITIES
+from vigie.db import dependencies as dependency_db
 from vigie.db import notify, rows
 from vigie.db import silences as silence_db
 from vigie.db.connection import MAX_ROWID, DatabaseError, rows_where_in, transaction, utc_now
@@ -27,7 +28,7 @@ ALERT_COLUMNS = ("id",) + FIELDS + (
     "acknowledged", "acknowledged_by", "acknowledged_at", "source_id", "fingerprint", "status",
     "duplicate_count", "first_seen", "last_seen", "reopen_count", "ack_until", "shelved_until", "shelved_by",
     "resolved_at", "resolved_by", "resolution", "timeout", "expires_at", "flapping", "flap_count", "silenced",
-    "silence_id")
+    "silence_id", "suppressed", "suppressed_by", "suppressed_by_alert", "suppressing")
 DEFAULT_FLAP = lc.Flapping()
 
 # Columns a client may filter on by exact value, and sort on.
@@ -45,8 +46,8 @@ MATCHED_FIELDS = tuple(f for f in FIELDS if f != "timestamp")  # what silences l
 _MATCHED_VALUES = itemgetter(*MATCHED_FIELDS)
 
 
-def to_alert(row: dict, now: str, silenced_by=()) -> dict:
-    """A row as clients see it at `now`."""
+def to_alert(row: dict, now: str, silenced_by=(), suppressing: int = 0) -> dict:
+    """A row as clients see it at `now`; `suppressing`: how many open alerts are its doing."""
     view = lc.effective(row, now)
     alert = {name: row[name] for name in ("id",) + FIELDS}
     alert.update({name: view[name] for name in ("acknowledged", "acknowledged_by", "acknowledged_at")})
@@ -58,14 +59,15 @@ def to_alert(row: dict, now: str, silenced_by=()) -> dict:
         resolved_by=view["resolved_by"], resolution=view["resolution"], timeout=row["timeout"],
         expires_at=None if view["status"] == "resolved" else row["expires_at"], flapping=view["flapping"],
         flap_count=len(row["flap_changes"]), silenced=bool(silenced_by),
-        silence_id=silenced_by[0] if silenced_by else None)
+        silence_id=silenced_by[0] if silenced_by else None, suppressed=row["suppressed_by"] is not None,
+        suppressed_by=row["suppressed_by"], suppressed_by_alert=row["suppressed_by_alert"], suppressing=suppressing)
     return alert
 
 
 # ---------------------------------------------------------------- ingest
 
 def insert_alerts(conn, records, actor: str = lc.SYSTEM, now: str = None, flap: lc.Flapping = DEFAULT_FLAP,
-                  fingerprint_fields=lc.DEFAULT_FINGERPRINT_FIELDS, scopes=None) -> list:
+                  fingerprint_fields=lc.DEFAULT_FINGERPRINT_FIELDS, scopes=None, network=None) -> list:
     """Ingest normalised records (the seven fields, and optional source_id, fingerprint,
     timeout) in one transaction. Return [(id, created)] in order: created is True when
     the alert made a new row; otherwise id is the row it counted on (a duplicate, a
@@ -78,14 +80,16 @@ def insert_alerts(conn, records, actor: str = lc.SYSTEM, now: str = None, flap: 
     makes an alert of its own, as if nothing held that key. The rows of the batch's
     fingerprints are read in one query; new rows go in with one executemany under
     ids chosen here (BEGIN IMMEDIATE keeps every other writer out), changed rows with
-    one UPDATE per set of changed columns."""
+    one UPDATE per set of changed columns. With `network` (vigie.db.dependencies.Network),
+    a batch holding a down condition, or met by files that changed, makes the verdict of
+    dependencies again in the same transaction."""
     records = list(records)
     now = now or utc_now()
     with transaction(conn):
-        return _ingest(conn, records, actor, now, flap, fingerprint_fields, scopes)
+        return _ingest(conn, records, actor, now, flap, fingerprint_fields, scopes, network)
 
 
-def _ingest(conn, records, actor, now, flap, fingerprint_fields, scopes=None) -> list:
+def _ingest(conn, records, actor, now, flap, fingerprint_fields, scopes=None, network=None) -> list:
     for record in records:
         if not record.get("fingerprint"):
             record["fingerprint"] = lc.fingerprint(record, fingerprint_fields)
@@ -134,6 +138,8 @@ def _ingest(conn, records, actor, now, flap, fingerprint_fields, scopes=None) ->
     rows.update_rows(conn, [(old, final[i]) for i, old in originals.items()])
     conn.executemany("INSERT INTO alert_source_keys (key, source_id, alert_id) VALUES (?, ?, ?)", sources)
     events += silence_db.link_rows(conn, [(final[i], changed) for i, changed in relink.items()], now, actor)
+    if network is not None and (dependency_db.concerns(records) or dependency_db.stale(conn, network)):
+        events += dependency_db.apply(conn, network, now)
     rows.write_events(conn, events, now)
     return results
 
@@ -198,7 +204,8 @@ def get_alerts(conn, ids, now: str = None) -> list:
     ids = list(ids)
     found = {r[0]: rows.from_db(r) for r in rows_where_in(conn, rows.SELECT_ROWS, "id", ids)}
     silenced = silence_db.silenced_map(conn, list(found), now)
-    return [to_alert(found[i], now, silenced.get(i, ())) for i in ids if i in found]
+    behind = dependency_db.suppressing(conn, [i for i, row in found.items() if row["resolved_at"] is None])
+    return [to_alert(found[i], now, silenced.get(i, ()), behind.get(i, 0)) for i in ids if i in found]
 
 
 def _like_pattern(text: str) -> str:
@@ -235,7 +242,8 @@ def _status_clauses(statuses, now):
 
 def build_where(filters: dict, now: str = None, silences_active: bool = False):
     """(sql, params) for the filters: severity/server/.../fingerprint lists of values,
-    acknowledged, flapping and silenced booleans, status list, silence id, q text,
+    acknowledged, flapping, silenced and suppressed booleans, status list, silence id, the
+    id of the alert suppressing them (suppressed_by_alert), q text,
     since/until ISO UTC strings, all as they are at `now`; `silences_active` says whether
     a silence is active then (the connection's table of silenced alerts is ready: see
     _active). Values are already checked by the caller."""
@@ -269,6 +277,11 @@ def build_where(filters: dict, now: str = None, silences_active: bool = False):
     if filters.get("silence") is not None:
         clauses.append("id IN (SELECT alert_id FROM alert_silences WHERE silence_id = ?)")
         params.append(filters["silence"])
+    if filters.get("suppressed") is not None:
+        clauses.append("suppressed_by IS NOT NULL" if filters["suppressed"] else "suppressed_by IS NULL")
+    if filters.get("suppressed_by_alert") is not None:
+        clauses.append("suppressed_by_alert = ?")
+        params.append(filters["suppressed_by_alert"])
     if filters.get("q"):
         clauses.append("message LIKE ? ESCAPE '\\'")
         params.append(_like_pattern(filters["q"]))
@@ -308,8 +321,9 @@ def covering_index(filters: dict):
     """The index that can answer these filters (every filtered column in it where it
     can), led by the most specific equality filter; the live alerts' index when only
     alerts not resolved are asked for; the timestamp index for time ranges or when no
-    other fits; None for text search (the message is in no index) or a fingerprint."""
-    if filters.get("q") or filters.get("fingerprint"):
+    other fits; None for text search (the message is in no index), a fingerprint, or the
+    alerts one suppresses (their own index serves them)."""
+    if filters.get("q") or filters.get("fingerprint") or filters.get("suppressed_by_alert") is not None:
         return None
     columns = {c for c in ("severity",) + EXACT_FILTERS if filters.get(c)}
     if filters.get("acknowledged") is not None:
@@ -402,19 +416,20 @@ def iter_alerts(conn, filters: dict = None, ordering: str = DEFAULT_ORDERING, no
 
 # ---------------------------------------------------------------- changes a person makes
 
-def _change(conn, alert_id: int, rule, now: str, flap: lc.Flapping, relink_by: str = None):
+def _change(conn, alert_id: int, rule, now: str, flap: lc.Flapping, relink_by: str = None, network=None):
     """Apply rule(row) -> (row, events) to one alert, its passed deadlines carried out
     first; return the alert as it is now, or None when there is no such alert.
     lifecycle.TransitionError and InputError from the rule pass through, nothing written.
-    With `relink_by`, what the alert says changed: its silences are looked at again."""
+    With `relink_by`, what the alert says changed: its silences are looked at again.
+    With `network`, a down alert that was resolved makes the verdict of dependencies again."""
     now = now or utc_now()
     with transaction(conn):
-        if _apply(conn, alert_id, rule, now, flap, relink_by) is None:
+        if _apply(conn, alert_id, rule, now, flap, relink_by, network) is None:
             return None
     return get_alert(conn, alert_id, now)
 
 
-def _apply(conn, alert_id, rule, now, flap, relink_by=None):
+def _apply(conn, alert_id, rule, now, flap, relink_by=None, network=None):
     """_change's work inside the caller's transaction; the id of the last history entry
     written (0 when none), or None when there is no such alert."""
     row = rows.read_row(conn, alert_id)
@@ -426,6 +441,8 @@ def _apply(conn, alert_id, rule, now, flap, relink_by=None):
     pairs = [(alert_id, e) for e in events + more]
     if relink_by:
         pairs += silence_db.link_rows(conn, [(new, True)], now, relink_by)
+    if network is not None and dependency_db.concerns([new]) and lc.is_resolved(new, now) != lc.is_resolved(row, now):
+        pairs += dependency_db.apply(conn, network, now)
     rows.write_events(conn, pairs, now)
     return conn.execute("SELECT last_insert_rowid()").fetchone()[0] if pairs else 0
 
@@ -434,14 +451,15 @@ _BY_HAND = {"acknowledge": lc.acknowledge, "unacknowledge": lc.unacknowledge, "s
             "unshelve": lc.unshelve, "resolve": lc.resolve}
 
 
-def act(conn, alert_id: int, action: str, user: str, now: str = None, flap: lc.Flapping = DEFAULT_FLAP, **args):
+def act(conn, alert_id: int, action: str, user: str, now: str = None, flap: lc.Flapping = DEFAULT_FLAP,
+        network=None, **args):
     """What a person does to one alert: one of _BY_HAND, with its arguments (`until`,
     `note`); the alert as it is now, or None when there is no such alert."""
     now = now or utc_now()
     rule = _BY_HAND[action]
     if action == "resolve":
         args["flap"] = flap
-    return _change(conn, alert_id, lambda row: rule(row, user, now, **args), now, flap)
+    return _change(conn, alert_id, lambda row: rule(row, user, now, **args), now, flap, network=network)
 
 
 def acknowledge(conn, alert_id: int, user: str, until: str = None, note: str = "", **kw):
@@ -500,8 +518,9 @@ def set_acknowledged(conn, alert_id: int, acknowledged: bool, user: str = None, 
     return update_alert(conn, alert_id, {"acknowledged": acknowledged}, user, now)
 
 
-def delete_alert(conn, alert_id: int, user: str = None, now: str = None) -> bool:
-    """Delete an alert; its history is kept, ending with who deleted it."""
+def delete_alert(conn, alert_id: int, user: str = None, now: str = None, network=None) -> bool:
+    """Delete an alert; its history is kept, ending with who deleted it. With `network`,
+    deleting a down alert makes the verdict of dependencies again."""
     now = now or utc_now()
     with transaction(conn):
         row = rows.read_row(conn, alert_id)
@@ -511,7 +530,10 @@ def delete_alert(conn, alert_id: int, user: str = None, now: str = None) -> bool
         conn.execute("DELETE FROM alert_silences WHERE alert_id = ?", (alert_id,))
         notify.forget_alert(conn, alert_id)
         note = f"{row['severity']} {row['server']}: {row['message']}"
-        rows.write_events(conn, [(alert_id, lc.event("deleted", now, user or lc.SYSTEM, note))], now)
+        entries = [(alert_id, lc.event("deleted", now, user or lc.SYSTEM, note))]
+        if network is not None and dependency_db.concerns([row]):
+            entries += dependency_db.apply(conn, network, now)
+        rows.write_events(conn, entries, now)
         return True
 
 
@@ -537,9 +559,14 @@ def acknowledge_matching(conn, filters: dict, user: str, now: str = None, flap: 
 
 # ---------------------------------------------------------------- counts
 
+# What needs a person: open, not silenced, and not the doing of another machine.
+NEEDS_ATTENTION = {"status": ["open"], "silenced": False, "suppressed": False}
+
+
 def get_stats(conn, now: str = None, scopes=None) -> dict:
     """Counts for the dashboard at `now`: total, unacknowledged, by each grouping column,
-    by status, and what needs a person (open and not silenced), by severity. With
+    by status, what needs a person (open, not silenced, not suppressed) by severity, and
+    how many alerts not resolved are silenced, suppressed, flapping. With
     `scopes` (a team member's, see vigie/scope.py), only the alerts in them count."""
     now = now or utc_now()
     mine = {} if scopes is None else {"scopes": scopes}
@@ -555,9 +582,10 @@ def get_stats(conn, now: str = None, scopes=None) -> dict:
     stats["by_acknowledged"] = {"true": stats["total"] - stats["unacknowledged"], "false": stats["unacknowledged"]}
     stats["unacknowledged_by_severity"] = _by_severity(conn, dict(mine, acknowledged=False), now)
     stats["by_status"] = {s: count_alerts(conn, dict(mine, status=[s]), now) for s in lc.STATUSES}
-    stats["needs_attention_by_severity"] = _by_severity(conn, dict(mine, status=["open"], silenced=False), now)
+    stats["needs_attention_by_severity"] = _by_severity(conn, dict(mine, **NEEDS_ATTENTION), now)
     stats["needs_attention"] = sum(stats["needs_attention_by_severity"].values())
     stats["silenced"] = count_alerts(conn, dict(mine, status=["open", "acknowledged", "shelved"], silenced=True), now)
+    stats["suppressed"] = count_alerts(conn, dict(mine, status=["open", "acknowledged", "shelved"], suppressed=True), now)
     stats["flapping"] = count_alerts(conn, dict(mine, flapping=True), now)
     row = conn.execute("SELECT MIN(timestamp), MAX(timestamp) FROM alerts" + where, params).fetchone()
     stats["oldest"], stats["newest"] = row[0], row[1]
@@ -582,3 +610,8 @@ def count_by_status_and_severity(conn, now: str = None) -> dict:
     now = now or utc_now()
     return {(status, severity): n for status in lc.STATUSES
             for severity, n in _by_severity(conn, {"status": [status]}, now).items()}
+
+
+def count_suppressed(conn, now: str = None) -> int:
+    """How many alerts not resolved are the doing of another machine at `now`: for /metrics."""
+    return count_alerts(conn, {"status": ["open", "acknowledged", "shelved"], "suppressed": True}, now)

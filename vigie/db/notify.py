@@ -171,7 +171,7 @@ def outbox_size(conn) -> int:
 
 # ---------------------------------------------------------------- tracks
 
-_TRACK_COLUMNS = "rule_id, alert_id, since, step, last_told_at, state, check_at"
+_TRACK_COLUMNS = "rule_id, alert_id, since, step, last_told_at, state, check_at, held_until"
 
 
 def get_tracks(conn, rule_id: int, alert_ids) -> dict:
@@ -185,10 +185,11 @@ def get_tracks(conn, rule_id: int, alert_ids) -> dict:
     return found
 
 
-def put_track(conn, rule_id: int, alert_id: int, since, step, last_told_at, state, check_at) -> None:
+def put_track(conn, rule_id: int, alert_id: int, since, step, last_told_at, state, check_at,
+              held_until=None) -> None:
     """In the caller's transaction."""
-    conn.execute(f"INSERT OR REPLACE INTO notify_tracks ({_TRACK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                 (rule_id, alert_id, since, step, last_told_at, state, check_at))
+    conn.execute(f"INSERT OR REPLACE INTO notify_tracks ({_TRACK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                 (rule_id, alert_id, since, step, last_told_at, state, check_at, held_until))
 
 
 def due_tracks(conn, now: str, limit: int = 1000) -> list:

@@ -19,7 +19,8 @@ from vigie.db import notify
 ROW_COLUMNS = ("id",) + FIELDS + (
     "acknowledged", "acknowledged_by", "acknowledged_at", "source_id", "created_at", "fingerprint",
     "first_seen", "last_seen", "duplicate_count", "reopen_count", "ack_until", "shelved_until", "shelved_by",
-    "resolved_at", "resolved_by", "resolution", "timeout", "expires_at", "flap_changes", "flapping_until")
+    "resolved_at", "resolved_by", "resolution", "timeout", "expires_at", "flap_changes", "flapping_until",
+    "suppressed_by", "suppressed_by_alert")
 MUTABLE = ROW_COLUMNS[1:]  # what an UPDATE may set (never the id)
 SELECT_ROWS = "SELECT " + ", ".join(ROW_COLUMNS) + " FROM alerts"
 _INSERT_COLUMNS = ROW_COLUMNS  # ids are chosen by the caller (see alerts.ingest)
@@ -70,7 +71,8 @@ def _row_values(row: dict) -> tuple:
 # acknowledged, shelved, resolved, timed or flapping yet): the most common new row is
 # written without them, left to their NULL default instead of bound one by one.
 _UNSET_WHEN_FRESH = ("acknowledged_by", "acknowledged_at", "ack_until", "shelved_until", "shelved_by",
-                     "resolved_at", "resolved_by", "resolution", "timeout", "expires_at", "flapping_until")
+                     "resolved_at", "resolved_by", "resolution", "timeout", "expires_at", "flapping_until",
+                     "suppressed_by", "suppressed_by_alert")
 _UNSET_VALUES = itemgetter(*_UNSET_WHEN_FRESH)
 _NOTHING_SET = (None,) * len(_UNSET_WHEN_FRESH)
 _FRESH_COLUMNS = tuple(c for c in _INSERT_COLUMNS if c not in _UNSET_WHEN_FRESH + ("flap_changes",))

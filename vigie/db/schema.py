@@ -282,6 +282,21 @@ _LOGINS_SQL = """
 """
 
 
+# 9: dependencies. An alert that is the doing of another machine (a device unreachable
+# behind a machine that is down, a port whose cable leads to it: vigie/dependencies.py)
+# names that machine and its alert; the down alerts not resolved are found through a
+# small index of their own, those suppressed by an alert through another. The notifier
+# keeps, for each rule, until when an alert's first telling is held back.
+_DEPENDENCIES_SQL = """
+    ALTER TABLE alerts ADD COLUMN suppressed_by TEXT NULL;
+    ALTER TABLE alerts ADD COLUMN suppressed_by_alert INTEGER NULL;
+    CREATE INDEX alerts_down_conditions ON alerts (fingerprint) WHERE resolved_at IS NULL AND fingerprint LIKE 'snmp:%';
+    CREATE INDEX alerts_suppressed ON alerts (suppressed_by_alert) WHERE suppressed_by_alert IS NOT NULL
+        AND resolved_at IS NULL;
+    ALTER TABLE notify_tracks ADD COLUMN held_until TEXT NULL
+"""
+
+
 MIGRATIONS = [
     # 1: alerts, users, tokens, sessions. The severity and role CHECKs come from their
     # one definition (vigie/severities.txt, vigie/roles.py); changing either needs a new
@@ -376,6 +391,7 @@ MIGRATIONS = [
     _fingerprint_keys,  # 6
     _source_keys,  # 7
     _LOGINS_SQL,  # 8
+    _DEPENDENCIES_SQL,  # 9
 ]
 
 # Index name -> the filter columns it holds, in order (each also ends with timestamp,

@@ -21,7 +21,8 @@ FLAGS = (Flag("--db", "paths.db", metavar="FILE"), Flag("--site-url", "notify.si
          Flag("--recheck", "notify.recheck_seconds", dest="recheck", metavar="SECONDS"),
          Flag("--give-up-hours", "notify.give_up_hours", metavar="H"),
          Flag("--keep-days", "notify.keep_days", metavar="D"), Flag("--workers", "notify.workers", metavar="N"),
-         Flag("--tick", "notify.tick_seconds", dest="tick", metavar="SECONDS"))
+         Flag("--tick", "notify.tick_seconds", dest="tick", metavar="SECONDS"),
+         Flag("--hold", "dependencies.hold_seconds", dest="hold", metavar="SECONDS"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,7 +46,7 @@ def settings_of(cfg: config.Config) -> Settings:
     return Settings(site_url=section["site_url"], recheck_seconds=section["recheck_seconds"],
                     give_up_hours=section["give_up_hours"], keep_days=section["keep_days"],
                     stale_minutes=section["stale_minutes"], heartbeat_dir=cfg["paths"]["heartbeat"] or None,
-                    workers=section["workers"],
+                    workers=section["workers"], hold_seconds=cfg["dependencies"]["hold_seconds"],
                     channel_policy=channels.Policy.from_settings(cfg["api"]["channel_refused_networks"],
                                                                  cfg["api"]["channel_headers"]))
 
@@ -59,7 +60,7 @@ def main(argv=None) -> int:
         log.error("%s", exc)
         return 2
     if args.show_config:
-        print(config.describe(cfg, ("paths", "notify")))
+        print(config.describe(cfg, ("paths", "notify", "dependencies")))
         return 0
     settings = settings_of(cfg)
     try:

@@ -30,8 +30,10 @@ from dataclasses import dataclass
 
 from vigie import config, db
 from vigie import heartbeat
+from vigie.down_alerts import is_down_condition
 from vigie.notify import alertmanager, channels as channels_mod, policy, render
 from vigie.notify.rules import rule_matches
+from vigie.scope import in_scope
 from vigie.utc import now_iso
 
 log = logging.getLogger("vigie.notify")
@@ -41,7 +43,8 @@ EVENT_BATCH = 2000
 
 @dataclass
 class Settings:
-    """The notifier's settings; the defaults are those of [notify] in vigie/config.py."""
+    """The notifier's settings; the defaults are those of [notify] (and [dependencies]
+    hold_seconds) in vigie/config.py."""
     site_url: str = config.builtin().get("notify.site_url")
     recheck_seconds: float = config.default("notify.recheck_seconds")
     give_up_hours: float = config.default("notify.give_up_hours")
@@ -50,6 +53,7 @@ class Settings:
     heartbeat_dir: str = None
     workers: int = config.default("notify.workers")
     channel_policy: channels_mod.Policy = channels_mod.DEFAULT_POLICY
+    hold_seconds: float = config.default("dependencies.hold_seconds")   # the hold of down alerts
 
 
 def alert_condition(alert: dict) -> str:
@@ -57,13 +61,25 @@ def alert_condition(alert: dict) -> str:
     status = alert.get("status")
     if status is None:  # a database without the lifecycle: acknowledged or open
         status = "acknowledged" if alert.get("acknowledged") else "open"
-    return policy.condition(status, bool(alert.get("silenced")), bool(alert.get("flapping")))
+    return policy.condition(status, bool(alert.get("silenced")), bool(alert.get("flapping")),
+                            bool(alert.get("suppressed")))
+
+
+def with_behind(conn, alert: dict, kind: str, team_scope=None) -> dict:
+    """The alert with what it suppresses (`behind`), for a root cause's message to name
+    them, those in the rule's team's scope only; a resolution names none (they answer
+    again with it, or are faults of their own)."""
+    if kind == "resolved" or not alert.get("suppressing"):
+        return alert
+    found = db.dependencies.behind(conn, alert["id"])
+    return dict(alert, behind=[b for b in found if team_scope is None or in_scope(team_scope, b)])
 
 
 def _track(row):
     if row is None:
         return None
-    return policy.Track(since=row["since"], step=row["step"], last_told_at=row["last_told_at"], state=row["state"])
+    return policy.Track(since=row["since"], step=row["step"], last_told_at=row["last_told_at"], state=row["state"],
+                        held_until=row.get("held_until"))
 
 
 class Notifier:
@@ -156,10 +172,16 @@ class Notifier:
                                           channel_ids, now)
         return told
 
+    def hold_seconds(self, alert) -> float:
+        """How long a first telling of this alert waits: the hold, for an alert saying a
+        machine or an interface is down (it may turn out to be unreachable behind another)."""
+        return self.settings.hold_seconds if is_down_condition(alert.get("fingerprint") or "") else 0
+
     def _advance_one(self, conn, rule, alert, row, hint, channel_ids, now) -> int:
-        track, items, check_at = policy.advance(_track(row), alert_condition(alert), rule, now, hint)
+        track, items, check_at = policy.advance(_track(row), alert_condition(alert), rule, now, hint,
+                                                self.hold_seconds(alert))
         db.notify.put_track(conn, rule["id"], alert["id"], track.since, track.step, track.last_told_at,
-                            track.state, check_at)
+                            track.state, check_at, track.held_until)
         for item in items:
             for name in rule["steps"][item.step]["channels"]:
                 channel_id = channel_ids.get(name)
@@ -187,7 +209,7 @@ class Notifier:
                 rule, alert = by_id.get(row["rule_id"]), alerts.get(row["alert_id"])
                 if rule is None or alert is None:  # rule disabled or alert deleted: nothing more to tell
                     db.notify.put_track(conn, row["rule_id"], row["alert_id"], row["since"], row["step"],
-                                        row["last_told_at"], row["state"], None)
+                                        row["last_told_at"], row["state"], None, None)
                     continue
                 told += self._advance_one(conn, rule, alert, row, None, channel_ids, now)
         return told
@@ -196,7 +218,7 @@ class Notifier:
         """Every tracked alert that is not resolved, looked at again: what changed with
         time (an acknowledgement or a shelve that ended, a silence, a timeout)."""
         seen = told = 0
-        for state in (policy.NEEDS_HUMAN, policy.MUTED, policy.FLAPPING):
+        for state in (policy.NEEDS_HUMAN, policy.MUTED, policy.FLAPPING, policy.SUPPRESSED, policy.HELD):
             after = (0, 0)
             while True:
                 page = db.notify.tracks_in_state(conn, state, after)
@@ -213,16 +235,19 @@ class Notifier:
             return 0
         rules = {r["id"]: r for r in db.notify.list_rules(conn)}
         channels = {c["id"]: c for c in db.notify.list_channels(conn)}
+        scopes = db.teams.team_scopes(conn)
         with db.transaction(conn):
             for group in groups:
                 entries_ids = db.notify.message_alerts(conn, group["id"])
                 alerts = {a["id"]: a for a in db.get_alerts(conn, [i for i, _ in entries_ids], now)}
-                entries = [(alerts[i], kind) for i, kind in entries_ids if i in alerts]
+                rule = rules.get(group["rule_id"])
+                team_scope = scopes.get(rule["team_id"]) if rule and rule["team_id"] is not None else None
+                entries = [(with_behind(conn, alerts[i], kind, team_scope), kind) for i, kind in entries_ids
+                           if i in alerts]
                 channel = channels.get(group["channel_id"])
                 if not entries or channel is None:
                     db.notify.drop_message(conn, group["id"])
                     continue
-                rule = rules.get(group["rule_id"])
                 message = self.compose(entries, rule["name"] if rule else None,
                                        alertmanager.is_alertmanager_url(channel["url"]), now)
                 db.notify.seal_message(conn, group["id"], message["title"], message["body"],

@@ -15,7 +15,16 @@ The rules, as Alertmanager users expect them:
   and it still needs a human, it is told again (`reopened`), and escalation resumes
   where it stopped;
 - flapping: told once, as `flapping`, then nothing until it stops flapping;
-- resolved: told once (`resolved`) to every step that had been told, if any.
+- resolved: told once (`resolved`) to every step that had been told, if any;
+- suppressed (unreachable behind a machine that is down, vigie/dependencies.py):
+  nothing, as muted; the root cause's own message names it;
+- the hold: an alert saying a machine or an interface is down (the caller passes
+  `hold_seconds` for those) is not told at once when it newly needs a human (its
+  first telling, or once it is no longer suppressed): the track waits `hold_seconds`
+  (`held_until`), and is looked at again then. Still needing a human, it is told;
+  suppressed by then (its parent was seen down meanwhile), or resolved (it answered
+  again), it never is. So a child polled before its parent waits for its parent's
+  state, whatever the order the alerts came in.
 Items of a kind the rule does not tell (its `events`) are dropped, but the track
 moves on all the same, so a rule telling only resolutions still tells them.
 """
@@ -27,6 +36,8 @@ from vigie.alert import format_timestamp, parse_timestamp
 
 # The condition of an alert, as far as notifications go.
 NEEDS_HUMAN, MUTED, FLAPPING, RESOLVED = "needs_human", "muted", "flapping", "resolved"
+SUPPRESSED = "suppressed"   # the doing of another machine that is down
+HELD = "held"               # a track's state while its first telling is held back (never a condition)
 KINDS = ("opened", "reopened", "escalated", "repeat", "resolved", "flapping")
 
 RETRY_FIRST_SECONDS = 5
@@ -39,6 +50,7 @@ class Track:
     step: int = -1             # highest step told (-1: none yet)
     last_told_at: str = None   # when the reached step was last told
     state: str = NEEDS_HUMAN   # the condition it was last seen in
+    held_until: str = None     # its telling waits until then (the hold)
 
 
 @dataclass(frozen=True)
@@ -51,9 +63,12 @@ def plus(moment: str, seconds: float) -> str:
     return format_timestamp(parse_timestamp(moment) + timedelta(seconds=seconds))
 
 
-def condition(status: str, silenced: bool = False, flapping: bool = False) -> str:
+def condition(status: str, silenced: bool = False, flapping: bool = False, suppressed: bool = False) -> str:
     """The notification condition of an alert from its lifecycle status at a moment
-    (open, acknowledged, shelved, resolved) and whether it is silenced or flapping."""
+    (open, acknowledged, shelved, resolved) and whether it is silenced, flapping, or
+    suppressed (unreachable behind another machine, which takes the telling)."""
+    if suppressed and status != "resolved":
+        return SUPPRESSED
     if flapping:
         return FLAPPING
     if status == "resolved":
@@ -68,8 +83,10 @@ def _step_due(rule: dict, track: Track, step: int) -> str:
 
 
 def next_check(rule: dict, track: Track):
-    """When an escalation or a repeat of this track next falls due; None when nothing
-    can fall due without a change of the alert."""
+    """When a hold ends, or an escalation or a repeat of this track next falls due; None
+    when nothing can fall due without a change of the alert."""
+    if track.held_until is not None:
+        return track.held_until
     if track.state != NEEDS_HUMAN or track.step < 0:
         return None
     moments = []
@@ -101,20 +118,38 @@ def _escalate_or_repeat(track, rule, now):
     return track, items
 
 
-def advance(track, state: str, rule: dict, now: str, event: str = None):
+def _held_back(track) -> bool:
+    """Whether telling now would be a first telling (of the alert, or of a new spell of it)
+    or one after a suppression: what the hold delays."""
+    return track is None or track.step < 0 or track.state in (RESOLVED, SUPPRESSED)
+
+
+def _needs_human(track, rule, now, reopened: bool, hold_seconds: float):
+    if hold_seconds > 0 and _held_back(track):
+        if track is None:
+            return Track(since=now, state=HELD, held_until=plus(now, hold_seconds)), []
+        if track.held_until is None:
+            return replace(track, held_until=plus(now, hold_seconds)), []
+        if now < track.held_until:
+            return track, []
+    return _tell_needs_human(track, rule, now, reopened)
+
+
+def advance(track, state: str, rule: dict, now: str, event: str = None, hold_seconds: float = 0):
     """(new track, items to tell, next check) for one alert of one rule at `now`.
 
     `track` is None when the rule never saw the alert; `state` its condition now
     (`condition()`); `event` the change that brings it here, if any ("reopened" makes
-    a first telling say reopened)."""
+    a first telling say reopened); `hold_seconds` how long a first telling waits (the
+    hold, for alerts saying a machine or an interface is down)."""
     items = []
     if state == NEEDS_HUMAN:
         if track is None or track.state != NEEDS_HUMAN:
-            track, items = _tell_needs_human(track, rule, now, event == "reopened")
+            track, items = _needs_human(track, rule, now, event == "reopened", hold_seconds)
         else:
             track, items = _escalate_or_repeat(track, rule, now)
-    elif state == MUTED:
-        track = replace(track, state=MUTED) if track else Track(since=now, state=MUTED)
+    elif state in (MUTED, SUPPRESSED):
+        track = replace(track, state=state, held_until=None) if track else Track(since=now, state=state)
     elif state == FLAPPING:
         if track is None or track.state != FLAPPING:
             step = max(track.step if track else -1, 0)
@@ -123,7 +158,9 @@ def advance(track, state: str, rule: dict, now: str, event: str = None):
     elif state == RESOLVED:
         if track is not None and track.state != RESOLVED:
             items = [Item(step, "resolved") for step in range(track.step + 1)]
-            track = replace(track, state=RESOLVED)
+            track = replace(track, state=RESOLVED, held_until=None)
+        elif track is not None and track.held_until is not None:   # a new spell held, over before it was told
+            track = replace(track, held_until=None)
         elif track is None:
             track = Track(since=now, state=RESOLVED)
     else:

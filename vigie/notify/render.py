@@ -1,15 +1,21 @@
 """The text of a notification: a title and a plain-text body, for one alert or a group.
 
 A title names the gravest severity and, for one alert, its server and message:
-`[CRITICAL] opened: edge-rt-02: Machine is not answering SNMP`; for a group, the
+`[CRITICAL] opened: edge-rt-02: Machine is not answering SNMP` (`opened: core (12 machines
+unreachable behind it): ...` for a root cause); for a group, the
 counts: `[CRITICAL] 3 opened, 1 resolved (rule core-network)`. The body has one
 block per alert (at most MAX_LISTED, then a count of the others) with its fields,
-what happened, and a link to it on the site. Pure functions.
+what happened, and a link to it on the site. An alert that is the root cause of others
+(a machine down with devices unreachable behind it: vigie/dependencies.py) carries them
+as `behind`: its title counts them and its block names them, at most BEHIND_LISTED.
+Pure functions.
 """
 
 from vigie import severity
+from vigie.down_alerts import reachability_machine
 
 MAX_LISTED = 20
+BEHIND_LISTED = 20
 TITLE_MAX = 200
 KIND_WORDS = {
     "opened": "opened", "reopened": "reopened", "escalated": "escalated", "repeat": "still open",
@@ -30,13 +36,42 @@ def _clip(text: str, most: int) -> str:
     return text if len(text) <= most else text[:most - 1] + "…"
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def split_behind(alert: dict) -> tuple:
+    """(machines unreachable behind the alert, its other alerts: ports toward them), as
+    the notifier attached them (`behind`: [{"server", "message", "fingerprint"}])."""
+    behind = alert.get("behind") or ()
+    machines = [b["server"] for b in behind if reachability_machine(b["fingerprint"]) is not None]
+    return machines, [b for b in behind if reachability_machine(b["fingerprint"]) is None]
+
+
+def behind_lines(alert: dict) -> list:
+    """What is unreachable behind a root cause, named up to BEHIND_LISTED."""
+    machines, others = split_behind(alert)
+    lines = []
+    if machines:
+        named = ", ".join(machines[:BEHIND_LISTED])
+        more = f" and {len(machines) - BEHIND_LISTED} more" if len(machines) > BEHIND_LISTED else ""
+        lines.append(f"  {_plural(len(machines), 'machine')} unreachable behind it: {named}{more}")
+    if others:
+        named = "; ".join(f"{b['server']}: {b['message']}" for b in others[:BEHIND_LISTED])
+        more = f"; and {len(others) - BEHIND_LISTED} more" if len(others) > BEHIND_LISTED else ""
+        lines.append(f"  {_plural(len(others), 'more alert')} of its doing: {named}{more}")
+    return lines
+
+
 def title(entries, rule_name: str = None) -> str:
     """entries: [(alert, kind)] in the order they joined the message."""
     alerts = [a for a, _ in entries]
     head = f"[{gravest(alerts)}]"
     if len(entries) == 1:
         alert, kind = entries[0]
-        return _clip(f"{head} {KIND_WORDS[kind]}: {alert['server']}: {alert['message']}", TITLE_MAX)
+        machines = split_behind(alert)[0]
+        behind = f" ({_plural(len(machines), 'machine')} unreachable behind it)" if machines else ""
+        return _clip(f"{head} {KIND_WORDS[kind]}: {alert['server']}{behind}: {alert['message']}", TITLE_MAX)
     counts = {}
     for _, kind in entries:
         counts[kind] = counts.get(kind, 0) + 1
@@ -48,8 +83,8 @@ def title(entries, rule_name: str = None) -> str:
 def alert_block(alert: dict, kind: str, site_url: str) -> str:
     where = ", ".join(f"{name} {alert[name]}" for name in ("application", "environment", "provider") if alert[name])
     lines = [f"{alert['severity']} {KIND_WORDS[kind]}: {alert['server']}: {alert['message']}",
-             f"  at {alert['timestamp']}" + (f" ({where})" if where else ""),
-             f"  {alert_link(site_url, alert['id'])}"]
+             f"  at {alert['timestamp']}" + (f" ({where})" if where else "")]
+    lines += behind_lines(alert) + [f"  {alert_link(site_url, alert['id'])}"]
     return "\n".join(lines)
 
 
