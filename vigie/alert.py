@@ -6,8 +6,9 @@ generator reject bad input the same way.
 """
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 
+from vigie import utc
 from vigie.errors import InputError
 from vigie.severity import ALIASES as SEVERITY_ALIASES, SEVERITIES, in_words  # noqa: F401 (SEVERITIES: part of the record)
 
@@ -29,43 +30,36 @@ def normalize_severity(value) -> str:
     return SEVERITY_ALIASES[key]
 
 
-def parse_timestamp(value) -> datetime:
-    """ISO 8601 with an offset (or Z) to an aware UTC datetime."""
+def parse_timestamp(value, field: str = "timestamp") -> datetime:
+    """ISO 8601 with an offset (or Z) to an aware UTC datetime; AlertError naming `field`."""
     if not isinstance(value, str):
-        raise AlertError("timestamp", f"timestamp must be a string, not {type(value).__name__}")
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
+        raise AlertError(field, f"{field} must be a string, not {type(value).__name__}")
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise AlertError("timestamp", f"timestamp {value!r} is not ISO 8601 (e.g. 2026-11-22T10:15:03+00:00)") from None
-    if moment.tzinfo is None:
-        raise AlertError("timestamp", f"timestamp {value!r} has no UTC offset (add +00:00 or Z)")
-    try:
-        return moment.astimezone(timezone.utc)
-    except OverflowError:  # 0001-01-01T00:00:00+01:00 falls off the calendar in UTC
-        raise AlertError("timestamp", f"timestamp {value!r} is out of range once converted to UTC") from None
+        return utc.parse(value)
+    except utc.TimeTextError as exc:
+        raise AlertError(field, _TIME_PROBLEMS[exc.reason].format(field=field, value=value)) from None
 
 
-def format_timestamp(moment: datetime) -> str:
-    """UTC, second precision unless there are microseconds, with +00:00."""
-    return moment.astimezone(timezone.utc).isoformat()
+_TIME_PROBLEMS = {
+    utc.NOT_ISO: "{field} {value!r} is not ISO 8601 (e.g. 2026-11-22T10:15:03+00:00)",
+    utc.NO_OFFSET: "{field} {value!r} has no UTC offset (add +00:00 or Z)",
+    utc.OUT_OF_RANGE: "{field} {value!r} is out of range once converted to UTC",
+}
 
-
-# The form format_timestamp writes when there is no fraction of a second.
+# The form utc.iso_exact writes when there is no fraction of a second.
 _STORED_FORM = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\+00:00")
 
 
-def normalize_timestamp(value) -> str:
+def normalize_timestamp(value, field: str = "timestamp") -> str:
+    """The stored form (UTC ISO text, utc.iso_exact) of a time; AlertError naming `field`."""
     if type(value) is str and len(value) == 25 and _STORED_FORM.fullmatch(value):
         # already in the stored form (what senders send most): only its date and time need checking
         try:
-            datetime.fromisoformat(value)
+            utc.parse(value)
             return value
-        except ValueError:
+        except utc.TimeTextError:
             pass  # the full path says what is wrong
-    return format_timestamp(parse_timestamp(value))
+    return utc.iso_exact(parse_timestamp(value, field))
 
 
 def clean_text(field: str, value, required: bool = True) -> str:

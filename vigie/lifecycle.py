@@ -18,19 +18,19 @@ what its passed deadlines did, as events dated at the deadline, so a later chang
 never hides an earlier expiry.
 
 Times are compared as text: every time here is UTC ISO 8601 as written by
-`vigie.alert.format_timestamp` (`2026-11-22T10:15:03+00:00`, fractions of a second
+`vigie.utc.iso_exact` (`2026-11-22T10:15:03+00:00`, fractions of a second
 only when present), whose text order is time order.
 """
 
 import functools
 import hashlib
 from dataclasses import dataclass
-from datetime import timedelta
 
 from vigie import severity
-from vigie.alert import AlertError, format_timestamp, parse_timestamp
+from vigie.alert import AlertError
 from vigie.errors import InputError
 from vigie.scope import SCOPE_KEYS
+from vigie.utc import plus_seconds
 
 STATUSES = ("open", "acknowledged", "shelved", "resolved")
 DEFAULT_FINGERPRINT_FIELDS = ("server", "application", "environment", "severity", "message")
@@ -103,10 +103,6 @@ def whole_number(value):
 def parse_seconds(text: str):
     """'3600' -> 3600 (anything else is left for normalize_timeout to refuse)."""
     return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else text
-
-
-def plus_seconds(moment: str, seconds: float) -> str:
-    return format_timestamp(parse_timestamp(moment) + timedelta(seconds=seconds))
 
 
 def is_stale(moment: str, latest: str) -> bool:

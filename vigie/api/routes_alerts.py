@@ -28,16 +28,8 @@ NEW_ALERT_EXTRAS = ("source_id", "fingerprint", "timeout")
 _NEW_ALERT_KEYS = frozenset(FIELDS + NEW_ALERT_EXTRAS)
 
 
-def utc_timestamp(value, field="timestamp") -> str:
-    """normalize_timestamp, its errors naming `field` (since, until, ...)."""
-    try:
-        return normalize_timestamp(value)
-    except AlertError as exc:
-        raise AlertError(field, exc.message.replace("timestamp", field, 1)) from None
-
-
 _NORMALIZERS = {
-    "timestamp": utc_timestamp,
+    "timestamp": normalize_timestamp,
     "server": lambda v: clean_text("server", v),
     "severity": normalize_severity,
     "message": lambda v: clean_text("message", v),
@@ -144,7 +136,7 @@ def parse_filters(query, allowed=FILTER_PARAMS) -> dict:
         filters["q"] = query.get("q")
     for name in ("since", "until"):
         if query.get(name) is not None:
-            filters[name] = utc_timestamp(query.get(name), name)
+            filters[name] = normalize_timestamp(query.get(name), name)
     return filters
 
 
@@ -230,7 +222,7 @@ def parse_until(body: dict, now: datetime, required: bool):
             raise AlertError("minutes", f"minutes must be a whole number from 1 to {limits.UNTIL_MINUTES_MAX}")
         return iso(now + timedelta(minutes=minutes))
     if "until" in body:
-        until = utc_timestamp(body["until"], "until")
+        until = normalize_timestamp(body["until"], "until")
         if until <= iso(now):
             raise AlertError("until", f"until ({until}) is in the past: give a time to come")
         return until
