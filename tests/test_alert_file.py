@@ -58,6 +58,9 @@ def test_parse_converts_offsets_to_utc_and_french_severities():
         (GOOD + "Fingerprint :\n", 8, "fingerprint must be a non-empty string"),
         (GOOD + "Fingerprint : " + "x" * 201 + "\n", 8, "at most 200 characters"),
         (GOOD + "Fingerprint : a\nTimeout :60\n", 9, "expected a space after 'Timeout :'"),
+        # the line of a bad value is the line it stands on, whichever order the two optional lines come in
+        (GOOD + "Timeout : 1h\nFingerprint : a\n", 8, "timeout must be a whole number of seconds"),
+        (GOOD + "Timeout : 60\nFingerprint :\n", 9, "fingerprint must be a non-empty string"),
     ],
 )
 def test_parse_rejects_with_a_reason_naming_the_line(text, line, words):

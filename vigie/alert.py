@@ -2,7 +2,9 @@
 
 Pure functions: they take values and return a normalised value or raise
 AlertError naming the field, so the API, the alert-file reader and the
-generator reject bad input the same way.
+generator reject bad input the same way. `NORMALIZERS` holds each field's rule,
+the seven and the two a sender may add (fingerprint, timeout); `normalize_record`
+applies them to a whole record.
 """
 
 import re
@@ -14,7 +16,10 @@ from vigie.severity import ALIASES as SEVERITY_ALIASES, SEVERITIES, in_words  # 
 
 FIELDS = ("timestamp", "server", "severity", "message", "provider", "application", "environment")
 
+EXTRAS = ("fingerprint", "timeout")   # what a sender may add to the seven
 MAX_TEXT = 2000
+MAX_FINGERPRINT = 200
+MAX_TIMEOUT_SECONDS = 366 * 24 * 3600
 
 
 class AlertError(InputError):
@@ -76,6 +81,52 @@ def clean_text(field: str, value, required: bool = True) -> str:
     return text
 
 
+def normalize_fingerprint(value):
+    """A sender's own deduplication key (None: the default one is made)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise AlertError("fingerprint", "fingerprint must be a non-empty string")
+    text = value.strip()
+    if len(value) > MAX_FINGERPRINT or "\n" in text or "\r" in text:
+        raise AlertError("fingerprint", f"fingerprint must be one line of at most {MAX_FINGERPRINT} characters")
+    return text
+
+
+def normalize_timeout(value):
+    """Seconds after which an alert not seen again resolves (None: never)."""
+    if value is None:
+        return None
+    value = whole_number(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TIMEOUT_SECONDS:
+        raise AlertError("timeout", f"timeout must be a whole number of seconds from 1 to {MAX_TIMEOUT_SECONDS}")
+    return value
+
+
+def whole_number(value):
+    """JSON's 60.0 is the integer 60 (as JSON Schema says); anything else as it is."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def parse_seconds(text: str):
+    """'3600' -> 3600 (anything else is left for normalize_timeout to refuse)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else text
+
+
+# Each field's rule: the seven, then the two a sender may add.
+NORMALIZERS = {
+    "timestamp": normalize_timestamp,
+    "server": lambda value: clean_text("server", value),
+    "severity": normalize_severity,
+    "message": lambda value: clean_text("message", value),
+    "provider": lambda value: clean_text("provider", value, required=False),
+    "application": lambda value: clean_text("application", value, required=False),
+    "environment": lambda value: clean_text("environment", value, required=False).lower(),
+    "fingerprint": normalize_fingerprint,
+    "timeout": normalize_timeout,
+}
+
+
 def normalize_alert(record: dict) -> dict:
     """Check and normalise the seven fields of a record; raise AlertError on the first bad one."""
     if not isinstance(record, dict):
@@ -83,12 +134,14 @@ def normalize_alert(record: dict) -> dict:
     missing = [f for f in FIELDS if f not in record]
     if missing:
         raise AlertError(missing[0], f"missing field {missing[0]!r}")
-    return {
-        "timestamp": normalize_timestamp(record["timestamp"]),
-        "server": clean_text("server", record["server"]),
-        "severity": normalize_severity(record["severity"]),
-        "message": clean_text("message", record["message"]),
-        "provider": clean_text("provider", record["provider"], required=False),
-        "application": clean_text("application", record["application"], required=False),
-        "environment": clean_text("environment", record["environment"], required=False).lower(),
-    }
+    return {field: NORMALIZERS[field](record[field]) for field in FIELDS}
+
+
+def normalize_record(record: dict) -> dict:
+    """The seven fields normalised, then the fingerprint and the timeout (seconds) the record
+    gives; raise AlertError on the first bad one."""
+    alert = normalize_alert(record)
+    for field in EXTRAS:
+        if field in record:
+            alert[field] = NORMALIZERS[field](record[field])
+    return alert

@@ -11,12 +11,11 @@ lines) round-trips through `parse` exactly.
 
 import hashlib
 
-from vigie import lifecycle
-from vigie.alert import FIELDS, AlertError, normalize_alert
+from vigie.alert import EXTRAS, FIELDS, AlertError, normalize_record, parse_seconds
 
 KEYS = ("Date", "Serveur", "Criticité", "Message", "Infogerant", "Application", "Environnement")
 KEY_TO_FIELD = dict(zip(KEYS, FIELDS))
-EXTRA_KEYS = {"Fingerprint": "fingerprint", "Timeout": "timeout"}  # optional, after the seven
+EXTRA_KEYS = dict(zip(("Fingerprint", "Timeout"), EXTRAS))  # optional, after the seven
 
 
 class AlertFileError(ValueError):
@@ -78,16 +77,14 @@ def _value(number: int, line: str, key: str) -> str:
 
 
 def parse(text: str) -> dict:
-    """A normalised alert record (vigie.alert.normalize_alert) from file text, with
+    """A normalised alert record (vigie.alert.normalize_record) from file text, with
     "fingerprint" and "timeout" (seconds) when the file gives them."""
     raw = parse_raw(text)
+    extras = [f for f in raw if f in EXTRAS]   # in the order of their lines
+    if "timeout" in raw:
+        raw["timeout"] = parse_seconds(raw["timeout"])
     try:
-        record = normalize_alert({f: raw[f] for f in FIELDS})
-        extras = [f for f in EXTRA_KEYS.values() if f in raw]
-        if "fingerprint" in raw:
-            record["fingerprint"] = lifecycle.normalize_fingerprint(raw["fingerprint"])
-        if "timeout" in raw:
-            record["timeout"] = lifecycle.normalize_timeout(lifecycle.parse_seconds(raw["timeout"]))
+        record = normalize_record(raw)
     except AlertError as exc:
         line = (FIELDS.index(exc.field) + 1 if exc.field in FIELDS
                 else len(FIELDS) + 1 + extras.index(exc.field) if exc.field in extras else None)

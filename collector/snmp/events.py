@@ -21,7 +21,7 @@ from collector.snmp import thresholds
 from vigie.alert_file import render
 from vigie.down_alerts import (INTERFACE_DOWN_SEVERITY, MACHINE_DOWN_MESSAGE, MACHINE_DOWN_SEVERITY,
                                interface_down_message)
-from vigie.lifecycle import MAX_FINGERPRINT
+from vigie.alert import MAX_FINGERPRINT
 from vigie.machines import defaults as machine_defaults
 from vigie.atomic import atomic_write_text
 from vigie.utc import iso_from_unix

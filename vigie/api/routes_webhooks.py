@@ -19,7 +19,7 @@ import re
 from bottle import response
 
 from vigie import db
-from vigie.alert import MAX_TEXT, AlertError, normalize_alert, normalize_timestamp
+from vigie.alert import MAX_FINGERPRINT, MAX_TEXT, AlertError, normalize_alert, normalize_timestamp
 from vigie.api import scoping
 from vigie.api.context import context
 from vigie.api.errors import ApiError
@@ -100,7 +100,7 @@ def parse_payload(body) -> list:
             "annotations": _string_map(alert.get("annotations"), "annotations", i),
             "startsAt": _moment(alert.get("startsAt"), "startsAt", i),
             "endsAt": _moment(ends, "endsAt", i) if status == "resolved" else None,
-            "fingerprint": _text(alert.get("fingerprint"), "fingerprint", i, required=True).strip()[:200],
+            "fingerprint": _text(alert.get("fingerprint"), "fingerprint", i, required=True).strip()[:MAX_FINGERPRINT],
         })
     return checked
 
