@@ -137,6 +137,19 @@ def normalize_alert(record: dict) -> dict:
     return {field: NORMALIZERS[field](record[field]) for field in FIELDS}
 
 
+def machine_record(machine: str, tags: dict, timestamp: str, severity: str, message: str,
+                   fingerprint: str = None) -> dict:
+    """The record of an alert Vigie raises about one of its machines (a poll's event, a
+    device's syslog message or trap): the machine as the server, its tags (the machine
+    file's) as provider, application and environment, and the fingerprint when given."""
+    record = {"timestamp": timestamp, "server": machine, "severity": severity, "message": message,
+              "provider": tags.get("provider", ""), "application": tags.get("application", ""),
+              "environment": tags.get("environment", "")}
+    if fingerprint is not None:
+        record["fingerprint"] = fingerprint
+    return record
+
+
 def normalize_record(record: dict) -> dict:
     """The seven fields normalised, then the fingerprint and the timeout (seconds) the record
     gives; raise AlertError on the first bad one."""
