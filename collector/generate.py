@@ -26,6 +26,7 @@ from pathlib import Path
 from vigie import config
 from vigie.alert import AlertError, FIELDS, parse_timestamp
 from vigie.config import Flag
+from vigie.utc import moment_from_unix
 
 HEADER = ",".join(FIELDS) + "\n"
 
@@ -108,7 +109,7 @@ def hour_slots(rng: random.Random, start: int, end: int) -> tuple:
     hour = start - start % 3600
     while hour < end:
         lo, hi = max(hour, start), min(hour + 3600, end)
-        moment = datetime.fromtimestamp(hour, timezone.utc)
+        moment = moment_from_unix(hour)
         weight = HOUR_WEIGHTS[moment.hour] * (WEEKEND_FACTOR if moment.weekday() >= 5 else 1.0)
         total += weight * rng.uniform(0.7, 1.3) * (hi - lo) / 3600
         slots.append((lo, hi))
@@ -134,7 +135,7 @@ def counts_per_slot(rng: random.Random, count: int, cumulative: list) -> list:
 
 
 def day_prefix(unix_seconds: int) -> str:
-    return datetime.fromtimestamp(unix_seconds, timezone.utc).strftime("%Y-%m-%dT")
+    return moment_from_unix(unix_seconds).strftime("%Y-%m-%dT")
 
 
 def second_text(second_of_day: int) -> str:

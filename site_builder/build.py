@@ -207,7 +207,7 @@ def build_machines(site, writer, code, samples_dir, conn, configs, workers, now:
                    upstreams=None) -> list:
     """Bring every machine's files up to date; return every machine's dashboard row."""
     jobs = []
-    until = datetime.fromtimestamp(now, timezone.utc)
+    until = utc.moment_from_unix(now)
     silences = inputs.silences_for_graphs(conn, until)
     names = {c["name"] for c in configs}
     every = topology.all_neighbours(topo or topology.empty())

@@ -9,7 +9,7 @@ others and only that machine is affected.
 import os
 from pathlib import Path
 
-from vigie import machines, samples, volume
+from vigie import machines, samples, utc, volume
 from vigie.samples import Family, samples_path
 from vigie import db
 
@@ -124,9 +124,7 @@ def silences_for_graphs(conn, now) -> list:
     graphs' annotations (context.maintenance_windows)."""
     if conn is None:
         return []
-    from vigie.alert import parse_timestamp
-    return [dict(s, starts_at=parse_timestamp(s["starts_at"]),
-                 ends_at=parse_timestamp(s["ends_at"]) if s["ends_at"] else None)
+    return [dict(s, starts_at=utc.parse(s["starts_at"]), ends_at=utc.parse(s["ends_at"]) if s["ends_at"] else None)
             for s in db.silences.list_silences(conn, now, "all")]
 
 

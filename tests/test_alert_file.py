@@ -1,9 +1,11 @@
+import re
+
 import pytest
 from hypothesis import given, strategies as st
 
 from vigie import alert_file
 from vigie.alert_file import AlertFileError, parse, parse_bytes, parse_raw, render, source_id
-from vigie.alert import SEVERITIES
+from vigie.alert import MAX_TEXT, SEVERITIES, machine_record
 
 GOOD = (
     "Date : 2026-11-22T10:15:03+00:00\n"
@@ -58,6 +60,9 @@ def test_parse_converts_offsets_to_utc_and_french_severities():
         (GOOD + "Fingerprint :\n", 8, "fingerprint must be a non-empty string"),
         (GOOD + "Fingerprint : " + "x" * 201 + "\n", 8, "at most 200 characters"),
         (GOOD + "Fingerprint : a\nTimeout :60\n", 9, "expected a space after 'Timeout :'"),
+        # the line of a bad value is the line it stands on, whichever order the two optional lines come in
+        (GOOD + "Timeout : 1h\nFingerprint : a\n", 8, "timeout must be a whole number of seconds"),
+        (GOOD + "Timeout : 60\nFingerprint :\n", 9, "fingerprint must be a non-empty string"),
     ],
 )
 def test_parse_rejects_with_a_reason_naming_the_line(text, line, words):
@@ -131,3 +136,22 @@ def test_fingerprint_and_timeout_lines_may_follow_the_seven_and_round_trip():
     assert "fingerprint" not in seven and "timeout" not in seven and render(seven) == GOOD
     # the watcher's idempotency key is the same whatever optional lines a file holds
     assert source_id(record, "a.txt") == source_id(seven, "a.txt")
+
+
+def test_write_drops_a_whole_file_named_for_its_writer_and_time(tmp_path):
+    record = machine_record("rt1", {"provider": "NetOps", "environment": "prod"}, "2026-11-22T10:15:03+00:00",
+                            "ERROR", "Interface ge-0/0/1 is down", "snmp:oper-status:rt1:ge-0/0/1")
+    path = alert_file.write(tmp_path / "new", "vigie-rt1-if-down", record)
+    assert re.fullmatch(r"vigie-rt1-if-down-20261122T101503-[0-9a-f]{8}\.txt", path.name)
+    assert [p.name for p in path.parent.iterdir()] == [path.name]   # no temporary file left
+    assert parse(path.read_text(encoding="utf-8")) == dict(record, application="")
+    assert alert_file.write(tmp_path / "new", "vigie-rt1-if-down", record) != path   # never the same file
+
+
+def test_a_message_over_the_limit_is_cut_with_an_ellipsis_and_the_rest_kept(tmp_path):
+    record = machine_record("rt1", {}, "2026-11-22T10:15:03+00:00", "ERROR", "y" * 5000)
+    assert alert_file.clipped(record)["message"] == "y" * (MAX_TEXT - 1) + "…"
+    assert alert_file.clipped(dict(record, message="short")) == dict(record, message="short")
+    path = alert_file.write(tmp_path, "syslog-rt1", record)
+    assert parse(path.read_text(encoding="utf-8"))["message"] == "y" * (MAX_TEXT - 1) + "…"
+    assert "fingerprint" not in parse(path.read_text(encoding="utf-8"))

@@ -4,7 +4,8 @@ written again; both ways give what parse + format give."""
 
 import pytest
 
-from vigie.alert import AlertError, format_timestamp, normalize_timestamp, parse_timestamp
+from vigie.alert import AlertError, normalize_timestamp, parse_timestamp
+from vigie.utc import iso_exact
 
 SAME_AS_PARSED = [
     "2026-11-22T10:15:03+00:00",      # the stored form
@@ -22,7 +23,7 @@ SAME_AS_PARSED = [
 
 @pytest.mark.parametrize("text", SAME_AS_PARSED)
 def test_the_same_as_parsing_and_writing_again(text):
-    assert normalize_timestamp(text) == format_timestamp(parse_timestamp(text))
+    assert normalize_timestamp(text) == iso_exact(parse_timestamp(text))
 
 
 def test_the_stored_form_is_kept_and_others_are_rewritten():
@@ -51,3 +52,13 @@ def test_impossible_times_are_refused_naming_the_field(text):
 def test_only_strings():
     with pytest.raises(AlertError, match="must be a string"):
         normalize_timestamp(1764000000)
+
+
+@pytest.mark.parametrize("value, said", [("yesterday", "since 'yesterday' is not ISO 8601"),
+                                         ("2026-11-22T10:15:03", "since '2026-11-22T10:15:03' has no UTC offset"),
+                                         (3, "since must be a string")])
+def test_another_time_field_is_named_in_its_error(value, said):
+    with pytest.raises(AlertError) as refused:
+        normalize_timestamp(value, "since")
+    assert refused.value.field == "since"
+    assert refused.value.message.startswith(said)

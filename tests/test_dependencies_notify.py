@@ -11,6 +11,7 @@ from vigie.down_alerts import MACHINE_DOWN_MESSAGE, reachability_fingerprint
 from vigie.notify import policy, render
 from vigie.notify.daemon import Notifier, Settings
 from vigie.notify.rules import normalize_rule
+from vigie.utc import plus_seconds
 
 T0 = "2026-11-22T03:00:00+00:00"
 HOLD = 75
@@ -19,7 +20,7 @@ RULE = normalize_rule({"name": "ops", "steps": [{"channels": ["mail"]}], "group_
 
 
 def at(seconds: float) -> str:
-    return policy.plus(T0, seconds)
+    return plus_seconds(T0, seconds)
 
 
 # --- the rules alone --------------------------------------------------------------------

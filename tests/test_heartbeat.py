@@ -5,15 +5,14 @@ on a real database and a real receiver)."""
 import os
 
 from tests.support.receivers import Receiver
-from vigie import db, heartbeat
-from vigie.notify import policy
+from vigie import db, heartbeat, utc
 from vigie.notify.daemon import Notifier, Settings
 
 T0 = "2026-11-22T10:00:00+00:00"
 
 
 def at(seconds):
-    return policy.plus(T0, seconds)
+    return utc.plus_seconds(T0, seconds)
 
 
 def test_changes_down_after_the_stale_time_and_up_when_it_beats_again():
@@ -51,7 +50,7 @@ def test_the_admins_channel_is_told_when_a_part_stops_and_when_it_is_back(tmp_pa
         beats = tmp_path / "beats"
         beats.mkdir()
         (beats / "poll").write_text(T0)
-        stamp = lambda moment: os.utime(beats / "poll", (policy.parse_timestamp(moment).timestamp(),) * 2)  # noqa: E731
+        stamp = lambda moment: os.utime(beats / "poll", (utc.unix_from_iso(moment),) * 2)  # noqa: E731
         stamp(T0)
         notifier = Notifier(tmp_path / "vigie.db", Settings(heartbeat_dir=str(beats), stale_minutes=10))
         notifier.plan(at(60))

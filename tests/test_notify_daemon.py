@@ -8,8 +8,7 @@ import pytest
 
 from tests.support.notifier import NotifierProcess
 from tests.support.receivers import Receiver
-from vigie import db
-from vigie.notify import policy
+from vigie import db, utc
 from vigie.notify.daemon import Notifier, Settings
 from vigie.notify.rules import normalize_rule
 
@@ -17,7 +16,7 @@ T0 = "2026-11-22T10:00:00+00:00"
 
 
 def at(seconds: float) -> str:
-    return policy.plus(T0, seconds)
+    return utc.plus_seconds(T0, seconds)
 
 
 @pytest.fixture(scope="module")

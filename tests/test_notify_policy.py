@@ -2,6 +2,7 @@
 
 import pytest
 
+from vigie import utc
 from vigie.notify import policy
 from vigie.notify.policy import FLAPPING, MUTED, NEEDS_HUMAN, RESOLVED, Item, Track, advance
 from vigie.notify.rules import normalize_rule
@@ -10,7 +11,7 @@ T0 = "2026-11-22T10:00:00+00:00"
 
 
 def at(minutes: float) -> str:
-    return policy.plus(T0, minutes * 60)
+    return utc.plus_seconds(T0, minutes * 60)
 
 
 def rule(**overrides):

@@ -2,6 +2,7 @@
 
 from collector.snmp import events
 from vigie import samples as samples_lib
+from vigie.alert import MAX_TEXT
 from vigie.alert_file import parse
 from collector.snmp.cycle import apply_failure, apply_reading, needs_discovery, watched_interfaces
 
@@ -184,6 +185,16 @@ def test_a_problem_and_its_return_to_normal_share_one_fingerprint_per_machine_an
     assert len(distinct) == 5
     long_name = "x" * 300
     assert len(key("if_down", long_name)) <= 200 and key("if_down", long_name) != key("if_down", long_name + "y")
+
+
+def test_a_down_alert_with_a_long_error_is_written_cut_not_refused(tmp_path):
+    # the device's error text has no length limit; the watcher refuses a message over MAX_TEXT
+    (event,) = events.machine_events("up", "down", T0, "no answer: " + "x" * 3000)
+    path = events.write_alert(tmp_path, "edge-1", CONFIG["tags"], event)
+    record = parse(path.read_text(encoding="utf-8"))
+    assert len(record["message"]) == MAX_TEXT and record["message"].endswith("…")
+    assert record["message"].startswith("Machine is not answering SNMP: no answer: xxx")
+    assert record["fingerprint"] == "snmp:reachability:edge-1"
 
 
 def test_the_alert_file_carries_the_fingerprint_line(tmp_path):

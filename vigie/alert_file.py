@@ -6,17 +6,21 @@ are one alert, and an INFO one resolves it) and `Timeout : <seconds>` (resolve i
 it is not seen again within that time). A seven-line file stays a whole alert file.
 `render` and `parse` are pure: text in, record or reason out, so the watcher, the
 collector and the tests share one definition, and the bash splitter's output (seven
-lines) round-trips through `parse` exactly.
+lines) round-trips through `parse` exactly. `write` is the one writer of Vigie's own
+alert files (the poll's events, syslog messages, traps): atomic, its message cut to
+what a reader accepts.
 """
 
 import hashlib
+import secrets
+from pathlib import Path
 
-from vigie import lifecycle
-from vigie.alert import FIELDS, AlertError, normalize_alert
+from vigie.atomic import atomic_write_text
+from vigie.alert import EXTRAS, FIELDS, MAX_TEXT, AlertError, normalize_record, parse_seconds
 
 KEYS = ("Date", "Serveur", "Criticité", "Message", "Infogerant", "Application", "Environnement")
 KEY_TO_FIELD = dict(zip(KEYS, FIELDS))
-EXTRA_KEYS = {"Fingerprint": "fingerprint", "Timeout": "timeout"}  # optional, after the seven
+EXTRA_KEYS = dict(zip(("Fingerprint", "Timeout"), EXTRAS))  # optional, after the seven
 
 
 class AlertFileError(ValueError):
@@ -38,6 +42,24 @@ def render(record: dict) -> str:
     its fingerprint and timeout lines when it has them."""
     pairs = list(zip(KEYS, FIELDS)) + [(k, f) for k, f in EXTRA_KEYS.items() if record.get(f) is not None]
     return "".join(f"{key} : {one_line(str(record[field]))}\n" for key, field in pairs)
+
+
+def clipped(record: dict) -> dict:
+    """The record with its message cut to MAX_TEXT characters (an ellipsis ends what was cut),
+    so a long message is kept in part rather than the file refused."""
+    message = record["message"]
+    return record if len(message) <= MAX_TEXT else dict(record, message=message[:MAX_TEXT - 1] + "…")
+
+
+def write(folder, name: str, record: dict) -> Path:
+    """Drop the record in the alert-file folder as `<name>-<its time>-<random>.txt` (two alerts
+    never share a file), atomically: the watcher sees the whole file or none."""
+    directory = Path(folder)
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = record["timestamp"][:19].replace("-", "").replace(":", "")
+    path = directory / f"{name}-{stamp}-{secrets.token_hex(4)}.txt"
+    atomic_write_text(path, render(clipped(record)), mode=0o644)
+    return path
 
 
 def parse_raw(text: str) -> dict:
@@ -78,16 +100,14 @@ def _value(number: int, line: str, key: str) -> str:
 
 
 def parse(text: str) -> dict:
-    """A normalised alert record (vigie.alert.normalize_alert) from file text, with
+    """A normalised alert record (vigie.alert.normalize_record) from file text, with
     "fingerprint" and "timeout" (seconds) when the file gives them."""
     raw = parse_raw(text)
+    extras = [f for f in raw if f in EXTRAS]   # in the order of their lines
+    if "timeout" in raw:
+        raw["timeout"] = parse_seconds(raw["timeout"])
     try:
-        record = normalize_alert({f: raw[f] for f in FIELDS})
-        extras = [f for f in EXTRA_KEYS.values() if f in raw]
-        if "fingerprint" in raw:
-            record["fingerprint"] = lifecycle.normalize_fingerprint(raw["fingerprint"])
-        if "timeout" in raw:
-            record["timeout"] = lifecycle.normalize_timeout(lifecycle.parse_seconds(raw["timeout"]))
+        record = normalize_record(raw)
     except AlertError as exc:
         line = (FIELDS.index(exc.field) + 1 if exc.field in FIELDS
                 else len(FIELDS) + 1 + extras.index(exc.field) if exc.field in extras else None)

@@ -18,12 +18,11 @@ all is None, not 100.
 """
 
 import math
-from datetime import datetime, timezone
 
 from vigie import down_alerts
 from vigie import silences as rules
 from vigie.samples.states import DOWN, NONE, OFF, UP
-from vigie.utc import iso_from_unix
+from vigie.utc import iso_from_unix, moment_from_unix
 
 COUNTED = (UP, DOWN, OFF)
 
@@ -151,8 +150,7 @@ def report(subject_runs: list, start: float, end: float, now: float, windows=(),
 
 def silence_windows(silences: list, start: float, end: float) -> list:
     """[(matchers, [(start, end)])]: each silence's windows within [start, end), in unix time."""
-    since = datetime.fromtimestamp(start, timezone.utc)
-    until = datetime.fromtimestamp(max(start, end), timezone.utc)
+    since, until = moment_from_unix(start), moment_from_unix(max(start, end))
     found = []
     for silence in silences:
         spans = [(s.timestamp(), (e or until).timestamp()) for s, e in rules.windows(silence, since, until)]

@@ -21,15 +21,13 @@ cannot appear in a machine's name, so that log never mixes with one.
 import fcntl
 import glob
 import json
-import math
 import os
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from functools import lru_cache
 from pathlib import Path
 
 from vigie.errors import InputError
+from vigie.utc import iso_millis_from_unix, unix_from_iso
 
 try:  # five times faster than the json module for a log line; the output is the same JSON
     import orjson
@@ -94,17 +92,6 @@ def at_least(severity: str, threshold: str) -> bool:
     return severity_code(severity) <= severity_code(threshold)
 
 
-@lru_cache(maxsize=64)
-def _utc_second(second: int) -> str:
-    return datetime.fromtimestamp(second, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-
-
-def utc_iso(ts: float) -> str:
-    """ISO 8601 in UTC to the millisecond: 2026-11-22T10:15:03.250Z."""
-    second = math.floor(ts)
-    return f"{_utc_second(second)}.{min(999, int((ts - second) * 1000)):03d}Z"
-
-
 def log_path(logs_dir, name: str) -> Path:
     return Path(logs_dir) / f"{name}{SUFFIX}"
 
@@ -115,7 +102,7 @@ def rotated_path(path: Path, generation: int) -> Path:
 
 def entry(time_ts: float, severity: str, host: str, app: str, message: str, **extra) -> dict:
     """A log entry with its fields in the documented order; empty optional fields are left out."""
-    record = {"time": utc_iso(time_ts), "severity": severity, "host": host or "", "app": app or "",
+    record = {"time": iso_millis_from_unix(time_ts), "severity": severity, "host": host or "", "app": app or "",
               "message": message}
     for key in FIELD_ORDER[5:]:
         if extra.get(key) not in (None, "", {}, False):
@@ -143,10 +130,7 @@ def _first_line_time(fd: int):
     if start < 0:
         return None
     text = head[start + 8:].split(b'"', 1)[0].decode("ascii", "replace")
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
+    return unix_from_iso(text)
 
 
 def _generations(path: Path) -> dict:

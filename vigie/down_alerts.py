@@ -13,7 +13,7 @@ the utilisation of one interface, an extra OID's threshold. Machine names hold n
 
 import hashlib
 
-from vigie.lifecycle import MAX_FINGERPRINT
+from vigie.alert import MAX_FINGERPRINT
 
 MACHINE_DOWN_SEVERITY = "CRITICAL"
 MACHINE_DOWN_MESSAGE = "Machine is not answering SNMP"

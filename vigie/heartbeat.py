@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from vigie.atomic import atomic_write_text
-from vigie.utc import iso, iso_from_unix
+from vigie.utc import iso, iso_from_unix, plus_seconds
 
 PARTS = {
     "poll": "the SNMP collector (no poll cycle)",
@@ -69,16 +69,14 @@ def changes(known: dict, beats: dict, now: str, stale_seconds: float) -> list:
     (part -> {"state", "since"}): down when its last beat is older than stale_seconds,
     up again when it beats. A part seen for the first time is recorded as up silently
     (returned with state "up" only when it was known to be down)."""
-    from vigie.notify.policy import plus
-
     found = []
     for part, last in sorted(beats.items()):
-        state = DOWN if plus(last, stale_seconds) <= now else UP
+        state = DOWN if plus_seconds(last, stale_seconds) <= now else UP
         before = known.get(part)
         if before is None:
-            found.append((part, state, last if state == UP else plus(last, stale_seconds)))
+            found.append((part, state, last if state == UP else plus_seconds(last, stale_seconds)))
         elif before["state"] != state:
-            found.append((part, state, last if state == UP else plus(last, stale_seconds)))
+            found.append((part, state, last if state == UP else plus_seconds(last, stale_seconds)))
     return found
 
 

@@ -18,25 +18,22 @@ what its passed deadlines did, as events dated at the deadline, so a later chang
 never hides an earlier expiry.
 
 Times are compared as text: every time here is UTC ISO 8601 as written by
-`vigie.alert.format_timestamp` (`2026-11-22T10:15:03+00:00`, fractions of a second
+`vigie.utc.iso_exact` (`2026-11-22T10:15:03+00:00`, fractions of a second
 only when present), whose text order is time order.
 """
 
 import functools
 import hashlib
 from dataclasses import dataclass
-from datetime import timedelta
 
 from vigie import severity
-from vigie.alert import AlertError, format_timestamp, parse_timestamp
 from vigie.errors import InputError
 from vigie.scope import SCOPE_KEYS
+from vigie.utc import plus_seconds
 
 STATUSES = ("open", "acknowledged", "shelved", "resolved")
 DEFAULT_FINGERPRINT_FIELDS = ("server", "application", "environment", "severity", "message")
 FINGERPRINT_CHOICES = DEFAULT_FINGERPRINT_FIELDS + ("provider",)  # what the fingerprint_fields setting may name
-MAX_FINGERPRINT = 200
-MAX_TIMEOUT_SECONDS = 366 * 24 * 3600
 MAX_FLAP_CHANGES = 50  # recent changes kept per row: enough to count, bounded in size
 SYSTEM = "system"      # the actor of changes nobody made by hand
 CLEAR_SEVERITY = severity.LEAST_SEVERE  # "back to normal", or information
@@ -71,42 +68,6 @@ def text_key(text: str) -> int:
 # the fingerprints of open alerts come back again and again; a source id, once
 fingerprint_key = functools.lru_cache(maxsize=1 << 16)(text_key)
 source_key = text_key
-
-
-def normalize_fingerprint(value):
-    """A sender's own deduplication key (None: the default one is made)."""
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise AlertError("fingerprint", "fingerprint must be a non-empty string")
-    text = value.strip()
-    if len(value) > MAX_FINGERPRINT or "\n" in text or "\r" in text:
-        raise AlertError("fingerprint", f"fingerprint must be one line of at most {MAX_FINGERPRINT} characters")
-    return text
-
-
-def normalize_timeout(value):
-    """Seconds after which an alert not seen again resolves (None: never)."""
-    if value is None:
-        return None
-    value = whole_number(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TIMEOUT_SECONDS:
-        raise AlertError("timeout", f"timeout must be a whole number of seconds from 1 to {MAX_TIMEOUT_SECONDS}")
-    return value
-
-
-def whole_number(value):
-    """JSON's 60.0 is the integer 60 (as JSON Schema says); anything else as it is."""
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-def parse_seconds(text: str):
-    """'3600' -> 3600 (anything else is left for normalize_timeout to refuse)."""
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else text
-
-
-def plus_seconds(moment: str, seconds: float) -> str:
-    return format_timestamp(parse_timestamp(moment) + timedelta(seconds=seconds))
 
 
 def is_stale(moment: str, latest: str) -> bool:

@@ -31,7 +31,6 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from vigie import __version__, config
@@ -40,6 +39,7 @@ from vigie.atomic import atomic_write_bytes
 from vigie.machines import MachineConfigError, load_machine, machine_files
 from vigie.samples import SamplesError, current_signature, read_current
 from vigie.shard import ShardError, in_shard, parse_shard
+from vigie.utc import unix_from_iso
 
 log = logging.getLogger("vigie.metrics")
 
@@ -96,15 +96,6 @@ def bits_to_bytes(bits):
     return None if bits is None else bits / 8
 
 
-def iso_to_unix(text):
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
-
-
 def machine_view(config: dict, samples: dict) -> dict:
     """What the exposition shows of one machine, from its config and its samples' current
     view (vigie.samples.read_current)."""
@@ -113,7 +104,7 @@ def machine_view(config: dict, samples: dict) -> dict:
         "name": config["name"], "host": config.get("host", ""), "tags": config.get("tags") or {},
         "state": status.get("state") or "unknown", "sys_name": status.get("sys_name") or "",
         "uptime_seconds": status.get("uptime_seconds"), "consecutive_failures": status.get("consecutive_failures"),
-        "last_poll": iso_to_unix(samples.get("updated")), "last_seen": iso_to_unix(status.get("last_seen")),
+        "last_poll": unix_from_iso(samples.get("updated")), "last_seen": unix_from_iso(status.get("last_seen")),
         "poll_seconds": status.get("poll_seconds"), "counters_time": samples.get("counters_time"),
         "interfaces": list(samples.get("interfaces") or []), "oids": dict(samples.get("oids") or {}),
         "health": dict(samples.get("health") or {}),

@@ -18,8 +18,9 @@ import re
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from vigie.alert import SEVERITIES, AlertError, clean_text, format_timestamp, normalize_severity, parse_timestamp
+from vigie.alert import SEVERITIES, AlertError, clean_text, normalize_severity, parse_timestamp
 from vigie.errors import InputError
+from vigie.utc import iso_exact
 
 MATCHER_KEYS = ("server", "application", "environment", "provider", "severity", "message")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -277,9 +278,9 @@ def next_boundary(silence: dict, moment: datetime):
 
 def parse_time(field, value) -> datetime:
     try:
-        return parse_timestamp(value)
+        return parse_timestamp(value, field)
     except AlertError as exc:
-        raise SilenceError(field, exc.message.replace("timestamp", field, 1)) from None
+        raise SilenceError(field, exc.message) from None
 
 
 def normalize_silence(body, now: datetime) -> dict:
@@ -301,9 +302,9 @@ def normalize_silence(body, now: datetime) -> dict:
     if schedule is None and ends is None:
         raise SilenceError("ends_at", "a silence needs an end (ends_at), or a weekly schedule")
     if ends is not None and ends <= starts:
-        raise SilenceError("ends_at", f"ends_at ({format_timestamp(ends)}) is not after starts_at ({format_timestamp(starts)})")
+        raise SilenceError("ends_at", f"ends_at ({iso_exact(ends)}) is not after starts_at ({iso_exact(starts)})")
     if ends is not None and ends <= now:
-        raise SilenceError("ends_at", f"ends_at ({format_timestamp(ends)}) is in the past")
+        raise SilenceError("ends_at", f"ends_at ({iso_exact(ends)}) is in the past")
     comment = body.get("comment")
     if not isinstance(comment, str) or not comment.strip():
         raise SilenceError("comment", "say why (comment): whoever sees the silenced alerts will want to know")

@@ -25,11 +25,10 @@ import fcntl
 import json
 import os
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 
 from vigie.atomic import atomic_write_json
-from vigie.utc import iso_from_unix
+from vigie.utc import iso_from_unix, unix_from_iso
 
 VIA = ("lldp", "cdp", "manual")
 # a link its own end no longer reports, whose other end is a machine that may still see
@@ -253,10 +252,8 @@ def observe(topology: dict, reporter: dict, neighbours: list, machines: list, no
 
 
 def _age(link_: dict, now: float) -> float:
-    try:
-        return now - datetime.fromisoformat(link_["last_seen"]).timestamp()
-    except (TypeError, ValueError):
-        return float("inf")
+    seen = unix_from_iso(link_["last_seen"])
+    return float("inf") if seen is None else now - seen
 
 
 def rematch(topology: dict, machines: list) -> dict:

@@ -9,6 +9,7 @@ of the current calendar month (UTC) so far. Pure functions on the archive's line
 from datetime import datetime, timezone
 
 from vigie.samples import IN_AVG, OUT_AVG
+from vigie.utc import moment_from_unix
 
 DAY_SECONDS = 86400
 
@@ -18,7 +19,7 @@ def day_bytes(avg_bps) -> float:
 
 
 def month_start(now: float) -> int:
-    moment = datetime.fromtimestamp(now, timezone.utc)
+    moment = moment_from_unix(now)
     return int(datetime(moment.year, moment.month, 1, tzinfo=timezone.utc).timestamp())
 
 

@@ -3,8 +3,8 @@
 `machine_events` and `interface_events` compare the previous state with the
 new one and return the events of this poll (pure); `alert_record` turns one
 into the shared alert record with the machine's tags and the fingerprint of its
-condition; `write_alert` drops it in alertfiles/ atomically, so the watcher
-never sees half a file.
+condition; `write_alert` drops it in alertfiles/ (vigie.alert_file.write: atomically, so
+the watcher never sees half a file).
 
 A problem and its return to normal carry the same fingerprint, one per machine and
 condition (whether the machine answers, the oper status of one interface, the
@@ -13,15 +13,14 @@ utilisation of one interface): the API keeps one alert per fingerprint, which th
 reopened ten times, not twenty rows.
 """
 
-import secrets
 from pathlib import Path
 
 from collector.snmp import thresholds
-from vigie.alert_file import render
+from vigie import alert_file
+from vigie.alert import machine_record
 from vigie.down_alerts import (INTERFACE_DOWN_SEVERITY, MACHINE_DOWN_MESSAGE, MACHINE_DOWN_SEVERITY,
                                OPER_STATUS, REACHABILITY, condition_fingerprint, interface_down_message)
 from vigie.machines import defaults as machine_defaults
-from vigie.atomic import atomic_write_text
 from vigie.utc import iso_from_unix
 
 SEVERITY = {"down": MACHINE_DOWN_SEVERITY, "up": "INFO", "if_down": INTERFACE_DOWN_SEVERITY, "if_up": "INFO",
@@ -156,28 +155,14 @@ def oid_events(name: str, previous: dict, value, spec: dict, config: dict, ts: f
 
 
 def alert_record(machine: str, tags: dict, event: dict) -> dict:
-    record = {
-        "timestamp": event["time"], "server": machine, "severity": SEVERITY[event["kind"]],
-        "message": event["message"], "provider": tags.get("provider", ""),
-        "application": tags.get("application", ""), "environment": tags.get("environment", ""),
-    }
-    key = fingerprint(machine, event)
-    if key is not None:
-        record["fingerprint"] = key
-    return record
-
-
-def alert_file_name(machine: str, event: dict) -> str:
-    stamp = event["time"][:19].replace("-", "").replace(":", "")
-    return f"vigie-{machine}-{event['kind'].replace('_', '-')}-{stamp}-{secrets.token_hex(3)}.txt"
+    return machine_record(machine, tags, event["time"], SEVERITY[event["kind"]], event["message"],
+                          fingerprint(machine, event))
 
 
 def write_alert(alertfiles_dir, machine: str, tags: dict, event: dict) -> Path:
-    directory = Path(alertfiles_dir)
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / alert_file_name(machine, event)
-    atomic_write_text(path, render(alert_record(machine, tags, event)), mode=0o644)
-    return path
+    """The event's alert file, e.g. `vigie-edge-1-if-down-20261122T101503-a1b2c3d4.txt`."""
+    return alert_file.write(alertfiles_dir, f"vigie-{machine}-{event['kind'].replace('_', '-')}",
+                            alert_record(machine, tags, event))
 
 
 def emit(alertfiles_dir, machine: str, tags: dict, events: list) -> list:

@@ -42,6 +42,7 @@ from vigie.config import Flag
 from vigie.atomic import atomic_write_json, atomic_write_text
 from vigie.logs import add_logging_options, setup_logging
 from vigie.machines import load_all
+from vigie.utc import iso_millis_from_unix
 
 log = logging.getLogger("vigie.syslog")
 
@@ -131,7 +132,7 @@ class Intake:
         device_time = fields["device_time"]
         record = device_log.entry(
             now, fields["severity"], fields["host"] or source, fields["app"], fields["message"],
-            device_time=device_log.utc_iso(device_time) if device_time is not None else None,
+            device_time=iso_millis_from_unix(device_time) if device_time is not None else None,
             facility=fields["facility"], pid=fields["pid"], msgid=fields["msgid"], sd=fields["sd"],
             source=source, kind="syslog", truncated=truncated)
         self.pending[machine or device_log.UNKNOWN_LOG].append(device_log.encode(record))

@@ -44,8 +44,11 @@ def split_pri(text: str):
 
 
 def _iso_to_ts(date: str, clock: str, frac: str, zone: str, local_tz):
+    if not (date + clock).isascii():   # \d matches the digits of other scripts too
+        return None
     try:
-        moment = datetime.fromisoformat(f"{date}T{clock}")
+        moment = datetime(int(date[:4]), int(date[5:7]), int(date[8:10]), int(clock[:2]), int(clock[3:5]),
+                          int(clock[6:8]))
     except ValueError:
         return None
     if frac:

@@ -15,7 +15,7 @@ from vigie import lifecycle as lc
 from vigie.dependencies import SOURCES
 from vigie import silences as sil
 from vigie.api import auth, limits
-from vigie.alert import MAX_TEXT, SEVERITIES, SEVERITY_ALIASES
+from vigie.alert import MAX_FINGERPRINT, MAX_TEXT, MAX_TIMEOUT_SECONDS, SEVERITIES, SEVERITY_ALIASES
 from vigie.notify.rules import (EVENTS, MAX_GROUP_WAIT_SECONDS, MAX_REPEAT_MINUTES, MAX_STEP_MINUTES, MAX_STEPS,
                                  NAME_MAX as NOTIFY_NAME_MAX)
 from vigie.roles import ROLES
@@ -122,10 +122,10 @@ def _rewrite_refs(node):
     return node
 
 
-FINGERPRINT = {"type": ["string", "null"], "maxLength": lc.MAX_FINGERPRINT, "pattern": ONE_LINE_PATTERN,
+FINGERPRINT = {"type": ["string", "null"], "maxLength": MAX_FINGERPRINT, "pattern": ONE_LINE_PATTERN,
                "description": "Deduplication key: alerts with the same one are one alert (counted, reopened, resolved "
                               "by an INFO with it). Default: a hash of the fields of the fingerprint_fields setting."}
-TIMEOUT = {"type": ["integer", "null"], "minimum": 1, "maximum": lc.MAX_TIMEOUT_SECONDS,
+TIMEOUT = {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_TIMEOUT_SECONDS,
            "description": "Seconds: resolved on its own if not seen again within this time."}
 NOTE = {"type": "string", "maxLength": MAX_TEXT, "description": "Why, for the history."}
 

@@ -13,7 +13,8 @@ from bottle import request, response
 
 from vigie import alert_csv, db, scope
 from vigie import lifecycle as lc
-from vigie.alert import FIELDS, MAX_TEXT, AlertError, clean_text, normalize_alert, normalize_severity, normalize_timestamp
+from vigie.alert import (EXTRAS, FIELDS, MAX_TEXT, NORMALIZERS, AlertError, clean_text, normalize_record,
+                         normalize_severity, normalize_timestamp, whole_number)
 from vigie.api import limits, scoping
 from vigie.api.context import context, no_content, reject_unknown_fields
 from vigie.api.errors import ApiError
@@ -26,27 +27,10 @@ LIST_PARAMS = FILTER_PARAMS + ("ordering", "limit", "offset", "format")
 FORMATS = ("json", "csv")
 BOOLEAN_FILTERS = ("acknowledged", "flapping", "silenced", "suppressed")
 ID_FILTERS = ("silence", "suppressed_by_alert")   # the id of a silence, of the alert suppressing them
-NEW_ALERT_EXTRAS = ("source_id", "fingerprint", "timeout")
+NEW_ALERT_EXTRAS = ("source_id",) + EXTRAS
 _NEW_ALERT_KEYS = frozenset(FIELDS + NEW_ALERT_EXTRAS)
 
 
-def utc_timestamp(value, field="timestamp") -> str:
-    """normalize_timestamp, its errors naming `field` (since, until, ...)."""
-    try:
-        return normalize_timestamp(value)
-    except AlertError as exc:
-        raise AlertError(field, exc.message.replace("timestamp", field, 1)) from None
-
-
-_NORMALIZERS = {
-    "timestamp": utc_timestamp,
-    "server": lambda v: clean_text("server", v),
-    "severity": normalize_severity,
-    "message": lambda v: clean_text("message", v),
-    "provider": lambda v: clean_text("provider", v, required=False),
-    "application": lambda v: clean_text("application", v, required=False),
-    "environment": lambda v: clean_text("environment", v, required=False).lower(),
-}
 READ_ONLY = tuple(c for c in db.ALERT_COLUMNS if c not in FIELDS and c != "acknowledged")
 
 
@@ -65,9 +49,7 @@ def parse_new_alert(record) -> dict:
             if key not in _NEW_ALERT_KEYS:
                 raise AlertError(key, f"unknown field {key!r}")
     check_lengths(record)
-    alert = normalize_alert(record)
-    alert["fingerprint"] = lc.normalize_fingerprint(record.get("fingerprint"))
-    alert["timeout"] = lc.normalize_timeout(record.get("timeout"))
+    alert = normalize_record(dict(dict.fromkeys(EXTRAS), **record))   # no fingerprint or timeout: None
     source_id = record.get("source_id")
     if source_id is not None:
         if not isinstance(source_id, str) or not source_id.strip() or len(source_id) > limits.SOURCE_ID_MAX:
@@ -91,8 +73,8 @@ def parse_changes(body, full: bool) -> dict:
             if not isinstance(value, bool):
                 raise AlertError(key, "acknowledged must be true or false")
             changes[key] = value
-        elif key in _NORMALIZERS:
-            changes[key] = _NORMALIZERS[key](value)
+        elif key in FIELDS:
+            changes[key] = NORMALIZERS[key](value)
         else:
             raise AlertError(key, f"unknown field {key!r}")
     if full:
@@ -147,7 +129,7 @@ def parse_filters(query, allowed=FILTER_PARAMS) -> dict:
         filters["q"] = query.get("q")
     for name in ("since", "until"):
         if query.get(name) is not None:
-            filters[name] = utc_timestamp(query.get(name), name)
+            filters[name] = normalize_timestamp(query.get(name), name)
     return filters
 
 
@@ -195,7 +177,7 @@ class JsonQuery:
         for key, value in body.items():
             if key in BOOLEAN_FILTERS and isinstance(value, bool):
                 value = "true" if value else "false"
-            value = lc.whole_number(value)
+            value = whole_number(value)
             if key in ID_FILTERS and isinstance(value, int) and not isinstance(value, bool):
                 value = str(value)
             if key in self.SINGLE or key in ID_FILTERS:
@@ -228,12 +210,12 @@ def parse_until(body: dict, now: datetime, required: bool):
     if "until" in body and "minutes" in body:
         raise AlertError("until", "give until or minutes, not both")
     if "minutes" in body:
-        minutes = lc.whole_number(body["minutes"])
+        minutes = whole_number(body["minutes"])
         if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= limits.UNTIL_MINUTES_MAX:
             raise AlertError("minutes", f"minutes must be a whole number from 1 to {limits.UNTIL_MINUTES_MAX}")
         return iso(now + timedelta(minutes=minutes))
     if "until" in body:
-        until = utc_timestamp(body["until"], "until")
+        until = normalize_timestamp(body["until"], "until")
         if until <= iso(now):
             raise AlertError("until", f"until ({until}) is in the past: give a time to come")
         return until

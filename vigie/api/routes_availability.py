@@ -12,7 +12,6 @@ import csv
 import io
 import logging
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 from bottle import request, response
@@ -24,9 +23,9 @@ from vigie.alert_csv import cell
 from vigie.api import scoping
 from vigie.api.context import context
 from vigie.api.errors import ApiError
-from vigie.api.routes_alerts import utc_timestamp
+from vigie.alert import normalize_timestamp
 from vigie.errors import InputError
-from vigie.utc import iso_from_unix, unix_from_iso
+from vigie.utc import iso_from_unix, moment_from_unix, unix_from_iso
 
 log = logging.getLogger("vigie.api")
 PARAMS = ("from", "to", "machine", "exclude_maintenance", "format")
@@ -43,8 +42,8 @@ OUTAGE_COLUMNS = ("machine", "interface", "start", "end", "ended_by", "seconds",
 def parse_period(query, now: float) -> tuple:
     """(start, end) in unix time from `from` and `to` (ISO 8601 with an offset); `to`
     defaults to now, `from` to DEFAULT_DAYS before `to`. Raise InputError naming the field."""
-    end = unix_from_iso(utc_timestamp(query["to"], "to")) if query.get("to") else now
-    start = unix_from_iso(utc_timestamp(query["from"], "from")) if query.get("from") else end - DEFAULT_DAYS * 86400
+    end = unix_from_iso(normalize_timestamp(query["to"], "to")) if query.get("to") else now
+    start = unix_from_iso(normalize_timestamp(query["from"], "from")) if query.get("from") else end - DEFAULT_DAYS * 86400
     if start >= end:
         raise InputError("from", f"from ({iso_from_unix(start)}) must be before to ({iso_from_unix(end)})")
     return start, end
@@ -86,7 +85,7 @@ def visible_machines(ctx, name=None) -> list:
 
 def machine_reports(ctx, machines, start, end, now, exclude) -> list:
     samples_dir = Path(ctx.settings["samples"])
-    since, until = (datetime.fromtimestamp(t, timezone.utc) for t in (start, max(start, min(end, now))))
+    since, until = (moment_from_unix(t) for t in (start, max(start, min(end, now))))
     windows = av.silence_windows(db.silences.overlapping(ctx.conn(), since, until), start, min(end, now))
     found = []
     for name, config in machines:

@@ -19,7 +19,7 @@ import re
 from bottle import response
 
 from vigie import db
-from vigie.alert import MAX_TEXT, AlertError, normalize_alert, parse_timestamp
+from vigie.alert import MAX_FINGERPRINT, MAX_TEXT, AlertError, normalize_alert, normalize_timestamp
 from vigie.api import scoping
 from vigie.api.context import context
 from vigie.api.errors import ApiError
@@ -70,7 +70,7 @@ def _string_map(value, field: str, index: int) -> dict:
 
 def _moment(value, field: str, index: int) -> str:
     try:
-        return parse_timestamp(_text(value, field, index, required=True)).isoformat()
+        return normalize_timestamp(_text(value, field, index, required=True))
     except AlertError as exc:
         raise InputError(f"alerts.{index}.{field}", f"alerts[{index}].{field}: {exc.message}", index=index) from None
 
@@ -100,7 +100,7 @@ def parse_payload(body) -> list:
             "annotations": _string_map(alert.get("annotations"), "annotations", i),
             "startsAt": _moment(alert.get("startsAt"), "startsAt", i),
             "endsAt": _moment(ends, "endsAt", i) if status == "resolved" else None,
-            "fingerprint": _text(alert.get("fingerprint"), "fingerprint", i, required=True).strip()[:200],
+            "fingerprint": _text(alert.get("fingerprint"), "fingerprint", i, required=True).strip()[:MAX_FINGERPRINT],
         })
     return checked
 

@@ -20,10 +20,10 @@ from datetime import timedelta
 
 from vigie import lifecycle as lc
 from vigie import silences as rules
-from vigie.alert import format_timestamp
 from vigie.db import rows
 from vigie.db import silences as silence_db
 from vigie.db.connection import rows_where_in, transaction, utc_now
+from vigie.utc import iso_exact
 
 EVENT_COLUMNS = ("id", "alert_id", "at", "recorded_at", "kind", "actor", "note", "detail")
 SELECT_EVENTS = "SELECT " + ", ".join(EVENT_COLUMNS) + " FROM alert_events"
@@ -150,7 +150,7 @@ def _silence_changes(conn, alert_rows, since, now: str) -> dict:
         linked = [(silence_db.get(conn, sid), silence_db.moment(at)) for sid, at in links]
         moments = sorted({t for s, _ in linked if s["id"] in changing for t, _ in changing[s["id"]][1]})
         for t in moments:
-            stamp = format_timestamp(t)
+            stamp = iso_exact(t)
             if row["timestamp"] > stamp or (row["resolved_at"] is not None and row["resolved_at"] <= stamp):
                 continue  # not in its present spell, or resolved by then
             before = _on(linked, t - _INSTANT)
@@ -190,7 +190,7 @@ def delete_silence(conn, silence_id: int, user: str, now, flap: lc.Flapping = lc
     alerts' histories keep it), the alerts it silences now are "unsilenced" by `user`,
     then the silence and its links go. False when there is no such silence."""
     moment = silence_db.moment(now)
-    stamp = format_timestamp(moment)
+    stamp = iso_exact(moment)
     with transaction(conn):
         silence = silence_db.get(conn, silence_id)
         if silence is None:

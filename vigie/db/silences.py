@@ -14,7 +14,7 @@ from datetime import datetime
 
 from vigie import lifecycle as lc
 from vigie import silences as rules
-from vigie.alert import format_timestamp, parse_timestamp
+from vigie import utc
 from vigie.db import audit, rows
 from vigie.db.connection import rows_where_in, transaction
 
@@ -26,14 +26,14 @@ _LOCK = threading.Lock()
 
 def from_db(row) -> dict:
     (sid, matchers, starts, ends, schedule, comment, created_by, created_at, ended_by, ended_at) = row
-    return {"id": sid, "matchers": json.loads(matchers), "starts_at": parse_timestamp(starts),
-            "ends_at": parse_timestamp(ends) if ends else None,
+    return {"id": sid, "matchers": json.loads(matchers), "starts_at": utc.parse(starts),
+            "ends_at": utc.parse(ends) if ends else None,
             "schedule": json.loads(schedule) if schedule else None, "comment": comment,
             "created_by": created_by, "created_at": created_at, "ended_by": ended_by, "ended_at": ended_at}
 
 
 def moment(now) -> datetime:
-    return parse_timestamp(now) if isinstance(now, str) else now
+    return utc.parse(now) if isinstance(now, str) else now
 
 
 class Live:
@@ -74,7 +74,7 @@ def live(conn, now) -> Live:
     if cached is not None and cached.fresh(now):
         return cached
     found = [from_db(r) for r in conn.execute(SELECT_SILENCES + " WHERE ends_at IS NULL OR ends_at > ? ORDER BY id",
-                                              (format_timestamp(now),))]
+                                              (utc.iso_exact(now),))]
     built = Live(found, now)
     with _LOCK:
         if len(_CACHE) > 64:
@@ -129,7 +129,7 @@ def link_rows(conn, alert_rows, now, actor: str) -> list:
     if not current.index:
         return []
     active = set(current.active_ids(moment(now)))
-    stamp, links, events = format_timestamp(moment(now)), [], []
+    stamp, links, events = utc.iso_exact(moment(now)), [], []
     for row, changed in alert_rows:
         found = current.index.matching(row)
         if changed:  # what it says changed: the silences it no longer matches let go of it
@@ -169,13 +169,13 @@ def create(conn, silence: dict, user: str, now) -> int:
     """Store a silence checked by `vigie.silences.normalize_silence`, link the alerts it
     matches (those not resolved), and record "silenced" on those it silences now."""
     now = moment(now)
-    stamp = format_timestamp(now)
+    stamp = utc.iso_exact(now)
     with transaction(conn):
         silence_id = conn.execute(
             "INSERT INTO silences (matchers, starts_at, ends_at, schedule, comment, created_by, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (json.dumps(silence["matchers"], sort_keys=True), format_timestamp(silence["starts_at"]),
-             format_timestamp(silence["ends_at"]) if silence["ends_at"] else None,
+            (json.dumps(silence["matchers"], sort_keys=True), utc.iso_exact(silence["starts_at"]),
+             utc.iso_exact(silence["ends_at"]) if silence["ends_at"] else None,
              json.dumps(silence["schedule"], sort_keys=True) if silence["schedule"] else None,
              silence["comment"], user, stamp)).lastrowid
         _bump_version(conn)
@@ -227,7 +227,7 @@ def end(conn, silence_id: int, user: str, now) -> bool:
 
 def end_in(conn, silence: dict, user: str, now: datetime, verb: str) -> None:
     """end's work inside the caller's transaction (also used to delete a silence)."""
-    stamp = format_timestamp(now)
+    stamp = utc.iso_exact(now)
     silence_id = silence["id"]
     was_active = rules.active_window(silence, now) is not None
     linked = [r[0] for r in conn.execute("SELECT alert_id FROM alert_silences WHERE silence_id = ?", (silence_id,))]
@@ -271,14 +271,14 @@ def _public(silence: dict, now: datetime) -> dict:
     over = window is None
     return {
         "id": silence.get("id"), "matchers": silence["matchers"], "comment": silence["comment"],
-        "starts_at": format_timestamp(silence["starts_at"]),
-        "ends_at": format_timestamp(silence["ends_at"]) if silence["ends_at"] else None,
+        "starts_at": utc.iso_exact(silence["starts_at"]),
+        "ends_at": utc.iso_exact(silence["ends_at"]) if silence["ends_at"] else None,
         "schedule": silence["schedule"], "created_by": silence.get("created_by"),
         "created_at": silence.get("created_at"), "ended_by": silence.get("ended_by"),
         "ended_at": silence.get("ended_at"),
         "state": "expired" if over else "active" if active else "pending", "active": active,
-        "window": None if over else {"starts_at": format_timestamp(window[0]),
-                                     "ends_at": format_timestamp(window[1]) if window[1] else None},
+        "window": None if over else {"starts_at": utc.iso_exact(window[0]),
+                                     "ends_at": utc.iso_exact(window[1]) if window[1] else None},
     }
 
 
@@ -293,7 +293,7 @@ def public(conn, silence: dict, now) -> dict:
     (`matching`) and how many of them it silences now (`silencing`)."""
     now = moment(now)
     shown = _public(silence, now)
-    stamp = format_timestamp(now)
+    stamp = utc.iso_exact(now)
     shown["matching"] = conn.execute(
         "SELECT COUNT(*) FROM alert_silences l JOIN alerts a ON a.id = l.alert_id WHERE l.silence_id = ?"
         " AND a.resolved_at IS NULL AND (a.expires_at IS NULL OR a.expires_at > ?)", (silence["id"], stamp)).fetchone()[0]
@@ -307,4 +307,4 @@ def overlapping(conn, since: datetime, until: datetime) -> list:
     are `vigie.silences.windows`."""
     return [from_db(r) for r in conn.execute(
         SELECT_SILENCES + " WHERE starts_at < ? AND (ends_at IS NULL OR ends_at > ?) ORDER BY id",
-        (format_timestamp(until), format_timestamp(since)))]
+        (utc.iso_exact(until), utc.iso_exact(since)))]

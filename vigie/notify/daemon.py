@@ -34,7 +34,7 @@ from vigie.down_alerts import is_down_condition
 from vigie.notify import alertmanager, channels as channels_mod, policy, render
 from vigie.notify.rules import rule_matches
 from vigie.scope import in_scope
-from vigie.utc import now_iso
+from vigie.utc import now_iso, plus_seconds
 
 log = logging.getLogger("vigie.notify")
 
@@ -120,18 +120,18 @@ class Notifier:
             stats["events"] = len(events)
         stats["told"] += self._advance_changed(conn, rules, now)
         stats["told"] += self._advance_due(conn, rules, now)
-        if self.last_recheck is None or policy.plus(self.last_recheck, self.settings.recheck_seconds) <= now:
+        if self.last_recheck is None or plus_seconds(self.last_recheck, self.settings.recheck_seconds) <= now:
             stats["rechecked"], told = self._recheck(conn, rules, now)
             stats["told"] += told
             self.last_recheck = now
         stats["sealed"] = self._seal_groups(conn, now)
-        if self.last_resend is None or policy.plus(self.last_resend, alertmanager.RESEND_SECONDS) <= now:
+        if self.last_resend is None or plus_seconds(self.last_resend, alertmanager.RESEND_SECONDS) <= now:
             self.last_resend = now
             stats["resent"] = self.resend_to_alertmanagers(now)
         if self.settings.heartbeat_dir:
             self._heartbeat(conn, now)
-        if self.last_prune is None or policy.plus(self.last_prune, 3600) <= now:
-            db.notify.prune_messages(conn, policy.plus(now, -self.settings.keep_days * 86400))
+        if self.last_prune is None or plus_seconds(self.last_prune, 3600) <= now:
+            db.notify.prune_messages(conn, plus_seconds(now, -self.settings.keep_days * 86400))
             self.last_prune = now
         return stats
 
@@ -190,7 +190,7 @@ class Notifier:
                                     "rule %s names channel %s, which does not exist: nothing sent there",
                                     rule["name"], name)
                     continue
-                due = policy.plus(now, rule["group_wait_seconds"])
+                due = plus_seconds(now, rule["group_wait_seconds"])
                 db.notify.add_to_group(conn, rule["id"], channel_id, alert["id"], item.kind, now, due)
         return len(items)
 
@@ -390,8 +390,8 @@ class Notifier:
                      outcome.seconds)
             return True
         failures = db.notify.failed_attempts(conn, message["id"]) + 1
-        gave_up = policy.plus(message["created_at"], self.settings.give_up_hours * 3600) <= finished
-        retry_at = None if gave_up else policy.plus(finished, policy.retry_delay_seconds(failures))
+        gave_up = plus_seconds(message["created_at"], self.settings.give_up_hours * 3600) <= finished
+        retry_at = None if gave_up else plus_seconds(finished, policy.retry_delay_seconds(failures))
         db.notify.finish_attempt(conn, attempt, message["id"], False, outcome.answer, finished, retry_at,
                                  channel["id"])
         if gave_up:

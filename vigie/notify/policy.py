@@ -30,9 +30,8 @@ moves on all the same, so a rule telling only resolutions still tells them.
 """
 
 from dataclasses import dataclass, replace
-from datetime import timedelta
 
-from vigie.alert import format_timestamp, parse_timestamp
+from vigie.utc import plus_seconds
 
 # The condition of an alert, as far as notifications go.
 NEEDS_HUMAN, MUTED, FLAPPING, RESOLVED = "needs_human", "muted", "flapping", "resolved"
@@ -59,10 +58,6 @@ class Item:
     kind: str
 
 
-def plus(moment: str, seconds: float) -> str:
-    return format_timestamp(parse_timestamp(moment) + timedelta(seconds=seconds))
-
-
 def condition(status: str, silenced: bool = False, flapping: bool = False, suppressed: bool = False) -> str:
     """The notification condition of an alert from its lifecycle status at a moment
     (open, acknowledged, shelved, resolved) and whether it is silenced, flapping, or
@@ -79,7 +74,7 @@ def condition(status: str, silenced: bool = False, flapping: bool = False, suppr
 
 
 def _step_due(rule: dict, track: Track, step: int) -> str:
-    return plus(track.since, rule["steps"][step]["after_minutes"] * 60)
+    return plus_seconds(track.since, rule["steps"][step]["after_minutes"] * 60)
 
 
 def next_check(rule: dict, track: Track):
@@ -93,7 +88,7 @@ def next_check(rule: dict, track: Track):
     if track.step + 1 < len(rule["steps"]):
         moments.append(_step_due(rule, track, track.step + 1))
     if rule["repeat_minutes"] > 0 and track.last_told_at:
-        moments.append(plus(track.last_told_at, rule["repeat_minutes"] * 60))
+        moments.append(plus_seconds(track.last_told_at, rule["repeat_minutes"] * 60))
     return min(moments) if moments else None
 
 
@@ -103,7 +98,7 @@ def _tell_needs_human(track, rule, now, reopened: bool):
         kind = "reopened" if reopened or (track is not None and track.state == RESOLVED) else "opened"
         return Track(since=now, step=0, last_told_at=now, state=NEEDS_HUMAN), [Item(0, kind)]
     # muted or flapping, told before: tell the step reached again, resume its clock
-    resumed = plus(now, -rule["steps"][track.step]["after_minutes"] * 60)
+    resumed = plus_seconds(now, -rule["steps"][track.step]["after_minutes"] * 60)
     return Track(since=resumed, step=track.step, last_told_at=now, state=NEEDS_HUMAN), [Item(track.step, "reopened")]
 
 
@@ -112,7 +107,7 @@ def _escalate_or_repeat(track, rule, now):
     while track.step + 1 < len(rule["steps"]) and _step_due(rule, track, track.step + 1) <= now:
         track = replace(track, step=track.step + 1, last_told_at=now)
         items.append(Item(track.step, "escalated"))
-    if not items and rule["repeat_minutes"] > 0 and plus(track.last_told_at, rule["repeat_minutes"] * 60) <= now:
+    if not items and rule["repeat_minutes"] > 0 and plus_seconds(track.last_told_at, rule["repeat_minutes"] * 60) <= now:
         track = replace(track, last_told_at=now)
         items.append(Item(track.step, "repeat"))
     return track, items
@@ -127,9 +122,9 @@ def _held_back(track) -> bool:
 def _needs_human(track, rule, now, reopened: bool, hold_seconds: float):
     if hold_seconds > 0 and _held_back(track):
         if track is None:
-            return Track(since=now, state=HELD, held_until=plus(now, hold_seconds)), []
+            return Track(since=now, state=HELD, held_until=plus_seconds(now, hold_seconds)), []
         if track.held_until is None:
-            return replace(track, held_until=plus(now, hold_seconds)), []
+            return replace(track, held_until=plus_seconds(now, hold_seconds)), []
         if now < track.held_until:
             return track, []
     return _tell_needs_human(track, rule, now, reopened)
