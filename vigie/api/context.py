@@ -22,7 +22,7 @@ from bottle import request, response
 from vigie import db
 from vigie.api import auth, throttle
 from vigie.api.errors import AUTH_CHALLENGE, ApiError, is_transient, unauthorized
-from vigie.errors import InputError
+from vigie.errors import InputError, refuse_unknown_fields
 from vigie.roles import role_allows
 
 log = logging.getLogger("vigie.api")
@@ -278,6 +278,4 @@ def replace_lone_surrogates(value):
 
 
 def reject_unknown_fields(body: dict, allowed):
-    unknown = sorted(set(body) - set(allowed))
-    if unknown:
-        raise InputError(unknown[0], f"unknown field {unknown[0]!r}")
+    refuse_unknown_fields(body, allowed)

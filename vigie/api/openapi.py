@@ -91,6 +91,12 @@ def _machine_schemas() -> dict:
     text_form = _rewrite_refs(source)
     schemas = {f"Machine_{k}": _rewrite_refs(v) for k, v in defs.items()}
     schemas["MachineConfig"] = text_form
+    # what a machine body takes besides the file's keys: it refuses any other one, as the file does
+    body = copy.deepcopy(text_form)
+    body["properties"].update({"name": {"type": "string"},
+                               "live": {"description": "What GET adds; ignored, so a machine as shown may be "
+                                                       "sent back as it is."}})
+    schemas["MachineBody"] = body
     return schemas
 
 
@@ -300,14 +306,14 @@ def components() -> dict:
                       "flapping": {"type": "integer"},
                       "oldest": {"type": ["string", "null"]}, "newest": {"type": ["string", "null"]}}},
         **_lifecycle_schemas(),
-        "MachineInput": {"allOf": [{"$ref": "#/components/schemas/MachineConfig"}, {
+        "MachineInput": {"allOf": [{"$ref": "#/components/schemas/MachineBody"}, {
             "type": "object", "required": ["name"],
             "properties": {"name": {"type": "string", "pattern": MACHINE_NAME_PATTERN,
                                     "description": "File stem: machines/<name>.json."},
                            "snmp": {"properties": {key: {"not": {"const": machines.HIDDEN}} for key in
                                                    machines.SECRET_KEYS},
                                     "description": "A new machine has no stored secret the mask could keep."}}}]},
-        "MachineReplacement": {"allOf": [{"$ref": "#/components/schemas/MachineConfig"}, {
+        "MachineReplacement": {"allOf": [{"$ref": "#/components/schemas/MachineBody"}, {
             "type": "object", "properties": {"name": {"description": "Ignored: the URL names the machine."}}}]},
         "Machine": {"type": "object", "required": ["name", "host", "snmp"],
                     "description": "A machine's config with defaults filled in and SNMP secrets masked; GET adds "
