@@ -6,6 +6,7 @@ import os
 import pty
 import re
 import select
+import shlex
 import signal
 import socket
 import subprocess
@@ -217,6 +218,15 @@ def test_run_serves_site_and_api_then_stops_everything(tmp_path):
             sock.sendall(b"<11>Jan  1 00:00:00 sim-edge-switch fan: fan 2 failed\n")
         run.wait_for(lambda: "fan 2 failed" in (run.workdir / "data" / "logs" / "sim-edge-switch.jsonl").read_text(),
                      "the message in the device log")
+        # the banner's own example, run as printed, lands on the device it names, shown on its page
+        said = re.search(r"to (sim-[a-z-]+)'s page .*?: (logger --server .*)$", run.output(), re.M)
+        assert said, "the banner gives a logger command that reaches a simulated device"
+        device, command = said.group(1), shlex.split(said.group(2))
+        subprocess.run(command, check=True, timeout=30)
+        run.wait_for(lambda: command[-1] in (run.workdir / "data" / "logs" / f"{device}.jsonl").read_text(),
+                     "the banner's example in the device's log")
+        shown = requests.get(f"{run.url}/api/machine/{device}/log", auth=auth, timeout=5).json()["results"]
+        assert shown[0]["message"] == command[-1]
         # the API reads the folders the collector writes: its metrics show the simulated devices
         metrics = requests.get(f"{run.url}/metrics", auth=auth, timeout=10).text
         assert 'vigie_machine_up{machine="sim-' in metrics

@@ -257,8 +257,18 @@ def write_simulated_devices(folders: dict, ports: list, interval: float) -> list
             "interfaces": "all", "interval": max(MIN_POLL_SECONDS, int(interval)),
             "tags": {"application": "network", "environment": "demo", "provider": "Vigie simulator"},
         }
+        if name == names[-1] and this_host_name():
+            machine["aliases"] = [this_host_name()]   # what `logger` on this host says it is
         atomic_write_json(folders["machines"] / f"{name}.json", machine, mode=0o600, indent=2)
     return names
+
+
+def this_host_name():
+    """This host's name as `logger` sends it, when a machine file may give it as an alias (else
+    None): the last simulated device answers to it, so the banner's `logger` example, sent from
+    127.0.0.1 which every simulated device shares, lands on that device's page."""
+    name = socket.gethostname()
+    return name if re.fullmatch(r"[A-Za-z0-9.:_-]{1,253}", name) and name not in SIM_DEVICES else None
 
 
 def stop_flag(folders: dict, name: str) -> Path:
@@ -603,8 +613,13 @@ def start_syslog(args, folders, supervisor, output, stopping, given, port) -> su
         if stopping.wait(0.1):
             raise Stop()
     moved = f" (port {args.syslog_port} is taken)" if args.syslog_port and port != args.syslog_port else ""
-    output.line("run", f"syslog intake on udp and tcp 127.0.0.1:{port}{moved}: "
-                       f"logger --server 127.0.0.1 --port {port} --tcp 'hello'")
+    example = f"logger --server 127.0.0.1 --port {port} --tcp 'hello from make run'"
+    speaker = SIM_DEVICES[:args.devices][-1] if args.devices and this_host_name() else None
+    output.line("run", f"syslog intake on udp and tcp 127.0.0.1:{port}{moved}")
+    if speaker:
+        output.line("run", f"  to {speaker}'s page (it answers to this host's name, {this_host_name()}): {example}")
+    else:
+        output.line("run", f"  an unknown sender, listed on the Devices page: {example}")
     return proc
 
 

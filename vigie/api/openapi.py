@@ -499,9 +499,19 @@ def _device_log_schemas() -> dict:
     add_result = {"type": "object", "required": ["added", "skipped"], "properties": {
         "added": {"type": "array", "items": {"type": "string"}},
         "skipped": {"type": "array", "items": {"type": "object"}}}}
+    sender = {"type": "object", "required": ["address", "hosts", "count", "first_seen", "last_seen", "last"],
+              "properties": {"address": {"type": "string", "description": "Its source address (else the name it gave)."},
+                             "hosts": {"type": "array", "items": {"type": "string"},
+                                       "description": "The host names it gave itself, newest first."},
+                             "count": {"type": "integer", "description": "Its entries the unknown log holds."},
+                             "first_seen": {"type": ["string", "null"]}, "last_seen": {"type": ["string", "null"]},
+                             "last": {"$ref": "#/components/schemas/DeviceLogEntry"}}}
+    senders = {"type": "object", "required": ["count", "results"], "properties": {
+        "count": {"type": "integer"}, "results": {"type": "array", "items": sender}}}
     return {"DeviceLogEntry": entry, "DeviceLogPage": page, "AlertmanagerPayload": payload,
             "AlertmanagerResult": result, "Topology": topology, "DiscoveryInput": discovery_input,
-            "Discovery": discovery, "DiscoveryAdd": add_input, "DiscoveryAdded": add_result}
+            "Discovery": discovery, "DiscoveryAdd": add_input, "DiscoveryAdded": add_result,
+            "UnknownSenders": senders}
 
 
 LOG_SEVERITY_WORD = "(" + "|".join(_any_case(w) for w in sorted(
@@ -641,6 +651,12 @@ def _device_paths(settings: dict, machine_name: dict) -> dict:
                     q("limit", {"type": "integer", "minimum": 1, "maximum": 1000}, "Page size (default 100)."),
                     q("offset", {"type": "integer", "minimum": 0, "maximum": limits.OFFSET_MAX},
                       "Entries to skip.")]),
+        },
+        "/api/unknown-senders": {
+            "get": _op("Who sends syslog messages or traps that match no machine, most recently heard first",
+                       "viewer", {"200": _json("UnknownSenders", "The senders; one matching a machine now is left "
+                                               "out.")}, anon, operationId="unknownSenders",
+                       description="Only admins and users in no scoped team: unknown senders belong to no team."),
         },
         "/api/machine/{name}/percentiles": {
             "parameters": [machine_name],
