@@ -29,6 +29,7 @@ NAME_PATTERN = rf"(?!\.)[A-Za-z0-9._\-]{{1,{NAME_MAX}}}"
 NAME_RE = re.compile(NAME_PATTERN)
 SCHEMA_PATH = Path(__file__).with_name("machine_schema.json")
 SECRET_KEYS = ("community", "auth_key", "priv_key")
+FILE_MODE = 0o640  # a machine file may hold SNMP secrets: never world-readable
 HIDDEN = "********"
 
 

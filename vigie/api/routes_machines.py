@@ -15,7 +15,7 @@ from vigie.atomic import atomic_write_json
 from vigie.errors import InputError
 from vigie.machine_state import read_live
 
-FILE_MODE = 0o640  # holds SNMP secrets: not world-readable
+FILE_MODE = mc.FILE_MODE
 
 
 def shown(config: dict) -> dict:
