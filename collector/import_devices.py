@@ -45,17 +45,6 @@ def report(source: str, result: device_import.Plan, added, known, dry_run: bool)
     return "\n".join(lines)
 
 
-def as_json(result: device_import.Plan, added, known, dry_run: bool) -> str:
-    return json.dumps({
-        "dry_run": dry_run,
-        "add" if dry_run else "added": [{"line": line, "name": name, "host": device_import.address_of(machine)[0],
-                                         "port": device_import.address_of(machine)[1], "credentials": credentials}
-                                        for line, name, machine, credentials in result.add
-                                        if dry_run or name in added],
-        "known": [{"line": line, "name": name, "reason": why} for line, name, why in known],
-        "errors": [{"line": p.line, "column": p.column, "error": p.message} for p in result.errors]}, indent=2)
-
-
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
@@ -80,14 +69,16 @@ def main(argv=None) -> int:
     if result.errors:
         print(f"vigie: {args.file}: {len(result.errors)} error(s): nothing written", file=sys.stderr)
         if args.json:
-            print(as_json(result, [], result.known, args.dry_run))
+            print(json.dumps(device_import.outcome(result, [], result.known, args.dry_run), indent=2))
         return 1
     if args.dry_run:
         added, known = [], result.known
     else:
         added, known = device_import.write(result, args.machines, mc.FILE_MODE)
-    print(as_json(result, added, known, args.dry_run) if args.json else report(args.file, result, added, known,
-                                                                               args.dry_run))
+    if args.json:
+        print(json.dumps(device_import.outcome(result, added, known, args.dry_run), indent=2))
+    else:
+        print(report(args.file, result, added, known, args.dry_run))
     return 0
 
 

@@ -181,3 +181,85 @@ def test_an_imported_device_is_polled_with_the_credential_set_it_names(tmp_path)
         assert [(m["name"], m["status"]) for m in json.loads(status.stdout)] == [("lab-sw", "up")]
     finally:
         agent.stop()
+
+
+# ---- the API (what the Devices page sends)
+
+LAB = "name,address,credentials,tags\nedge-01,192.0.2.11,core-sw-01,environment=lab\ncore-sw-01,192.0.2.77,env:X,\n"
+
+
+@pytest.fixture
+def api(tmp_path):
+    from tests.support.api_wsgi import Api
+    api = Api(tmp_path)
+    assert api.call("POST", "/api/machine", json={"name": "core-sw-01", "host": "192.0.2.1",
+                                                  "snmp": {"version": "2c", "community": "c0re-secret"}}).status == 201
+    return api
+
+
+def test_the_api_checks_then_imports_for_an_admin_only(api):
+    dry = api.call("POST", "/api/machine-import", json={"csv": LAB, "dry_run": True})
+    assert dry.status == 200 and dry.json["add"] == [{"line": 2, "name": "edge-01", "host": "192.0.2.11", "port": 161,
+                                                      "credentials": "core-sw-01"}]
+    assert dry.json["known"] == [{"line": 3, "name": "core-sw-01", "reason": "a machine of this name exists"}]
+    assert not (api.machines_dir / "edge-01.json").exists()
+    assert api.call("POST", "/api/machine-import", "operator", json={"csv": LAB}).status == 403
+    done = api.call("POST", "/api/machine-import", json={"csv": LAB})
+    assert done.status == 200 and [r["name"] for r in done.json["added"]] == ["edge-01"]
+    assert "c0re-secret" not in done.body.decode()
+    shown = api.call("GET", "/api/machine/edge-01", "viewer").json
+    assert shown["snmp"]["community"] == "********" and shown["tags"] == {"environment": "lab"}
+    audit = api.call("GET", "/api/audit").json["results"]
+    assert any(e["action"] == "create" and e["target"] == "edge-01" and e["actor"] == "admin" for e in audit)
+
+
+def test_the_api_refuses_a_file_with_errors_naming_each_by_line_and_column(api):
+    answer = api.call("POST", "/api/machine-import", json={"csv": LAB + "bad,not an address,nobody,\n"})
+    assert answer.status == 400 and answer.json["field"] == "csv"
+    assert answer.json["error"] == "2 errors in the CSV: nothing was added"
+    assert [(e["line"], e["column"]) for e in answer.json["errors"]] == [(4, "credentials"), (4, "address")]
+    assert not (api.machines_dir / "edge-01.json").exists()
+    for body, field in (({"csv": 5}, "csv"), ({"csv": LAB, "dry_run": "yes"}, "dry_run"),
+                        ({"csv": LAB, "dryrun": True}, "dryrun")):
+        refused = api.call("POST", "/api/machine-import", json=body)
+        assert refused.status == 400 and refused.json["field"] == field
+
+
+@pytest.mark.slow
+def test_an_admin_checks_then_imports_a_csv_from_the_devices_page(chromium, tmp_path):
+    from site_builder.build import build
+    from tests.support.api_server import start_api
+    from tests.support.browser import login, new_context, open_page
+
+    server = start_api(tmp_path)
+    try:
+        (server.machines_dir / "core-sw-01.json").write_text(json.dumps({
+            "host": "192.0.2.1", "snmp": {"version": "2c", "community": "c0re-secret"}}))
+        build(server.machines_dir, server.root / "samples", server.db_path, server.www_dir, workers=1)
+        with new_context(chromium) as context:
+            login(context, server, server.admin)
+            wp = open_page(context, server.url + "/devices.html", "#import-devices:not([hidden])")
+            page = wp.page
+            bad = "name,address,credentials\nedge-09,192.0.2.19,nobody\n"
+            page.set_input_files('#import-form [name="file"]', files=[
+                {"name": "bad.csv", "mimeType": "text/csv", "buffer": bad.encode()}])
+            page.click("#import-check")
+            page.wait_for_selector('#import-rows tr[data-line="2"].import-error')
+            assert "column credentials: no stored credential set 'nobody'" in page.text_content("#import-rows")
+            assert "bad.csv: 1 error in the CSV: nothing was added." in page.text_content("#import-error")
+            page.set_input_files('#import-form [name="file"]', files=[
+                {"name": "lab.csv", "mimeType": "text/csv", "buffer": LAB.encode()}])
+            page.click("#import-check")
+            page.wait_for_selector('#import-rows tr[data-line="2"].import-to')
+            assert "lab.csv: 1 device to add, 1 already here (nothing written yet)." in page.text_content("#import-summary")
+            assert "known" in page.text_content('#import-rows tr[data-line="3"]')
+            assert not (server.machines_dir / "edge-01.json").exists()
+            page.click("#import-run")
+            page.wait_for_selector('#devices tr[data-machine="edge-01"]')
+            assert "lab.csv: 1 device added, 1 already here." in page.text_content("#import-summary")
+            assert json.loads((server.machines_dir / "edge-01.json").read_text())["tags"] == {"environment": "lab"}
+            assert "c0re-secret" not in page.content()
+            assert [e for e in wp.errors if "Failed to load resource" not in e] == []   # the 400 of the bad file
+            wp.close()
+    finally:
+        server.stop()

@@ -157,27 +157,27 @@ def _machine(line: int, values: dict, existing: dict, errors: list):
             errors.append(Problem(line, column, "empty: it is required"))
     if len(errors) > before:
         return None
-    machine = {"host": values["address"]}
     snmp = _credentials(line, values["credentials"], existing, errors)
-    tags = _tags(line, values.get("tags") or "", errors)
+    machine = {"host": values["address"], "snmp": snmp or _CHECKED_APART}
     port = _port(line, values.get("port") or "", errors)
-    if len(errors) > before:
-        return None
-    machine["snmp"] = snmp
     if port is not None:
         machine["port"] = port
     if values.get("description"):
         machine["description"] = values["description"]
+    tags = _tags(line, values.get("tags") or "", errors)
     if tags:
         machine["tags"] = tags
-    try:
-        mc.check_name(values["name"])
-        mc.validate(machine)
-    except mc.MachineConfigError as exc:
-        top = (exc.field or "").split(".", 1)[0]
-        errors.append(Problem(line, COLUMN_OF.get(top, top or None), exc.message))
-        return None
-    return machine
+    for check in (lambda: mc.check_name(values["name"]), lambda: mc.validate(machine)):
+        try:
+            check()
+        except mc.MachineConfigError as exc:
+            top = (exc.field or "").split(".", 1)[0]
+            errors.append(Problem(line, COLUMN_OF.get(top, top or None), exc.message))
+    return machine if len(errors) == before else None
+
+
+# stands for credentials already refused, so the row's other columns are checked too
+_CHECKED_APART = {"version": "2c", "community": "-"}
 
 
 def _credentials(line: int, text: str, existing: dict, errors: list):
@@ -218,6 +218,16 @@ def _port(line: int, text: str, errors: list):
         errors.append(Problem(line, "port", "a whole number from 1 to 65535"))
         return None
     return int(text)
+
+
+def outcome(result: Plan, added, known, dry_run: bool) -> dict:
+    """What an import did (or, dry, would do), as the command's --json and the API say it."""
+    rows = [{"line": line, "name": name, "host": address_of(machine)[0], "port": address_of(machine)[1],
+             "credentials": credentials} for line, name, machine, credentials in result.add
+            if dry_run or name in added]
+    return {"dry_run": dry_run, "add" if dry_run else "added": rows,
+            "known": [{"line": line, "name": name, "reason": why} for line, name, why in known],
+            "errors": [{"line": p.line, "column": p.column, "error": p.message} for p in result.errors]}
 
 
 # ---------------------------------------------------------------- reading and writing

@@ -313,6 +313,15 @@ def components() -> dict:
                            "snmp": {"properties": {key: {"not": {"const": machines.HIDDEN}} for key in
                                                    machines.SECRET_KEYS},
                                     "description": "A new machine has no stored secret the mask could keep."}}}]},
+        "MachineImport": {"type": "object", "required": ["csv"], "additionalProperties": False, "properties": {
+            "csv": {"type": "string", "description": "The CSV file's text: a header, then one device a row."},
+            "dry_run": {"type": "boolean", "description": "true: check and say what would be added, write nothing."}}},
+        "MachineImportResult": {"type": "object", "required": ["dry_run", "known", "errors"], "properties": {
+            "dry_run": {"type": "boolean"},
+            "add": {"type": "array", "items": {"type": "object"}, "description": "With dry_run: the rows to add."},
+            "added": {"type": "array", "items": {"type": "object"}, "description": "The rows added."},
+            "known": {"type": "array", "items": {"type": "object"}},
+            "errors": {"type": "array", "items": {"type": "object"}}}},
         "MachineReplacement": {"allOf": [{"$ref": "#/components/schemas/MachineBody"}, {
             "type": "object", "properties": {"name": {"description": "Ignored: the URL names the machine."}}}]},
         "Machine": {"type": "object", "required": ["name", "host", "snmp"],
@@ -914,6 +923,16 @@ def paths(settings: dict) -> dict:
                             "400": _ref("BadRequest"), "409": _ref("Conflict"), "413": _ref("TooLarge"),
                             "429": _ref("Busy")},
                         requestBody=_body("MachineInput"), operationId="testMachine"),
+        },
+        "/api/machine-import": {
+            "post": _op("Add machines from a CSV text (name, address, credentials, tags, port, description), "
+                        "checked whole: with an error nothing is added; an existing machine is never written over",
+                        "admin", {"200": _json("MachineImportResult", "What was added (with dry_run: what would "
+                                               "be) and the rows of machines that exist."),
+                                  "400": _ref("BadRequest"), "413": _ref("TooLarge")},
+                        requestBody=_body("MachineImport"), operationId="importMachines",
+                        description="A 400 for the rows holds \"errors\": [{\"line\", \"column\", "
+                                    "\"error\"}], each row's errors by line and column."),
         },
         "/api/machine/{name}": {
             "parameters": [machine_name],
