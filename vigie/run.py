@@ -473,6 +473,16 @@ class StopFlag:
         return self._set
 
 
+OPTIONAL_PACKAGES = "requirements-apt-run.txt"   # Debian tools Vigie uses when they are installed
+
+
+def report_optional_tools(output: Output, cwd: Path) -> None:
+    """Say which optional Debian packages are missing and what for; never install, never stop."""
+    script, listed = cwd / "scripts" / "ensure-apt.sh", cwd / OPTIONAL_PACKAGES
+    if script.is_file() and listed.is_file():
+        run_quiet(["bash", script, "--check", listed], output, "run", cwd, os.environ.copy())
+
+
 def run(args, output: Output) -> int:
     folders = resolve_folders(args.cfg)
     if not port_is_free(args.host, args.port):
@@ -481,6 +491,7 @@ def run(args, output: Output) -> int:
         return 1
     for role in ("machines", "alertfiles", "www", "data", "samples", "logs"):
         folders[role].mkdir(parents=True, exist_ok=True)
+    report_optional_tools(output, paths.REPO_ROOT)
     url = f"http://{args.host}:{args.port}"
     try:
         port = syslog_port(args.syslog_port) if args.syslog else None
