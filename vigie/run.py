@@ -664,12 +664,18 @@ def banner(output: Output, url: str, folders: dict, args, device_names: list) ->
         again = " ".join(f"--{option} {value}" for option, value in (
             ("config", args.config), ("workdir", args.workdir),
             ("data", args.data if "data" in getattr(args, "_given", ()) else None)) if value)
-        command = f"{Path(PYTHON).name} -m vigie.run {again + ' ' if again else ''}"
+        command = f"{shown_python()} -m vigie.run {again + ' ' if again else ''}"
         lines += [f"  stop one simulated device:  {command}--stop-device {device_names[-1]}",
                   f"  start it again:             {command}--start-device {device_names[-1]}"]
     lines += ["  Ctrl-C stops everything.", ""]
     for text in lines:
         output.line("run", text)
+
+
+def shown_python() -> str:
+    """This Python as a person types it from the checkout (.venv/bin/python), else its full path."""
+    relative = os.path.relpath(PYTHON, Path.cwd())
+    return PYTHON if relative.startswith("..") else relative
 
 
 def control_device(args) -> int:
