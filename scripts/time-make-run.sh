@@ -30,7 +30,7 @@ mkdir -p "$dir/home"
 git -C "$here" bundle create "$dir/vigie.bundle" "$commit" HEAD 2>/dev/null
 [ -n "$user" ] && chown -R "$user:" "$dir"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-as_user "cd $dir && git clone -q vigie.bundle vigie && git -C vigie checkout -q $commit"
+as_user "cd $dir && git clone -q vigie.bundle vigie && git -C vigie -c advice.detachedHead=false checkout -q $commit"
 echo "commit $commit, user $(as_user whoami), port $port, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 start=$(date +%s.%N)
