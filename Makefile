@@ -2,30 +2,44 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+STAMP  := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
+PIP    := $(PY) -m pip install -q --disable-pip-version-check
 
 .PHONY: help run test deps venv apt bench clean install uninstall
+.PHONY: venv-run
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
 
-$(STAMP): requirements.txt requirements-test.txt pyproject.toml
+# What running needs, and nothing else: no root, no Debian package (make run says which
+# optional ones are missing: requirements-apt-run.txt), only the Python packages of
+# requirements.txt in .venv.
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { echo "vigie: $(PYTHON) cannot make a virtualenv" \
+	  "(Debian: as root, apt-get install python3-venv)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt -r requirements-test.txt
-	$(PY) -m pip install -q --disable-pip-version-check --no-deps --config-settings editable_mode=compat -e .
-	touch $(STAMP)
+	$(PIP) -r requirements.txt
+	$(PIP) --no-deps --config-settings editable_mode=compat -e .
+	touch $@
 
-venv: $(STAMP)  ## create .venv with the pinned Python packages and this checkout in editable form
+$(TEST_STAMP): $(STAMP) requirements-test.txt
+	$(PIP) -r requirements-test.txt
+	touch $@
 
-apt:  ## install the Debian packages the tests need (root), or print the command
-	bash scripts/ensure-apt.sh requirements-apt.txt
+venv-run: $(STAMP)  ## create .venv with what running needs (requirements.txt) and this checkout in editable form
 
-deps: apt venv  ## everything `make test` and `make run` need
+venv: $(TEST_STAMP)  ## venv-run, and the Python packages of the tests and benches (requirements-test.txt)
+
+apt:  ## install the Debian packages the tests and benches need (root), or print the command and fail
+	bash scripts/ensure-apt.sh requirements-apt-run.txt requirements-apt-test.txt
+
+deps: apt venv  ## everything `make test` and `make bench` need
 
 test: deps  ## run the whole test suite
 	$(PY) -m pytest
 
-run: deps  ## the whole system on simulated devices, site on http://127.0.0.1:8080 (options: RUN_ARGS="--port 8081")
+run: venv-run  ## the whole system on simulated devices, site on http://127.0.0.1:8080 (no root needed; RUN_ARGS="--port 8081")
 	$(PY) -m vigie.run $(RUN_ARGS)
 
 install:  ## install as systemd services (root; options: INSTALL_ARGS="--prefix /opt/vigie")

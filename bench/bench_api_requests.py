@@ -98,7 +98,7 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
     args = parser.parse_args(argv)
     if not shutil.which("wrk"):
-        print("wrk is not installed: apt-get install wrk (see requirements-apt.txt)", file=sys.stderr)
+        print("wrk is not installed: apt-get install wrk (see requirements-apt-test.txt)", file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory() as tmp:
         server = start_api(Path(tmp) / "g", workers=args.workers, threads=args.threads)

@@ -88,7 +88,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rate", type=float, default=100.0, help="probes per second, both tools (default: 100)")
     args = parser.parse_args(argv)
     if shutil.which("onesixtyone") is None:
-        print("onesixtyone is not installed (Debian package onesixtyone, in requirements-apt.txt)", file=sys.stderr)
+        print("onesixtyone is not installed (Debian package onesixtyone, in requirements-apt-test.txt)", file=sys.stderr)
         return 1
     root = Path(tempfile.mkdtemp(prefix="vigie-bench-discover-"))
     port = free_udp_port()

@@ -44,7 +44,6 @@ from vigie.utc import iso_from_unix
 
 log = logging.getLogger("vigie.discover")
 
-MACHINE_FILE_MODE = 0o640
 DESCRIPTION_CHARS = 500
 
 
@@ -347,10 +346,10 @@ def plan(devices: list, configs: list, port: int, now: float) -> tuple:
 def write_machines(machines_dir, added: list) -> None:
     Path(machines_dir).mkdir(parents=True, exist_ok=True)
     for name, data in added:
-        path = Path(machines_dir) / f"{name}.json"
-        if path.exists():     # written since the plan: never changed
+        try:                  # a file written since the plan is never changed
+            atomic_write_json(Path(machines_dir) / f"{name}.json", data, mode=mc.FILE_MODE, indent=2, replace=False)
+        except FileExistsError:
             continue
-        atomic_write_json(path, data, mode=MACHINE_FILE_MODE, indent=2)
 
 
 def write_candidates(path, added: list, devices: list) -> None:

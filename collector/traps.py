@@ -6,7 +6,7 @@
 snmptrapd receives the trap (v1, v2c or v3; it checks the community or the
 v3 user), then writes to this command's standard input the sender's host
 name, its transport address and one `OID value` line per variable. This
-command finds the machine that sent it (collector/senders.py), appends one
+command finds the machine that sent it (vigie/senders.py), appends one
 line to its device log (`kind: trap`), and for the traps that matter writes
 an alert file:
 
@@ -37,7 +37,7 @@ from pathlib import Path
 
 from collector.device_alerts import alert_record, fingerprint, write_alert
 from collector.snmp import events as snmp_events
-from collector.senders import SenderIndex, normalize_address
+from vigie.senders import SenderIndex, normalize_address
 from vigie import config, device_log
 from vigie.config import Flag
 from vigie.alert import normalize_severity

@@ -3,6 +3,7 @@ dashboard's counts, in headless Chromium against the real API, by role."""
 
 import time
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -129,6 +130,35 @@ def test_an_operator_acknowledges_for_15_minutes_notes_shelves_and_resolves_from
         assert api(site, "GET", f"/api/alert/{alert_id}").json()["resolved_by"] == "operator"
         wait_for(lambda: history_kinds(page) == ["created", "acknowledged", "note", "shelved", "resolved"])
         assert page.is_hidden("#detail-ack") and page.is_hidden("#detail-resolve")
+        assert wp.errors == []
+        wp.close()
+
+
+def test_a_note_typed_in_the_detail_goes_with_the_action_and_its_end_reads_in_local_time(chromium, site):
+    alert_id = post(site, server="note-01", fingerprint="snmp:reachability:note-01")["id"]
+    with new_context(chromium, timezone_id="Asia/Tokyo") as context:
+        login(context, site, site.operator)
+        wp = open_page(context, site.url + "/alerts.html?server=note-01", f'#alerts tr[data-id="{alert_id}"]')
+        page = wp.page
+        page.locator(f'#alerts tr[data-id="{alert_id}"] button.open-detail').click()
+        page.wait_for_selector("#detail-ack:not([hidden])")
+        page.fill("#note-form textarea", "rebooting the switch")
+        page.select_option("#ack-for", "15")
+        page.click("#detail-ack")
+        page.wait_for_selector("#history li[data-kind=acknowledged]")
+        history = api(site, "GET", f"/api/alert/{alert_id}/history").json()["results"]
+        assert history[-1]["kind"] == "acknowledged" and history[-1]["note"].endswith(": rebooting the switch")
+        assert page.input_value("#note-form textarea") == "", "the note went with the action"
+        until = api(site, "GET", f"/api/alert/{alert_id}").json()["ack_until"]
+        local = datetime.fromisoformat(until).astimezone(ZoneInfo("Asia/Tokyo")).strftime("%Y-%m-%d %H:%M:%S")
+        line = page.text_content("#history li[data-kind=acknowledged]")
+        assert f"until {local} +09:00: rebooting the switch" in line
+        assert until not in line and "+00:00" not in line
+        page.fill("#note-form textarea", "replaced the PSU")
+        page.click("#detail-resolve")
+        page.wait_for_selector("#history li[data-kind=resolved]")
+        assert api(site, "GET", f"/api/alert/{alert_id}").json()["resolution"] == "resolved by hand: replaced the PSU"
+        assert history_kinds(page) == ["created", "acknowledged", "resolved"], "no separate note entry"
         assert wp.errors == []
         wp.close()
 

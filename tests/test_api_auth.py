@@ -61,6 +61,8 @@ MATRIX = [
     ("POST", "/api/discovery", {"subnets": ["127.0.0.1/32"], "credentials_from": ["box"]}, "admin"),
     ("GET", "/api/discovery/{run}", None, "admin"),
     ("POST", "/api/discovery/{run}/add", {"names": []}, "admin"),
+    ("POST", "/api/machine-import", {"csv": "name,address,credentials\nimported,192.0.2.40,box\n"}, "admin"),
+    ("GET", "/api/unknown-senders", None, "viewer"),
     ("GET", "/api/availability", None, "viewer"),
     ("GET", "/metrics", None, "viewer"),
     ("POST", "/api/webhook/alertmanager", {"version": "4", "alerts": []}, "operator"),
@@ -163,8 +165,8 @@ def scoped_status(method, path, role, where):
     """What a team member gets where an unscoped user of the same role succeeds (None: the same)."""
     if role == "admin":
         return None  # admins see everything, teams or not
-    if path == "/metrics":
-        return 403  # every machine at once: for unscoped users only
+    if path in ("/metrics", "/api/unknown-senders"):
+        return 403  # every machine at once, senders of no team: for unscoped users only
     if (method, path) in (("POST", "/api/silence"), ("POST", "/api/silence/preview")):
         return 403  # SILENCE matches servers of any provider: not inside the scope
     if path.startswith("/api/silence/{silence}"):

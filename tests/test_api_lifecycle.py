@@ -95,6 +95,22 @@ def test_acknowledge_for_some_minutes_or_until_a_time_and_it_ends_by_itself(api)
     assert history[1]["note"].endswith(": on it") and history[-1]["at"] == until
 
 
+def test_acknowledging_again_names_the_latest_acknowledger_whose_expiry_the_history_tells(api):
+    alert_id = api.call("POST", "/api/alert", "operator", json=recent()).json["id"]
+    first = api.call("POST", f"/api/alert/{alert_id}/ack", "operator", json={"minutes": 15}).json
+    until = soon(seconds=2)
+    again = api.call("POST", f"/api/alert/{alert_id}/ack", "admin", json={"until": until, "note": "taking over"}).json
+    assert (again["acknowledged_by"], again["ack_until"]) == ("admin", until)
+    assert again["acknowledged_at"] >= first["acknowledged_at"]
+    listed = api.call("GET", "/api/alert", "viewer", query=[("acknowledged", "true")]).json["results"]
+    assert [(a["id"], a["acknowledged_by"]) for a in listed] == [(alert_id, "admin")]
+    time.sleep(2.2)
+    history = api.call("GET", f"/api/alert/{alert_id}/history", "viewer").json["results"]
+    assert [(e["kind"], e["actor"]) for e in history][-3:] == [
+        ("acknowledged", "operator"), ("acknowledged", "admin"), ("ack_expired", "system")]
+    assert history[-1]["note"] == "acknowledgement by admin expired"
+
+
 @pytest.mark.parametrize("suffix, body, field", [
     ("/ack", {"until": "2020-01-01T00:00:00Z"}, "until"),
     ("/ack", {"until": "tomorrow"}, "until"),

@@ -101,3 +101,11 @@ def test_delete_removes_the_file(api):
     assert not (api.machines_dir / "gone.json").exists()
     assert api.call("DELETE", "/api/machine/gone").status == 404
     assert api.call("GET", "/api/machine/gone").status == 404
+
+
+@pytest.mark.parametrize("method, path", [("POST", "/api/machine"), ("PUT", "/api/machine/edge")])
+def test_an_unknown_key_is_refused_with_the_nearest_known_one_and_nothing_is_written(api, method, path):
+    answer = api.call(method, path, json=dict(V2, name="edge", intervall=30))
+    assert answer.status == 400 and answer.json["field"] == "intervall"
+    assert answer.json["error"] == "unknown field 'intervall'; did you mean 'interval'?"
+    assert list(api.machines_dir.iterdir()) == []

@@ -133,3 +133,35 @@ def test_concurrent_writers_lose_and_mix_no_line(tmp_path):
     entries, _ = dl.read(tmp_path, "rt1", limit=10000, limits=dl.Limits(keep=100))
     assert sorted(e["message"] for e in entries) == sorted(f"{w}-{i}" for w in range(4) for i in range(300))
     assert all(p.stat().st_size <= 4000 for p in tmp_path.iterdir())
+
+
+def test_unknown_senders_are_summed_up_by_address_most_recent_first():
+    records = [  # newest first, as the log is read
+        {"time": "2026-11-22T10:05:00.000Z", "severity": "err", "host": "gw-9", "app": "fan", "message": "fan 2 failed",
+         "source": "192.0.2.9", "kind": "syslog"},
+        {"time": "2026-11-22T10:04:00.000Z", "severity": "info", "host": "vm", "app": "cron", "message": "tick",
+         "source": "127.0.0.1", "kind": "syslog"},
+        {"time": "2026-11-22T10:03:00.000Z", "severity": "notice", "host": "gw-9.lab", "app": "", "message": "boot",
+         "source": "192.0.2.9", "kind": "syslog"},
+        {"time": "2026-11-22T10:02:00.000Z", "severity": "warning", "host": "gw-9", "app": "", "message": "cold",
+         "source": "192.0.2.9", "kind": "trap"},
+        {"time": "2026-11-22T10:01:00.000Z", "severity": "info", "host": "named-only", "app": "", "message": "x"},
+    ]
+    senders = dl.summarize_senders(records)
+    assert [(s["address"], s["count"], s["hosts"]) for s in senders] == [
+        ("192.0.2.9", 3, ["gw-9", "gw-9.lab"]), ("127.0.0.1", 1, ["vm"]), ("named-only", 1, [])]
+    gw = senders[0]
+    assert (gw["first_seen"], gw["last_seen"]) == ("2026-11-22T10:02:00.000Z", "2026-11-22T10:05:00.000Z")
+    assert gw["last"]["message"] == "fan 2 failed"
+
+
+def test_unknown_senders_read_the_rotated_files_too(tmp_path):
+    limits = dl.Limits(max_bytes=400, keep=3)
+    for i in range(12):
+        line = dl.encode(dl.entry(T0 + i, "info", "gw", "app", f"message {i}", source=f"192.0.2.{i % 2}"))
+        dl.append(tmp_path, dl.UNKNOWN_LOG, [line], limits, now=T0 + i)
+    assert len(list(tmp_path.glob("@unknown.jsonl.*"))) >= 2
+    senders = dl.unknown_senders(tmp_path, limits)
+    assert sum(s["count"] for s in senders) == 12
+    assert [s["address"] for s in senders] == ["192.0.2.1", "192.0.2.0"]
+    assert senders[0]["last"]["message"] == "message 11"

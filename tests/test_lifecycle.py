@@ -164,12 +164,15 @@ def test_an_acknowledgement_with_an_end_expires_by_itself():
     assert settled["acknowledged"] == 0 and settled["acknowledged_by"] is None
 
 
-def test_a_second_acknowledgement_keeps_the_first_author_and_sets_the_new_end():
+def test_a_second_acknowledgement_makes_its_author_the_acknowledger_with_the_new_end():
     row, _ = lc.acknowledge(opened(), "alice", at("10:01:00"), until=at("10:16:00"))
     row, _ = lc.acknowledge(row, "bob", at("10:10:00"), until=at("11:10:00"))
-    assert (row["acknowledged_by"], row["acknowledged_at"], row["ack_until"]) == ("alice", at("10:01:00"), at("11:10:00"))
-    row, _ = lc.acknowledge(row, "bob", at("10:11:00"))
-    assert row["ack_until"] is None and lc.status(row, "2027-01-01T00:00:00+00:00") == "acknowledged"
+    assert (row["acknowledged_by"], row["acknowledged_at"], row["ack_until"]) == ("bob", at("10:10:00"), at("11:10:00"))
+    settled, events = lc.settle(row, at("12:00:00"), FLAP)
+    assert [e["note"] for e in events] == ["acknowledgement by bob expired"]
+    row, _ = lc.acknowledge(row, "carol", at("10:11:00"))
+    assert row["acknowledged_by"] == "carol" and row["ack_until"] is None
+    assert lc.status(row, "2027-01-01T00:00:00+00:00") == "acknowledged"
 
 
 def test_until_in_the_past_is_refused():

@@ -168,3 +168,72 @@ def test_the_collector_log_shows_no_secret(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert SECRET not in result.stderr + result.stdout
     assert all(f"{name}.json" in result.stderr for name in names)
+
+
+# ---- unknown keys: refused like a missing one, with the nearest known key
+
+@pytest.mark.parametrize("content, field, nearest", [
+    (dict(GOOD, intervall=30), "intervall", "interval"),
+    (dict(GOOD, treshold_percent=80), "treshold_percent", "threshold_percent"),
+    (dict(GOOD, interface_thresholds={"ge-0/0/1": {"threshold_percnt": 70}}),
+     "interface_thresholds.ge-0/0/1.threshold_percnt", "threshold_percent"),
+    (dict(GOOD, oids={"load": {"oid": "1.3.6.1.4.1.2021.10.1.3.1", "scal": 0.01}}), "oids.load.scal", "scale"),
+    (dict(GOOD, zzz=1), "zzz", None),
+])
+def test_an_unknown_key_is_refused_naming_the_file_the_key_and_the_nearest_known_one(content, field, nearest):
+    with pytest.raises(mc.MachineConfigError) as caught:
+        mc.validate(content, source="machines/edge.json")
+    assert caught.value.field == field
+    assert str(caught.value).startswith(f"machines/edge.json: unknown field {field!r}")
+    if nearest:
+        assert f"did you mean {nearest!r}?" in caught.value.message
+    else:
+        assert "did you mean" not in caught.value.message
+
+
+def test_an_unknown_key_among_the_credentials_is_refused_without_quoting_it():
+    """A key of "snmp" may be a community pasted in the wrong place: its name is not shown."""
+    with pytest.raises(mc.MachineConfigError) as caught:
+        mc.validate({"host": "h", "snmp": {"version": "2c", "comunity": "c"}}, source="machines/edge.json")
+    assert caught.value.field == "snmp"
+    assert "comunity" not in str(caught.value)
+    assert "unknown field" in caught.value.message and "did you mean 'community'?" in caught.value.message
+
+
+def test_every_key_the_schema_declares_is_accepted_and_tags_stay_free():
+    """The schema's properties are the one list of keys: each, set to its default, is accepted."""
+    declared = {key: spec["default"] for key, spec in mc.schema()["properties"].items() if "default" in spec}
+    config = mc.validate(dict(GOOD, **dict(declared, tags={"site": "Lyon", "rack": "B3"})))
+    assert config["tags"] == {"site": "Lyon", "rack": "B3"}
+    assert mc.schema()["additionalProperties"] is False
+
+
+def write_typo(machines_dir):
+    machines_dir.mkdir(exist_ok=True)
+    (machines_dir / "edge.json").write_text(json.dumps(dict(GOOD, intervall=30)))
+    (machines_dir / "core.json").write_text(json.dumps(GOOD))
+
+
+TYPO = "edge.json: unknown field 'intervall'; did you mean 'interval'?"
+
+
+def test_the_collector_skips_a_file_with_an_unknown_key_and_says_which(tmp_path):
+    import subprocess
+    import sys
+    write_typo(tmp_path / "machines")
+    result = subprocess.run([sys.executable, "-m", "collector.poll", "--once", "--machines", str(tmp_path / "machines"),
+                             "--samples", str(tmp_path / "samples"), "--alertfiles", str(tmp_path / "alerts")],
+                            capture_output=True, text=True, timeout=60)
+    assert f"machine file skipped: {tmp_path / 'machines'}/{TYPO}" in result.stderr
+    assert (tmp_path / "samples" / "core.json").exists() and not (tmp_path / "samples" / "edge.json").exists()
+
+
+def test_the_site_shows_a_file_with_an_unknown_key_as_a_config_error(tmp_path, caplog):
+    write_typo(tmp_path / "machines")
+    with caplog.at_level(logging.INFO):
+        build(tmp_path / "machines", tmp_path / "samples", tmp_path / "vigie.db", tmp_path / "www")
+    assert TYPO in caplog.text
+    page = (tmp_path / "www" / "devices.html").read_text()
+    row = page[page.index('<tr class="config-error" data-machine="edge">'):]
+    assert "unknown field &#39;intervall&#39;; did you mean &#39;interval&#39;?" in row[:row.index("</tr>")]
+    assert not (tmp_path / "www" / "machines" / "edge.html").exists()

@@ -6,6 +6,7 @@ import os
 import pty
 import re
 import select
+import shlex
 import signal
 import socket
 import subprocess
@@ -87,7 +88,7 @@ def process_report(pids) -> str:
 class Run:
     """One `python -m vigie.run` (or `make run`) in its own session, as in a terminal."""
 
-    def __init__(self, tmp_path, via_make=False, extra=()):
+    def __init__(self, tmp_path, via_make=False, extra=(), env=None):
         self.port = free_tcp_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workdir = tmp_path / "vigie"
@@ -96,12 +97,13 @@ class Run:
                 "--build-every", "3", "--generate-every", "2", "--generate-count", "3", "--history", "40",
                 "--syslog-port", "0", *extra]
         if via_make:
-            cmd = ["make", "--no-print-directory", "-o", "deps", "run", f"PY={sys.executable}", "RUN_ARGS=" + " ".join(args)]
+            cmd = ["make", "--no-print-directory", "-o", "venv-run", "run", f"PY={sys.executable}",
+                   "RUN_ARGS=" + " ".join(args)]
         else:
             cmd = [sys.executable, "-m", "vigie.run", *args]
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(cmd, cwd=REPO, stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True, env=env)
         self.seen = set()
 
     def output(self) -> str:
@@ -217,6 +219,15 @@ def test_run_serves_site_and_api_then_stops_everything(tmp_path):
             sock.sendall(b"<11>Jan  1 00:00:00 sim-edge-switch fan: fan 2 failed\n")
         run.wait_for(lambda: "fan 2 failed" in (run.workdir / "data" / "logs" / "sim-edge-switch.jsonl").read_text(),
                      "the message in the device log")
+        # the banner's own example, run as printed, lands on the device it names, shown on its page
+        said = re.search(r"to (sim-[a-z-]+)'s page .*?: (logger --server .*)$", run.output(), re.M)
+        assert said, "the banner gives a logger command that reaches a simulated device"
+        device, command = said.group(1), shlex.split(said.group(2))
+        subprocess.run(command, check=True, timeout=30)
+        run.wait_for(lambda: command[-1] in (run.workdir / "data" / "logs" / f"{device}.jsonl").read_text(),
+                     "the banner's example in the device's log")
+        shown = requests.get(f"{run.url}/api/machine/{device}/log", auth=auth, timeout=5).json()["results"]
+        assert shown[0]["message"] == command[-1]
         # the API reads the folders the collector writes: its metrics show the simulated devices
         metrics = requests.get(f"{run.url}/metrics", auth=auth, timeout=10).text
         assert 'vigie_machine_up{machine="sim-' in metrics
@@ -240,17 +251,57 @@ def test_run_serves_site_and_api_then_stops_everything(tmp_path):
         run.kill()
 
 
-def test_make_run_stops_on_sigterm(tmp_path):
-    run = Run(tmp_path, via_make=True, extra=["--devices", "1"])
+def test_make_run_says_which_optional_tools_are_missing_runs_without_them_and_stops_on_sigterm(tmp_path):
+    bin_dir = tmp_path / "bin"   # a machine where no Debian package of the optional list is installed
+    bin_dir.mkdir()
+    (bin_dir / "dpkg-query").write_text("#!/bin/sh\nexit 1\n")
+    (bin_dir / "dpkg-query").chmod(0o755)
+    env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}")
+    run = Run(tmp_path, via_make=True, extra=["--devices", "1"], env=env)
     try:
         run.wait_for(lambda: requests.get(f"{run.url}/api/health", timeout=5).status_code == 200,
                      "the API under make run")
         run.wait_for(lambda: "Vigie is running" in run.output(), "the start banner")
+        assert "optional Debian package snmptrapd is not installed: SNMP traps" in run.output()
+        assert "as root: apt-get install snmptrapd" in run.output()
         run.interrupt(signal.SIGTERM)
         assert "everything stopped" in run.output()
         assert_nothing_left(run)
     finally:
         run.kill()
+
+
+def make_dry_run(target: str, tmp_path) -> str:
+    """The commands `make TARGET` runs on a fresh clone (-n: printed, not run; -B: nothing made yet)."""
+    done = subprocess.run(["make", "-n", "-B", "--no-print-directory", target, f"VENV={tmp_path / 'venv'}"],
+                          cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_make_run_installs_only_the_runtime_python_packages_never_a_debian_one(tmp_path):
+    commands = make_dry_run("run", tmp_path)
+    assert "-r requirements.txt" in commands and "-m vigie.run" in commands
+    assert "requirements-test.txt" not in commands, "the test packages are make test's"
+    installing = [line for line in commands.splitlines()
+                  if "ensure-apt" in line or re.match(r"\s*(sudo|apt-get|apt|dpkg)\b", line)]
+    assert installing == [], "make run installs no Debian package"
+    test_commands = make_dry_run("test", tmp_path)
+    assert "ensure-apt.sh requirements-apt-run.txt requirements-apt-test.txt" in test_commands
+    assert "-r requirements-test.txt" in test_commands
+
+
+def test_the_optional_tools_check_says_what_each_is_for_and_never_installs(tmp_path):
+    listed = tmp_path / "optional.txt"
+    listed.write_text("# comment\nvigie-no-such-package  # what it would be for\nbash  # installed everywhere\n")
+    done = subprocess.run(["bash", "scripts/ensure-apt.sh", "--check", str(listed)], cwd=REPO, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, "a missing optional package is said, never a failure (even as root)"
+    assert done.stderr == ("vigie: optional Debian package vigie-no-such-package is not installed: what it would be "
+                           "for; as root: apt-get install vigie-no-such-package\n")
+    runtime = {line.split("#")[0].strip() for line in (REPO / "requirements-apt-run.txt").read_text().splitlines()}
+    tests = {line.split("#")[0].strip() for line in (REPO / "requirements-apt-test.txt").read_text().splitlines()}
+    assert "snmptrapd" in runtime and not (runtime & tests) - {""}, "each package in one list"
 
 
 def test_run_stops_on_a_burst_of_signals(tmp_path):

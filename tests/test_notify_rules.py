@@ -103,3 +103,9 @@ def test_sql_condition_agrees_with_the_python_matcher(scopes):
                                                "application": application, "environment": environment})}
     assert got == expected
     assert sql_condition(None) == ("", [])
+
+
+def test_a_misspelt_rule_field_is_refused_with_the_nearest_known_one():
+    with pytest.raises(RuleError) as caught:
+        normalize_rule({"name": "x", "step": [{"channels": ["m"]}]})
+    assert (caught.value.field, caught.value.message) == ("step", "unknown field 'step'; did you mean 'steps'?")

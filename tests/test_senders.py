@@ -1,8 +1,8 @@
-"""Matching a sender to a machine (collector/senders.py) and the per-sender rate limit."""
+"""Matching a sender to a machine (vigie/senders.py) and the per-sender rate limit."""
 
 import pytest
 
-from collector.senders import RateLimit, SenderIndex, normalize_address
+from vigie.senders import RateLimit, SenderIndex, normalize_address
 
 
 def machine(name, host, **extra):

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from vigie import addresses, device_log, lifecycle, machines, paths, safe_read, topology
 from vigie.shard import ShardError, parse_shard
+from vigie.errors import nearest
 
 ENV_FILE = "VIGIE_CONFIG"
 INSTALLED_FILE = Path("/etc/vigie/vigie.toml")
@@ -441,11 +442,6 @@ def checked(where: str, spec: Setting, value):
 
 
 # ------------------------------------------------------------------ reading
-
-def nearest(word: str, choices) -> str:
-    found = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"; did you mean {found[0]!r}?" if found else ""
-
 
 def where_else(key: str, but: str = None) -> str:
     """'; did you mean [api] port?' when `key` is a setting of another section."""

@@ -259,19 +259,60 @@ def read(logs_dir, name: str, query: str = "", severity: str = "", limit: int = 
     """
     threshold = normalize_severity(severity) if severity else ""
     query = (query or "").strip().lower()
-    path = log_path(logs_dir, name)
     found, wanted = [], offset + limit + 1
+    for record in records_newest_first(logs_dir, name, limits):
+        if matches(record, query, threshold):
+            found.append(record)
+            if len(found) >= wanted:
+                return found[offset:offset + limit], True
+    return found[offset:offset + limit], False
+
+
+def records_newest_first(logs_dir, name: str, limits: Limits = Limits()):
+    """Every entry of a log, its rotated files included, newest first (lines that do not parse skipped)."""
+    path = log_path(logs_dir, name)
     for file in [path] + [rotated_path(path, g) for g in range(1, limits.keep + 1)]:
         for line in _lines_newest_first(file):
             try:
                 record = json.loads(line)
             except ValueError:
                 continue
-            if isinstance(record, dict) and matches(record, query, threshold):
-                found.append(record)
-                if len(found) >= wanted:
-                    return found[offset:offset + limit], True
-    return found[offset:offset + limit], False
+            if isinstance(record, dict):
+                yield record
+
+
+# ---------------------------------------------------------------- senders that match no machine
+
+MAX_SENDER_HOSTS = 5
+
+
+def sender_of(record: dict) -> str:
+    """Who sent an entry of the unknown log: its source address, else the host name it gave."""
+    return str(record.get("source") or record.get("host") or "?")
+
+
+def summarize_senders(records) -> list:
+    """The senders of entries given newest first, most recently heard first: for each,
+    `address`, `hosts` (the names it gave itself, newest first), `count`, `first_seen`,
+    `last_seen` and `last` (its newest entry)."""
+    senders = {}
+    for record in records:
+        address = sender_of(record)
+        sender = senders.get(address)
+        if sender is None:
+            sender = senders[address] = {"address": address, "hosts": [], "count": 0, "first_seen": record.get("time"),
+                                         "last_seen": record.get("time"), "last": record}
+        sender["count"] += 1
+        sender["first_seen"] = record.get("time") or sender["first_seen"]
+        host = record.get("host")
+        if host and host != address and host not in sender["hosts"] and len(sender["hosts"]) < MAX_SENDER_HOSTS:
+            sender["hosts"].append(host)
+    return list(senders.values())
+
+
+def unknown_senders(logs_dir, limits: Limits = Limits()) -> list:
+    """summarize_senders of what the unknown log holds now."""
+    return summarize_senders(records_newest_first(logs_dir, UNKNOWN_LOG, limits))
 
 
 def names(logs_dir) -> list:

@@ -341,13 +341,11 @@ class TransitionError(ValueError):
 
 def acknowledge(row: dict, user: str, now: str, until=None, note: str = "") -> tuple:
     """Acknowledged by `user` until `until` (None: until it is resolved). A second
-    acknowledgement keeps the first one's author and time and sets the new deadline."""
+    acknowledgement takes over: its author and time are the acknowledgement's from then
+    on (whom the list names and an expiry blames), with the new deadline."""
     if until is not None and until <= now:
         raise InputError("until", f"until ({until}) is not in the future")
-    row = dict(row)
-    if not is_acknowledged(row, now):
-        row.update(acknowledged=1, acknowledged_by=user, acknowledged_at=now)
-    row["ack_until"] = until
+    row = dict(row, acknowledged=1, acknowledged_by=user, acknowledged_at=now, ack_until=until)
     text = f"until {until}" if until else "until resolved"
     return row, [event("acknowledged", now, user, _joined(text, note), until=until)]
 

@@ -17,10 +17,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import jsonschema
-from jsonschema.exceptions import best_match
+from jsonschema.exceptions import best_match, by_relevance
 
 from vigie import safe_read
-from vigie.errors import InputError
+from vigie.errors import InputError, nearest
 
 # The machine-name rule, for Python's fullmatch, JavaScript (the devices form) and the
 # OpenAPI document alike. No leading dot: every reader skips hidden files.
@@ -29,6 +29,7 @@ NAME_PATTERN = rf"(?!\.)[A-Za-z0-9._\-]{{1,{NAME_MAX}}}"
 NAME_RE = re.compile(NAME_PATTERN)
 SCHEMA_PATH = Path(__file__).with_name("machine_schema.json")
 SECRET_KEYS = ("community", "auth_key", "priv_key")
+FILE_MODE = 0o640  # a machine file may hold SNMP secrets: never world-readable
 HIDDEN = "********"
 
 
@@ -90,15 +91,28 @@ def check_name(name: str, source=None) -> str:
     return name
 
 
+# An unknown key beside a missing one is most often that key misspelt: it is the one said.
+_RELEVANCE = by_relevance(strong=frozenset({"additionalProperties"}))
+
+
 def validate(data, source=None) -> dict:
     """The config with defaults filled in; raise MachineConfigError on the most relevant error."""
-    error = best_match(_validator().iter_errors(data))
+    error = best_match(map(_unknown_key_within, _validator().iter_errors(data)), key=_RELEVANCE)
     if error is not None:
         field, message = describe(error)
         raise MachineConfigError(source, field, message)
     config = defaults()
     config.update(copy.deepcopy(data))
     return config
+
+
+def _unknown_key_within(error):
+    """A "oneOf" refusing an object (an extra OID in its long form) because of an unknown
+    key: that key's error, which names it, rather than "is not valid"."""
+    for inner in error.context if error.validator == "oneOf" else ():
+        if inner.validator == "additionalProperties" and inner.instance is error.instance:
+            return inner
+    return error
 
 
 _TYPE_WORDS = {"object": "an object", "array": "a list", "string": "a string", "integer": "a whole number",
@@ -151,9 +165,22 @@ def describe(error) -> tuple:
         plural = "s" if keyword in unit and expected != 1 else ""
         return field, f"{subject} must be {_BOUNDS[keyword]} {expected:g}{unit.get(keyword, '')}{plural}"
     if keyword == "additionalProperties":
-        return field, f"{subject} has a field that is not allowed here (allowed: {_words(error.schema.get('properties', {}))})"
+        return unknown_field(path, instance, list(error.schema.get("properties", {})))
     described = expected.get("description") if keyword == "not" else error.schema.get("description")
     return field, f"{subject} is not valid" + (f": {described}" if described else "")
+
+
+def unknown_field(path: list, instance: dict, known: list) -> tuple:
+    """(field, message) for keys the schema does not declare, said as a missing key is: the
+    first one and the nearest known key. Under "snmp" a key may be a secret pasted in the
+    wrong place: its name is not quoted there."""
+    extra = sorted(key for key in instance if key not in known)
+    hint = nearest(extra[0], known)
+    more = f" (and {len(extra) - 1} more)" if len(extra) > 1 else ""
+    if "snmp" in path[:1]:
+        return "snmp", f"snmp: unknown field (name not shown: it could be a secret){hint}{more}"
+    field = ".".join(path + [extra[0]])
+    return field, f"unknown field {field!r}{hint}{more}"
 
 
 def parse_machine(name: str, text: str, source=None) -> dict:

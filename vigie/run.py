@@ -257,8 +257,18 @@ def write_simulated_devices(folders: dict, ports: list, interval: float) -> list
             "interfaces": "all", "interval": max(MIN_POLL_SECONDS, int(interval)),
             "tags": {"application": "network", "environment": "demo", "provider": "Vigie simulator"},
         }
+        if name == names[-1] and this_host_name():
+            machine["aliases"] = [this_host_name()]   # what `logger` on this host says it is
         atomic_write_json(folders["machines"] / f"{name}.json", machine, mode=0o600, indent=2)
     return names
+
+
+def this_host_name():
+    """This host's name as `logger` sends it, when a machine file may give it as an alias (else
+    None): the last simulated device answers to it, so the banner's `logger` example, sent from
+    127.0.0.1 which every simulated device shares, lands on that device's page."""
+    name = socket.gethostname()
+    return name if re.fullmatch(r"[A-Za-z0-9.:_-]{1,253}", name) and name not in SIM_DEVICES else None
 
 
 def stop_flag(folders: dict, name: str) -> Path:
@@ -467,6 +477,16 @@ class StopFlag:
         return self._set
 
 
+OPTIONAL_PACKAGES = "requirements-apt-run.txt"   # Debian tools Vigie uses when they are installed
+
+
+def report_optional_tools(output: Output, cwd: Path) -> None:
+    """Say which optional Debian packages are missing and what for; never install, never stop."""
+    script, listed = cwd / "scripts" / "ensure-apt.sh", cwd / OPTIONAL_PACKAGES
+    if script.is_file() and listed.is_file():
+        run_quiet(["bash", script, "--check", listed], output, "run", cwd, os.environ.copy())
+
+
 def run(args, output: Output) -> int:
     folders = resolve_folders(args.cfg)
     if not port_is_free(args.host, args.port):
@@ -475,6 +495,7 @@ def run(args, output: Output) -> int:
         return 1
     for role in ("machines", "alertfiles", "www", "data", "samples", "logs"):
         folders[role].mkdir(parents=True, exist_ok=True)
+    report_optional_tools(output, paths.REPO_ROOT)
     url = f"http://{args.host}:{args.port}"
     try:
         port = syslog_port(args.syslog_port) if args.syslog else None
@@ -607,8 +628,13 @@ def start_syslog(args, folders, supervisor, output, stopping, given, port) -> su
         if stopping.wait(0.1):
             raise Stop()
     moved = f" (port {args.syslog_port} is taken)" if args.syslog_port and port != args.syslog_port else ""
-    output.line("run", f"syslog intake on udp and tcp 127.0.0.1:{port}{moved}: "
-                       f"logger --server 127.0.0.1 --port {port} --tcp 'hello'")
+    example = f"logger --server 127.0.0.1 --port {port} --tcp 'hello from make run'"
+    speaker = SIM_DEVICES[:args.devices][-1] if args.devices and this_host_name() else None
+    output.line("run", f"syslog intake on udp and tcp 127.0.0.1:{port}{moved}")
+    if speaker:
+        output.line("run", f"  to {speaker}'s page (it answers to this host's name, {this_host_name()}): {example}")
+    else:
+        output.line("run", f"  an unknown sender, listed on the Devices page: {example}")
     return proc
 
 
@@ -642,12 +668,18 @@ def banner(output: Output, url: str, folders: dict, args, device_names: list) ->
         again = " ".join(f"--{option} {value}" for option, value in (
             ("config", args.config), ("workdir", args.workdir),
             ("data", args.data if "data" in getattr(args, "_given", ()) else None)) if value)
-        command = f"{Path(PYTHON).name} -m vigie.run {again + ' ' if again else ''}"
+        command = f"{shown_python()} -m vigie.run {again + ' ' if again else ''}"
         lines += [f"  stop one simulated device:  {command}--stop-device {device_names[-1]}",
                   f"  start it again:             {command}--start-device {device_names[-1]}"]
     lines += ["  Ctrl-C stops everything.", ""]
     for text in lines:
         output.line("run", text)
+
+
+def shown_python() -> str:
+    """This Python as a person types it from the checkout (.venv/bin/python), else its full path."""
+    relative = os.path.relpath(PYTHON, Path.cwd())
+    return PYTHON if relative.startswith("..") else relative
 
 
 def control_device(args) -> int:

@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from vigie.alert import SEVERITIES, AlertError, clean_text, normalize_severity, parse_timestamp
-from vigie.errors import InputError
+from vigie.errors import InputError, refuse_unknown_fields
 from vigie.utc import iso_exact
 
 MATCHER_KEYS = ("server", "application", "environment", "provider", "severity", "message")
@@ -290,9 +290,7 @@ def normalize_silence(body, now: datetime) -> dict:
     schedule), "schedule": {...} or null, "comment": why}"""
     if not isinstance(body, dict):
         raise SilenceError(None, "send a JSON object {\"matchers\", \"ends_at\" or \"schedule\", \"comment\"}")
-    for key in body:
-        if key not in ("matchers", "starts_at", "ends_at", "schedule", "comment"):
-            raise SilenceError(key, f"unknown field {key!r}")
+    refuse_unknown_fields(body, ("matchers", "starts_at", "ends_at", "schedule", "comment"), SilenceError)
     if "matchers" not in body:
         raise SilenceError("matchers", "missing field 'matchers'")
     matchers = normalize_matchers(body["matchers"])

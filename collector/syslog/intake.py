@@ -5,7 +5,7 @@
 Listens on UDP (one message per datagram) and TCP (octet-counted or
 newline-framed, see framing.py), on --listen addresses or on the sockets
 systemd hands over (vigie-syslog.socket binds port 514 for it), parses each message (message.py), finds the
-machine that sent it (collector/senders.py) and appends it to that machine's
+machine that sent it (vigie/senders.py) and appends it to that machine's
 device log, `LOGS/<name>.jsonl` (vigie/device_log.py). A message at or above
 `--alert-severity` from a known machine also becomes an alert file in
 `alertfiles/` with a fingerprint, so its repeats count as duplicates; the
@@ -34,7 +34,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from collector.device_alerts import alert_record, fingerprint, write_alert
-from collector.senders import RateLimit, SenderIndex, normalize_address
+from vigie.senders import RateLimit, SenderIndex, normalize_address
 from collector.syslog.framing import Framer
 from collector.syslog.message import parse
 from vigie import config, device_log

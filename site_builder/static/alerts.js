@@ -397,7 +397,11 @@
       li.appendChild(Vigie.timeElement(e.at));
       li.appendChild(element("strong", " " + (KIND_WORDS[e.kind] || e.kind) + (e.times > 1 ? " ×" + e.times : "")));
       li.appendChild(element("span", " by " + e.actor, "actor"));
-      if (e.note) li.appendChild(element("span", " — " + e.note, "note"));
+      if (e.note) {
+        var note = element("span", " — ", "note");
+        note.appendChild(Vigie.textWithTimes(e.note));
+        li.appendChild(note);
+      }
       if (e.times > 1) li.appendChild(element("span", " (last " + Vigie.localTime(e.last) + ")", "sub"));
       ol.appendChild(li);
     });
@@ -449,10 +453,15 @@
 
   function detailMessage(text) { document.getElementById("detail-message").textContent = text; }
 
+  /* An action on the open alert; a note typed in the detail goes with it (and is cleared
+     once it is recorded), so "why" sits on the same history line as "what". */
   function act(suffix, body, done) {
-    var id = state.detail;
+    var id = state.detail, box = document.getElementById("note-form").note, note = box.value.trim();
+    if (note && !body.note) body.note = note;
     return Vigie.api("POST", "/api/alert/" + id + "/" + suffix, body).then(function (r) {
-      detailMessage(r.status === 200 || r.status === 201 ? done : refused(r));
+      var ok = r.status === 200 || r.status === 201;
+      if (ok && body.note === note) box.value = "";
+      detailMessage(ok ? done : refused(r));
       return Promise.all([openDetail(id, true), refresh()]);
     });
   }
@@ -481,7 +490,7 @@
       e.preventDefault();
       var text = e.target.note.value.trim();
       if (!text) { detailMessage("Write the note first."); return; }
-      act("note", { note: text }, "Note added.").then(function () { e.target.note.value = ""; });
+      act("note", { note: text }, "Note added.");
     });
   }
 

@@ -113,6 +113,22 @@ var Vigie = (function () {
     return t;
   }
 
+  /* A text holding ISO 8601 times ("until 2026-11-22T10:15:03+00:00: on it") as a fragment
+     where each time reads in the local time of the browser, like every other time on the page. */
+  var ISO_TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})/g;
+  function textWithTimes(text) {
+    var fragment = document.createDocumentFragment(), last = 0, found;
+    text = String(text);
+    ISO_TIME.lastIndex = 0;
+    while ((found = ISO_TIME.exec(text)) !== null) {
+      fragment.appendChild(document.createTextNode(text.slice(last, found.index)));
+      fragment.appendChild(timeElement(found[0]));
+      last = found.index + found[0].length;
+    }
+    fragment.appendChild(document.createTextNode(text.slice(last)));
+    return fragment;
+  }
+
   /* The two largest units of a duration, as vigie/units.py spells it: 93784 -> "1 d 2 h",
      7200 -> "2 h", 90 -> "1 min 30 s"; null -> "–". */
   function duration(seconds) {
@@ -244,7 +260,7 @@ var Vigie = (function () {
 
   return { state: state, api: api, apiBase: apiBase, me: me, can: can, rules: rules, explain: explain,
            zoneText: zoneOffset, duration: duration,
-           localTime: localTime, timeElement: timeElement,
+           localTime: localTime, timeElement: timeElement, textWithTimes: textWithTimes,
            showLocalTimes: showLocalTimes, notice: notice, root: root, cookie: cookie, cell: cell,
            button: button, rows: rows };
 })();

@@ -292,7 +292,58 @@
     });
   }
 
+  /* A machine name suggested for a sender: the name it gives itself, else its address. */
+  function suggestedName(sender) {
+    var given = (sender.hosts[0] || "").split(".")[0].replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^[.-]+/, "");
+    var name = NAME.test(given) ? given : sender.address.replace(/[^A-Za-z0-9.]+/g, "-").replace(/^[.-]+/, "");
+    return name.slice(0, RULES.name_max);
+  }
+
+  /* Who sends syslog or traps that match no device (admins and users in no scoped team);
+     an admin adds one as a device with the form, filled in with its address. */
+  function loadSenders() {
+    return Vigie.api("GET", "/api/unknown-senders").then(function (r) {
+      var section = document.getElementById("unknown-senders");
+      section.hidden = r.status !== 200 || !r.body;
+      if (section.hidden) return;
+      var tbody = Vigie.rows("#senders tbody", r.body.results, "address", function (s) { return s.address; }, function (tr, s) {
+        cell(tr, s.address);
+        cell(tr, s.hosts.join(", "));
+        cell(tr, Vigie.timeElement(s.last_seen));
+        cell(tr, s.count, "num");
+        var last = s.last || {};
+        cell(tr, last.severity + (last.kind === "trap" ? " (trap)" : "") + " " + (last.app ? last.app + ": " : "") +
+             (last.message || ""), "message");
+        var actions = cell(tr, "");
+        if (Vigie.can(who, "admin")) {
+          var add = document.createElement("a");
+          add.className = "button add-sender";
+          add.href = "devices.html?" + new URLSearchParams({ host: s.address, name: suggestedName(s) }) + "#add-device";
+          add.textContent = "Add as a device";
+          add.addEventListener("click", function (e) { e.preventDefault(); prefill(s.address, suggestedName(s)); });
+          actions.appendChild(add);
+        }
+      });
+      if (!r.body.results.length) {
+        var tr = document.createElement("tr");
+        cell(tr, "None: every sender matches a device.", "meta").colSpan = 6;
+        tbody.appendChild(tr);
+      }
+    });
+  }
+
+  /* The add form, filled in with a sender's address (and a name for it), ready for its credentials. */
+  function prefill(host, name) {
+    var form = document.getElementById("device-form");
+    setMode(form, null);
+    form.host.value = host;
+    form.name.value = name || "";
+    document.getElementById("add-device").scrollIntoView();
+    (form.version.value === "3" ? form.user : form.community).focus();
+  }
+
   function load() {
+    loadSenders();
     return Vigie.api("GET", "/api/machine").then(function (r) {
       if (r.status !== 200 || !r.body) { message(refusal(r, "list the devices")); return; }
       var list = Array.isArray(r.body) ? r.body : (r.body.results || r.body.machines || []);
@@ -437,6 +488,8 @@
       if (w.state === "user") {
         load();
         document.addEventListener("vigie:machines-changed", load);   // devices added by a discovery
+        var asked = new URLSearchParams(location.search);   /* "Add as a device" from elsewhere */
+        if (Vigie.can(w, "admin") && asked.get("host")) prefill(asked.get("host"), asked.get("name"));
       }
       else if (w.state === "offline") Vigie.notice("The API cannot be reached: this is the device list as of the last build; devices cannot be added or removed here.");
       else Vigie.notice("Not logged in: log in as an admin to add or remove devices.");

@@ -125,7 +125,7 @@ class LldpNetwork:
 
     def start(self) -> "LldpNetwork":
         if shutil.which("lldpd") is None:
-            raise RuntimeError("lldpd is not installed (Debian package lldpd, in requirements-apt.txt)")
+            raise RuntimeError("lldpd is not installed (Debian package lldpd, in requirements-apt-test.txt)")
         try:
             self._make_namespaces()
             self._cable()

@@ -23,7 +23,7 @@ from vigie import db
 from vigie.api import auth, throttle
 from vigie.network_files import NetworkFiles
 from vigie.api.errors import AUTH_CHALLENGE, ApiError, is_transient, unauthorized
-from vigie.errors import InputError
+from vigie.errors import InputError, refuse_unknown_fields
 from vigie.roles import role_allows
 
 log = logging.getLogger("vigie.api")
@@ -281,6 +281,4 @@ def replace_lone_surrogates(value):
 
 
 def reject_unknown_fields(body: dict, allowed):
-    unknown = sorted(set(body) - set(allowed))
-    if unknown:
-        raise InputError(unknown[0], f"unknown field {unknown[0]!r}")
+    refuse_unknown_fields(body, allowed)

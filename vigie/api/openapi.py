@@ -92,6 +92,12 @@ def _machine_schemas() -> dict:
     text_form = _rewrite_refs(source)
     schemas = {f"Machine_{k}": _rewrite_refs(v) for k, v in defs.items()}
     schemas["MachineConfig"] = text_form
+    # what a machine body takes besides the file's keys: it refuses any other one, as the file does
+    body = copy.deepcopy(text_form)
+    body["properties"].update({"name": {"type": "string"},
+                               "live": {"description": "What GET adds; ignored, so a machine as shown may be "
+                                                       "sent back as it is."}})
+    schemas["MachineBody"] = body
     return schemas
 
 
@@ -310,14 +316,23 @@ def components() -> dict:
                       "flapping": {"type": "integer"},
                       "oldest": {"type": ["string", "null"]}, "newest": {"type": ["string", "null"]}}},
         **_lifecycle_schemas(),
-        "MachineInput": {"allOf": [{"$ref": "#/components/schemas/MachineConfig"}, {
+        "MachineInput": {"allOf": [{"$ref": "#/components/schemas/MachineBody"}, {
             "type": "object", "required": ["name"],
             "properties": {"name": {"type": "string", "pattern": MACHINE_NAME_PATTERN,
                                     "description": "File stem: machines/<name>.json."},
                            "snmp": {"properties": {key: {"not": {"const": machines.HIDDEN}} for key in
                                                    machines.SECRET_KEYS},
                                     "description": "A new machine has no stored secret the mask could keep."}}}]},
-        "MachineReplacement": {"allOf": [{"$ref": "#/components/schemas/MachineConfig"}, {
+        "MachineImport": {"type": "object", "required": ["csv"], "additionalProperties": False, "properties": {
+            "csv": {"type": "string", "description": "The CSV file's text: a header, then one device a row."},
+            "dry_run": {"type": "boolean", "description": "true: check and say what would be added, write nothing."}}},
+        "MachineImportResult": {"type": "object", "required": ["dry_run", "known", "errors"], "properties": {
+            "dry_run": {"type": "boolean"},
+            "add": {"type": "array", "items": {"type": "object"}, "description": "With dry_run: the rows to add."},
+            "added": {"type": "array", "items": {"type": "object"}, "description": "The rows added."},
+            "known": {"type": "array", "items": {"type": "object"}},
+            "errors": {"type": "array", "items": {"type": "object"}}}},
+        "MachineReplacement": {"allOf": [{"$ref": "#/components/schemas/MachineBody"}, {
             "type": "object", "properties": {"name": {"description": "Ignored: the URL names the machine."}}}]},
         "Machine": {"type": "object", "required": ["name", "host", "snmp"],
                     "description": "A machine's config with defaults filled in and SNMP secrets masked; GET adds "
@@ -518,9 +533,19 @@ def _device_log_schemas() -> dict:
     add_result = {"type": "object", "required": ["added", "skipped"], "properties": {
         "added": {"type": "array", "items": {"type": "string"}},
         "skipped": {"type": "array", "items": {"type": "object"}}}}
+    sender = {"type": "object", "required": ["address", "hosts", "count", "first_seen", "last_seen", "last"],
+              "properties": {"address": {"type": "string", "description": "Its source address (else the name it gave)."},
+                             "hosts": {"type": "array", "items": {"type": "string"},
+                                       "description": "The host names it gave itself, newest first."},
+                             "count": {"type": "integer", "description": "Its entries the unknown log holds."},
+                             "first_seen": {"type": ["string", "null"]}, "last_seen": {"type": ["string", "null"]},
+                             "last": {"$ref": "#/components/schemas/DeviceLogEntry"}}}
+    senders = {"type": "object", "required": ["count", "results"], "properties": {
+        "count": {"type": "integer"}, "results": {"type": "array", "items": sender}}}
     return {"DeviceLogEntry": entry, "DeviceLogPage": page, "AlertmanagerPayload": payload,
             "AlertmanagerResult": result, "Topology": topology, "DiscoveryInput": discovery_input,
-            "Discovery": discovery, "DiscoveryAdd": add_input, "DiscoveryAdded": add_result}
+            "Discovery": discovery, "DiscoveryAdd": add_input, "DiscoveryAdded": add_result,
+            "UnknownSenders": senders}
 
 
 LOG_SEVERITY_WORD = "(" + "|".join(_any_case(w) for w in sorted(
@@ -660,6 +685,12 @@ def _device_paths(settings: dict, machine_name: dict) -> dict:
                     q("limit", {"type": "integer", "minimum": 1, "maximum": 1000}, "Page size (default 100)."),
                     q("offset", {"type": "integer", "minimum": 0, "maximum": limits.OFFSET_MAX},
                       "Entries to skip.")]),
+        },
+        "/api/unknown-senders": {
+            "get": _op("Who sends syslog messages or traps that match no machine, most recently heard first",
+                       "viewer", {"200": _json("UnknownSenders", "The senders; one matching a machine now is left "
+                                               "out.")}, anon, operationId="unknownSenders",
+                       description="Only admins and users in no scoped team: unknown senders belong to no team."),
         },
         "/api/machine/{name}/percentiles": {
             "parameters": [machine_name],
@@ -920,6 +951,16 @@ def paths(settings: dict) -> dict:
                             "400": _ref("BadRequest"), "409": _ref("Conflict"), "413": _ref("TooLarge"),
                             "429": _ref("Busy")},
                         requestBody=_body("MachineInput"), operationId="testMachine"),
+        },
+        "/api/machine-import": {
+            "post": _op("Add machines from a CSV text (name, address, credentials, tags, port, description), "
+                        "checked whole: with an error nothing is added; an existing machine is never written over",
+                        "admin", {"200": _json("MachineImportResult", "What was added (with dry_run: what would "
+                                               "be) and the rows of machines that exist."),
+                                  "400": _ref("BadRequest"), "413": _ref("TooLarge")},
+                        requestBody=_body("MachineImport"), operationId="importMachines",
+                        description="A 400 for the rows holds \"errors\": [{\"line\", \"column\", "
+                                    "\"error\"}], each row's errors by line and column."),
         },
         "/api/machine/{name}": {
             "parameters": [machine_name],

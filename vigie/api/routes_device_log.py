@@ -1,13 +1,16 @@
 """GET /api/machine/<name>/log: what the device itself reported (syslog, SNMP traps), newest
-first, from its device log (vigie/device_log.py), searchable and filtered by severity."""
+first, from its device log (vigie/device_log.py), searchable and filtered by severity.
+GET /api/unknown-senders: who sent messages that match no machine, from the unknown log."""
 
 from pathlib import Path
 
 from bottle import request
 
-from vigie import device_log
+from vigie import device_log, machines as mc
 from vigie.api import limits, scoping
 from vigie.api.context import context
+from vigie.api.errors import ApiError
+from vigie.senders import SenderIndex
 from vigie.api.routes_alerts import parse_int
 from vigie.errors import InputError
 
@@ -41,6 +44,22 @@ def machine_log(name):
             "previous": ctx.page_url(dict(params, offset=max(0, offset - limit))) if offset > 0 else None}
 
 
+def unknown_senders():
+    """The senders of the unknown log that still match no machine (one added since is left
+    out), most recently heard first. They belong to no team: a member of a scoped team is
+    refused, as for anything outside its scopes."""
+    ctx = context()
+    ctx.require("viewer")
+    if scoping.current_scopes(ctx) is not None:
+        raise ApiError(403, "unknown senders belong to no team: only admins and users in no scoped team see them")
+    configs, _ = mc.load_all(ctx.machines_dir) if ctx.machines_dir.is_dir() else ([], [])
+    index = SenderIndex(configs, resolve=lambda host: [])  # a page waits on no DNS look-up
+    senders = [s for s in device_log.unknown_senders(Path(ctx.settings["logs"]))
+               if index.match(s["address"], s["last"].get("host") or "") is None]
+    return {"count": len(senders), "results": senders}
+
+
 ROUTES = (
     ("GET", "/api/machine/<name>/log", machine_log),
+    ("GET", "/api/unknown-senders", unknown_senders),
 )

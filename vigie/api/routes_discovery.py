@@ -212,13 +212,13 @@ def add_found(run_id):
         raise InputError("names", f"names: {unknown[0]!r} is not a device this discovery found")
     added, skipped = [], []
     for name in wanted if wanted is not None else sorted(found):
-        path = ctx.machines_dir / f"{name}.json"
-        if path.exists():
-            skipped.append({"name": name, "why": "a machine of that name exists"})
-            continue
         mc.validate(found[name], source=name)
         ctx.machines_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(path, found[name], mode=FILE_MODE, indent=2)
+        try:
+            atomic_write_json(ctx.machines_dir / f"{name}.json", found[name], mode=FILE_MODE, indent=2, replace=False)
+        except FileExistsError:
+            skipped.append({"name": name, "why": "a machine of that name exists"})
+            continue
         db.record_audit(ctx.conn(), user["username"], "create", "machine", name, {"host": found[name]["host"]})
         added.append(name)
     if added:

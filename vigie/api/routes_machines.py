@@ -9,17 +9,17 @@ from pathlib import Path
 
 from bottle import response
 
-from vigie import db
+from vigie import db, device_import
 from vigie import dependencies as dp
 from vigie import machines as mc, safe_read
 from vigie.api import scoping
-from vigie.api.context import context, no_content
+from vigie.api.context import context, no_content, reject_unknown_fields
 from vigie.api.errors import ApiError
 from vigie.atomic import atomic_write_json
 from vigie.errors import InputError
 from vigie.machine_state import read_live
 
-FILE_MODE = 0o640  # holds SNMP secrets: not world-readable
+FILE_MODE = mc.FILE_MODE
 SHOWN_ONLY = ("live", "upstream")   # what GET adds: never the file's, dropped from what is sent back
 
 
@@ -173,9 +173,35 @@ def delete_machine(name):
     return no_content()
 
 
+def import_machines():
+    """Machines from a CSV text (vigie/device_import.py): {"csv": "...", "dry_run": bool}. 200 with
+    what was (or would be) added and what is known; 400 with every error by line and column,
+    nothing written."""
+    ctx = context()
+    user = ctx.require("admin")
+    body = ctx.read_object('{"csv": "the CSV text", "dry_run": true or false}')
+    reject_unknown_fields(body, ("csv", "dry_run"))
+    text, dry_run = body.get("csv"), body.get("dry_run", False)
+    if not isinstance(text, str):
+        raise InputError("csv", "csv must be the text of the CSV file")
+    if not isinstance(dry_run, bool):
+        raise InputError("dry_run", "dry_run must be true or false")
+    result = device_import.plan(text, device_import.existing_machines(ctx.machines_dir))
+    if result.errors:
+        count = len(result.errors)
+        raise ApiError(400, f"{count} error{'s' if count > 1 else ''} in the CSV: nothing was added", "csv",
+                       errors=device_import.outcome(result, [], [], dry_run)["errors"])
+    added, known = ([], result.known) if dry_run else device_import.write(result, ctx.machines_dir, FILE_MODE)
+    for _, name, machine, _ in result.add:
+        if name in added:
+            db.record_audit(ctx.conn(), user["username"], "create", "machine", name, {"host": machine["host"]})
+    return device_import.outcome(result, added, known, dry_run)
+
+
 ROUTES = (
     ("GET", "/api/machine", list_machines),
     ("POST", "/api/machine", add_machine),
+    ("POST", "/api/machine-import", import_machines),
     ("GET", "/api/machine/<name>", get_machine),
     ("PUT", "/api/machine/<name>", replace_machine),
     ("DELETE", "/api/machine/<name>", delete_machine),

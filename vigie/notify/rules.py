@@ -14,7 +14,7 @@ naming the field), `rule_matches` says whether an alert is the rule's business.
 from vigie import severity
 from vigie.alert import AlertError, normalize_severity
 from vigie.scope import ScopeError, in_scope, normalize_scope
-from vigie.errors import InputError
+from vigie.errors import InputError, refuse_unknown_fields
 
 EVENTS = ("opened", "reopened", "escalated", "resolved", "flapping")
 RULE_FIELDS = ("name", "team", "enabled", "match", "events", "steps", "group_wait_seconds", "repeat_minutes")
@@ -108,9 +108,7 @@ def normalize_rule(body) -> dict:
     """A rule as the API receives it, checked; defaults filled in."""
     if not isinstance(body, dict):
         raise RuleError(None, "a rule is a JSON object with at least name and steps")
-    unknown = sorted(set(body) - set(RULE_FIELDS))
-    if unknown:
-        raise RuleError(unknown[0], f"unknown field {unknown[0]!r}: expected some of {', '.join(RULE_FIELDS)}")
+    refuse_unknown_fields(body, RULE_FIELDS, RuleError)
     if "steps" not in body:
         raise RuleError("steps", "missing field 'steps'")
     team = body.get("team")
