@@ -101,10 +101,12 @@ def write_machines(root, port, communities):
     return machines
 
 
-def start_snmpd(root: Path, prefix: list, communities: list):
+def start_snmpd(root: Path, prefix: list, communities: list, extra: str = ""):
+    """Debian's snmpd answering every community on 127.0.0.1 (inside the namespace of
+    `prefix`); `extra` lines are added to its configuration. (process, port)."""
     port = free_port()
     conf = root / "snmpd.conf"
-    conf.write_text("".join(f"rocommunity {c} 127.0.0.1\n" for c in communities))
+    conf.write_text("".join(f"rocommunity {c} 127.0.0.1\n" for c in communities) + extra)
     env = {**os.environ, "MIBS": ""}
     proc = subprocess.Popen(prefix + ["/usr/sbin/snmpd", "-f", "-Lo", "-C", "-I", "-smux", "-c", str(conf),
                                       "-p", str(root / "snmpd.pid"), f"udp:127.0.0.1:{port}"],

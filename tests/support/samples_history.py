@@ -42,14 +42,19 @@ class Curves:
                 sl.compact_number(traffic(ts, peak * 0.4, phase + 0.1) * noise)]
 
 
-def fine_lines(curves: Curves, keys: list, end: int, step: int, count: int, oids=()) -> list:
+def fine_lines(curves: Curves, keys: list, end: int, step: int, count: int, oids=(), health=()) -> list:
     start = end - step * count
-    return [{"t": t, "if": {k: curves.pair(k, t) for k in keys}, "oid": {o: round(curves.rng.random() * 4, 2)
-                                                                        for o in oids}}
-            for t in range(start + step, end + 1, step)]
+    lines = [{"t": t, "if": {k: curves.pair(k, t) for k in keys}, "oid": {o: round(curves.rng.random() * 4, 2)
+                                                                         for o in oids}}
+             for t in range(start + step, end + 1, step)]
+    if health:
+        for line in lines:
+            line["health"] = {m: round(curves.rng.random() * 80, 2) for m in health}
+    return lines
 
 
-def coarse_lines(curves: Curves, keys: list, end: int, step: int, count: int, oids=(), percentiles=False) -> list:
+def coarse_lines(curves: Curves, keys: list, end: int, step: int, count: int, oids=(), percentiles=False,
+                 health=()) -> list:
     lines = []
     for t in range(end - step * count, end, step):
         row = {}
@@ -61,14 +66,17 @@ def coarse_lines(curves: Curves, keys: list, end: int, step: int, count: int, oi
                 values += [sl.compact_number(v * 1.12) for v in peak] + [sl.compact_number(v * 1.1) for v in peak]
             row[k] = values
         lines.append({"t": t, "if": row, "oid": {o: [1.0, 3.5] for o in oids}})
+        if health:
+            lines[-1]["health"] = {m: [40.0, 75.0] for m in health}
     return lines
 
 
 def write_history(samples_dir, machine: str, identities: list, now: float, days: int = 365, interval: int = 60,
-                  oids=(), seed: int = 1, state: str = "up", fine_rows: int = None, events: list = None) -> Family:
+                  oids=(), seed: int = 1, state: str = "up", fine_rows: int = None, events: list = None,
+                  health=()) -> Family:
     """The samples family of `machine` as after `days` of polls every `interval` s until `now`
     (`fine_rows` polls kept at the poll step: 25 h by default). `oids` are names, or
-    {name: unit}."""
+    {name: unit}; `health` names health metrics given values in every line too."""
     fam = Family(samples_dir, machine)
     fam.dir.mkdir(parents=True, exist_ok=True)
     curves = Curves(identities, seed)
@@ -78,14 +86,14 @@ def write_history(samples_dir, machine: str, identities: list, now: float, days:
     last = int(now) // interval * interval
     if fine_rows is None:
         fine_rows = min(days * 86400, 86400 + 3600) // interval
-    fine = fine_lines(curves, keys, last, interval, fine_rows, oids)
+    fine = fine_lines(curves, keys, last, interval, fine_rows, oids, health)
     journal.rewrite(fam.archive(sl.FINE), fine)
     head = sl.empty_head(machine, interval)
     cursors = {}
     for archive, (step, rows) in sl.COARSE_ARCHIVES.items():
         end = consolidate.bucket_start(last, step)
         count = min(rows, days * 86400 // step)
-        lines = coarse_lines(curves, keys, end, step, count, oids, percentiles=archive == sl.YEAR)
+        lines = coarse_lines(curves, keys, end, step, count, oids, percentiles=archive == sl.YEAR, health=health)
         journal.rewrite(fam.archive(archive), lines)
         cursors[archive] = end
         if archive == sl.YEAR and lines:
