@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from tests.support import databases
 from tests.support.notifier import NotifierProcess
 from tests.support.receivers import Receiver
 from vigie import db
@@ -29,7 +30,7 @@ def hook():
 
 @pytest.fixture
 def conn(tmp_path):
-    connection = db.connect(tmp_path / "vigie.db")
+    connection = db.connect(databases.migrated(tmp_path / "vigie.db"))
     yield connection
     connection.close()
 
