@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: help run test deps venv apt bench clean install uninstall
+.PHONY: help run test test-fast deps venv apt bench clean install uninstall
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -22,8 +22,19 @@ apt:  ## install the Debian packages the tests need (root), or print the command
 
 deps: apt venv  ## everything `make test` and `make run` need
 
-test: deps  ## run the whole test suite
-	$(PY) -m pytest
+# The suite runs on every core (pytest-xdist), then the tests marked `serial` run alone;
+# the status is not 0 if either part failed (5, no test marked serial, is not a failure).
+# TEST_ARGS="..." passes more options to pytest (e.g. TEST_ARGS="-x --lf").
+PYTEST := $(PY) -m pytest
+
+test: deps  ## run the whole test suite: in parallel, then the tests that must run alone
+	@status=0; \
+	$(PYTEST) -n auto -m "not serial" $(TEST_ARGS) || status=$$?; \
+	$(PYTEST) -m serial $(TEST_ARGS) || { part=$$?; [ $$part -eq 5 ] || status=$$part; }; \
+	exit $$status
+
+test-fast: deps  ## the quick tier for the edit-test loop: every test not marked slow, in parallel
+	$(PYTEST) -n auto -m "not slow and not serial" $(TEST_ARGS)
 
 run: deps  ## the whole system on simulated devices, site on http://127.0.0.1:8080 (options: RUN_ARGS="--port 8081")
 	$(PY) -m vigie.run $(RUN_ARGS)

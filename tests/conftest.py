@@ -1,11 +1,51 @@
-"""Shared test fixtures. Area-specific helpers live in tests/support/."""
+"""Shared test fixtures. Area-specific helpers live in tests/support/.
+
+The suite runs in parallel (`make test`: pytest-xdist, one worker per core), so a
+fixture here is made once per worker process when its scope is "session". What makes
+tests fast, and how to use it, is in the README's "Writing tests that stay fast".
+"""
+
+import asyncio
+import os
 
 import pytest
 
 
+SHARED_SCOPES = ("package", "module", "class")
+
+
+def shares_a_fixture(item) -> bool:
+    """Whether the test uses a fixture made once for its module (or class)."""
+    return any(defs[-1].scope in SHARED_SCOPES for defs in item._fixtureinfo.name2fixturedefs.values())
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """How `make test` (`--dist loadgroup`) shares the tests out among the workers:
+    - the tests of a module that use a fixture made once per module go to one worker
+      together (an xdist_group named after the module), so it is made once;
+    - every other test goes to whichever worker is free;
+    - in a worker, modules with a test marked slow come first, so that the long tests
+      start early and the many short ones fill the end of the run."""
+    for item in items:
+        if shares_a_fixture(item) and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+    if hasattr(config, "workerinput"):
+        slow_modules = {getattr(item, "module", None) for item in items if item.get_closest_marker("slow")}
+        items.sort(key=lambda item: getattr(item, "module", None) not in slow_modules)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def heartbeats_outside_the_checkout(tmp_path_factory):
+    """Parts beat (vigie.heartbeat) into $VIGIE_HEARTBEAT_DIR: a test's, not the checkout's data/."""
+    os.environ.setdefault("VIGIE_HEARTBEAT_DIR", str(tmp_path_factory.mktemp("heartbeat")))
+    yield
+
+
 @pytest.fixture
 def api_server(tmp_path):
-    """A real API server (gunicorn, 127.0.0.1, ephemeral port) with admin/operator/viewer users."""
+    """A real API server of the test's own (gunicorn, 127.0.0.1, ephemeral port) with
+    admin/operator/viewer users."""
     from tests.support.api_server import start_api
 
     server = start_api(tmp_path)
@@ -13,19 +53,32 @@ def api_server(tmp_path):
     server.stop()
 
 
-@pytest.fixture(autouse=True, scope="session")
-def heartbeats_outside_the_checkout(tmp_path_factory):
-    """Parts beat (vigie.heartbeat) into $VIGIE_HEARTBEAT_DIR: a test's, not the checkout's data/."""
-    import os
-
-    os.environ.setdefault("VIGIE_HEARTBEAT_DIR", str(tmp_path_factory.mktemp("heartbeat")))
-    yield
+# Playwright's sync API marks its event loop as running in this thread between its
+# calls, for as long as the browser lives; asyncio.run() (pysnmp, the collector) then
+# refuses to start. With one browser per worker, the loop is marked only while a test
+# that uses the browser runs (its setup, call and teardown), and not during the others.
+_PLAYWRIGHT_LOOP = []  # the event loop of this worker's Playwright, while it runs
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def chromium():
-    """A headless Chromium shared by the tests of one module (tests/support/browser.py)."""
+    """One headless Chromium for the whole worker (tests/support/browser.py); each test
+    opens its own isolated context with `new_context(chromium)`."""
     from tests.support.browser import browser
 
     with browser() as started:
+        _PLAYWRIGHT_LOOP.append(asyncio._get_running_loop())
         yield started
+        asyncio._set_running_loop(_PLAYWRIGHT_LOOP.pop())  # the last test may not have used it
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    uses_browser = "chromium" in item.fixturenames
+    if uses_browser and _PLAYWRIGHT_LOOP:
+        asyncio._set_running_loop(_PLAYWRIGHT_LOOP[0])
+    try:
+        return (yield)
+    finally:
+        if uses_browser:
+            asyncio._set_running_loop(None)
