@@ -22,6 +22,7 @@ _HASHES = {}  # scrypt is slow on purpose; tests reuse one hash per password
 
 
 def password_hash(password: str) -> str:
+    """The scrypt hash of a password, computed once per process."""
     if password not in _HASHES:
         _HASHES[password] = auth.hash_password(password)
     return _HASHES[password]
