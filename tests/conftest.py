@@ -6,6 +6,7 @@ tests fast, and how to use it, is in the README's "Writing tests that stay fast"
 """
 
 import asyncio
+import collections
 import os
 
 import pytest
@@ -19,20 +20,37 @@ def shares_a_fixture(item) -> bool:
     return any(defs[-1].scope in SHARED_SCOPES for defs in item._fixtureinfo.name2fixturedefs.values())
 
 
+def group_of(item):
+    mark = item.get_closest_marker("xdist_group")
+    return (mark.args[0] if mark.args else mark.kwargs.get("name", "default")) if mark else None
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """How `make test` (`--dist loadgroup`) shares the tests out among the workers:
+    """How `make test` (`-n auto --dist loadgroup`) shares the tests out among the workers:
     - the tests of a module that use a fixture made once per module go to one worker
       together (an xdist_group named after the module), so it is made once;
-    - every other test goes to whichever worker is free;
-    - in a worker, modules with a test marked slow come first, so that the long tests
-      start early and the many short ones fill the end of the run."""
+    - every other test goes alone to whichever worker is free;
+    - the tests of modules with a test marked slow are handed out first, the largest
+      groups first, so that the long ones start early and the many short ones fill the
+      end of the run (each worker collects in this order, the scheduler follows it)."""
     for item in items:
-        if shares_a_fixture(item) and item.get_closest_marker("xdist_group") is None:
+        if shares_a_fixture(item) and group_of(item) is None:
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
     if hasattr(config, "workerinput"):
-        slow_modules = {getattr(item, "module", None) for item in items if item.get_closest_marker("slow")}
-        items.sort(key=lambda item: getattr(item, "module", None) not in slow_modules)
+        slow = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
+        sizes = collections.Counter(group_of(item) for item in items)
+        items.sort(key=lambda item: (item.nodeid.split("::")[0] not in slow,
+                                     -sizes[group_of(item)] if group_of(item) else -1))
+
+
+def pytest_xdist_auto_num_workers(config):
+    """What `-n auto` means here: two workers per core. Half of the suite's time is spent
+    waiting (servers starting, timers, devices timing out, `sleep`s past a deadline),
+    during which another worker uses the core. PYTEST_XDIST_AUTO_NUM_WORKERS overrides."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # pytest-xdist's own reading of it
+    return 2 * len(os.sched_getaffinity(0))
 
 
 @pytest.fixture(autouse=True, scope="session")
