@@ -25,7 +25,10 @@ deps: apt venv  ## everything `make test` and `make run` need
 # The suite runs on every core (pytest-xdist), then the tests marked `serial` run alone;
 # the status is not 0 if either part failed (5, no test marked serial, is not a failure).
 # TEST_ARGS="..." passes more options to pytest (e.g. TEST_ARGS="-x --lf").
+# The suite starts hundreds of Python processes (workers, servers, commands): each finds
+# the modules already compiled in __pycache__ rather than compiling them again.
 PYTEST := $(PY) -m pytest
+test test-fast: export PYTHONDONTWRITEBYTECODE :=
 
 test: deps  ## run the whole test suite: in parallel, then the tests that must run alone
 	@status=0; \
