@@ -13,6 +13,7 @@ import pytest
 
 
 SHARED_SCOPES = ("package", "module", "class")
+SLOW_FIXTURES = ("chromium", "api_server")  # a test using one of these is slow, marked or not
 
 
 def shares_a_fixture(item) -> bool:
@@ -27,7 +28,8 @@ def group_of(item):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """How `make test` (`-n auto --dist loadgroup`) shares the tests out among the workers:
+    """Tests using the browser or a server of their own are marked slow. How `make test`
+    (`-n auto --dist loadgroup`) shares the tests out among the workers:
     - the tests of a module that use a fixture made once per module go to one worker
       together (an xdist_group named after the module), so it is made once;
     - every other test goes alone to whichever worker is free;
@@ -35,6 +37,8 @@ def pytest_collection_modifyitems(config, items):
       groups first, so that the long ones start early and the many short ones fill the
       end of the run (each worker collects in this order, the scheduler follows it)."""
     for item in items:
+        if any(name in item.fixturenames for name in SLOW_FIXTURES):
+            item.add_marker(pytest.mark.slow)
         if shares_a_fixture(item) and group_of(item) is None:
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
     if hasattr(config, "workerinput"):
