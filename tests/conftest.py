@@ -1,6 +1,6 @@
 """Shared test fixtures. Area-specific helpers live in tests/support/.
 
-The suite runs in parallel (`make test`: pytest-xdist, one worker per core), so a
+The suite runs in parallel (`make test`: pytest-xdist, two workers per core), so a
 fixture here is made once per worker process when its scope is "session". What makes
 tests fast, and how to use it, is in the README's "Writing tests that stay fast".
 """
