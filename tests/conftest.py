@@ -33,9 +33,10 @@ def pytest_collection_modifyitems(config, items):
     - the tests of a module that use a fixture made once per module go to one worker
       together (an xdist_group named after the module), so it is made once;
     - every other test goes alone to whichever worker is free;
-    - the tests of modules with a test marked slow are handed out first, the largest
-      groups first, so that the long ones start early and the many short ones fill the
-      end of the run (each worker collects in this order, the scheduler follows it)."""
+    - the tests marked long (minutes each) are handed out first, then the tests of
+      modules with a test marked slow, the largest groups first: the long ones start
+      early and the many short ones fill the end of the run (each worker collects in
+      this order, the scheduler follows it)."""
     for item in items:
         if any(name in item.fixturenames for name in SLOW_FIXTURES):
             item.add_marker(pytest.mark.slow)
@@ -44,7 +45,8 @@ def pytest_collection_modifyitems(config, items):
     if hasattr(config, "workerinput"):
         slow = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
         sizes = collections.Counter(group_of(item) for item in items)
-        items.sort(key=lambda item: (item.nodeid.split("::")[0] not in slow,
+        items.sort(key=lambda item: (item.get_closest_marker("long") is None,
+                                     item.nodeid.split("::")[0] not in slow,
                                      -sizes[group_of(item)] if group_of(item) else -1))
 
 
