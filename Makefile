@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 PIP    := $(PY) -m pip install -q --disable-pip-version-check
 
-.PHONY: help run test deps venv apt bench clean install uninstall
+.PHONY: help run test test-fast deps venv apt bench clean install uninstall
 .PHONY: venv-run
 
 help:  ## list the targets
@@ -36,8 +36,22 @@ apt:  ## install the Debian packages the tests and benches need (root), or print
 
 deps: apt venv  ## everything `make test` and `make bench` need
 
-test: deps  ## run the whole test suite
-	$(PY) -m pytest
+# The suite runs on every core (pytest-xdist), then the tests marked `serial` run alone;
+# the status is not 0 if either part failed (5, no test marked serial, is not a failure).
+# TEST_ARGS="..." passes more options to pytest (e.g. TEST_ARGS="-x --lf").
+# The suite starts hundreds of Python processes (workers, servers, commands): each finds
+# the modules already compiled in __pycache__ rather than compiling them again.
+PYTEST := $(PY) -m pytest
+test test-fast: export PYTHONDONTWRITEBYTECODE :=
+
+test: deps  ## run the whole test suite: in parallel, then the tests that must run alone
+	@status=0; \
+	$(PYTEST) -n auto -m "not serial" $(TEST_ARGS) || status=$$?; \
+	$(PYTEST) -m serial $(TEST_ARGS) || { part=$$?; [ $$part -eq 5 ] || status=$$part; }; \
+	exit $$status
+
+test-fast: deps  ## the quick tier for the edit-test loop: every test not marked slow, in parallel
+	$(PYTEST) -n auto -m "not slow and not serial" $(TEST_ARGS)
 
 run: venv-run  ## the whole system on simulated devices, site on http://127.0.0.1:8080 (no root needed; RUN_ARGS="--port 8081")
 	$(PY) -m vigie.run $(RUN_ARGS)

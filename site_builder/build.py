@@ -9,6 +9,7 @@ One bad machine file or sample file only affects that machine.
 """
 
 import argparse
+import functools
 import gzip
 import hashlib
 import logging
@@ -67,6 +68,12 @@ def plotly_js() -> bytes:
     return PLOTLY_BUNDLE.read_bytes()
 
 
+@functools.lru_cache(maxsize=1)
+def gzipped(data: bytes) -> bytes:
+    """The gzip copy of an asset, compressed once per process for the same content."""
+    return gzip.compress(data, compresslevel=9, mtime=0)
+
+
 def code_version() -> str:
     """Changes whenever the builder, its templates, its static files or the roles change."""
     digest = hashlib.sha256(render.json_data(ROLE_RANK).encode("utf-8"))
@@ -92,7 +99,7 @@ def write_plotly(writer: SiteWriter) -> str:
     writer.asset(relpath, data)
     gz = writer.out_dir / (relpath + ".gz")
     if not gz.is_file():
-        writer.asset(relpath + ".gz", gzip.compress(data, compresslevel=9, mtime=0))
+        writer.asset(relpath + ".gz", gzipped(data))
     else:
         writer.new[relpath + ".gz"] = {"sha256": "gzip"}
     keep = {relpath, relpath + ".gz"}

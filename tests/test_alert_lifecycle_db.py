@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import databases
 from tests.support.earlier_db import made_up_to
 from vigie import db
 from vigie import lifecycle as lc
@@ -33,7 +34,7 @@ def record(clock="10:00:00", **overrides):
 
 @pytest.fixture
 def conn(tmp_path):
-    connection = db.connect(tmp_path / "vigie.db")
+    connection = db.connect(databases.migrated(tmp_path / "vigie.db"))
     yield connection
     connection.close()
 

@@ -127,6 +127,18 @@ def prepared(tmp_path, **settings):
     return api
 
 
+@pytest.fixture(scope="module")
+def prepared_once(tmp_path_factory):
+    """The world of the matrix, made once for the module; each test gets a copy."""
+    return prepared(tmp_path_factory.mktemp("prepared"))
+
+
+@pytest.fixture
+def world(prepared_once, tmp_path):
+    """A copy of the prepared world of its own for one test (Api.copy)."""
+    return prepared_once.copy(tmp_path)
+
+
 def own_password(api, body, role):
     """The body with the caller's own password where the matrix says {password}."""
     if isinstance(body, dict) and body.get("current") == "{password}":
@@ -136,8 +148,8 @@ def own_password(api, body, role):
 
 @pytest.mark.parametrize("role", [None, "viewer", "operator", "admin"])
 @pytest.mark.parametrize("method, path, body, needed", MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
-def test_role_matrix(tmp_path, method, path, body, needed, role):
-    api = prepared(tmp_path)
+def test_role_matrix(world, method, path, body, needed, role):
+    api = world
     own_token = db.list_tokens(api.conn, role)[-1]["id"] if role else 1  # a spare token of the caller's
     body = own_password(api, body, role)
     answer = api.call(method, path.replace("{id}", str(api.alert_id)).replace("{token}", str(own_token))
@@ -182,8 +194,8 @@ def scoped_status(method, path, role, where):
 @pytest.mark.parametrize("where", ["inside", "outside"])
 @pytest.mark.parametrize("role", ["viewer", "operator", "admin"])
 @pytest.mark.parametrize("method, path, body, needed", MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
-def test_role_matrix_for_team_members(tmp_path, method, path, body, needed, role, where):
-    api = prepared(tmp_path)
+def test_role_matrix_for_team_members(world, method, path, body, needed, role, where):
+    api = world
     db.teams.put_team(api.conn, "mine", SCOPES[where], [role])
     copy = api.www_dir / scope.SCOPED_DIR / scope.scopes_key([SCOPES[where]]) / "index.html"
     copy.parent.mkdir(parents=True)
@@ -222,8 +234,8 @@ def test_the_matrix_covers_every_route_and_every_documented_operation(tmp_path):
     assert documented == matrix_paths
 
 
-def test_only_its_author_or_an_admin_ends_or_deletes_a_silence(tmp_path):
-    api = prepared(tmp_path)
+def test_only_its_author_or_an_admin_ends_or_deletes_a_silence(world):
+    api = world
     db.create_user(api.conn, "other-op", "operator", password_hash("other-password"))
     other = ("other-op", "other-password")
     for method, suffix in (("POST", "/end"), ("DELETE", "")):
@@ -330,8 +342,8 @@ def test_cookie_requests_that_change_state_need_the_csrf_header(tmp_path):
     assert api.call("POST", "/api/alert", "operator", json=alert(message="another")).status == 201
 
 
-def test_form_login_redirects_to_a_safe_next_page(tmp_path):
-    api = prepared(tmp_path)
+def test_form_login_redirects_to_a_safe_next_page(world):
+    api = world
     answer = api.client.post("/login", body="username=viewer&password=viewer-password&next=/alerts.html",
                              headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert answer.status == 303 and answer.header("Location") == "/alerts.html"
@@ -344,8 +356,8 @@ def test_form_login_redirects_to_a_safe_next_page(tmp_path):
     assert failed.status == 303 and "failed=1" in failed.header("Location") and not failed.cookies()
 
 
-def test_site_is_behind_the_login(tmp_path):
-    api = prepared(tmp_path)
+def test_site_is_behind_the_login(world):
+    api = world
     (api.www_dir / "machines").mkdir()
     (api.www_dir / "machines" / "index.html").write_text("machines page")
     anonymous = api.client.get("/machines/index.html", query="x=1")
@@ -361,8 +373,8 @@ def test_site_is_behind_the_login(tmp_path):
     assert login.status == 200 and b'action="/login"' in login.body
 
 
-def test_anonymous_reads_when_the_setting_is_on(tmp_path):
-    api = prepared(tmp_path, anonymous_read=True)
+def test_anonymous_reads_when_the_setting_is_on(prepared_once, tmp_path):
+    api = prepared_once.copy(tmp_path, anonymous_read=True)
     assert api.client.get("/api/alert").status == 200
     assert api.client.get("/api/stats").status == 200
     assert api.client.get("/").status == 200

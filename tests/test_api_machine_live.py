@@ -14,6 +14,8 @@ from tests.support.api_server import start_api
 from tests.support.snmp_agents import SnmpsimAgent
 from vigie import simulated_devices as sim
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):

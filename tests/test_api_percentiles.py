@@ -36,6 +36,7 @@ def poll_two_days(samples_dir):
     return values
 
 
+@pytest.mark.slow
 def test_percentiles_of_each_day_and_month(api, tmp_path):
     values = poll_two_days(tmp_path / "samples")
     answer = api.call("GET", "/api/machine/sw1/percentiles", "viewer")

@@ -27,6 +27,7 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403",
 
 
 @pytest.mark.slow
+@pytest.mark.long
 @pytest.mark.timeout(400)
 def test_schemathesis_finds_no_failure(api_server, tmp_path):
     admin = api_server.admin

@@ -18,7 +18,16 @@ from tests.support.api_wsgi import alert
 pytestmark = pytest.mark.slow
 
 
-def test_first_start_creates_admin_with_a_private_password_file(api_server):
+@pytest.fixture(scope="module")
+def reading_server(tmp_path_factory):
+    """One server for the tests that only read from it."""
+    server = start_api(tmp_path_factory.mktemp("reading"))
+    yield server
+    server.stop()
+
+
+def test_first_start_creates_admin_with_a_private_password_file(reading_server):
+    api_server = reading_server
     path = api_server.db_path.parent / "admin.password"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     password = path.read_text().strip()
@@ -30,7 +39,8 @@ def test_first_start_creates_admin_with_a_private_password_file(api_server):
     assert "vigie.api.worker.Worker" in log  # gunicorn, never a development server
 
 
-def test_health_and_spec_answer_anonymous_clients(api_server):
+def test_health_and_spec_answer_anonymous_clients(reading_server):
+    api_server = reading_server
     health = requests.get(api_server.url + "/api/health")
     assert health.status_code == 200 and health.json()["status"] == "ok"
     spec = requests.get(api_server.url + "/api/openapi.json").json()
@@ -131,7 +141,8 @@ def test_many_clients_writing_at_once_lose_nothing(tmp_path):
         server.stop()
 
 
-def test_serve_reports_a_busy_port_and_exits_non_zero(api_server, tmp_path):
+def test_serve_reports_a_busy_port_and_exits_non_zero(reading_server, tmp_path):
+    api_server = reading_server
     run = subprocess.run([sys.executable, str(REPO_ROOT / "api.py"), "serve", "--port", str(api_server.port),
                           "--db", str(tmp_path / "other.db"), "--www", str(tmp_path), "--machines", str(tmp_path)],
                          capture_output=True, text=True, timeout=30)

@@ -12,6 +12,7 @@ import time
 import pytest
 import requests
 
+from tests.support import databases
 from tests.support.api_server import start_api
 from tests.support.api_wsgi import alert
 from vigie import db
@@ -42,7 +43,7 @@ def wait_for(check, seconds=10.0):
 @pytest.fixture
 def writer(tmp_path):
     """A connection that never checkpoints by itself, and its database holding one table."""
-    path = tmp_path / "vigie.db"
+    path = databases.migrated(tmp_path / "vigie.db")
     conn = db.connect(path)
     conn.execute("PRAGMA wal_autocheckpoint=0")
     conn.execute("CREATE TABLE marks (text TEXT)")

@@ -5,6 +5,10 @@ import json
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow  # each test runs a command three times
+
 GOOD = {"host": "127.0.0.1", "port": 9, "snmp": {"version": "2c", "community": "s3cret-value"},
         "timeout": 0.2, "retries": 0}
 

@@ -8,6 +8,8 @@ from tests.support.api_server import start_api
 from tests.support.snmp_agents import SnmpsimAgent
 from vigie import simulated_devices as sim
 
+pytestmark = pytest.mark.slow
+
 LA_LOAD = "1.3.6.1.4.1.2021.10.1.3.1"
 
 

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from tests.support import databases
 from tests.support.notifier import NotifierProcess
 from tests.support.receivers import Receiver
 from vigie import db, utc
@@ -28,7 +29,7 @@ def hook():
 
 @pytest.fixture
 def conn(tmp_path):
-    connection = db.connect(tmp_path / "vigie.db")
+    connection = db.connect(databases.migrated(tmp_path / "vigie.db"))
     yield connection
     connection.close()
 
@@ -86,6 +87,7 @@ def test_group_wait_zero_sends_at_once_and_one_alert_gets_its_own_title(conn, ho
         [("hook", "ops", "opened", "pending")]
 
 
+@pytest.mark.slow
 def test_a_storm_of_ten_thousand_alerts_in_a_minute_is_one_message_per_group_window(conn, hook, tmp_path):
     add_rule(conn, hook)
     notifier = Notifier(tmp_path / "vigie.db")
@@ -250,6 +252,7 @@ def test_an_alert_arriving_under_a_silence_is_not_told(conn, hook, tmp_path):
     assert [kind for kind, _ in told(conn, alert_id)] == ["opened"]
 
 
+@pytest.mark.slow
 def test_kill_9_in_the_middle_of_deliveries_loses_nothing(conn, tmp_path):
     receiver = Receiver().start()
     receiver.delay = 0.3  # each delivery is in flight for a while

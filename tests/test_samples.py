@@ -165,6 +165,7 @@ def test_a_day_is_added_to_the_month_once():
 
 # ------------------------------------------------------------------ the store
 
+@pytest.mark.slow
 def test_two_days_of_polls_consolidate_exactly(tmp_path):
     store = sl.SamplesStore(tmp_path)
     record = sl.MachineSamples("sw", 60)
@@ -202,6 +203,7 @@ def test_two_days_of_polls_consolidate_exactly(tmp_path):
         year[-1]["if"]["eth0"][sl.IN_P95_MONTH], year[-1]["if"]["eth0"][sl.OUT_P95_MONTH])
 
 
+@pytest.mark.slow
 def test_a_poll_writes_its_own_bytes_not_the_history(tmp_path):
     store = sl.SamplesStore(tmp_path)
     record = sl.MachineSamples("sw", 60)
@@ -216,6 +218,7 @@ def test_a_poll_writes_its_own_bytes_not_the_history(tmp_path):
     assert len(journal.read_all(tmp_path / "sw" / "fine.jsonl")) == 1440 + 120
 
 
+@pytest.mark.slow
 def test_archives_stay_bounded_over_years_of_polls(tmp_path, monkeypatch):
     """Three years polled once a day: every archive spans at most its rows plus its slack.
     (Time runs 1,440 times faster than with 60 s polls, and so do the trims: their disk

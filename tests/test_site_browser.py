@@ -50,7 +50,7 @@ def site(tmp_path_factory):
         server.stop()
 
 
-def show_graph(page, gid, timeout=10_000):
+def show_graph(page, gid, timeout=20_000):
     """Scroll a graph into view (graphs are fetched and drawn only then) and wait for it."""
     page.locator(f"#graph-{gid}").scroll_into_view_if_needed()
     page.wait_for_selector(f"#graph-{gid}[data-rendered]", timeout=timeout)

@@ -37,6 +37,7 @@ def test_malformed_log_tells_once_per_sender_and_interval_with_a_count(caplog):
     ]
 
 
+@pytest.mark.slow
 def test_malformed_log_keeps_a_bounded_memory_of_senders():
     clock = Clock()
     note = MalformedLog(every=60, clock=clock, logger=logging.getLogger("test.malformed"))

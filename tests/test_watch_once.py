@@ -32,6 +32,14 @@ def write_bad_files(folder):
             write_in_place(folder, name, text)
 
 
+@pytest.fixture(scope="module")
+def reading_server(tmp_path_factory):
+    """One server for the tests whose runs send it nothing that gets in."""
+    server = start_api(tmp_path_factory.mktemp("reading"))
+    yield server
+    server.stop()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -89,7 +97,8 @@ def test_once_exits_1_and_keeps_every_good_file_when_the_api_is_unreachable(tmp_
     assert "giving up for now" in result.stderr
 
 
-def test_once_exits_1_and_keeps_files_when_the_token_is_refused(api_server, tmp_path):
+def test_once_exits_1_and_keeps_files_when_the_token_is_refused(reading_server, tmp_path):
+    api_server = reading_server
     drop = tmp_path / "alertfiles"
     drop.mkdir()
     write_alerts(drop, 0, 5)
@@ -102,7 +111,8 @@ def test_once_exits_1_and_keeps_files_when_the_token_is_refused(api_server, tmp_
     assert "not-a-valid-token" not in result.stderr
 
 
-def test_once_viewer_token_is_refused_and_files_stay(api_server, tmp_path):
+def test_once_viewer_token_is_refused_and_files_stay(reading_server, tmp_path):
+    api_server = reading_server
     drop = tmp_path / "alertfiles"
     drop.mkdir()
     write_alerts(drop, 0, 3)
@@ -209,7 +219,8 @@ def test_once_without_leases_takes_a_file_only_once_untouched_for_the_settle_tim
     assert (drop / "done" / "late.txt").read_text() == text
 
 
-def test_once_prunes_done_files_older_than_keep_days(api_server, tmp_path):
+def test_once_prunes_done_files_older_than_keep_days(reading_server, tmp_path):
+    api_server = reading_server
     import os
     import time
 

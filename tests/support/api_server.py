@@ -27,6 +27,7 @@ from vigie import db  # noqa: E402
 from vigie.api import auth  # noqa: E402
 from vigie.api.settings import FOLDERS  # noqa: E402
 from vigie.config import toml_value  # noqa: E402
+from tests.support.api_wsgi import password_hash  # noqa: E402
 
 
 _RUNNING = set()
@@ -149,7 +150,7 @@ class ApiServer:
         conn = db.connect(self.db_path)
         try:
             if db.get_user(conn, username) is None:
-                db.create_user(conn, username, role, auth.hash_password(password))
+                db.create_user(conn, username, role, password_hash(password))
             token, _ = auth.issue(conn, "tokens", username, 24, label="tests")
         finally:
             conn.close()

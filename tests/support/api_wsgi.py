@@ -4,6 +4,7 @@ without a socket (the real-server tests use tests/support/api_server.py)."""
 import base64
 import io
 import json as jsonlib
+import shutil
 import sys
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -14,12 +15,14 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 from vigie import db  # noqa: E402
 from vigie.api import auth  # noqa: E402
 from vigie.api.app import make_app  # noqa: E402
+from tests.support import databases  # noqa: E402
 
 ROLES = ("viewer", "operator", "admin")
 _HASHES = {}  # scrypt is slow on purpose; tests reuse one hash per password
 
 
 def password_hash(password: str) -> str:
+    """The scrypt hash of a password, computed once per process."""
     if password not in _HASHES:
         _HASHES[password] = auth.hash_password(password)
     return _HASHES[password]
@@ -114,24 +117,53 @@ class Client:
 
 
 class Api:
-    """An app over a fresh database in tmp_path, with one user and token per role."""
+    """An app over a fresh database in tmp_path, with one user and token per role.
 
-    def __init__(self, tmp_path, **settings):
-        self.db_path = Path(tmp_path) / "vigie.db"
-        self.www_dir = Path(tmp_path) / "www"
-        self.machines_dir = Path(tmp_path) / "machines"
+    The database is a copy of a migrated template (tests/support/databases.py), so an
+    Api costs a few milliseconds. A fixture that fills one Api for many tests builds it
+    once (module or session scope) and gives each test `api.copy(tmp_path)`."""
+
+    def __init__(self, tmp_path, _copy_of=None, **settings):
+        self.root = Path(tmp_path)
+        self.db_path = self.root / "vigie.db"
+        self.www_dir = self.root / "www"
+        self.machines_dir = self.root / "machines"
         self.www_dir.mkdir(parents=True, exist_ok=True)
         self.machines_dir.mkdir(parents=True, exist_ok=True)
-        folders = {key: str(Path(tmp_path) / key) for key in ("samples", "logs", "alertfiles", "discovery")}
-        folders["topology"] = str(Path(tmp_path) / "topology.json")
-        self.app = make_app(self.db_path, self.www_dir, self.machines_dir, dict(folders, **settings))
+        if _copy_of is None:
+            databases.migrated(self.db_path)
+        folders = {key: str(self.root / key) for key in ("samples", "logs", "alertfiles", "discovery")}
+        folders["topology"] = str(self.root / "topology.json")
+        self.settings = dict(folders, **settings)
+        self.app = make_app(self.db_path, self.www_dir, self.machines_dir, self.settings)
         self.client = Client(self.app)
         self.conn = db.connect(self.db_path)
+        if _copy_of is not None:
+            self.tokens, self.passwords = dict(_copy_of.tokens), dict(_copy_of.passwords)
+            return
         self.tokens, self.passwords = {}, {}
         for role in ROLES:
             self.passwords[role] = f"{role}-password"
             db.create_user(self.conn, role, role, password_hash(self.passwords[role]))
             self.tokens[role], _ = auth.issue(self.conn, "tokens", role, 1)
+
+    def copy(self, tmp_path, **settings) -> "Api":
+        """A new Api in tmp_path over a copy of this one's database and folder (site,
+        machines, samples...), with the same users, tokens and settings (`settings`
+        changes some); attributes a fixture set on this one (the ids of what it made) are
+        carried over. Settings that named a path inside this Api's folder name the copy's."""
+        tmp_path = Path(tmp_path)
+        database = shutil.ignore_patterns(self.db_path.name + "*")
+        shutil.copytree(self.root, tmp_path, ignore=database, dirs_exist_ok=True)
+        databases.copy(self.db_path, tmp_path / self.db_path.name)
+        moved = {key: str(tmp_path / Path(value).relative_to(self.root))
+                 for key, value in self.settings.items()
+                 if isinstance(value, str) and Path(value).is_relative_to(self.root)}
+        twin = Api(tmp_path, _copy_of=self, **{**self.settings, **moved, **settings})
+        for key, value in vars(self).items():
+            if not hasattr(twin, key):
+                setattr(twin, key, value)
+        return twin
 
     def headers(self, role) -> dict:
         return {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}

@@ -6,6 +6,7 @@ import random
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from tests.support import databases
 from tests.support import samples_history as history
 from vigie import db
 
@@ -52,7 +53,7 @@ def make_alerts(count: int, now: datetime, servers, seed: int = 1) -> list:
 
 
 def write_alerts(db_path, alerts) -> list:
-    conn = db.connect(db_path)
+    conn = db.connect(databases.migrated(db_path))
     try:
         return [i for i, _ in db.insert_alerts(conn, alerts)]
     finally:

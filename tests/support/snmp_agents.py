@@ -139,10 +139,12 @@ class SnmpsimAgent:
         self.start()
 
     def machine(self, community: str, **extra) -> dict:
-        """A v2c machine file for one of the simulated devices."""
+        """A v2c machine file for one of the simulated devices. Its timeout leaves snmpsim
+        (Python, sharing the cores with the other test workers) 2 s to answer; a test
+        about a silent device sets the timeout it counts on."""
         config = {"host": self.hosts[0], "port": self.port,
                   "snmp": {"version": "2c", "community": community}, "interval": 5,
-                  "timeout": 0.5, "retries": 0}
+                  "timeout": 2, "retries": 0}
         config.update(extra)
         return config
 

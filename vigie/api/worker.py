@@ -16,6 +16,8 @@ HTTP/1 protocol also guards each request's head (its request line and header fie
   can send them while everyone else waits for the processor.
 """
 
+import asyncio
+
 from gunicorn.asgi.protocol import ASGIProtocol
 from gunicorn.workers import gasgi
 
@@ -87,16 +89,43 @@ class HeadGuardProtocol(ASGIProtocol):
 
 
 class Worker(gasgi.ASGIWorker):
+    """gasgi's worker, which also stops at once when told to.
+
+    gasgi's serving loop looks whether it should stop once a second, between two
+    heartbeats (an asyncio.sleep of 1 s): a stop or restart waited up to a second
+    for it. The stop signals here also cut that sleep short."""
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.connections = set()
+        self._serving = None     # the task of the serving loop, once it beats
 
     def init_process(self):
         # gasgi builds each connection's protocol from this module-level name
         gasgi.ASGIProtocol = HeadGuardProtocol
         super().init_process()
 
+    def notify(self):
+        # called by the serving loop before each heartbeat's sleep
+        self._serving = asyncio.current_task()
+        super().notify()
+
+    def _wake(self):
+        if self._serving is not None and not self.alive:
+            self._serving.cancel()   # the loop takes the cancelled sleep as its end
+
+    def handle_exit_signal(self):
+        super().handle_exit_signal()
+        self._wake()
+
+    def handle_quit_signal(self):
+        super().handle_quit_signal()
+        self._wake()
+
     async def _shutdown(self):
+        if self._serving is not None and self._serving.cancelling():
+            self._serving.uncancel()   # the shutdown's own waits must not be cut short
+        self._serving = None
         # Idle kept-alive connections would hold a graceful stop for the whole
         # keep-alive time; requests being answered still finish.
         for protocol in list(self.connections):

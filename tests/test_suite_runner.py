@@ -1,0 +1,100 @@
+"""How the suite itself runs: `make test`'s two parts and their exit status, and the
+parallel run's sharing out of the tests (tests/conftest.py) under pytest-xdist."""
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+FAKE_PYTEST = """
+import sys
+args = sys.argv[1:]
+with open(sys.argv[0] + ".log", "a") as log:
+    log.write(" ".join(args) + "\\n")
+sys.exit(int({parallel!r} if "-n" in args else {serial!r}))
+"""
+
+
+def make_test(tmp_path, parallel: int, serial: int) -> tuple:
+    """`make test` with a stand-in for pytest that exits with `parallel` for the parallel
+    part and `serial` for the serial one; (make's status, the arguments of each part)."""
+    fake = tmp_path / "fake_pytest.py"
+    fake.write_text(FAKE_PYTEST.format(parallel=parallel, serial=serial))
+    run = subprocess.run(["make", "--no-print-directory", "-o", "deps", "test", f"PYTEST={sys.executable} {fake}",
+                          "TEST_ARGS=--extra"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    return run.returncode, (tmp_path / "fake_pytest.py.log").read_text().splitlines()
+
+
+@pytest.mark.parametrize("parallel, serial, fails", [
+    (0, 0, False),
+    (0, 5, False),   # 5: no test is marked serial
+    (1, 0, True),
+    (0, 1, True),
+    (1, 1, True),
+    (1, 5, True),
+    (5, 0, True),    # the parallel part found no test at all
+])
+def test_make_test_fails_when_either_part_fails_and_always_runs_both(tmp_path, parallel, serial, fails):
+    status, parts = make_test(tmp_path, parallel, serial)
+    assert (status != 0) is fails
+    assert parts == ['-n auto -m not serial --extra', '-m serial --extra']
+
+
+SHARED_MODULE = """
+import os, time
+import pytest
+
+def note(name, text):
+    with open(os.path.join(os.environ["RUN_LOG"], name), "a") as log:
+        log.write(text + "\\n")
+
+@pytest.fixture(scope="module")
+def world():
+    note("made", os.environ["PYTEST_XDIST_WORKER"])
+    return "world"
+
+@pytest.mark.parametrize("n", range(6))
+def test_shared(world, n):
+    time.sleep(0.3)
+    note("ran", "shared " + os.environ["PYTEST_XDIST_WORKER"] + " " + os.environ["PYTEST_XDIST_WORKER_COUNT"])
+"""
+
+ALONE_MODULE = """
+import os, time
+import pytest
+from test_shared import note
+
+@pytest.mark.parametrize("n", range(6))
+def test_alone(n):
+    time.sleep(0.2)
+    note("ran", "alone " + os.environ["PYTEST_XDIST_WORKER"] + " " + os.environ["PYTEST_XDIST_WORKER_COUNT"])
+"""
+
+
+@pytest.mark.slow
+def test_tests_sharing_a_module_fixture_run_on_one_worker_and_the_others_spread(tmp_path):
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    (suite / "conftest.py").write_text(
+        "from tests.conftest import pytest_collection_modifyitems, pytest_xdist_auto_num_workers  # noqa: F401\n")
+    (suite / "test_shared.py").write_text(textwrap.dedent(SHARED_MODULE))
+    (suite / "test_alone.py").write_text(textwrap.dedent(ALONE_MODULE))
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    env = {key: value for key, value in os.environ.items() if key != "PYTEST_XDIST_AUTO_NUM_WORKERS"}
+    env.update(RUN_LOG=str(logs), PYTHONPATH=f"{REPO}:{suite}")
+    run = subprocess.run([sys.executable, "-m", "pytest", "-c", str(REPO / "pytest.ini"), "-n", "auto", "-q",
+                          "-p", "no:cacheprovider", str(suite)], cwd=tmp_path, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert len((logs / "made").read_text().splitlines()) == 1, "the module's fixture was made once"
+    ran = [line.split() for line in (logs / "ran").read_text().splitlines()]
+    assert len(ran) == 12
+    assert len({worker for kind, worker, _ in ran if kind == "shared"}) == 1
+    assert len({worker for _, worker, _ in ran}) >= 2, "the other tests went to the free workers"
+    assert {int(count) for _, _, count in ran} == {2 * len(os.sched_getaffinity(0))}, "-n auto: two per core"
