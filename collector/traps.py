@@ -72,7 +72,6 @@ ADDRESS_RE = re.compile(r"\[([^\]]+)\]")
 ENUM_RE = re.compile(r"^[A-Za-z-]*\((-?\d+)\)$")
 ALERTS = {"linkDown": "ERROR", "linkUp": "INFO", "coldStart": "WARNING", "warmStart": "WARNING",
           "authenticationFailure": "WARNING"}
-LOG_SEVERITY = {"ERROR": "err", "WARNING": "warning", "INFO": "notice", "CRITICAL": "crit"}
 
 
 def numeric_oid(text: str) -> str:
@@ -180,7 +179,7 @@ def describe(trap: dict, machine: str, known_interfaces: dict, extra_alerts: dic
         message = f"Trap {name}" + (f": {variables}" if variables else "")
     if oid in extra_alerts:
         alert = (extra_alerts[oid], message, fingerprint("trap", machine, oid))
-    severity = LOG_SEVERITY[alert[0]] if alert else "info"
+    severity = device_log.LOG_SEVERITY[alert[0]] if alert else "info"
     if name == "linkDown" and alert is None:
         severity = "notice"
     full = f"{message} [{variables}]" if variables and not message.endswith(variables) else message

@@ -269,7 +269,7 @@ def read_upstreams(reported, machines_dir, configs, topo, vantage) -> dict:
 
 def build(machines_dir, samples_dir, db_path, out_dir, api_url: str = "", now: datetime = None, force: bool = False,
           workers: int = 1, topology_path=None, vantage=()) -> dict:
-    """Build the site; return what was written. Raises inputs.InputError on unreadable inputs.
+    """Build the site; return what was written. Raises inputs.UnreadableInput on unreadable inputs.
     `vantage`: the machines nearest the collector ([dependencies] vantage)."""
     started = time.monotonic()
     now = now or datetime.now(timezone.utc)
@@ -432,7 +432,7 @@ def main(argv=None) -> int:
         report = build(args.machines, args.samples, args.db, args.out, args.api_url, force=args.force,
                        workers=max(1, args.jobs), topology_path=args.topology,
                        vantage=args.cfg["dependencies"]["vantage"])
-    except inputs.InputError as exc:
+    except inputs.UnreadableInput as exc:
         log.error("%s", exc)
         return 1
     except OSError as exc:

@@ -1,7 +1,7 @@
 """Read stage: machine configs, sample files and the alerts database (read-only).
 
 Everything here does I/O and returns plain data; nothing is rendered.
-An unreadable input folder or database raises InputError (the build stops
+An unreadable input folder or database raises UnreadableInput (the build stops
 with a clear message); one bad machine or sample file is reported beside the
 others and only that machine is affected.
 """
@@ -18,19 +18,19 @@ SNAPSHOT_ALERTS = 500
 SNAPSHOT_SILENCES = 200
 
 
-class InputError(RuntimeError):
+class UnreadableInput(RuntimeError):
     """An input the whole build depends on cannot be read."""
 
 
 def read_machines(machines_dir):
-    """(configs, errors) from machines/*.json; a missing folder is an InputError."""
+    """(configs, errors) from machines/*.json; a missing folder is an UnreadableInput."""
     machines_dir = Path(machines_dir)
     if not machines_dir.is_dir():
-        raise InputError(f"machines folder {machines_dir} does not exist or is not a folder")
+        raise UnreadableInput(f"machines folder {machines_dir} does not exist or is not a folder")
     try:
         return machines.load_all(machines_dir)
     except OSError as exc:
-        raise InputError(f"cannot read machines folder {machines_dir}: {exc.strerror}") from None
+        raise UnreadableInput(f"cannot read machines folder {machines_dir}: {exc.strerror}") from None
 
 
 def samples_signature(samples_dir, name):
@@ -88,9 +88,9 @@ def open_alerts(db_path):
         conn.execute("SELECT 1 FROM alerts LIMIT 1").fetchall()
         return conn
     except (db.DatabaseError, OSError) as exc:
-        raise InputError(f"cannot read database {db_path}: {exc}") from None
+        raise UnreadableInput(f"cannot read database {db_path}: {exc}") from None
     except Exception as exc:  # sqlite3.DatabaseError: not a database, no alerts table
-        raise InputError(f"cannot read database {db_path}: {exc}") from None
+        raise UnreadableInput(f"cannot read database {db_path}: {exc}") from None
 
 
 def machine_alerts(conn, name, limit=RECENT_ALERTS_PER_MACHINE):

@@ -165,3 +165,12 @@ def test_unknown_senders_read_the_rotated_files_too(tmp_path):
     assert sum(s["count"] for s in senders) == 12
     assert [s["address"] for s in senders] == ["192.0.2.1", "192.0.2.0"]
     assert senders[0]["last"]["message"] == "message 11"
+
+
+def test_an_alert_logged_at_its_syslog_severity_reads_back_as_the_same_alert_severity():
+    assert {alert: dl.ALERT_SEVERITY[log] for alert, log in dl.LOG_SEVERITY.items()} == {
+        "CRITICAL": "CRITICAL", "ERROR": "ERROR", "WARNING": "WARNING", "INFO": "INFO"}
+    assert {log: dl.ALERT_SEVERITY[log] for log in ("emerg", "alert", "crit", "err", "warning", "notice",
+                                                            "info", "debug")} == {
+        "emerg": "CRITICAL", "alert": "CRITICAL", "crit": "CRITICAL", "err": "ERROR", "warning": "WARNING",
+        "notice": "INFO", "info": "INFO", "debug": "INFO"}

@@ -1,6 +1,7 @@
 """How the code is laid out: the core (`vigie/`) imports nothing from the processes
-that use it (`collector/`, `site_builder/`), and no module imports, at any depth of
-its code, a module that imports it back."""
+that use it (`collector/`, `site_builder/`), inside it each layer imports only from the
+layers below it (the rules, then the database, then the notifier, then the API), and no
+module imports, at any depth of its code, a module that imports it back."""
 
 import ast
 from pathlib import Path
@@ -99,3 +100,37 @@ def test_the_core_imports_nothing_from_the_processes_that_use_it():
     upward = sorted((name, dep) for name, deps in graph.items() if name.startswith("vigie")
                     for dep in deps if dep.startswith(("collector", "site_builder")))
     assert upward == []
+
+
+# The layers inside vigie/, lowest first: the rules and files (every module not named
+# here), the database, the notifier, the HTTP edge (the API and the metrics it serves),
+# then what starts the processes. A module imports only from its own layer or lower.
+LAYERS = ({}, {"vigie.db"}, {"vigie.notify"}, {"vigie.api", "vigie.metrics"}, {"vigie.run", "vigie.__main__"})
+
+
+def layer(module: str) -> int:
+    """The index in LAYERS of a vigie module: that of the longest prefix named there, else 0."""
+    parts = module.split(".")
+    for length in range(len(parts), 0, -1):
+        prefix = ".".join(parts[:length])
+        for index, names in enumerate(LAYERS):
+            if prefix in names:
+                return index
+    return 0
+
+
+def upward_imports(graph: dict) -> list:
+    """(module, what it imports) for each import inside vigie/ of a higher layer."""
+    return sorted((name, dep) for name, deps in graph.items() if name.startswith("vigie")
+                  for dep in deps if dep.startswith("vigie") and layer(dep) > layer(name))
+
+
+def test_the_layer_finder_sees_the_rules_reaching_up_to_the_database():
+    graph = {"vigie.lifecycle": {"vigie.db.alerts", "vigie.utc"}, "vigie.db.alerts": {"vigie.utc"},
+             "vigie.api.app": {"vigie.db", "vigie.notify.daemon"}, "vigie.notify.daemon": {"vigie.api.app"}}
+    assert upward_imports(graph) == [("vigie.lifecycle", "vigie.db.alerts"), ("vigie.notify.daemon", "vigie.api.app")]
+    assert layer("vigie.db") == 1 and layer("vigie.metrics") == 3 and layer("vigie.dbx") == 0
+
+
+def test_each_layer_inside_the_core_imports_only_from_the_layers_below():
+    assert upward_imports(import_graph()) == []

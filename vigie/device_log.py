@@ -42,9 +42,12 @@ SEVERITY_ALIASES = {"emergency": "emerg", "panic": "emerg", "critical": "crit", 
 FACILITIES = ("kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
               "authpriv", "ftp", "ntp", "security", "console", "solaris-cron",
               "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7")
-# Which Vigie alert severity a syslog severity becomes.
-ALERT_SEVERITY = {"emerg": "CRITICAL", "alert": "CRITICAL", "crit": "CRITICAL", "err": "ERROR",
-                  "warning": "WARNING", "notice": "INFO", "info": "INFO", "debug": "INFO"}
+# The syslog severity a Vigie alert severity is logged with (a trap's alert, say), and
+# back: which alert severity each syslog severity becomes (the ones not logged for an
+# alert join the nearest).
+LOG_SEVERITY = {"CRITICAL": "crit", "ERROR": "err", "WARNING": "warning", "INFO": "notice"}
+ALERT_SEVERITY = {**{log: alert for alert, log in LOG_SEVERITY.items()},
+                  "emerg": "CRITICAL", "alert": "CRITICAL", "info": "INFO", "debug": "INFO"}
 
 UNKNOWN_LOG = "@unknown"
 SUFFIX = ".jsonl"

@@ -19,6 +19,7 @@ import json
 
 from vigie.alert import AlertError, clean_text
 from vigie.errors import InputError
+from vigie.roles import role_allows
 
 SCOPE_KEYS = ("provider", "application", "environment", "server")
 # The site's pages that mix every team's alerts and machines: the builder writes a copy
@@ -89,7 +90,7 @@ def user_scopes(role: str, team_scopes) -> list:
     """The scopes restricting a user, or None when the user sees everything: an admin,
     a user in no team, or in a team with an empty scope."""
     team_scopes = list(team_scopes)
-    if role == "admin" or not team_scopes or any(not scope for scope in team_scopes):
+    if role_allows(role, "admin") or not team_scopes or any(not scope for scope in team_scopes):
         return None
     return team_scopes
 
