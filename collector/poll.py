@@ -69,8 +69,9 @@ def load_machines(machines_dir, reporter: Reporter, shard=None, capacity_days=he
     names = {c["name"] for c in configs}
     for kind in ("oid", "secret", "notice"):   # problems of machines no longer polled here are over
         reporter.keep_only(kind, {k for k in reporter.seen if len(k) > 1 and k[1] in names}, lambda key: None)
-    # the health rules are read from the file once per load, not at every poll
-    return {config["name"]: dict(config, health_rules=health_rules.resolve(config, capacity_days))
+    # the poll's and the health rules are read from the file once per load, not at every poll
+    return {config["name"]: dict(config, poll_rules=ev.resolve_rules(config),
+                                 health_rules=health_rules.resolve(config, capacity_days))
             for config in configs}, every
 
 

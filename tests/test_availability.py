@@ -233,7 +233,7 @@ def test_the_down_alerts_matched_are_those_the_collector_writes():
     assert {k: written[k] for k in synthetic if k != "message"} == {k: v for k, v in synthetic.items() if k != "message"}
     assert written["message"].startswith(synthetic["message"])
     if_down, _ = events.interface_events("ge-0", {"oper_status": "up"}, {"oper_status": "down"},
-                                         events.utilisation_rule({}), T0)
+                                         events.utilisation_rule(events.resolve_rules({})), T0)
     written = events.alert_record("edge-1", {}, if_down[0])
     assert (written["severity"], written["message"]) == \
         tuple(down_alerts.interface_down_alert(fields, "ge-0")[k] for k in ("severity", "message"))

@@ -73,7 +73,7 @@ def view(util, oper="up"):
 
 
 def test_interface_messages_agree_with_their_numbers():
-    rule = events.utilisation_rule({"threshold_percent": 39})
+    rule = events.utilisation_rule(events.resolve_rules({"threshold_percent": 39}))
     state, found = {}, []
     for util in [39.4, 39.0, 38.6, 31.0, 28.96]:
         got, state = events.interface_events("eth0", state, view(util), rule, 0)
@@ -87,8 +87,23 @@ def test_interface_messages_agree_with_their_numbers():
 def test_machine_settings_and_interface_overrides():
     config = {"threshold_percent": 80, "threshold_polls": 3, "threshold_hysteresis": 5,
               "interface_thresholds": {"uplink": {"threshold_percent": 60}, "7": {"threshold_polls": 1}}}
-    assert events.utilisation_rule(config, {"name": "eth0", "index": 1}) == thresholds.rule(80, True, 3, 5)
-    assert events.utilisation_rule(config, {"name": "uplink", "index": 2}) == thresholds.rule(60, True, 3, 5)
-    assert events.utilisation_rule(config, {"name": "ge-7", "descr": "x", "index": 7}) == \
+    rules = events.resolve_rules(config)
+    assert events.utilisation_rule(rules, {"name": "eth0", "index": 1}) == thresholds.rule(80, True, 3, 5)
+    assert events.utilisation_rule(rules, {"name": "uplink", "index": 2}) == thresholds.rule(60, True, 3, 5)
+    assert events.utilisation_rule(rules, {"name": "ge-7", "descr": "x", "index": 7}) == \
         thresholds.rule(80, True, 1, 5)
-    assert events.utilisation_rule({}) == thresholds.rule(90, True, 2, 10)   # the schema's defaults
+    assert events.utilisation_rule(events.resolve_rules({})) == thresholds.rule(90, True, 2, 10)   # the defaults
+    assert [events.interface_rule(rules, {"name": n})["errors_per_second"] for n in ("eth0", "uplink")] == [1, 1]
+    errors = events.resolve_rules(dict(config, errors_per_second=5, interface_thresholds={"wan": {"errors_per_second": 0.5}}))
+    assert [events.interface_rule(errors, {"name": n})["errors_per_second"] for n in ("eth0", "wan")] == [5, 0.5]
+
+
+def test_the_poll_rules_are_resolved_once_when_the_machine_files_are_loaded(tmp_path):
+    from collector.poll import Reporter, load_machines
+    (tmp_path / "edge.json").write_text('{"host": "127.0.0.1", "snmp": {"version": "2c", "community": "public"}, '
+                                        '"threshold_percent": 70, "interface_thresholds": {"wan": {"threshold_polls": 4}}}')
+    configs, _ = load_machines(tmp_path, Reporter())
+    rules = configs["edge"]["poll_rules"]
+    assert rules["machine"]["utilisation"] == thresholds.rule(70, True, 2, 10)
+    assert rules["interfaces"]["wan"]["utilisation"] == thresholds.rule(70, True, 4, 10)
+    assert events.machine_rules(configs["edge"]) is rules

@@ -116,13 +116,12 @@ def errors_name(key: str) -> str:
     return f"errors:{key}"
 
 
-def error_specs(config: dict, keys) -> dict:
+def error_specs(rules: dict, keys) -> dict:
     """An extra value per watched interface: its errors and discards per second, with the
     alert of errors_per_second (the interface's own in interface_thresholds first)."""
     specs = {}
     for key in keys:
-        limit = ev.interface_overrides(config, {"name": key}).get("errors_per_second",
-                                                                  config.get("errors_per_second", 1))
+        limit = ev.interface_rule(rules, {"name": key})["errors_per_second"]
         specs[errors_name(key)] = {"oid": None, "type": "gauge", "unit": ERRORS_UNIT, "scale": 1,
                                    "above": limit, "interface": key,
                                    "label": f"Interface {key} errors and discards"}
@@ -135,7 +134,7 @@ def _pair(in_bps, out_bps) -> list:
     return pair
 
 
-def _fold_interfaces(samples: MachineSamples, config: dict, watched: list, reading: dict, elapsed, rebooted):
+def _fold_interfaces(samples: MachineSamples, rules: dict, watched: list, reading: dict, elapsed, rebooted):
     """Rates, identities, counters and events of the watched interfaces; returns
     ({key: [in, out]} for the fine line, events)."""
     head, now = samples.head, samples.now
@@ -157,7 +156,7 @@ def _fold_interfaces(samples: MachineSamples, config: dict, watched: list, readi
         fold_max(now["open_max"], key, line[key])
         view = dict(entry, utilisation_percent=rates.utilisation_percent(in_bps, out_bps, interface["speed_bps"]))
         changes, if_state[key] = ev.interface_events(key, if_state.get(key, {}), view,
-                                                     ev.utilisation_rule(config, interface), ts)
+                                                     ev.utilisation_rule(rules, interface), ts)
         found += changes
         counters[key] = _counters(current)
     for key in [k for k in if_state if k not in counters]:
@@ -168,7 +167,7 @@ def _fold_interfaces(samples: MachineSamples, config: dict, watched: list, readi
     return line, found
 
 
-def _fold_oids(samples: MachineSamples, config: dict, reading: dict, extra_oids: dict, elapsed, rebooted):
+def _fold_oids(samples: MachineSamples, rules: dict, reading: dict, extra_oids: dict, elapsed, rebooted):
     """({name: value} for the fine line, events of the OIDs' thresholds). Why a value
     cannot be graphed (text that is no number, a name that does not resolve...) is kept
     with the OID, for the page to say."""
@@ -180,7 +179,7 @@ def _fold_oids(samples: MachineSamples, config: dict, reading: dict, extra_oids:
         shown = _oid_value(spec, value, now["oid_counters"].get(name), elapsed, rebooted)
         values[name] = compact_number(shown)
         raw[name] = value
-        changes, alerts[name] = ev.oid_events(name, alerts.get(name) or {}, shown, spec, config, reading["time"])
+        changes, alerts[name] = ev.oid_events(name, alerts.get(name) or {}, shown, spec, rules, reading["time"])
         found += changes
     for name in [n for n in alerts if n not in extra_oids or not alerts[n]]:
         del alerts[name]
@@ -263,12 +262,13 @@ def apply_reading(samples: MachineSamples, config: dict, watched: list, reading:
     wall_elapsed = ts - now["time"] if now.get("time") else None
     rebooted = rates.rebooted(now.get("uptime_ticks"), reading["uptime_ticks"], wall_elapsed or 0)
     elapsed = rates.interval_seconds(wall_elapsed, now.get("uptime_ticks"), reading["uptime_ticks"])
-    interfaces, found = _fold_interfaces(samples, config, watched, reading, elapsed, rebooted)
+    rules = ev.machine_rules(config)
+    interfaces, found = _fold_interfaces(samples, rules, watched, reading, elapsed, rebooted)
     # each interface's errors and discards travel as extra values: stored, consolidated,
     # graphed and alerted on like them
     reading = dict(reading, oids=dict(reading["oids"], **reading.get("errors", {})))
-    extra_oids = dict(extra_oids, **error_specs(config, [i["key"] for i in samples.head["interfaces"]]))
-    oids, oid_found = _fold_oids(samples, config, reading, extra_oids, elapsed, rebooted)
+    extra_oids = dict(extra_oids, **error_specs(rules, [i["key"] for i in samples.head["interfaces"]]))
+    oids, oid_found = _fold_oids(samples, rules, reading, extra_oids, elapsed, rebooted)
     found += oid_found
     line = {"t": int(ts), "if": interfaces, "oid": oids}
     health_line, health_found = _fold_health(samples, config, reading, list(metrics), machine_health_rules(config))

@@ -50,24 +50,45 @@ def machine_events(previous_state: str, new_state: str, ts: float, detail: str =
     return []
 
 
-def utilisation_rule(config: dict, interface: dict = None) -> dict:
-    """The utilisation threshold of one interface: the machine's threshold_percent,
-    threshold_polls and threshold_hysteresis, each overridden by the interface's own
-    entry in interface_thresholds (by name, ifDescr or ifIndex) when it has one."""
-    settings = {key: config.get(key, machine_defaults()[key]) for key in THRESHOLD_KEYS}
-    settings.update(interface_overrides(config, interface))
-    return thresholds.rule(settings["threshold_percent"], above=True, polls=settings["threshold_polls"],
-                           hysteresis=settings["threshold_hysteresis"])
+def resolve_rules(config: dict) -> dict:
+    """A machine's poll rules, resolved once when its file is loaded (collector.poll): the
+    utilisation threshold and the errors-and-discards limit of its interfaces, those of each
+    interface_thresholds entry (by ifName, ifDescr or ifIndex) over the machine's, and the
+    polls in a row its extra OIDs' thresholds take by default. A config that did not come
+    through machines.validate (a test's) gets the schema's defaults here, and only here."""
+    full = dict(machine_defaults(), **config)
+    machine = {key: full[key] for key in THRESHOLD_KEYS + ("errors_per_second",)}
+    return {"machine": _interface_rule(machine),
+            "interfaces": {str(key): _interface_rule(dict(machine, **entry))
+                           for key, entry in (full.get("interface_thresholds") or {}).items()},
+            "threshold_polls": full["threshold_polls"]}
 
 
-def interface_overrides(config: dict, interface: dict = None) -> dict:
-    """The interface_thresholds entry of this interface ({} when none): by ifName first,
-    then ifDescr, then ifIndex."""
-    table = config.get("interface_thresholds") or {}
+def _interface_rule(settings: dict) -> dict:
+    return {"utilisation": thresholds.rule(settings["threshold_percent"], above=True,
+                                           polls=settings["threshold_polls"],
+                                           hysteresis=settings["threshold_hysteresis"]),
+            "errors_per_second": settings["errors_per_second"]}
+
+
+def machine_rules(config: dict) -> dict:
+    """The machine's poll rules, resolved when its file was loaded, else now."""
+    return config.get("poll_rules") or resolve_rules(config)
+
+
+def interface_rule(rules: dict, interface: dict = None) -> dict:
+    """The rules of one interface ({"utilisation", "errors_per_second"}): its own
+    interface_thresholds entry (by ifName first, then ifDescr, then ifIndex), else the machine's."""
+    table = rules["interfaces"]
     for key in (interface or {}).get("name"), (interface or {}).get("descr"), (interface or {}).get("index"):
         if key is not None and str(key) in table:
             return table[str(key)]
-    return {}
+    return rules["machine"]
+
+
+def utilisation_rule(rules: dict, interface: dict = None) -> dict:
+    """The utilisation threshold of one interface (thresholds.rule)."""
+    return interface_rule(rules, interface)["utilisation"]
 
 
 def utilisation_message(name: str, change: str, util: float, r: dict) -> str:
@@ -116,12 +137,12 @@ def fingerprint(machine: str, event: dict):
     return condition_fingerprint(condition, machine, subject)
 
 
-def oid_rule(spec: dict, config: dict):
-    """The threshold of an extra OID ({"above": X} or {"below": X}, "for" polls, "hysteresis"),
-    or None when it has none."""
+def oid_rule(spec: dict, rules: dict):
+    """The threshold of an extra OID ({"above": X} or {"below": X}, "for" polls, else the
+    machine's threshold_polls, "hysteresis"), or None when it has none."""
     for side in ("above", "below"):
         if spec.get(side) is not None:
-            polls = spec.get("for") or config.get("threshold_polls", machine_defaults()["threshold_polls"])
+            polls = spec.get("for") or rules["threshold_polls"]
             return thresholds.rule(spec[side], above=side == "above", polls=polls,
                                    hysteresis=spec.get("hysteresis") or 0)
     return None
@@ -131,9 +152,9 @@ def _with_unit(text: str, unit) -> str:
     return f"{text} {unit}" if unit else text
 
 
-def oid_events(name: str, previous: dict, value, spec: dict, config: dict, ts: float) -> tuple:
+def oid_events(name: str, previous: dict, value, spec: dict, rules: dict, ts: float) -> tuple:
     """(events, new state) of one extra OID with a threshold; ([], {}) without one."""
-    r = oid_rule(spec, config)
+    r = oid_rule(spec, rules)
     if r is None:
         return [], {}
     state, change = thresholds.step(previous, value, r)
