@@ -47,14 +47,9 @@ def report(source: str, result: device_import.Plan, added, known, dry_run: bool)
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    try:
-        configuration.from_args(args)
-    except configuration.ConfigError as exc:
-        print(f"vigie: {exc}", file=sys.stderr)
-        return 2
-    if args.show_config:
-        print(configuration.describe(args.cfg, ("paths",)))
-        return 0
+    status = configuration.start(args, ("paths",))
+    if status is not None:
+        return status
     try:
         text = safe_read.read_text(args.file, device_import.MAX_BYTES, what="a CSV file to import")
     except UnicodeDecodeError as exc:

@@ -60,14 +60,9 @@ def parser():
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    try:
-        configuration.from_args(args)
-    except configuration.ConfigError as exc:
-        print(f"vigie: {exc}", file=sys.stderr)
-        return 2
-    if args.show_config:
-        print(configuration.describe(args.cfg, ("paths",)))
-        return 0
+    status = configuration.start(args, ("paths",))
+    if status is not None:
+        return status
     configs, errors = load_all(args.machines)
     for error in errors:
         print(f"vigie: machine file skipped: {error}", file=sys.stderr)

@@ -236,7 +236,8 @@ ENTRY_POINTS = [["api.py", "serve"], ["api.py", "adduser", "x", "--role", "viewe
                 ["api.py", "tokens"], ["api.py", "revoke", "x"], ["-m", "collector.poll"], ["-m", "collector.watch"],
                 ["-m", "collector.syslog"], ["-m", "collector.traps"], ["-m", "collector.status"],
                 ["-m", "collector.generate"], ["-m", "site_builder"], ["-m", "vigie.notify"], ["-m", "vigie.metrics"],
-                ["-m", "vigie.run"]]
+                ["-m", "vigie.run"], ["-m", "collector.import_devices", "devices.csv"], ["-m", "collector.discover"],
+                ["-m", "vigie", "parents"]]
 
 
 @pytest.mark.parametrize("command", ENTRY_POINTS, ids=" ".join)

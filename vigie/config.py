@@ -646,6 +646,26 @@ def from_args(args, environ=None, extra: dict = None) -> Config:
     return cfg
 
 
+def start(args, sections=None, say=None, extra: dict = None):
+    """Read a command's configuration from its parsed arguments (from_args): None to go on,
+    or the exit status to end with. A configuration that cannot be used is said (`say`: a
+    logger's error, for journald; else on stderr) and ends with 2; --show-config prints the
+    effective configuration of `sections` (every section: None) and ends with 0."""
+    try:
+        from_args(args, extra=extra)
+    except ConfigError as exc:
+        (say or _say_on_stderr)("%s", exc)
+        return 2
+    if getattr(args, "show_config", False):
+        print(describe(args.cfg, sections))
+        return 0
+    return None
+
+
+def _say_on_stderr(template: str, *values) -> None:
+    print("vigie: " + template % values, file=sys.stderr)
+
+
 # --------------------------------------------------------------- printing
 
 def shown_value(dotted: str, value) -> str:

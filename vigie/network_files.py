@@ -124,14 +124,10 @@ def table(found: dict) -> str:
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    try:
-        cfg = config.from_args(args)
-    except config.ConfigError as exc:
-        print(f"vigie parents: {exc}", file=sys.stderr)
-        return 2
-    if args.show_config:
-        print(config.describe(cfg, ("paths", "dependencies")))
-        return 0
+    status = config.start(args, ("paths", "dependencies"))
+    if status is not None:
+        return status
+    cfg = args.cfg
     snapshot = read(args.machines, args.topology, args.vantage)
     if args.json:
         print(json.dumps({"machines": {name: up.as_dict() for name, up in sorted(snapshot.upstreams.items())},

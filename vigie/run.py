@@ -706,14 +706,9 @@ def control_device(args) -> int:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging("vigie.run", verbose=args.verbose, quiet=args.quiet)
-    try:
-        config.from_args(args, extra=workdir_folders(args.workdir))
-    except config.ConfigError as exc:
-        log.error("%s", exc)
-        return 2
-    if args.show_config:
-        print(config.describe(args.cfg))
-        return 0
+    status = config.start(args, None, log.error, extra=workdir_folders(args.workdir))
+    if status is not None:
+        return status
     if args.stop_device and args.start_device:
         log.error("--stop-device and --start-device go one at a time")
         return 2

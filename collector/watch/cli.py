@@ -80,14 +80,9 @@ def token_file_chosen(config) -> bool:
 def main(argv=None) -> int:
     config = build_parser().parse_args(argv)
     setup_logging("vigie.watch", verbose=config.verbose, quiet=config.quiet)
-    try:
-        settings.from_args(config)
-    except settings.ConfigError as exc:
-        log.error("%s", exc)
-        return EXIT_USAGE
-    if config.show_config:
-        print(settings.describe(config.cfg, ("paths", "api", "watch")))
-        return EXIT_OK
+    status = settings.start(config, ("paths", "api", "watch"), log.error)
+    if status is not None:
+        return status
     config.heartbeat = config.cfg["paths"]["heartbeat"]
     source = token_source(config)
     try:

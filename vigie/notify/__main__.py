@@ -54,14 +54,10 @@ def settings_of(cfg: config.Config) -> Settings:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging("vigie.notify", verbose=args.verbose, quiet=args.quiet)
-    try:
-        cfg = config.from_args(args)
-    except config.ConfigError as exc:
-        log.error("%s", exc)
-        return 2
-    if args.show_config:
-        print(config.describe(cfg, ("paths", "notify", "dependencies")))
-        return 0
+    status = config.start(args, ("paths", "notify", "dependencies"), log.error)
+    if status is not None:
+        return status
+    cfg = args.cfg
     settings = settings_of(cfg)
     try:
         notifier = Notifier(args.db, settings)
