@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 PIP    := $(PY) -m pip install -q --disable-pip-version-check
 
-.PHONY: help run test test-fast deps venv apt bench clean install uninstall
+.PHONY: help run test test-fast deps venv apt bench bench-scale clean install uninstall
 .PHONY: venv-run
 
 help:  ## list the targets
@@ -64,6 +64,9 @@ uninstall:  ## remove the systemd services (keeps /etc/vigie and /var/lib/vigie;
 
 bench: deps  ## run the benchmarks in bench/ and print their figures
 	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
+
+bench-scale: deps  ## the scale figures: 500 x 48 beside the reference commit and net-snmp (root; SCALE_ARGS="--devices 2000 --shards 2")
+	$(PY) bench/bench_scale.py --devices 500 --interfaces 48 $(SCALE_ARGS)
 
 clean:  ## remove generated data (keeps .venv)
 	rm -rf data www/* alertfiles/*

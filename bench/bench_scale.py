@@ -42,7 +42,7 @@ Side by side, in the same run:
     samples store that appends), on a year written by that code's own functions;
   - a machine page in Chromium served by a plain static server.
 
-Goals (issue table): 500 x 48: tick CPU <= 0.5x the reference's, <= 20 MB to disk,
+Goals: 500 x 48: tick CPU <= 0.5x the reference's, <= 20 MB to disk,
 <= 200 MB peak RSS, <= 15 s wall; 2,000 x 48 (shards allowed): tick CPU <= 4.2x the
 500 x 48 figure (--against its JSON line), <= 60 MB, <= 300 MB RSS, <= 45 s wall; the
 poll's CPU per value within 1.5x of net-snmp's. The report says which goals hold; the
@@ -725,7 +725,7 @@ def mb(n) -> str:
 
 
 def goal_checks(args, new: dict, ref, per_value: dict, against) -> list:
-    """[(goal, figure, met)] of the issue's table at this size, and the net-snmp ratio."""
+    """[(goal, figure, met)] of the goals' table at this size, and the net-snmp ratio."""
     s = new["tick"]
     checks = []
     goals = GOALS.get(args.devices) if args.interfaces == 48 else None
