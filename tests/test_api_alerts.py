@@ -277,7 +277,7 @@ def test_ack_records_who_and_when_and_unack_clears_it(api):
     assert acked.json["acknowledged"] is True and acked.json["acknowledged_by"] == "operator"
     assert acked.json["acknowledged_at"].endswith("+00:00")
     again = api.call("POST", f"/api/alert/{alert_id}/ack", "admin").json
-    assert again["acknowledged_by"] == "operator"  # the first acknowledgement stands
+    assert again["acknowledged_by"] == "admin"  # acknowledging again takes the acknowledgement over
     cleared = api.call("POST", f"/api/alert/{alert_id}/unack", "operator").json
     assert cleared["acknowledged"] is False and cleared["acknowledged_by"] is None and cleared["acknowledged_at"] is None
     assert api.call("POST", "/api/alert/777/ack").status == 404
