@@ -1,4 +1,4 @@
-"""The README documents every machine-file key (each extra-OID and per-interface option
+"""docs/devices.md documents every machine-file key (each extra-OID and per-interface option
 too), by its name in backquotes: a key added without a word for the sysadmin fails here.
 The settings are documented in docs/configuration.md, generated from their table
 (tests/test_config.py)."""
@@ -8,19 +8,19 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+README = (ROOT / "docs" / "devices.md").read_text(encoding="utf-8")
 SCHEMA = json.loads((ROOT / "vigie" / "machine_schema.json").read_text(encoding="utf-8"))
 
 
 def section(title: str) -> str:
-    """The README's text from a heading to the next heading of its level or above."""
+    """The page's text from a heading to the next heading of its level or above."""
     start = README.index(title) + len(title)
     level = title.split(" ")[0]
     end = re.search(r"^#{1,%d} " % len(level), README[start:], re.M)
     return README[start:start + end.start()] if end else README[start:]
 
 
-MACHINE_FILES = section("### Adding a device")
+MACHINE_FILES = section("## Adding a device")
 
 
 def documented(key: str, text: str = README) -> bool:
@@ -42,4 +42,4 @@ def schema_keys() -> set:
 
 def test_every_machine_file_key_is_in_the_readme():
     missing = sorted(k for k in schema_keys() if not documented(k, MACHINE_FILES))
-    assert missing == [], f"machine-file keys not documented in the README's machine files: {missing}"
+    assert missing == [], f"machine-file keys not documented in docs/devices.md's machine files: {missing}"
