@@ -26,7 +26,7 @@ part of its CPU spent in the samples store. Every device must have answered
 every measured poll, or the run stops.
 
 Side by side, in the same run:
-  - the reference commit (--reference, fd3c44f by default: the code the README's
+  - the reference commit (--reference, fd3c44f by default: the code docs/performance.md's
     first scale table measured): the same devices, the same history written by
     that code's own functions into its own folders, its ticks interleaved with
     this code's (the order alternating), so both meet the same load;
@@ -71,7 +71,7 @@ from vigie import samples as sl  # noqa: E402
 
 PYTHON = sys.executable
 HISTORY_DAYS = 365
-REFERENCE = "fd3c44f"        # the code the README's first scale table measured
+REFERENCE = "fd3c44f"        # the code docs/performance.md's first scale table measured
 PEER_CONCURRENCY = 32        # net-snmp processes at a time: the collector's default concurrency
 MAX_CMDLINE_OIDS = 128       # net-snmp's limit of OIDs on one command line
 MB = 1e6

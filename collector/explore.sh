@@ -4,7 +4,7 @@
 # The CSV is first turned into tab-separated values by one awk pass
 # (csv_to_tsv.awk: quoted fields holding commas and line breaks are undone),
 # then each question is a short pipeline of cut, sort, uniq, grep and awk on
-# that; the README shows the same one-liners.
+# that; docs/alert-files.md shows the same one-liners.
 set -uo pipefail
 
 prog=explore

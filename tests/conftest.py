@@ -2,7 +2,7 @@
 
 The suite runs in parallel (`make test`: pytest-xdist, two workers per core), so a
 fixture here is made once per worker process when its scope is "session". What makes
-tests fast, and how to use it, is in the README's "Writing tests that stay fast".
+tests fast, and how to use it, is in docs/development.md, "Writing tests that stay fast".
 """
 
 import asyncio

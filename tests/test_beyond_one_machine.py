@@ -1,4 +1,4 @@
-"""The README's "beyond one machine" recipe, run: two collectors share one machines folder with
+"""The "beyond one machine" recipe of docs/scaling.md, run: two collectors share one machines folder with
 --shard, each with its own samples and drop folder; their watchers feed one API over HTTP; each
 writes its shard's metrics file, served by a plain web server and scraped by Prometheus."""
 

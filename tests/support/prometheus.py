@@ -68,7 +68,7 @@ class Process:
 
 
 class StaticServer(Process):
-    """`python -m http.server` serving a folder: the plain web server of the README's recipe."""
+    """`python -m http.server` serving a folder: the plain web server of docs/metrics.md's recipe."""
 
     def __init__(self, folder: Path):
         super().__init__(Path(folder).parent / f".http-{Path(folder).name}", "http")
