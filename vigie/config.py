@@ -758,9 +758,10 @@ def markdown() -> str:
         "file's folder. A key or section the table does not know, or a value of the wrong type, is refused "
         "with the file, the section and the key named (and the nearest known key).",
         "",
-        "`python -m vigie config` prints the configuration in force and where each value comes from "
+        "`.venv/bin/python -m vigie config` (installed: `/opt/vigie/.venv/bin/python -m vigie config`) prints "
+        "the configuration in force and where each value comes from "
         "(`--config FILE` for another file); each command does the same with `--show-config`, its flags "
-        "included. `python -m vigie config --template` prints a file with every setting commented out at its "
+        "included. `.venv/bin/python -m vigie config --template` prints a file with every setting commented out at its "
         "default. The folders under `paths.data` move with it unless set one by one.",
         "",
         "An installed system's file, as `systemd/install.sh` writes it (with every other setting commented out "
