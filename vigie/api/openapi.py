@@ -85,6 +85,7 @@ def _error_schema() -> dict:
 def _machine_schemas() -> dict:
     """The machine file's JSON Schema, its $defs moved to components."""
     source = copy.deepcopy(machines.schema())
+    source = _inline_property_refs(source, source["properties"])
     defs = source.pop("$defs", {})
     for key in ("$schema", "$id"):
         source.pop(key, None)
@@ -99,6 +100,21 @@ def _machine_schemas() -> dict:
                                                        "sent back as it is."}})
     schemas["MachineBody"] = body
     return schemas
+
+
+def _inline_property_refs(node, properties: dict):
+    """References to the file's own top-level keys (`#/properties/threshold_percent`, as the
+    per-interface thresholds use) replaced by a copy of what they name: the schema moves
+    into components, where `#/properties/...` would name the document's root."""
+    if isinstance(node, dict):
+        target = node.get("$ref", "")
+        if isinstance(target, str) and target.startswith("#/properties/"):
+            named = copy.deepcopy(properties[target.removeprefix("#/properties/")])
+            return _inline_property_refs(dict(named, **{k: v for k, v in node.items() if k != "$ref"}), properties)
+        return {k: _inline_property_refs(v, properties) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inline_property_refs(v, properties) for v in node]
+    return node
 
 
 def _snmp_one_of(snmp: dict) -> dict:

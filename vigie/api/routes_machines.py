@@ -153,7 +153,8 @@ def replace_machine(name):
     user = ctx.require("admin")
     path = path_of(ctx, name)
     body = dict(ctx.read_object(": the machine file's content"))
-    body.pop("name", None)  # the URL names the machine; a shown config may be sent back as it is
+    if not isinstance(body.pop("name", name), str):   # the URL names the machine; a shown one may be sent back
+        raise InputError("name", "name must be a string (the address names the machine)")
     for key in SHOWN_ONLY:
         body.pop(key, None)
     keep_masked_secrets(body, read_raw(ctx, name), replacing=True)
