@@ -137,3 +137,16 @@ def test_an_snmpv3_user_name_over_32_bytes_is_refused_naming_the_field(api, meth
     assert not (api.machines_dir / "edge.json").exists()
     body["snmp"]["user"] = "é" * 16   # 32 bytes
     assert api.call(method, path, json=body).status < 300
+
+
+@pytest.mark.parametrize("method, path", [("POST", "/api/machine"), ("POST", "/api/machine/test")])
+def test_a_host_with_a_dns_label_over_63_characters_is_refused_naming_the_field(api, method, path):
+    body = dict(V2, name="edge", host="0" * 64)
+    refused = api.call(method, path, json=body)
+    assert refused.status == 400 and refused.json["field"] == "host", refused.json
+    assert not (api.machines_dir / "edge.json").exists()
+
+
+def test_a_dns_label_of_63_characters_is_taken(api):
+    body = dict(V2, name="edge", host="a" * 63 + ".example")
+    assert api.call("POST", "/api/machine", json=body).status == 201

@@ -164,7 +164,7 @@ def test_a_graph_is_fetched_when_scrolled_into_view_and_shows_every_point(chromi
 
 def test_the_last_day_is_drawn_before_plotly_runs_and_stays_when_it_cannot(chromium, site):
     fine = samples_lib.read_archive(site.samples_dir, "big-sw", samples_lib.FINE)
-    day = [x for x in fine if x["t"] > fine[-1]["t"] - 86400]         # the 24 h up to the last poll
+    day = [x for x in fine if x["t"] >= fine[-1]["t"] - 86400]        # the 24 h up to the last poll, both ends in
     with new_context(chromium) as context:
         login(context, site, site.viewer)
         context.route("**/plotly-*.min.js", lambda route: route.abort())

@@ -110,9 +110,16 @@ def validate(data, source=None) -> dict:
         if isinstance(text, str) and len(text.encode("utf-8")) > SNMP_ADMIN_BYTES:
             raise MachineConfigError(source, f"snmp.{key}", f"snmp.{key}: more than {SNMP_ADMIN_BYTES} bytes in "
                                                             "UTF-8 (an SNMPv3 name, RFC 3414)")
+    host = data.get("host")
+    if isinstance(host, str) and ":" not in host and max(map(len, host.split("."))) > DNS_LABEL_MAX:
+        raise MachineConfigError(source, "host", f"host: a DNS name's parts between dots are at most "
+                                                 f"{DNS_LABEL_MAX} characters (RFC 1035)")
     config = defaults()
     config.update(copy.deepcopy(data))
     return config
+
+
+DNS_LABEL_MAX = 63
 
 
 SNMP_ADMIN_STRINGS = ("user", "context")   # SnmpAdminString (SIZE(0..32)): bytes, not characters
