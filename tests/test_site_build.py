@@ -144,9 +144,9 @@ def test_machine_page_has_fixed_graph_ids_and_lazy_data_files(inputs):
     cells = re.search(r'<tr data-key="eth0".*?</tr>', html, re.S).group(0)
     assert f'title="{p95["day"]["date"]}"' in cells and f'title="{p95["month"]["month"]}, 1 days"' in cells
     assert units.bits_per_second(p95["day"]["in_bps"]) in cells
-    day_cell = re.search(r'<td class="num p95"[^>]*>(.*?)</td>', cells).group(1)
+    day_cell = re.search(r'<td class="num p95[^"]*"[^>]*>(.*?)</td>', cells).group(1)
     busier = "in" if p95["day"]["in_bps"] >= p95["day"]["out_bps"] else "out"
-    assert re.findall(r'<span class="busier">([^<]*)</span>', day_cell) == [
+    assert re.findall(r'<span class="v busier">([^<]*)</span>', day_cell) == [
         units.bits_per_second(p95["day"][f"{busier}_bps"])]                  # the direction transit is billed on
     assert live["graphs"]["cut"] == last["t"]
 

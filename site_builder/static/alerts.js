@@ -494,17 +494,28 @@
     });
   }
 
+  /* On a phone the filters are folded under their summary, which says how many are in use. */
+  var PHONE = window.matchMedia ? window.matchMedia("(max-width: 640px)") : { matches: false };
+  function summarise() {
+    var used = Object.keys(readForm()).length + (form.behind.checked ? 1 : 0);
+    document.getElementById("filters-summary").textContent =
+      view(form.view.value).label + (used ? " · " + used + " filter" + (used > 1 ? "s" : "") + " in use" : "");
+  }
+
   function syncUrl() {
     var extra = state.ordering !== "-timestamp" ? { ordering: state.ordering } : {};
     if (form.view.value !== VIEWS[0].name) extra.view = form.view.value;
     if (form.behind.checked) extra.behind = "1";
     history.replaceState(null, "", "?" + query(readForm(), extra));
+    summarise();
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     form = document.getElementById("filters");
     tbody = document.querySelector("#alerts tbody");
     writeFilters(new URLSearchParams(location.search));
+    if (PHONE.matches) document.getElementById("filters-fold").open = false;
+    summarise();
     form.addEventListener("submit", function (e) { e.preventDefault(); state.offset = 0; syncUrl(); refresh(); });
     form.addEventListener("change", function () { state.offset = 0; syncUrl(); refresh(); });
     form.addEventListener("reset", function () { setTimeout(function () { state.offset = 0; syncUrl(); refresh(); }, 0); });
