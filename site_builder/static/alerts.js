@@ -353,8 +353,10 @@
     document.getElementById("detail-silence").href = "silences.html?" + query(silenceFields(a));
   }
 
+  /* A silence for alerts like this one: same server, severity and message (a matcher
+     "containing" it), not every alert of that severity on the host. */
   function silenceFields(a) {
-    var f = { server: a.server, severity: a.severity };
+    var f = { server: a.server, severity: a.severity, message: a.message };
     ["environment", "application"].forEach(function (k) { if (a[k]) f[k] = a[k]; });
     f.comment = "like alert #" + a.id + ": " + a.message;
     return f;
