@@ -208,13 +208,21 @@ def page_facts(samples, samples_error) -> dict:
             "step": ((samples or {}).get("archives") or {}).get("fine", {}).get("step")}
 
 
+def alert_state_word(alert) -> str:
+    """What the machine page's log says beside an alert's severity: "resolved" once it is
+    (an acknowledgement before it no longer matters), "ack" while it is acknowledged."""
+    if alert.get("status") == "resolved":
+        return "resolved"
+    return "ack" if alert.get("acknowledged") else None
+
+
 def device_log(events, alerts, limit=LOG_ENTRIES) -> list:
     """Status changes and alerts of one machine, newest first. A change of state the
     collector also sent as an alert is listed once, as the alert (which can be
     acknowledged): same message, same time."""
     alerts = list(alerts or ())
     entries = [{"time": a["timestamp"], "source": "alert", "kind": a["severity"], "interface": None,
-                "message": a["message"], "acknowledged": a["acknowledged"], "id": a["id"]} for a in alerts]
+                "message": a["message"], "state": alert_state_word(a), "id": a["id"]} for a in alerts]
     for e in events or ():
         # times are UTC text in one spelling (vigie/utc.py): equal text, equal instant
         if any(a["message"] == e.get("message") and a["timestamp"] == e.get("time") for a in alerts):

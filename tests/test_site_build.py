@@ -413,3 +413,16 @@ def test_api_on_another_origin_is_allowed_to_connect():
     assert "connect-src 'self';" in content_security_policy("")
     assert "connect-src 'self' https://api.example.org;" in content_security_policy("https://api.example.org/v/")
     assert "javascript" not in content_security_policy("javascript:alert(1)")
+
+
+def section_before(html, table_id) -> str:
+    """The heading of the section a table is in: the last <h2> before it."""
+    return re.findall(r"<h2[^>]*>([^<]*)</h2>", html[:html.index(f'id="{table_id}"')])[-1]
+
+
+def test_the_machine_page_names_its_alerts_and_its_device_log_for_what_they_hold(inputs):
+    run_build(inputs)
+    html = page(inputs, "machines/core-sw-01.html")
+    assert section_before(html, "alert-log") == "Alerts and events", "Vigie's alerts and state changes"
+    assert section_before(html, "device-messages") == "Device log", "what the device sent: syslog and traps"
+    assert html.count("<h2>Device log</h2>") == 1
