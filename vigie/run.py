@@ -34,10 +34,10 @@ from vigie import config, paths
 from vigie.atomic import atomic_write_json, atomic_write_text
 from vigie.config import Flag
 from vigie.logs import add_logging_options, setup_logging
+from vigie.roles import WATCHER_USER
 
 PYTHON = sys.executable
 SIM_DEVICES = ("sim-core-router", "sim-edge-switch", "sim-office-gw")
-WATCHER_USER = "watcher"
 STOP_GRACE_SECONDS = 10.0
 MIN_POLL_SECONDS = 5  # the shortest interval a machine file accepts
 _PR_SET_PDEATHSIG = 1

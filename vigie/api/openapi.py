@@ -399,7 +399,9 @@ def components() -> dict:
                "properties": {"username": {"type": "string"}, "role": {"type": "string", "enum": list(ROLES)}}},
         "User": {"type": "object", "required": ["username", "role"], "properties": {
             "username": {"type": "string"}, "role": {"type": "string", "enum": list(ROLES)},
-            "created_at": {"type": "string"}}},
+            "created_at": {"type": "string"},
+            "service": {"type": ["string", "null"], "description": "what a service account is for (it cannot be "
+                                                                   "removed); null for a person's"}}},
         "NewUser": {"type": "object", "required": ["username", "role", "password"], "additionalProperties": False,
                     "properties": {"username": {"type": "string", "pattern": USERNAME_PATTERN},
                                    "role": {"type": "string", "enum": list(ROLES)},
