@@ -426,3 +426,12 @@ def test_the_machine_page_names_its_alerts_and_its_device_log_for_what_they_hold
     assert section_before(html, "alert-log") == "Alerts and events", "Vigie's alerts and state changes"
     assert section_before(html, "device-messages") == "Device log", "what the device sent: syslog and traps"
     assert html.count("<h2>Device log</h2>") == 1
+
+
+def test_the_login_page_shows_no_navigation(inputs):
+    """Before logging in there is nowhere to go: the login page has the brand and its form only."""
+    run_build(inputs)
+    login, index = page(inputs, "login.html"), page(inputs, "index.html")
+    assert "<nav" in index and 'id="search"' in index
+    assert "<nav" not in login and 'id="search"' not in login and 'id="logout"' not in login
+    assert 'id="login-form"' in login and 'class="brand"' in login

@@ -156,6 +156,7 @@ var Vigie = (function () {
     var whoami = document.getElementById("whoami");
     var login = document.getElementById("login-link");
     var logout = document.getElementById("logout");
+    if (!whoami) { applyRoles(who); return; }   /* the login page has no account links */
     if (who.state === "user") {
       whoami.textContent = who.username + " (" + who.role + ")";
       whoami.hidden = false;
@@ -252,7 +253,8 @@ var Vigie = (function () {
     showLocalTimes();
     watchForNewBuild();
     me.then(showAccount);
-    document.getElementById("logout").addEventListener("click", function () {
+    var logout = document.getElementById("logout");
+    if (logout) logout.addEventListener("click", function () {
       api("POST", "/api/logout").then(function () { location.href = root + "index.html"; },
                                       function () { location.href = root + "index.html"; });
     });
