@@ -435,3 +435,14 @@ def test_the_login_page_shows_no_navigation(inputs):
     assert "<nav" in index and 'id="search"' in index
     assert "<nav" not in login and 'id="search"' not in login and 'id="logout"' not in login
     assert 'id="login-form"' in login and 'class="brand"' in login
+
+
+def test_a_fresh_machine_says_why_its_percentiles_and_volumes_are_empty(inputs):
+    """Before the first whole UTC day the 95th percentiles and volumes cannot be known: the
+    cells say so, rather than '– / –'."""
+    sd.write_machine(inputs["machines_dir"], "fresh-sw")
+    sd.write_samples(inputs["samples_dir"], sd.make_samples("fresh-sw", NOW, interfaces=1, day_rows=10, days=0))
+    run_build(inputs)
+    row = re.search(r'<tr data-key="eth0".*?</tr>', page(inputs, "machines/fresh-sw.html"), re.S).group(0)
+    cells = re.findall(r'<td class="num (?:p95|volume)[^"]*"[^>]*>(.*?)</td>', row, re.S)
+    assert len(cells) == 4 and all("no whole day yet" in c and "–" not in c for c in cells), cells
