@@ -87,3 +87,37 @@ def test_every_page_fits_without_sideways_scroll(chromium, site, width, scheme):
             if found:
                 problems[path] = found
     assert problems == {}, f"at {width} px ({scheme}): {problems}"
+
+
+# Each visible tick box or radio button in a label, and how far its middle is from the
+# middle of the first line of its label's text (in px)
+BOXES = """() => Array.from(document.querySelectorAll('label input[type=checkbox], label input[type=radio]')).filter(box => {
+    const r = box.getBoundingClientRect(); return r.width > 0 && r.height > 0; }).map(box => {
+  const label = box.closest('label'), walker = document.createTreeWalker(label, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.textContent.trim()) continue;
+    const range = document.createRange(); range.selectNodeContents(node);
+    const line = range.getClientRects()[0], b = box.getBoundingClientRect();
+    if (!line) continue;
+    return {text: label.textContent.trim().slice(0, 40), off: Math.abs((b.top + b.bottom) / 2 - (line.top + line.bottom) / 2),
+            before: b.right <= line.left + 1};
+  }
+  return null;
+}).filter(Boolean)"""
+
+
+@pytest.mark.parametrize("width", [PHONE, LAPTOP])
+def test_tick_boxes_sit_on_the_line_of_their_label(chromium, site, width):
+    """A tick box or radio button is level with the first line of its label and before it."""
+    askew = {}
+    with new_context(chromium, width=width, height=900) as context:
+        admin_session(context, site)
+        for path in site_pages(site.www_dir):
+            wp = open_site_page(context, site, path)
+            boxes = wp.page.evaluate(BOXES)
+            wp.close()
+            bad = [f"{b['text']!r} {b['off']:.0f} px off" + ("" if b["before"] else ", after its text")
+                   for b in boxes if b["off"] > 3 or not b["before"]]
+            if bad:
+                askew[path] = bad
+    assert askew == {}, f"at {width} px: {askew}"
