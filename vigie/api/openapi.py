@@ -1003,7 +1003,7 @@ def paths(settings: dict) -> dict:
         },
         "/api/user/{username}": {
             "parameters": [{"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}],
-            "delete": _op("Delete a user (and their tokens); not yourself", "admin", {
+            "delete": _op("Delete a user (and their tokens); not yourself, nor a service account", "admin", {
                 "204": {"description": "Deleted."}, "404": _ref("NotFound"), "409": _ref("Conflict")},
                 operationId="deleteUser"),
             "patch": _op("Change a user's role, or reset their password (which ends their browser sessions); "
