@@ -5,6 +5,7 @@ time is passed in).
 """
 
 from vigie import utc
+from vigie.machine_state import MACHINE_STATES, state_of
 from vigie.machines import NAME_MAX, NAME_PATTERN, min_secret_chars, public_view, schema as machine_schema
 from vigie.severity import RANK as SEVERITY_RANK, SEVERITIES as SEVERITY_ORDER
 from vigie.silences import DAYS, MATCHER_KEYS
@@ -24,9 +25,7 @@ STATUS_KEYS = ("state", "since", "last_seen", "uptime_seconds", "consecutive_fai
 def _status(samples) -> dict:
     status = dict.fromkeys(STATUS_KEYS)
     status.update((samples or {}).get("status") or {})
-    status["state"] = status["state"] or "unknown"
-    if status["state"] not in ("up", "down", "unknown"):
-        status["state"] = "unknown"
+    status["state"] = state_of({"status": status})
     return status
 
 
@@ -92,12 +91,12 @@ def alert_summary(stats) -> dict:
 
 
 def dashboard(rows, error_rows, stats, built_at) -> dict:
-    counts = {"up": 0, "down": 0, "unknown": 0}
+    counts = dict.fromkeys(MACHINE_STATES, 0)
     for row in rows:
         counts[row["status"]["state"]] += 1
     tag_keys = sorted({key for row in rows for key in (row.get("tags") or {})})
     return {"machines": rows, "config_errors": error_rows, "alerts": alert_summary(stats),
-            "counts": counts, "built_at": built_at, "tag_keys": tag_keys}
+            "counts": counts, "built_at": built_at, "tag_keys": tag_keys, "states": MACHINE_STATES}
 
 
 # What live.json holds of each interface, in this order (graphs.js reads the names): what
@@ -338,14 +337,18 @@ def silences_page(silences, snapshot_at) -> dict:
             "durations": SILENCE_DURATIONS}
 
 
-def devices_page(configs, errors) -> dict:
+def devices_page(configs, errors, rows=()) -> dict:
+    """The devices page; `rows` (the dashboard's) give each machine its state at build time."""
+    states = {r["name"]: r["status"]["state"] for r in rows}
     machines = []
     for config in configs:
         view = public_view(config)
-        machines.append({"name": config["name"], "host": view.get("host"), "port": view.get("port"),
+        machines.append({"name": config["name"], "state": states.get(config["name"], "unknown"),
+                         "host": view.get("host"), "port": view.get("port"),
                          "snmp_version": (view.get("snmp") or {}).get("version"),
                          "interval": view.get("interval"), "description": view.get("description", "")})
-    return {"machines": machines, "config_errors": [config_error_row(e) for e in errors], "rules": form_rules()}
+    return {"machines": machines, "config_errors": [config_error_row(e) for e in errors], "rules": form_rules(),
+            "states": MACHINE_STATES}
 
 
 def form_rules() -> dict:

@@ -91,7 +91,7 @@ def test_plotly_is_shared_not_inlined_and_no_cdn(inputs):
 def test_dashboard_shows_states_and_config_error(inputs):
     run_build(inputs)
     html = page(inputs, "index.html")
-    row = re.search(r'<tr class="config-error" data-machine="broken">.*?</tr>', html, re.S).group(0)
+    row = re.search(r'<tr class="config-error" data-machine="broken"[^>]*>.*?</tr>', html, re.S).group(0)
     assert "config error" in row and "community" in row
     assert re.search(r'data-machine="core-sw-01"[^>]*>.*?state-up', html, re.S)
     assert re.search(r'data-machine="edge-rt-02"[^>]*>.*?state-down', html, re.S)

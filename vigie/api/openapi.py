@@ -13,6 +13,7 @@ from vigie import machines
 from vigie import __version__, db, device_log
 from vigie import lifecycle as lc
 from vigie.dependencies import SOURCES
+from vigie.machine_state import MACHINE_STATES
 from vigie import silences as sil
 from vigie.api import auth, limits
 from vigie.alert import MAX_FINGERPRINT, MAX_TEXT, MAX_TIMEOUT_SECONDS, SEVERITIES, SEVERITY_ALIASES
@@ -956,8 +957,12 @@ def paths(settings: dict) -> dict:
         "/api/stats": {"get": _op("Counts for the dashboard", "viewer", {"200": _json("Stats", "Counts.")}, anon,
                                   operationId="stats")},
         "/api/machine": {
-            "get": _op("Machines (SNMP secrets masked)", "viewer", {"200": _json("MachineList", "Machines.")}, anon,
-                       operationId="listMachines"),
+            "get": _op("Machines (SNMP secrets masked), with their live state", "viewer", {
+                "200": _json("MachineList", "Machines."), "400": _ref("BadRequest")}, anon,
+                parameters=[{"name": "state", "in": "query", "required": False,
+                             "schema": {"type": "string", "enum": list(MACHINE_STATES)},
+                             "description": "only the machines in this state (e.g. down)."}],
+                operationId="listMachines"),
             "post": _op("Add a machine: validated, then written to machines/<name>.json", "admin", {
                 "201": _json("Machine", "Created."), "400": _ref("BadRequest"), "409": _ref("Conflict"),
                 "413": _ref("TooLarge")}, requestBody=_body("MachineInput"), operationId="addMachine"),
