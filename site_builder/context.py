@@ -247,7 +247,7 @@ def maintenance_windows(silences, machine: str, until) -> list:
         server = silence["matchers"].get("server")
         if server is None or not rules.matches({"server": server}, {"server": machine}):
             continue
-        others = ", ".join(f"{k}={v}" for k, v in sorted(silence["matchers"].items()) if k != "server")
+        others = rules.describe({k: v for k, v in silence["matchers"].items() if k != "server"})
         text = (silence.get("comment") or "silence") + (f" (only {others})" if others else "")
         for start, end in rules.windows(silence, since, until):
             found.append([utc.iso(start), utc.iso(end) if end else None, text])

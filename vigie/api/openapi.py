@@ -182,10 +182,17 @@ def _alert_schema() -> dict:
 
 
 def _matchers_schema() -> dict:
-    one = {"type": "string", "maxLength": MAX_TEXT, "pattern": NOT_SPACE}
+    text = {"type": "string", "maxLength": MAX_TEXT, "pattern": NOT_SPACE}
+    condition = {"type": "object", "required": ["op", "value"], "additionalProperties": False,
+                 "properties": {"op": {"type": "string", "enum": list(sil.OPERATORS)}, "value": text}}
+    one = {"oneOf": [text, condition, {"type": "array", "minItems": 1, "maxItems": sil.MAX_CONDITIONS,
+                                       "items": {"oneOf": [text, condition]}}]}
     return {"type": "object", "minProperties": 1, "additionalProperties": False,
             "description": "Each one given must match: server exactly or as a glob (*, ?, [...]), severity among "
-                           "those listed, message containing the text (any case), the others exactly.",
+                           "those listed, message containing the text (any case), the others exactly. A text "
+                           "field also takes conditions {\"op\", \"value\"}, all of which must hold: \"=\" (as "
+                           "above), \"!=\" (its opposite), \"=~\" (the whole value matches the regular "
+                           "expression), \"!~\" (it does not).",
             "properties": {"server": one, "application": one, "environment": one, "provider": one, "message": one,
                            "severity": {"oneOf": [{"type": "string", "pattern": SEVERITY_PATTERN},
                                                   {"type": "array", "minItems": 1,
@@ -222,6 +229,7 @@ def _lifecycle_schemas() -> dict:
         "schedule": {"type": ["object", "null"]}, "created_by": {"type": "string"},
         "created_at": {"type": "string", "format": "date-time"}, "ended_by": {"type": ["string", "null"]},
         "ended_at": NULLABLE_TIME, "state": {"type": "string", "enum": ["active", "pending", "expired"]},
+        "replaces": {"type": "integer", "description": "After an edit: the silence this one replaces (now ended)."},
         "active": {"type": "boolean"},
         "window": {"type": ["object", "null"], "description": "The window on now, or the next one."},
         "matching": {"type": "integer", "description": "Alerts not resolved that it matches."},
@@ -245,6 +253,12 @@ def _lifecycle_schemas() -> dict:
                                                       "items": {"$ref": "#/components/schemas/HistoryEntry"}}}},
         "Matchers": _matchers_schema(),
         "Schedule": schedule,
+        "SilenceExtension": {"type": "object", "additionalProperties": False, "minProperties": 1, "maxProperties": 1,
+                             "properties": {"minutes": {"type": "integer", "minimum": 1,
+                                                        "maximum": limits.UNTIL_MINUTES_MAX,
+                                                        "description": "Added to its end."},
+                                            "ends_at": {"type": "string", "format": "date-time",
+                                                        "description": "Its new end, after now."}}},
         "NewSilence": {"type": "object", "required": ["matchers", "comment"], "additionalProperties": False,
                        "anyOf": [{"required": ["ends_at"]}, {"required": ["schedule"]}],
                        "properties": {"matchers": {"$ref": "#/components/schemas/Matchers"},
@@ -933,9 +947,22 @@ def paths(settings: dict) -> dict:
             "parameters": [silence_id],
             "get": _op("One silence, with how many alerts it matches and silences now", "viewer", {
                 "200": _json("Silence", "The silence."), "404": _ref("NotFound")}, anon, operationId="getSilence"),
+            "put": _op("Edit a silence not over (its author or an admin), with the body of a new one: as in "
+                       "Alertmanager, a new silence is made and this one ends now (\"replaces\" names it)",
+                       "operator", {"200": _json("Silence", "The new silence."), "400": _ref("BadRequest"),
+                                    "404": _ref("NotFound"), "409": _ref("Conflict"), "413": _ref("TooLarge")},
+                       requestBody=_body("NewSilence"), operationId="editSilence"),
             "delete": _op("Delete a silence (its author or an admin); the alerts' histories keep what it did",
                           "operator", {"204": {"description": "Deleted."}, "404": _ref("NotFound")},
                           operationId="deleteSilence"),
+        },
+        "/api/silence/{silence_id}/extend": {
+            "parameters": [silence_id],
+            "post": _op("Move the end of a silence not over, keeping it (its author or an admin; past "
+                        "silence_max_days, an admin)", "operator", {
+                            "200": _json("Silence", "Extended."), "400": _ref("BadRequest"),
+                            "404": _ref("NotFound"), "409": _ref("Conflict")},
+                        requestBody=_body("SilenceExtension"), operationId="extendSilence"),
         },
         "/api/silence/{silence_id}/end": {
             "parameters": [silence_id],
