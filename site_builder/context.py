@@ -8,7 +8,7 @@ from vigie import utc
 from vigie.machine_state import MACHINE_STATES, state_of
 from vigie.machines import NAME_MAX, NAME_PATTERN, min_secret_chars, public_view, schema as machine_schema
 from vigie.severity import RANK as SEVERITY_RANK, SEVERITIES as SEVERITY_ORDER
-from vigie.silences import DAYS, MATCHER_KEYS
+from vigie.silences import DAYS, MATCHER_KEYS, OPERATORS
 from site_builder import topology_map
 from site_builder.graphs import graph_id, health_graphed
 from vigie.samples import compact_number
@@ -334,7 +334,7 @@ def silences_page(silences, snapshot_at) -> dict:
     """The silences page: the silences at build time, and what its form offers."""
     return {"snapshot": {"results": silences, "taken_at": snapshot_at}, "severities": list(SEVERITY_ORDER),
             "matchers": [k for k in MATCHER_KEYS if k != "severity"], "days": list(DAYS),
-            "durations": SILENCE_DURATIONS}
+            "durations": SILENCE_DURATIONS, "operators": OPERATORS}
 
 
 def devices_page(configs, errors, rows=()) -> dict:

@@ -225,6 +225,8 @@ def _lifecycle_schemas() -> dict:
                                               "created_by", "created_at", "state", "active", "window", "matching",
                                               "silencing"], "properties": {
         "id": {"type": "integer"}, "matchers": {"type": "object"}, "comment": {"type": "string"},
+        "described": {"type": "string", "description": "The matchers as Alertmanager writes them: "
+                                                       "server=~\"web-.*\", severity=\"CRITICAL\"."},
         "starts_at": {"type": "string", "format": "date-time"}, "ends_at": NULLABLE_TIME,
         "schedule": {"type": ["object", "null"]}, "created_by": {"type": "string"},
         "created_at": {"type": "string", "format": "date-time"}, "ended_by": {"type": ["string", "null"]},

@@ -305,7 +305,8 @@ def _public(silence: dict, now: datetime) -> dict:
     active = window is not None and window[0] <= now
     over = window is None
     return {
-        "id": silence.get("id"), "matchers": silence["matchers"], "comment": silence["comment"],
+        "id": silence.get("id"), "matchers": silence["matchers"], "described": rules.describe(silence["matchers"]),
+        "comment": silence["comment"],
         "starts_at": utc.iso_exact(silence["starts_at"]),
         "ends_at": utc.iso_exact(silence["ends_at"]) if silence["ends_at"] else None,
         "schedule": silence["schedule"], "created_by": silence.get("created_by"),
