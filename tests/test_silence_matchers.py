@@ -57,6 +57,8 @@ def test_a_single_equal_condition_is_kept_as_the_string_stored_silences_hold():
 @pytest.mark.parametrize("raw, field, words", [
     ({"server": [cond("=~", "web-(")]}, "matchers.server", "bad regular expression 'web-('"),
     ({"message": [cond("!~", "[z-a]")]}, "matchers.message", "bad regular expression"),
+    ({"server": [cond("=~", "(?=web)web-1")]}, "matchers.server", "RE2 syntax"),     # no look-around
+    ({"message": [cond("=~", r"(disk)\1")]}, "matchers.message", "bad regular expression"),   # nor back-references
     ({"server": [cond("==", "web-1")]}, "matchers.server", "unknown op '=='"),
     ({"server": [{"op": "=~"}]}, "matchers.server", "conditions"),
     ({"server": [cond("=~", "x" * 300)]}, "matchers.server", "at most 256"),
@@ -119,3 +121,10 @@ def test_matchers_are_described_as_alertmanager_writes_them():
     assert rules.describe({"server": [cond("=~", "web-.*"), cond("!=", "web-2")], "severity": ["CRITICAL", "ERROR"],
                            "message": "disk"}) == \
         'message="disk", server=~"web-.*", server!="web-2", severity="CRITICAL|ERROR"'
+
+
+def test_an_expression_that_backtracks_forever_elsewhere_is_matched_at_once():
+    """RE2 matches in time linear in the text; Python's re backtracks here in time exponential in it."""
+    matchers = rules.normalize_matchers({"message": [cond("=~", "(a|aa)*b")]})
+    assert not rules.matches(matchers, alert(message="a" * 2000))
+    assert rules.matches(matchers, alert(message="a" * 1999 + "b"))

@@ -14,9 +14,12 @@ wall-clock time inside the range escapes it.
 """
 
 import fnmatch
+import functools
 import re
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import re2
 
 from vigie.alert import SEVERITIES, AlertError, clean_text, normalize_severity, parse_timestamp
 from vigie.errors import InputError, refuse_unknown_fields
@@ -43,8 +46,10 @@ class SilenceError(InputError):
 # containing the text in any case, the others exactly), or a list of conditions
 # {"op", "value"}, all of which must hold, as Alertmanager writes them:
 #   "="  equal (as a string reads),       "!=" not equal (the opposite of "="),
-#   "=~" the whole value matches the regular expression (Python `re`, case-sensitive),
-#   "!~" the whole value does not match it.
+#   "=~" the whole value matches the regular expression, "!~" it does not.
+# Regular expressions are RE2's, as Alertmanager's (Go's regexp): case-sensitive, no
+# back-references or look-around, and matched in time linear in the text, so no
+# expression an operator writes can stall the intake that checks every alert with it.
 # A single "=" condition is kept as its string, so silences stored before conditions
 # existed read the same. Severity stays a list of severities (the alert's is among them).
 
@@ -53,6 +58,26 @@ OPERATORS = (EQUAL, NOT_EQUAL, REGEX, NOT_REGEX)
 NEGATIVE = (NOT_EQUAL, NOT_REGEX)
 MAX_REGEX = 256          # characters of a regular expression
 MAX_CONDITIONS = 10      # conditions on one field
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False   # a bad expression is the caller's 400, not a line on stderr
+
+
+@functools.lru_cache(maxsize=4096)
+def regex(pattern: str):
+    """The compiled RE2 expression; re2.error when it is not one."""
+    return re2.compile(pattern, _RE2_OPTIONS)
+
+
+def regex_error(pattern: str):
+    """Why `pattern` is not an RE2 regular expression, or None."""
+    try:
+        regex(pattern)
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else "not a regular expression"
+        return reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
+    return None
+
+
 # Texts a regular expression is tried on to tell whether it holds every value (".*", ".+").
 _ANY_TEXTS = ("x", "web-01", "Z9 _-./:@", "DISK full on /var (98%)", "a" * 40)
 
@@ -74,10 +99,10 @@ def _condition(field, raw) -> dict:
     if op in (REGEX, NOT_REGEX):
         if len(value) > MAX_REGEX:
             raise SilenceError(field, f"{field}: a regular expression of at most {MAX_REGEX} characters")
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise SilenceError(field, f"{field}: bad regular expression {value!r}: {exc}") from None
+        why = regex_error(value)
+        if why is not None:
+            raise SilenceError(field, f"{field}: bad regular expression {value!r}: {why} (RE2 syntax, as in "
+                                      f"Alertmanager)")
     elif field == "matchers.environment":
         value = value.lower()
     return {"op": op, "value": value}
@@ -157,7 +182,7 @@ def holds(key: str, condition: dict, value: str) -> bool:
     op, pattern = condition["op"], condition["value"]
     if op in (EQUAL, NOT_EQUAL):
         return _equal(key, pattern, value) == (op == EQUAL)
-    return (re.fullmatch(pattern, value) is not None) == (op == REGEX)
+    return (regex(pattern).fullmatch(value) is not None) == (op == REGEX)
 
 
 def matches(matchers: dict, alert: dict) -> bool:
@@ -181,7 +206,7 @@ def _holds_all(key: str, condition: dict) -> bool:
         rest = pattern.replace("*", "")
         return key == "server" and (rest == "" or (rest == "?" and "*" in pattern))
     if op == REGEX:
-        return all(re.fullmatch(pattern, text) for text in _ANY_TEXTS)
+        return all(regex(pattern).fullmatch(text) for text in _ANY_TEXTS)
     return True
 
 
