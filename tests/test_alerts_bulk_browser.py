@@ -3,7 +3,6 @@ operator ticks rows (or the whole page) and acknowledges, shelves or resolves th
 one note; what is refused stays selected and is said; a team member's page holds only
 its scope, so the selection never reaches another team's alert; a viewer has no boxes."""
 
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -11,7 +10,7 @@ import requests
 
 from site_builder.build import build
 from tests.support.api_server import start_api
-from tests.support.browser import login, new_context, open_page
+from tests.support.browser import login, new_context, open_page, text_when
 
 pytestmark = pytest.mark.slow
 
@@ -55,15 +54,8 @@ def ticked(page):
     return sorted(int(v) for v in page.eval_on_selector_all("#alerts tbody input.select:checked", "b => b.map(x => x.value)"))
 
 
-def said(page, start, timeout=20.0):
-    """The console's message once it starts with `start`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        text = page.text_content("#action-message") or ""
-        if text.startswith(start):
-            return text
-        time.sleep(0.1)
-    raise AssertionError(f"the console never said {start!r}: {page.text_content('#action-message')!r}")
+def said(page, start):
+    return text_when(page, "#action-message", start)
 
 
 def console(context, site, server):

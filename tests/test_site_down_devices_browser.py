@@ -2,7 +2,6 @@
 "N down" badge opens the machines that are down, and the dashboard and the Devices
 page filter and sort their machines by state, the choice kept in the address."""
 
-import time
 from datetime import datetime, timezone
 
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from site_builder.build import build
 from tests.support import site_data as sd
 from tests.support.api_server import start_api
-from tests.support.browser import WatchedPage, login, new_context
+from tests.support.browser import WatchedPage, login, new_context, text_when
 
 pytestmark = pytest.mark.slow
 
@@ -37,16 +36,6 @@ def site(tmp_path_factory):
         server.stop()
 
 
-def wait_text(page, selector, text, timeout=20.0):
-    """Wait until the element says `text` (the pages forbid eval: no wait_for_function)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if page.text_content(selector) == text:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{selector} never said {text!r}: {page.text_content(selector)!r}")
-
-
 def shown(page, table):
     return page.eval_on_selector_all(f"#{table} tbody tr[data-machine]",
                                      "rows => rows.filter(r => !r.hidden).map(r => r.dataset.machine)")
@@ -61,7 +50,7 @@ def test_the_down_badge_opens_the_down_machines_and_the_dashboard_sorts_by_state
         assert page.text_content("#down-link").strip() == "2 down"
         page.click("#down-link")
         page.wait_for_url("**/index.html?state=down#machines")
-        wait_text(page, "#machine-view-count", "2 of 5 machines")
+        text_when(page, "#machine-view-count", exact="2 of 5 machines")
         assert shown(page, "machines") == ["edge-rt-02", "wan-rt-05"]
         assert page.text_content("#machine-view-count") == "2 of 5 machines"
         assert page.input_value('#machine-view select[name="state"]') == "down"
@@ -89,7 +78,7 @@ def test_the_devices_page_shows_filters_and_sorts_by_state(chromium, site):
         page = wp.page
         page.goto(site.url + "/devices.html?state=down")
         # the list is read live from the API: zz-late-06, added after the build, is in it
-        wait_text(page, "#device-view-count", "3 of 6 devices")
+        text_when(page, "#device-view-count", exact="3 of 6 devices")
         assert shown(page, "devices") == ["edge-rt-02", "wan-rt-05", "zz-late-06"]
         states = page.eval_on_selector_all("#devices tbody tr[data-machine]",
                                            "rows => rows.map(r => [r.dataset.machine, r.cells[1].textContent])")

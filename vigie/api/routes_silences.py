@@ -126,22 +126,24 @@ def own_or_admin(user, silence):
                             f"change, end or delete it")
 
 
-def check_not_over(silence: dict, moment, doing: str) -> None:
+def changeable(silence_id, doing: str) -> tuple:
+    """(ctx, user, silence, now) for a change of a silence not over, by its author or an admin."""
+    ctx = context()
+    user = ctx.require("operator")
+    silence = load(ctx, silence_id)
+    own_or_admin(user, silence)
+    moment = now()
     if silence["ends_at"] is not None and silence["ends_at"] <= moment:
         raise ApiError(409, f"silence {silence['id']} is over: {doing} it is not possible; make a new one from it",
                        "id")
+    return ctx, user, silence, moment
 
 
 def edit_silence(silence_id):
     """Change a silence not over (the same body as POST /api/silence): as in Alertmanager,
     a new silence is made and this one ends now. Its author or an admin; checked as a
     new silence is (the team's scope, what needs an admin)."""
-    ctx = context()
-    user = ctx.require("operator")
-    old = load(ctx, silence_id)
-    own_or_admin(user, old)
-    moment = now()
-    check_not_over(old, moment, "editing")
+    ctx, user, old, moment = changeable(silence_id, "editing")
     silence = rules.normalize_silence(ctx.read_json(), moment)
     scoping.check_silence_in_scope(ctx, silence["matchers"])
     check_may_make(ctx, user, silence, moment)
@@ -166,12 +168,7 @@ def extend_silence(silence_id):
     """Move the end of a silence not over, keeping it (its id, what it matches): later
     with {"minutes": N}, or to {"ends_at": time}. Its author or an admin; past
     silence_max_days it needs an admin, as a new silence does."""
-    ctx = context()
-    user = ctx.require("operator")
-    silence = load(ctx, silence_id)
-    own_or_admin(user, silence)
-    moment = now()
-    check_not_over(silence, moment, "extending")
+    ctx, user, silence, moment = changeable(silence_id, "extending")
     if silence["ends_at"] is None:
         raise ApiError(409, f"silence {silence_id} has no end: there is nothing to extend", "ends_at")
     ends = parse_extension(ctx.read_object('{"minutes": N} or {"ends_at": "..."}'), silence, moment)
