@@ -18,16 +18,17 @@ SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 # Operations whose input is checked beyond what a schema can say: a channel URL by its
 # service's own parser; names of other records (channels, teams, users) that must
 # exist; a time that must be to come ("until", "ends_at"), an end after a start (a
-# silence's, a report's period), a time zone that exists, a weekly schedule that falls
-# within its bounds, a discovery's networks inside the setting discovery_networks (off on
-# this server: nothing is ever probed), a CSV of devices whose rows must name stored
-# credentials, a machine's parents that must be machines. Schema-valid input may get a 400 naming the field
-# there; every other check stays on for them.
+# silence's, a report's period), a regular expression RE2 reads, a time zone that
+# exists, a weekly schedule that falls within its bounds, a discovery's networks inside
+# the setting discovery_networks (off on this server: nothing is ever probed), a CSV of
+# devices whose rows must name stored credentials, a machine's parents that must be
+# machines, a host's DNS labels of at most 63 characters. Schema-valid input may get a
+# 400 naming the field there; every other check stays on for them.
 CONFIG = """
 [[operations]]
 include-operation-id = ["putChannel", "putRule", "putTeam", "ackAlert", "shelveAlert", "addSilence",
-                        "previewSilence", "availability", "startDiscovery", "addDiscovered", "importMachines",
-                        "addMachine", "replaceMachine", "testMachine"]
+                        "previewSilence", "editSilence", "extendSilence", "availability", "startDiscovery",
+                        "addDiscovered", "importMachines", "addMachine", "replaceMachine", "testMachine"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409"]
 """
 

@@ -930,7 +930,10 @@ def paths(settings: dict) -> dict:
             "post": _op("Silence the alerts that match, for one window or on a weekly schedule", "operator", {
                 "201": dict(_json("Silence", "Made."), links={
                     "GetSilence": {"operationId": "getSilence", "parameters": {"silence_id": "$response.body#/id"}},
-                    "EndSilence": {"operationId": "endSilence", "parameters": {"silence_id": "$response.body#/id"}}}),
+                    "EndSilence": {"operationId": "endSilence", "parameters": {"silence_id": "$response.body#/id"}},
+                    "EditSilence": {"operationId": "editSilence", "parameters": {"silence_id": "$response.body#/id"}},
+                    "ExtendSilence": {"operationId": "extendSilence",
+                                      "parameters": {"silence_id": "$response.body#/id"}}}),
                 "400": _ref("BadRequest"), "413": _ref("TooLarge")}, requestBody=_body("NewSilence"),
                 operationId="addSilence",
                 description="A time in the past, an end before the start, an unknown time zone or a schedule that "
