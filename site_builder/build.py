@@ -330,7 +330,7 @@ def build_lists(site, writer, code, conn, configs, errors, rows, topo=None, upst
     silences = context.silences_page(inputs.silence_snapshot(conn, site.built_at), site.built_at)
     writer.page("silences.html", signature(code, site.api_url, silences["snapshot"]["results"]),
                 lambda: site.render("silences.html", "", "silences", s=silences))
-    devices = context.devices_page(configs, errors)
+    devices = context.devices_page(configs, errors, rows)
     writer.page("devices.html", signature(code, site.api_url, devices),
                 lambda: site.render("devices.html", "", "devices", d=devices))
     notify = context.notify_page()
@@ -375,7 +375,7 @@ def build_scoped_lists(site, writer, code, conn, configs, rows, topo=None, upstr
         writer.page(f"{base}/alerts.html", signature(code, site.api_url, count, snapshot, stats, names),
                     lambda: site.render("alerts.html", "", "alerts",
                                         a=context.alerts_page(count, snapshot, stats, site.built_at, names)))
-        devices = context.devices_page([c for c, _ in mine], [])
+        devices = context.devices_page([c for c, _ in mine], [], [r for _, r in mine])
         writer.page(f"{base}/devices.html", signature(code, site.api_url, devices),
                     lambda: site.render("devices.html", "", "devices", d=devices))
         search = render.json_data(context.search_index([r for _, r in mine])).encode("utf-8")

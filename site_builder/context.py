@@ -5,9 +5,10 @@ time is passed in).
 """
 
 from vigie import utc
+from vigie.machine_state import MACHINE_STATES, state_of
 from vigie.machines import NAME_MAX, NAME_PATTERN, min_secret_chars, public_view, schema as machine_schema
 from vigie.severity import RANK as SEVERITY_RANK, SEVERITIES as SEVERITY_ORDER
-from vigie.silences import DAYS, MATCHER_KEYS
+from vigie.silences import DAYS, MATCHER_KEYS, OPERATORS
 from site_builder import topology_map
 from site_builder.graphs import graph_id, health_graphed
 from vigie.samples import compact_number
@@ -24,9 +25,7 @@ STATUS_KEYS = ("state", "since", "last_seen", "uptime_seconds", "consecutive_fai
 def _status(samples) -> dict:
     status = dict.fromkeys(STATUS_KEYS)
     status.update((samples or {}).get("status") or {})
-    status["state"] = status["state"] or "unknown"
-    if status["state"] not in ("up", "down", "unknown"):
-        status["state"] = "unknown"
+    status["state"] = state_of({"status": status})
     return status
 
 
@@ -92,12 +91,12 @@ def alert_summary(stats) -> dict:
 
 
 def dashboard(rows, error_rows, stats, built_at) -> dict:
-    counts = {"up": 0, "down": 0, "unknown": 0}
+    counts = dict.fromkeys(MACHINE_STATES, 0)
     for row in rows:
         counts[row["status"]["state"]] += 1
     tag_keys = sorted({key for row in rows for key in (row.get("tags") or {})})
     return {"machines": rows, "config_errors": error_rows, "alerts": alert_summary(stats),
-            "counts": counts, "built_at": built_at, "tag_keys": tag_keys}
+            "counts": counts, "built_at": built_at, "tag_keys": tag_keys, "states": MACHINE_STATES}
 
 
 # What live.json holds of each interface, in this order (graphs.js reads the names): what
@@ -208,13 +207,21 @@ def page_facts(samples, samples_error) -> dict:
             "step": ((samples or {}).get("archives") or {}).get("fine", {}).get("step")}
 
 
+def alert_state_word(alert) -> str:
+    """What the machine page's log says beside an alert's severity: "resolved" once it is
+    (an acknowledgement before it no longer matters), "ack" while it is acknowledged."""
+    if alert.get("status") == "resolved":
+        return "resolved"
+    return "ack" if alert.get("acknowledged") else None
+
+
 def device_log(events, alerts, limit=LOG_ENTRIES) -> list:
     """Status changes and alerts of one machine, newest first. A change of state the
     collector also sent as an alert is listed once, as the alert (which can be
     acknowledged): same message, same time."""
     alerts = list(alerts or ())
     entries = [{"time": a["timestamp"], "source": "alert", "kind": a["severity"], "interface": None,
-                "message": a["message"], "acknowledged": a["acknowledged"], "id": a["id"]} for a in alerts]
+                "message": a["message"], "state": alert_state_word(a), "id": a["id"]} for a in alerts]
     for e in events or ():
         # times are UTC text in one spelling (vigie/utc.py): equal text, equal instant
         if any(a["message"] == e.get("message") and a["timestamp"] == e.get("time") for a in alerts):
@@ -240,7 +247,7 @@ def maintenance_windows(silences, machine: str, until) -> list:
         server = silence["matchers"].get("server")
         if server is None or not rules.matches({"server": server}, {"server": machine}):
             continue
-        others = ", ".join(f"{k}={v}" for k, v in sorted(silence["matchers"].items()) if k != "server")
+        others = rules.describe({k: v for k, v in silence["matchers"].items() if k != "server"})
         text = (silence.get("comment") or "silence") + (f" (only {others})" if others else "")
         for start, end in rules.windows(silence, since, until):
             found.append([utc.iso(start), utc.iso(end) if end else None, text])
@@ -327,17 +334,21 @@ def silences_page(silences, snapshot_at) -> dict:
     """The silences page: the silences at build time, and what its form offers."""
     return {"snapshot": {"results": silences, "taken_at": snapshot_at}, "severities": list(SEVERITY_ORDER),
             "matchers": [k for k in MATCHER_KEYS if k != "severity"], "days": list(DAYS),
-            "durations": SILENCE_DURATIONS}
+            "durations": SILENCE_DURATIONS, "operators": OPERATORS}
 
 
-def devices_page(configs, errors) -> dict:
+def devices_page(configs, errors, rows=()) -> dict:
+    """The devices page; `rows` (the dashboard's) give each machine its state at build time."""
+    states = {r["name"]: r["status"]["state"] for r in rows}
     machines = []
     for config in configs:
         view = public_view(config)
-        machines.append({"name": config["name"], "host": view.get("host"), "port": view.get("port"),
+        machines.append({"name": config["name"], "state": states.get(config["name"], "unknown"),
+                         "host": view.get("host"), "port": view.get("port"),
                          "snmp_version": (view.get("snmp") or {}).get("version"),
                          "interval": view.get("interval"), "description": view.get("description", "")})
-    return {"machines": machines, "config_errors": [config_error_row(e) for e in errors], "rules": form_rules()}
+    return {"machines": machines, "config_errors": [config_error_row(e) for e in errors], "rules": form_rules(),
+            "states": MACHINE_STATES}
 
 
 def form_rules() -> dict:

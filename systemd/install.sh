@@ -226,6 +226,7 @@ bootstrap_accounts() {
   fi
   if [ ! -s "$token" ]; then
     local pw=$STATE/.watcher.password out=$STATE/.watcher.token
+    # "watcher": the service account of vigie/roles.py (WATCHER_USER), which the API keeps
     if ! as_user "$VPY" "$PREFIX/api.py" mktoken watcher --config "$CONFIG" --out "$out" 2>/dev/null; then
       as_user sh -c "umask 077; '$VPY' -c 'import secrets; print(secrets.token_urlsafe(24))' > '$pw'"
       as_user "$VPY" "$PREFIX/api.py" adduser watcher --role operator --password-file "$pw" --config "$CONFIG"

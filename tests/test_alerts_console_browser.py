@@ -163,6 +163,27 @@ def test_a_note_typed_in_the_detail_goes_with_the_action_and_its_end_reads_in_lo
         wp.close()
 
 
+def test_a_silence_made_from_an_alert_matches_its_message_and_shows_what_it_will_match(chromium, site):
+    """Not every alert of that severity on the host: the alert's message is a matcher too,
+    and the page shows what the silence would match before it is saved."""
+    alert_id = post(site, server="maint-07", message="Fan 2 failed", severity="WARNING")["id"]
+    post(site, server="maint-07", message="Temperature above 45 C", severity="WARNING")
+    with new_context(chromium) as context:
+        login(context, site, site.operator)
+        wp = open_page(context, site.url + "/alerts.html?server=maint-07", f'#alerts tr[data-id="{alert_id}"]')
+        page = wp.page
+        page.locator(f'#alerts tr[data-id="{alert_id}"] button.open-detail').click()
+        page.click('#detail-silence[href*="server=maint-07"]')
+        page.wait_for_selector('body[data-page="silences"][data-mode="live"] #silence-form:not([hidden])')
+        assert page.input_value('#silence-form [name="message"]') == "Fan 2 failed"
+        page.wait_for_selector("#silence-preview:has-text('It would silence 1 alert not resolved now')")
+        preview = page.text_content("#silence-preview")
+        assert "WARNING maint-07: Fan 2 failed" in preview and "Temperature" not in preview
+        assert api(site, "GET", f"/api/alert/{alert_id}").json()["silenced"] is False, "nothing made yet"
+        assert wp.errors == []
+        wp.close()
+
+
 def test_an_operator_makes_a_silence_from_an_alert_and_ends_it_early(chromium, site):
     alert_id = post(site, server="maint-01", message="Service restarted", severity="ERROR")["id"]
     with new_context(chromium) as context:
@@ -183,6 +204,7 @@ def test_an_operator_makes_a_silence_from_an_alert_and_ends_it_early(chromium, s
         assert api(site, "GET", f"/api/alert/{alert_id}").json()["silenced"] is False
         page.fill('#silence-form [name="server"]', "*")
         page.uncheck('#silence-form input[name="severity"][value="ERROR"]')
+        page.fill('#silence-form [name="message"]', "")
         page.fill('#silence-form [name="environment"]', "")
         page.fill('#silence-form [name="application"]', "")
         page.fill('#silence-form [name="provider"]', "")
@@ -191,13 +213,14 @@ def test_an_operator_makes_a_silence_from_an_alert_and_ends_it_early(chromium, s
         page.check('#silence-form input[name="severity"][value="ERROR"]')
         page.fill('#silence-form [name="environment"]', "prod")
         page.fill('#silence-form [name="application"]', "core-network")
+        page.fill('#silence-form [name="message"]', "Service restarted")
         page.click('#silence-form button[type="submit"]')
         page.wait_for_selector("text=/Silence \\d+ made: it matches 1 alert/")
         silenced = api(site, "GET", f"/api/alert/{alert_id}").json()
         assert silenced["silenced"] is True and silenced["status"] == "open"
         silence = api(site, "GET", f"/api/silence/{silenced['silence_id']}").json()
         assert silence["matchers"] == {"server": "maint-01", "severity": ["ERROR"], "environment": "prod",
-                                       "application": "core-network"}
+                                       "application": "core-network", "message": "Service restarted"}
         assert silence["comment"] == "kernel update" and silence["created_by"] == "operator"
         assert timedelta(minutes=119) < (datetime.fromisoformat(silence["ends_at"]) -
                                          datetime.now(timezone.utc)) <= timedelta(minutes=120)

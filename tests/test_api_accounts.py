@@ -103,3 +103,16 @@ def test_an_admin_resetting_their_own_password_from_the_page_stays_logged_in(tmp
     assert answer.status == 200
     renewed = {name: morsel.value for name, morsel in answer.cookies().items()}
     assert me(api, cookies=renewed).status == 200 and me(api, cookies=admin).status == 401
+
+
+def test_the_watchers_service_account_cannot_be_removed_and_is_listed_as_such(tmp_path):
+    """Removing it would stop the alert files reaching the API; the list says what it is."""
+    api = Api(tmp_path)
+    db.create_user(api.conn, "watcher", "operator", "x")
+    answer = api.call("DELETE", "/api/user/watcher")
+    assert answer.status == 409 and answer.json["field"] == "username"
+    assert "watcher" in answer.json["error"] and "service account" in answer.json["error"]
+    users = {u["username"]: u for u in api.call("GET", "/api/user").json["results"]}
+    assert "watcher" in users, "still there"
+    assert users["watcher"]["service"] and users["viewer"]["service"] is None
+    assert api.call("DELETE", "/api/user/viewer").status == 204, "other users are removed as before"

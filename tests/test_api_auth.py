@@ -45,6 +45,8 @@ MATRIX = [
     ("POST", "/api/silence", SILENCE, "operator"),
     ("POST", "/api/silence/preview", SILENCE, "operator"),
     ("GET", "/api/silence/{silence}", None, "viewer"),
+    ("PUT", "/api/silence/{silence}", SILENCE, "operator"),   # the operator's own silence
+    ("POST", "/api/silence/{silence}/extend", {"minutes": 30}, "operator"),
     ("DELETE", "/api/silence/{silence}", None, "operator"),   # the operator's own silence
     ("POST", "/api/silence/{silence}/end", None, "operator"),
     ("GET", "/api/audit", None, "admin"),
@@ -179,8 +181,8 @@ def scoped_status(method, path, role, where):
         return None  # admins see everything, teams or not
     if path in ("/metrics", "/api/unknown-senders"):
         return 403  # every machine at once, senders of no team: for unscoped users only
-    if (method, path) in (("POST", "/api/silence"), ("POST", "/api/silence/preview")):
-        return 403  # SILENCE matches servers of any provider: not inside the scope
+    if (method, path) in (("POST", "/api/silence"), ("POST", "/api/silence/preview"), ("PUT", "/api/silence/{silence}")):
+        return 403  # SILENCE matches servers of any provider: not inside the scope (an edit neither)
     if path.startswith("/api/silence/{silence}"):
         return None if role == "operator" else 404  # the operator's own silence; the viewer sees it not
     if where == "outside":

@@ -109,3 +109,44 @@ def test_an_unknown_key_is_refused_with_the_nearest_known_one_and_nothing_is_wri
     assert answer.status == 400 and answer.json["field"] == "intervall"
     assert answer.json["error"] == "unknown field 'intervall'; did you mean 'interval'?"
     assert list(api.machines_dir.iterdir()) == []
+
+
+
+def test_a_name_in_the_body_of_put_is_left_aside_when_text_and_refused_otherwise(api):
+    assert api.call("POST", "/api/machine", json=dict(V2, name="core-sw1")).status == 201
+    for kept in ("core-sw1", "core-sw2"):   # the address names the machine
+        assert api.call("PUT", "/api/machine/core-sw1", json=dict(V2, name=kept)).status == 200
+    for other in ({}, 7, None):
+        refused = api.call("PUT", "/api/machine/core-sw1", json=dict(V2, name=other))
+        assert refused.status == 400 and refused.json["field"] == "name", refused.json
+    assert sorted(p.name for p in api.machines_dir.iterdir()) == ["core-sw1.json"]
+
+
+def test_the_test_of_a_device_refuses_a_name_that_is_no_text(api):
+    refused = api.call("POST", "/api/machine/test", json=dict(V2, name={}))
+    assert refused.status == 400 and refused.json["field"] == "name", refused.json
+
+
+@pytest.mark.parametrize("method, path", [("POST", "/api/machine"), ("POST", "/api/machine/test")])
+def test_an_snmpv3_user_name_over_32_bytes_is_refused_naming_the_field(api, method, path):
+    body = {"name": "edge", "host": "127.0.0.1", "port": 9,
+            "snmp": {"version": "3", "user": "é" * 17, "auth_protocol": "SHA", "auth_key": "auth-secret"}}
+    refused = api.call(method, path, json=body)
+    assert refused.status == 400 and refused.json["field"] == "snmp.user", refused.json
+    assert "é" not in refused.json["error"]
+    assert not (api.machines_dir / "edge.json").exists()
+    body["snmp"]["user"] = "é" * 16   # 32 bytes
+    assert api.call(method, path, json=body).status < 300
+
+
+@pytest.mark.parametrize("method, path", [("POST", "/api/machine"), ("POST", "/api/machine/test")])
+def test_a_host_with_a_dns_label_over_63_characters_is_refused_naming_the_field(api, method, path):
+    body = dict(V2, name="edge", host="0" * 64)
+    refused = api.call(method, path, json=body)
+    assert refused.status == 400 and refused.json["field"] == "host", refused.json
+    assert not (api.machines_dir / "edge.json").exists()
+
+
+def test_a_dns_label_of_63_characters_is_taken(api):
+    body = dict(V2, name="edge", host="a" * 63 + ".example")
+    assert api.call("POST", "/api/machine", json=body).status == 201

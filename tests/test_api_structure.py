@@ -97,3 +97,30 @@ def test_the_pages_get_the_role_ranks_from_the_builder(tmp_path):
     assert json.loads(block) == ROLE_RANK
     common_js = (STATIC_DIR / "common.js").read_text()
     assert not any(role in common_js for role in ROLES), "common.js keeps its own copy of the roles"
+
+
+def test_every_reference_in_the_openapi_document_names_a_part_of_it():
+    document = openapi.spec({})
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            found.extend(v for k, v in node.items() if k == "$ref")
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(document)
+    assert found
+
+    def resolved(ref):
+        node = document
+        for part in ref.removeprefix("#/").split("/"):
+            if not isinstance(node, dict) or part not in node:
+                return False
+            node = node[part]
+        return True
+
+    assert [ref for ref in found if not ref.startswith("#/") or not resolved(ref)] == []

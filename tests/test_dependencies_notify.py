@@ -140,7 +140,7 @@ def test_the_core_and_its_children_in_any_order_give_one_message_for_the_core_na
         change(conn, machine, seconds, up=True)
         notifier.plan(at(seconds))
     notifier.plan(at(1000))
-    assert [title for title, _ in told(conn)][1:] == [f"[CRITICAL] resolved: core: {MACHINE_DOWN_MESSAGE}"]
+    assert [title for title, _ in told(conn)][1:] == [f"[RESOLVED] core: {MACHINE_DOWN_MESSAGE}"]
 
 
 def test_a_child_still_down_when_its_parent_answers_again_is_told_as_a_fault_of_its_own(world):

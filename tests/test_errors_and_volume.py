@@ -62,4 +62,4 @@ def test_errors_are_polled_graphed_and_alerted_past_their_threshold(tmp_path, ag
     specs = json.loads(html.split('id="graph-specs">')[1].split("</script>")[0])
     assert {g["key"] for g in specs["graphs"] if g["kind"] == "oid"} == {"errors:eth0", "errors:eth1"}
     row = html.split('data-key="eth0"')[1].split("</tr>")[0]
-    assert '<td class="num volume">8.64 MB / 864 kB</td>' in row, "yesterday's bytes: 800 b/s and 80 b/s for a day"
+    assert '<td class="num volume pair"><span class="v">8.64 MB</span> / <span class="v">864 kB</span></td>' in row, "yesterday's bytes: 800 b/s and 80 b/s for a day"

@@ -28,3 +28,11 @@ def test_same_message_at_another_time_is_another_happening():
 def test_other_alerts_and_events_are_all_kept_newest_first():
     log = device_log([DOWN], [alert(9, "2026-11-22T12:00:00+00:00", "Disk space running low.", "WARNING")])
     assert [e["message"] for e in log] == ["Disk space running low.", "Interface eth0 is down"]
+
+
+def test_a_resolved_alert_reads_resolved_even_if_it_was_acknowledged():
+    resolved = dict(alert(7, DOWN["time"], DOWN["message"], "CRITICAL"), acknowledged=True, status="resolved")
+    acked = dict(alert(8, UP["time"], "Disk space running low.", "WARNING"), acknowledged=True, status="acknowledged")
+    still = dict(alert(9, OLD["time"], "Fan 2 failed", "ERROR"), status="open")
+    log = device_log([], [resolved, acked, still])
+    assert {e["id"]: e["state"] for e in log} == {7: "resolved", 8: "ack", 9: None}

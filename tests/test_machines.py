@@ -237,3 +237,12 @@ def test_the_site_shows_a_file_with_an_unknown_key_as_a_config_error(tmp_path, c
     row = page[page.index('<tr class="config-error" data-machine="edge">'):]
     assert "unknown field &#39;intervall&#39;; did you mean &#39;interval&#39;?" in row[:row.index("</tr>")]
     assert not (tmp_path / "www" / "machines" / "edge.html").exists()
+
+
+def test_a_file_with_text_utf8_cannot_hold_is_refused_naming_the_key_never_the_value():
+    data = json.loads('{"host": "127.0.0.1", "snmp": {"version": "3", "user": "ops\\udafc", "auth_protocol": "SHA", '
+                      '"auth_key": "auth-secret"}}')
+    with pytest.raises(mc.MachineConfigError) as caught:
+        mc.validate(data, source="edge.json")
+    assert caught.value.field == "snmp.user" and "ops" not in str(caught.value)
+    assert str(caught.value).startswith("edge.json: snmp.user")

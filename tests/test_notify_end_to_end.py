@@ -63,7 +63,7 @@ def test_one_mail_when_the_device_stops_no_repeat_once_acknowledged_one_when_it_
         run.wait_for(lambda: len(subjects(run)) >= 2, "the mail telling it is resolved", timeout=120)
         time.sleep(3)
         assert len(subjects(run)) == 2
-        assert subjects(run)[1].startswith("[CRITICAL] resolved: sim-core-router:")
+        assert subjects(run)[1].startswith("[RESOLVED] sim-core-router:")
 
         # a viewer in a team scoped to the simulator's provider sees only its alerts
         assert requests.post(run.url + "/api/user", auth=admin, timeout=10, json={

@@ -69,12 +69,11 @@ def test_admin_adds_a_channel_sends_a_test_and_adds_a_rule_and_a_team(site):
         page.fill('#rule-form [name="name"]', "network")
         page.select_option('#rule-form [name="min_severity"]', "ERROR")
         page.fill('#rule-form [name="server"]', "edge-*, core-*")
-        page.fill('#rule-form [name="channels1"]', "nobody")
-        page.click('#rule-form button[type="submit"]')
-        page.wait_for_selector("#rule-error:has-text('no channel')")
-        page.fill('#rule-form [name="channels1"]', "ops")
+        page.click('#rule-form button[type="submit"]')          # no channel picked
+        page.wait_for_selector("#rule-error:has-text('channel')")
+        page.check('#rule-form input[name="channels1"][value="ops"]')
         page.fill('#rule-form [name="after2"]', "15")
-        page.fill('#rule-form [name="channels2"]', "ops")
+        page.check('#rule-form input[name="channels2"][value="ops"]')
         page.click('#rule-form button[type="submit"]')
         row = page.wait_for_selector('#rules tr[data-rule="network"]')
         assert "ERROR and worse" in row.text_content() and "after 15 min: ops" in row.text_content()
@@ -85,6 +84,43 @@ def test_admin_adds_a_channel_sends_a_test_and_adds_a_rule_and_a_team(site):
         page.click('#team-form button[type="submit"]')
         row = page.wait_for_selector('#teams tr[data-team="acme"]')
         assert "provider Acme" in row.text_content() and "viewer" in row.text_content()
+        assert [e for e in wp.errors if "400 (Bad Request)" not in e] == []
+        wp.close()
+
+
+def test_admin_edits_a_rule_and_a_channel_with_channels_picked_from_the_existing_ones(site):
+    import requests
+
+    admin = site.admin.headers
+    for name in ("mail-e", "pager-e"):
+        requests.post(site.url + "/api/notify/channel", headers=admin, timeout=10,
+                      json={"name": name, "url": "json://127.0.0.1:9/" + name}).raise_for_status()
+    requests.post(site.url + "/api/notify/rule", headers=admin, timeout=10, json={
+        "name": "db-e", "match": {"server": ["db-*"]}, "steps": [{"channels": ["mail-e"]}]}).raise_for_status()
+    with browser() as chromium, new_context(chromium) as context:
+        wp = open_as(context, site, site.admin, '#rules tr[data-rule="db-e"]')
+        page = wp.page
+        page.wait_for_selector('#rule-form input[name="channels1"][value="pager-e"]')   # a list, not a text box
+        page.locator('#rules tr[data-rule="db-e"] button.edit').click()
+        assert page.input_value('#rule-form [name="name"]') == "db-e"
+        assert page.input_value('#rule-form [name="server"]') == "db-*"
+        assert page.is_checked('#rule-form input[name="channels1"][value="mail-e"]')
+        assert not page.is_checked('#rule-form input[name="channels1"][value="pager-e"]')
+        page.check('#rule-form input[name="channels1"][value="pager-e"]')
+        page.fill('#rule-form [name="server"]', "db-*, sql-*")
+        page.click('#rule-form button[type="submit"]')
+        page.wait_for_selector("#notify-message:has-text('Rule db-e saved')")
+        rule = requests.get(site.url + "/api/notify/rule/db-e", headers=admin, timeout=10).json()
+        assert [step["channels"] for step in rule["steps"]] == [["mail-e", "pager-e"]] and rule["match"]["server"] == ["db-*", "sql-*"]
+
+        page.locator('#channels tr[data-channel="pager-e"] button.edit').click()
+        assert page.input_value('#channel-form [name="name"]') == "pager-e"
+        assert page.get_attribute('#channel-form [name="name"]', "readonly") is not None
+        page.check('#channel-form [name="admin"]')          # the URL left empty: the stored one is kept
+        page.click('#channel-form button[type="submit"]')
+        page.wait_for_selector("#notify-message:has-text('Channel pager-e saved')")
+        channel = requests.get(site.url + "/api/notify/channel/pager-e", headers=admin, timeout=10).json()
+        assert channel["admin"] is True and channel["scheme"] == "json"
         assert [e for e in wp.errors if "400 (Bad Request)" not in e] == []
         wp.close()
 

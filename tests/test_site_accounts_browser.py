@@ -135,3 +135,18 @@ def test_a_viewer_on_the_users_page_is_told_it_is_an_admins(chromium, site):
         wp.page.goto(site.url + "/users.html")
         wait_text(wp.page, "#users-message", "Only an admin")
         assert wp.page.locator("#users tbody tr").count() == 0
+
+
+def test_the_watchers_service_account_has_no_remove_button_and_says_what_it_is(chromium, site):
+    site.add_user("watcher", "operator")
+    with new_context(chromium) as context:
+        login(context, site, "admin", site.admin.password)
+        wp = WatchedPage(context)
+        page = wp.page
+        page.goto(site.url + "/users.html")
+        row = '#users tr[data-user="watcher"]'
+        page.wait_for_selector(row)
+        assert page.locator(f"{row} button.remove").count() == 0
+        assert "service account" in page.text_content(row)
+        assert page.locator('#users tr[data-user="viewer"] button.remove').count() == 1
+        assert script_errors(wp) == []

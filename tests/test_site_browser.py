@@ -164,7 +164,7 @@ def test_a_graph_is_fetched_when_scrolled_into_view_and_shows_every_point(chromi
 
 def test_the_last_day_is_drawn_before_plotly_runs_and_stays_when_it_cannot(chromium, site):
     fine = samples_lib.read_archive(site.samples_dir, "big-sw", samples_lib.FINE)
-    day = [x for x in fine if x["t"] > fine[-1]["t"] - 86400]         # the 24 h up to the last poll
+    day = [x for x in fine if x["t"] >= fine[-1]["t"] - 86400]        # the 24 h up to the last poll, both ends in
     with new_context(chromium) as context:
         login(context, site, site.viewer)
         context.route("**/plotly-*.min.js", lambda route: route.abort())
@@ -373,10 +373,10 @@ def test_hostile_text_is_shown_as_text_and_runs_nothing(chromium, site):
         wp.page.goto(site.url + "/machines/core-sw-01.html")
         show_graph(wp.page, "if-eth0")
         assert ALIAS in wp.page.text_content("#interfaces tbody tr:first-child .alias")
-        assert all(m in wp.page.text_content("#device-log") for m in XSS_MESSAGES)
+        assert all(m in wp.page.text_content("#alert-log") for m in XSS_MESSAGES)
         wp.page.hover("#interfaces tbody tr:first-child .alias")
         assert wp.page.evaluate("window.__xss") is None
-        assert wp.page.locator("#interfaces img, #device-log img, #device-log script").count() == 0
+        assert wp.page.locator("#interfaces img, #alert-log img, #alert-log script").count() == 0
         wp.close()
 
 
@@ -394,14 +394,14 @@ def test_logout_ends_the_session(chromium, site):
 def test_times_are_shown_in_the_viewers_zone_and_say_which(chromium, site, zone, suffix):
     with new_context(chromium, timezone_id=zone) as context:
         login(context, site, site.viewer)
-        wp = open_page(context, site.url + "/machines/core-sw-01.html", "#device-log time[data-local]")
-        iso = wp.page.get_attribute("#device-log time", "datetime")
-        shown = wp.page.text_content("#device-log time")
+        wp = open_page(context, site.url + "/machines/core-sw-01.html", "#alert-log time[data-local]")
+        iso = wp.page.get_attribute("#alert-log time", "datetime")
+        shown = wp.page.text_content("#alert-log time")
         local = datetime.fromisoformat(iso).astimezone(ZoneInfo(zone))
         if zone == "America/St_Johns" and local.utcoffset() != timedelta(hours=-3, minutes=-30):
             suffix = "-02:30"   # summer time
         assert shown == local.strftime("%Y-%m-%d %H:%M:%S") + " " + suffix
-        assert zone in wp.page.get_attribute("#device-log time", "title")
+        assert zone in wp.page.get_attribute("#alert-log time", "title")
         wp.close()
 
 

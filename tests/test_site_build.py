@@ -91,7 +91,7 @@ def test_plotly_is_shared_not_inlined_and_no_cdn(inputs):
 def test_dashboard_shows_states_and_config_error(inputs):
     run_build(inputs)
     html = page(inputs, "index.html")
-    row = re.search(r'<tr class="config-error" data-machine="broken">.*?</tr>', html, re.S).group(0)
+    row = re.search(r'<tr class="config-error" data-machine="broken"[^>]*>.*?</tr>', html, re.S).group(0)
     assert "config error" in row and "community" in row
     assert re.search(r'data-machine="core-sw-01"[^>]*>.*?state-up', html, re.S)
     assert re.search(r'data-machine="edge-rt-02"[^>]*>.*?state-down', html, re.S)
@@ -144,9 +144,9 @@ def test_machine_page_has_fixed_graph_ids_and_lazy_data_files(inputs):
     cells = re.search(r'<tr data-key="eth0".*?</tr>', html, re.S).group(0)
     assert f'title="{p95["day"]["date"]}"' in cells and f'title="{p95["month"]["month"]}, 1 days"' in cells
     assert units.bits_per_second(p95["day"]["in_bps"]) in cells
-    day_cell = re.search(r'<td class="num p95"[^>]*>(.*?)</td>', cells).group(1)
+    day_cell = re.search(r'<td class="num p95[^"]*"[^>]*>(.*?)</td>', cells).group(1)
     busier = "in" if p95["day"]["in_bps"] >= p95["day"]["out_bps"] else "out"
-    assert re.findall(r'<span class="busier">([^<]*)</span>', day_cell) == [
+    assert re.findall(r'<span class="v busier">([^<]*)</span>', day_cell) == [
         units.bits_per_second(p95["day"][f"{busier}_bps"])]                  # the direction transit is billed on
     assert live["graphs"]["cut"] == last["t"]
 
@@ -413,3 +413,36 @@ def test_api_on_another_origin_is_allowed_to_connect():
     assert "connect-src 'self';" in content_security_policy("")
     assert "connect-src 'self' https://api.example.org;" in content_security_policy("https://api.example.org/v/")
     assert "javascript" not in content_security_policy("javascript:alert(1)")
+
+
+def section_before(html, table_id) -> str:
+    """The heading of the section a table is in: the last <h2> before it."""
+    return re.findall(r"<h2[^>]*>([^<]*)</h2>", html[:html.index(f'id="{table_id}"')])[-1]
+
+
+def test_the_machine_page_names_its_alerts_and_its_device_log_for_what_they_hold(inputs):
+    run_build(inputs)
+    html = page(inputs, "machines/core-sw-01.html")
+    assert section_before(html, "alert-log") == "Alerts and events", "Vigie's alerts and state changes"
+    assert section_before(html, "device-messages") == "Device log", "what the device sent: syslog and traps"
+    assert html.count("<h2>Device log</h2>") == 1
+
+
+def test_the_login_page_shows_no_navigation(inputs):
+    """Before logging in there is nowhere to go: the login page has the brand and its form only."""
+    run_build(inputs)
+    login, index = page(inputs, "login.html"), page(inputs, "index.html")
+    assert "<nav" in index and 'id="search"' in index
+    assert "<nav" not in login and 'id="search"' not in login and 'id="logout"' not in login
+    assert 'id="login-form"' in login and 'class="brand"' in login
+
+
+def test_a_fresh_machine_says_why_its_percentiles_and_volumes_are_empty(inputs):
+    """Before the first whole UTC day the 95th percentiles and volumes cannot be known: the
+    cells say so, rather than '– / –'."""
+    sd.write_machine(inputs["machines_dir"], "fresh-sw")
+    sd.write_samples(inputs["samples_dir"], sd.make_samples("fresh-sw", NOW, interfaces=1, day_rows=10, days=0))
+    run_build(inputs)
+    row = re.search(r'<tr data-key="eth0".*?</tr>', page(inputs, "machines/fresh-sw.html"), re.S).group(0)
+    cells = re.findall(r'<td class="num (?:p95|volume)[^"]*"[^>]*>(.*?)</td>', row, re.S)
+    assert len(cells) == 4 and all("no whole day yet" in c and "–" not in c for c in cells), cells

@@ -280,3 +280,19 @@ def test_repeats_reach_the_api_as_duplicates_of_one_alert(tmp_path, api_server):
     assert [(a["message"], a["severity"], a["duplicate_count"]) for a in alerts] == [
         ("raid: array degraded", "ERROR", 1)]
     assert alerts[0]["fingerprint"].startswith("syslog:rt1:")
+
+
+def test_the_counters_start_at_zero_before_the_first_message(tmp_path):
+    """/metrics shows the intake's counters from its start, at 0, not only once a message came."""
+    from vigie import metrics
+
+    intake = SyslogIntake(tmp_path).start()
+    try:
+        stats = intake.logs_dir / ".syslog-intake.json"
+        wait_until(stats.exists, 10, "the intake's counters written at its start")
+        text = metrics.exposition(intake.machines_dir, tmp_path / "samples", logs_dir=intake.logs_dir).decode()
+    finally:
+        intake.stop()
+    assert "vigie_syslog_messages_received_total 0" in text
+    assert "vigie_syslog_messages_written_total 0" in text
+    assert 'vigie_syslog_messages_dropped_total{reason="unknown_rate"} 0' in text

@@ -12,6 +12,8 @@ from vigie.samples import SamplesError, read_current
 STATUS_FIELDS = ("state", "since", "last_seen", "answering", "consecutive_failures", "last_error",
                  "uptime_seconds", "uptime_as_of", "sys_name", "sys_descr", "sys_location", "sys_contact",
                  "sys_object_id")
+# A machine's states, the worst first: how lists sort and filter machines by state.
+MACHINE_STATES = ("down", "unknown", "up")
 INTERFACE_FIELDS = ("index", "name", "descr", "alias", "speed_bps", "oper_status", "admin_status", "in_bps",
                     "out_bps", "utilisation_percent", "in_peak_bps", "out_peak_bps", "unknown_since",
                     "last_oper_status")
@@ -26,6 +28,13 @@ def live_state(view: dict) -> dict:
         "oids": {name: {"last": oid.get("last"), "unit": oid.get("unit"), "type": oid.get("type")}
                  for name, oid in (view.get("oids") or {}).items()},
     }
+
+
+def state_of(live: dict) -> str:
+    """A machine's state from its live view: "unknown" when it has none (never polled,
+    samples unreadable) or an unexpected one."""
+    state = ((live or {}).get("status") or {}).get("state")
+    return state if state in MACHINE_STATES else "unknown"
 
 
 def read_live(samples_dir, machine: str) -> dict:

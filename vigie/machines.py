@@ -101,9 +101,50 @@ def validate(data, source=None) -> dict:
     if error is not None:
         field, message = describe(error)
         raise MachineConfigError(source, field, message)
+    unreadable = _not_text(data)
+    if unreadable is not None:
+        raise MachineConfigError(source, unreadable, f"{unreadable}: not text (an unpaired surrogate: "
+                                                     "\\ud800 to \\udfff alone cannot be written in UTF-8)")
+    for key in SNMP_ADMIN_STRINGS:
+        text = (data.get("snmp") or {}).get(key)
+        if isinstance(text, str) and len(text.encode("utf-8")) > SNMP_ADMIN_BYTES:
+            raise MachineConfigError(source, f"snmp.{key}", f"snmp.{key}: more than {SNMP_ADMIN_BYTES} bytes in "
+                                                            "UTF-8 (an SNMPv3 name, RFC 3414)")
+    host = data.get("host")
+    if isinstance(host, str) and ":" not in host and max(map(len, host.split("."))) > DNS_LABEL_MAX:
+        raise MachineConfigError(source, "host", f"host: a DNS name's parts between dots are at most "
+                                                 f"{DNS_LABEL_MAX} characters (RFC 1035)")
     config = defaults()
     config.update(copy.deepcopy(data))
     return config
+
+
+DNS_LABEL_MAX = 63
+
+
+SNMP_ADMIN_STRINGS = ("user", "context")   # SnmpAdminString (SIZE(0..32)): bytes, not characters
+SNMP_ADMIN_BYTES = 32
+
+
+def _not_text(node, where: str = ""):
+    """The dotted place of the first string (key or value) that UTF-8 cannot hold, or None."""
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        place = f"{where}.{key}" if where else str(key)
+        if isinstance(key, str) and _unpaired(key) or isinstance(value, str) and _unpaired(value):
+            return place
+        inner = _not_text(value, place)
+        if inner is not None:
+            return inner
+    return None
+
+
+def _unpaired(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _unknown_key_within(error):

@@ -7,6 +7,11 @@ ROLE_RANK from the site builder as JSON).
 """
 
 ROLES = ("viewer", "operator", "admin")
+
+# Accounts the parts of Vigie use to reach the API (`make run` and systemd/install.sh make
+# them), with what each does: an admin cannot remove one from the Users page or the API.
+WATCHER_USER = "watcher"
+SERVICE_ACCOUNTS = {WATCHER_USER: "the watcher's account: it sends the alert files to the API"}
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES, start=1)}
 
 

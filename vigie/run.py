@@ -34,10 +34,10 @@ from vigie import config, paths
 from vigie.atomic import atomic_write_json, atomic_write_text
 from vigie.config import Flag
 from vigie.logs import add_logging_options, setup_logging
+from vigie.roles import WATCHER_USER
 
 PYTHON = sys.executable
 SIM_DEVICES = ("sim-core-router", "sim-edge-switch", "sim-office-gw")
-WATCHER_USER = "watcher"
 STOP_GRACE_SECONDS = 10.0
 MIN_POLL_SECONDS = 5  # the shortest interval a machine file accepts
 _PR_SET_PDEATHSIG = 1
@@ -384,11 +384,13 @@ def ensure_watcher_token(folders: dict, output: Output, cwd: Path, env: dict, ru
     return token
 
 
-def write_run_config(cfg, url: str, syslog_port_, device_names: list) -> Path:
+def write_run_config(cfg, url: str, syslog_port_) -> Path:
     """The configuration every command started reads: this command's, with the address the API
     listens on, the collector's quick rescans, the syslog port found free, the generator's
     settings of this run, the loopback open to the Devices page's discovery, and a hold of
-    dependencies fit for the simulated devices' poll interval (unless one was set)."""
+    dependencies fit for the simulated devices' poll interval (unless one was set). The
+    generator's application alerts are about its own fleet (web-01, db-01, ...), never the
+    simulated routers and switches, whose alerts come from polling them."""
     data = Path(cfg["paths"]["data"]).resolve()
     run = cfg["run"]
     hold = cfg["dependencies"]["hold_seconds"] if cfg.origin("dependencies.hold_seconds") != "default" \
@@ -399,7 +401,7 @@ def write_run_config(cfg, url: str, syslog_port_, device_names: list) -> Path:
         "syslog.listen": [f"udp://127.0.0.1:{syslog_port_}", f"tcp://127.0.0.1:{syslog_port_}"] if syslog_port_
         else cfg["syslog"]["listen"],
         "generate.count": run["generate_count"], "generate.span": f"{max(1, int(run['generate_every'] or 60))}s",
-        "generate.servers": ",".join(device_names) or cfg["generate"]["servers"],
+        "generate.servers": cfg["generate"]["servers"],
         # the simulated devices answer on loopback: the Devices page's discovery may sweep it
         "api.discovery_networks": cfg["api"]["discovery_networks"] or ["127.0.0.0/8"],
         **{f"paths.{key}": str(Path(value).resolve()) for key, value in cfg["paths"].items() if value},
@@ -502,7 +504,7 @@ def run(args, output: Output) -> int:
     except RuntimeError as exc:
         output.line("run", f"error: {exc}")
         return 1
-    run_config = write_run_config(args.cfg, url, port, list(SIM_DEVICES[:args.devices]))
+    run_config = write_run_config(args.cfg, url, port)
     env = {key: value for key, value in os.environ.items() if key not in config.env_names()}
     env.update({"PYTHONUNBUFFERED": "1", "VIGIE_PYTHON": PYTHON, "SNMPSIM_ALLOW_ROOT": "true"})
     env.pop("JOURNAL_STREAM", None)

@@ -109,24 +109,31 @@ def machine_fields(name: str, config: dict) -> dict:
             "environment": str(tags.get("environment", "")).lower()}
 
 
+def _equal_values(matcher) -> list:
+    """The values a silence's matcher on one field requires it to equal: the string, or
+    those of its "=" conditions (a regular or negative condition pins nothing: it only
+    narrows what the others hold, or reaches outside)."""
+    if isinstance(matcher, str):
+        return [matcher]
+    if isinstance(matcher, list):
+        return [c["value"] for c in matcher if isinstance(c, dict) and c.get("op") == "="]
+    return []
+
+
+def _pins(key: str, value: str, allowed) -> bool:
+    if key == "server":
+        return value in allowed or (not is_glob(value) and any(fnmatch.fnmatchcase(value, p) for p in allowed))
+    return value in allowed
+
+
 def silence_inside(matchers: dict, scopes) -> bool:
     """Whether a silence's matchers hold it inside one of the scopes: every key of that
     scope matched exactly (for servers: by a name the scope's patterns cover, or by the
-    very pattern the scope allows), so it can silence nothing outside."""
+    very pattern the scope allows), so it can silence nothing outside. Every condition
+    of a silence must hold, so its other conditions (regular, negative) only narrow it."""
     for one in scopes or ():
-        pinned = True
-        for key, allowed in one.items():
-            value = matchers.get(key)
-            if not isinstance(value, str):
-                pinned = False
-            elif key == "server":
-                pinned = value in allowed or (not is_glob(value) and any(
-                    fnmatch.fnmatchcase(value, p) for p in allowed))
-            else:
-                pinned = value in allowed
-            if not pinned:
-                break
-        if pinned:
+        if all(any(_pins(key, value, allowed) for value in _equal_values(matchers.get(key)))
+               for key, allowed in one.items()):
             return True
     return False
 

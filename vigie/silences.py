@@ -14,9 +14,12 @@ wall-clock time inside the range escapes it.
 """
 
 import fnmatch
+import functools
 import re
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import re2
 
 from vigie.alert import SEVERITIES, AlertError, clean_text, normalize_severity, parse_timestamp
 from vigie.errors import InputError, refuse_unknown_fields
@@ -37,9 +40,97 @@ class SilenceError(InputError):
 
 
 # ---------------------------------------------------------------- matchers
+#
+# A matcher on a text field (server, application, environment, provider, message) is
+# either a string, "equal" as silences always read it (server exact or a glob, message
+# containing the text in any case, the others exactly), or a list of conditions
+# {"op", "value"}, all of which must hold, as Alertmanager writes them:
+#   "="  equal (as a string reads),       "!=" not equal (the opposite of "="),
+#   "=~" the whole value matches the regular expression, "!~" it does not.
+# Regular expressions are RE2's, as Alertmanager's (Go's regexp): case-sensitive, no
+# back-references or look-around, and matched in time linear in the text, so no
+# expression an operator writes can stall the intake that checks every alert with it.
+# A single "=" condition is kept as its string, so silences stored before conditions
+# existed read the same. Severity stays a list of severities (the alert's is among them).
+
+EQUAL, NOT_EQUAL, REGEX, NOT_REGEX = "=", "!=", "=~", "!~"
+OPERATORS = (EQUAL, NOT_EQUAL, REGEX, NOT_REGEX)
+NEGATIVE = (NOT_EQUAL, NOT_REGEX)
+MAX_REGEX = 256          # characters of a regular expression
+MAX_CONDITIONS = 10      # conditions on one field
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False   # a bad expression is the caller's 400, not a line on stderr
+
+
+@functools.lru_cache(maxsize=4096)
+def regex(pattern: str):
+    """The compiled RE2 expression; re2.error when it is not one."""
+    return re2.compile(pattern, _RE2_OPTIONS)
+
+
+def regex_error(pattern: str):
+    """Why `pattern` is not an RE2 regular expression, or None."""
+    try:
+        regex(pattern)
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else "not a regular expression"
+        return reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
+    return None
+
+
+# Texts a regular expression is tried on to tell whether it holds every value (".*", ".+").
+_ANY_TEXTS = ("x", "web-01", "Z9 _-./:@", "DISK full on /var (98%)", "a" * 40)
+
+
+def _condition(field, raw) -> dict:
+    """{"op", "value"} checked; a regular expression compiled to find its errors."""
+    if isinstance(raw, str):
+        raw = {"op": EQUAL, "value": raw}
+    if not isinstance(raw, dict) or set(raw) != {"op", "value"}:
+        raise SilenceError(field, f"{field}: a text, or conditions {{\"op\": \"=~\", \"value\": \"web-.*\"}} "
+                                  f"(op one of {', '.join(OPERATORS)})")
+    op = raw["op"]
+    if op not in OPERATORS:
+        raise SilenceError(field, f"{field}: unknown op {op!r}: expected one of {', '.join(OPERATORS)}")
+    try:
+        value = clean_text(field, raw["value"])
+    except AlertError as exc:
+        raise SilenceError(field, exc.message) from None
+    if op in (REGEX, NOT_REGEX):
+        if len(value) > MAX_REGEX:
+            raise SilenceError(field, f"{field}: a regular expression of at most {MAX_REGEX} characters")
+        why = regex_error(value)
+        if why is not None:
+            raise SilenceError(field, f"{field}: bad regular expression {value!r}: {why} (RE2 syntax, as in "
+                                      f"Alertmanager)")
+    elif field == "matchers.environment":
+        value = value.lower()
+    return {"op": op, "value": value}
+
+
+def _text_matcher(field, value):
+    """A text field's matcher normalised: a string, or a list of conditions."""
+    items = value if isinstance(value, list) else [value]
+    if not items or len(items) > MAX_CONDITIONS:
+        raise SilenceError(field, f"{field}: from 1 to {MAX_CONDITIONS} conditions")
+    conditions = []
+    for item in items:
+        condition = _condition(field, item)
+        if condition not in conditions:
+            conditions.append(condition)
+    if len(conditions) == 1 and conditions[0]["op"] == EQUAL:
+        return conditions[0]["value"]
+    return conditions
+
+
+def conditions(value) -> list:
+    """A text field's matcher as its list of conditions (a string is one "=")."""
+    return [{"op": EQUAL, "value": value}] if isinstance(value, str) else list(value)
+
 
 def normalize_matchers(raw) -> dict:
-    """{"server": "edge-*", "severity": ["CRITICAL"], ...} checked and normalised."""
+    """{"server": "edge-*", "severity": ["CRITICAL"], "message": [{"op": "!~", "value": ".*test.*"}]}
+    checked and normalised."""
     if not isinstance(raw, dict):
         raise SilenceError("matchers", "matchers must be an object such as {\"server\": \"web-*\"}")
     matchers = {}
@@ -56,11 +147,7 @@ def normalize_matchers(raw) -> dict:
             except AlertError as exc:
                 raise SilenceError(field, exc.message) from None
             continue
-        try:
-            text = clean_text(key, value)
-        except AlertError as exc:
-            raise SilenceError(field, exc.message) from None
-        matchers[key] = text.lower() if key == "environment" else text
+        matchers[key] = _text_matcher(field, value)
     if not matchers:
         raise SilenceError("matchers", "give at least one matcher: a silence matching everything would hide every alert")
     return matchers
@@ -70,33 +157,67 @@ def is_glob(pattern: str) -> bool:
     return any(c in pattern for c in GLOB_CHARACTERS)
 
 
+def describe(matchers: dict) -> str:
+    """The matchers as Alertmanager writes them: 'server=~"web-.*", severity="CRITICAL|ERROR"'."""
+    parts = []
+    for key, value in sorted(matchers.items()):
+        if key == "severity":
+            parts.append(f'severity="{"|".join(value)}"')
+        else:
+            parts += [f'{key}{c["op"]}"{c["value"]}"' for c in conditions(value)]
+    return ", ".join(parts)
+
+
+def _equal(key: str, pattern: str, value: str) -> bool:
+    """"=" as silences read it: server exact or glob, message containing (any case), else exact."""
+    if key == "server":
+        return fnmatch.fnmatchcase(value, pattern) if is_glob(pattern) else value == pattern
+    if key == "message":
+        return pattern.casefold() in value.casefold()
+    return value == pattern
+
+
+def holds(key: str, condition: dict, value: str) -> bool:
+    """Whether one condition on the field `key` holds for the alert's `value`."""
+    op, pattern = condition["op"], condition["value"]
+    if op in (EQUAL, NOT_EQUAL):
+        return _equal(key, pattern, value) == (op == EQUAL)
+    return (regex(pattern).fullmatch(value) is not None) == (op == REGEX)
+
+
 def matches(matchers: dict, alert: dict) -> bool:
-    """Whether an alert (the seven fields) matches every matcher: server exact or glob
-    (`*`, `?`, `[...]`, case-sensitive), severity among those listed, message containing
-    the text (any case), the others exactly."""
+    """Whether an alert (the seven fields) matches every matcher: for each text field
+    every condition holds (see above), the severity is among those listed."""
     for key, value in matchers.items():
-        if key == "server":
-            if not (fnmatch.fnmatchcase(alert["server"], value) if is_glob(value) else alert["server"] == value):
-                return False
-        elif key == "severity":
+        if key == "severity":
             if alert["severity"] not in value:
                 return False
-        elif key == "message":
-            if value.casefold() not in alert["message"].casefold():
-                return False
-        elif alert[key] != value:
+        elif not all(holds(key, c, alert[key]) for c in conditions(value)):
             return False
     return True
 
 
+def _holds_all(key: str, condition: dict) -> bool:
+    """Whether a condition holds every value there can be: a server glob of `*` (and at
+    most one `?`), a regular expression matching any text tried; never a negative one
+    (it leaves nearly everything, so it narrows nothing worth counting)."""
+    op, pattern = condition["op"], condition["value"]
+    if op == EQUAL:
+        rest = pattern.replace("*", "")
+        return key == "server" and (rest == "" or (rest == "?" and "*" in pattern))
+    if op == REGEX:
+        return all(regex(pattern).fullmatch(text) for text in _ANY_TEXTS)
+    return True
+
+
 def matches_everything(matchers: dict) -> bool:
-    """Whether the matchers hold every alert there can be: each one given is a server
-    pattern of `*` (and at most one `?`), or every severity."""
+    """Whether the matchers hold every alert there can be (or all but some few): each
+    one given is every severity, or conditions of which none narrows (a server glob of
+    `*`, a regular expression matching anything, a negative condition)."""
     def holds_all(key, value):
-        if key == "server":
-            rest = value.replace("*", "")
-            return rest == "" or (rest == "?" and "*" in value)
-        return key == "severity" and set(value) >= set(SEVERITIES)
+        if key == "severity":
+            return set(value) >= set(SEVERITIES)
+        return all(_holds_all(key, c) for c in conditions(value))
     return bool(matchers) and all(holds_all(key, value) for key, value in matchers.items())
 
 
@@ -121,7 +242,7 @@ class MatcherIndex:
         self.by_server, self.others = {}, []
         for silence in silences:
             server = silence["matchers"].get("server")
-            if server is not None and not is_glob(server):
+            if isinstance(server, str) and not is_glob(server):
                 self.by_server.setdefault(server, []).append(silence)
             else:
                 self.others.append(silence)

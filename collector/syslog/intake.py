@@ -50,6 +50,9 @@ DEFAULT_LISTEN = ("udp://127.0.0.1:5514", "tcp://127.0.0.1:5514")
 FLUSH_SECONDS = 0.2
 MAX_PENDING_LINES = 20000
 STATS_FILE = ".syslog-intake.json"
+# the counters written from the start, at 0, so /metrics has them before the first message
+COUNTERS = ("received", "written", "truncated", "dropped_empty", "dropped_unknown_rate", "dropped_write_error",
+            "dropped_connections", "dropped_by_the_kernel", "alerts_written")
 SEEN_FINGERPRINTS = 10000
 UDP_RECEIVE_BUFFER = 8 * 1024 * 1024
 
@@ -95,7 +98,7 @@ class Intake:
         self.alerts_seen = OrderedDict()
         self.alert_budget = RateLimit(args.max_alerts_per_minute / 60, max(1, args.max_alerts_per_minute / 6))
         self.unknown = RateLimit(args.unknown_per_minute / 60, max(1, args.unknown_per_minute / 2))
-        self.stats = Counter()
+        self.stats = Counter(dict.fromkeys(COUNTERS, 0))
         self.bad_files = set()
         self.failing = None
         self.udp_sockets = []
@@ -358,6 +361,7 @@ async def serve(args, listens: list) -> int:
     if args.ports_file:
         atomic_write_text(args.ports_file, "".join(u + "\n" for u in urls))
     log.info("listening on %s; device logs in %s", ", ".join(urls), intake.logs_dir)
+    intake.write_stats()   # the counters, at 0, from the start
     last_report = Counter()
 
     async def flush():

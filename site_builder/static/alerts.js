@@ -1,6 +1,7 @@
 /* Alerts console: views (what needs attention first), filters, sorting, paging, and an
    alert's detail with its history, where an operator acknowledges for a while, shelves,
-   resolves, adds a note or makes a silence from it. The alerts of devices unreachable
+   resolves, adds a note or makes a silence from it; an operator also selects rows and
+   acknowledges, shelves or resolves them at once with one note. The alerts of devices unreachable
    behind a machine that is down (suppressed) are folded under that root cause: "and 12
    behind it" opens them beneath it; a box lists them among the others.
    Live against the API when it answers and the user is logged in; otherwise the
@@ -12,7 +13,7 @@
   var RANK = JSON.parse(document.getElementById("severity-rank").textContent);  // least severe 0
   var VIEWS = JSON.parse(document.getElementById("alert-views").textContent);   // the first is the default
   var TEXT_FILTERS = ["server", "environment", "application", "provider", "q"];
-  var state = { ordering: "-timestamp", offset: 0, live: false, who: null, detail: null, opened: {} };
+  var state = { ordering: "-timestamp", offset: 0, live: false, who: null, detail: null, opened: {}, selected: {} };
   var snapshot = JSON.parse(document.getElementById("alerts-snapshot").textContent);
   var MACHINES = {};   // servers with a machine page
   JSON.parse(document.getElementById("alert-machines").textContent).forEach(function (m) { MACHINES[m] = true; });
@@ -260,10 +261,14 @@
 
   function show(page) {
     tbody.textContent = "";
+    keepSelected(page.results);
     page.results.forEach(function (a) {
-      tbody.appendChild(alertRow(a));
+      var tr = alertRow(a);
+      if (canSelect()) selectBox(tr, a);
+      tbody.appendChild(tr);
       if (state.opened[a.id] && a.suppressing && folded()) openBehind(a);
     });
+    showSelection();
     if (!page.results.length) {
       var tr = document.createElement("tr");
       cell(tr, "No alert matches these filters.").colSpan = 11;
@@ -304,6 +309,96 @@
       message(r.status === 200 && r.body ? r.body.acknowledged + " alerts acknowledged." : refused(r));
       refresh();
     });
+  }
+
+  /* ---- the selection: an operator ticks rows of the page (or all of them) and acknowledges,
+     shelves or resolves them with one note, through each alert's own route, so each one
+     is checked as if it were done alone (role, team scope, its status). A viewer has no
+     boxes. The selection is of the rows shown: a row that leaves the page leaves it. */
+  function canSelect() { return state.live && Vigie.can(state.who, "operator"); }
+
+  function keepSelected(results) {
+    var shown = {};
+    results.forEach(function (a) { shown[a.id] = true; });
+    Object.keys(state.selected).forEach(function (id) { if (!shown[id]) delete state.selected[id]; });
+  }
+
+  function selectBox(tr, a) {
+    var box = element("input", null, "select");
+    box.type = "checkbox";
+    box.value = a.id;
+    box.checked = !!state.selected[a.id];
+    box.setAttribute("aria-label", "Select alert #" + a.id);
+    box.addEventListener("change", function () {
+      if (box.checked) state.selected[a.id] = true; else delete state.selected[a.id];
+      showSelection();
+    });
+    tr.cells[0].insertBefore(box, tr.cells[0].firstChild);
+  }
+
+  function pageBoxes() { return Array.prototype.slice.call(tbody.querySelectorAll("tr:not(.behind) input.select")); }
+
+  function showSelection() {
+    var n = Object.keys(state.selected).length, boxes = pageBoxes(), all = document.getElementById("select-page");
+    var ticked = boxes.filter(function (b) { return b.checked; }).length;
+    all.hidden = !canSelect() || !boxes.length;
+    all.checked = boxes.length > 0 && ticked === boxes.length;
+    all.indeterminate = ticked > 0 && ticked < boxes.length;
+    document.getElementById("bulk-bar").hidden = !canSelect() || !n;
+    document.getElementById("bulk-count").textContent = n + " selected";
+  }
+
+  function selectPage(on) {
+    pageBoxes().forEach(function (b) {
+      b.checked = on;
+      if (on) state.selected[b.value] = true; else delete state.selected[b.value];
+    });
+    showSelection();
+  }
+
+  /* One action on every selected alert, one after the other; those refused stay selected. */
+  function actOnSelection(verb, body, words) {
+    var bar = document.getElementById("bulk-bar"), note = bar.note.value.trim(), done = 0, refusals = [];
+    var ids = Object.keys(state.selected).map(Number).sort(function (x, y) { return x - y; });
+    if (note) body.note = note;
+    bar.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+    message(words.doing + " " + ids.length + " alert" + (ids.length === 1 ? "" : "s") + "…");
+    var run = ids.reduce(function (previous, id) {
+      return previous.then(function () {
+        return Vigie.api("POST", "/api/alert/" + id + "/" + verb, body).then(function (r) {
+          if (r.status === 200) { done += 1; delete state.selected[id]; } else refusals.push("#" + id + ": " + ((r.body && r.body.error) || "HTTP " + r.status));
+        }, function () { refusals.push("#" + id + ": the server cannot be reached"); });
+      });
+    }, Promise.resolve());
+    return run.then(function () {
+      bar.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
+      if (!refusals.length) bar.note.value = "";
+      message(done + " alert" + (done === 1 ? "" : "s") + " " + words.done + "." +
+        (refusals.length ? " Not done: " + refusals.join("; ") : ""));
+      return refresh();
+    });
+  }
+
+  function wireSelection() {
+    var bar = document.getElementById("bulk-bar");
+    document.getElementById("select-page").addEventListener("change", function (e) { selectPage(e.target.checked); });
+    document.getElementById("bulk-clear").addEventListener("click", function () {
+      state.selected = {};
+      pageBoxes().forEach(function (b) { b.checked = false; });
+      showSelection();
+    });
+    document.getElementById("bulk-selected-ack").addEventListener("click", function () {
+      actOnSelection("ack", minutesBody(bar.ack_for), { doing: "Acknowledging", done: "acknowledged" });
+    });
+    document.getElementById("bulk-selected-shelve").addEventListener("click", function () {
+      actOnSelection("shelve", minutesBody(bar.shelve_for), { doing: "Shelving", done: "shelved" });
+    });
+    document.getElementById("bulk-selected-resolve").addEventListener("click", function () {
+      var n = Object.keys(state.selected).length;
+      if (!window.confirm("Resolve the " + n + " selected alert" + (n === 1 ? "" : "s") + "?")) return;
+      actOnSelection("resolve", {}, { doing: "Resolving", done: "resolved" });
+    });
+    bar.addEventListener("submit", function (e) { e.preventDefault(); });
   }
 
   /* ---- one alert: its facts, its history, what an operator may do */
@@ -353,8 +448,10 @@
     document.getElementById("detail-silence").href = "silences.html?" + query(silenceFields(a));
   }
 
+  /* A silence for alerts like this one: same server, severity and message (a matcher
+     "containing" it), not every alert of that severity on the host. */
   function silenceFields(a) {
-    var f = { server: a.server, severity: a.severity };
+    var f = { server: a.server, severity: a.severity, message: a.message };
     ["environment", "application"].forEach(function (k) { if (a[k]) f[k] = a[k]; });
     f.comment = "like alert #" + a.id + ": " + a.message;
     return f;
@@ -494,17 +591,28 @@
     });
   }
 
+  /* On a phone the filters are folded under their summary, which says how many are in use. */
+  var PHONE = window.matchMedia ? window.matchMedia("(max-width: 640px)") : { matches: false };
+  function summarise() {
+    var used = Object.keys(readForm()).length + (form.behind.checked ? 1 : 0);
+    document.getElementById("filters-summary").textContent =
+      view(form.view.value).label + (used ? " · " + used + " filter" + (used > 1 ? "s" : "") + " in use" : "");
+  }
+
   function syncUrl() {
     var extra = state.ordering !== "-timestamp" ? { ordering: state.ordering } : {};
     if (form.view.value !== VIEWS[0].name) extra.view = form.view.value;
     if (form.behind.checked) extra.behind = "1";
     history.replaceState(null, "", "?" + query(readForm(), extra));
+    summarise();
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     form = document.getElementById("filters");
     tbody = document.querySelector("#alerts tbody");
     writeFilters(new URLSearchParams(location.search));
+    if (PHONE.matches) document.getElementById("filters-fold").open = false;
+    summarise();
     form.addEventListener("submit", function (e) { e.preventDefault(); state.offset = 0; syncUrl(); refresh(); });
     form.addEventListener("change", function () { state.offset = 0; syncUrl(); refresh(); });
     form.addEventListener("reset", function () { setTimeout(function () { state.offset = 0; syncUrl(); refresh(); }, 0); });
@@ -521,6 +629,7 @@
     document.getElementById("next-page").addEventListener("click", function () { state.offset += PAGE; refresh(); });
     document.getElementById("bulk-ack").addEventListener("click", bulkAcknowledge);
     wireDetail();
+    wireSelection();
     Vigie.me.then(function (who) {
       state.who = who;
       state.live = who.state === "user";

@@ -156,6 +156,7 @@ var Vigie = (function () {
     var whoami = document.getElementById("whoami");
     var login = document.getElementById("login-link");
     var logout = document.getElementById("logout");
+    if (!whoami) { applyRoles(who); return; }   /* the login page has no account links */
     if (who.state === "user") {
       whoami.textContent = who.username + " (" + who.role + ")";
       whoami.hidden = false;
@@ -248,11 +249,47 @@ var Vigie = (function () {
     return b;
   }
 
+  /* Machines by state (the dashboard and the Devices page): a form's State select
+     (data-state-filter, its options the states worst first) and Sort select
+     (data-state-sort), kept in the address as ?state=down&sort=state. */
+  var STATE_PARAMS = ["state", "sort"];
+
+  function stateChoice(form) {
+    var p = new URLSearchParams(location.search), filter = form.querySelector("[data-state-filter]");
+    var sort = form.querySelector("[data-state-sort]");
+    var known = Array.prototype.map.call(filter.options, function (o) { return o.value; });
+    filter.value = known.indexOf(p.get("state")) > 0 ? p.get("state") : "";
+    sort.value = p.get("sort") === "state" ? "state" : "";
+    return { state: filter.value, byState: sort.value === "state", order: known.slice(1).concat(["error"]) };
+  }
+
+  function keepStateChoice(form) {
+    var p = new URLSearchParams(location.search);
+    STATE_PARAMS.forEach(function (name) {
+      var select = form.querySelector('[name="' + name + '"]');
+      p.delete(name);
+      if (select && select.value) p.set(name, select.value);
+    });
+    history.replaceState(null, "", "?" + p.toString() + location.hash);
+  }
+
+  /* The rows (data-machine, data-state) to show for the choice, in order: those in the
+     wanted state, the worst first when sorted by state, else by their first order. */
+  function stateRows(rows, choice) {
+    rows.forEach(function (r, i) { if (r.dataset.order === undefined) r.dataset.order = String(i); });
+    var rank = function (r) { var i = choice.order.indexOf(r.dataset.state); return i < 0 ? choice.order.length : i; };
+    var shown = rows.filter(function (r) { return !choice.state || r.dataset.state === choice.state; });
+    return shown.sort(function (a, b) {
+      return (choice.byState ? rank(a) - rank(b) : 0) || Number(a.dataset.order) - Number(b.dataset.order);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     showLocalTimes();
     watchForNewBuild();
     me.then(showAccount);
-    document.getElementById("logout").addEventListener("click", function () {
+    var logout = document.getElementById("logout");
+    if (logout) logout.addEventListener("click", function () {
       api("POST", "/api/logout").then(function () { location.href = root + "index.html"; },
                                       function () { location.href = root + "index.html"; });
     });
@@ -262,5 +299,6 @@ var Vigie = (function () {
            zoneText: zoneOffset, duration: duration,
            localTime: localTime, timeElement: timeElement, textWithTimes: textWithTimes,
            showLocalTimes: showLocalTimes, notice: notice, root: root, cookie: cookie, cell: cell,
-           button: button, rows: rows };
+           button: button, rows: rows, stateChoice: stateChoice, keepStateChoice: keepStateChoice,
+           stateRows: stateRows };
 })();

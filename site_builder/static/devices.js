@@ -253,12 +253,37 @@
 
   var actionButton = Vigie.button;
 
+  /* A machine's state from its live view (GET /api/machine): unknown when it has none
+     or one the State select (the builder's list) does not know. */
+  function stateOf(m) {
+    var state = m.live && m.live.status && m.live.status.state;
+    var known = document.querySelector('#device-view [data-state-filter] option[value="' + state + '"]');
+    return state && known ? state : "unknown";
+  }
+
+  /* The rows shown for the State and Sort choice of the address (?state=down&sort=state). */
+  function applyView() {
+    var form = document.getElementById("device-view"), tbody = document.querySelector("#devices tbody");
+    var choice = Vigie.stateChoice(form), rows = Array.prototype.slice.call(tbody.querySelectorAll("tr[data-state]"));
+    var shown = Vigie.stateRows(rows, choice);
+    rows.forEach(function (r) { r.hidden = shown.indexOf(r) < 0; });
+    shown.concat(rows.filter(function (r) { return r.hidden; })).forEach(function (r) { tbody.appendChild(r); });
+    var machines = function (list) { return list.filter(function (r) { return r.dataset.state !== "error"; }).length; };
+    document.getElementById("device-view-count").textContent =
+      choice.state ? machines(shown) + " of " + machines(rows) + " devices" : "";
+  }
+
   function showMachines(list) {
     Vigie.rows("#devices tbody", list, "machine", function (m) { return m.name; }, function (tr, m) {
       var a = document.createElement("a");
       a.href = "machines/" + encodeURIComponent(m.name) + ".html";
       a.textContent = m.name;
       cell(tr, a);
+      var state = stateOf(m), badge = document.createElement("span");
+      tr.dataset.state = state;
+      badge.className = "state state-" + state;
+      badge.textContent = state;
+      cell(tr, badge);
       cell(tr, m.host);
       cell(tr, m.port, "num");
       cell(tr, "v" + ((m.snmp && m.snmp.version) || m.snmp_version || "?"));
@@ -280,12 +305,13 @@
       var tr = document.createElement("tr");
       tr.className = "config-error";
       tr.dataset.machine = name;
+      tr.dataset.state = "error";
       cell(tr, name);
       var badge = document.createElement("span");
       badge.className = "state state-error";
       badge.textContent = "config error";
       var td = cell(tr, badge);
-      td.colSpan = 5;
+      td.colSpan = 6;
       td.appendChild(document.createTextNode(" " + Vigie.explain({ error: e.error }, LABELS)));
       cell(tr, "");
       tbody.appendChild(tr);
@@ -349,6 +375,7 @@
       var list = Array.isArray(r.body) ? r.body : (r.body.results || r.body.machines || []);
       showMachines(list);
       showConfigErrors(r.body.errors || []);
+      applyView();
     }, function () { message("The server cannot be reached."); });
   }
 
@@ -478,7 +505,9 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    var form = document.getElementById("device-form");
+    var form = document.getElementById("device-form"), view = document.getElementById("device-view");
+    view.addEventListener("change", function () { Vigie.keepStateChoice(view); applyView(); });
+    applyView();
     form.version.addEventListener("change", function () { showVersionFields(form); });
     form.addEventListener("submit", submit);
     document.getElementById("test-device").addEventListener("click", test);

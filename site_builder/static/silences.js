@@ -1,4 +1,5 @@
-/* Silences page: the list (what each matches now), ending or deleting one, and a form
+/* Silences page: the list (what each matches now), editing (a new silence replaces it),
+   extending, ending or deleting one, making one again from an expired one, and a form
    to make one, prefilled from an alert's fields when the console sends them in the URL;
    as the form changes, what it would match is shown (POST /api/silence/preview, a dry
    run) before it is made.
@@ -6,7 +7,7 @@
 "use strict";
 (function () {
   var snapshot = JSON.parse(document.getElementById("silences-snapshot").textContent);
-  var state = { live: false, who: null };
+  var state = { live: false, who: null, editing: null };   // editing: the silence the form changes
   var MATCHERS = ["server", "application", "environment", "provider", "message"];
   var form, tbody;
 
@@ -19,12 +20,7 @@
   function message(text) { document.getElementById("silence-message").textContent = text; }
   function refused(r) { return "Refused: " + ((r.body && r.body.error) || "HTTP " + r.status); }
 
-  function matchersText(m) {
-    return Object.keys(m).map(function (k) {
-      var v = Array.isArray(m[k]) ? m[k].join(" or ") : m[k];
-      return k + (k === "message" ? " contains " : " = ") + v;
-    }).join(", ");
-  }
+  function matchersText(s) { return s.described; }   /* as Alertmanager writes them, from the API */
   function whenText(s) {
     if (s.schedule) {
       var sc = s.schedule;
@@ -49,7 +45,7 @@
     tr.dataset.id = s.id;
     tr.dataset.state = s.state;
     tr.id = "silence-" + s.id;
-    Vigie.cell(tr, matchersText(s.matchers), "matchers");
+    Vigie.cell(tr, matchersText(s), "matchers");
     Vigie.cell(tr, whenText(s));
     Vigie.cell(tr, element("span", stateText(s), "silence-state state-" + s.state));
     var count = element("a", s.silencing + " / " + s.matching, "matching");
@@ -59,8 +55,19 @@
     Vigie.cell(tr, s.comment, "message");
     Vigie.cell(tr, s.created_by);
     var td = Vigie.cell(tr, "");
+    td.className = "buttons";
+    if (mayChange(s) && s.state !== "expired") {
+      td.appendChild(button("Edit", "edit", function () { edit(s); }));
+      if (s.ends_at) {
+        td.appendChild(button("+1 h", "extend", function () { extend(s, 60, "1 h"); }));
+        td.appendChild(button("+1 day", "extend", function () { extend(s, 1440, "1 day"); }));
+      }
+      td.appendChild(button("End now", "end", function () { change(s, "POST", "/end", "ended"); }));
+    }
+    if (s.state === "expired" && state.live && Vigie.can(state.who, "operator")) {
+      td.appendChild(button("Recreate", "recreate", function () { recreate(s); }));
+    }
     if (mayChange(s)) {
-      if (s.state !== "expired") td.appendChild(button("End now", "end", function () { change(s, "POST", "/end", "ended"); }));
       td.appendChild(button("Delete", "delete", function () {
         if (window.confirm("Delete silence " + s.id + "?")) change(s, "DELETE", "", "deleted");
       }));
@@ -99,14 +106,96 @@
     });
   }
 
+  function extend(s, minutes, words) {
+    Vigie.api("POST", "/api/silence/" + s.id + "/extend", { minutes: minutes }).then(function (r) {
+      message(r.status === 200 ? "Silence " + s.id + " extended by " + words + ": it ends " +
+        Vigie.localTime(r.body.ends_at) + "." : refused(r));
+      refresh();
+    });
+  }
+
   /* ---- the form */
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function localInput(date) {   /* a datetime-local value (to the minute) of a Date */
+    return date.getFullYear() + "-" + pad(date.getMonth() + 1) + "-" + pad(date.getDate()) + "T" +
+      pad(date.getHours()) + ":" + pad(date.getMinutes());
+  }
+
+  /* The form from a silence (to edit it, or to make it again); false when a field holds
+     more conditions than the form shows (one per field): change that one through the API. */
+  function fill(s) {
+    var several = MATCHERS.filter(function (k) { return Array.isArray(s.matchers[k]) && s.matchers[k].length > 1; });
+    if (several.length) {
+      message("Silence " + s.id + " has several conditions on " + several.join(", ") +
+        ": the form shows one a field; change it through the API (PUT /api/silence/" + s.id + ").");
+      return false;
+    }
+    form.reset();
+    MATCHERS.forEach(function (k) {
+      var m = s.matchers[k], c = m === undefined ? null : typeof m === "string" ? { op: "=", value: m } : m[0];
+      form["op-" + k].value = c ? c.op : "=";
+      form[k].value = c ? c.value : "";
+    });
+    var sev = s.matchers.severity || [];
+    form.querySelectorAll('input[name="severity"]').forEach(function (c) { c.checked = sev.indexOf(c.value) >= 0; });
+    form.comment.value = s.comment;
+    form.querySelectorAll('input[name="kind"]').forEach(function (r) { r.checked = r.value === (s.schedule ? "weekly" : "once"); });
+    if (s.schedule) {
+      form.querySelectorAll('input[name="days"]').forEach(function (c) { c.checked = s.schedule.days.indexOf(c.value) >= 0; });
+      form.start.value = s.schedule.start;
+      form.end.value = s.schedule.end === "24:00" ? "23:59" : s.schedule.end;
+      form.timezone.value = s.schedule.timezone;
+    }
+    showKind();
+    return true;
+  }
+
+  function setEditing(s) {
+    state.editing = s;
+    document.getElementById("silence-form-title").textContent = s ? "Edit silence " + s.id : "New silence";
+    document.getElementById("silence-save").textContent = s ? "Save changes" : "Silence";
+    document.getElementById("silence-cancel").hidden = !s;
+    document.getElementById("silence-error").textContent = "";
+  }
+
+  function edit(s) {
+    if (!fill(s)) return;
+    setEditing(s);
+    if (!s.schedule) {
+      form.starts_at.value = localInput(new Date(s.starts_at));
+      form.duration.value = "";
+      form.ends_at.value = localInput(new Date(s.ends_at));
+    }
+    form.scrollIntoView();
+    preview();
+  }
+
+  /* A new silence like an expired one: its matchers, why, and as long as it lasted, from
+     now (one ended at once keeps the form's first duration). */
+  function recreate(s) {
+    if (!fill(s)) return;
+    setEditing(null);
+    var lasted = s.schedule ? 0 : Math.round((Date.parse(s.ends_at) - Date.parse(s.starts_at)) / 60000);
+    if (lasted >= 1) {
+      var minutes = lasted, listed = form.querySelector('select[name="duration"] option[value="' + minutes + '"]');
+      form.duration.value = listed ? String(minutes) : "";
+      if (!listed) form.ends_at.value = localInput(new Date(Date.now() + minutes * 60000));
+    }
+    form.scrollIntoView();
+    form.comment.focus();
+    preview();
+  }
+
   function isoFromLocal(value) {
     var d = new Date(value);
     return isNaN(d.getTime()) ? null : d.toISOString().replace(/\.\d{3}Z$/, "+00:00");
   }
   function readForm() {
     var matchers = {};
-    MATCHERS.forEach(function (k) { var v = form[k].value.trim(); if (v) matchers[k] = v; });
+    MATCHERS.forEach(function (k) {
+      var v = form[k].value.trim(), op = form["op-" + k].value;
+      if (v) matchers[k] = op === "=" ? v : [{ op: op, value: v }];
+    });
     var sev = Array.prototype.filter.call(form.querySelectorAll('input[name="severity"]'), function (c) { return c.checked; })
       .map(function (c) { return c.value; });
     if (sev.length) matchers.severity = sev;
@@ -117,6 +206,8 @@
           .map(function (c) { return c.value; }),
         start: form.start.value, end: form.end.value,
         timezone: form.timezone.value.trim() || Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC" };
+      var kept = state.editing && state.editing.schedule && state.editing.ends_at;   /* the form has no last day */
+      if (kept) body.ends_at = state.editing.ends_at;
       return body;
     }
     var starts = form.starts_at.value ? new Date(form.starts_at.value) : new Date();
@@ -172,10 +263,16 @@
     });
   }
   function make(error) {
-    Vigie.api("POST", "/api/silence", readForm()).then(function (r) {
-      if (r.status === 201) {
-        message("Silence " + r.body.id + " made: it matches " + r.body.matching + " alert(s) now.");
+    var editing = state.editing;
+    var request = editing ? Vigie.api("PUT", "/api/silence/" + editing.id, readForm())
+                          : Vigie.api("POST", "/api/silence", readForm());
+    request.then(function (r) {
+      if (r.status === 201 || (editing && r.status === 200)) {
+        message(editing ? "Silence " + editing.id + " replaced by silence " + r.body.id + ": it matches " +
+                          r.body.matching + " alert(s) now."
+                        : "Silence " + r.body.id + " made: it matches " + r.body.matching + " alert(s) now.");
         form.reset();
+        setEditing(null);
         document.getElementById("silence-preview").hidden = true;
         showKind();
         refresh();
@@ -191,7 +288,10 @@
     form.querySelector(".once").hidden = weekly;
   }
   function prefill(params) {
-    MATCHERS.forEach(function (k) { if (params.get(k)) form[k].value = params.get(k); });
+    MATCHERS.forEach(function (k) {
+      if (params.get(k)) form[k].value = params.get(k);
+      if (params.get("op-" + k)) form["op-" + k].value = params.get("op-" + k);
+    });
     var sev = params.getAll("severity").join(",").split(",");
     form.querySelectorAll('input[name="severity"]').forEach(function (c) { c.checked = sev.indexOf(c.value) >= 0; });
     if (params.get("comment")) form.comment.value = params.get("comment");
@@ -204,6 +304,12 @@
     tbody = document.querySelector("#silences tbody");
     var fromAlert = prefill(new URLSearchParams(location.search));
     form.addEventListener("submit", submit);
+    document.getElementById("silence-cancel").addEventListener("click", function () {
+      form.reset();
+      setEditing(null);
+      document.getElementById("silence-preview").hidden = true;
+      showKind();
+    });
     form.addEventListener("input", previewSoon);
     form.addEventListener("change", previewSoon);
     form.querySelectorAll('input[name="kind"]').forEach(function (r) { r.addEventListener("change", showKind); });

@@ -96,14 +96,20 @@
 
   function show(users) {
     Vigie.rows("#users tbody", users, "user", function (user) { return user.username; }, function (tr, user) {
-      Vigie.cell(tr, user.username + (user.username === who.username ? " (you)" : ""));
+      var name = Vigie.cell(tr, user.username + (user.username === who.username ? " (you)" : ""));
+      if (user.service) {   /* a part of Vigie uses it: the API refuses to remove it */
+        var note = document.createElement("span");
+        note.className = "sub service";
+        note.textContent = " service account: " + user.service;
+        name.appendChild(note);
+      }
       Vigie.cell(tr, roleSelect(user));
       Vigie.cell(tr, Vigie.timeElement(user.created_at));
       var actions = Vigie.cell(tr, "");
       actions.className = "buttons";
       actions.appendChild(button("Reset password", "reset", function () { resetPassword(user, tr); }));
       actions.appendChild(button("End sessions", "end-sessions", function () { endSessions(user); }));
-      if (user.username !== who.username) actions.appendChild(button("Remove", "remove", function () { remove(user); }));
+      if (user.username !== who.username && !user.service) actions.appendChild(button("Remove", "remove", function () { remove(user); }));
     });
   }
 

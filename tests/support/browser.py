@@ -12,6 +12,7 @@ import contextlib
 import functools
 import http.server
 import threading
+import time
 
 from playwright.sync_api import sync_playwright
 
@@ -99,6 +100,19 @@ def login(context, site, user) -> None:
     """A session for `user` (its .username and .password) in this browser context."""
     answer = context.request.post(site.url + "/api/login", data={"username": user.username, "password": user.password})
     assert answer.status == 200, answer.text()
+
+
+def text_when(page, selector, start="", timeout=20.0, exact=None) -> str:
+    """The text of `selector` once it starts with `start` (or equals `exact`), polled
+    from here: the pages' Content-Security-Policy forbids the eval wait_for_function needs."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = page.text_content(selector) or ""
+        if (text == exact) if exact is not None else text.startswith(start):
+            return text
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{selector} never said {exact if exact is not None else start!r}: {text!r}")
+        time.sleep(0.1)
 
 
 def open_page(context, url, ready="body") -> "WatchedPage":

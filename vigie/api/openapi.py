@@ -13,6 +13,7 @@ from vigie import machines
 from vigie import __version__, db, device_log
 from vigie import lifecycle as lc
 from vigie.dependencies import SOURCES
+from vigie.machine_state import MACHINE_STATES
 from vigie import silences as sil
 from vigie.api import auth, limits
 from vigie.alert import MAX_FINGERPRINT, MAX_TEXT, MAX_TIMEOUT_SECONDS, SEVERITIES, SEVERITY_ALIASES
@@ -85,6 +86,7 @@ def _error_schema() -> dict:
 def _machine_schemas() -> dict:
     """The machine file's JSON Schema, its $defs moved to components."""
     source = copy.deepcopy(machines.schema())
+    source = _inline_property_refs(source, source["properties"])
     defs = source.pop("$defs", {})
     for key in ("$schema", "$id"):
         source.pop(key, None)
@@ -99,6 +101,21 @@ def _machine_schemas() -> dict:
                                                        "sent back as it is."}})
     schemas["MachineBody"] = body
     return schemas
+
+
+def _inline_property_refs(node, properties: dict):
+    """References to the file's own top-level keys (`#/properties/threshold_percent`, as the
+    per-interface thresholds use) replaced by a copy of what they name: the schema moves
+    into components, where `#/properties/...` would name the document's root."""
+    if isinstance(node, dict):
+        target = node.get("$ref", "")
+        if isinstance(target, str) and target.startswith("#/properties/"):
+            named = copy.deepcopy(properties[target.removeprefix("#/properties/")])
+            return _inline_property_refs(dict(named, **{k: v for k, v in node.items() if k != "$ref"}), properties)
+        return {k: _inline_property_refs(v, properties) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inline_property_refs(v, properties) for v in node]
+    return node
 
 
 def _snmp_one_of(snmp: dict) -> dict:
@@ -165,10 +182,17 @@ def _alert_schema() -> dict:
 
 
 def _matchers_schema() -> dict:
-    one = {"type": "string", "maxLength": MAX_TEXT, "pattern": NOT_SPACE}
+    text = {"type": "string", "maxLength": MAX_TEXT, "pattern": NOT_SPACE}
+    condition = {"type": "object", "required": ["op", "value"], "additionalProperties": False,
+                 "properties": {"op": {"type": "string", "enum": list(sil.OPERATORS)}, "value": text}}
+    one = {"oneOf": [text, condition, {"type": "array", "minItems": 1, "maxItems": sil.MAX_CONDITIONS,
+                                       "items": {"oneOf": [text, condition]}}]}
     return {"type": "object", "minProperties": 1, "additionalProperties": False,
             "description": "Each one given must match: server exactly or as a glob (*, ?, [...]), severity among "
-                           "those listed, message containing the text (any case), the others exactly.",
+                           "those listed, message containing the text (any case), the others exactly. A text "
+                           "field also takes conditions {\"op\", \"value\"}, all of which must hold: \"=\" (as "
+                           "above), \"!=\" (its opposite), \"=~\" (the whole value matches the regular "
+                           "expression), \"!~\" (it does not).",
             "properties": {"server": one, "application": one, "environment": one, "provider": one, "message": one,
                            "severity": {"oneOf": [{"type": "string", "pattern": SEVERITY_PATTERN},
                                                   {"type": "array", "minItems": 1,
@@ -201,10 +225,13 @@ def _lifecycle_schemas() -> dict:
                                               "created_by", "created_at", "state", "active", "window", "matching",
                                               "silencing"], "properties": {
         "id": {"type": "integer"}, "matchers": {"type": "object"}, "comment": {"type": "string"},
+        "described": {"type": "string", "description": "The matchers as Alertmanager writes them: "
+                                                       "server=~\"web-.*\", severity=\"CRITICAL\"."},
         "starts_at": {"type": "string", "format": "date-time"}, "ends_at": NULLABLE_TIME,
         "schedule": {"type": ["object", "null"]}, "created_by": {"type": "string"},
         "created_at": {"type": "string", "format": "date-time"}, "ended_by": {"type": ["string", "null"]},
         "ended_at": NULLABLE_TIME, "state": {"type": "string", "enum": ["active", "pending", "expired"]},
+        "replaces": {"type": "integer", "description": "After an edit: the silence this one replaces (now ended)."},
         "active": {"type": "boolean"},
         "window": {"type": ["object", "null"], "description": "The window on now, or the next one."},
         "matching": {"type": "integer", "description": "Alerts not resolved that it matches."},
@@ -228,6 +255,12 @@ def _lifecycle_schemas() -> dict:
                                                       "items": {"$ref": "#/components/schemas/HistoryEntry"}}}},
         "Matchers": _matchers_schema(),
         "Schedule": schedule,
+        "SilenceExtension": {"type": "object", "additionalProperties": False, "minProperties": 1, "maxProperties": 1,
+                             "properties": {"minutes": {"type": "integer", "minimum": 1,
+                                                        "maximum": limits.UNTIL_MINUTES_MAX,
+                                                        "description": "Added to its end."},
+                                            "ends_at": {"type": "string", "format": "date-time",
+                                                        "description": "Its new end, after now."}}},
         "NewSilence": {"type": "object", "required": ["matchers", "comment"], "additionalProperties": False,
                        "anyOf": [{"required": ["ends_at"]}, {"required": ["schedule"]}],
                        "properties": {"matchers": {"$ref": "#/components/schemas/Matchers"},
@@ -383,7 +416,9 @@ def components() -> dict:
                "properties": {"username": {"type": "string"}, "role": {"type": "string", "enum": list(ROLES)}}},
         "User": {"type": "object", "required": ["username", "role"], "properties": {
             "username": {"type": "string"}, "role": {"type": "string", "enum": list(ROLES)},
-            "created_at": {"type": "string"}}},
+            "created_at": {"type": "string"},
+            "service": {"type": ["string", "null"], "description": "what a service account is for (it cannot be "
+                                                                   "removed); null for a person's"}}},
         "NewUser": {"type": "object", "required": ["username", "role", "password"], "additionalProperties": False,
                     "properties": {"username": {"type": "string", "pattern": USERNAME_PATTERN},
                                    "role": {"type": "string", "enum": list(ROLES)},
@@ -895,7 +930,10 @@ def paths(settings: dict) -> dict:
             "post": _op("Silence the alerts that match, for one window or on a weekly schedule", "operator", {
                 "201": dict(_json("Silence", "Made."), links={
                     "GetSilence": {"operationId": "getSilence", "parameters": {"silence_id": "$response.body#/id"}},
-                    "EndSilence": {"operationId": "endSilence", "parameters": {"silence_id": "$response.body#/id"}}}),
+                    "EndSilence": {"operationId": "endSilence", "parameters": {"silence_id": "$response.body#/id"}},
+                    "EditSilence": {"operationId": "editSilence", "parameters": {"silence_id": "$response.body#/id"}},
+                    "ExtendSilence": {"operationId": "extendSilence",
+                                      "parameters": {"silence_id": "$response.body#/id"}}}),
                 "400": _ref("BadRequest"), "413": _ref("TooLarge")}, requestBody=_body("NewSilence"),
                 operationId="addSilence",
                 description="A time in the past, an end before the start, an unknown time zone or a schedule that "
@@ -914,9 +952,22 @@ def paths(settings: dict) -> dict:
             "parameters": [silence_id],
             "get": _op("One silence, with how many alerts it matches and silences now", "viewer", {
                 "200": _json("Silence", "The silence."), "404": _ref("NotFound")}, anon, operationId="getSilence"),
+            "put": _op("Edit a silence not over (its author or an admin), with the body of a new one: as in "
+                       "Alertmanager, a new silence is made and this one ends now (\"replaces\" names it)",
+                       "operator", {"200": _json("Silence", "The new silence."), "400": _ref("BadRequest"),
+                                    "404": _ref("NotFound"), "409": _ref("Conflict"), "413": _ref("TooLarge")},
+                       requestBody=_body("NewSilence"), operationId="editSilence"),
             "delete": _op("Delete a silence (its author or an admin); the alerts' histories keep what it did",
                           "operator", {"204": {"description": "Deleted."}, "404": _ref("NotFound")},
                           operationId="deleteSilence"),
+        },
+        "/api/silence/{silence_id}/extend": {
+            "parameters": [silence_id],
+            "post": _op("Move the end of a silence not over, keeping it (its author or an admin; past "
+                        "silence_max_days, an admin)", "operator", {
+                            "200": _json("Silence", "Extended."), "400": _ref("BadRequest"),
+                            "404": _ref("NotFound"), "409": _ref("Conflict")},
+                        requestBody=_body("SilenceExtension"), operationId="extendSilence"),
         },
         "/api/silence/{silence_id}/end": {
             "parameters": [silence_id],
@@ -938,8 +989,12 @@ def paths(settings: dict) -> dict:
         "/api/stats": {"get": _op("Counts for the dashboard", "viewer", {"200": _json("Stats", "Counts.")}, anon,
                                   operationId="stats")},
         "/api/machine": {
-            "get": _op("Machines (SNMP secrets masked)", "viewer", {"200": _json("MachineList", "Machines.")}, anon,
-                       operationId="listMachines"),
+            "get": _op("Machines (SNMP secrets masked), with their live state", "viewer", {
+                "200": _json("MachineList", "Machines."), "400": _ref("BadRequest")}, anon,
+                parameters=[{"name": "state", "in": "query", "required": False,
+                             "schema": {"type": "string", "enum": list(MACHINE_STATES)},
+                             "description": "only the machines in this state (e.g. down)."}],
+                operationId="listMachines"),
             "post": _op("Add a machine: validated, then written to machines/<name>.json", "admin", {
                 "201": _json("Machine", "Created."), "400": _ref("BadRequest"), "409": _ref("Conflict"),
                 "413": _ref("TooLarge")}, requestBody=_body("MachineInput"), operationId="addMachine"),
@@ -985,7 +1040,7 @@ def paths(settings: dict) -> dict:
         },
         "/api/user/{username}": {
             "parameters": [{"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}],
-            "delete": _op("Delete a user (and their tokens); not yourself", "admin", {
+            "delete": _op("Delete a user (and their tokens); not yourself, nor a service account", "admin", {
                 "204": {"description": "Deleted."}, "404": _ref("NotFound"), "409": _ref("Conflict")},
                 operationId="deleteUser"),
             "patch": _op("Change a user's role, or reset their password (which ends their browser sessions); "

@@ -7,7 +7,7 @@ dependencies again at once."""
 import json
 from pathlib import Path
 
-from bottle import response
+from bottle import request, response
 
 from vigie import db, device_import
 from vigie import dependencies as dp
@@ -17,7 +17,7 @@ from vigie.api.context import context, no_content, reject_unknown_fields
 from vigie.api.errors import ApiError
 from vigie.atomic import atomic_write_json
 from vigie.errors import InputError
-from vigie.machine_state import read_live
+from vigie.machine_state import MACHINE_STATES, read_live, state_of
 
 FILE_MODE = mc.FILE_MODE
 SHOWN_ONLY = ("live", "upstream")   # what GET adds: never the file's, dropped from what is sent back
@@ -103,13 +103,27 @@ def with_live(ctx, config: dict) -> dict:
                 upstream=upstream_of(ctx, config["name"]))
 
 
+def parse_state_filter(query):
+    """?state=down (or unknown, up): only the machines in that state; None: all."""
+    state = query.get("state")
+    if state is not None and state not in MACHINE_STATES:
+        raise InputError("state", f"unknown state {state!r}: expected {', '.join(MACHINE_STATES)}")
+    return state
+
+
 def list_machines():
+    """Machines with their live state; ?state=down lists only the machines in that state
+    (a state filter leaves out the files that cannot be read: they have no state)."""
     ctx = context()
     ctx.require("viewer")
+    wanted = parse_state_filter(request.query.decode())
     configs, errors = mc.load_all(ctx.machines_dir) if ctx.machines_dir.is_dir() else ([], [])
     if scoping.current_scopes(ctx) is not None:  # a member: the machines in scope, no broken file's name
         configs, errors = [c for c in configs if scoping.machine_visible(ctx, c["name"], c)], []
-    return {"count": len(configs), "results": [with_live(ctx, c) for c in configs],
+    results = [with_live(ctx, c) for c in configs]
+    if wanted is not None:
+        results, errors = [m for m in results if state_of(m["live"]) == wanted], []
+    return {"count": len(results), "results": results,
             "errors": [{"file": Path(e.source).name if e.source else None, "field": e.field, "error": e.message}
                        for e in errors]}  # the file's name: a viewer never sees the server's folders
 
@@ -153,7 +167,8 @@ def replace_machine(name):
     user = ctx.require("admin")
     path = path_of(ctx, name)
     body = dict(ctx.read_object(": the machine file's content"))
-    body.pop("name", None)  # the URL names the machine; a shown config may be sent back as it is
+    if not isinstance(body.pop("name", name), str):   # the URL names the machine; a shown one may be sent back
+        raise InputError("name", "name must be a string (the address names the machine)")
     for key in SHOWN_ONLY:
         body.pop(key, None)
     keep_masked_secrets(body, read_raw(ctx, name), replacing=True)

@@ -1,12 +1,13 @@
 """/api/silence...: silences and maintenance windows; /api/audit: who changed silences,
 machines and users.
 
-Operators make silences, and end or delete their own; admins end or delete anyone's.
-A silence ended early stays listed (state "expired"); a deleted one is gone, and what
-it silenced stays in the alerts' histories.
+Operators make silences, and edit, extend, end or delete their own; admins anyone's.
+Editing makes a new silence and ends the old one (as Alertmanager does); extending
+moves the end of the same silence. A silence ended early stays listed (state
+"expired"); a deleted one is gone, and what it silenced stays in the alerts' histories.
 """
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from bottle import request, response
 
@@ -16,7 +17,7 @@ from vigie.api import limits, scoping
 from vigie.api.context import context, no_content
 from vigie.api.errors import ApiError
 from vigie.api.routes_alerts import parse_int
-from vigie.errors import InputError
+from vigie.errors import InputError, refuse_unknown_fields
 from vigie.roles import role_allows
 
 AUDIT_KINDS = ("silence", "machine", "user")
@@ -122,7 +123,61 @@ def get_silence(silence_id):
 def own_or_admin(user, silence):
     if silence["created_by"] != user["username"] and not role_allows(user["role"], "admin"):
         raise ApiError(403, f"silence {silence['id']} is {silence['created_by']}'s: only its author or an admin may "
-                            f"end or delete it")
+                            f"change, end or delete it")
+
+
+def changeable(silence_id, doing: str) -> tuple:
+    """(ctx, user, silence, now) for a change of a silence not over, by its author or an admin."""
+    ctx = context()
+    user = ctx.require("operator")
+    silence = load(ctx, silence_id)
+    own_or_admin(user, silence)
+    moment = now()
+    if silence["ends_at"] is not None and silence["ends_at"] <= moment:
+        raise ApiError(409, f"silence {silence['id']} is over: {doing} it is not possible; make a new one from it",
+                       "id")
+    return ctx, user, silence, moment
+
+
+def edit_silence(silence_id):
+    """Change a silence not over (the same body as POST /api/silence): as in Alertmanager,
+    a new silence is made and this one ends now. Its author or an admin; checked as a
+    new silence is (the team's scope, what needs an admin)."""
+    ctx, user, old, moment = changeable(silence_id, "editing")
+    silence = rules.normalize_silence(ctx.read_json(), moment)
+    scoping.check_silence_in_scope(ctx, silence["matchers"])
+    check_may_make(ctx, user, silence, moment)
+    new_id = db.silences.replace(ctx.conn(), old, silence, user["username"], moment)
+    return dict(db.silences.public(ctx.conn(), db.silences.get(ctx.conn(), new_id), moment), replaces=old["id"])
+
+
+def parse_extension(body: dict, silence: dict, moment):
+    """The new end of a silence: {"minutes": N} more than its end, or {"ends_at": time}."""
+    refuse_unknown_fields(body, ("minutes", "ends_at"), InputError)
+    if ("minutes" in body) == ("ends_at" in body):
+        raise InputError("minutes", "give minutes (added to its end) or ends_at (its new end), one of them")
+    if "ends_at" in body:
+        return rules.parse_time("ends_at", body["ends_at"])
+    minutes = body["minutes"]
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= limits.UNTIL_MINUTES_MAX:
+        raise InputError("minutes", f"minutes must be a whole number from 1 to {limits.UNTIL_MINUTES_MAX}")
+    return silence["ends_at"] + timedelta(minutes=minutes)
+
+
+def extend_silence(silence_id):
+    """Move the end of a silence not over, keeping it (its id, what it matches): later
+    with {"minutes": N}, or to {"ends_at": time}. Its author or an admin; past
+    silence_max_days it needs an admin, as a new silence does."""
+    ctx, user, silence, moment = changeable(silence_id, "extending")
+    if silence["ends_at"] is None:
+        raise ApiError(409, f"silence {silence_id} has no end: there is nothing to extend", "ends_at")
+    ends = parse_extension(ctx.read_object('{"minutes": N} or {"ends_at": "..."}'), silence, moment)
+    if ends <= max(moment, silence["starts_at"]):
+        raise InputError("ends_at", f"the new end ({ends.isoformat()}) is not after now and the silence's start")
+    check_may_make(ctx, user, dict(silence, ends_at=ends), moment)
+    if not db.silences.extend(ctx.conn(), silence, ends, user["username"], moment):
+        raise ApiError(409, f"silence {silence_id} is already over", "id")
+    return db.silences.public(ctx.conn(), db.silences.get(ctx.conn(), silence_id), moment)
 
 
 def end_silence(silence_id):
@@ -168,7 +223,9 @@ ROUTES = (
     ("POST", "/api/silence", add_silence),
     ("POST", "/api/silence/preview", preview_silence),
     ("GET", "/api/silence/<silence_id:int>", get_silence),
+    ("PUT", "/api/silence/<silence_id:int>", edit_silence),
     ("DELETE", "/api/silence/<silence_id:int>", delete_silence),
+    ("POST", "/api/silence/<silence_id:int>/extend", extend_silence),
     ("POST", "/api/silence/<silence_id:int>/end", end_silence),
     ("GET", "/api/audit", audit),
 )

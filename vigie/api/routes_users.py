@@ -3,6 +3,7 @@
 from bottle import response
 
 from vigie import db
+from vigie.roles import SERVICE_ACCOUNTS
 from vigie.api import auth
 from vigie.api.context import context, no_content, reject_unknown_fields
 from vigie.api.errors import ApiError
@@ -13,7 +14,7 @@ USER_FIELDS = ("username", "role", "password")
 def list_users():
     ctx = context()
     ctx.require("admin")
-    users = db.list_users(ctx.conn())
+    users = [dict(u, service=SERVICE_ACCOUNTS.get(u["username"])) for u in db.list_users(ctx.conn())]
     return {"count": len(users), "results": users}
 
 
@@ -38,6 +39,8 @@ def delete_user(name):
     user = ctx.require("admin")
     if name == user["username"]:
         raise ApiError(409, "you cannot delete yourself", "username")
+    if name in SERVICE_ACCOUNTS:
+        raise ApiError(409, f"{name} is a service account, {SERVICE_ACCOUNTS[name]}: it cannot be removed", "username")
     if not db.delete_user(ctx.conn(), name):
         raise ApiError(404, f"no user {name!r}", "username")
     db.record_audit(ctx.conn(), user["username"], "delete", "user", name)

@@ -168,31 +168,35 @@ def silenced_map(conn, alert_ids, now) -> dict:
 def create(conn, silence: dict, user: str, now) -> int:
     """Store a silence checked by `vigie.silences.normalize_silence`, link the alerts it
     matches (those not resolved), and record "silenced" on those it silences now."""
-    now = moment(now)
-    stamp = utc.iso_exact(now)
     with transaction(conn):
-        silence_id = conn.execute(
-            "INSERT INTO silences (matchers, starts_at, ends_at, schedule, comment, created_by, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (json.dumps(silence["matchers"], sort_keys=True), utc.iso_exact(silence["starts_at"]),
-             utc.iso_exact(silence["ends_at"]) if silence["ends_at"] else None,
-             json.dumps(silence["schedule"], sort_keys=True) if silence["schedule"] else None,
-             silence["comment"], user, stamp)).lastrowid
-        _bump_version(conn)
-        stored = dict(silence, id=silence_id, created_by=user, created_at=stamp, ended_by=None, ended_at=None)
-        active = rules.active_window(stored, now) is not None
-        matched = matching_rows(conn, silence["matchers"])
-        conn.executemany("INSERT OR IGNORE INTO alert_silences (alert_id, silence_id, linked_at) VALUES (?, ?, ?)",
-                         [(r["id"], silence_id, stamp) for r in matched])
-        _bump_version(conn, "links_version")
-        if active:
-            others = silenced_map(conn, [r["id"] for r in matched], now)
-            already = {a for a, ids in others.items() if set(ids) - {silence_id}}  # by another silence: no news
-            rows.write_events(conn, [(r["id"], silenced_event(stored, stamp, user, [silence_id])) for r in matched
-                                     if not lc.is_resolved(r, stamp) and r["id"] not in already], stamp)
-        shown = _public(stored, now)
-        audit.record(conn, user, "create", "silence", str(silence_id),
-                     {k: shown[k] for k in ("matchers", "starts_at", "ends_at", "schedule", "comment")}, stamp)
+        return create_in(conn, silence, user, moment(now))
+
+
+def create_in(conn, silence: dict, user: str, now: datetime) -> int:
+    """create's work inside the caller's transaction."""
+    stamp = utc.iso_exact(now)
+    silence_id = conn.execute(
+        "INSERT INTO silences (matchers, starts_at, ends_at, schedule, comment, created_by, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (json.dumps(silence["matchers"], sort_keys=True), utc.iso_exact(silence["starts_at"]),
+         utc.iso_exact(silence["ends_at"]) if silence["ends_at"] else None,
+         json.dumps(silence["schedule"], sort_keys=True) if silence["schedule"] else None,
+         silence["comment"], user, stamp)).lastrowid
+    _bump_version(conn)
+    stored = dict(silence, id=silence_id, created_by=user, created_at=stamp, ended_by=None, ended_at=None)
+    active = rules.active_window(stored, now) is not None
+    matched = matching_rows(conn, silence["matchers"])
+    conn.executemany("INSERT OR IGNORE INTO alert_silences (alert_id, silence_id, linked_at) VALUES (?, ?, ?)",
+                     [(r["id"], silence_id, stamp) for r in matched])
+    _bump_version(conn, "links_version")
+    if active:
+        others = silenced_map(conn, [r["id"] for r in matched], now)
+        already = {a for a, ids in others.items() if set(ids) - {silence_id}}  # by another silence: no news
+        rows.write_events(conn, [(r["id"], silenced_event(stored, stamp, user, [silence_id])) for r in matched
+                                 if not lc.is_resolved(r, stamp) and r["id"] not in already], stamp)
+    shown = _public(stored, now)
+    audit.record(conn, user, "create", "silence", str(silence_id),
+                 {k: shown[k] for k in ("matchers", "starts_at", "ends_at", "schedule", "comment")}, stamp)
     return silence_id
 
 
@@ -201,7 +205,7 @@ def matching_rows(conn, matchers: dict) -> list:
     hold, oldest first: what a silence made now is linked to."""
     server = matchers.get("server")
     where, params = " WHERE resolved_at IS NULL", []
-    if server is not None and not rules.is_glob(server):
+    if isinstance(server, str) and not rules.is_glob(server):
         where, params = " WHERE server = ? AND resolved_at IS NULL", [server]
     candidates = [rows.from_db(r) for r in conn.execute(rows.SELECT_ROWS + where + " ORDER BY id", params)]
     return [r for r in candidates if rules.matches(matchers, r)]
@@ -225,6 +229,37 @@ def end(conn, silence_id: int, user: str, now) -> bool:
     return True
 
 
+def replace(conn, old: dict, silence: dict, user: str, now) -> int:
+    """Edit a silence the way Alertmanager does: the new one is made and the old one ends
+    now, in one transaction (the alerts both silence see no change: neither "silenced"
+    nor "unsilenced" is written for them). Returns the new silence's id; the old one
+    stays listed as expired, ended by `user`."""
+    now = moment(now)
+    with transaction(conn):
+        new_id = create_in(conn, silence, user, now)
+        end_in(conn, old, user, now, f"replaced by silence {new_id}")
+    return new_id
+
+
+def extend(conn, silence: dict, ends_at: datetime, user: str, now) -> bool:
+    """Move the end of a silence not over to `ends_at` (later or sooner, after now); False
+    when it is over meanwhile. What it is linked to does not change: only when it ends."""
+    now, stamp = moment(now), utc.iso_exact(moment(now))
+    with transaction(conn):
+        current = get(conn, silence["id"])
+        if current is None or (current["ends_at"] is not None and current["ends_at"] <= now):
+            return False
+        conn.execute("UPDATE silences SET ends_at = ? WHERE id = ?", (utc.iso_exact(ends_at), silence["id"]))
+        _bump_version(conn)
+        audit.record(conn, user, "extend", "silence", str(silence["id"]),
+                     {"ends_at": utc.iso_exact(ends_at), "was": utc.iso_exact(current["ends_at"])
+                      if current["ends_at"] else None, "comment": current["comment"]}, stamp)
+    return True
+
+
+AUDIT_ACTIONS = {"ended": "end", "deleted": "delete"}   # end_in's verb -> the audit's action (else "replace")
+
+
 def end_in(conn, silence: dict, user: str, now: datetime, verb: str) -> None:
     """end's work inside the caller's transaction (also used to delete a silence)."""
     stamp = utc.iso_exact(now)
@@ -243,7 +278,7 @@ def end_in(conn, silence: dict, user: str, now: datetime, verb: str) -> None:
         note = f"silence {silence_id} {verb} by {user}: {silence['comment']}"
         rows.write_events(conn, [(r["id"], lc.event("unsilenced", stamp, user, note, silences=[silence_id]))
                                  for r in live_rows], stamp)
-    audit.record(conn, user, "end" if verb == "ended" else "delete", "silence", str(silence_id),
+    audit.record(conn, user, AUDIT_ACTIONS.get(verb, "replace"), "silence", str(silence_id),
                  {"comment": silence["comment"], "matchers": silence["matchers"]}, stamp)
 
 
@@ -270,7 +305,8 @@ def _public(silence: dict, now: datetime) -> dict:
     active = window is not None and window[0] <= now
     over = window is None
     return {
-        "id": silence.get("id"), "matchers": silence["matchers"], "comment": silence["comment"],
+        "id": silence.get("id"), "matchers": silence["matchers"], "described": rules.describe(silence["matchers"]),
+        "comment": silence["comment"],
         "starts_at": utc.iso_exact(silence["starts_at"]),
         "ends_at": utc.iso_exact(silence["ends_at"]) if silence["ends_at"] else None,
         "schedule": silence["schedule"], "created_by": silence.get("created_by"),

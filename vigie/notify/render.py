@@ -3,7 +3,8 @@
 A title names the gravest severity and, for one alert, its server and message:
 `[CRITICAL] opened: edge-rt-02: Machine is not answering SNMP` (`opened: core (12 machines
 unreachable behind it): ...` for a root cause); for a group, the
-counts: `[CRITICAL] 3 opened, 1 resolved (rule core-network)`. The body has one
+counts: `[CRITICAL] 3 opened, 1 resolved (rule core-network)`. A message telling only
+resolutions is titled `[RESOLVED] edge-rt-02: ...` (`[RESOLVED] 3 alerts (rule ...)`). The body has one
 block per alert (at most MAX_LISTED, then a count of the others) with its fields,
 what happened, and a link to it on the site. An alert that is the root cause of others
 (a machine down with devices unreachable behind it: vigie/dependencies.py) carries them
@@ -63,20 +64,29 @@ def behind_lines(alert: dict) -> list:
     return lines
 
 
+def all_resolved(entries) -> bool:
+    return bool(entries) and all(kind == "resolved" for _, kind in entries)
+
+
 def title(entries, rule_name: str = None) -> str:
-    """entries: [(alert, kind)] in the order they joined the message."""
+    """entries: [(alert, kind)] in the order they joined the message. A message telling
+    only resolutions is titled [RESOLVED], not with the severity the alerts had."""
     alerts = [a for a, _ in entries]
-    head = f"[{gravest(alerts)}]"
+    resolved = all_resolved(entries)
+    head = "[RESOLVED]" if resolved else f"[{gravest(alerts)}]"
+    suffix = f" (rule {rule_name})" if rule_name else ""
     if len(entries) == 1:
         alert, kind = entries[0]
         machines = split_behind(alert)[0]
         behind = f" ({_plural(len(machines), 'machine')} unreachable behind it)" if machines else ""
-        return _clip(f"{head} {KIND_WORDS[kind]}: {alert['server']}{behind}: {alert['message']}", TITLE_MAX)
+        what = "" if resolved else f" {KIND_WORDS[kind]}:"
+        return _clip(f"{head}{what} {alert['server']}{behind}: {alert['message']}", TITLE_MAX)
+    if resolved:
+        return _clip(f"{head} {_plural(len(entries), 'alert')}{suffix}", TITLE_MAX)
     counts = {}
     for _, kind in entries:
         counts[kind] = counts.get(kind, 0) + 1
     parts = [f"{counts[k]} {KIND_WORDS[k]}" for k in KIND_ORDER if k in counts]
-    suffix = f" (rule {rule_name})" if rule_name else ""
     return _clip(f"{head} {', '.join(parts)}{suffix}", TITLE_MAX)
 
 
@@ -99,7 +109,7 @@ def body(entries, site_url: str, rule_name: str = None) -> str:
 
 def notify_type(entries) -> str:
     """Apprise's message type: success when everything is resolved, else by gravity."""
-    if entries and all(kind == "resolved" for _, kind in entries):
+    if all_resolved(entries):
         return "success"
     top = gravest([a for a, _ in entries])
     return {"CRITICAL": "failure", "ERROR": "failure", "WARNING": "warning"}.get(top, "info")
