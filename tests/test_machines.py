@@ -234,7 +234,7 @@ def test_the_site_shows_a_file_with_an_unknown_key_as_a_config_error(tmp_path, c
         build(tmp_path / "machines", tmp_path / "samples", tmp_path / "vigie.db", tmp_path / "www")
     assert TYPO in caplog.text
     page = (tmp_path / "www" / "devices.html").read_text()
-    row = page[page.index('<tr class="config-error" data-machine="edge">'):]
+    row = page[page.index('<tr class="config-error" data-machine="edge"'):]
     assert "unknown field &#39;intervall&#39;; did you mean &#39;interval&#39;?" in row[:row.index("</tr>")]
     assert not (tmp_path / "www" / "machines" / "edge.html").exists()
 
