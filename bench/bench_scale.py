@@ -324,7 +324,7 @@ class Side:
         self.label, self.commit = label, commit
         root.mkdir()
         self.tick = Tick(code, root, machines, prefix, label, shards)
-        self.measured, self.first_build, self.series, self.samples_bytes = [], None, {}, 0
+        self.measured, self.first_build, self.series, self.samples_bytes, self.www_bytes = [], None, {}, 0, 0
 
     def prepare(self, devices: list, now: float) -> None:
         """Discovery poll, a year of samples written by this code's own functions, a warm-up
@@ -357,6 +357,7 @@ class Side:
         result["cuts"] = int(cuts.group(1)) if cuts else None
         result["load"] = os.getloadavg()[0]
         self.measured.append(result)
+        self.www_bytes = folder_bytes(self.tick.www)   # read now: the data folder is gone by the report
         log(f"  {self.label} tick {n}: poll {poll['cpu']:.1f} s CPU / {poll['wall']:.1f} s, "
             f"site {result['site']['cpu']:.1f} s CPU / {result['site']['wall']:.1f} s, "
             f"{(poll['write_bytes'] + result['site']['write_bytes']) / MB:.1f} MB to disk "
@@ -780,7 +781,7 @@ def print_report(args, run: dict) -> None:
         print(f"Machines whose graph files were cut (every 2 h, each at its own minute) in the measured ticks: {cuts}.")
     print(f"First build after the history was written (every graph file): {new.first_build['wall']:.1f} s wall, "
           f"{new.first_build['cpu']:.1f} s CPU, {mb(new.first_build['write_bytes'])} to disk.")
-    print(f"Samples on disk: {new.samples_bytes / 1e9:.2f} GB; www/: {folder_bytes(new.tick.www) / 1e9:.2f} GB.\n")
+    print(f"Samples on disk: {new.samples_bytes / 1e9:.2f} GB; www/: {new.www_bytes / 1e9:.2f} GB.\n")
     if ref:
         r = ref.summary()
         print_stage_table(f"reference ({ref.commit})", r)
