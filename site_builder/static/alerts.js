@@ -372,6 +372,8 @@
     }, Promise.resolve());
     return run.then(function () {
       bar.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
+      pageBoxes().forEach(function (b) { b.checked = !!state.selected[b.value]; });   /* before it is said */
+      showSelection();
       if (!refusals.length) bar.note.value = "";
       message(done + " alert" + (done === 1 ? "" : "s") + " " + words.done + "." +
         (refusals.length ? " Not done: " + refusals.join("; ") : ""));
