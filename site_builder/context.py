@@ -5,7 +5,7 @@ time is passed in).
 """
 
 from vigie import utc
-from vigie.machine_state import MACHINE_STATES, state_of
+from vigie.machine_state import MACHINE_STATES, known_state
 from vigie.machines import NAME_MAX, NAME_PATTERN, min_secret_chars, public_view, schema as machine_schema
 from vigie.severity import RANK as SEVERITY_RANK, SEVERITIES as SEVERITY_ORDER
 from vigie.silences import DAYS, MATCHER_KEYS, OPERATORS
@@ -25,7 +25,7 @@ STATUS_KEYS = ("state", "since", "last_seen", "uptime_seconds", "consecutive_fai
 def _status(samples) -> dict:
     status = dict.fromkeys(STATUS_KEYS)
     status.update((samples or {}).get("status") or {})
-    status["state"] = state_of({"status": status})
+    status["state"] = known_state(status["state"])
     return status
 
 

@@ -128,3 +128,10 @@ def test_an_expression_that_backtracks_forever_elsewhere_is_matched_at_once():
     matchers = rules.normalize_matchers({"message": [cond("=~", "(a|aa)*b")]})
     assert not rules.matches(matchers, alert(message="a" * 2000))
     assert rules.matches(matchers, alert(message="a" * 1999 + "b"))
+
+
+@pytest.mark.parametrize("matchers, server", [
+    ({"server": "web-1"}, "web-1"), ({"server": "web-*"}, None), ({"environment": "prod"}, None),
+    ({"server": [{"op": "=~", "value": "web-.*"}]}, None)])
+def test_a_silence_is_looked_up_by_server_only_when_it_names_one_exactly(matchers, server):
+    assert rules.exact_server(matchers) == server

@@ -30,11 +30,15 @@ def live_state(view: dict) -> dict:
     }
 
 
+def known_state(state) -> str:
+    """The state as lists show it: one of MACHINE_STATES, "unknown" for none or another."""
+    return state if state in MACHINE_STATES else "unknown"
+
+
 def state_of(live: dict) -> str:
     """A machine's state from its live view: "unknown" when it has none (never polled,
     samples unreadable) or an unexpected one."""
-    state = ((live or {}).get("status") or {}).get("state")
-    return state if state in MACHINE_STATES else "unknown"
+    return known_state(((live or {}).get("status") or {}).get("state"))
 
 
 def read_live(samples_dir, machine: str) -> dict:

@@ -157,6 +157,13 @@ def is_glob(pattern: str) -> bool:
     return any(c in pattern for c in GLOB_CHARACTERS)
 
 
+def exact_server(matchers: dict):
+    """The one server a silence's matchers name exactly (a plain string, no glob), or None:
+    such a silence can only match that server's alerts, so it is looked up by it."""
+    server = matchers.get("server")
+    return server if isinstance(server, str) and not is_glob(server) else None
+
+
 def describe(matchers: dict) -> str:
     """The matchers as Alertmanager writes them: 'server=~"web-.*", severity="CRITICAL|ERROR"'."""
     parts = []
@@ -241,8 +248,8 @@ class MatcherIndex:
     def __init__(self, silences):
         self.by_server, self.others = {}, []
         for silence in silences:
-            server = silence["matchers"].get("server")
-            if isinstance(server, str) and not is_glob(server):
+            server = exact_server(silence["matchers"])
+            if server is not None:
                 self.by_server.setdefault(server, []).append(silence)
             else:
                 self.others.append(silence)

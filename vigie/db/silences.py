@@ -203,9 +203,9 @@ def create_in(conn, silence: dict, user: str, now: datetime) -> int:
 def matching_rows(conn, matchers: dict) -> list:
     """The rows of the alerts not resolved (by hand or by an INFO) that the matchers
     hold, oldest first: what a silence made now is linked to."""
-    server = matchers.get("server")
+    server = rules.exact_server(matchers)
     where, params = " WHERE resolved_at IS NULL", []
-    if isinstance(server, str) and not rules.is_glob(server):
+    if server is not None:
         where, params = " WHERE server = ? AND resolved_at IS NULL", [server]
     candidates = [rows.from_db(r) for r in conn.execute(rows.SELECT_ROWS + where + " ORDER BY id", params)]
     return [r for r in candidates if rules.matches(matchers, r)]
