@@ -187,7 +187,8 @@ def build(path: Path, count: int, silences: int):
             moment = start + timedelta(seconds=i * 365 * 86400 // count)
             t = iso(moment)
             severity = rnd.choice(severities)
-            row = {"id": i + 1, "timestamp": t, "server": f"srv-{rnd.randrange(SERVERS):04d}", "severity": severity,
+            row = dict.fromkeys(db_rows.ROW_COLUMNS)   # every column the store has, NULL unless set here
+            row.update({"id": i + 1, "timestamp": t, "server": f"srv-{rnd.randrange(SERVERS):04d}", "severity": severity,
                    "message": f"Event {i}: disk usage at {rnd.randrange(100)}% on /var",
                    "provider": rnd.choice(("Acme", "NetOps", "CloudCo")),
                    "application": rnd.choice(("billing", "shop", "crm", "mail")),
@@ -197,7 +198,7 @@ def build(path: Path, count: int, silences: int):
                    "duplicate_count": rnd.choice((0, 0, 0, 1, 4)), "reopen_count": 0, "ack_until": None,
                    "shelved_until": None, "shelved_by": None, "resolved_at": iso(moment + timedelta(minutes=20)),
                    "resolved_by": "system", "resolution": "back to normal", "timeout": None, "expires_at": None,
-                   "flap_changes": [], "flapping_until": None}
+                   "flap_changes": [], "flapping_until": None})
             row["fingerprint"] = lc.fingerprint(row)  # the default one, as the API makes it
             if severity != "INFO" and rnd.random() < LIVE_SHARE / 0.75:
                 row.update(resolved_at=None, resolved_by=None, resolution=None, **live_state(rnd, moment))
