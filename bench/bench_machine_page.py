@@ -35,7 +35,7 @@ sys.path.insert(0, str(REPO_ROOT))
 from bench.bench_lifecycle import export  # noqa: E402  (a commit's checkout, by git archive)
 from tests.support import site_data as sd  # noqa: E402
 from tests.support.api_server import start_api  # noqa: E402
-from tests.support.browser import browser, new_context  # noqa: E402
+from tests.support.browser import CHROMIUM, browser, new_context  # noqa: E402
 
 
 def git(*args) -> str:
@@ -140,7 +140,7 @@ def main(argv=None) -> int:
                 servers[code] = start_api(root / f"site-{len(servers)}")
                 builds[code] = build_with(checkout, root / "machines", root / "samples", servers[code])
                 print(f"  {code}: site built in {builds[code]:.1f} s", flush=True)
-            with browser() as chromium:
+            with browser(CHROMIUM) as chromium:
                 for n in range(args.runs):
                     for code in codes:
                         for ports_count, name in machines.items():

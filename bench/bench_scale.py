@@ -565,10 +565,10 @@ def page_figures(www: Path, samples: Path, machine: str) -> dict:
     once scrolled to."""
     from site_builder.graphs import graph_id
     first_id = "graph-" + graph_id("interface", sl.read_current(samples, machine)["interfaces"][0]["key"])
-    from tests.support.browser import WatchedPage, browser, new_context, static_server
+    from tests.support.browser import CHROMIUM, WatchedPage, browser, new_context, static_server
     out = {}
     graph_data = (".fine.json", ".coarse.json", "recent.jsonl")
-    with static_server(www) as url, browser() as chromium, new_context(chromium) as context:
+    with static_server(www) as url, browser(CHROMIUM) as chromium, new_context(chromium) as context:
         context.add_init_script(MARKS)
         for visit in ("cold", "warm"):
             wp = WatchedPage(context)

@@ -20,7 +20,7 @@ from collector.generate import generate  # noqa: E402
 from site_builder.build import build  # noqa: E402
 from tests.support import site_data as sd  # noqa: E402
 from tests.support.api_server import start_api  # noqa: E402
-from tests.support.browser import WatchedPage, browser, new_context  # noqa: E402
+from tests.support.browser import CHROMIUM, WatchedPage, browser, new_context  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
 MACHINES = [("core-sw-01", "up", "Core switch, server room"), ("edge-rt-02", "down", "Internet edge router"),
@@ -74,7 +74,7 @@ def main():
         try:
             populate(server, Path(tmp) / "samples", now)
             build(server.machines_dir, Path(tmp) / "samples", server.db_path, server.www_dir)
-            with browser() as chromium:
+            with browser(CHROMIUM) as chromium:
                 with new_context(chromium, width=1280, height=900) as context:
                     context.request.post(server.url + "/api/login",
                                          data={"username": server.operator.username, "password": server.operator.password})
