@@ -338,8 +338,10 @@
 
   function pageBoxes() { return Array.prototype.slice.call(tbody.querySelectorAll("tr:not(.behind) input.select")); }
 
+  /* The page's boxes, the select-all box and the bar, from state.selected: the one record of the selection. */
   function showSelection() {
     var n = Object.keys(state.selected).length, boxes = pageBoxes(), all = document.getElementById("select-page");
+    boxes.forEach(function (b) { b.checked = !!state.selected[b.value]; });
     var ticked = boxes.filter(function (b) { return b.checked; }).length;
     all.hidden = !canSelect() || !boxes.length;
     all.checked = boxes.length > 0 && ticked === boxes.length;
@@ -350,7 +352,6 @@
 
   function selectPage(on) {
     pageBoxes().forEach(function (b) {
-      b.checked = on;
       if (on) state.selected[b.value] = true; else delete state.selected[b.value];
     });
     showSelection();
@@ -372,8 +373,7 @@
     }, Promise.resolve());
     return run.then(function () {
       bar.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
-      pageBoxes().forEach(function (b) { b.checked = !!state.selected[b.value]; });   /* before it is said */
-      showSelection();
+      showSelection();   /* before it is said */
       if (!refusals.length) bar.note.value = "";
       message(done + " alert" + (done === 1 ? "" : "s") + " " + words.done + "." +
         (refusals.length ? " Not done: " + refusals.join("; ") : ""));
@@ -386,7 +386,6 @@
     document.getElementById("select-page").addEventListener("change", function (e) { selectPage(e.target.checked); });
     document.getElementById("bulk-clear").addEventListener("click", function () {
       state.selected = {};
-      pageBoxes().forEach(function (b) { b.checked = false; });
       showSelection();
     });
     document.getElementById("bulk-selected-ack").addEventListener("click", function () {
