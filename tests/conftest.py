@@ -1,6 +1,6 @@
 """Shared test fixtures. Area-specific helpers live in tests/support/.
 
-The suite runs in parallel (`make test`: pytest-xdist, three workers per core), so a
+The suite runs in parallel (`make test`: pytest-xdist, two workers per core), so a
 fixture here is made once per worker process when its scope is "session". What makes
 tests fast, and how to use it, is in docs/development.md, "Writing tests that stay fast".
 """
@@ -51,13 +51,12 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_xdist_auto_num_workers(config):
-    """What `-n auto` means here: three workers per core. Much of the suite's time is spent
+    """What `-n auto` means here: two workers per core. Half of the suite's time is spent
     waiting (servers starting, timers, devices timing out, `sleep`s past a deadline),
-    during which the other workers use the core; with two per core the cores were still
-    idle a quarter of the run. PYTEST_XDIST_AUTO_NUM_WORKERS overrides."""
+    during which another worker uses the core. PYTEST_XDIST_AUTO_NUM_WORKERS overrides."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None  # pytest-xdist's own reading of it
-    return 3 * len(os.sched_getaffinity(0))
+    return 2 * len(os.sched_getaffinity(0))
 
 
 @pytest.fixture(autouse=True, scope="session")
