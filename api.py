@@ -109,7 +109,7 @@ def cmd_serve(args, log) -> int:
     settings = flat(args.cfg)
     conn = db.connect(settings["db"])  # create or migrate the schema once, before the workers
     conn.close()
-    server.ensure_admin(settings["db"])
+    server.ensure_admin(settings["db"], settings["password_cost"])
     factory = partial(make_app, settings["db"], settings["www"], settings["machines"], settings)
     return server.serve(factory, settings, port_file=args.port_file)
 
@@ -121,16 +121,17 @@ def cmd_adduser(args, log) -> int:
     except InputError as exc:
         log.error("%s", exc.message)
         return 2
+    password_hash = auth.hash_password(password, args.cfg["api"]["password_cost"])
     conn = db.connect(args.db)
     exists = db.get_user(conn, args.name) is not None
     if exists and not args.update:
         log.error("user %r already exists (use --update to change it)", args.name)
         return 1
     if exists:
-        db.set_user(conn, args.name, role=args.role, password_hash=auth.hash_password(password))
+        db.set_user(conn, args.name, role=args.role, password_hash=password_hash)
         log.info("updated user %r (role %s)", args.name, args.role)
     else:
-        db.create_user(conn, args.name, args.role, auth.hash_password(password))
+        db.create_user(conn, args.name, args.role, password_hash)
         log.info("created user %r (role %s)", args.name, args.role)
     db.record_audit(conn, command_line_actor(), "update" if exists else "create", "user", args.name,
                     {"role": args.role, "password": "changed" if exists else "set"})

@@ -14,6 +14,7 @@ from tests.support.api_wsgi import Api, Client, alert, password_hash
 from vigie import db, scope
 from vigie.api import auth
 from vigie.api.app import make_app
+from vigie.api.context import CONTEXT_KEY
 from vigie.api.openapi import spec
 from vigie.notify.rules import normalize_rule
 
@@ -420,10 +421,29 @@ def test_users_endpoints(tmp_path):
 
 
 def test_password_hashes_are_salted_scrypt():
-    first, second = auth.hash_password("same"), auth.hash_password("same")
-    assert first != second and first.startswith("scrypt$")
+    first, second = auth.hash_password("same", 10), auth.hash_password("same", 10)
+    assert first != second and first.startswith("scrypt$1024$8$1$")
     assert auth.verify_password("same", first) and not auth.verify_password("other", first)
     assert not auth.verify_password("same", "garbage")
+
+
+def cost_of(conn, username) -> int:
+    """log2 of the scrypt N a user's stored hash was made with."""
+    return int(db.get_user(conn, username)["password_hash"].split("$")[1]).bit_length() - 1
+
+
+def test_new_hashes_take_the_configured_cost_and_older_ones_still_log_in(tmp_path):
+    default = make_app(tmp_path / "vigie.db", tmp_path / "www", tmp_path / "machines")
+    assert default.config[CONTEXT_KEY].settings["password_cost"] == 14  # 50 ms a check: the built-in
+    api = Api(tmp_path / "at-12", password_cost=12)
+    made = api.call("POST", "/api/user", json={"username": "carol", "role": "viewer", "password": "carol-password"})
+    assert made.status == 201 and cost_of(api.conn, "carol") == 12
+    assert cost_of(api.conn, "viewer") == 10  # made at the tests' cost before: it still logs in
+    assert api.client.get("/api/me", auth=("viewer", "viewer-password")).status == 200
+    assert api.client.get("/api/me", auth=("carol", "carol-password")).status == 200
+    assert api.client.get("/api/me", auth=("carol", "wrong-password")).status == 401
+    changed = api.call("PATCH", "/api/user/viewer", json={"password": "another-password"})
+    assert changed.status == 200 and cost_of(api.conn, "viewer") == 12
 
 
 # ---- tokens over HTTP

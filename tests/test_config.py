@@ -109,6 +109,7 @@ def test_relative_paths_in_a_file_are_taken_from_its_folder(tmp_path):
     ("[api]\nport = 'x'\n", "[api] port must be a whole number, got 'x'"),
     ("[api]\nport = true\n", "[api] port must be a whole number"),
     ("[api]\nport = 70000\n", "[api] port must be between 0 and 65535, got 70000"),
+    ("[api]\npassword_cost = 8\n", "[api] password_cost must be between 10 and 16, got 8"),
     ("[api]\ncors_origins = 'http://a'\n", "[api] cors_origins must be a list of texts"),
     ("[syslog]\nalert_severity = 'loud'\n", "[syslog] alert_severity must be a syslog severity"),
     ("[poll]\nshard = '3/2'\n", "[poll] shard must be K/N with 1 <= K <= N"),

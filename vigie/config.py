@@ -196,6 +196,10 @@ SECTIONS = {
                                        "whose X-Forwarded-For and X-Forwarded-Proto are believed: the client's "
                                        "address for the login throttle, HTTPS for secure cookies (gunicorn's "
                                        "setting of that name)", lambda v: networks(v, also=("*",))),
+        "password_cost": setting(14, int, "scrypt cost of the password hashes made from now on, as log2 of N: at "
+                                          "14 a check takes about 50 ms of CPU and 16 MiB, each step up doubles "
+                                          "both; hashes made at another cost keep theirs",
+                                 between(10, 16)),
         "session_hours": setting(12.0, float, "lifetime of a login (token and browser session)", above(0)),
         "token_days": setting(365, int, "default lifetime of tokens made by `api.py mktoken` or POST /api/token",
                               at_least(1)),

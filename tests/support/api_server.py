@@ -27,7 +27,7 @@ from vigie import db  # noqa: E402
 from vigie.api import auth  # noqa: E402
 from vigie.api.settings import FOLDERS  # noqa: E402
 from vigie.config import toml_value  # noqa: E402
-from tests.support.api_wsgi import password_hash  # noqa: E402
+from tests.support.api_wsgi import PASSWORD_COST, password_hash  # noqa: E402
 
 
 _RUNNING = set()
@@ -81,7 +81,7 @@ class ApiServer:
         for folder in (self.db_path.parent, self.www_dir, self.machines_dir):
             folder.mkdir(parents=True, exist_ok=True)
         self.workers, self.threads = workers, threads
-        self.settings = dict(settings or {})
+        self.settings = {"password_cost": PASSWORD_COST, **(settings or {})}
         self.extra_args = list(extra_args)
         self.wrapper = list(wrapper)  # a command the server runs under (e.g. setpriv)
         self.port = 0

@@ -19,12 +19,15 @@ from tests.support import databases  # noqa: E402
 
 ROLES = ("viewer", "operator", "admin")
 _HASHES = {}  # scrypt is slow on purpose; tests reuse one hash per password
+# The cheapest cost api.password_cost allows: the tests' apps and servers check
+# passwords thousands of times, and what they test does not depend on the cost.
+PASSWORD_COST = 10
 
 
 def password_hash(password: str) -> str:
     """The scrypt hash of a password, computed once per process."""
     if password not in _HASHES:
-        _HASHES[password] = auth.hash_password(password)
+        _HASHES[password] = auth.hash_password(password, PASSWORD_COST)
     return _HASHES[password]
 
 
@@ -134,7 +137,7 @@ class Api:
             databases.migrated(self.db_path)
         folders = {key: str(self.root / key) for key in ("samples", "logs", "alertfiles", "discovery")}
         folders["topology"] = str(self.root / "topology.json")
-        self.settings = dict(folders, **settings)
+        self.settings = {**folders, "password_cost": PASSWORD_COST, **settings}
         self.app = make_app(self.db_path, self.www_dir, self.machines_dir, self.settings)
         self.client = Client(self.app)
         self.conn = db.connect(self.db_path)

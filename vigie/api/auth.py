@@ -25,26 +25,30 @@ from vigie.api import limits
 from vigie.errors import InputError
 from vigie.roles import ROLES
 
-SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
+SCRYPT_R, SCRYPT_P = 8, 1   # scrypt's block size and parallelism; N is 2 ** cost (the setting api.password_cost)
 SESSION_COOKIE = "vigie_session"
 CSRF_COOKIE = "vigie_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 
 
-# scrypt costs about 50 ms of CPU and 16 MiB on purpose; one at a time per process,
-# so a flood of logins waits its turn instead of taking every core from the others.
+# scrypt at the default cost (14) takes about 50 ms of CPU and 16 MiB on purpose; one at a
+# time per process, so a flood of logins waits its turn instead of taking every core.
 HASHING = threading.BoundedSemaphore(1)
 
 
 def scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
     with HASHING:
-        return hashlib.scrypt(password.encode("utf-8"), salt=salt, dklen=32, n=n, r=r, p=p)
+        return hashlib.scrypt(password.encode("utf-8"), salt=salt, dklen=32, n=n, r=r, p=p,
+                              maxmem=2 * 128 * r * n * p + 2 ** 20)
 
 
-def hash_password(password: str) -> str:
+def hash_password(password: str, cost: int) -> str:
+    """A new salted hash at scrypt N = 2 ** cost; the hash names its own parameters, so
+    hashes made at another cost still verify."""
     salt = secrets.token_bytes(16)
-    digest = scrypt(password, salt, **SCRYPT)
-    return f"scrypt${SCRYPT['n']}${SCRYPT['r']}${SCRYPT['p']}${salt.hex()}${digest.hex()}"
+    n = 2 ** cost
+    digest = scrypt(password, salt, n, SCRYPT_R, SCRYPT_P)
+    return f"scrypt${n}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${digest.hex()}"
 
 
 def verify_password(password: str, stored: str) -> bool:
@@ -121,11 +125,12 @@ def parse_basic(header: str):
     return (username, password) if sep else None
 
 
-def check_login(conn, username: str, password: str, cache: PasswordCache = None):
-    """The user dict when the password is right, else None."""
+def check_login(conn, username: str, password: str, cost: int, cache: PasswordCache = None):
+    """The user dict when the password is right, else None. An unknown user costs a hash
+    at `cost` (api.password_cost), as a known one does."""
     user = db.get_user(conn, username) if isinstance(username, str) else None
     if user is None or not isinstance(password, str):
-        hash_password("x" * 8)  # same cost whether the user exists or not
+        hash_password("x" * 8, cost)  # same cost whether the user exists or not
         return None
     key = cache.key(username, password, user["password_hash"]) if cache else None
     if key and cache.check(key):

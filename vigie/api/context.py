@@ -163,7 +163,7 @@ class Context:
         if wait:
             log.warning("login of %r from %s refused for %d s: too many failures", username, address, wait)
             raise ApiError(429, f"too many failed logins: try again in {wait} s", headers={"Retry-After": str(wait)})
-        user = auth.check_login(conn, username, password, cache=cache)
+        user = auth.check_login(conn, username, password, self.settings["password_cost"], cache=cache)
         if user is None:
             db.logins.failed(conn, username, address, now, rules.forget_seconds)
         elif counts[0] or stale_success:  # a write only when something changes

@@ -40,7 +40,7 @@ def change_user(name):
         raise ApiError(409, "you cannot change your own role (another admin can)", "role")
     conn = ctx.conn()
     ended = ended_by_password(conn, name, admin) if password else {"sessions_ended": 0, "tokens_revoked": 0}
-    db.set_user(conn, name, role=role, password_hash=auth.hash_password(password) if password else None)
+    db.set_user(conn, name, role=role, password_hash=auth.hash_password(password, ctx.settings["password_cost"]) if password else None)
     if password and name == admin["username"]:
         stay_logged_in(ctx, admin)
     changes = {k: v for k, v in (("role", role), ("password", "reset" if password else None)) if v is not None}
@@ -72,12 +72,12 @@ def change_own_password():
     except InputError as exc:
         raise InputError("new", exc.message.replace("password", "new password", 1)) from None
     conn = ctx.conn()
-    if auth.check_login(conn, me["username"], current) is None:
+    if auth.check_login(conn, me["username"], current, ctx.settings["password_cost"]) is None:
         raise ApiError(403, "the current password is wrong", "current")
     if new == current:
         raise InputError("new", "the new password is the current one")
     ended = ended_by_password(conn, me["username"], me)
-    db.set_user(conn, me["username"], password_hash=auth.hash_password(new))
+    db.set_user(conn, me["username"], password_hash=auth.hash_password(new, ctx.settings["password_cost"]))
     stay_logged_in(ctx, me)
     db.record_audit(conn, me["username"], "change", "user", me["username"], dict({"password": "changed"}, **ended))
     return dict({"username": me["username"]}, **ended)

@@ -40,7 +40,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def ensure_admin(db_path, out=sys.stdout):
+def ensure_admin(db_path, password_cost: int, out=sys.stdout):
     """On first start (no user at all) create `admin` with a random password, saved
     beside the database (mode 0600) and shown once on a terminal, never in a log."""
     conn = db.connect(db_path)
@@ -48,7 +48,7 @@ def ensure_admin(db_path, out=sys.stdout):
         if db.count_users(conn):
             return None
         password = auth.generate_password()
-        db.create_user(conn, "admin", "admin", auth.hash_password(password))
+        db.create_user(conn, "admin", "admin", auth.hash_password(password, password_cost))
     finally:
         conn.close()
     path = Path(db_path).parent / "admin.password"
