@@ -16,8 +16,6 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-import jsonschema
-from jsonschema.exceptions import best_match, by_relevance
 
 from vigie import safe_read
 from vigie.errors import InputError, nearest
@@ -52,7 +50,13 @@ def schema() -> dict:
 
 @lru_cache(maxsize=1)
 def _validator():
-    return jsonschema.Draft202012Validator(schema())
+    """The schema's validator, and the ranking of its errors. jsonschema is imported on the
+    first validation, not with this module: most commands that load it never validate."""
+    import jsonschema
+    from jsonschema.exceptions import by_relevance
+    # An unknown key beside a missing one is most often that key misspelt: it is the one said.
+    relevance = by_relevance(strong=frozenset({"additionalProperties"}))
+    return jsonschema.Draft202012Validator(schema()), relevance
 
 
 def defaults() -> dict:
@@ -91,13 +95,11 @@ def check_name(name: str, source=None) -> str:
     return name
 
 
-# An unknown key beside a missing one is most often that key misspelt: it is the one said.
-_RELEVANCE = by_relevance(strong=frozenset({"additionalProperties"}))
-
-
 def validate(data, source=None) -> dict:
     """The config with defaults filled in; raise MachineConfigError on the most relevant error."""
-    error = best_match(map(_unknown_key_within, _validator().iter_errors(data)), key=_RELEVANCE)
+    from jsonschema.exceptions import best_match
+    validator, relevance = _validator()
+    error = best_match(map(_unknown_key_within, validator.iter_errors(data)), key=relevance)
     if error is not None:
         field, message = describe(error)
         raise MachineConfigError(source, field, message)

@@ -15,8 +15,6 @@ import json
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit, urlunsplit
 
-import requests
-
 from vigie import utc
 from vigie.errors import ChannelError
 
@@ -88,6 +86,7 @@ def post(url: str, entries, key: str = None):
     headers = {"Content-Type": "application/json"}
     if key:
         headers["X-Vigie-Notification"] = key
+    import requests  # here, not at the top: every API start would pay its import for this one use
     try:
         answer = requests.post(api, data=body, headers=headers, auth=auth, timeout=TIMEOUT_SECONDS,
                                allow_redirects=False)  # a redirect could lead anywhere: a failure
