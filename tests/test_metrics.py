@@ -189,8 +189,9 @@ def test_prometheus_rate_gives_the_bits_per_second_the_site_shows(scraped):
         rate_bps = float(answer[0]["value"][1])
         assert rate_bps == pytest.approx(counters_bps, rel=1e-6)
         # the site's rate is over the agent's own clock (sysUpTime), Prometheus' over the polls' times:
-        # they part by how late each answer came, a few percent when the machine is busy
-        assert rate_bps == pytest.approx(interface["in_bps"], rel=0.1), (rate_bps, interface["in_bps"])
+        # they part by how late each answer came, a few percent on a quiet machine and over 10 % (half a
+        # second of this 5 s interval) on a loaded one; a wrong unit or scale would be 8x or more
+        assert rate_bps == pytest.approx(interface["in_bps"], rel=0.25), (rate_bps, interface["in_bps"])
 
 
 @pytest.mark.slow
