@@ -62,6 +62,7 @@ def state(samples_dir):
     return samples.read_current(samples_dir, "edge-rt-02")["status"]["state"]
 
 
+@pytest.mark.long
 def test_a_device_stopped_then_started_is_one_outage_timed_within_a_poll(world):
     agent, server, samples_dir = world
     began = time.time()

@@ -166,6 +166,7 @@ def nothing_more_told(vigie, count: int, seconds: float) -> None:
     assert told(vigie)[count:] == []
 
 
+@pytest.mark.long
 def test_one_mail_for_the_core_naming_the_devices_behind_it_one_for_its_return(vigie):
     net = vigie.net
     # the collectors read LLDP: every machine's parents come from the cables

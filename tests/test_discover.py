@@ -71,6 +71,7 @@ def start_all(agents_list, started) -> None:
         agent.wait(timeout=180)
 
 
+@pytest.mark.long
 def test_a_sweep_of_a_loopback_24_finds_its_twenty_agents_and_a_second_run_adds_nothing(tmp_path, agents):
     net, port = loopback_24(), free_udp_port()
     hosts = sorted(random.sample(range(1, 255), 20))

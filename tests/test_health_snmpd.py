@@ -41,6 +41,7 @@ def hr_processor_load_answers(port) -> bool:
     return "INTEGER" in out.stdout
 
 
+@pytest.mark.long
 @pytest.mark.skipif(not Path("/proc/meminfo").exists(), reason="no /proc")
 def test_snmpd_health_matches_proc_within_a_few_percent(tmp_path):
     agent = SnmpdAgent(tmp_path / "snmpd").start()

@@ -231,6 +231,7 @@ def test_the_site_builder_writes_the_exposition_beside_the_pages(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.long
 def test_victoria_metrics_scrapes_the_same_file_and_api(scraped, tmp_path):
     token_file = tmp_path / "viewer.token"
     token_file.write_text(scraped["api"].viewer.token)
