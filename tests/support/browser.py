@@ -55,9 +55,28 @@ class WatchedPage:
         self.page = context.new_page()
         self.errors = []
         self.dialogs = []
+        self.in_flight = 0                      # requests sent and not yet answered (or failed)
+        self.changed = time.monotonic()         # when that count last changed
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
         self.page.on("dialog", self._dialog)
+        self.page.on("request", lambda _: self._count(+1))
+        self.page.on("requestfinished", lambda _: self._count(-1))
+        self.page.on("requestfailed", lambda _: self._count(-1))
+
+    def _count(self, step):
+        self.in_flight += step
+        self.changed = time.monotonic()
+
+    def wait_for_quiet(self, quiet_seconds=0.1, timeout=20.0):
+        """Until no request has been in flight for `quiet_seconds`: Playwright's
+        "networkidle" with a window of 0.1 s instead of 0.5 s (a page's next request
+        follows the answer to its previous one within milliseconds)."""
+        deadline = time.monotonic() + timeout
+        while self.in_flight > 0 or time.monotonic() - self.changed < quiet_seconds:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.in_flight} request(s) still in flight after {timeout} s")
+            self.page.wait_for_timeout(20)  # lets Playwright deliver the page's events meanwhile
 
     def _console(self, message):
         if message.type == "error":

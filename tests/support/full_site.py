@@ -90,7 +90,7 @@ def open_site_page(context, server, path):
         wp.page.locator("section.graph-box:not([hidden]) .graph").first.scroll_into_view_if_needed()
         wp.page.wait_for_selector(".graph[data-rendered]")
         wp.page.evaluate("window.scrollTo(0, 0)")
-    wp.page.wait_for_load_state("networkidle")
+    wp.wait_for_quiet()
     return wp
 
 
