@@ -73,11 +73,11 @@ def test_cells(value, cell):
     assert alert_csv.cell(value) == cell
 
 
-def test_the_consoles_export_link_carries_its_filters(api):
+def test_the_consoles_export_link_carries_its_filters(chromium, api):
     from site_builder.build import build
-    from tests.support.browser import WatchedPage, browser, new_context
+    from tests.support.browser import WatchedPage, new_context
     build(api.machines_dir, api.root / "samples", api.db_path, api.www_dir, workers=1)
-    with browser() as chromium, new_context(chromium) as context:
+    with new_context(chromium) as context:
         context.request.post(api.url + "/api/login", data={"username": "viewer", "password": api.viewer.password})
         wp = WatchedPage(context)
         wp.page.goto(api.url + "/alerts.html?server=web-05&view=all")

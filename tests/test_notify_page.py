@@ -9,7 +9,7 @@ import pytest
 
 from site_builder.build import build
 from tests.support.api_server import start_api
-from tests.support.browser import WatchedPage, browser, new_context
+from tests.support.browser import WatchedPage, new_context
 from tests.support.receivers import Receiver
 from vigie.notify.daemon import Notifier, Settings
 
@@ -46,9 +46,9 @@ def open_as(chromium_context, site, user, ready):
     return wp
 
 
-def test_admin_adds_a_channel_sends_a_test_and_adds_a_rule_and_a_team(site):
+def test_admin_adds_a_channel_sends_a_test_and_adds_a_rule_and_a_team(chromium, site):
     secret = f"json://hookuser:Pw-S3cret@127.0.0.1:{site.hook.port}/vigie-hook"
-    with browser() as chromium, new_context(chromium) as context:
+    with new_context(chromium) as context:
         wp = open_as(context, site, site.admin, "#channels-section:not([hidden])")
         page = wp.page
         page.fill('#channel-form [name="name"]', "ops")
@@ -88,7 +88,7 @@ def test_admin_adds_a_channel_sends_a_test_and_adds_a_rule_and_a_team(site):
         wp.close()
 
 
-def test_admin_edits_a_rule_and_a_channel_with_channels_picked_from_the_existing_ones(site):
+def test_admin_edits_a_rule_and_a_channel_with_channels_picked_from_the_existing_ones(chromium, site):
     import requests
 
     admin = site.admin.headers
@@ -97,7 +97,7 @@ def test_admin_edits_a_rule_and_a_channel_with_channels_picked_from_the_existing
                       json={"name": name, "url": "json://127.0.0.1:9/" + name}).raise_for_status()
     requests.post(site.url + "/api/notify/rule", headers=admin, timeout=10, json={
         "name": "db-e", "match": {"server": ["db-*"]}, "steps": [{"channels": ["mail-e"]}]}).raise_for_status()
-    with browser() as chromium, new_context(chromium) as context:
+    with new_context(chromium) as context:
         wp = open_as(context, site, site.admin, '#rules tr[data-rule="db-e"]')
         page = wp.page
         page.wait_for_selector('#rule-form input[name="channels1"][value="pager-e"]')   # a list, not a text box
@@ -125,8 +125,8 @@ def test_admin_edits_a_rule_and_a_channel_with_channels_picked_from_the_existing
         wp.close()
 
 
-def test_a_viewer_sees_no_notification_settings(site):
-    with browser() as chromium, new_context(chromium) as context:
+def test_a_viewer_sees_no_notification_settings(chromium, site):
+    with new_context(chromium) as context:
         wp = open_as(context, site, site.viewer, "#whoami:not([hidden])")
         wp.page.wait_for_timeout(300)
         assert wp.page.locator("#channels-section").is_hidden()
@@ -135,7 +135,7 @@ def test_a_viewer_sees_no_notification_settings(site):
         wp.close()
 
 
-def test_the_alerts_detail_shows_what_was_sent_where_and_a_link_opens_it(site):
+def test_the_alerts_detail_shows_what_was_sent_where_and_a_link_opens_it(chromium, site):
     import requests
 
     admin = site.admin.headers
@@ -153,7 +153,7 @@ def test_the_alerts_detail_shows_what_was_sent_where_and_a_link_opens_it(site):
     arrival = site.hook.wait_for(len(site.hook.received()) + 1)[-1]
     link = arrival.json()["message"].split("http://127.0.0.1:8080", 1)[1].split()[0]
     assert link == f"/alerts.html?id={made['id']}"
-    with browser() as chromium, new_context(chromium) as context:
+    with new_context(chromium) as context:
         wp = open_as(context, site, site.operator, "#whoami:not([hidden])")  # the viewer is in team acme now
         wp.page.goto(site.url + link)
         wp.page.wait_for_selector("#notifications li.notify-delivered")

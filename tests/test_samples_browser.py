@@ -13,7 +13,7 @@ from site_builder import series
 from site_builder.build import build
 from site_builder.graphs import graph_id
 from tests.support import site_data as sd
-from tests.support.browser import WatchedPage, browser, new_context, static_server
+from tests.support.browser import WatchedPage, new_context, static_server
 from vigie import samples as sl
 from vigie import units
 
@@ -56,7 +56,7 @@ def page_facts(url: str, chromium, gids: list) -> dict:
     return facts
 
 
-def test_a_previous_format_samples_file_is_shown_then_converted_with_every_point(tmp_path):
+def test_a_previous_format_samples_file_is_shown_then_converted_with_every_point(chromium, tmp_path):
     old = json.loads(gzip.decompress(open(FIXTURE, "rb").read()))
     machines, samples, www = tmp_path / "machines", tmp_path / "samples", tmp_path / "www"
     sd.write_machine(machines, MACHINE)
@@ -64,7 +64,7 @@ def test_a_previous_format_samples_file_is_shown_then_converted_with_every_point
     (samples / f"{MACHINE}.json").write_text(json.dumps(old))
     interfaces = {str(i["index"]): i for i in old["interfaces"]}
     gids = {index: graph_id("interface", i["name"]) for index, i in interfaces.items()}
-    with browser() as chromium, static_server(www) as url:
+    with static_server(www) as url:
         seen = []
         for converted in (False, True):
             if converted:

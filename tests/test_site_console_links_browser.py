@@ -10,7 +10,7 @@ from site_builder.build import build
 from tests.support import site_data as sd
 from tests.support.api_server import start_api
 from tests.support.api_wsgi import alert
-from tests.support.browser import WatchedPage, browser, new_context
+from tests.support.browser import WatchedPage, new_context
 
 NOW = datetime(2026, 11, 22, 10, 15, tzinfo=timezone.utc)
 
@@ -32,8 +32,8 @@ def site(tmp_path_factory):
         server.stop()
 
 
-def test_servers_link_to_their_machine_page_and_the_ack_cell_reads_cleanly(site):
-    with browser() as chromium, new_context(chromium) as context:
+def test_servers_link_to_their_machine_page_and_the_ack_cell_reads_cleanly(chromium, site):
+    with new_context(chromium) as context:
         context.request.post(site.url + "/api/login", data={"username": "operator", "password": site.operator.password})
         wp = WatchedPage(context)
         page = wp.page

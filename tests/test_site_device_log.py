@@ -10,7 +10,7 @@ from site_builder.build import build
 from vigie import device_log as dl
 from tests.support import site_data as sd
 from tests.support.api_server import start_api
-from tests.support.browser import WatchedPage, browser, new_context
+from tests.support.browser import WatchedPage, new_context
 
 pytestmark = pytest.mark.slow
 
@@ -52,8 +52,8 @@ def wait_rows(page, predicate, timeout=15):
     raise AssertionError(f"rows never matched: {rows(page)[:5]}")
 
 
-def test_device_messages_newest_first_filtered_and_searched(site):
-    with browser() as chromium, new_context(chromium) as context:
+def test_device_messages_newest_first_filtered_and_searched(chromium, site):
+    with new_context(chromium) as context:
         answer = context.request.post(site.url + "/api/login", data={"username": site.viewer.username,
                                                                      "password": site.viewer.password})
         assert answer.status == 200
@@ -77,10 +77,10 @@ def test_device_messages_newest_first_filtered_and_searched(site):
         assert wp.errors == []
 
 
-def test_anonymous_visitors_are_told_to_log_in(site, tmp_path):
+def test_anonymous_visitors_are_told_to_log_in(chromium, site, tmp_path):
     from tests.support.browser import static_server
 
-    with browser() as chromium, new_context(chromium) as context, static_server(site.www_dir) as url:
+    with new_context(chromium) as context, static_server(site.www_dir) as url:
         wp = WatchedPage(context)
         wp.page.goto(url + "/machines/core-sw-01.html")
         text = wait_rows(wp.page, lambda r: len(r) == 1 and r[0][0] != "Loading…")[0][0]
