@@ -49,7 +49,7 @@ def page_facts(url: str, chromium, gids: list) -> dict:
                 return {points: +d.dataset.points, peaks: +d.dataset.peakPoints, x: line.x.length,
                         last: line.x[line.x.length - 1].getTime() / 1000,
                         last_in: line.y[line.y.length - 1]}; }""", gid)
-        wp.page.wait_for_load_state("networkidle")
+        wp.wait_for_quiet()
         # a plain static server has no API: the device's messages cannot be read, nothing else fails
         facts["errors"] = [e for e in wp.errors if "/api/" not in e]
         wp.close()

@@ -110,7 +110,7 @@ def test_every_page_loads_without_error_and_graphs_render(chromium, site):
                     assert g["svg"] and g["x"] == g["points"] and g["points"] > 240
                     assert g["traces"] == (4 if gid.startswith("if-") else 2)
                     assert g["peak"] == g["peak_points"] == g["points"] - 240
-            wp.page.wait_for_load_state("networkidle")
+            wp.wait_for_quiet()
             assert wp.errors == [], (path, wp.errors)
             wp.close()
 
@@ -193,7 +193,7 @@ def test_a_machine_page_with_48_interfaces_loads_with_no_console_error(chromium,
         sizes = []
         wp.page.on("response", lambda r: sizes.append((r.url, len(r.body()))) if r.ok else None)
         wp.page.reload()
-        wp.page.wait_for_load_state("networkidle")
+        wp.wait_for_quiet()
         graph_data = (".fine.json", ".coarse.json", "recent.jsonl")    # fetched as graphs come into view
         first_load = sum(n for url, n in sizes if "plotly" not in url and not any(g in url for g in graph_data))
         assert first_load <= 300_000, sizes
@@ -428,7 +428,7 @@ def test_plain_static_server_shows_everything_but_the_live_parts(chromium, site)
             wp = open_page(context, url + path, ready)
             if "machines" in path:
                 show_graph(wp.page, "oid-load")
-            wp.page.wait_for_load_state("networkidle")
+            wp.wait_for_quiet()
             # the only failures are the API's answers (who is logged in, the device's messages),
             # which a static server does not have
             assert all("/api/me" in e or "/api/machine/" in e for e in wp.errors), wp.errors

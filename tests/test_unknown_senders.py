@@ -98,7 +98,7 @@ def test_the_devices_page_lists_unknown_senders_and_an_admin_adds_one_as_a_devic
     with new_context(chromium) as context:
         login(context, api, member)
         wp = open_page(context, api.url + "/devices.html", "#devices")
-        wp.page.wait_for_load_state("networkidle")
+        wp.wait_for_quiet()
         assert wp.page.locator("#unknown-senders").is_hidden(), "unknown senders are in no team's scope"
         assert "127.0.0.2" not in wp.page.content()
         wp.close()
