@@ -238,9 +238,11 @@ def test_victoria_metrics_scrapes_the_same_file_and_api(scraped, tmp_path):
     victoria = VictoriaMetrics(tmp_path, [Target(scraped["web"].url, job="file"),
                                           Target(scraped["api"].url, token_file=token_file, job="api")]).start()
     try:
-        up = wait_until(lambda: (lambda r: r if len(r) == 2 else None)(
-            victoria.query('vigie_machine_up{machine="sim-sw"}')), timeout=60, what="both jobs in VictoriaMetrics")
-        assert sorted(u["metric"]["job"] for u in up) == ["api", "file"] and all(u["value"][1] == "1" for u in up)
+        # the first scrapes may come before the device's first poll (up 0 then): until both say it is up
+        up = wait_until(lambda: (lambda r: r if len(r) == 2 and all(u["value"][1] == "1" for u in r) else None)(
+            victoria.query('vigie_machine_up{machine="sim-sw"}')), timeout=60,
+            what="both jobs in VictoriaMetrics saying sim-sw is up")
+        assert sorted(u["metric"]["job"] for u in up) == ["api", "file"]
         octets = wait_until(lambda: victoria.query('vigie_interface_in_octets_total{job="file",if_name="eth0"}'),
                             timeout=30, what="the counters")
         assert float(octets[0]["value"][1]) > 10 ** 12
