@@ -33,7 +33,8 @@ def pytest_collection_modifyitems(config, items):
     - the tests of a module that use a fixture made once per module go to one worker
       together (an xdist_group named after the module), so it is made once;
     - every other test goes alone to whichever worker is free;
-    - the tests marked long (minutes each) are handed out first, then the tests of
+    - the tests marked long (half a minute or more each), and the groups holding one
+      (their tests in the module's order), are handed out first, then the tests of
       modules with a test marked slow, the largest groups first: the long ones start
       early and the many short ones fill the end of the run (each worker collects in
       this order, the scheduler follows it)."""
@@ -45,8 +46,13 @@ def pytest_collection_modifyitems(config, items):
     if hasattr(config, "workerinput"):
         slow = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
         sizes = collections.Counter(group_of(item) for item in items)
-        items.sort(key=lambda item: (item.get_closest_marker("long") is None,
-                                     item.nodeid.split("::")[0] not in slow,
+        # a group with a long test goes first as a whole, its tests in their own order
+        long_groups = {group_of(item) for item in items if item.get_closest_marker("long") and group_of(item)}
+
+        def long(item):
+            return item.get_closest_marker("long") is not None or group_of(item) in long_groups
+
+        items.sort(key=lambda item: (not long(item), item.nodeid.split("::")[0] not in slow,
                                      -sizes[group_of(item)] if group_of(item) else -1))
 
 

@@ -2,6 +2,7 @@
 parallel run's sharing out of the tests (tests/conftest.py) under pytest-xdist."""
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -98,3 +99,37 @@ def test_tests_sharing_a_module_fixture_run_on_one_worker_and_the_others_spread(
     assert len({worker for kind, worker, _ in ran if kind == "shared"}) == 1
     assert len({worker for _, worker, _ in ran}) >= 2, "the other tests went to the free workers"
     assert {int(count) for _, _, count in ran} == {2 * len(os.sched_getaffinity(0))}, "-n auto: two per core"
+
+
+ORDERED_MODULE = """
+import os
+import pytest
+
+@pytest.fixture(scope="module")
+def state():
+    return []
+
+@pytest.mark.parametrize("n", [0, 1, pytest.param(2, marks=pytest.mark.long), 3])
+def test_in_turn(state, n):
+    state.append(n)
+    with open(os.path.join(os.environ["RUN_LOG"], "order"), "a") as log:
+        log.write(f"{n}\\n")
+"""
+
+
+def test_a_group_holding_a_long_test_goes_first_whole_in_its_module_order(tmp_path):
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    (suite / "conftest.py").write_text("from tests.conftest import pytest_collection_modifyitems  # noqa: F401\n")
+    (suite / "test_ordered.py").write_text(textwrap.dedent(ORDERED_MODULE))
+    (suite / "test_a_short.py").write_text("def test_short():\n    pass\n")  # before the other by name
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    env = dict(os.environ, RUN_LOG=str(logs), PYTHONPATH=f"{REPO}:{suite}")
+    run = subprocess.run([sys.executable, "-m", "pytest", "-c", str(REPO / "pytest.ini"), "-n", "1", "-v",
+                          "-p", "no:cacheprovider", str(suite)], cwd=tmp_path, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert (logs / "order").read_text().split() == ["0", "1", "2", "3"], "the module's own order"
+    passed = [re.search(r"test_\w+\.py", line).group() for line in run.stdout.splitlines() if "PASSED" in line]
+    assert passed == ["test_ordered.py"] * 4 + ["test_a_short.py"], run.stdout[-3000:]
