@@ -16,7 +16,6 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-
 from vigie import safe_read
 from vigie.errors import InputError, nearest
 

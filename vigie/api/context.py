@@ -96,6 +96,10 @@ class Context:
                 return
         conn.close()
 
+    def hash_password(self, password: str) -> str:
+        """A new hash of `password` at this server's cost (api.password_cost)."""
+        return auth.hash_password(password, self.settings["password_cost"])
+
     def database_failed(self, exc):
         """A request met a database error: logged with the file's name; unless the write
         lock was merely busy, every connection is opened again on its next use."""

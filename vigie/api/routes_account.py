@@ -40,7 +40,7 @@ def change_user(name):
         raise ApiError(409, "you cannot change your own role (another admin can)", "role")
     conn = ctx.conn()
     ended = ended_by_password(conn, name, admin) if password else {"sessions_ended": 0, "tokens_revoked": 0}
-    db.set_user(conn, name, role=role, password_hash=auth.hash_password(password, ctx.settings["password_cost"]) if password else None)
+    db.set_user(conn, name, role=role, password_hash=ctx.hash_password(password) if password else None)
     if password and name == admin["username"]:
         stay_logged_in(ctx, admin)
     changes = {k: v for k, v in (("role", role), ("password", "reset" if password else None)) if v is not None}
@@ -77,7 +77,7 @@ def change_own_password():
     if new == current:
         raise InputError("new", "the new password is the current one")
     ended = ended_by_password(conn, me["username"], me)
-    db.set_user(conn, me["username"], password_hash=auth.hash_password(new, ctx.settings["password_cost"]))
+    db.set_user(conn, me["username"], password_hash=ctx.hash_password(new))
     stay_logged_in(ctx, me)
     db.record_audit(conn, me["username"], "change", "user", me["username"], dict({"password": "changed"}, **ended))
     return dict({"username": me["username"]}, **ended)

@@ -28,7 +28,7 @@ def add_user():
     password = auth.check_password(body.get("password"))
     if db.get_user(ctx.conn(), username):
         raise ApiError(409, f"user {username!r} already exists", "username")
-    db.create_user(ctx.conn(), username, role, auth.hash_password(password, ctx.settings["password_cost"]))
+    db.create_user(ctx.conn(), username, role, ctx.hash_password(password))
     db.record_audit(ctx.conn(), admin["username"], "create", "user", username, {"role": role})
     response.status = 201
     return {"username": username, "role": role}
