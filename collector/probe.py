@@ -68,6 +68,7 @@ async def ask(config: dict) -> dict:
     stack = SnmpStack()
     try:
         session = await Session.open(stack, config, config["name"])
+        await session.contact(mib.SYS_UPTIME)
         found = await discover(session)
         specs, problems = resolved_oids(config)
         values = await session.get([mib.SYS_UPTIME] + [spec["oid"] for spec in specs.values()])

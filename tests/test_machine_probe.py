@@ -1,11 +1,18 @@
 """POST /api/machine/test: the API asks a real device (snmpsim) once through
 `python -m collector.probe`, before anything is saved."""
 
+import asyncio
+import json
+import os
+
 import pytest
 import requests
 
+from collector import probe as device_probe
 from tests.support.api_server import start_api
-from tests.support.snmp_agents import SnmpsimAgent
+from tests.support.loopback_only import loopback_only
+from tests.support.snmp_agents import V3_AUTH_KEY, V3_PRIV_KEY, V3_USER, SnmpsimAgent, free_udp_port
+from vigie.machines import parse_machine
 from vigie import simulated_devices as sim
 
 pytestmark = pytest.mark.slow
@@ -72,6 +79,41 @@ def test_a_stored_machine_is_tested_with_its_stored_secret(world):
     assert shown["snmp"]["community"] == "********"
     found = probe(api, shown).json()
     assert found["ok"] is True and found["system"]["sys_name"] == "edge-7"
+
+
+V2C = {"version": "2c", "community": "s3cret-community"}
+V3 = {"version": "3", "user": V3_USER, "auth_protocol": "SHA", "auth_key": V3_AUTH_KEY, "priv_protocol": "AES",
+      "priv_key": V3_PRIV_KEY, "context": "s3cret-community"}
+
+
+def test_a_v3_device_that_answers_says_what_it_is(world):
+    api, agent = world
+    found = probe(api, dict(agent.machine("s3cret-community"), name="edge-7", snmp=V3)).json()
+    assert found["ok"] is True, found
+    assert found["system"]["sys_name"] == "edge-7"
+
+
+@pytest.mark.parametrize("snmp", [V2C, V3], ids=["v2c", "v3"])
+def test_a_closed_port_is_said_at_once_not_after_the_timeout(world, snmp):
+    api, _ = world
+    port = free_udp_port()   # nothing listens there: the kernel answers ICMP port unreachable
+    machine = {"name": "closed-7", "host": "127.0.0.1", "port": port, "timeout": 2, "retries": 1, "snmp": snmp}
+    found = probe(api, machine).json()
+    assert found["ok"] is False
+    assert found["error"] == f"127.0.0.1:{port}: nothing listens for SNMP there (the device answered: port unreachable)"
+    assert found["seconds"] < 2, "said before the first timeout, from the network's own answer"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a network namespace needs root")
+@pytest.mark.parametrize("snmp", [V2C, V3], ids=["v2c", "v3"])
+def test_an_address_no_route_leads_to_is_said_at_once(snmp):
+    machine = parse_machine("far-7", '{"host": "192.0.2.7", "timeout": 2, "retries": 1, "snmp": %s}'
+                            % json.dumps(snmp))
+    with loopback_only():   # no route but the loopback's: nothing leaves this machine
+        found = asyncio.run(device_probe.probe(dict(machine, name="far-7")))
+    assert found["ok"] is False
+    assert found["error"] == "192.0.2.7:161: cannot be reached (Network is unreachable)"
+    assert found["seconds"] < 2
 
 
 def test_bad_input_and_roles_are_refused(world):

@@ -113,3 +113,21 @@ def test_generated_responses_read_as_pysnmp_reads_them(varbinds, request_id):
     got = fastget.decode_response(data)
     assert got[2] == request_id
     assert got[5] == [(oid, python_value(value)) for oid, value in varbinds]
+
+
+def test_the_v3_discovery_message_reads_as_pysnmp_reads_an_snmpv3_message():
+    from pysnmp.proto.mpmod.rfc3412 import SNMPv3Message
+    from pysnmp.proto.secmod.rfc3414.service import UsmSecurityParameters
+
+    message, rest = decoder.decode(fastget.encode_v3_discovery(4242), asn1Spec=SNMPv3Message())
+    assert rest == b""
+    assert int(message["msgVersion"]) == 3
+    header = message["msgGlobalData"]
+    assert int(header["msgID"]) == 4242 and int(header["msgSecurityModel"]) == 3
+    assert bytes(header["msgFlags"]) == b"\x04"          # reportable, no authentication, no privacy
+    usm, _ = decoder.decode(bytes(message["msgSecurityParameters"]), asn1Spec=UsmSecurityParameters())
+    assert bytes(usm["msgAuthoritativeEngineId"]) == b"" and bytes(usm["msgUserName"]) == b""
+    scoped = message["msgData"]["plaintext"]
+    pdu = scoped["data"].getComponent()
+    assert bytes(scoped["contextEngineId"]) == b"" and len(pdu["variable-bindings"]) == 0
+    assert int(pdu["request-id"]) == 4242

@@ -279,6 +279,67 @@ class GetClient:
         self.transports = {}
 
 
+def encode_v3_discovery(message_id: int) -> bytes:
+    """The SNMPv3 message a manager sends first (RFC 3414, 4): no engine ID, no user, no
+    authentication, an empty GET, reportable. Any v3 agent answers it with a Report
+    naming its engine ID; it reveals nothing and needs no secret."""
+    usm = _tlv(SEQUENCE, _tlv(OCTET_STRING, b"") + _integer(0) + _integer(0) + _tlv(OCTET_STRING, b"") * 3)
+    header = _tlv(SEQUENCE, _integer(message_id) + _integer(65507) + _tlv(OCTET_STRING, b"\x04") + _integer(3))
+    pdu = _tlv(GET_REQUEST, _integer(message_id) + b"\x02\x01\x00\x02\x01\x00" + _tlv(SEQUENCE, b""))
+    scoped = _tlv(SEQUENCE, _tlv(OCTET_STRING, b"") * 2 + pdu)
+    return _tlv(SEQUENCE, _integer(3) + header + _tlv(OCTET_STRING, usm) + scoped)
+
+
+async def exchange(family: int, address: tuple, message: bytes, answer, timeout: float, retries: int):
+    """Send `message` to a device over a socket of its own connected to it, until
+    `answer(datagram)` (called on each datagram from the device) returns something else
+    than None, which is returned; TimeoutError after 1 + retries tries of `timeout`
+    seconds. On a connected socket the kernel reports what the network answers: OSError
+    at once when no route leads to the device (ENETUNREACH, EHOSTUNREACH), and
+    ConnectionRefusedError when the device answers ICMP port unreachable (nothing
+    listens on that port). For a single question a person waits for; a poll shares
+    GetClient's socket."""
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+
+    class Connected(asyncio.DatagramProtocol):
+        def datagram_received(self, data, _):
+            found = answer(data)
+            if found is not None and not future.done():
+                future.set_result(found)
+
+        def error_received(self, exc):
+            if not future.done():
+                future.set_exception(exc)
+
+    transport, _ = await loop.create_datagram_endpoint(Connected, remote_addr=address, family=family)
+    try:
+        for _ in range(retries + 1):
+            transport.sendto(message)
+            try:
+                return await asyncio.wait_for(asyncio.shield(future), timeout)
+            except asyncio.TimeoutError:
+                continue
+        raise asyncio.TimeoutError
+    finally:
+        transport.close()
+        if not future.done():
+            future.cancel()
+
+
+def response_to(version: int, community: bytes, request_id: int):
+    """For `exchange`: (error-status, error-index, [(oid, value)]) of the response to that
+    GET, None for any other datagram."""
+    def answer(data: bytes):
+        try:
+            got_version, got_community, got_id, status, index, varbinds = decode_response(data)
+        except (MalformedError, IndexError, ValueError):
+            return None
+        return (status, index, varbinds) if (got_version, got_community, got_id) == (version, community, request_id) \
+            else None
+    return answer
+
+
 def _same_address(got, expected) -> bool:
     if got[1] != expected[1]:
         return False

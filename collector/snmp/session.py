@@ -21,6 +21,7 @@ first request keeps pysnmp from rebuilding its tables while answers arrive.
 import asyncio
 import ipaddress
 import logging
+import random
 import socket
 import sys
 import time
@@ -323,7 +324,7 @@ class Session:
     host: str
     port: int
     target_name: str = ""
-    family: int = None          # v1/v2c: the address family and address GETs go to (fastget)
+    family: int = None          # the address family and address resolved (v1/v2c GETs go there by fastget)
     address: str = None
     timeout: float = 2.0
     retries: int = 1
@@ -351,7 +352,8 @@ class Session:
             return cls(stack, auth, transport, None, config["host"], config["port"], family=family, address=address,
                        timeout=config["timeout"], retries=config["retries"])
         context = ContextData(contextName=snmp.get("context", ""))
-        session = cls(stack, auth, transport, context, config["host"], config["port"])
+        session = cls(stack, auth, transport, context, config["host"], config["port"], family=family,
+                      address=address)
         session.target_name, _ = LCD.configure(stack.engine, auth, transport, context.contextName)
         return session
 
@@ -411,6 +413,32 @@ class Session:
             where = f" at {varbinds[index - 1][0]}" if 0 < index <= len(varbinds) else ""
             raise SnmpError(f"{endpoint(self.host, self.port)}: {fastget.error_name(status)}{where}")
         return varbinds
+
+    async def contact(self, oid: str) -> None:
+        """Make sure the device can be asked before a longer exchange a person waits for:
+        one question over a socket connected to it (a GET of `oid` in v1/v2c, the v3
+        discovery message in v3), so that what the network answers is said at once,
+        SnmpError when no route leads to the device or when it answers that its SNMP port
+        is closed (ICMP port unreachable), instead of after every timeout; the usual
+        timeout error when it stays silent."""
+        where = endpoint(self.host, self.port)
+        request_id = random.randrange(1, 2 ** 31)
+        if self.context is None:
+            community = self.auth.communityName.encode("utf-8")
+            message = fastget.encode_get(self.auth.mpModel, community, request_id, [oid])
+            answer = fastget.response_to(self.auth.mpModel, community, request_id)
+        else:
+            message, answer = fastget.encode_v3_discovery(request_id), bytes
+        try:
+            await fastget.exchange(self.family, (self.address, self.port), message, answer, self.timeout,
+                                   self.retries)
+        except ConnectionRefusedError:
+            raise SnmpError(f"{where}: nothing listens for SNMP there (the device answered: port unreachable)") \
+                from None
+        except asyncio.TimeoutError:
+            raise SnmpError(f"{where}: {fastget.TIMEOUT_MESSAGE}") from None
+        except OSError as exc:
+            raise SnmpError(f"{where}: cannot be reached ({exc.strerror or exc})") from None
 
     async def get(self, oids: list) -> dict:
         """{oid: value} for every OID asked, in as few requests as the PDU size allows."""
