@@ -36,17 +36,27 @@ apt:  ## install the Debian packages the tests and benches need (root), or print
 
 deps: apt venv  ## everything `make test` and `make bench` need
 
-# The suite runs on every core (pytest-xdist), then the tests marked `serial` run alone;
-# the status is not 0 if either part failed (5, no test marked serial, is not a failure).
+# The suite runs in three parts (docs/development.md, "Running the tests"): the tests marked
+# `waits` (little CPU, most of their time spent waiting on real time) on a pool of workers of
+# their own, beside every other test not marked `serial` on `-n auto` workers; then the tests
+# marked `serial`, alone. The waiting part's output is shown once both are done, and it keeps
+# its own cache (for --lf). The status is not 0 if any part failed (5, no test found, is not
+# a failure of the waiting or the serial part).
 # TEST_ARGS="..." passes more options to pytest (e.g. TEST_ARGS="-x --lf").
 # The suite starts hundreds of Python processes (workers, servers, commands): each finds
 # the modules already compiled in __pycache__ rather than compiling them again.
 PYTEST := $(PY) -m pytest
 test test-fast: export PYTHONDONTWRITEBYTECODE :=
 
-test: deps  ## run the whole test suite: in parallel, then the tests that must run alone
-	@status=0; \
-	$(PYTEST) -n auto -m "not serial" $(TEST_ARGS) || status=$$?; \
+WAITING_WORKERS := 5
+test: deps  ## run the whole test suite: in parallel (the tests that wait on real time beside the others), then the tests that must run alone
+	@status=0; waited=$$(mktemp); \
+	$(PYTEST) -n $(WAITING_WORKERS) -m "waits and not serial" -o cache_dir=.pytest_cache/waits $(TEST_ARGS) \
+	  >$$waited 2>&1 & waiting=$$!; \
+	trap 'kill $$waiting 2>/dev/null; rm -f $$waited; exit 130' INT TERM; \
+	$(PYTEST) -n auto -m "not serial and not waits" $(TEST_ARGS) || status=$$?; \
+	wait $$waiting || { part=$$?; [ $$part -eq 5 ] || status=$$part; }; \
+	echo "=== the tests marked waits, run beside the others:"; cat $$waited; rm -f $$waited; \
 	$(PYTEST) -m serial $(TEST_ARGS) || { part=$$?; [ $$part -eq 5 ] || status=$$part; }; \
 	exit $$status
 

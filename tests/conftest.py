@@ -28,7 +28,7 @@ def group_of(item):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Tests using the browser or a server of their own are marked slow. How `make test`
+    """Tests using the browser or a server of their own, or marked waits, are marked slow. How `make test`
     (`-n auto --dist loadgroup`) shares the tests out among the workers:
     - the tests of a module that use a fixture made once per module go to one worker
       together (an xdist_group named after the module), so it is made once;
@@ -39,7 +39,7 @@ def pytest_collection_modifyitems(config, items):
       early and the many short ones fill the end of the run (each worker collects in
       this order, the scheduler follows it)."""
     for item in items:
-        if any(name in item.fixturenames for name in SLOW_FIXTURES):
+        if any(name in item.fixturenames for name in SLOW_FIXTURES) or item.get_closest_marker("waits"):
             item.add_marker(pytest.mark.slow)
         if shares_a_fixture(item) and group_of(item) is None:
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))

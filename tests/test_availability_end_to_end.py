@@ -18,7 +18,7 @@ from vigie import samples
 from vigie import simulated_devices as sim
 from vigie.utc import iso_from_unix
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.waits]
 
 INTERVAL = 5
 TIMEOUT = 0.5

@@ -26,6 +26,7 @@ def run(*args):
 
 
 @pytest.mark.slow
+@pytest.mark.waits
 def test_two_collectors_one_api_one_prometheus(tmp_path):
     agent = SnmpsimAgent(tmp_path / "snmpsim", {name: sim.device_snmprec(name, [sim.interface(1, "eth0", 10 ** 9,
                                                                                                 1000, 100)])

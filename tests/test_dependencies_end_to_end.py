@@ -28,7 +28,7 @@ from tests.support.watcher import WatcherProcess, token_file, wait_until
 from vigie.config import toml_value
 from vigie.down_alerts import MACHINE_DOWN_MESSAGE
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")]
+pytestmark = [pytest.mark.slow, pytest.mark.waits, pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")]
 
 LEAVES_1 = [f"leaf-{i}" for i in range(1, 6)]
 LEAVES_2 = [f"leaf-{i}" for i in range(6, 11)]

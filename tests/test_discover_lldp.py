@@ -16,7 +16,7 @@ DEVICES = ["core", "dist-1", "dist-2", "host-1", "host-2", "host-3"]
 CABLES = [("core", "dist-1"), ("core", "dist-2"), ("dist-1", "host-1"), ("dist-1", "host-2"),
           ("dist-2", "host-3")]
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
+pytestmark = [pytest.mark.waits, pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")]
 
 
 @pytest.fixture

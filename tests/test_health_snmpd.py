@@ -14,7 +14,7 @@ import pytest
 from tests.support.collector_site import CollectorSite
 from tests.support.snmp_agents import SnmpdAgent, stop_process, wait_for_agent
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.waits]  # net-snmp gives hrProcessorLoad after a minute
 Site = CollectorSite
 
 

@@ -168,6 +168,7 @@ def last_two_points(prometheus, series: str, stamp: float):
 
 
 @pytest.mark.slow
+@pytest.mark.waits
 def test_prometheus_rate_gives_the_bits_per_second_the_site_shows(scraped):
     path = samples_path(scraped["samples"], "sim-sw")
     wait_until(lambda: path.exists() and all(i["in_bps"] for i in read_samples(path)["interfaces"]), timeout=40,
@@ -195,6 +196,7 @@ def test_prometheus_rate_gives_the_bits_per_second_the_site_shows(scraped):
 
 
 @pytest.mark.slow
+@pytest.mark.waits
 def test_the_served_file_passes_promtool_and_the_scrape_is_healthy(scraped):
     text = wait_until(lambda: (scraped["www"] / "metrics").exists() and (scraped["www"] / "metrics").read_text(),
                       what="the metrics file")
@@ -232,6 +234,7 @@ def test_the_site_builder_writes_the_exposition_beside_the_pages(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.long
+@pytest.mark.waits
 def test_victoria_metrics_scrapes_the_same_file_and_api(scraped, tmp_path):
     token_file = tmp_path / "viewer.token"
     token_file.write_text(scraped["api"].viewer.token)

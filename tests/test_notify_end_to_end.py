@@ -13,7 +13,7 @@ import requests
 
 from tests.test_make_run import Run, free_tcp_port, processes_mentioning
 
-pytestmark = [pytest.mark.slow, pytest.mark.long]  # sleeps past a one-minute repeat interval
+pytestmark = [pytest.mark.slow, pytest.mark.long, pytest.mark.waits]  # sleeps past a one-minute repeat interval
 
 
 def subjects(run) -> list:

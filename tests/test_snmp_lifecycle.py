@@ -13,7 +13,7 @@ from tests.support.snmp_agents import SnmpsimAgent
 from tests.support.watcher import run_once, token_file
 from vigie import simulated_devices as sim
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.waits]
 
 
 @pytest.fixture

@@ -13,37 +13,48 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 FAKE_PYTEST = """
-import sys
+import sys, time
 args = sys.argv[1:]
+part = args[args.index("-m") + 1]
+if part.startswith("waits"):
+    time.sleep(0.5)   # still running when the other parallel part ends: make waits for it
+    print("the waiting part's output")
 with open(sys.argv[0] + ".log", "a") as log:
     log.write(" ".join(args) + "\\n")
-sys.exit(int({parallel!r} if "-n" in args else {serial!r}))
+sys.exit(int({statuses!r}[part]))
 """
 
 
-def make_test(tmp_path, parallel: int, serial: int) -> tuple:
+def make_test(tmp_path, parallel: int, serial: int, waiting: int = 0) -> tuple:
     """`make test` with a stand-in for pytest that exits with `parallel` for the parallel
-    part and `serial` for the serial one; (make's status, the arguments of each part)."""
+    part, `waiting` for the part marked waits and `serial` for the serial one; (make's
+    status, the arguments of each part in the order they ended, make's output)."""
     fake = tmp_path / "fake_pytest.py"
-    fake.write_text(FAKE_PYTEST.format(parallel=parallel, serial=serial))
+    fake.write_text(FAKE_PYTEST.format(statuses={"not serial and not waits": parallel, "serial": serial,
+                                                 "waits and not serial": waiting}))
     run = subprocess.run(["make", "--no-print-directory", "-o", "deps", "test", f"PYTEST={sys.executable} {fake}",
                           "TEST_ARGS=--extra"], cwd=REPO, capture_output=True, text=True, timeout=60)
-    return run.returncode, (tmp_path / "fake_pytest.py.log").read_text().splitlines()
+    return run.returncode, (tmp_path / "fake_pytest.py.log").read_text().splitlines(), run.stdout
 
 
-@pytest.mark.parametrize("parallel, serial, fails", [
-    (0, 0, False),
-    (0, 5, False),   # 5: no test is marked serial
-    (1, 0, True),
-    (0, 1, True),
-    (1, 1, True),
-    (1, 5, True),
-    (5, 0, True),    # the parallel part found no test at all
+@pytest.mark.parametrize("parallel, serial, waiting, fails", [
+    (0, 0, 0, False),
+    (0, 5, 0, False),   # 5: no test is marked serial
+    (0, 0, 5, False),   # nor waits
+    (1, 0, 0, True),
+    (0, 1, 0, True),
+    (0, 0, 1, True),
+    (1, 1, 1, True),
+    (1, 5, 5, True),
+    (5, 0, 0, True),    # the parallel part found no test at all
 ])
-def test_make_test_fails_when_either_part_fails_and_always_runs_both(tmp_path, parallel, serial, fails):
-    status, parts = make_test(tmp_path, parallel, serial)
+def test_make_test_fails_when_any_part_fails_and_always_runs_them_all(tmp_path, parallel, serial, waiting, fails):
+    status, parts, output = make_test(tmp_path, parallel, serial, waiting)
     assert (status != 0) is fails
-    assert parts == ['-n auto -m not serial --extra', '-m serial --extra']
+    assert parts == ["-n auto -m not serial and not waits --extra",
+                     "-n 5 -m waits and not serial -o cache_dir=.pytest_cache/waits --extra",
+                     "-m serial --extra"]
+    assert "the waiting part's output" in output
 
 
 SHARED_MODULE = """

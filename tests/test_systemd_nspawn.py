@@ -40,7 +40,7 @@ TIMER_DROPINS = {
 }
 SERVICES = ["vigie-api", "vigie-watch", "vigie-generate", "vigie-poll", "vigie-build", "vigie-notify", "vigie-syslog"]
 
-pytestmark = [pytest.mark.slow, pytest.mark.long]  # the container boots and installs once for the module
+pytestmark = [pytest.mark.slow, pytest.mark.long, pytest.mark.waits]  # the container boots and installs once for the module
 
 
 def why_not_runnable():
