@@ -85,15 +85,18 @@ class SnmpsimAgent:
     def write_device(self, community: str, text: str) -> None:
         (self.data_dir / f"{community}.snmprec").write_text(text, encoding="utf-8")
 
+    def engine_options(self) -> list:
+        """The options of this agent's SNMP engine: its data, its addresses, its v3 users."""
+        return [f"--data-dir={self.data_dir}",
+                *(f"--agent-udpv6-endpoint=[{h}]:{self.port}" if ":" in h else f"--agent-udpv4-endpoint={h}:{self.port}"
+                  for h in self.hosts),
+                f"--v3-user={V3_USER}", f"--v3-auth-key={V3_AUTH_KEY}", "--v3-auth-proto=SHA",
+                f"--v3-priv-key={V3_PRIV_KEY}", "--v3-priv-proto=AES",
+                f"--v3-user={V3_AUTH_ONLY_USER}", f"--v3-auth-key={V3_AUTH_KEY}", "--v3-auth-proto=SHA256"]
+
     def command(self) -> list:
-        cmd = [str(VENV_BIN / "snmpsim-command-responder"), f"--data-dir={self.data_dir}",
-               f"--cache-dir={self.root / 'cache'}",
-               *(f"--agent-udpv6-endpoint=[{h}]:{self.port}" if ":" in h else f"--agent-udpv4-endpoint={h}:{self.port}"
-                 for h in self.hosts),
-               f"--v3-user={V3_USER}", f"--v3-auth-key={V3_AUTH_KEY}", "--v3-auth-proto=SHA",
-               f"--v3-priv-key={V3_PRIV_KEY}", "--v3-priv-proto=AES",
-               f"--v3-user={V3_AUTH_ONLY_USER}", f"--v3-auth-key={V3_AUTH_KEY}", "--v3-auth-proto=SHA256",
-               "--log-level=error"]
+        cmd = [str(VENV_BIN / "snmpsim-command-responder"), f"--cache-dir={self.root / 'cache'}", "--log-level=error",
+               *self.engine_options()]
         if self.v3_only:
             cmd.append("--v3-only")
         return cmd
@@ -158,6 +161,42 @@ class SnmpsimAgent:
             config["snmp"] = {"version": "3", "user": V3_USER, "auth_protocol": "SHA", "auth_key": V3_AUTH_KEY,
                               "priv_protocol": "AES", "priv_key": V3_PRIV_KEY, "context": community}
         return config
+
+
+class SnmpsimFleet:
+    """Several SnmpsimAgents served by one snmpsim process, an SNMP engine each (its own
+    data, addresses and engine ID): a fleet of simulated devices for the cost of one
+    start. The agents are not paused or restarted one by one; the fleet stops as one."""
+
+    def __init__(self, root: Path, agents: list):
+        self.root, self.agents = Path(root), list(agents)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.proc = self.log = None
+
+    def command(self) -> list:
+        cmd = [str(VENV_BIN / "snmpsim-command-responder"), f"--cache-dir={self.root / 'cache'}", "--log-level=error"]
+        for agent in self.agents:
+            cmd += ["--v3-engine-id", "auto", *agent.engine_options()]
+        return cmd
+
+    def start(self, timeout: float = 60.0) -> "SnmpsimFleet":
+        self.log = open(self.root / "snmpsim.log", "ab")
+        self.proc = subprocess.Popen(self.command(), stdout=self.log, stderr=subprocess.STDOUT,
+                                     env={**os.environ, "SNMPSIM_ALLOW_ROOT": "true"})
+        try:
+            for agent in self.agents:
+                for host in agent.hosts:
+                    wait_for_agent(agent.port, agent.first_community, proc=self.proc, host=host, timeout=timeout)
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        stop_process(self.proc)
+        if self.log is not None:
+            self.log.close()
+            self.log = None
 
 
 class SnmpdAgent:
