@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.api_wsgi import Api
 from tests.support.site_data import write_machine
-from tests.support.snmp_agents import SnmpsimAgent, free_udp_port
+from tests.support.snmp_agents import SnmpsimAgent, SnmpsimFleet, free_udp_port
 from vigie import simulated_devices as sim
 
 COMMUNITY = "web-s3cret-community"
@@ -23,22 +23,18 @@ def device(name, neighbours):
 @pytest.fixture
 def network(tmp_path):
     net, port = f"127.{random.randrange(100, 250)}.{random.randrange(1, 250)}", free_udp_port()
-    agents = [
+    agents = SnmpsimFleet(tmp_path / "sims", [
         SnmpsimAgent(tmp_path / "core", {COMMUNITY: device("core", [
             {"if_index": 1, "name": "dist", "port_name": "Gi0/2", "address": f"{net}.2"}])}, hosts=(f"{net}.1",),
             port=port),
         SnmpsimAgent(tmp_path / "dist", {COMMUNITY: device("dist", [
             {"if_index": 2, "name": "core", "port_name": "Gi0/1", "address": f"{net}.1"}])}, hosts=(f"{net}.2",),
-            port=port)]
-    for agent in agents:
-        agent.launch()
+            port=port)]).launch()
     try:
-        for agent in agents:
-            agent.wait(timeout=60)
+        agents.wait(timeout=60)
         yield net, port
     finally:
-        for agent in agents:
-            agent.stop()
+        agents.stop()
 
 
 def api_for(tmp_path, **settings):

@@ -67,7 +67,8 @@ def start_all(agents_list, started) -> None:
     if len(agents_list) == 1:
         started.append(agents_list[0].launch().wait(timeout=180))
         return
-    started.append(SnmpsimFleet(agents_list[0].root.parent / f"fleet-{len(started)}", agents_list).start(timeout=180))
+    started.append(SnmpsimFleet(agents_list[0].root.parent / f"fleet-{len(started)}", agents_list).launch()
+                   .wait(timeout=180))
 
 
 @pytest.mark.long

@@ -11,7 +11,7 @@ from site_builder.build import build
 from tests.support.api_server import start_api
 from tests.support.browser import WatchedPage, new_context
 from tests.support.site_data import write_machine
-from tests.support.snmp_agents import SnmpsimAgent, free_udp_port
+from tests.support.snmp_agents import SnmpsimAgent, SnmpsimFleet, free_udp_port
 from tests.test_site_devices_browser import wait_text
 from vigie import simulated_devices as sim
 
@@ -21,21 +21,19 @@ COMMUNITY = "page-s3cret-community"
 @pytest.fixture
 def world(tmp_path):
     net, port = f"127.{random.randrange(100, 250)}.{random.randrange(1, 250)}", free_udp_port()
-    agents = [SnmpsimAgent(tmp_path / f"sim{i}", {COMMUNITY: sim.device_snmprec(
-        f"lab-{i}", [sim.interface(1, "ge-0/0/0")])}, hosts=(f"{net}.{i}",), port=port).launch() for i in (1, 2, 3)]
+    agents = SnmpsimFleet(tmp_path / "sims", [SnmpsimAgent(tmp_path / f"sim{i}", {COMMUNITY: sim.device_snmprec(
+        f"lab-{i}", [sim.interface(1, "ge-0/0/0")])}, hosts=(f"{net}.{i}",), port=port) for i in (1, 2, 3)]).launch()
     # the samples folder under the test's own, and so the topology and the discovery runs beside it
     api = start_api(tmp_path / "api", settings={"discovery_networks": ["127.0.0.0/8"],
                                                 "samples": str(tmp_path / "api" / "api" / "data" / "samples")})
     try:
-        for agent in agents:
-            agent.wait(timeout=60)
+        agents.wait(timeout=60)
         write_machine(api.machines_dir, "known-sw", host="127.0.0.1", community=COMMUNITY)
         build(api.machines_dir, api.root / "samples", api.db_path, api.www_dir, workers=1)
         yield api, net, port
     finally:
         api.stop()
-        for agent in agents:
-            agent.stop()
+        agents.stop()
 
 
 def test_an_admin_discovers_devices_from_the_page_and_adds_them(chromium, world):

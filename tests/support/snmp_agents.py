@@ -62,7 +62,51 @@ def stop_process(proc) -> None:
             proc.kill()
             proc.wait()
 
-class SnmpsimAgent:
+class SnmpsimProcess:
+    """One snmpsim process (its log in root/snmpsim.log): the agents of `engines()`."""
+    root: Path
+    prefix = ()
+    proc = None
+    log = None
+
+    def engines(self) -> list:
+        raise NotImplementedError
+
+    def command(self) -> list:
+        raise NotImplementedError
+
+    def launch(self):
+        """Start the process without waiting for it to answer (`start` waits)."""
+        env = {**os.environ, "SNMPSIM_ALLOW_ROOT": "true"}
+        self.log = open(self.root / "snmpsim.log", "ab")
+        self.proc = subprocess.Popen([*self.prefix, *self.command()], stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=env)
+        return self
+
+    def start(self):
+        self.launch()
+        return self.wait()
+
+    def wait(self, timeout: float = 20.0):
+        """Block until each agent answers on each of its addresses (stopped if one does not)."""
+        try:
+            for agent in self.engines():
+                for host in agent.hosts:
+                    wait_for_agent(agent.port, agent.first_community, v3=agent.v3_only, proc=self.proc, host=host,
+                                   prefix=self.prefix, timeout=timeout)
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        stop_process(self.proc)
+        if self.log is not None:
+            self.log.close()
+            self.log = None
+
+
+class SnmpsimAgent(SnmpsimProcess):
     """snmpsim serving `devices` ({community: snmprec text}); v2c plus a v3 authPriv SHA/AES user.
 
     It listens on each of `hosts` (IPv4 or IPv6 addresses) at one port, run under
@@ -76,8 +120,6 @@ class SnmpsimAgent:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.port = port or free_udp_port()
         self.v3_only = v3_only
-        self.proc = None
-        self.log = None
         for community, text in devices.items():
             self.write_device(community, text)
         self.first_community = next(iter(devices))
@@ -94,41 +136,15 @@ class SnmpsimAgent:
                 f"--v3-priv-key={V3_PRIV_KEY}", "--v3-priv-proto=AES",
                 f"--v3-user={V3_AUTH_ONLY_USER}", f"--v3-auth-key={V3_AUTH_KEY}", "--v3-auth-proto=SHA256"]
 
+    def engines(self) -> list:
+        return [self]
+
     def command(self) -> list:
         cmd = [str(VENV_BIN / "snmpsim-command-responder"), f"--cache-dir={self.root / 'cache'}", "--log-level=error",
                *self.engine_options()]
         if self.v3_only:
             cmd.append("--v3-only")
         return cmd
-
-    def launch(self) -> "SnmpsimAgent":
-        """Start the process without waiting for it to answer (`start` waits)."""
-        env = {**os.environ, "SNMPSIM_ALLOW_ROOT": "true"}
-        self.log = open(self.root / "snmpsim.log", "ab")
-        self.proc = subprocess.Popen([*self.prefix, *self.command()], stdout=self.log, stderr=subprocess.STDOUT,
-                                     env=env)
-        return self
-
-    def start(self) -> "SnmpsimAgent":
-        self.launch()
-        return self.wait()
-
-    def wait(self, timeout: float = 20.0) -> "SnmpsimAgent":
-        """Block until the agent answers on each of its addresses (stopped if it does not)."""
-        try:
-            for host in self.hosts:
-                wait_for_agent(self.port, self.first_community, v3=self.v3_only, proc=self.proc, host=host,
-                               prefix=self.prefix, timeout=timeout)
-        except Exception:
-            self.stop()
-            raise
-        return self
-
-    def stop(self) -> None:
-        stop_process(self.proc)
-        if self.log is not None:
-            self.log.close()
-            self.log = None
 
     def pause(self) -> None:
         """Stop answering (SIGSTOP): requests time out, like a device gone from the network."""
@@ -163,40 +179,24 @@ class SnmpsimAgent:
         return config
 
 
-class SnmpsimFleet:
+class SnmpsimFleet(SnmpsimProcess):
     """Several SnmpsimAgents served by one snmpsim process, an SNMP engine each (its own
     data, addresses and engine ID): a fleet of simulated devices for the cost of one
-    start. The agents are not paused or restarted one by one; the fleet stops as one."""
+    start. The agents are not paused or restarted one by one; the fleet stops as one.
+    v2c agents only (the fleet waits for each with a v2c GET)."""
 
     def __init__(self, root: Path, agents: list):
         self.root, self.agents = Path(root), list(agents)
         self.root.mkdir(parents=True, exist_ok=True)
-        self.proc = self.log = None
+
+    def engines(self) -> list:
+        return self.agents
 
     def command(self) -> list:
         cmd = [str(VENV_BIN / "snmpsim-command-responder"), f"--cache-dir={self.root / 'cache'}", "--log-level=error"]
         for agent in self.agents:
             cmd += ["--v3-engine-id", "auto", *agent.engine_options()]
         return cmd
-
-    def start(self, timeout: float = 60.0) -> "SnmpsimFleet":
-        self.log = open(self.root / "snmpsim.log", "ab")
-        self.proc = subprocess.Popen(self.command(), stdout=self.log, stderr=subprocess.STDOUT,
-                                     env={**os.environ, "SNMPSIM_ALLOW_ROOT": "true"})
-        try:
-            for agent in self.agents:
-                for host in agent.hosts:
-                    wait_for_agent(agent.port, agent.first_community, proc=self.proc, host=host, timeout=timeout)
-        except Exception:
-            self.stop()
-            raise
-        return self
-
-    def stop(self) -> None:
-        stop_process(self.proc)
-        if self.log is not None:
-            self.log.close()
-            self.log = None
 
 
 class SnmpdAgent:
