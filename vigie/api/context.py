@@ -100,6 +100,10 @@ class Context:
         """A new hash of `password` at this server's cost (api.password_cost)."""
         return auth.hash_password(password, self.settings["password_cost"])
 
+    def check_login(self, conn, username, password, cache=None):
+        """auth.check_login at this server's cost: an unknown user costs the hash a known one does."""
+        return auth.check_login(conn, username, password, self.settings["password_cost"], cache=cache)
+
     def database_failed(self, exc):
         """A request met a database error: logged with the file's name; unless the write
         lock was merely busy, every connection is opened again on its next use."""
@@ -167,7 +171,7 @@ class Context:
         if wait:
             log.warning("login of %r from %s refused for %d s: too many failures", username, address, wait)
             raise ApiError(429, f"too many failed logins: try again in {wait} s", headers={"Retry-After": str(wait)})
-        user = auth.check_login(conn, username, password, self.settings["password_cost"], cache=cache)
+        user = self.check_login(conn, username, password, cache=cache)
         if user is None:
             db.logins.failed(conn, username, address, now, rules.forget_seconds)
         elif counts[0] or stale_success:  # a write only when something changes

@@ -72,7 +72,7 @@ def change_own_password():
     except InputError as exc:
         raise InputError("new", exc.message.replace("password", "new password", 1)) from None
     conn = ctx.conn()
-    if auth.check_login(conn, me["username"], current, ctx.settings["password_cost"]) is None:
+    if ctx.check_login(conn, me["username"], current) is None:
         raise ApiError(403, "the current password is wrong", "current")
     if new == current:
         raise InputError("new", "the new password is the current one")
