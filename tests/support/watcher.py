@@ -2,12 +2,10 @@
 
 import os
 import signal
-import socket
 import sqlite3
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -96,12 +94,8 @@ def make_stray(folder, name: str, kind: str, outside=None) -> Path:
         target.write_text(SECRET_LINE + "\n")
         os.symlink(target, path)
     elif kind == "socket":
-        # Made in a short folder on the same filesystem (a socket path is limited to 107 bytes), then moved in.
-        short = Path(tempfile.mkdtemp(dir=Path(folder).parent, prefix="s"))
-        with socket.socket(socket.AF_UNIX) as sock:
-            sock.bind(str(short / "s"))
-        os.rename(short / "s", path)
-        short.rmdir()
+        # The socket's inode, made without binding (bind is limited to paths of 107 bytes)
+        os.mknod(path, 0o600 | stat.S_IFSOCK)
     elif kind == "directory":
         path.mkdir()
         (path / "inside.txt").write_text(SECRET_LINE + "\n")
