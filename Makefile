@@ -47,6 +47,10 @@ deps: apt venv  ## everything `make test` and `make bench` need
 # the modules already compiled in __pycache__ rather than compiling them again.
 PYTEST := $(PY) -m pytest
 test test-fast: export PYTHONDONTWRITEBYTECODE :=
+# The tests' temporary files (pytest's tmp_path, browser profiles, databases) go to the
+# folder scripts/test-tmpdir.sh names: in memory when /dev/shm has room (TEST_TMPDIR=... to
+# choose another).
+test test-fast: export TMPDIR = $(shell TEST_TMPDIR='$(TEST_TMPDIR)' bash scripts/test-tmpdir.sh)
 
 WAITING_WORKERS := 5
 test: deps  ## run the whole test suite: in parallel (the tests that wait on real time beside the others), then the tests that must run alone

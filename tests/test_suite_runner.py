@@ -3,8 +3,11 @@ parallel run's sharing out of the tests (tests/conftest.py) under pytest-xdist."
 
 import os
 import re
+import shutil
+import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -13,7 +16,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 FAKE_PYTEST = """
-import sys, time
+import os, sys, time
 args = sys.argv[1:]
 part = args[args.index("-m") + 1]
 if part.startswith("waits"):
@@ -21,11 +24,13 @@ if part.startswith("waits"):
     print("the waiting part's output")
 with open(sys.argv[0] + ".log", "a") as log:
     log.write(" ".join(args) + "\\n")
+with open(sys.argv[0] + ".tmpdir", "a") as log:
+    log.write(os.environ.get("TMPDIR", "") + "\\n")
 sys.exit(int({statuses!r}[part]))
 """
 
 
-def make_test(tmp_path, parallel: int, serial: int, waiting: int = 0) -> tuple:
+def make_test(tmp_path, parallel: int, serial: int, waiting: int = 0, env=None) -> tuple:
     """`make test` with a stand-in for pytest that exits with `parallel` for the parallel
     part, `waiting` for the part marked waits and `serial` for the serial one; (make's
     status, the arguments of each part in the order they ended, make's output)."""
@@ -33,7 +38,8 @@ def make_test(tmp_path, parallel: int, serial: int, waiting: int = 0) -> tuple:
     fake.write_text(FAKE_PYTEST.format(statuses={"not serial and not waits": parallel, "serial": serial,
                                                  "waits and not serial": waiting}))
     run = subprocess.run(["make", "--no-print-directory", "-o", "deps", "test", f"PYTEST={sys.executable} {fake}",
-                          "TEST_ARGS=--extra"], cwd=REPO, capture_output=True, text=True, timeout=60)
+                          "TEST_ARGS=--extra"], cwd=REPO, capture_output=True, text=True, timeout=60,
+                         env=dict(os.environ, **(env or {})))
     return run.returncode, (tmp_path / "fake_pytest.py.log").read_text().splitlines(), run.stdout
 
 
@@ -55,6 +61,49 @@ def test_make_test_fails_when_any_part_fails_and_always_runs_them_all(tmp_path, 
                      "-n 5 -m waits and not serial -o cache_dir=.pytest_cache/waits --extra",
                      "-m serial --extra"]
     assert "the waiting part's output" in output
+
+
+def test_every_part_gets_the_temporary_folder_the_script_names(tmp_path):
+    chosen = tmp_path / "elsewhere"
+    chosen.mkdir()
+    status, _, _ = make_test(tmp_path, 0, 0, env={"TEST_TMPDIR": str(chosen), "TMPDIR": "/nowhere"})
+    assert status == 0
+    assert (tmp_path / "fake_pytest.py.tmpdir").read_text().splitlines() == [str(chosen)] * 3
+
+
+def temporary_folder(env: dict) -> str:
+    run = subprocess.run(["bash", str(REPO / "scripts" / "test-tmpdir.sh")], capture_output=True, text=True,
+                         timeout=10, env={key: value for key, value in dict(os.environ, **env).items()
+                                          if key != "TEST_TMPDIR"})
+    assert run.returncode == 0 and run.stderr == "", run.stderr
+    return run.stdout.strip()
+
+
+def file_system(path) -> str:
+    return subprocess.run(["stat", "-f", "-c", "%T", str(path)], capture_output=True, text=True).stdout.strip()
+
+
+def test_the_temporary_folder_is_a_private_one_in_memory_when_a_tmpfs_has_room(tmp_path):
+    shm = Path(tempfile.mkdtemp(dir="/dev/shm"))
+    try:
+        assert file_system(shm) == "tmpfs"
+        folder = shm / f"vigie-tests-{os.getuid()}"
+        assert temporary_folder({"VIGIE_TEST_SHM": str(shm), "TMPDIR": "/usual"}) == str(folder)
+        assert folder.is_dir() and stat.S_IMODE(folder.stat().st_mode) == 0o700
+        assert temporary_folder({"VIGIE_TEST_SHM": str(shm), "TMPDIR": "/usual"}) == str(folder), "found again"
+        folder.rmdir()
+        folder.symlink_to(tmp_path)   # made by someone else: never followed
+        assert temporary_folder({"VIGIE_TEST_SHM": str(shm), "TMPDIR": "/usual"}) == "/usual"
+    finally:
+        shutil.rmtree(shm)
+
+
+def test_the_temporary_folder_is_the_usual_one_without_a_tmpfs():
+    on_disk = next(path for path in (REPO, Path("/var/tmp"), Path("/"))
+                   if file_system(path) not in ("tmpfs", "") and os.access(path, os.W_OK))
+    assert temporary_folder({"VIGIE_TEST_SHM": str(on_disk), "TMPDIR": "/usual"}) == "/usual"
+    assert not (on_disk / f"vigie-tests-{os.getuid()}").exists()
+    assert temporary_folder({"VIGIE_TEST_SHM": "/no/such/folder"}) == os.environ.get("TMPDIR", "/tmp")
 
 
 SHARED_MODULE = """

@@ -35,8 +35,9 @@ class LldpNetwork:
         self.tag = secrets.token_hex(3)            # 6 hex digits: names stay under 15 characters
         self.root = Path(root)
         # lldpd's helpers run as the _lldpd user: its sockets live in a folder it can reach
-        # (a test's tmp_path is not), made for this network and removed with it
-        self.sockets = Path(tempfile.mkdtemp(prefix=f"vigie-lldp-{self.tag}-"))
+        # (neither a test's tmp_path nor make test's private TMPDIR is), made for this
+        # network in the system's shared temporary folder and removed with it
+        self.sockets = Path(tempfile.mkdtemp(prefix=f"vigie-lldp-{self.tag}-", dir="/tmp"))
         self.sockets.chmod(0o755)
         self.devices = list(devices)
         self.cables = list(cables)
