@@ -5,7 +5,7 @@ browser applied."""
 
 import pytest
 
-from tests.support.browser import new_context
+from tests.support.browser import new_context, watched_page
 from tests.support.full_site import admin_session, open_site_page, site_pages, start_full_site
 
 pytestmark = pytest.mark.slow
@@ -73,11 +73,10 @@ def open_search(page):
         page.wait_for_selector("#search-results:not([hidden]) a")
 
 
-def faint_texts(context, site, path) -> list:
-    wp = open_site_page(context, site, path)
+def faint_texts(tab, site, path) -> list:
+    wp = open_site_page(None, site, path, tab)
     open_search(wp.page)
     texts = wp.page.evaluate(TEXTS)
-    wp.close()
     assert texts, f"no text found on {path}"
     return [f"{t['what']} {t['text']!r}: {contrast(t['fg'], t['bg']):.2f}" for t in texts
             if contrast(t["fg"], t["bg"]) < needed(t)]
@@ -88,8 +87,9 @@ def test_every_page_has_readable_text(chromium, site, scheme):
     faint = {}
     with new_context(chromium, width=1366, height=900, color_scheme=scheme) as context:
         admin_session(context, site)
-        for path in site_pages(site.www_dir):
-            found = faint_texts(context, site, path)
-            if found:
-                faint[path] = found[:8]
+        with watched_page(context) as tab:
+            for path in site_pages(site.www_dir):
+                found = faint_texts(tab, site, path)
+                if found:
+                    faint[path] = found[:8]
     assert faint == {}, f"text under 4.5:1 (3:1 large) in {scheme} mode: {faint}"

@@ -6,7 +6,7 @@ Message on a phone; the last column of the console's and the machine page's tabl
 
 import pytest
 
-from tests.support.browser import new_context
+from tests.support.browser import new_context, watched_page
 from tests.support.full_site import MACHINE, admin_session, open_site_page, site_pages, start_full_site
 
 pytestmark = pytest.mark.slow
@@ -57,8 +57,8 @@ def site(tmp_path_factory):
     server.stop()
 
 
-def page_problems(context, site, path, width) -> list:
-    wp = open_site_page(context, site, path)
+def page_problems(tab, site, path, width) -> list:
+    wp = open_site_page(None, site, path, tab)
     page = wp.page
     problems = []
     found = page.evaluate(OVERFLOW)
@@ -68,8 +68,7 @@ def page_problems(context, site, path, width) -> list:
         shown = page.evaluate(COLUMN_SHOWN, [table, column_index(page, table, column), first_screen])
         if shown != "shown":
             problems.append(f"{table}: {shown}")
-    assert wp.errors == [], wp.errors
-    wp.close()
+    assert wp.errors == [], f"{path}: {wp.errors}"
     return problems
 
 
@@ -82,10 +81,11 @@ def test_every_page_fits_without_sideways_scroll(chromium, site, width, scheme):
     problems = {}
     with new_context(chromium, width=width, height=844 if width == PHONE else 768, color_scheme=scheme) as context:
         admin_session(context, site)
-        for path in pages:
-            found = page_problems(context, site, path, width)
-            if found:
-                problems[path] = found
+        with watched_page(context) as tab:
+            for path in pages:
+                found = page_problems(tab, site, path, width)
+                if found:
+                    problems[path] = found
     assert problems == {}, f"at {width} px ({scheme}): {problems}"
 
 
@@ -112,12 +112,11 @@ def test_tick_boxes_sit_on_the_line_of_their_label(chromium, site, width):
     askew = {}
     with new_context(chromium, width=width, height=900) as context:
         admin_session(context, site)
-        for path in site_pages(site.www_dir):
-            wp = open_site_page(context, site, path)
-            boxes = wp.page.evaluate(BOXES)
-            wp.close()
-            bad = [f"{b['text']!r} {b['off']:.0f} px off" + ("" if b["before"] else ", after its text")
-                   for b in boxes if b["off"] > 3 or not b["before"]]
-            if bad:
-                askew[path] = bad
+        with watched_page(context) as tab:
+            for path in site_pages(site.www_dir):
+                boxes = open_site_page(context, site, path, tab).page.evaluate(BOXES)
+                bad = [f"{b['text']!r} {b['off']:.0f} px off" + ("" if b["before"] else ", after its text")
+                       for b in boxes if b["off"] > 3 or not b["before"]]
+                if bad:
+                    askew[path] = bad
     assert askew == {}, f"at {width} px: {askew}"

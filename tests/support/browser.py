@@ -87,6 +87,12 @@ class WatchedPage:
         self.dialogs.append(dialog.message)
         dialog.accept()
 
+    def clear(self) -> "WatchedPage":
+        """Forget what was collected, before the tab goes to another page."""
+        self.errors.clear()
+        self.dialogs.clear()
+        return self
+
     def close(self):
         self.page.close()
 

@@ -79,11 +79,13 @@ def ready_selector(path: str) -> str:
     return "#interfaces" if path.startswith("machines/") else READY.get(path, "main")
 
 
-def open_site_page(context, server, path):
-    """A tab at `path` once its content is in (its ready selector, the network quiet)."""
+def open_site_page(context, server, path, tab=None):
+    """A tab at `path` once its content is in (its ready selector, the network quiet): a new
+    one, or `tab` (a WatchedPage of the context, what it collected cleared), so that a walk
+    over every page starts one browser tab and not one a page."""
     from tests.support.browser import WatchedPage
 
-    wp = WatchedPage(context)
+    wp = tab.clear() if tab is not None else WatchedPage(context)
     wp.page.goto(f"{server.url}/{path}")
     wp.page.wait_for_selector(ready_selector(path), state="attached")
     if path.startswith("machines/"):   # graphs are drawn as they come into view
