@@ -6,6 +6,7 @@ Pages hold no inline script: data for the scripts travels in
 which `json_data` escapes so no value can close the block.
 """
 
+import functools
 import json
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -55,7 +56,10 @@ def no_controls(value):
     return value.translate(_CONTROLS) if isinstance(value, str) else value
 
 
+@functools.cache
 def make_environment() -> jinja2.Environment:
+    """The environment every build renders with, made once a process: the templates are
+    compiled at their first use and kept (and compiled again if their file changes)."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True, finalize=no_controls)
