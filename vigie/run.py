@@ -304,10 +304,12 @@ class SimulatedDevices:
             stop_flag(folders, name).unlink(missing_ok=True)
 
     def command(self, name: str) -> list:
+        from vigie.simulated_devices import variation_folder
+
         base = self.folders["sim"] / name
         return [Path(PYTHON).parent / "snmpsim-command-responder", f"--data-dir={base / 'data'}",
                 f"--cache-dir={base / 'cache'}", f"--agent-udpv4-endpoint=127.0.0.1:{self.ports[name]}",
-                "--log-level=error"]
+                f"--variation-modules-dir={variation_folder(base / 'variation')}", "--log-level=error"]
 
     def start(self, name: str, stopping) -> None:
         proc = self.supervisor.start("snmpsim", self.command(name), daemon=True)

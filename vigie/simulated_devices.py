@@ -8,9 +8,17 @@ reboot. `wrap=1` with `max=2**32` makes a 32-bit counter wrap for real.
 `host_records` and `sensor_records` add what a device tells of its health
 (HOST-RESOURCES-MIB, UCD-SNMP-MIB, ENTITY-SENSOR-MIB) with values that move.
 Used by the tests and by `make run`.
+
+`variation_folder` is the one helper that touches files: snmpsim loads every variation
+module of its folder at start, and one of them brings an SNMP manager and an HTTP client
+along; a folder holding only the variation these records use spares each start that.
 """
 
+import importlib.util
 import random
+from pathlib import Path
+
+VARIATIONS = ("numeric",)   # the snmpsim variations the records use
 
 COUNTER32_MAX = 2 ** 32
 COUNTER64_MAX = 2 ** 64
@@ -266,3 +274,16 @@ def demo_network(names: list, interface_counts: dict) -> dict:
                                  "name": f"desk-switch-{i}", "address": None})
     return {name: lldp_records(mac[name], name, {n + 1: port(n) for n in range(interface_counts[name])},
                                neighbours[name]) for name in names}
+
+
+def variation_folder(folder) -> Path:
+    """`folder`, made, holding links to snmpsim's modules of VARIATIONS: give it to snmpsim
+    as --variation-modules-dir."""
+    installed = Path(importlib.util.find_spec("snmpsim").origin).parent / "variation"
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in VARIATIONS:
+        link = folder / f"{name}.py"
+        if not link.is_symlink():
+            link.symlink_to(installed / f"{name}.py")
+    return folder

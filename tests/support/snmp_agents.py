@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from vigie.simulated_devices import variation_folder
+
 VENV_BIN = Path(sys.executable).parent
 V3_USER = "vigie-v3"
 V3_AUTH_KEY = "auth-secret-1234"
@@ -74,6 +76,11 @@ class SnmpsimProcess:
 
     def command(self) -> list:
         raise NotImplementedError
+
+    def responder(self) -> list:
+        """snmpsim's command and the options every process of it gets."""
+        return [str(VENV_BIN / "snmpsim-command-responder"), f"--cache-dir={self.root / 'cache'}", "--log-level=error",
+                f"--variation-modules-dir={variation_folder(self.root / 'variation')}"]
 
     def launch(self):
         """Start the process without waiting for it to answer (`start` waits)."""
@@ -140,8 +147,7 @@ class SnmpsimAgent(SnmpsimProcess):
         return [self]
 
     def command(self) -> list:
-        cmd = [str(VENV_BIN / "snmpsim-command-responder"), f"--cache-dir={self.root / 'cache'}", "--log-level=error",
-               *self.engine_options()]
+        cmd = [*self.responder(), *self.engine_options()]
         if self.v3_only:
             cmd.append("--v3-only")
         return cmd
@@ -193,7 +199,7 @@ class SnmpsimFleet(SnmpsimProcess):
         return self.agents
 
     def command(self) -> list:
-        cmd = [str(VENV_BIN / "snmpsim-command-responder"), f"--cache-dir={self.root / 'cache'}", "--log-level=error"]
+        cmd = self.responder()
         for agent in self.agents:
             cmd += ["--v3-engine-id", "auto", *agent.engine_options()]
         return cmd
