@@ -51,6 +51,13 @@ PARENTS = parents()
 NETWORK = dp.Network(PARENTS, {}, "v1")
 
 
+def reached_from_the_vantage(dead: frozenset) -> set:
+    """The machines alive with a path of live machines to them from the vantage (no parent)."""
+    def answers(machine):
+        return machine not in dead and (not PARENTS[machine] or any(answers(p) for p in PARENTS[machine]))
+    return {machine for machine in MACHINES if answers(machine)}
+
+
 class Simulation:
     def __init__(self, seed: int, faults: list, hold: float = HOLD, until: float = 900.0):
         self.rng = random.Random(seed)
@@ -64,18 +71,18 @@ class Simulation:
         self.declared_down = set()
         self.alerts = {}              # machine -> {"id", "open", "suppressed"}
         self.tracks, self.told, self.queue, self.ids = {}, [], [], 0
+        self.reached = {}             # the machines dead -> the machines that answer
 
     # -- the world and the collector
-    def alive(self, machine: str, t: float) -> bool:
-        return not any(m == machine and dies <= t and (back is None or t < back) for m, dies, back in self.faults)
+    def dead(self, t: float) -> frozenset:
+        return frozenset(m for m, dies, back in self.faults if dies <= t and (back is None or t < back))
 
     def answers(self, machine: str, t: float) -> bool:
         """Alive, and reached through live machines from the vantage."""
-        if not self.alive(machine, t):
-            return False
-        if not PARENTS[machine]:
-            return True
-        return any(self.answers(p, t) for p in PARENTS[machine])
+        dead = self.dead(t)
+        if dead not in self.reached:
+            self.reached[dead] = reached_from_the_vantage(dead)
+        return machine in self.reached[dead]
 
     def poll(self, machine: str, t: float) -> None:
         if self.answers(machine, t):
