@@ -52,9 +52,14 @@ test test-fast: export PYTHONDONTWRITEBYTECODE :=
 # choose another).
 test test-fast: export TMPDIR = $(shell TEST_TMPDIR='$(TEST_TMPDIR)' bash scripts/test-tmpdir.sh)
 
+# Before the parallel parts, one collection writes the compiled test modules (pytest's
+# assertion rewriting) to __pycache__: in a fresh clone each of their dozen processes
+# would otherwise compile all of them at once (4 s of CPU each). Its errors, if any, are
+# the parts' own errors: they say them.
+WARM_UP := $(PYTEST) --collect-only -q -p no:cacheprovider >/dev/null 2>&1 || true
 WAITING_WORKERS := 5
 test: deps  ## run the whole test suite: in parallel (the tests that wait on real time beside the others), then the tests that must run alone
-	@status=0; waited=$$(mktemp); \
+	@$(WARM_UP); status=0; waited=$$(mktemp); \
 	$(PYTEST) -n $(WAITING_WORKERS) -m "waits and not serial" -o cache_dir=.pytest_cache/waits $(TEST_ARGS) \
 	  >$$waited 2>&1 & waiting=$$!; \
 	trap 'kill $$waiting 2>/dev/null; rm -f $$waited; exit 130' INT TERM; \
@@ -65,6 +70,7 @@ test: deps  ## run the whole test suite: in parallel (the tests that wait on rea
 	exit $$status
 
 test-fast: deps  ## the quick tier for the edit-test loop: every test not marked slow, in parallel
+	@$(WARM_UP)
 	$(PYTEST) -n auto -m "not slow and not serial" $(TEST_ARGS)
 
 run: venv-run  ## the whole system on simulated devices, site on http://127.0.0.1:8080 (no root needed; RUN_ARGS="--port 8081")

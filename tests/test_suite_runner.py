@@ -18,6 +18,10 @@ REPO = Path(__file__).resolve().parent.parent
 FAKE_PYTEST = """
 import os, sys, time
 args = sys.argv[1:]
+if "--collect-only" in args:
+    with open(sys.argv[0] + ".log", "a") as log:
+        log.write("collect\\n")
+    sys.exit(0)
 part = args[args.index("-m") + 1]
 if part.startswith("waits"):
     time.sleep(0.5)   # still running when the other parallel part ends: make waits for it
@@ -57,7 +61,7 @@ def make_test(tmp_path, parallel: int, serial: int, waiting: int = 0, env=None) 
 def test_make_test_fails_when_any_part_fails_and_always_runs_them_all(tmp_path, parallel, serial, waiting, fails):
     status, parts, output = make_test(tmp_path, parallel, serial, waiting)
     assert (status != 0) is fails
-    assert parts == ["-n auto -m not serial and not waits --extra",
+    assert parts == ["collect", "-n auto -m not serial and not waits --extra",
                      "-n 5 -m waits and not serial -o cache_dir=.pytest_cache/waits --extra",
                      "-m serial --extra"]
     assert "the waiting part's output" in output
