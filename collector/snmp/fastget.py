@@ -207,6 +207,18 @@ class _Protocol(asyncio.DatagramProtocol):
         pass
 
 
+async def until_answered(send, future, timeout: float, retries: int):
+    """Call `send()` and wait up to `timeout` seconds for `future`, 1 + retries times: its
+    result, or TimeoutError when no try got one."""
+    for _ in range(retries + 1):
+        send()
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), timeout)
+        except asyncio.TimeoutError:
+            continue
+    raise asyncio.TimeoutError
+
+
 class GetClient:
     """GET requests over one UDP socket per address family, shared by every device."""
 
@@ -261,13 +273,7 @@ class GetClient:
         future = asyncio.get_running_loop().create_future()
         self.pending[request_id] = (future, address, version, community)
         try:
-            for _ in range(retries + 1):
-                transport.sendto(message, address)
-                try:
-                    return await asyncio.wait_for(asyncio.shield(future), timeout)
-                except asyncio.TimeoutError:
-                    continue
-            raise asyncio.TimeoutError
+            return await until_answered(lambda: transport.sendto(message, address), future, timeout, retries)
         finally:
             self.pending.pop(request_id, None)
             if not future.done():
@@ -314,13 +320,7 @@ async def exchange(family: int, address: tuple, message: bytes, answer, timeout:
 
     transport, _ = await loop.create_datagram_endpoint(Connected, remote_addr=address, family=family)
     try:
-        for _ in range(retries + 1):
-            transport.sendto(message)
-            try:
-                return await asyncio.wait_for(asyncio.shield(future), timeout)
-            except asyncio.TimeoutError:
-                continue
-        raise asyncio.TimeoutError
+        return await until_answered(lambda: transport.sendto(message), future, timeout, retries)
     finally:
         transport.close()
         if not future.done():
