@@ -155,14 +155,13 @@ class MachineJob:
         name = self.config["name"]
         relpath = f"machines/{name}.html"
         files = Files(out_dir)
+        samples_sig = inputs.samples_signature(samples_dir, name)     # before reading: a newer poll shows next time
         view, error = inputs.read_current(samples_dir, name)
-        if view is not None:
-            view = inputs.with_volumes(samples_dir, name, view, now)
         graph_state, graph_info, cut = self.previous.get("graphs"), {}, False
         if view is not None:
             try:
                 graphs = MachineGraphs(out_dir, samples_dir, name, graph_state, files)
-                if self.previous.get("samples") != inputs.samples_signature(samples_dir, name) or not graph_state \
+                if self.previous.get("samples") != samples_sig or not graph_state \
                         or graphs.due(view, now):
                     graph_state = graphs.refresh(view, now)
                 graph_info, cut = graphs.info(), graphs.cut_done
@@ -170,19 +169,20 @@ class MachineJob:
             except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
                 view, error = None, f"cannot use samples: {type(exc).__name__}: {exc}"
         sig = signature(code, site.api_url, public_view(self.config), context.page_facts(view, error),
-                        inputs.events_signature(samples_dir, name), self.alert_count, self.alerts, self.windows,
-                        self.neighbours, self.upstream)
+                        inputs.volumes_signature(samples_dir, name, now), inputs.events_signature(samples_dir, name),
+                        self.alert_count, self.alerts, self.windows, self.neighbours, self.upstream)
         current = self.previous.get("inputs") == sig and (Path(out_dir) / relpath).is_file()
         if not current:
             events = inputs.read_events(samples_dir, name) if view is not None else []
+            if view is not None:
+                view = inputs.with_volumes(samples_dir, name, view, now)
             page = context.machine_page(self.config, view, error, events, self.alerts, self.alert_count, self.windows,
                                         self.neighbours, self.upstream)
             files.write(relpath, site.render("machine.html", "../", "machine", m=page, refresh=REFRESH_SECONDS,
                                              device_severities=device_log.SEVERITIES))
-        row = context.dashboard_row(self.config, view, error)
-        entry = {"inputs": sig, "row": row, "graphs": graph_state,
-                 "samples": inputs.samples_signature(samples_dir, name)}
-        return {"relpath": relpath, "entry": entry, "skipped": current, "cut": cut,
+        entry = {"inputs": sig, "graphs": graph_state, "samples": samples_sig}
+        return {"relpath": relpath, "entry": entry, "row": context.dashboard_row(self.config, view, error),
+                "skipped": current, "cut": cut,
                 "files": {"written": files.written, "unchanged": files.unchanged, "removed": files.removed,
                           "bytes": files.bytes}}
 
@@ -232,7 +232,7 @@ def build_machines(site, writer, code, samples_dir, conn, configs, workers, now:
     log.info("graph files: %d machines cut, the others given their new polls", sum(1 for r in results if r["cut"]))
     for result in results:
         writer.keep(result["relpath"], result["entry"], result["files"], result["skipped"])
-    return [r["entry"]["row"] for r in results]
+    return [r["row"] for r in results]
 
 
 def report_samples_errors(reported, rows) -> None:

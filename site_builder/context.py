@@ -198,7 +198,7 @@ def page_facts(samples, samples_error) -> dict:
     return {"status": {k: status.get(k) for k in ("state", "since", "last_error", "answering", "sys_name",
                                                   "sys_descr", "sys_location", "sys_contact", "sys_object_id")},
             "error": samples_error, "has_samples": samples is not None,
-            "interfaces": [[i.get(k) for k in PAGE_FACTS] + [i.get("p95"), i.get("volume")]
+            "interfaces": [[i.get(k) for k in PAGE_FACTS] + [i.get("p95")]
                            for i in (samples or {}).get("interfaces") or ()],
             "oids": [[g["key"], g["unit"], g["type"], g["problem"]] for g in value_graphs(samples)],
             "health": [[r["key"], r["unit"], r["family"], r["label"], r["size"], r["gid"] is not None]

@@ -57,6 +57,18 @@ def read_current(samples_dir, name):
         return None, f"cannot read samples: {exc}"
 
 
+def volumes_signature(samples_dir, name, now: float) -> list:
+    """What the volumes depend on: the year archive's [mtime_ns, size] (it gains a line a
+    day) and the day they end at, so a page is rendered again, and
+    the archive read, only when they change."""
+    try:
+        st = os.stat(Family(samples_dir, name).archive("year"))
+        found = [st.st_mtime_ns, st.st_size]
+    except OSError:
+        found = None
+    return [found, volume.yesterday(now)]
+
+
 def with_volumes(samples_dir, name, view: dict, now: float) -> dict:
     """The view with each interface's traffic volume, yesterday and this month
     (vigie.volume: {"day": [in, out], "month": [in, out]} in bytes), from the few lines of

@@ -437,6 +437,42 @@ def test_the_login_page_shows_no_navigation(inputs):
     assert 'id="login-form"' in login and 'class="brand"' in login
 
 
+def test_volumes_are_read_again_only_when_the_year_archive_or_the_day_changes(inputs, monkeypatch):
+    """The volumes come from the year archive, which gains a line a day: a build that finds
+    it and the day unchanged neither reads it nor renders the page again."""
+    from site_builder import inputs as site_inputs
+    from vigie import volume
+    reads = []
+    real = site_inputs.with_volumes
+    monkeypatch.setattr(site_inputs, "with_volumes", lambda d, name, *rest: reads.append(name) or real(d, name, *rest))
+    run_build(inputs)
+    assert sorted(reads) == ["core-sw-01", "edge-rt-02"]
+    reads.clear()
+    run_build(inputs)
+    assert reads == []
+
+    year = inputs["samples_dir"] / "core-sw-01" / "year.jsonl"
+    yesterday = volume.yesterday(NOW.timestamp())
+    year.write_text(json.dumps({"t": yesterday, "if": {"eth0": [800, 80, 900, 90]}}) + "\n")
+    run_build(inputs)
+    assert reads == ["core-sw-01"]
+    row = page(inputs, "machines/core-sw-01.html").split('data-key="eth0"')[1].split("</tr>")[0]
+    assert '<span class="v">8.64 MB</span> / <span class="v">864 kB</span>' in row, "800 b/s and 80 b/s for a day"
+    reads.clear()
+    run_build(inputs, now=NOW + timedelta(days=1))
+    assert sorted(reads) == ["core-sw-01", "edge-rt-02"]
+
+
+def test_the_manifest_keeps_no_dashboard_rows(inputs):
+    """Each build makes every machine's dashboard row afresh; the manifest, read and
+    written at every build, keeps only what the next build compares."""
+    run_build(inputs)
+    pages = json.loads((inputs["out_dir"] / MANIFEST).read_text())["pages"]
+    entry = pages["machines/core-sw-01.html"]
+    assert set(entry) == {"inputs", "graphs", "samples"}
+    assert "core-sw-01" in page(inputs, "index.html")
+
+
 def test_a_fresh_machine_says_why_its_percentiles_and_volumes_are_empty(inputs):
     """Before the first whole UTC day the 95th percentiles and volumes cannot be known: the
     cells say so, rather than '– / –'."""

@@ -27,21 +27,26 @@ def volumes(year_lines: list, now: float) -> dict:
     """{interface key: {"day": [in, out], "month": [in, out]}} in bytes, from the year
     archive's lines (one per whole UTC day, oldest first): yesterday's (UTC), and the
     whole days of this month so far. What is not known is None."""
-    first, yesterday = month_start(now), int(now // DAY_SECONDS) * DAY_SECONDS - DAY_SECONDS
+    first, last_day = month_start(now), yesterday(now)
     found = {}
     for line in year_lines:
         for key, row in (line.get("if") or {}).items():
             entry = found.setdefault(key, {"day": [None, None], "month": [None, None]})
             values = [day_bytes(row[IN_AVG]) if len(row) > IN_AVG else None,
                       day_bytes(row[OUT_AVG]) if len(row) > OUT_AVG else None]
-            if line["t"] == yesterday:
+            if line["t"] == last_day:
                 entry["day"] = values
             if line["t"] >= first:
                 entry["month"] = [m if v is None else (m or 0) + v for m, v in zip(entry["month"], values)]
     return found
 
 
+def yesterday(now: float) -> int:
+    """The start of the last whole UTC day."""
+    return int(now // DAY_SECONDS) * DAY_SECONDS - DAY_SECONDS
+
+
 def since(now: float) -> int:
     """The first day the volumes need: the start of the month, or of yesterday when the
     month began today."""
-    return min(month_start(now), int(now // DAY_SECONDS) * DAY_SECONDS - DAY_SECONDS)
+    return min(month_start(now), yesterday(now))
