@@ -19,6 +19,7 @@ graph comes into view. An appended line may be caught half written by a
 reader: graphs.js ignores a last line without its newline.
 """
 
+import functools
 import hashlib
 import re
 import zlib
@@ -36,6 +37,7 @@ LIVE = "live.json"          # written by the build beside the graph files
 _SAFE = re.compile(r"[A-Za-z0-9_-]+")
 
 
+@functools.lru_cache(maxsize=65536)
 def slug(key: str) -> str:
     """A form of an interface or OID name safe in a file name, an HTML id and a CSS
     selector: the name itself when it is, else its safe characters and a hash of it."""

@@ -18,14 +18,14 @@ import os
 from pathlib import Path
 
 from vigie.atomic import atomic_write_bytes
+from vigie.samples import journal
 
 MANIFEST = ".vigie-build.json"
 
 
 def signature(*parts) -> str:
     """A stable hash of JSON-able inputs."""
-    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(journal.canonical(parts)).hexdigest()
 
 
 class Files:

@@ -258,6 +258,45 @@ def test_head_is_written_only_when_it_changes(tmp_path):
     assert json.loads(head.read_text())["status"]["state"] == "down"
 
 
+def test_the_readers_of_a_machine_parse_each_version_of_its_head_once(tmp_path, monkeypatch):
+    """A site build reads a machine's current view, its new fine lines and its year
+    archive: each asks whether the head is of the older format, and only the first read
+    of a version of the head parses it. A new version is parsed again."""
+    store = sl.SamplesStore(tmp_path)
+    record = sl.MachineSamples("sw", 60)
+    poll(store, record, START + 10, {"eth0": [1.0, 2.0]})
+    head = str(tmp_path / "sw.json")
+    parsed = []
+    real = sl.store._read_json
+    monkeypatch.setattr(sl.store, "_read_json", lambda path, *a, **k: parsed.append(str(path)) or real(path, *a, **k))
+
+    def read_all():
+        sl.read_current(tmp_path, "sw")
+        sl.follow_fine(tmp_path, "sw", None)
+        sl.read_archive(tmp_path, "sw", "year")
+
+    read_all()
+    assert parsed.count(head) == 1
+    read_all()
+    assert parsed.count(head) == 2
+    record.head["status"]["state"] = "down"
+    store.save(record, now_ts=START + 70)
+    parsed.clear()
+    sl.follow_fine(tmp_path, "sw", None)
+    assert parsed.count(head) == 1
+    assert sl.read_current(tmp_path, "sw")["status"]["state"] == "down"
+
+
+def test_canonical_json_is_the_same_for_the_same_value():
+    from datetime import datetime, timezone
+    moment = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    assert journal.canonical({"b": [1, 2], "a": {"y": 1, "x": moment}}) == \
+        journal.canonical({"a": {"x": moment, "y": 1}, "b": (1, 2)})
+    assert journal.canonical({"b": 1, "a": 2}).startswith(b'{"a":2')
+    assert journal.canonical({1: "x"}) == b'{"1":"x"}'
+    assert journal.canonical([1, 2]) != journal.canonical([2, 1])
+
+
 def test_clock_set_back_never_reorders_lines(tmp_path):
     store = sl.SamplesStore(tmp_path)
     record = sl.MachineSamples("sw", 60)

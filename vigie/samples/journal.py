@@ -34,6 +34,14 @@ def dumps(value) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+def canonical(value) -> bytes:
+    """`value` as JSON with its keys sorted, for a hash of it: the same value always gives
+    the same bytes (anything JSON cannot hold is written as its str())."""
+    if orjson is not None:
+        return orjson.dumps(value, default=str, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode("utf-8")
+
+
 def loads(data):
     return orjson.loads(data) if orjson is not None else json.loads(data)
 

@@ -367,16 +367,42 @@ def _converted(path: str, mtime_ns: int, size: int) -> dict:
     return from_format1(data)
 
 
+_HEAD_FORMATS = {}      # head path -> ((mtime_ns, size, inode), format) of the version last read
+_HEAD_FORMATS_KEPT = 8192
+
+
+def _version(st) -> tuple:
+    return st.st_mtime_ns, st.st_size, st.st_ino
+
+
+def _read_head_data(path):
+    """The head's value checked by _check_head, or None when there is none. The format of
+    the version read is remembered, so the other readers of it need not parse it again."""
+    try:
+        version = _version(os.stat(path))
+    except FileNotFoundError:
+        return None
+    data = _read_json(path)
+    if data is not None:
+        if len(_HEAD_FORMATS) >= _HEAD_FORMATS_KEPT:
+            _HEAD_FORMATS.clear()
+        _HEAD_FORMATS[str(path)] = (version, _check_head(path, data).get("format"))
+    return data
+
+
 def _converted_family(fam: Family):
     """The in-memory conversion of a format 1 file (readers never write), or None."""
     try:
-        st = os.stat(fam.head)
+        version = _version(os.stat(fam.head))
     except FileNotFoundError:
         return None
-    data = _read_json(fam.head)
-    if _check_head(fam.head, data).get("format") != 1:
+    known = _HEAD_FORMATS.get(str(fam.head))
+    if known is None or known[0] != version:
+        _read_head_data(fam.head)
+        known = _HEAD_FORMATS.get(str(fam.head))
+    if known is None or known[1] != 1:
         return None
-    return _converted(str(fam.head), st.st_mtime_ns, st.st_size)
+    return _converted(str(fam.head), version[0], version[1])
 
 
 def read_head(samples_dir, machine: str):
@@ -408,10 +434,10 @@ def read_discovery(samples_dir, machine: str):
 def read_current(samples_dir, machine: str) -> dict:
     """Status, interfaces with their current rates, peaks and 95th percentiles, extra OIDs."""
     fam = Family(samples_dir, machine)
-    data = _read_json(fam.head)
+    data = _read_head_data(fam.head)
     if data is None:
         return current_view(empty_head(machine), empty_now())
-    if _check_head(fam.head, data).get("format") == 1:
+    if data.get("format") == 1:
         converted = _converted_family(fam)
         fine = converted["archives"][FINE]
         return current_view(converted["head"], converted["now"], fine[-1] if fine else None)
