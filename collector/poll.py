@@ -103,12 +103,18 @@ def load_samples(store: SamplesStore, config: dict) -> MachineSamples:
         return MachineSamples(config["name"], config["interval"])
 
 
+def trends_due(samples: MachineSamples) -> bool:
+    """Whether the year archive gained a day since the storage trends were fitted."""
+    done = (samples.state.get("consolidated") or {}).get(YEAR)
+    return done is not None and samples.state.get("trend_day") != done
+
+
 def refresh_trends(samples_dir, samples: MachineSamples) -> None:
     """Fit the storage trends again once the year archive gained a day: the last week's
     daily averages, read from the archive (once a day per machine)."""
-    done = (samples.state.get("consolidated") or {}).get(YEAR)
-    if done is None or samples.state.get("trend_day") == done:
+    if not trends_due(samples):
         return
+    done = samples.state["consolidated"][YEAR]
     lines = read_archive(samples_dir, samples.machine, YEAR, since=done - (health_rules.TREND_DAYS + 1) * DAY_SECONDS)
     samples.state["trends"] = health_rules.storage_trends(lines)
     samples.state["trend_day"] = done
@@ -216,7 +222,8 @@ class Collector:
         samples = self.samples.get(name) or load_samples(self.store, config)
         if samples.head["archives"]["fine"]["step"] != config["interval"]:
             samples.set_interval(config["interval"])
-        await asyncio.to_thread(refresh_trends, self.store.samples_dir, samples)
+        if trends_due(samples):        # a day's work; most polls skip the thread
+            await asyncio.to_thread(refresh_trends, self.store.samples_dir, samples)
         before, notices = dict(samples.status), list(samples.head["notices"])
         async with self.semaphore:
             started = time.monotonic()

@@ -46,6 +46,17 @@ def poll_a_week(samples_dir, config):
     return events
 
 
+def test_the_trends_are_due_once_the_year_archive_gained_a_day():
+    record = sl.MachineSamples("srv", 60)
+    assert not poll.trends_due(record)
+    record.state["consolidated"] = {sl.YEAR: DAY}
+    assert poll.trends_due(record)
+    record.state["trend_day"] = DAY
+    assert not poll.trends_due(record)
+    record.state["consolidated"] = {sl.YEAR: DAY + 86400}
+    assert poll.trends_due(record)
+
+
 @pytest.fixture
 def config():
     found = machines.validate({k: v for k, v in MACHINE.items() if k != "name"})
