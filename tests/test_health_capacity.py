@@ -107,9 +107,9 @@ def test_a_cpu_hovering_about_its_threshold_leaves_the_samples_head_alone(tmp_pa
         got = {"time": t, "uptime_ticks": n * 6000, "if_number": 0, "interfaces": {}, "oids": {},
                "health_raw": {f"{health.HR_PROCESSOR_LOAD}.768": load}}
         cycle.apply_reading(record, config, [], got, {}, None, cycle.health_metrics(record, config))
-        before = record.head_on_disk
+        before = record.head_digest
         store.save(record, now_ts=t)
-        writes.append(record.head_on_disk != before)
+        writes.append(record.head_digest != before)
     assert writes[0] and not any(writes[1:])
 
 

@@ -138,7 +138,7 @@ class MachineSamples:
         self.events = []
         self.states = []            # state history lines to append (states.py)
         self.discovery_changed = False
-        self.head_on_disk = None
+        self.head_digest = None      # of the head as last written (store.py)
 
     @property
     def status(self) -> dict:

@@ -19,6 +19,7 @@ collectors never write the same machines at once.
 
 import fcntl
 import functools
+import hashlib
 import os
 import time
 from pathlib import Path
@@ -111,8 +112,10 @@ def shape_problem(data: dict):
     return None
 
 
-def _head_bytes(head: dict) -> bytes:
-    return journal.dumps({k: v for k, v in head.items() if k != "updated"})
+def _head_digest(head: dict) -> bytes:
+    """What tells whether the head changed since it was written (its time of writing
+    aside): a digest, not its bytes, since a collector keeps one for every machine."""
+    return hashlib.blake2b(journal.dumps({k: v for k, v in head.items() if k != "updated"}), digest_size=16).digest()
 
 
 # ---------------------------------------------------------------- the collector's side
@@ -177,7 +180,7 @@ class SamplesStore:
         record = MachineSamples(machine, interval_seconds, head=_with_defaults(data, machine),
                                 now=dict(empty_now(), **now) if isinstance(now, dict) else None,
                                 discovery=_read_json(fam.discovery, strict=False))
-        record.head_on_disk = _head_bytes(record.head)
+        record.head_digest = _head_digest(record.head)
         record.last_line = journal.last(fam.archive(FINE))
         return record
 
@@ -196,7 +199,7 @@ class SamplesStore:
         head["updated"] = now_iso()
         _write_json(fam.head, head)
         record = MachineSamples(fam.machine, head=head, now=converted["now"], discovery=converted["discovery"])
-        record.head_on_disk = _head_bytes(head)
+        record.head_digest = _head_digest(head)
         record.last_line = converted["archives"][FINE][-1] if converted["archives"][FINE] else None
         return record
 
@@ -235,11 +238,11 @@ class SamplesStore:
         written += self._trim(fam, record, now_ts)
         record.now["polled"] = iso(now_ts)
         written += _write_json(fam.now, record.now)
-        head = _head_bytes(record.head)
-        if head != record.head_on_disk:
+        head = _head_digest(record.head)
+        if head != record.head_digest:
             record.head["updated"] = iso(now_ts)
             written += _write_json(fam.head, record.head)
-            record.head_on_disk = head
+            record.head_digest = head
         return written
 
     @staticmethod
