@@ -93,16 +93,27 @@ def recent_row(line: dict, columns: list) -> list:
     return row
 
 
-def _fine_rows(lines: list, section: str, key: str) -> list:
-    rows = []
-    for line in lines:
-        value = (line.get(section) or {}).get(key)
-        if section == "if":
-            pair = value if isinstance(value, list) else [None, None]
-            rows.append([line["t"], pair[sl.IN], pair[sl.OUT]])
-        else:
-            rows.append([line["t"], value])
-    return rows
+def _fine_columns(lines: list) -> dict:
+    """{(section, key): [its value in each line, None where it has none]}: the lines read
+    once for all of a machine's graphs."""
+    count, found = len(lines), {}
+    for n, line in enumerate(lines):
+        for section in ("if", "oid", "health"):
+            for key, value in (line.get(section) or {}).items():
+                column = found.get((section, key))
+                if column is None:
+                    column = found[(section, key)] = [None] * count
+                column[n] = value
+    return found
+
+
+def _graph_columns(found: dict, section: str, key: str, count: int) -> dict:
+    """One graph's fine columns: in and out of an interface, else its values."""
+    values = found.get((section, key)) or [None] * count
+    if section != "if":
+        return {"avg": values}
+    pairs = [v if isinstance(v, list) else (None, None) for v in values]
+    return {"in": [p[sl.IN] for p in pairs], "out": [p[sl.OUT] for p in pairs]}
 
 
 def _coarse_rows(lines: list, section: str, key: str) -> list:
@@ -190,11 +201,12 @@ class MachineGraphs:
         graphs = self.graphs(view)
         keep = {RECENT, LIVE}
         nonzero = []
+        found, layout = _fine_columns(window), series.fine_layout([x["t"] for x in window], step)
         for gid, section, key in graphs:
-            rows = _fine_rows(window, section, key)
-            if section == "oid" and any(r[1] for r in rows):
+            values = _graph_columns(found, section, key, len(window))
+            if section == "oid" and any(values["avg"]):
                 nonzero.append(gid)
-            packed = series.fine_series(rows, section == "if", step)
+            packed = series.fine_packed(layout, values)
             self.files.write(f"{self.relprefix}{gid}.fine.json", journal.dumps(packed))
             keep |= {f"{gid}.fine.json", f"{gid}.coarse.json"}
         coarse_slot = slot(self.machine, "coarse", now, COARSE_SECONDS)

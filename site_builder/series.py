@@ -161,10 +161,32 @@ def _pack_columns(rows: list, names: tuple) -> dict:
     return data
 
 
+def fine_layout(times: list, step: int = 0) -> tuple:
+    """(time runs, order) of fine rows at `times` polled every `step` seconds: the runs of
+    the rows in time order with their gaps, and for each point the index of its row in
+    `times` (None for a gap). A machine's graphs share their times: this is worked out
+    once for all of them."""
+    rows = with_gaps([(step, sorted(([t, i] for i, t in enumerate(times)), key=_time))])
+    return time_runs(r[0] for r in rows), [r[1] for r in rows]
+
+
+def fine_packed(layout: tuple, columns: dict) -> dict:
+    """{"runs", "points", <name>: packed, ...}: each column of values (one for each time
+    given to fine_layout) packed in the layout's order."""
+    runs, order = layout
+    data = {"runs": runs, "points": len(order)}
+    identity = order == list(range(len(order)))
+    for name, values in columns.items():
+        data[name] = pack_u16(values if identity else [None if i is None else values[i] for i in order])
+    return data
+
+
 def fine_series(rows: list, interface: bool = True, step: int = 0) -> dict:
     """A graph's fine rows [t, in, out] (interface) or [t, value] polled every `step`
     seconds, packed with their gaps: {"runs", "points", "in", "out"} or {"runs", "points", "avg"}."""
-    return _pack_columns(with_gaps([(step, sorted(rows, key=_time))]), ("in", "out") if interface else ("avg",))
+    names = ("in", "out") if interface else ("avg",)
+    return fine_packed(fine_layout([r[0] for r in rows], step),
+                       {name: [r[i] if len(r) > i else None for r in rows] for i, name in enumerate(names, start=1)})
 
 
 def coarse_series(archives: dict, steps: dict, until: int, interface: bool = True) -> dict:

@@ -107,6 +107,31 @@ def test_fine_series_marks_polls_that_never_came():
     assert series.unpack_u16(data["in"])[2] is None
 
 
+def test_a_machines_graphs_packed_on_one_layout_are_each_graph_packed_alone():
+    """A cut packs all of a machine's graphs on the times and gaps worked out once: the
+    result is what packing each graph's own rows gives, out-of-order lines and gaps included."""
+    times = [120, 0, 60, 3600, 3660]
+    ins, outs, errs = [3, 1, 2, None, 5], [30, 10, 20, 40, None], [0, 0, 1.5, None, 0]
+    layout = series.fine_layout(times, 60)
+    alone = series.fine_series([[t, i, o] for t, i, o in zip(times, ins, outs)], True, 60)
+    assert series.fine_packed(layout, {"in": ins, "out": outs}) == alone
+    assert series.fine_packed(layout, {"avg": errs}) == series.fine_series([[t, e] for t, e in zip(times, errs)], False, 60)
+    assert series.expand_runs(alone["runs"]) == [0, 60, 120, 180, 3600, 3660]
+    assert series.unpack_u16(alone["in"]) == pytest.approx([1, 2, 3, None, None, 5], rel=1e-4)
+
+
+def test_a_cut_gives_each_graph_its_own_values_and_none_where_a_poll_lacks_them(tmp_path):
+    from site_builder import graphs
+    lines = [{"t": 0, "if": {"a": [1, 2], "b": [3, 4]}, "oid": {"errors:a": 0}},
+             {"t": 60, "if": {"a": [5, 6]}, "oid": {"errors:a": 2}},
+             {"t": 120}]
+    found = graphs._fine_columns(lines)
+    assert graphs._graph_columns(found, "if", "b", 3) == {"in": [3, None, None], "out": [4, None, None]}
+    assert graphs._graph_columns(found, "if", "a", 3) == {"in": [1, 5, None], "out": [2, 6, None]}
+    assert graphs._graph_columns(found, "oid", "errors:a", 3) == {"avg": [0, 2, None]}
+    assert graphs._graph_columns(found, "health", "cpu", 3) == {"avg": [None, None, None]}
+
+
 def test_graph_ids_are_safe_and_distinct_for_distinct_names():
     from site_builder.graphs import graph_id, slug
     names = ["eth0", "ge-0/0/1", "ge-0_0_1", "GigabitEthernet1/0/1", "Port 1", "port_1", "..", "é", "x~1"]
