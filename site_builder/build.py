@@ -165,7 +165,7 @@ class MachineJob:
                         or graphs.due(view, now):
                     graph_state = graphs.refresh(view, now)
                 graph_info, cut = graphs.info(), graphs.cut_done
-                files.write(f"machines/{name}/{LIVE}", journal.dumps(context.live_data(view, graph_info)))
+                files.write(f"machines/{name}/{LIVE}", journal.dumps(context.live_data(view, graph_info)), often=True)
             except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
                 view, error = None, f"cannot use samples: {type(exc).__name__}: {exc}"
         sig = signature(code, site.api_url, public_view(self.config), context.page_facts(view, error),

@@ -17,7 +17,7 @@ import json
 import os
 from pathlib import Path
 
-from vigie.atomic import atomic_write_bytes
+from vigie.atomic import atomic_rewrite, atomic_write_bytes
 from vigie.samples import journal
 
 MANIFEST = ".vigie-build.json"
@@ -36,8 +36,10 @@ class Files:
         self.written, self.unchanged, self.removed = [], [], []
         self.bytes = 0
 
-    def write(self, relpath: str, data: bytes) -> None:
-        """Write the file when its content changed (atomic)."""
+    def write(self, relpath: str, data: bytes, often: bool = False) -> None:
+        """Write the file when its content changed (atomic). `often`: a file written
+        again at most builds (a machine's live.json), through its spare
+        (vigie.atomic.atomic_rewrite)."""
         path = self.out_dir / relpath
         try:
             same = path.stat().st_size == len(data) and path.read_bytes() == data
@@ -47,7 +49,10 @@ class Files:
             self.unchanged.append(relpath)
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, data, sync=False)
+        if often:
+            atomic_rewrite(path, data)
+        else:
+            atomic_write_bytes(path, data, sync=False)
         self.written.append(relpath)
         self.bytes += len(data)
 

@@ -24,7 +24,7 @@ import os
 import time
 from pathlib import Path
 
-from vigie.atomic import atomic_write_bytes
+from vigie.atomic import atomic_rewrite, atomic_write_bytes
 from vigie.utc import now_iso, unix_from_iso
 from vigie.samples import consolidate, journal, states
 from vigie.samples.percentile import busier
@@ -84,6 +84,13 @@ def _write_json(path, value, sync: bool = False) -> int:
     """Atomic; `sync` for what cannot be recomputed from the archives (the month's histograms)."""
     data = journal.dumps(value) + b"\n"
     atomic_write_bytes(path, data, sync=sync)
+    return len(data)
+
+
+def _rewrite_json(path, value) -> int:
+    """A file written again at every poll (now.json): vigie.atomic.atomic_rewrite."""
+    data = journal.dumps(value) + b"\n"
+    atomic_rewrite(path, data)
     return len(data)
 
 
@@ -237,7 +244,7 @@ class SamplesStore:
         written += self._consolidate(fam, record, now_ts)
         written += self._trim(fam, record, now_ts)
         record.now["polled"] = iso(now_ts)
-        written += _write_json(fam.now, record.now)
+        written += _rewrite_json(fam.now, record.now)
         head = _head_digest(record.head)
         if head != record.head_digest:
             record.head["updated"] = iso(now_ts)
