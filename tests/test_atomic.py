@@ -52,3 +52,14 @@ def test_without_the_swap_the_spare_is_renamed_into_place(tmp_path, monkeypatch)
         atomic.atomic_rewrite(path, f"{n}\n".encode())
         assert path.read_bytes() == f"{n}\n".encode()
     assert not atomic.spare_path(path).exists()
+
+
+def test_a_link_in_the_spares_place_is_replaced_not_written_through(tmp_path):
+    target = tmp_path / "elsewhere"
+    target.write_bytes(b"keep me")
+    path = tmp_path / "now.json"
+    atomic.atomic_rewrite(path, b"1")
+    atomic.spare_path(path).symlink_to(target)
+    atomic.atomic_rewrite(path, b"2")
+    assert target.read_bytes() == b"keep me"
+    assert path.read_bytes() == b"2" and not path.is_symlink()

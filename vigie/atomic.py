@@ -85,7 +85,13 @@ def atomic_rewrite(path, data: bytes, mode: int = 0o644) -> None:
     swapped (another file system, another system), or the file does not exist yet, the
     spare is renamed into place instead."""
     path, spare = Path(path), spare_path(path)
-    fd = os.open(spare, os.O_WRONLY | os.O_CREAT, mode)
+    try:
+        fd = os.open(spare, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, mode)
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        os.unlink(spare)            # a link put in the spare's place is never written through
+        fd = os.open(spare, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
     try:
         os.fchmod(fd, mode)
         view, done = memoryview(data), 0
