@@ -59,8 +59,8 @@ def read_current(samples_dir, name):
 
 def volumes_signature(samples_dir, name, now: float) -> list:
     """What the volumes depend on: the year archive's [mtime_ns, size] (it gains a line a
-    day) and the day they end at, so a page is rendered again, and
-    the archive read, only when they change."""
+    day) and the day they end at. A page is rendered again, and the archive read, only
+    when these change."""
     try:
         st = os.stat(Family(samples_dir, name).archive("year"))
         found = [st.st_mtime_ns, st.st_size]

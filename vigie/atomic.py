@@ -100,5 +100,5 @@ def atomic_rewrite(path, data: bytes, mode: int = 0o644) -> None:
         os.ftruncate(fd, len(data))
     finally:
         os.close(fd)
-    if not (path.exists() and _exchange(spare, path)):
+    if not _exchange(spare, path):     # also when there is no file yet to swap with
         os.replace(spare, path)

@@ -80,17 +80,14 @@ def _read_json(path, strict=True):
         return None
 
 
-def _write_json(path, value, sync: bool = False) -> int:
-    """Atomic; `sync` for what cannot be recomputed from the archives (the month's histograms)."""
+def _write_json(path, value, sync: bool = False, often: bool = False) -> int:
+    """Atomic; `sync` for what cannot be recomputed from the archives (the month's histograms),
+    `often` for what is written again at every poll (now.json: vigie.atomic.atomic_rewrite)."""
     data = journal.dumps(value) + b"\n"
-    atomic_write_bytes(path, data, sync=sync)
-    return len(data)
-
-
-def _rewrite_json(path, value) -> int:
-    """A file written again at every poll (now.json): vigie.atomic.atomic_rewrite."""
-    data = journal.dumps(value) + b"\n"
-    atomic_rewrite(path, data)
+    if often:
+        atomic_rewrite(path, data)
+    else:
+        atomic_write_bytes(path, data, sync=sync)
     return len(data)
 
 
@@ -244,7 +241,7 @@ class SamplesStore:
         written += self._consolidate(fam, record, now_ts)
         written += self._trim(fam, record, now_ts)
         record.now["polled"] = iso(now_ts)
-        written += _rewrite_json(fam.now, record.now)
+        written += _write_json(fam.now, record.now, often=True)
         head = _head_digest(record.head)
         if head != record.head_digest:
             record.head["updated"] = iso(now_ts)
@@ -418,10 +415,10 @@ def _converted_family(fam: Family):
 def read_head(samples_dir, machine: str):
     """The head of a machine's samples (format 1 converted in memory), None when there is none."""
     fam = Family(samples_dir, machine)
-    data = _read_json(fam.head)
+    data = _read_head_data(fam.head)
     if data is None:
         return None
-    if _check_head(fam.head, data).get("format") == 1:
+    if data.get("format") == 1:
         return _converted_family(fam)["head"]
     return _with_defaults(data, machine)
 
